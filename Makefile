@@ -1,0 +1,47 @@
+# The two commands of the README:
+#   make run    install what is missing, build, mount plugfs on $(MNT) (foreground)
+#   make test   install what is missing, build with -Werror, run every test suite
+BUILD    ?= build
+MNT      ?= /run/plugfs/mnt
+FUZZ_SECONDS ?= 60
+MESON_OPTS ?=
+
+.PHONY: all deps build run test unit conformance integration fuzz bench clean install
+
+all: build
+
+deps:
+	@./scripts/install-deps.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) --werror $(MESON_OPTS)
+
+build: deps $(BUILD)/build.ninja
+	meson compile -C $(BUILD)
+
+run: build
+	mkdir -p $(MNT)
+	$(BUILD)/fs/plugfs -f $(PLUGFS_OPTS) $(MNT)
+
+test: build
+	meson test -C $(BUILD) --print-errorlogs --num-processes 2 \
+		--suite unit --suite conformance --suite integration
+	$(MAKE) fuzz
+
+unit conformance integration: build
+	meson test -C $(BUILD) --print-errorlogs --suite $@
+
+# libFuzzer targets need clang; they live in their own build directory.
+fuzz: deps
+	[ -f $(BUILD)-fuzz/build.ninja ] || CC=clang meson setup $(BUILD)-fuzz -Dfuzz=true --werror $(MESON_OPTS)
+	meson compile -C $(BUILD)-fuzz
+	FUZZ_SECONDS=$(FUZZ_SECONDS) ./tests/fuzz/run-fuzzers.sh $(BUILD)-fuzz
+
+bench: build
+	meson test -C $(BUILD) --benchmark --print-errorlogs --verbose
+
+install: build
+	meson install -C $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-fuzz

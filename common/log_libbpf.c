@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+#include <plugfs/log.h>
+
+#include <bpf/libbpf.h>
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	enum plog_level l = level == LIBBPF_WARN ? PLOG_WARN :
+			    level == LIBBPF_INFO ? PLOG_INFO : PLOG_DEBUG;
+
+	plogv(l, fmt, ap);
+	return 0;
+}
+
+void plog_route_libbpf(void)
+{
+	libbpf_set_print(libbpf_print);
+}

@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: MIT */
+/* Placeholder: filled by the control-channel work. */
+static int proto_placeholder __attribute__((unused));

@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: MIT */
+/* Placeholder: filled by the work on this part. */
+#include "vm_internal.h"

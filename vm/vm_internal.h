@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the verifier, the interpreter, the JIT and the ELF loader share.
+ * The backend (interpreter or JIT) is picked once at load; the core never
+ * tests the CPU.
+ */
+#ifndef PLUGLET_VM_INTERNAL_H
+#define PLUGLET_VM_INTERNAL_H
+
+#include <pluglet/vm.h>
+
+#include <stdarg.h>
+
+/* Opcode fields (RFC 9669 §3). */
+#define OP_CLASS(op)	((op) & 0x07)
+#define OP_SIZE(op)	((op) & 0x18)
+#define OP_MODE(op)	((op) & 0xe0)
+#define OP_SRC(op)	((op) & 0x08)
+#define OP_CODE(op)	((op) & 0xf0)
+
+#define CLS_LD		0x00
+#define CLS_LDX		0x01
+#define CLS_ST		0x02
+#define CLS_STX		0x03
+#define CLS_ALU		0x04
+#define CLS_JMP		0x05
+#define CLS_JMP32	0x06
+#define CLS_ALU64	0x07
+
+#define SRC_K		0x00
+#define SRC_X		0x08
+
+#define SZ_W		0x00
+#define SZ_H		0x08
+#define SZ_B		0x10
+#define SZ_DW		0x18
+
+#define MODE_IMM	0x00
+#define MODE_MEM	0x60
+#define MODE_MEMSX	0x80
+#define MODE_ATOMIC	0xc0
+
+/* ALU op codes */
+#define ALU_ADD		0x00
+#define ALU_SUB		0x10
+#define ALU_MUL		0x20
+#define ALU_DIV		0x30
+#define ALU_OR		0x40
+#define ALU_AND		0x50
+#define ALU_LSH		0x60
+#define ALU_RSH		0x70
+#define ALU_NEG		0x80
+#define ALU_MOD		0x90
+#define ALU_XOR		0xa0
+#define ALU_MOV		0xb0
+#define ALU_ARSH	0xc0
+#define ALU_END		0xd0
+
+/* JMP op codes */
+#define JMP_JA		0x00
+#define JMP_JEQ		0x10
+#define JMP_JGT		0x20
+#define JMP_JGE		0x30
+#define JMP_JSET	0x40
+#define JMP_JNE		0x50
+#define JMP_JSGT	0x60
+#define JMP_JSGE	0x70
+#define JMP_CALL	0x80
+#define JMP_EXIT	0x90
+#define JMP_JLT		0xa0
+#define JMP_JLE		0xb0
+#define JMP_JSLT	0xc0
+#define JMP_JSLE	0xd0
+
+/* Atomic imm values */
+#define ATOMIC_FETCH	0x01
+#define ATOMIC_XCHG	(0xe0 | ATOMIC_FETCH)
+#define ATOMIC_CMPXCHG	(0xf0 | ATOMIC_FETCH)
+
+#define CALL_SRC_HELPER	0
+#define CALL_SRC_LOCAL	1
+
+#define STACK_TOTAL	(PLUGLET_STACK_SIZE * (PLUGLET_MAX_CALL_DEPTH + 1))
+
+/* Regions every run of a program has besides the caller's (ELF data). */
+#define VM_MAX_DATA_REGIONS 4
+
+struct vm_backend {
+	const char *name;
+	/* Compile/prepare after verification. Non-zero = fall back or fail. */
+	int (*prepare)(struct pluglet_vm *vm, char *log, size_t log_size);
+	int (*run)(const struct pluglet_vm *vm, struct pluglet_exec *ex,
+		   uint64_t r1, uint64_t r2, uint64_t *r0);
+	void (*release)(struct pluglet_vm *vm);
+};
+
+extern const struct vm_backend vm_backend_interp;
+/* Defined by jit_x86_64.c, or by jit_none.c where there is no JIT. */
+extern const struct vm_backend vm_backend_jit;
+
+struct pluglet_vm {
+	char name[64];
+	struct pluglet_insn *insns;
+	uint32_t nr_insns;
+	enum pluglet_vm_mode mode;
+	const struct vm_backend *backend;
+	uint64_t budget;
+
+	/* Helper functions by id, copied from the table at load. */
+	pluglet_helper_fn helpers[PLUGLET_MAX_HELPERS];
+
+	/* ELF data sections (.rodata read-only, .data/.bss read-write). */
+	struct pluglet_region data_regions[VM_MAX_DATA_REGIONS];
+	uint32_t nr_data_regions;
+	void *data_mem;			/* owns the memory behind data_regions */
+
+	/* Filled by the verifier for the backends. */
+	uint8_t *insn_flags;		/* per instruction, VM_INSN_* bits */
+
+	/* Backend state. */
+	void *jit_code;
+	size_t jit_size;
+	void *backend_priv;
+	uint64_t load_ns;
+};
+
+/* insn_flags bits */
+#define VM_INSN_JUMP_TARGET	0x01	/* some jump lands here */
+#define VM_INSN_LDDW_HI		0x02	/* second half of an lddw: not an instruction */
+#define VM_INSN_FUNC_START	0x04	/* first instruction of main or a local function */
+
+/* Writes a formatted message to the load log (never overflows). */
+void vm_log(char *log, size_t log_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Verifies vm->insns; fills vm->insn_flags. 0 or -EINVAL with the reason. */
+int vm_verify(struct pluglet_vm *vm, uint32_t max_insns, char *log, size_t log_size);
+
+/*
+ * Fills ex->fault so that every backend reports a fault identically
+ * (kind, instruction index, address, size and the same message text).
+ */
+void vm_fault_set(struct pluglet_exec *ex, enum pluglet_fault_kind kind, uint32_t insn,
+		  uint64_t addr, uint32_t size);
+
+#endif /* PLUGLET_VM_INTERNAL_H */
