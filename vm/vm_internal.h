@@ -132,6 +132,17 @@ struct pluglet_vm {
 /* Writes a formatted message to the load log (never overflows). */
 void vm_log(char *log, size_t log_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/*
+ * The one load path (pluglet_vm__load and the ELF loader): copies the
+ * instructions, takes ownership of data_mem (malloc'd, freed with the vm;
+ * may be NULL) whose regions the ELF loader already wrote into lddw
+ * immediates, verifies, and prepares the backend (JIT falls back to the
+ * interpreter with a warning when it refuses with -EOPNOTSUPP).
+ */
+struct pluglet_vm *vm_load_common(const struct pluglet_insn *insns, uint32_t nr_insns,
+				  void *data_mem, const struct pluglet_region *data_regions,
+				  uint32_t nr_data_regions, const struct pluglet_vm_opts *opts);
+
 /* Verifies vm->insns; fills vm->insn_flags. 0 or -EINVAL with the reason. */
 int vm_verify(struct pluglet_vm *vm, uint32_t max_insns, char *log, size_t log_size);
 
