@@ -82,6 +82,26 @@
 
 #define STACK_TOTAL	(PLUGLET_STACK_SIZE * (PLUGLET_MAX_CALL_DEPTH + 1))
 
+/*
+ * Instruction budget: how both backends count, so that they stop a program
+ * at the same instruction (the JIT cannot afford a check per instruction).
+ *  - Every executed instruction counts one; an lddw (two slots) counts one.
+ *    ex->insns_executed is that count at a normal exit and at a budget fault
+ *    (after another fault the JIT's count may lag by the unfinished block).
+ *  - The count is compared with the budget only at check points, after the
+ *    check point itself has been counted and before it transfers control:
+ *      * every jump with a negative offset (JA, JMP and JMP32 conditionals,
+ *        `gotol` with a negative imm), whether the condition holds or not;
+ *      * every call: local (src=1), helper (src=0) and callx.
+ *    Nothing else is a check point (not exit, not forward jumps).
+ *  - At a check point, count > budget stops the run:
+ *      vm_fault_set(ex, PLUGLET_FAULT_BUDGET, <check point index>, budget, 0)
+ *    The budget check comes before the call's own checks (stack overflow,
+ *    bad helper, bad callx).
+ * A straight-line program may thus run past the budget: the budget exists
+ * to stop loops, and any loop or recursion passes a check point.
+ */
+
 /* Regions every run of a program has besides the caller's (ELF data). */
 #define VM_MAX_DATA_REGIONS 4
 
