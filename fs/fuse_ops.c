@@ -1,0 +1,944 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The FUSE low-level operations. This file maps the kernel's requests onto
+ * the inode table (tree.c) and the backends (backend.h), and is the only
+ * place where an errno becomes a FUSE reply.
+ */
+#include "fuse_ops.h"
+
+#include "backend.h"
+#include "logring.h"
+#include "tree.h"
+
+#include <plugfs/log.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+static struct plugfs_fs *fs;	/* one mount per process */
+
+/* Open file state: a report snapshot for readers, a buffer for writers. */
+struct handle {
+	uint64_t ino;
+	bool writing;
+	bool dirty;		/* written since the last commit (or just created) */
+	int error;		/* sticky write error (-EFBIG), returned at flush */
+	char *buf;
+	size_t len, cap;
+	struct fs_report rep;
+};
+
+/* A directory listing built at opendir. */
+struct dirlist {
+	char *buf;
+	size_t len, cap;
+	uint64_t next_fake_ino;
+};
+
+static const char *const root_names[] = { "plugins", "ifaces", "hosts", "log" };
+
+/* ---- replies: the one errno -> FUSE conversion ---- */
+
+static void reply_err(fuse_req_t req, int err)
+{
+	/* Backends return -errno; FUSE wants a positive errno (0 = success). */
+	fuse_reply_err(req, err < 0 ? -err : err);
+}
+
+/* ---- helpers ---- */
+
+static const struct fs_domain *dom(int idx)
+{
+	return idx >= 0 && idx < (int)fs->nr_domains ? &fs->domains[idx] : NULL;
+}
+
+static int find_domain(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < fs->nr_domains; i++)
+		if (!strcmp(fs->domains[i].name, name))
+			return i;
+	return -1;
+}
+
+static int find_sub(const struct fs_domain *d, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; d->subdirs[i]; i++)
+		if (!strcmp(d->subdirs[i], name))
+			return i;
+	return -1;
+}
+
+static bool domain_writable(const struct fs_domain *d, enum node_kind kind)
+{
+	if (kind == NODE_SUB)
+		return d->ops->commit != NULL;
+	if (kind == NODE_DOMAIN)
+		return d->ops->mkdir_group != NULL;
+	if (kind == NODE_GROUP)
+		return d->ops->rmdir_group != NULL;
+	return false;
+}
+
+static int entry_size(const struct node *n, off_t *size)
+{
+	const struct fs_domain *d = dom(n->domain);
+	struct fs_report rep = { 0 };
+	int err;
+
+	err = d->ops->report(d->priv, n->group, n->sub, n->name, &rep);
+	if (!err)
+		*size = rep.len;
+	free(rep.buf);
+	return err;
+}
+
+static int flat_size(const struct node *n, off_t *size)
+{
+	struct fs_report rep = { 0 };
+	int err;
+
+	if (n->kind == NODE_LOG) {
+		err = logring_snapshot(&rep.buf, &rep.len);
+	} else {
+		err = fs->hosts_ops ? fs->hosts_ops->report(fs->hosts_priv, n->name, &rep) : -ENOENT;
+	}
+	if (!err)
+		*size = rep.len;
+	free(rep.buf);
+	return err;
+}
+
+/* Fills st for a node; for entries the size is the report length. */
+static int node_stat(const struct node *n, struct stat *st)
+{
+	const struct fs_domain *d = dom(n->domain);
+	mode_t wbits = fs->cfg->have_write_gid ? 0775 : 0755;
+	mode_t fbits = fs->cfg->have_write_gid ? 0664 : 0644;
+	int err = 0;
+
+	memset(st, 0, sizeof(*st));
+	st->st_ino = n->ino;
+	st->st_uid = 0;
+	st->st_gid = fs->cfg->have_write_gid ? fs->cfg->write_gid : 0;
+	st->st_atim = st->st_mtim = st->st_ctim = fs->start_time;
+
+	switch (n->kind) {
+	case NODE_ROOT:
+	case NODE_HOSTS:
+		st->st_mode = S_IFDIR | 0755;
+		st->st_nlink = 2;
+		break;
+	case NODE_DOMAIN:
+	case NODE_GROUP:
+	case NODE_SUB:
+		st->st_mode = S_IFDIR | (domain_writable(d, n->kind) ? wbits : 0755);
+		st->st_nlink = 2;
+		break;
+	case NODE_ENTRY:
+		st->st_mode = S_IFREG | (d->ops->commit ? fbits : 0444);
+		st->st_nlink = 1;
+		if (d->ops->entry_exists(d->priv, n->group, n->sub, n->name) == 0)
+			err = entry_size(n, &st->st_size);
+		else if (!n->writers)
+			err = -ENOENT;
+		break;
+	case NODE_HOST:
+	case NODE_LOG:
+		st->st_mode = S_IFREG | 0444;
+		st->st_nlink = 1;
+		err = flat_size(n, &st->st_size);
+		break;
+	}
+	st->st_blksize = 4096;
+	st->st_blocks = (st->st_size + 511) / 512;
+	return err;
+}
+
+/* Resolves `name` under `parent` to a node position, asking the backends
+ * whether it exists. Returns the interned node (not yet referenced). */
+static int resolve(struct node *parent, const char *name, struct node **out)
+{
+	enum node_kind kind;
+	const struct fs_domain *d = dom(parent->domain);
+	int domain = parent->domain, sub = parent->sub, err = 0;
+	const char *group = parent->group, *ename = NULL;
+	struct node *n;
+
+	switch (parent->kind) {
+	case NODE_ROOT:
+		if (!strcmp(name, "log")) {
+			kind = NODE_LOG;
+		} else if (!strcmp(name, "hosts")) {
+			kind = NODE_HOSTS;
+		} else {
+			domain = find_domain(name);
+			if (domain < 0)
+				return -ENOENT;
+			kind = NODE_DOMAIN;
+		}
+		break;
+	case NODE_DOMAIN:
+		err = d->ops->group_exists(d->priv, name);
+		kind = NODE_GROUP;
+		group = name;
+		break;
+	case NODE_GROUP:
+		sub = find_sub(d, name);
+		if (sub < 0)
+			return -ENOENT;
+		err = d->ops->group_exists(d->priv, group);
+		kind = NODE_SUB;
+		break;
+	case NODE_SUB:
+		kind = NODE_ENTRY;
+		ename = name;
+		err = d->ops->entry_exists(d->priv, group, sub, name);
+		break;
+	case NODE_HOSTS:
+		kind = NODE_HOST;
+		ename = name;
+		err = fs->hosts_ops ? fs->hosts_ops->exists(fs->hosts_priv, name) : -ENOENT;
+		break;
+	default:
+		return -ENOTDIR;
+	}
+
+	tree_lock();
+	n = tree_intern(kind, domain, group, sub, ename);
+	if (n && err && kind == NODE_ENTRY && n->writers)
+		err = 0;	/* being written by cp: visible until its close */
+	tree_unlock();
+	if (!n)
+		return -ENOMEM;
+	if (err)
+		return err;
+	*out = n;
+	return 0;
+}
+
+static void fill_entry(struct fuse_entry_param *e, const struct node *n, const struct stat *st)
+{
+	memset(e, 0, sizeof(*e));
+	e->ino = n->ino;
+	e->generation = 1;
+	e->attr = *st;
+	/* Zero timeouts: interfaces, hosts and entries come and go outside the
+	 * kernel's view, so every path walk asks us again. */
+	e->attr_timeout = 0;
+	e->entry_timeout = 0;
+}
+
+/* Takes a lookup reference and replies with the entry. */
+static void reply_node(fuse_req_t req, struct node *n)
+{
+	struct fuse_entry_param e;
+	struct stat st;
+	int err;
+
+	err = node_stat(n, &st);
+	if (err) {
+		reply_err(req, err);
+		return;
+	}
+	tree_lock();
+	n->nlookup++;
+	tree_unlock();
+	fill_entry(&e, n, &st);
+	if (fuse_reply_entry(req, &e)) {
+		tree_lock();
+		tree_forget(n, 1);
+		tree_unlock();
+	}
+}
+
+static struct node *get_node(fuse_ino_t ino)
+{
+	struct node *n;
+
+	tree_lock();
+	n = tree_get(ino);
+	tree_unlock();
+	return n;
+}
+
+/* ---- operations ---- */
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	/* O_TRUNC arrives with open() instead of a separate setattr. */
+	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct node *p = get_node(parent), *n;
+	int err;
+
+	if (!p) {
+		reply_err(req, -ESTALE);
+		return;
+	}
+	err = resolve(p, name, &n);
+	if (err) {
+		reply_err(req, err);
+		return;
+	}
+	reply_node(req, n);
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	struct node *n;
+
+	tree_lock();
+	n = tree_get(ino);
+	if (n)
+		tree_forget(n, nlookup);
+	tree_unlock();
+	fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	size_t i;
+
+	tree_lock();
+	for (i = 0; i < count; i++) {
+		struct node *n = tree_get(forgets[i].ino);
+
+		if (n)
+			tree_forget(n, forgets[i].nlookup);
+	}
+	tree_unlock();
+	fuse_reply_none(req);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct node *n = get_node(ino);
+	struct stat st;
+	int err;
+
+	if (!n) {
+		reply_err(req, -ESTALE);
+		return;
+	}
+	err = node_stat(n, &st);
+	if (err)
+		reply_err(req, err);
+	else
+		fuse_reply_attr(req, &st, 0);
+}
+
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+		       struct fuse_file_info *fi)
+{
+	struct node *n = get_node(ino);
+	struct stat st;
+	int err;
+
+	if (!n) {
+		reply_err(req, -ESTALE);
+		return;
+	}
+	if (n->kind != NODE_ENTRY) {
+		reply_err(req, n->kind == NODE_LOG || n->kind == NODE_HOST ? -EACCES : -EPERM);
+		return;
+	}
+	/* Truncation of an open write handle restarts its buffer; the loaded
+	 * program only changes at close. Times and modes are not kept. */
+	if ((to_set & FUSE_SET_ATTR_SIZE) && fi && fi->fh) {
+		struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+
+		if (h->writing && (size_t)attr->st_size < h->len) {
+			h->len = attr->st_size;
+			h->dirty = true;
+		}
+	}
+	err = node_stat(n, &st);
+	if (err && n->writers)
+		err = 0;
+	if (err)
+		reply_err(req, err);
+	else
+		fuse_reply_attr(req, &st, 0);
+}
+
+static int dir_add(fuse_req_t req, struct dirlist *dl, const char *name, mode_t type)
+{
+	struct stat st = { .st_mode = type, .st_ino = dl->next_fake_ino++ };
+	size_t need = fuse_add_direntry(req, NULL, 0, name, NULL, 0);
+
+	if (dl->len + need > dl->cap) {
+		size_t cap = dl->cap ? dl->cap * 2 : 4096;
+		char *nb;
+
+		while (cap < dl->len + need)
+			cap *= 2;
+		nb = realloc(dl->buf, cap);
+		if (!nb)
+			return -ENOMEM;
+		dl->buf = nb;
+		dl->cap = cap;
+	}
+	/* The offset of an entry is where the next one starts. */
+	fuse_add_direntry(req, dl->buf + dl->len, need, name, &st, dl->len + need);
+	dl->len += need;
+	return 0;
+}
+
+struct list_ctx {
+	fuse_req_t req;
+	struct dirlist *dl;
+	mode_t type;
+	int err;
+};
+
+static int list_cb(const char *name, void *arg)
+{
+	struct list_ctx *c = arg;
+
+	c->err = dir_add(c->req, c->dl, name, c->type);
+	return c->err;
+}
+
+/* Stops at the first entry: used to tell whether a directory is empty. */
+static int list_cb_count(const char *name, void *arg)
+{
+	struct list_ctx *c = arg;
+
+	c->err = 1;
+	return 1;
+}
+
+static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct node *n = get_node(ino);
+	struct dirlist *dl;
+	const struct fs_domain *d;
+	struct list_ctx c;
+	unsigned int i;
+	int err = 0;
+
+	if (!n) {
+		reply_err(req, -ESTALE);
+		return;
+	}
+	dl = calloc(1, sizeof(*dl));
+	if (!dl) {
+		reply_err(req, -ENOMEM);
+		return;
+	}
+	dl->next_fake_ino = 0x100000000ull;
+	c = (struct list_ctx){ .req = req, .dl = dl, .type = S_IFDIR };
+	d = dom(n->domain);
+	err = dir_add(req, dl, ".", S_IFDIR);
+	if (!err)
+		err = dir_add(req, dl, "..", S_IFDIR);
+	switch (n->kind) {
+	case NODE_ROOT:
+		for (i = 0; !err && i < sizeof(root_names) / sizeof(root_names[0]); i++) {
+			if (find_domain(root_names[i]) < 0 && strcmp(root_names[i], "hosts") &&
+			    strcmp(root_names[i], "log"))
+				continue;
+			err = dir_add(req, dl, root_names[i],
+				      strcmp(root_names[i], "log") ? S_IFDIR : S_IFREG);
+		}
+		break;
+	case NODE_DOMAIN:
+		if (!err)
+			err = d->ops->list_groups(d->priv, list_cb, &c);
+		break;
+	case NODE_GROUP:
+		if (!err)
+			err = d->ops->group_exists(d->priv, n->group);
+		for (i = 0; !err && d->subdirs[i]; i++)
+			err = dir_add(req, dl, d->subdirs[i], S_IFDIR);
+		break;
+	case NODE_SUB:
+		c.type = S_IFREG;
+		if (!err)
+			err = d->ops->list_entries(d->priv, n->group, n->sub, list_cb, &c);
+		break;
+	case NODE_HOSTS:
+		c.type = S_IFREG;
+		if (!err && fs->hosts_ops)
+			err = fs->hosts_ops->list(fs->hosts_priv, list_cb, &c);
+		break;
+	default:
+		err = -ENOTDIR;
+	}
+	if (!err && c.err)
+		err = c.err;
+	if (err > 0)
+		err = 0;	/* a callback asked to stop early */
+	if (err) {
+		free(dl->buf);
+		free(dl);
+		reply_err(req, err);
+		return;
+	}
+	fi->fh = (uintptr_t)dl;
+	fuse_reply_open(req, fi);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	struct dirlist *dl = (struct dirlist *)(uintptr_t)fi->fh;
+	size_t end;
+
+	if ((size_t)off >= dl->len) {
+		fuse_reply_buf(req, NULL, 0);
+		return;
+	}
+	/* Only whole entries: walk the packed records until `size` is used. */
+	end = off;
+	while (end < dl->len) {
+		/* struct fuse_dirent: ino, off, namelen, type, name (8-aligned) */
+		const uint64_t *rec = (const uint64_t *)(dl->buf + end);
+		size_t next = rec[1];
+
+		if (next - off > size)
+			break;
+		end = next;
+	}
+	fuse_reply_buf(req, dl->buf + off, end - off);
+}
+
+static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct dirlist *dl = (struct dirlist *)(uintptr_t)fi->fh;
+
+	free(dl->buf);
+	free(dl);
+	fuse_reply_err(req, 0);
+}
+
+static int build_report(const struct node *n, struct fs_report *rep)
+{
+	const struct fs_domain *d = dom(n->domain);
+
+	switch (n->kind) {
+	case NODE_LOG:
+		return logring_snapshot(&rep->buf, &rep->len);
+	case NODE_HOST:
+		return fs->hosts_ops ? fs->hosts_ops->report(fs->hosts_priv, n->name, rep) : -ENOENT;
+	case NODE_ENTRY:
+		return d->ops->report(d->priv, n->group, n->sub, n->name, rep);
+	default:
+		return -EISDIR;
+	}
+}
+
+static void handle_free(struct handle *h)
+{
+	free(h->buf);
+	free(h->rep.buf);
+	free(h);
+}
+
+static int open_handle(struct node *n, int flags, bool created, struct handle **out)
+{
+	int acc = flags & O_ACCMODE;
+	struct handle *h;
+	int err = 0;
+
+	if (n->kind != NODE_ENTRY && n->kind != NODE_LOG && n->kind != NODE_HOST)
+		return -EISDIR;
+	if (acc != O_RDONLY && n->kind != NODE_ENTRY)
+		return -EACCES;
+	if (acc != O_RDONLY && !dom(n->domain)->ops->commit)
+		return -EROFS;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->ino = n->ino;
+	if (acc != O_WRONLY && !created)
+		err = build_report(n, &h->rep);
+	if (!err && acc != O_RDONLY) {
+		h->writing = true;
+		/* A created file commits at close even when nothing was written,
+		 * so an empty `cp` fails loudly instead of leaving a ghost. */
+		h->dirty = created || (flags & O_TRUNC);
+		tree_lock();
+		n->writers++;
+		tree_unlock();
+	}
+	if (err) {
+		handle_free(h);
+		return err;
+	}
+	*out = h;
+	return 0;
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct node *n = get_node(ino);
+	struct handle *h;
+	int err;
+
+	if (!n) {
+		reply_err(req, -ESTALE);
+		return;
+	}
+	err = open_handle(n, fi->flags, false, &h);
+	if (err) {
+		reply_err(req, err);
+		return;
+	}
+	fi->fh = (uintptr_t)h;
+	/* Reports change under us: no page cache, read() sees what open saw. */
+	fi->direct_io = 1;
+	fi->keep_cache = 0;
+	if (fuse_reply_open(req, fi)) {
+		if (h->writing) {
+			tree_lock();
+			n->writers--;
+			tree_unlock();
+		}
+		handle_free(h);
+	}
+}
+
+static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		      struct fuse_file_info *fi)
+{
+	struct node *p = get_node(parent), *n;
+	const struct fs_domain *d;
+	struct fuse_entry_param e;
+	struct handle *h;
+	struct stat st;
+	int err;
+
+	if (!p) {
+		reply_err(req, -ESTALE);
+		return;
+	}
+	if (p->kind != NODE_SUB) {
+		reply_err(req, p->kind == NODE_HOSTS ? -EACCES : -EPERM);
+		return;
+	}
+	d = dom(p->domain);
+	if (!d->ops->commit || !d->ops->may_create) {
+		reply_err(req, -EROFS);
+		return;
+	}
+	err = d->ops->may_create(d->priv, p->group, p->sub, name);
+	if (err) {
+		pr_warn("create %s/%s/%s/%s: %s", d->name, p->group, d->subdirs[p->sub], name,
+			strerror(-err));
+		reply_err(req, err);
+		return;
+	}
+	tree_lock();
+	n = tree_intern(NODE_ENTRY, p->domain, p->group, p->sub, name);
+	tree_unlock();
+	if (!n) {
+		reply_err(req, -ENOMEM);
+		return;
+	}
+	err = open_handle(n, fi->flags, true, &h);
+	if (err) {
+		reply_err(req, err);
+		return;
+	}
+	memset(&st, 0, sizeof(st));
+	node_stat(n, &st);	/* size 0 until committed */
+	st.st_mode = S_IFREG | 0644;
+	st.st_ino = n->ino;
+	st.st_nlink = 1;
+	tree_lock();
+	n->nlookup++;
+	tree_unlock();
+	fill_entry(&e, n, &st);
+	fi->fh = (uintptr_t)h;
+	fi->direct_io = 1;
+	if (fuse_reply_create(req, &e, fi)) {
+		tree_lock();
+		n->writers--;
+		tree_forget(n, 1);
+		tree_unlock();
+		handle_free(h);
+	}
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+
+	if ((size_t)off >= h->rep.len) {
+		fuse_reply_buf(req, NULL, 0);
+		return;
+	}
+	if (size > h->rep.len - off)
+		size = h->rep.len - off;
+	fuse_reply_buf(req, h->rep.buf + off, size);
+}
+
+static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+		     struct fuse_file_info *fi)
+{
+	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	size_t end;
+
+	if (!h->writing) {
+		reply_err(req, -EBADF);
+		return;
+	}
+	if (off < 0 || __builtin_add_overflow((size_t)off, size, &end) ||
+	    end > fs->cfg->max_object_size) {
+		h->error = -EFBIG;
+		pr_warn("write: object over the size limit of %zu bytes", fs->cfg->max_object_size);
+		reply_err(req, -EFBIG);
+		return;
+	}
+	if (end > h->cap) {
+		size_t cap = h->cap ? h->cap : 64 * 1024;
+		char *nb;
+
+		while (cap < end)
+			cap *= 2;
+		nb = realloc(h->buf, cap);
+		if (!nb) {
+			reply_err(req, -ENOMEM);
+			return;
+		}
+		h->buf = nb;
+		h->cap = cap;
+	}
+	if ((size_t)off > h->len)
+		memset(h->buf + h->len, 0, off - h->len);
+	memcpy(h->buf + off, buf, size);
+	if (end > h->len)
+		h->len = end;
+	h->dirty = true;
+	fuse_reply_write(req, size);
+}
+
+/* close(): the one moment a write takes effect. */
+static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	struct node *n = get_node(ino);
+	const struct fs_domain *d;
+	int err;
+
+	if (!h->writing || (!h->dirty && !h->error) || !n) {
+		fuse_reply_err(req, 0);
+		return;
+	}
+	d = dom(n->domain);
+	err = h->error;
+	h->error = 0;
+	h->dirty = false;
+	if (!err) {
+		err = d->ops->commit(d->priv, n->group, n->sub, n->name, h->buf ? h->buf : "", h->len);
+		if (err)
+			pr_warn("load %s/%s/%s/%s failed: %s", d->name, n->group, d->subdirs[n->sub],
+				n->name, strerror(-err));
+	}
+	reply_err(req, err);
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	struct node *n;
+
+	if (h->writing) {
+		tree_lock();
+		n = tree_get(h->ino);
+		if (n && n->writers) {
+			n->writers--;
+			tree_forget(n, 0);
+		}
+		tree_unlock();
+	}
+	handle_free(h);
+	fuse_reply_err(req, 0);
+}
+
+static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct node *p = get_node(parent);
+	const struct fs_domain *d;
+	int err;
+
+	if (!p) {
+		reply_err(req, -ESTALE);
+		return;
+	}
+	if (p->kind != NODE_SUB) {
+		reply_err(req, p->kind == NODE_HOSTS || (p->kind == NODE_ROOT && !strcmp(name, "log")) ?
+				       -EACCES : -EPERM);
+		return;
+	}
+	d = dom(p->domain);
+	if (!d->ops->unlink) {
+		reply_err(req, -EROFS);
+		return;
+	}
+	err = d->ops->unlink(d->priv, p->group, p->sub, name);
+	if (err && err != -ENOENT)
+		pr_warn("rm %s/%s/%s/%s: %s", d->name, p->group, d->subdirs[p->sub], name, strerror(-err));
+	reply_err(req, err);
+}
+
+static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	struct node *p = get_node(parent), *n;
+	const struct fs_domain *d;
+	int err;
+
+	if (!p) {
+		reply_err(req, -ESTALE);
+		return;
+	}
+	d = dom(p->domain);
+	if (p->kind != NODE_DOMAIN || !d->ops->mkdir_group) {
+		reply_err(req, -EPERM);
+		return;
+	}
+	err = d->ops->mkdir_group(d->priv, name);
+	if (err) {
+		reply_err(req, err);
+		return;
+	}
+	err = resolve(p, name, &n);
+	if (err)
+		reply_err(req, err);
+	else
+		reply_node(req, n);
+}
+
+static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct node *p = get_node(parent);
+	const struct fs_domain *d;
+	int err = -EPERM;
+
+	if (!p) {
+		reply_err(req, -ESTALE);
+		return;
+	}
+	d = dom(p->domain);
+	if (p->kind == NODE_DOMAIN && d->ops->rmdir_group) {
+		err = d->ops->rmdir_group(d->priv, name);
+	} else if (p->kind == NODE_GROUP && d->ops->rmdir_group && find_sub(d, name) >= 0) {
+		/* Anchor directories are fixed; removing an empty one succeeds
+		 * without effect so that `rm -r plugins/<plugin>` can proceed. */
+		struct list_ctx c = { 0 };
+		int sub = find_sub(d, name);
+
+		err = d->ops->list_entries(d->priv, p->group, sub, list_cb_count, &c);
+		if (!err)
+			err = c.err ? -ENOTEMPTY : 0;
+	}
+	reply_err(req, err);
+}
+
+static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+		      const char *newname, unsigned int flags)
+{
+	struct node *p = get_node(parent), *np = get_node(newparent);
+	const struct fs_domain *d;
+	int err;
+
+	if (!p || !np) {
+		reply_err(req, -ESTALE);
+		return;
+	}
+	if (p->kind != NODE_SUB || np->kind != NODE_SUB) {
+		reply_err(req, -EPERM);
+		return;
+	}
+	/* Moves only re-order within one chain / anchor; anything else would
+	 * make mv fall back to copying a report into a program slot. */
+	if (p != np || (flags & RENAME_EXCHANGE)) {
+		reply_err(req, -EINVAL);
+		return;
+	}
+	d = dom(p->domain);
+	if (!d->ops->rename) {
+		reply_err(req, -EROFS);
+		return;
+	}
+	if (!strcmp(name, newname)) {
+		reply_err(req, 0);
+		return;
+	}
+	err = d->ops->rename(d->priv, p->group, p->sub, name, newname);
+	if (err)
+		pr_warn("mv %s/%s/%s/%s -> %s: %s", d->name, p->group, d->subdirs[p->sub], name,
+			newname, strerror(-err));
+	reply_err(req, err);
+}
+
+static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
+{
+	reply_err(req, -EPERM);
+}
+
+static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+	reply_err(req, -EPERM);
+}
+
+static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+	reply_err(req, -EPERM);
+}
+
+static void op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct statvfs st = { .f_bsize = 4096, .f_frsize = 4096, .f_namemax = 255 };
+
+	fuse_reply_statfs(req, &st);
+}
+
+const struct fuse_lowlevel_ops plugfs_ll_ops = {
+	.init = op_init,
+	.lookup = op_lookup,
+	.forget = op_forget,
+	.forget_multi = op_forget_multi,
+	.getattr = op_getattr,
+	.setattr = op_setattr,
+	.opendir = op_opendir,
+	.readdir = op_readdir,
+	.releasedir = op_releasedir,
+	.open = op_open,
+	.create = op_create,
+	.read = op_read,
+	.write = op_write,
+	.flush = op_flush,
+	.release = op_release,
+	.unlink = op_unlink,
+	.mkdir = op_mkdir,
+	.rmdir = op_rmdir,
+	.rename = op_rename,
+	.mknod = op_mknod,
+	.symlink = op_symlink,
+	.link = op_link,
+	.statfs = op_statfs,
+};
+
+void plugfs_fs_set(struct plugfs_fs *f)
+{
+	fs = f;
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PLUGFS_FS_FUSE_OPS_H
+#define PLUGFS_FS_FUSE_OPS_H
+
+#define FUSE_USE_VERSION 312
+#include <fuse_lowlevel.h>
+
+#include "backend.h"
+#include "config.h"
+
+#include <time.h>
+
+enum { DOMAIN_IFACES, DOMAIN_PLUGINS, NR_DOMAINS };
+
+/* Everything the FUSE operations need, set up by main(). */
+struct plugfs_fs {
+	const struct plugfs_config *cfg;
+	struct fs_domain domains[NR_DOMAINS];
+	unsigned int nr_domains;
+	const struct fs_flatdir_ops *hosts_ops;
+	void *hosts_priv;
+	struct timespec start_time;
+};
+
+extern const struct fuse_lowlevel_ops plugfs_ll_ops;
+void plugfs_fs_set(struct plugfs_fs *fs);
+
+#endif

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Load manifests: what a write into the tree may contain besides an ELF
+ * object (SPEC §2). One ini document, keys without a section:
+ *   object, name, proceed_on, global.NAME, metadata.KEY, map_owner, mode,
+ *   jit, extra_memory, shared_memory, entry
+ */
+#ifndef PLUGFS_FS_MANIFEST_H
+#define PLUGFS_FS_MANIFEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MANIFEST_MAX_KV 32
+
+struct manifest_kv {
+	char key[64];
+	char value[512];
+};
+
+struct plugfs_manifest {
+	char object[4096];		/* absolute path */
+	char name[128];			/* program / function in the object ("" = unset) */
+	char proceed_on[256];		/* "" = default of the hook */
+	char map_owner[256];		/* "" = none */
+	char mode[16];			/* xdp: native | skb; "" = default */
+	int jit;			/* -1 unset, 0, 1 */
+	int64_t extra_memory;		/* -1 unset */
+	int64_t shared_memory;		/* -1 unset */
+	unsigned int nr_globals;
+	struct manifest_kv globals[MANIFEST_MAX_KV];	/* value: hex bytes as written */
+	unsigned int nr_metadata;
+	struct manifest_kv metadata[MANIFEST_MAX_KV];
+};
+
+/* True if the buffer is an ELF object rather than a manifest. */
+bool manifest_is_elf(const void *buf, size_t len);
+
+/*
+ * Parses a manifest. 0, or -EINVAL with the reason in err (line, key):
+ * unknown key, missing object, relative object path, bad number.
+ */
+int manifest_parse(const void *buf, size_t len, struct plugfs_manifest *m, char *err, size_t err_size);
+
+/*
+ * Reads the object the manifest names, at most max bytes: 0, -ENOENT,
+ * -EFBIG (over max), -EINVAL (not a regular file) with the reason in err.
+ * *obj is malloc'd.
+ */
+int manifest_read_object(const struct plugfs_manifest *m, size_t max, void **obj, size_t *len,
+			 char *err, size_t err_size);
+
+/* Decodes "01020304" / "0x01 02 03" into bytes; returns count or -EINVAL. */
+int manifest_hex_decode(const char *hex, uint8_t *out, size_t out_size);
+
+#endif

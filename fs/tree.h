@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The inode table of the FUSE core: every node the kernel knows of (it
+ * looked it up and has not forgotten it), keyed by inode number and by
+ * path. Nodes describe positions in the tree; what exists there is asked
+ * from the backends at each operation, so the table never goes stale.
+ */
+#ifndef PLUGFS_FS_TREE_H
+#define PLUGFS_FS_TREE_H
+
+#include <stdint.h>
+
+enum node_kind {
+	NODE_ROOT,
+	NODE_DOMAIN,	/* ifaces/, plugins/ */
+	NODE_GROUP,	/* ifaces/<if>, plugins/<plugin> */
+	NODE_SUB,	/* .../<hook|anchor> */
+	NODE_ENTRY,	/* .../<prio|seq> */
+	NODE_HOSTS,	/* hosts/ */
+	NODE_HOST,	/* hosts/<name>.<pid> */
+	NODE_LOG,	/* log */
+};
+
+struct node {
+	uint64_t ino;
+	enum node_kind kind;
+	int domain;		/* index in the domain table, -1 if none */
+	unsigned int sub;
+	char *group;		/* GROUP, SUB, ENTRY */
+	char *name;		/* ENTRY, HOST */
+	char *path;		/* canonical key */
+	uint64_t nlookup;
+	unsigned int writers;	/* open write handles that may create the entry */
+	struct node *next_ino, *next_path;
+};
+
+#define TREE_ROOT_INO 1
+
+int tree_init(void);
+void tree_fini(void);
+void tree_lock(void);
+void tree_unlock(void);
+/* Under the lock. */
+struct node *tree_get(uint64_t ino);
+/* Finds or creates the node for this position; NULL on ENOMEM. Under the lock. */
+struct node *tree_intern(enum node_kind kind, int domain, const char *group, unsigned int sub,
+			 const char *name);
+/* Drops nlookup references; frees the node at zero. Under the lock. */
+void tree_forget(struct node *n, uint64_t nlookup);
+
+#endif

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+/* Load manifests: every key, and each way a manifest is refused. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "manifest.h"
+
+static int parse(const char *text, struct plugfs_manifest *m, char *err)
+{
+	return manifest_parse(text, strlen(text), m, err, 256);
+}
+
+static void test_full_manifest(void **state)
+{
+	const char *text =
+		"object = /abs/path/prog.o        ; required\n"
+		"name = pass\n"
+		"proceed_on = pass, dispatcher_return\n"
+		"global.GLOBAL_1 = 01020304\n"
+		"global.GLOBAL_2 = 0A0B0C0D\n"
+		"metadata.owner = acme\n"
+		"map_owner = ../50\n"
+		"mode = skb\n"
+		"jit = true\n"
+		"extra_memory = 4096\n"
+		"shared_memory = 1024\n";
+	struct plugfs_manifest m;
+	char err[256] = "";
+
+	assert_int_equal(parse(text, &m, err), 0);
+	assert_string_equal(m.object, "/abs/path/prog.o");
+	assert_string_equal(m.name, "pass");
+	assert_string_equal(m.proceed_on, "pass, dispatcher_return");
+	assert_int_equal(m.nr_globals, 2);
+	assert_string_equal(m.globals[0].key, "GLOBAL_1");
+	assert_string_equal(m.globals[1].value, "0A0B0C0D");
+	assert_int_equal(m.nr_metadata, 1);
+	assert_string_equal(m.metadata[0].key, "owner");
+	assert_string_equal(m.metadata[0].value, "acme");
+	assert_string_equal(m.map_owner, "../50");
+	assert_string_equal(m.mode, "skb");
+	assert_int_equal(m.jit, 1);
+	assert_int_equal(m.extra_memory, 4096);
+	assert_int_equal(m.shared_memory, 1024);
+}
+
+static void test_defaults_unset(void **state)
+{
+	struct plugfs_manifest m;
+	char err[256];
+
+	assert_int_equal(parse("object=/x.o\n", &m, err), 0);
+	assert_int_equal(m.jit, -1);
+	assert_int_equal(m.extra_memory, -1);
+	assert_int_equal(m.shared_memory, -1);
+	assert_string_equal(m.name, "");
+	assert_int_equal(m.nr_globals, 0);
+}
+
+static void test_rejections(void **state)
+{
+	static const struct {
+		const char *text, *why;
+	} bad[] = {
+		{ "name = x\n", "'object' is required" },
+		{ "object = rel/prog.o\n", "must be absolute" },
+		{ "object = /x.o\nbogus = 1\n", "unknown key 'bogus'" },
+		{ "object = /x.o\nmode = turbo\n", "bad value for 'mode'" },
+		{ "object = /x.o\njit = maybe\n", "bad value for 'jit'" },
+		{ "object = /x.o\nextra_memory = -5\n", "bad value for 'extra_memory'" },
+		{ "object = /x.o\nglobal.G = zz\n", "bad value for 'global.G'" },
+		{ "object = /x.o\nglobal.G = 01\nglobal.G = 02\n", "given twice" },
+		{ "[sec]\nobject = /x.o\n", "sections are not used" },
+		{ "object /x.o\n", "syntax error on line 1" },
+	};
+	struct plugfs_manifest m;
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(parse(bad[i].text, &m, err), -EINVAL);
+		if (!strstr(err, bad[i].why))
+			fail_msg("case %zu: '%s' does not mention '%s'", i, err, bad[i].why);
+	}
+	assert_int_equal(manifest_parse("object=/x\0", 10, &m, err, sizeof(err)), -EINVAL);
+}
+
+static void test_is_elf(void **state)
+{
+	assert_true(manifest_is_elf("\177ELF\2\1", 6));
+	assert_false(manifest_is_elf("object=/x", 9));
+	assert_false(manifest_is_elf("\177EL", 3));
+}
+
+static void test_hex(void **state)
+{
+	uint8_t out[8];
+
+	assert_int_equal(manifest_hex_decode("01020304", out, sizeof(out)), 4);
+	assert_int_equal(out[0], 1);
+	assert_int_equal(out[3], 4);
+	assert_int_equal(manifest_hex_decode("0xAB cd", out, sizeof(out)), 2);
+	assert_int_equal(out[0], 0xab);
+	assert_int_equal(out[1], 0xcd);
+	assert_int_equal(manifest_hex_decode("abc", out, sizeof(out)), -EINVAL);
+	assert_int_equal(manifest_hex_decode("0102030405060708090a", out, sizeof(out)), -EINVAL);
+}
+
+static void test_read_object(void **state)
+{
+	char path[] = "/tmp/plugfs-manifest-XXXXXX";
+	struct plugfs_manifest m;
+	char err[256];
+	void *obj = NULL;
+	size_t len = 0;
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "\177ELFdata", 8), 8);
+	close(fd);
+	memset(&m, 0, sizeof(m));
+	snprintf(m.object, sizeof(m.object), "%s", path);
+	assert_int_equal(manifest_read_object(&m, 1024, &obj, &len, err, sizeof(err)), 0);
+	assert_int_equal(len, 8);
+	assert_memory_equal(obj, "\177ELFdata", 8);
+	free(obj);
+	assert_int_equal(manifest_read_object(&m, 4, &obj, &len, err, sizeof(err)), -EFBIG);
+	assert_non_null(strstr(err, "over the limit"));
+	unlink(path);
+	assert_int_equal(manifest_read_object(&m, 1024, &obj, &len, err, sizeof(err)), -ENOENT);
+	snprintf(m.object, sizeof(m.object), "/tmp");
+	assert_int_equal(manifest_read_object(&m, 1024, &obj, &len, err, sizeof(err)), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full_manifest),
+		cmocka_unit_test(test_defaults_unset),
+		cmocka_unit_test(test_rejections),
+		cmocka_unit_test(test_is_elf),
+		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_read_object),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
