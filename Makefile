@@ -32,8 +32,9 @@ unit conformance integration: build
 	meson test -C $(BUILD) --print-errorlogs --suite $@
 
 # libFuzzer targets need clang; they live in their own build directory.
+# -Werror is enforced by the gcc build above, not by this one.
 fuzz: deps
-	[ -f $(BUILD)-fuzz/build.ninja ] || CC=clang meson setup $(BUILD)-fuzz -Dfuzz=true --werror $(MESON_OPTS)
+	[ -f $(BUILD)-fuzz/build.ninja ] || CC=clang meson setup $(BUILD)-fuzz -Dfuzz=true $(MESON_OPTS)
 	meson compile -C $(BUILD)-fuzz
 	FUZZ_SECONDS=$(FUZZ_SECONDS) ./tests/fuzz/run-fuzzers.sh $(BUILD)-fuzz
 

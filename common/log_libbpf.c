@@ -3,6 +3,9 @@
 
 #include <bpf/libbpf.h>
 
+/* libbpf hands us its own format strings. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	enum plog_level l = level == LIBBPF_WARN ? PLOG_WARN :
@@ -11,6 +14,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	plogv(l, fmt, ap);
 	return 0;
 }
+#pragma GCC diagnostic pop
 
 void plog_route_libbpf(void)
 {
