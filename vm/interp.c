@@ -1,3 +1,580 @@
 /* SPDX-License-Identifier: MIT */
-/* Placeholder: filled by the work on this part. */
+/*
+ * The interpreter: one function, threaded dispatch through a table of label
+ * addresses (computed goto), registers in a local array. The verifier has
+ * already checked opcodes, registers and control flow, so a handler does no
+ * decoding checks; what stays at run time is the budget (one decrement and
+ * a predictable branch per instruction) and memory checks (the live stack
+ * frames first, then the data regions of the object and the caller's
+ * regions, all inline).
+ */
 #include "vm_internal.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define likely(x)   __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
+struct frame {
+	const struct pluglet_insn *ret;
+	uint64_t saved[4];	/* r6..r9 of the caller */
+};
+
+/* Regions besides the stack, in lookup order: object data, then the caller's. */
+struct region_set {
+	const struct pluglet_region *a;
+	uint32_t na;
+	const struct pluglet_region *b;
+	uint32_t nb;
+};
+
+static ALWAYS_INLINE int in_set(const struct pluglet_region *r, uint32_t n, uint64_t addr,
+				uint64_t size, uint32_t perm, int *denied)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		uint64_t off = addr - r[i].start;
+
+		if (off < r[i].len && size <= r[i].len - off) {
+			if ((r[i].perm & perm) == perm)
+				return 1;
+			*denied = 1;
+		}
+	}
+	return 0;
+}
+
+/* 0: allowed; otherwise the fault kind. */
+static ALWAYS_INLINE int mem_check(uint64_t addr, uint64_t size, uint32_t perm,
+				   uint64_t stack_lo, uint64_t stack_len,
+				   const struct region_set *rs)
+{
+	int denied = 0;
+
+	if (likely(addr - stack_lo <= stack_len - size))
+		return 0;
+	if (likely(in_set(rs->a, rs->na, addr, size, perm, &denied) ||
+		   in_set(rs->b, rs->nb, addr, size, perm, &denied)))
+		return 0;
+	if (perm & PLUGLET_PERM_WRITE)
+		return denied ? PLUGLET_FAULT_READONLY : PLUGLET_FAULT_OOB_STORE;
+	return PLUGLET_FAULT_OOB_LOAD;
+}
+
+static uint64_t bswap16(uint64_t v)
+{
+	return __builtin_bswap16((uint16_t)v);
+}
+
+static uint64_t bswap32(uint64_t v)
+{
+	return __builtin_bswap32((uint32_t)v);
+}
+
+static int interp_run(const struct pluglet_vm *vm, struct pluglet_exec *ex,
+		      uint64_t r1, uint64_t r2, uint64_t *r0)
+{
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverride-init"
+#ifdef __clang__
+#pragma GCC diagnostic ignored "-Winitializer-overrides"
+#endif
+	static const void *const tbl[256] = {
+		[0 ... 255] = &&op_bad,
+		/* ALU64 */
+		[CLS_ALU64 | SRC_K | ALU_ADD] = &&alu64_add_k, [CLS_ALU64 | SRC_X | ALU_ADD] = &&alu64_add_x,
+		[CLS_ALU64 | SRC_K | ALU_SUB] = &&alu64_sub_k, [CLS_ALU64 | SRC_X | ALU_SUB] = &&alu64_sub_x,
+		[CLS_ALU64 | SRC_K | ALU_MUL] = &&alu64_mul_k, [CLS_ALU64 | SRC_X | ALU_MUL] = &&alu64_mul_x,
+		[CLS_ALU64 | SRC_K | ALU_DIV] = &&alu64_div_k, [CLS_ALU64 | SRC_X | ALU_DIV] = &&alu64_div_x,
+		[CLS_ALU64 | SRC_K | ALU_OR] = &&alu64_or_k, [CLS_ALU64 | SRC_X | ALU_OR] = &&alu64_or_x,
+		[CLS_ALU64 | SRC_K | ALU_AND] = &&alu64_and_k, [CLS_ALU64 | SRC_X | ALU_AND] = &&alu64_and_x,
+		[CLS_ALU64 | SRC_K | ALU_LSH] = &&alu64_lsh_k, [CLS_ALU64 | SRC_X | ALU_LSH] = &&alu64_lsh_x,
+		[CLS_ALU64 | SRC_K | ALU_RSH] = &&alu64_rsh_k, [CLS_ALU64 | SRC_X | ALU_RSH] = &&alu64_rsh_x,
+		[CLS_ALU64 | SRC_K | ALU_NEG] = &&alu64_neg,
+		[CLS_ALU64 | SRC_K | ALU_MOD] = &&alu64_mod_k, [CLS_ALU64 | SRC_X | ALU_MOD] = &&alu64_mod_x,
+		[CLS_ALU64 | SRC_K | ALU_XOR] = &&alu64_xor_k, [CLS_ALU64 | SRC_X | ALU_XOR] = &&alu64_xor_x,
+		[CLS_ALU64 | SRC_K | ALU_MOV] = &&alu64_mov_k, [CLS_ALU64 | SRC_X | ALU_MOV] = &&alu64_mov_x,
+		[CLS_ALU64 | SRC_K | ALU_ARSH] = &&alu64_arsh_k, [CLS_ALU64 | SRC_X | ALU_ARSH] = &&alu64_arsh_x,
+		[CLS_ALU64 | SRC_K | ALU_END] = &&alu64_bswap,
+		/* ALU (32-bit) */
+		[CLS_ALU | SRC_K | ALU_ADD] = &&alu_add_k, [CLS_ALU | SRC_X | ALU_ADD] = &&alu_add_x,
+		[CLS_ALU | SRC_K | ALU_SUB] = &&alu_sub_k, [CLS_ALU | SRC_X | ALU_SUB] = &&alu_sub_x,
+		[CLS_ALU | SRC_K | ALU_MUL] = &&alu_mul_k, [CLS_ALU | SRC_X | ALU_MUL] = &&alu_mul_x,
+		[CLS_ALU | SRC_K | ALU_DIV] = &&alu_div_k, [CLS_ALU | SRC_X | ALU_DIV] = &&alu_div_x,
+		[CLS_ALU | SRC_K | ALU_OR] = &&alu_or_k, [CLS_ALU | SRC_X | ALU_OR] = &&alu_or_x,
+		[CLS_ALU | SRC_K | ALU_AND] = &&alu_and_k, [CLS_ALU | SRC_X | ALU_AND] = &&alu_and_x,
+		[CLS_ALU | SRC_K | ALU_LSH] = &&alu_lsh_k, [CLS_ALU | SRC_X | ALU_LSH] = &&alu_lsh_x,
+		[CLS_ALU | SRC_K | ALU_RSH] = &&alu_rsh_k, [CLS_ALU | SRC_X | ALU_RSH] = &&alu_rsh_x,
+		[CLS_ALU | SRC_K | ALU_NEG] = &&alu_neg,
+		[CLS_ALU | SRC_K | ALU_MOD] = &&alu_mod_k, [CLS_ALU | SRC_X | ALU_MOD] = &&alu_mod_x,
+		[CLS_ALU | SRC_K | ALU_XOR] = &&alu_xor_k, [CLS_ALU | SRC_X | ALU_XOR] = &&alu_xor_x,
+		[CLS_ALU | SRC_K | ALU_MOV] = &&alu_mov_k, [CLS_ALU | SRC_X | ALU_MOV] = &&alu_mov_x,
+		[CLS_ALU | SRC_K | ALU_ARSH] = &&alu_arsh_k, [CLS_ALU | SRC_X | ALU_ARSH] = &&alu_arsh_x,
+		[CLS_ALU | SRC_K | ALU_END] = &&alu_le, [CLS_ALU | SRC_X | ALU_END] = &&alu_be,
+		/* JMP */
+		[CLS_JMP | JMP_JA] = &&jmp_ja,
+		[CLS_JMP | SRC_K | JMP_JEQ] = &&jeq_k, [CLS_JMP | SRC_X | JMP_JEQ] = &&jeq_x,
+		[CLS_JMP | SRC_K | JMP_JGT] = &&jgt_k, [CLS_JMP | SRC_X | JMP_JGT] = &&jgt_x,
+		[CLS_JMP | SRC_K | JMP_JGE] = &&jge_k, [CLS_JMP | SRC_X | JMP_JGE] = &&jge_x,
+		[CLS_JMP | SRC_K | JMP_JSET] = &&jset_k, [CLS_JMP | SRC_X | JMP_JSET] = &&jset_x,
+		[CLS_JMP | SRC_K | JMP_JNE] = &&jne_k, [CLS_JMP | SRC_X | JMP_JNE] = &&jne_x,
+		[CLS_JMP | SRC_K | JMP_JSGT] = &&jsgt_k, [CLS_JMP | SRC_X | JMP_JSGT] = &&jsgt_x,
+		[CLS_JMP | SRC_K | JMP_JSGE] = &&jsge_k, [CLS_JMP | SRC_X | JMP_JSGE] = &&jsge_x,
+		[CLS_JMP | SRC_K | JMP_JLT] = &&jlt_k, [CLS_JMP | SRC_X | JMP_JLT] = &&jlt_x,
+		[CLS_JMP | SRC_K | JMP_JLE] = &&jle_k, [CLS_JMP | SRC_X | JMP_JLE] = &&jle_x,
+		[CLS_JMP | SRC_K | JMP_JSLT] = &&jslt_k, [CLS_JMP | SRC_X | JMP_JSLT] = &&jslt_x,
+		[CLS_JMP | SRC_K | JMP_JSLE] = &&jsle_k, [CLS_JMP | SRC_X | JMP_JSLE] = &&jsle_x,
+		[CLS_JMP | SRC_K | JMP_CALL] = &&jmp_call, [CLS_JMP | SRC_X | JMP_CALL] = &&jmp_callx,
+		[CLS_JMP | JMP_EXIT] = &&jmp_exit,
+		/* JMP32 */
+		[CLS_JMP32 | JMP_JA] = &&jmp32_ja,
+		[CLS_JMP32 | SRC_K | JMP_JEQ] = &&jeq32_k, [CLS_JMP32 | SRC_X | JMP_JEQ] = &&jeq32_x,
+		[CLS_JMP32 | SRC_K | JMP_JGT] = &&jgt32_k, [CLS_JMP32 | SRC_X | JMP_JGT] = &&jgt32_x,
+		[CLS_JMP32 | SRC_K | JMP_JGE] = &&jge32_k, [CLS_JMP32 | SRC_X | JMP_JGE] = &&jge32_x,
+		[CLS_JMP32 | SRC_K | JMP_JSET] = &&jset32_k, [CLS_JMP32 | SRC_X | JMP_JSET] = &&jset32_x,
+		[CLS_JMP32 | SRC_K | JMP_JNE] = &&jne32_k, [CLS_JMP32 | SRC_X | JMP_JNE] = &&jne32_x,
+		[CLS_JMP32 | SRC_K | JMP_JSGT] = &&jsgt32_k, [CLS_JMP32 | SRC_X | JMP_JSGT] = &&jsgt32_x,
+		[CLS_JMP32 | SRC_K | JMP_JSGE] = &&jsge32_k, [CLS_JMP32 | SRC_X | JMP_JSGE] = &&jsge32_x,
+		[CLS_JMP32 | SRC_K | JMP_JLT] = &&jlt32_k, [CLS_JMP32 | SRC_X | JMP_JLT] = &&jlt32_x,
+		[CLS_JMP32 | SRC_K | JMP_JLE] = &&jle32_k, [CLS_JMP32 | SRC_X | JMP_JLE] = &&jle32_x,
+		[CLS_JMP32 | SRC_K | JMP_JSLT] = &&jslt32_k, [CLS_JMP32 | SRC_X | JMP_JSLT] = &&jslt32_x,
+		[CLS_JMP32 | SRC_K | JMP_JSLE] = &&jsle32_k, [CLS_JMP32 | SRC_X | JMP_JSLE] = &&jsle32_x,
+		/* LD / LDX / ST / STX */
+		[CLS_LD | MODE_IMM | SZ_DW] = &&ld_dw,
+		[CLS_LDX | MODE_MEM | SZ_B] = &&ldx_b, [CLS_LDX | MODE_MEM | SZ_H] = &&ldx_h,
+		[CLS_LDX | MODE_MEM | SZ_W] = &&ldx_w, [CLS_LDX | MODE_MEM | SZ_DW] = &&ldx_dw,
+		[CLS_LDX | MODE_MEMSX | SZ_B] = &&ldxs_b, [CLS_LDX | MODE_MEMSX | SZ_H] = &&ldxs_h,
+		[CLS_LDX | MODE_MEMSX | SZ_W] = &&ldxs_w,
+		[CLS_ST | MODE_MEM | SZ_B] = &&st_b, [CLS_ST | MODE_MEM | SZ_H] = &&st_h,
+		[CLS_ST | MODE_MEM | SZ_W] = &&st_w, [CLS_ST | MODE_MEM | SZ_DW] = &&st_dw,
+		[CLS_STX | MODE_MEM | SZ_B] = &&stx_b, [CLS_STX | MODE_MEM | SZ_H] = &&stx_h,
+		[CLS_STX | MODE_MEM | SZ_W] = &&stx_w, [CLS_STX | MODE_MEM | SZ_DW] = &&stx_dw,
+		[CLS_STX | MODE_ATOMIC | SZ_W] = &&atomic_w, [CLS_STX | MODE_ATOMIC | SZ_DW] = &&atomic_dw,
+	};
+#pragma GCC diagnostic pop
+	const struct pluglet_insn *const base = vm->insns;
+	const struct pluglet_insn *pc = base;
+	const struct region_set rs = {
+		.a = vm->data_regions, .na = vm->nr_data_regions,
+		.b = ex->regions, .nb = ex->nr_regions,
+	};
+	const uint64_t stack_top = (uint64_t)(uintptr_t)ex->stack_ + STACK_TOTAL;
+	const uint64_t budget = ex->budget ? ex->budget : vm->budget;
+	uint64_t left = budget;
+	/* Live stack: [stack_lo, stack_top), grows down by one frame per call. */
+	uint64_t stack_lo = stack_top - PLUGLET_STACK_SIZE;
+	uint64_t stack_len = PLUGLET_STACK_SIZE;
+	uint64_t reg[16] = { 0 };
+	struct frame frames[PLUGLET_MAX_CALL_DEPTH];
+	uint32_t depth = 0;
+	uint64_t addr = 0, val, fid;
+	uint32_t fsize = 0;
+	int fkind = 0, err;
+	pluglet_helper_fn fn;
+
+	reg[1] = r1;
+	reg[2] = r2;
+	reg[10] = stack_top;
+
+#define INSN_IDX ((uint32_t)(pc - base))
+#define DST reg[pc->dst_reg]
+#define SRC reg[pc->src_reg]
+#define IMM ((uint64_t)(int64_t)pc->imm)
+#define DST32 ((uint32_t)reg[pc->dst_reg])
+#define SRC32 ((uint32_t)reg[pc->src_reg])
+#define IMM32 ((uint32_t)pc->imm)
+#define DISPATCH()                                  \
+	do {                                        \
+		if (unlikely(left == 0))            \
+			goto budget_out;            \
+		left--;                             \
+		goto *tbl[pc->code];                \
+	} while (0)
+#define NEXT()                                      \
+	do {                                        \
+		pc++;                               \
+		DISPATCH();                         \
+	} while (0)
+#define JUMP(cond)                                  \
+	do {                                        \
+		pc += (cond) ? pc->off + 1 : 1;     \
+		DISPATCH();                         \
+	} while (0)
+
+	/* Memory access: on failure jumps to mem_fault with the details set. */
+#define CHECK(a, sz, perm)                                                          \
+	do {                                                                        \
+		addr = (a);                                                         \
+		fkind = mem_check(addr, (sz), (perm), stack_lo, stack_len, &rs);   \
+		if (unlikely(fkind)) {                                              \
+			fsize = (sz);                                               \
+			goto mem_fault;                                             \
+		}                                                                   \
+	} while (0)
+#define LOAD(type, sz, ext)                                                          \
+	do {                                                                         \
+		type v_;                                                             \
+		CHECK(SRC + (uint64_t)(int64_t)pc->off, sz, PLUGLET_PERM_READ);      \
+		memcpy(&v_, (const void *)(uintptr_t)addr, sz);                      \
+		DST = (uint64_t)(ext)v_;                                             \
+		NEXT();                                                              \
+	} while (0)
+#define STORE(type, sz, value)                                                       \
+	do {                                                                         \
+		type v_ = (type)(value);                                             \
+		CHECK(DST + (uint64_t)(int64_t)pc->off, sz, PLUGLET_PERM_WRITE);     \
+		memcpy((void *)(uintptr_t)addr, &v_, sz);                            \
+		NEXT();                                                              \
+	} while (0)
+
+	DISPATCH();
+
+	/* ---- ALU64 ---- */
+alu64_add_k: DST += IMM; NEXT();
+alu64_add_x: DST += SRC; NEXT();
+alu64_sub_k: DST -= IMM; NEXT();
+alu64_sub_x: DST -= SRC; NEXT();
+alu64_mul_k: DST *= IMM; NEXT();
+alu64_mul_x: DST *= SRC; NEXT();
+alu64_or_k: DST |= IMM; NEXT();
+alu64_or_x: DST |= SRC; NEXT();
+alu64_and_k: DST &= IMM; NEXT();
+alu64_and_x: DST &= SRC; NEXT();
+alu64_xor_k: DST ^= IMM; NEXT();
+alu64_xor_x: DST ^= SRC; NEXT();
+alu64_lsh_k: DST <<= (IMM & 63); NEXT();
+alu64_lsh_x: DST <<= (SRC & 63); NEXT();
+alu64_rsh_k: DST >>= (IMM & 63); NEXT();
+alu64_rsh_x: DST >>= (SRC & 63); NEXT();
+alu64_arsh_k: DST = (uint64_t)((int64_t)DST >> (IMM & 63)); NEXT();
+alu64_arsh_x: DST = (uint64_t)((int64_t)DST >> (SRC & 63)); NEXT();
+alu64_neg: DST = -DST; NEXT();
+alu64_mov_k: DST = IMM; NEXT();
+alu64_mov_x:
+	switch (pc->off) {
+	case 0: DST = SRC; break;
+	case 8: DST = (uint64_t)(int64_t)(int8_t)SRC; break;
+	case 16: DST = (uint64_t)(int64_t)(int16_t)SRC; break;
+	default: DST = (uint64_t)(int64_t)(int32_t)SRC; break;
+	}
+	NEXT();
+alu64_div_k: val = IMM; goto alu64_div;
+alu64_div_x: val = SRC; goto alu64_div;
+alu64_div:
+	if (unlikely(val == 0))
+		DST = 0;
+	else if (!pc->off)
+		DST /= val;
+	else if ((int64_t)val == -1)
+		DST = -DST;	/* INT64_MIN / -1 wraps to INT64_MIN */
+	else
+		DST = (uint64_t)((int64_t)DST / (int64_t)val);
+	NEXT();
+alu64_mod_k: val = IMM; goto alu64_mod;
+alu64_mod_x: val = SRC; goto alu64_mod;
+alu64_mod:
+	if (unlikely(val == 0))
+		; /* dst unchanged */
+	else if (!pc->off)
+		DST %= val;
+	else if ((int64_t)val == -1)
+		DST = 0;
+	else
+		DST = (uint64_t)((int64_t)DST % (int64_t)val);
+	NEXT();
+alu64_bswap:
+	switch (pc->imm) {
+	case 16: DST = bswap16(DST); break;
+	case 32: DST = bswap32(DST); break;
+	default: DST = __builtin_bswap64(DST); break;
+	}
+	NEXT();
+
+	/* ---- ALU (32-bit, results zero-extended) ---- */
+alu_add_k: DST = (uint32_t)(DST32 + IMM32); NEXT();
+alu_add_x: DST = (uint32_t)(DST32 + SRC32); NEXT();
+alu_sub_k: DST = (uint32_t)(DST32 - IMM32); NEXT();
+alu_sub_x: DST = (uint32_t)(DST32 - SRC32); NEXT();
+alu_mul_k: DST = (uint32_t)(DST32 * IMM32); NEXT();
+alu_mul_x: DST = (uint32_t)(DST32 * SRC32); NEXT();
+alu_or_k: DST = DST32 | IMM32; NEXT();
+alu_or_x: DST = DST32 | SRC32; NEXT();
+alu_and_k: DST = DST32 & IMM32; NEXT();
+alu_and_x: DST = DST32 & SRC32; NEXT();
+alu_xor_k: DST = DST32 ^ IMM32; NEXT();
+alu_xor_x: DST = DST32 ^ SRC32; NEXT();
+alu_lsh_k: DST = (uint32_t)(DST32 << (IMM32 & 31)); NEXT();
+alu_lsh_x: DST = (uint32_t)(DST32 << (SRC32 & 31)); NEXT();
+alu_rsh_k: DST = DST32 >> (IMM32 & 31); NEXT();
+alu_rsh_x: DST = DST32 >> (SRC32 & 31); NEXT();
+alu_arsh_k: DST = (uint32_t)((int32_t)DST32 >> (IMM32 & 31)); NEXT();
+alu_arsh_x: DST = (uint32_t)((int32_t)DST32 >> (SRC32 & 31)); NEXT();
+alu_neg: DST = (uint32_t)-DST32; NEXT();
+alu_mov_k: DST = IMM32; NEXT();
+alu_mov_x:
+	switch (pc->off) {
+	case 0: DST = SRC32; break;
+	case 8: DST = (uint32_t)(int32_t)(int8_t)SRC; break;
+	default: DST = (uint32_t)(int32_t)(int16_t)SRC; break;
+	}
+	NEXT();
+alu_div_k: val = IMM32; goto alu_div;
+alu_div_x: val = SRC32; goto alu_div;
+alu_div:
+	if (unlikely((uint32_t)val == 0))
+		DST = 0;
+	else if (!pc->off)
+		DST = DST32 / (uint32_t)val;
+	else if ((int32_t)val == -1)
+		DST = (uint32_t)-DST32;
+	else
+		DST = (uint32_t)((int32_t)DST32 / (int32_t)val);
+	NEXT();
+alu_mod_k: val = IMM32; goto alu_mod;
+alu_mod_x: val = SRC32; goto alu_mod;
+alu_mod:
+	if (unlikely((uint32_t)val == 0))
+		DST = DST32;
+	else if (!pc->off)
+		DST = DST32 % (uint32_t)val;
+	else if ((int32_t)val == -1)
+		DST = 0;
+	else
+		DST = (uint32_t)((int32_t)DST32 % (int32_t)val);
+	NEXT();
+alu_le:	/* to little endian: this host is little endian, so only truncate */
+	switch (pc->imm) {
+	case 16: DST = (uint16_t)DST; break;
+	case 32: DST = (uint32_t)DST; break;
+	default: break;
+	}
+	NEXT();
+alu_be:
+	switch (pc->imm) {
+	case 16: DST = bswap16(DST); break;
+	case 32: DST = bswap32(DST); break;
+	default: DST = __builtin_bswap64(DST); break;
+	}
+	NEXT();
+
+	/* ---- JMP ---- */
+jmp_ja: JUMP(1);
+jeq_k: JUMP(DST == IMM);
+jeq_x: JUMP(DST == SRC);
+jgt_k: JUMP(DST > IMM);
+jgt_x: JUMP(DST > SRC);
+jge_k: JUMP(DST >= IMM);
+jge_x: JUMP(DST >= SRC);
+jset_k: JUMP(DST & IMM);
+jset_x: JUMP(DST & SRC);
+jne_k: JUMP(DST != IMM);
+jne_x: JUMP(DST != SRC);
+jsgt_k: JUMP((int64_t)DST > (int64_t)IMM);
+jsgt_x: JUMP((int64_t)DST > (int64_t)SRC);
+jsge_k: JUMP((int64_t)DST >= (int64_t)IMM);
+jsge_x: JUMP((int64_t)DST >= (int64_t)SRC);
+jlt_k: JUMP(DST < IMM);
+jlt_x: JUMP(DST < SRC);
+jle_k: JUMP(DST <= IMM);
+jle_x: JUMP(DST <= SRC);
+jslt_k: JUMP((int64_t)DST < (int64_t)IMM);
+jslt_x: JUMP((int64_t)DST < (int64_t)SRC);
+jsle_k: JUMP((int64_t)DST <= (int64_t)IMM);
+jsle_x: JUMP((int64_t)DST <= (int64_t)SRC);
+
+	/* ---- JMP32 ---- */
+jmp32_ja: pc += pc->imm + 1; DISPATCH();
+jeq32_k: JUMP(DST32 == IMM32);
+jeq32_x: JUMP(DST32 == SRC32);
+jgt32_k: JUMP(DST32 > IMM32);
+jgt32_x: JUMP(DST32 > SRC32);
+jge32_k: JUMP(DST32 >= IMM32);
+jge32_x: JUMP(DST32 >= SRC32);
+jset32_k: JUMP(DST32 & IMM32);
+jset32_x: JUMP(DST32 & SRC32);
+jne32_k: JUMP(DST32 != IMM32);
+jne32_x: JUMP(DST32 != SRC32);
+jsgt32_k: JUMP((int32_t)DST32 > (int32_t)IMM32);
+jsgt32_x: JUMP((int32_t)DST32 > (int32_t)SRC32);
+jsge32_k: JUMP((int32_t)DST32 >= (int32_t)IMM32);
+jsge32_x: JUMP((int32_t)DST32 >= (int32_t)SRC32);
+jlt32_k: JUMP(DST32 < IMM32);
+jlt32_x: JUMP(DST32 < SRC32);
+jle32_k: JUMP(DST32 <= IMM32);
+jle32_x: JUMP(DST32 <= SRC32);
+jslt32_k: JUMP((int32_t)DST32 < (int32_t)IMM32);
+jslt32_x: JUMP((int32_t)DST32 < (int32_t)SRC32);
+jsle32_k: JUMP((int32_t)DST32 <= (int32_t)IMM32);
+jsle32_x: JUMP((int32_t)DST32 <= (int32_t)SRC32);
+
+	/* ---- calls ---- */
+jmp_call:
+	if (pc->src_reg == CALL_SRC_LOCAL) {
+		if (unlikely(depth >= PLUGLET_MAX_CALL_DEPTH)) {
+			vm_fault_set(ex, PLUGLET_FAULT_STACK_OVERFLOW, INSN_IDX, reg[10], 0);
+			err = -EFAULT;
+			goto out;
+		}
+		frames[depth].ret = pc + 1;
+		memcpy(frames[depth].saved, &reg[6], sizeof(frames[depth].saved));
+		depth++;
+		reg[10] -= PLUGLET_STACK_SIZE;
+		stack_lo -= PLUGLET_STACK_SIZE;
+		stack_len += PLUGLET_STACK_SIZE;
+		memset((void *)(uintptr_t)stack_lo, 0, PLUGLET_STACK_SIZE);
+		pc += pc->imm + 1;
+		DISPATCH();
+	}
+	fid = (uint32_t)pc->imm;
+	fn = vm->helpers[fid & (PLUGLET_MAX_HELPERS - 1)];
+	if (unlikely(fid >= PLUGLET_MAX_HELPERS || !fn)) {
+		vm_fault_set(ex, PLUGLET_FAULT_BAD_HELPER, INSN_IDX, fid, 0);
+		err = -EFAULT;
+		goto out;
+	}
+	goto call_helper;
+jmp_callx:
+	fid = DST;
+	fn = vm->helpers[fid & (PLUGLET_MAX_HELPERS - 1)];
+	if (unlikely(fid >= PLUGLET_MAX_HELPERS || !fn)) {
+		vm_fault_set(ex, PLUGLET_FAULT_BAD_CALLX, INSN_IDX, fid, 0);
+		err = -EFAULT;
+		goto out;
+	}
+call_helper:
+	ex->stack_lo_ = stack_lo;
+	reg[0] = fn(ex, reg[1], reg[2], reg[3], reg[4], reg[5]);
+	if (unlikely(ex->abort_kind)) {
+		err = vm_helper_aborted(ex, INSN_IDX, fid, r0);
+		goto out;
+	}
+	NEXT();
+jmp_exit:
+	if (likely(depth == 0)) {
+		*r0 = reg[0];
+		err = 0;
+		goto out;
+	}
+	depth--;
+	memcpy(&reg[6], frames[depth].saved, sizeof(frames[depth].saved));
+	reg[10] += PLUGLET_STACK_SIZE;
+	stack_lo += PLUGLET_STACK_SIZE;
+	stack_len -= PLUGLET_STACK_SIZE;
+	pc = frames[depth].ret;
+	DISPATCH();
+
+	/* ---- memory ---- */
+ld_dw:
+	DST = (uint32_t)pc->imm | ((uint64_t)(uint32_t)pc[1].imm << 32);
+	pc += 2;
+	DISPATCH();
+ldx_b: LOAD(uint8_t, 1, uint8_t);
+ldx_h: LOAD(uint16_t, 2, uint16_t);
+ldx_w: LOAD(uint32_t, 4, uint32_t);
+ldx_dw: LOAD(uint64_t, 8, uint64_t);
+ldxs_b: LOAD(int8_t, 1, int64_t);
+ldxs_h: LOAD(int16_t, 2, int64_t);
+ldxs_w: LOAD(int32_t, 4, int64_t);
+st_b: STORE(uint8_t, 1, pc->imm);
+st_h: STORE(uint16_t, 2, pc->imm);
+st_w: STORE(uint32_t, 4, pc->imm);
+st_dw: STORE(uint64_t, 8, IMM);
+stx_b: STORE(uint8_t, 1, SRC);
+stx_h: STORE(uint16_t, 2, SRC);
+stx_w: STORE(uint32_t, 4, SRC);
+stx_dw: STORE(uint64_t, 8, SRC);
+
+atomic_w: {
+	uint32_t *p, old = 0, v = SRC32;
+
+	CHECK(DST + (uint64_t)(int64_t)pc->off, 4, PLUGLET_PERM_RW);
+	p = (uint32_t *)(uintptr_t)addr;
+	switch (pc->imm) {
+	case ALU_ADD: __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); break;
+	case ALU_OR: __atomic_fetch_or(p, v, __ATOMIC_SEQ_CST); break;
+	case ALU_AND: __atomic_fetch_and(p, v, __ATOMIC_SEQ_CST); break;
+	case ALU_XOR: __atomic_fetch_xor(p, v, __ATOMIC_SEQ_CST); break;
+	case ALU_ADD | ATOMIC_FETCH: SRC = __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); break;
+	case ALU_OR | ATOMIC_FETCH: SRC = __atomic_fetch_or(p, v, __ATOMIC_SEQ_CST); break;
+	case ALU_AND | ATOMIC_FETCH: SRC = __atomic_fetch_and(p, v, __ATOMIC_SEQ_CST); break;
+	case ALU_XOR | ATOMIC_FETCH: SRC = __atomic_fetch_xor(p, v, __ATOMIC_SEQ_CST); break;
+	case ATOMIC_XCHG: SRC = __atomic_exchange_n(p, v, __ATOMIC_SEQ_CST); break;
+	default: /* ATOMIC_CMPXCHG */
+		old = (uint32_t)reg[0];
+		__atomic_compare_exchange_n(p, &old, v, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+		reg[0] = old;
+		break;
+	}
+	NEXT();
+}
+atomic_dw: {
+	uint64_t *p, old = 0, v = SRC;
+
+	CHECK(DST + (uint64_t)(int64_t)pc->off, 8, PLUGLET_PERM_RW);
+	p = (uint64_t *)(uintptr_t)addr;
+	switch (pc->imm) {
+	case ALU_ADD: __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); break;
+	case ALU_OR: __atomic_fetch_or(p, v, __ATOMIC_SEQ_CST); break;
+	case ALU_AND: __atomic_fetch_and(p, v, __ATOMIC_SEQ_CST); break;
+	case ALU_XOR: __atomic_fetch_xor(p, v, __ATOMIC_SEQ_CST); break;
+	case ALU_ADD | ATOMIC_FETCH: SRC = __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); break;
+	case ALU_OR | ATOMIC_FETCH: SRC = __atomic_fetch_or(p, v, __ATOMIC_SEQ_CST); break;
+	case ALU_AND | ATOMIC_FETCH: SRC = __atomic_fetch_and(p, v, __ATOMIC_SEQ_CST); break;
+	case ALU_XOR | ATOMIC_FETCH: SRC = __atomic_fetch_xor(p, v, __ATOMIC_SEQ_CST); break;
+	case ATOMIC_XCHG: SRC = __atomic_exchange_n(p, v, __ATOMIC_SEQ_CST); break;
+	default: /* ATOMIC_CMPXCHG */
+		old = reg[0];
+		__atomic_compare_exchange_n(p, &old, v, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+		reg[0] = old;
+		break;
+	}
+	NEXT();
+}
+
+op_bad:
+	/* Unreachable after verification; kept so a table hole cannot run wild. */
+	vm_fault_set(ex, PLUGLET_FAULT_BAD_HELPER, INSN_IDX, pc->code, 0);
+	err = -EFAULT;
+	goto out;
+
+mem_fault:
+	vm_fault_set(ex, fkind, INSN_IDX, addr, fsize);
+	err = -EFAULT;
+	goto out;
+
+budget_out:
+	vm_fault_set(ex, PLUGLET_FAULT_BUDGET, INSN_IDX, budget, 0);
+	err = -EFAULT;
+
+out:
+	ex->insns_executed = budget - left;
+	return err;
+
+#undef INSN_IDX
+#undef DST
+#undef SRC
+#undef IMM
+#undef DST32
+#undef SRC32
+#undef IMM32
+#undef DISPATCH
+#undef NEXT
+#undef JUMP
+#undef CHECK
+#undef LOAD
+#undef STORE
+}
+
+static int interp_prepare(struct pluglet_vm *vm, char *log, size_t log_size)
+{
+	return 0;
+}
+
+const struct vm_backend vm_backend_interp = {
+	.name = "interpreter",
+	.prepare = interp_prepare,
+	.run = interp_run,
+};

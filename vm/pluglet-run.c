@@ -1,8 +1,375 @@
 /* SPDX-License-Identifier: MIT */
-/* Placeholder: filled by the VM work. */
+/*
+ * pluglet-run: runs one pluglet program with some memory and prints r0.
+ *
+ *   pluglet-run [--interpret|--jit] [--entry NAME] [--budget N]
+ *               [--mem-file F | MEMHEX] [--repeat N] [--stats] [PROGRAM]
+ *
+ * PROGRAM is an eBPF ELF object or raw bytecode (little-endian 8-byte
+ * words). Without PROGRAM the program is read from stdin as hex bytes: this
+ * is the plugin protocol of the bpf_conformance suite (memory as the first
+ * argument, r0 printed in hex, exit 0; or the error and a non-zero exit).
+ * At entry r1 points to a private copy of the memory (0 when there is none)
+ * and r2 is its length. Helper 5 ("unwind") returns its first argument and
+ * stops the program with r0 = 0 when that argument is 0.
+ */
+#include <pluglet/vm.h>
+#include <plugfs/log.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
-int main(void)
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+/* vm/elf.c may not be linked in yet: then ELF programs are refused. */
+#pragma weak pluglet_vm__load_elf
+
+struct buf {
+	uint8_t *data;
+	size_t len;
+	size_t cap;
+};
+
+static int buf_put(struct buf *b, const void *p, size_t n)
 {
-	fprintf(stderr, "pluglet-run: not built yet\n");
-	return 1;
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 4096;
+		uint8_t *d;
+
+		while (cap < b->len + n)
+			cap *= 2;
+		d = realloc(b->data, cap);
+		if (!d)
+			return -ENOMEM;
+		b->data = d;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Hex bytes, separated by white space or not ("01 02", "0102"); "0x" prefixes are skipped. */
+static int parse_hex(const char *s, struct buf *out)
+{
+	int hi = -1, v;
+
+	for (; *s; s++) {
+		if (isspace((unsigned char)*s) || *s == ',') {
+			if (hi >= 0)
+				return -EINVAL;
+			continue;
+		}
+		if (hi < 0 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+			s++;
+			continue;
+		}
+		v = hexval((unsigned char)*s);
+		if (v < 0)
+			return -EINVAL;
+		if (hi < 0) {
+			hi = v;
+		} else {
+			uint8_t byte = (uint8_t)(hi << 4 | v);
+
+			if (buf_put(out, &byte, 1))
+				return -ENOMEM;
+			hi = -1;
+		}
+	}
+	return hi >= 0 ? -EINVAL : 0;
+}
+
+static int read_stream(FILE *f, struct buf *out)
+{
+	char tmp[65536];
+	size_t n;
+
+	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
+		if (buf_put(out, tmp, n))
+			return -ENOMEM;
+	return ferror(f) ? -EIO : 0;
+}
+
+static int read_file(const char *path, struct buf *out)
+{
+	FILE *f = fopen(path, "rb");
+	int err;
+
+	if (!f)
+		return -errno;
+	err = read_stream(f, out);
+	fclose(f);
+	return err;
+}
+
+static bool is_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static uint64_t unwind_helper(struct pluglet_exec *ex, uint64_t a1, uint64_t a2, uint64_t a3,
+			      uint64_t a4, uint64_t a5)
+{
+	if (a1 == 0)
+		pluglet_exec__abort(ex, PLUGLET_FAULT_ABORTED, 0, "unwind");
+	return a1;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: pluglet-run [--interpret|--jit] [--entry NAME] [--budget N]\n"
+		"                   [--mem-file F | MEMHEX] [--repeat N] [--stats] [PROGRAM]\n"
+		"PROGRAM: eBPF ELF object or raw bytecode; without it, hex bytes on stdin.\n");
+}
+
+struct run_args {
+	enum pluglet_vm_mode mode;
+	const char *entry;
+	const char *mem_file;
+	const char *mem_hex;
+	const char *program;
+	uint64_t budget;
+	unsigned long repeat;
+	bool stats;
+};
+
+static int parse_args(int argc, char **argv, struct run_args *a)
+{
+	static const struct option opts[] = {
+		{ "interpret", no_argument, NULL, 'i' },
+		{ "jit", no_argument, NULL, 'j' },
+		{ "entry", required_argument, NULL, 'e' },
+		{ "mem-file", required_argument, NULL, 'm' },
+		{ "repeat", required_argument, NULL, 'r' },
+		{ "budget", required_argument, NULL, 'b' },
+		{ "stats", no_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	int c, npos;
+
+	while ((c = getopt_long(argc, argv, "ije:m:r:b:sh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i': a->mode = PLUGLET_VM_INTERP; break;
+		case 'j': a->mode = PLUGLET_VM_JIT; break;
+		case 'e': a->entry = optarg; break;
+		case 'm': a->mem_file = optarg; break;
+		case 's': a->stats = true; break;
+		case 'r':
+			a->repeat = strtoul(optarg, &end, 0);
+			if (*end || !a->repeat) {
+				fprintf(stderr, "pluglet-run: bad --repeat '%s'\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'b':
+			a->budget = strtoull(optarg, &end, 0);
+			if (*end || !a->budget) {
+				fprintf(stderr, "pluglet-run: bad --budget '%s'\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	npos = argc - optind;
+	if (npos > 2) {
+		usage(stderr);
+		return -EINVAL;
+	}
+	if (npos == 2) {
+		a->mem_hex = argv[optind];
+		a->program = argv[optind + 1];
+	} else if (npos == 1) {
+		/* One argument: a program file, or the memory of the stdin protocol. */
+		if (is_file(argv[optind]) || a->mem_file)
+			a->program = argv[optind];
+		else
+			a->mem_hex = argv[optind];
+	}
+	if (a->mem_hex && a->mem_file) {
+		fprintf(stderr, "pluglet-run: both --mem-file and MEMHEX given\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static struct pluglet_vm *load_program(const struct run_args *a, const struct pluglet_helpers *h,
+				       char *log, size_t log_size)
+{
+	struct pluglet_vm_opts opts = {
+		.sz = sizeof(opts),
+		.mode = a->mode,
+		.helpers = h,
+		.budget = a->budget,
+		.entry = a->entry,
+		.log_buf = log,
+		.log_size = log_size,
+	};
+	struct buf prog = { 0 }, text = { 0 };
+	struct pluglet_vm *vm = NULL;
+	const char *what = a->program ? a->program : "stdin";
+	int err;
+
+	opts.name = a->program ? a->program : "stdin";
+	if (a->program) {
+		err = read_file(a->program, &prog);
+	} else {
+		err = read_stream(stdin, &text);
+		if (!err && buf_put(&text, "", 1))
+			err = -ENOMEM;
+		if (!err)
+			err = parse_hex((const char *)text.data, &prog);
+	}
+	if (err) {
+		snprintf(log, log_size, "cannot read program from %s: %s", what, strerror(-err));
+		goto out;
+	}
+	if (pluglet_is_elf(prog.data, prog.len)) {
+		if (pluglet_vm__load_elf) {
+			vm = pluglet_vm__load_elf(prog.data, prog.len, &opts);
+		} else {
+			snprintf(log, log_size, "%s: this build cannot load ELF objects", what);
+			errno = ENOTSUP;
+		}
+	} else if (prog.len % sizeof(struct pluglet_insn)) {
+		snprintf(log, log_size, "%s: %zu bytes is not a whole number of instructions", what,
+			 prog.len);
+		errno = EINVAL;
+	} else {
+		vm = pluglet_vm__load((const struct pluglet_insn *)prog.data,
+				      (uint32_t)(prog.len / sizeof(struct pluglet_insn)), &opts);
+		if (!vm && prog.len / sizeof(struct pluglet_insn) > UINT32_MAX)
+			errno = E2BIG;
+	}
+	if (!vm && !log[0])
+		snprintf(log, log_size, "%s: %s", what, strerror(errno));
+out:
+	free(prog.data);
+	free(text.data);
+	return vm;
+}
+
+int main(int argc, char **argv)
+{
+	struct run_args a = { .mode = PLUGLET_VM_INTERP, .repeat = 1 };
+	struct pluglet_helpers *helpers = NULL;
+	struct pluglet_vm *vm = NULL;
+	struct buf mem = { 0 }, work = { 0 };
+	uint64_t *times = NULL, r0 = 0, insns = 0;
+	struct pluglet_region region;
+	struct pluglet_exec ex;
+	char log[512] = "";
+	unsigned long i;
+	int err, rc = 1;
+
+	if (parse_args(argc, argv, &a))
+		return 2;
+	if (a.mem_file && read_file(a.mem_file, &mem)) {
+		fprintf(stderr, "pluglet-run: cannot read %s: %s\n", a.mem_file, strerror(errno));
+		goto out;
+	}
+	if (a.mem_hex && parse_hex(a.mem_hex, &mem)) {
+		fprintf(stderr, "pluglet-run: memory is not hex bytes: '%s'\n", a.mem_hex);
+		goto out;
+	}
+	helpers = pluglet_helpers__new();
+	if (!helpers || pluglet_helpers__add(helpers, 5, "unwind", unwind_helper)) {
+		fprintf(stderr, "pluglet-run: out of memory\n");
+		goto out;
+	}
+	vm = load_program(&a, helpers, log, sizeof(log));
+	if (!vm) {
+		fprintf(stderr, "pluglet-run: %s\n", log);
+		goto out;
+	}
+	if (a.mode == PLUGLET_VM_JIT && pluglet_vm__mode(vm) != PLUGLET_VM_JIT) {
+		fprintf(stderr, "pluglet-run: --jit: this build has no JIT for the program "
+				"(it would run in the interpreter)\n");
+		goto out;
+	}
+	times = calloc(a.repeat, sizeof(*times));
+	if (!times || (mem.len && buf_put(&work, mem.data, mem.len))) {
+		fprintf(stderr, "pluglet-run: out of memory\n");
+		goto out;
+	}
+	region = (struct pluglet_region){
+		.start = (uint64_t)(uintptr_t)work.data, .len = work.len, .perm = PLUGLET_PERM_RW,
+	};
+	for (i = 0; i < a.repeat; i++) {
+		uint64_t t0;
+
+		/* Every run starts from the same memory; the copy is not timed. */
+		if (i && mem.len)
+			memcpy(work.data, mem.data, mem.len);
+		ex = (struct pluglet_exec){
+			.sz = sizeof(ex), .regions = &region, .nr_regions = mem.len ? 1 : 0,
+		};
+		t0 = now_ns();
+		err = pluglet_vm__run(vm, &ex, mem.len ? region.start : 0, mem.len, &r0);
+		times[i] = now_ns() - t0;
+		insns = ex.insns_executed;
+		if (err) {
+			fprintf(stderr, "pluglet-run: %s: %s fault: %s\n", pluglet_vm__name(vm),
+				pluglet_fault_kind_str(ex.fault.kind),
+				ex.fault.msg[0] ? ex.fault.msg : strerror(-err));
+			goto out;
+		}
+	}
+	printf("%" PRIx64 "\n", r0);
+	if (a.stats) {
+		qsort(times, a.repeat, sizeof(*times), cmp_u64);
+		fprintf(stderr, "median_ns_per_run: %" PRIu64 "\ninsns_per_run: %" PRIu64 "\n",
+			times[a.repeat / 2], insns);
+		if (insns)
+			fprintf(stderr, "ns_per_insn: %.3f\n", (double)times[a.repeat / 2] / (double)insns);
+	}
+	rc = 0;
+out:
+	free(times);
+	free(mem.data);
+	free(work.data);
+	pluglet_vm__free(vm);
+	pluglet_helpers__free(helpers);
+	return rc;
 }

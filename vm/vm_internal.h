@@ -173,4 +173,36 @@ int vm_verify(struct pluglet_vm *vm, uint32_t max_insns, char *log, size_t log_s
 void vm_fault_set(struct pluglet_exec *ex, enum pluglet_fault_kind kind, uint32_t insn,
 		  uint64_t addr, uint32_t size);
 
+/*
+ * Run-time contract shared by the backends (added by the VM core):
+ * - pluglet_vm__run() validates ex, resets its outputs, sets ex->vm_ and
+ *   provides the stack: ex->stack_ points to STACK_TOTAL bytes, frame 0's
+ *   r10 = ex->stack_ + STACK_TOTAL, frame 0 is zeroed. A local call moves r10
+ *   down by PLUGLET_STACK_SIZE; the backend zeroes the new frame (no host
+ *   data leaks into a pluglet).
+ * - Before calling a helper a backend stores the current frame's lowest
+ *   address (r10 - PLUGLET_STACK_SIZE) in ex->stack_lo_ so that
+ *   pluglet_exec__check() accepts pointers into every live frame.
+ * - prepare() cleans up after itself when it fails; release() is called
+ *   only for a vm whose prepare() succeeded.
+ * - vm_load_common() owns data_mem from the call on, also when it fails.
+ */
+
+/*
+ * Slow path of a memory check: looks [addr, addr+size) up in the vm's data
+ * regions and then in ex->regions (not the stack). Returns the host pointer,
+ * or NULL with *kind set to the fault to report (OOB_LOAD/OOB_STORE, or
+ * READONLY when a region holds the range but lacks WRITE).
+ */
+void *vm_region_lookup(const struct pluglet_vm *vm, const struct pluglet_exec *ex,
+		       uint64_t addr, uint64_t size, uint32_t perm,
+		       enum pluglet_fault_kind *kind);
+
+/*
+ * After a helper returned with ex->abort_kind set: fills ex->fault for
+ * instruction `insn` (helper `helper_id`) and returns what the run returns
+ * (0 with *r0 = abort value for ABORTED, -EFAULT otherwise).
+ */
+int vm_helper_aborted(struct pluglet_exec *ex, uint32_t insn, uint64_t helper_id, uint64_t *r0);
+
 #endif /* PLUGLET_VM_INTERNAL_H */

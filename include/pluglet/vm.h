@@ -107,6 +107,10 @@ struct pluglet_exec {
 	/* set through pluglet_exec__abort() by helpers */
 	uint64_t abort_r0;
 	int abort_kind;
+	/* private to the VM (set by pluglet_vm__run(), see vm_internal.h) */
+	const struct pluglet_vm *vm_;
+	uint8_t *stack_;		/* STACK_TOTAL bytes; frame 0's r10 = stack_ + STACK_TOTAL */
+	uint64_t stack_lo_;		/* lowest stack address helpers may touch */
 };
 
 /* Called by a helper to stop the run after it returns: r0 becomes `r0`, the
