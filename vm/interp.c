@@ -3,8 +3,8 @@
  * The interpreter: one function, threaded dispatch through a table of label
  * addresses (computed goto), registers in a local array. The verifier has
  * already checked opcodes, registers and control flow, so a handler does no
- * decoding checks; what stays at run time is the budget (one decrement and
- * a predictable branch per instruction) and memory checks (the live stack
+ * decoding checks; what stays at run time is the budget (an increment per
+ * instruction, compared only at backward jumps and calls) and memory checks (the live stack
  * frames first, then the data regions of the object and the caller's
  * regions, all inline).
  */
@@ -163,7 +163,7 @@ static int interp_run(const struct pluglet_vm *vm, struct pluglet_exec *ex,
 	};
 	const uint64_t stack_top = (uint64_t)(uintptr_t)ex->stack_ + STACK_TOTAL;
 	const uint64_t budget = ex->budget ? ex->budget : vm->budget;
-	uint64_t left = budget;
+	uint64_t count = 0;	/* executed instructions, this one included */
 	/* Live stack: [stack_lo, stack_top), grows down by one frame per call. */
 	uint64_t stack_lo = stack_top - PLUGLET_STACK_SIZE;
 	uint64_t stack_len = PLUGLET_STACK_SIZE;
@@ -188,10 +188,14 @@ static int interp_run(const struct pluglet_vm *vm, struct pluglet_exec *ex,
 #define IMM32 ((uint32_t)pc->imm)
 #define DISPATCH()                                  \
 	do {                                        \
-		if (unlikely(left == 0))            \
-			goto budget_out;            \
-		left--;                             \
+		count++;                            \
 		goto *tbl[pc->code];                \
+	} while (0)
+	/* Budget check points (see vm_internal.h): backward jumps and calls. */
+#define BUDGET_CHECK(backward)                                      \
+	do {                                                        \
+		if (unlikely(count > budget) && (backward))         \
+			goto budget_out;                            \
 	} while (0)
 #define NEXT()                                      \
 	do {                                        \
@@ -200,6 +204,7 @@ static int interp_run(const struct pluglet_vm *vm, struct pluglet_exec *ex,
 	} while (0)
 #define JUMP(cond)                                  \
 	do {                                        \
+		BUDGET_CHECK(pc->off < 0);          \
 		pc += (cond) ? pc->off + 1 : 1;     \
 		DISPATCH();                         \
 	} while (0)
@@ -386,7 +391,10 @@ jsle_k: JUMP((int64_t)DST <= (int64_t)IMM);
 jsle_x: JUMP((int64_t)DST <= (int64_t)SRC);
 
 	/* ---- JMP32 ---- */
-jmp32_ja: pc += pc->imm + 1; DISPATCH();
+jmp32_ja:
+	BUDGET_CHECK(pc->imm < 0);
+	pc += pc->imm + 1;
+	DISPATCH();
 jeq32_k: JUMP(DST32 == IMM32);
 jeq32_x: JUMP(DST32 == SRC32);
 jgt32_k: JUMP(DST32 > IMM32);
@@ -412,6 +420,7 @@ jsle32_x: JUMP((int32_t)DST32 <= (int32_t)SRC32);
 
 	/* ---- calls ---- */
 jmp_call:
+	BUDGET_CHECK(1);
 	if (pc->src_reg == CALL_SRC_LOCAL) {
 		if (unlikely(depth >= PLUGLET_MAX_CALL_DEPTH)) {
 			vm_fault_set(ex, PLUGLET_FAULT_STACK_OVERFLOW, INSN_IDX, reg[10], 0);
@@ -437,6 +446,7 @@ jmp_call:
 	}
 	goto call_helper;
 jmp_callx:
+	BUDGET_CHECK(1);
 	fid = DST;
 	fn = vm->helpers[fid & (PLUGLET_MAX_HELPERS - 1)];
 	if (unlikely(fid >= PLUGLET_MAX_HELPERS || !fn)) {
@@ -550,7 +560,7 @@ budget_out:
 	err = -EFAULT;
 
 out:
-	ex->insns_executed = budget - left;
+	ex->insns_executed = count;
 	return err;
 
 #undef INSN_IDX
@@ -563,6 +573,7 @@ out:
 #undef DISPATCH
 #undef NEXT
 #undef JUMP
+#undef BUDGET_CHECK
 #undef CHECK
 #undef LOAD
 #undef STORE
