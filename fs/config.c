@@ -65,6 +65,9 @@ static int handle_key(struct plugfs_config *c, const char *section, const char *
 	int err = 0;
 
 	if (!strcmp(section, "paths")) {
+		if (strcmp(name, "state_dir") && strcmp(name, "run_dir") && strcmp(name, "bpffs_dir") &&
+		    strcmp(name, "mountpoint"))
+			return -ENOENT;
 		if (value[0] != '/')
 			return -EINVAL;
 		if (!strcmp(name, "state_dir"))
@@ -73,10 +76,8 @@ static int handle_key(struct plugfs_config *c, const char *section, const char *
 			SETSTR(run_dir);
 		else if (!strcmp(name, "bpffs_dir"))
 			SETSTR(bpffs_dir);
-		else if (!strcmp(name, "mountpoint"))
-			SETSTR(mountpoint);
 		else
-			return -ENOENT;
+			SETSTR(mountpoint);
 	} else if (!strcmp(section, "limits")) {
 		if (!strcmp(name, "max_object_size")) {
 			err = parse_uint(value, 64ull << 20, &u);
@@ -155,7 +156,8 @@ static int config_ini_cb(void *user, const char *section, const char *name, cons
 		pr_warn("config %s: bad value for [%s] %s: '%s'", ctx->path, section, name, value);
 	if (err && !ctx->err)
 		ctx->err = -EINVAL;
-	return err ? 0 : 1;
+	/* Keep going: every bad key is reported, not only the first. */
+	return 1;
 }
 
 int plugfs_config_load(struct plugfs_config *c, const char *path)

@@ -172,6 +172,14 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	{
+		struct stat st;
+
+		if (stat(cfg.mountpoint, &st) || !S_ISDIR(st.st_mode)) {
+			fprintf(stderr, "plugfs: mount point %s is not a directory\n", cfg.mountpoint);
+			return 2;
+		}
+	}
 	if (cl.verbose > cfg.verbosity)
 		cfg.verbosity = cl.verbose;
 	cfg.foreground = cl.foreground;
