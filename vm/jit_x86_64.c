@@ -1,16 +1,1285 @@
 /* SPDX-License-Identifier: MIT */
-/* Placeholder JIT backend: refuses, so loads fall back to the interpreter. */
+/*
+ * x86-64 JIT backend for the pluglet VM.
+ *
+ * The generated code is as safe as the interpreter: every load and store
+ * whose address is not proven at compile time is checked against the same
+ * regions (stack, object data, caller regions) with the same permissions,
+ * and the instruction budget is counted exactly (see vm_internal.h) but only
+ * compared at back-edges and calls. A violation leaves the code through a
+ * fault path; jit_run() then reports it with vm_fault_set() like the
+ * interpreter does.
+ *
+ * Register map (eBPF -> x86-64). r1..r5 are caller-saved in eBPF and live
+ * in caller-saved registers; r6..r10 in callee-saved ones, so a helper call
+ * only saves r1..r5 (the interpreter keeps them, so do we):
+ *   r0 rax  r1 rdi  r2 rsi  r3 r8  r4 r9  r5 r10
+ *   r6 rbx  r7 r13  r8 r14  r9 r15 r10 rbp
+ * rcx, rdx: scratch (address under check, shift count, divisor)
+ * r11: budget left (signed; < 0 at a check point = out of budget)
+ * r12: struct jit_run * (per-run state: region tables, fault record)
+ *
+ * Native frame: the entry pushes the callee-saved registers and keeps rsp
+ * 16-byte aligned; a local call pushes r6..r10 (40 bytes) plus its return
+ * address, so the alignment holds at every depth and helpers can be called
+ * directly. A fault anywhere restores rsp from run->saved_rsp.
+ */
+#include "config.h"
 #include "vm_internal.h"
+#include "jit_x86_64_emit.h"
+
+#include <plugfs/log.h>
 
 #include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#ifndef PLUGLET_JIT_MEM_CHECKS
+#define PLUGLET_JIT_MEM_CHECKS 1
+#endif
+
+static const uint8_t REG[11] = { RAX, RDI, RSI, R8, R9, R10, RBX, R13, R14, R15, RBP };
+
+#define BUDGET_REG	R11
+#define RUN_REG		R12
+
+/* Regions checked by the generated code without calling C. */
+#define JIT_INLINE_REGIONS 16
+
+struct jit_region {
+	uint64_t start;
+	uint64_t lim[4];	/* last valid address for an access of 1, 2, 4, 8 bytes */
+};
+
+/* Which permission a check needs: one table per kind of access. */
+enum jit_tab { TAB_RD, TAB_WR, TAB_RW, TAB__N };
+
+/* Fault kinds the generated code records besides enum pluglet_fault_kind. */
+#define JIT_FAULT_ABORT (PLUGLET_FAULT__MAX + 1)
+
+struct jit_run {
+	uint64_t saved_rsp;
+	struct pluglet_exec *ex;
+	const pluglet_helper_fn *helpers;
+	uint64_t stack_top;
+	uint64_t fp_min;	/* a local call from this frame pointer overflows */
+	int64_t budget_left;
+	uint64_t fault_addr;
+	uint32_t fault_kind;
+	uint32_t fault_insn;
+	uint32_t fault_size;
+	uint32_t nr[TAB__N];
+	const struct pluglet_vm *vm;
+	uint64_t stack_base;
+	uint64_t budget;
+	struct jit_region tab[TAB__N][JIT_INLINE_REGIONS];
+};
+
+#define RUN_OFF(f) ((int32_t)offsetof(struct jit_run, f))
+#define TAB_OFF(t, i) ((int32_t)(offsetof(struct jit_run, tab) + \
+				 ((size_t)(t) * JIT_INLINE_REGIONS + (i)) * sizeof(struct jit_region)))
+
+/* Memory-check info passed in edx to the slow path. */
+#define INFO_INSN_MASK	0x0fffffffu
+#define INFO_SIZE_SHIFT	28
+#define INFO_TAB_SHIFT	30
+
+typedef uint64_t (*jit_entry_fn)(struct jit_run *run, uint64_t r1, uint64_t r2);
+
+/* Called from generated code (not static so that it shows in backtraces). */
+int pluglet_jit_mem_slow(struct jit_run *run, uint64_t addr, uint32_t info);
+
+enum stub_type { STUB_MEM, STUB_FAULT };
+
+struct jit_stub {
+	enum stub_type type;
+	uint32_t kind;		/* STUB_FAULT */
+	uint32_t insn;
+	uint32_t info;		/* STUB_MEM */
+	uint32_t resume;	/* STUB_MEM */
+	uint8_t tab, size_log;	/* STUB_MEM */
+};
+
+enum jit_label {
+	LBL_EXIT,
+	LBL_FAULT_EXIT,
+	LBL_CSLOW,
+	LBL_SCAN,		/* + tab * 4 + size_log */
+	LBL__MAX = LBL_SCAN + TAB__N * 4,
+};
+
+struct jit_state {
+	const struct pluglet_vm *vm;
+	struct jit_buf b;
+	uint32_t nr;
+	uint32_t *insn_off;	/* code offset of each instruction (its label) */
+	uint32_t *charge_at;	/* budget charged by a jump/call/exit, incl. itself */
+	uint32_t *charge_before;/* charged on fall-through into a jump target */
+	uint8_t *flags;		/* JF_* */
+	struct jit_stub *stubs;
+	uint32_t nr_stubs, cap_stubs;
+	uint32_t *stub_off;	/* offsets from the previous pass */
+	uint32_t cap_stub_off;
+	uint32_t lbl[LBL__MAX];
+	bool mem_checks;
+	char *log;
+	size_t log_size;
+};
+
+#define JF_TARGET	0x01
+#define JF_LDDW_HI	0x02
+
+/* ---------------------------------------------------------------- stubs */
+
+static uint32_t stub_add(struct jit_state *st, const struct jit_stub *s)
+{
+	uint32_t k = st->nr_stubs;
+
+	if (k == st->cap_stubs) {
+		uint32_t cap = st->cap_stubs ? st->cap_stubs * 2 : 64;
+		struct jit_stub *p = realloc(st->stubs, cap * sizeof(*p));
+
+		if (!p) {
+			st->b.oom = true;
+			return 0;
+		}
+		st->stubs = p;
+		st->cap_stubs = cap;
+	}
+	st->stubs[k] = *s;
+	st->nr_stubs++;
+	return k < st->cap_stub_off ? st->stub_off[k] : 0;
+}
+
+/* Branch (jcc, or jmp when cc < 0) to a stub that records a fault. */
+static void jump_fault(struct jit_state *st, int cc, uint32_t kind, uint32_t insn)
+{
+	struct jit_stub s = { .type = STUB_FAULT, .kind = kind, .insn = insn };
+	uint32_t target = stub_add(st, &s);
+
+	if (cc < 0)
+		emit_jmp(&st->b, target);
+	else
+		emit_jcc(&st->b, (enum x86_cc)cc, target);
+}
+
+/* --------------------------------------------------------------- helpers */
+
+static size_t emit_jcc8(struct jit_buf *b, enum x86_cc cc)
+{
+	emit8(b, (uint8_t)(0x70 | cc));
+	emit8(b, 0);
+	return b->len - 1;
+}
+
+static size_t emit_jmp8(struct jit_buf *b)
+{
+	emit8(b, 0xeb);
+	emit8(b, 0);
+	return b->len - 1;
+}
+
+/* Points a rel8 emitted at `pos` to the current position. */
+static void patch8(struct jit_buf *b, size_t pos)
+{
+	if (!b->oom)
+		b->p[pos] = (uint8_t)(b->len - (pos + 1));
+}
+
+static bool is_byte_reg_needing_rex(int r)
+{
+	return r >= 4 && r <= 7;
+}
+
+/*
+ * A memory operand instruction: [66] [REX] opcode(s) modrm [base + disp].
+ * `op` holds one or two opcode bytes (0x0fXX for two).
+ */
+static void emit_memop(struct jit_buf *b, bool p66, bool w, bool force_rex, uint16_t op, int reg,
+		       int base, int32_t disp)
+{
+	if (p66)
+		emit8(b, 0x66);
+	emit_rex(b, w, reg, 0, base, force_rex);
+	if (op > 0xff)
+		emit8(b, (uint8_t)(op >> 8));
+	emit8(b, (uint8_t)op);
+	emit_mem(b, reg, base, disp);
+}
+
+static void emit_charge(struct jit_state *st, uint32_t n)
+{
+	/* Counts above INT32_MAX cannot happen: a block is at most nr_insns. */
+	if (n)
+		emit_alu_ri(&st->b, X_SUB, true, BUDGET_REG, (int32_t)n);
+}
+
+/* ------------------------------------------------------------------ ALU */
+
+static void gen_div(struct jit_state *st, const struct pluglet_insn *in, bool w)
+{
+	struct jit_buf *b = &st->b;
+	bool is_mod = OP_CODE(in->code) == ALU_MOD;
+	bool sgn = in->off == 1;
+	int dst = REG[in->dst_reg];
+	size_t j_zero = 0, j_do = 0, j_done1 = 0, j_done2 = 0;
+	bool dyn = OP_SRC(in->code) == SRC_X;
+
+	if (!dyn) {
+		uint64_t d = w ? (uint64_t)(int64_t)in->imm : (uint32_t)in->imm;
+
+		if (d == 0) {
+			if (!is_mod)
+				emit_alu_rr(b, X_XOR, false, dst, dst);
+			else if (!w)
+				emit_mov_rr(b, false, dst, dst);
+			return;
+		}
+		if (sgn && in->imm == -1) {
+			if (!is_mod)
+				emit_f7(b, 3, w, dst);
+			else
+				emit_alu_rr(b, X_XOR, false, dst, dst);
+			return;
+		}
+		emit_mov_imm64(b, RCX, d);
+	} else {
+		emit_mov_rr(b, w, RCX, REG[in->src_reg]);
+		emit_rr(b, 0x85, w, RCX, RCX);
+		j_zero = emit_jcc8(b, CC_E);
+		if (sgn) {
+			emit_alu_ri(b, X_CMP, w, RCX, -1);
+			j_do = emit_jcc8(b, CC_NE);
+			if (!is_mod)
+				emit_f7(b, 3, w, dst);
+			else
+				emit_alu_rr(b, X_XOR, false, dst, dst);
+			j_done1 = emit_jmp8(b);
+			patch8(b, j_do);
+		}
+	}
+	if (dst != RAX) {
+		emit_push(b, RAX);
+		emit_mov_rr(b, w, RAX, dst);
+	}
+	if (sgn) {
+		if (w)
+			emit8(b, 0x48);
+		emit8(b, 0x99);			/* cqo / cdq */
+	} else {
+		emit_alu_rr(b, X_XOR, false, RDX, RDX);
+	}
+	emit_f7(b, sgn ? 7 : 6, w, RCX);	/* idiv / div rcx */
+	if (dst != RAX) {
+		emit_mov_rr(b, w, dst, is_mod ? RDX : RAX);
+		emit_pop(b, RAX);
+	} else if (is_mod) {
+		emit_mov_rr(b, w, RAX, RDX);
+	}
+	if (dyn) {
+		j_done2 = emit_jmp8(b);
+		patch8(b, j_zero);
+		if (!is_mod)
+			emit_alu_rr(b, X_XOR, false, dst, dst);
+		else if (!w)
+			emit_mov_rr(b, false, dst, dst);
+		patch8(b, j_done2);
+		if (sgn)
+			patch8(b, j_done1);
+	}
+}
+
+static int gen_end(struct jit_state *st, const struct pluglet_insn *in, bool swap)
+{
+	struct jit_buf *b = &st->b;
+	int dst = REG[in->dst_reg];
+
+	switch (in->imm) {
+	case 16:
+		if (swap) {	/* rol r16, 8 */
+			emit8(b, 0x66);
+			emit_shift_imm(b, X_ROL, false, dst, 8);
+		}
+		emit_rr0f(b, 0xb7, false, dst, dst, false);	/* movzx r32, r16 */
+		return 0;
+	case 32:
+		if (swap) {
+			emit_rex(b, false, 0, 0, dst, false);
+			emit8(b, 0x0f);
+			emit8(b, (uint8_t)(0xc8 + (dst & 7)));
+		} else {
+			emit_mov_rr(b, false, dst, dst);
+		}
+		return 0;
+	case 64:
+		if (swap) {
+			emit_rex(b, true, 0, 0, dst, false);
+			emit8(b, 0x0f);
+			emit8(b, (uint8_t)(0xc8 + (dst & 7)));
+		}
+		return 0;
+	}
+	return -EOPNOTSUPP;
+}
+
+static int gen_alu(struct jit_state *st, const struct pluglet_insn *in)
+{
+	static const int8_t xop[16] = {
+		[ALU_ADD >> 4] = X_ADD, [ALU_SUB >> 4] = X_SUB, [ALU_OR >> 4] = X_OR,
+		[ALU_AND >> 4] = X_AND, [ALU_XOR >> 4] = X_XOR,
+	};
+	static const int8_t xshift[16] = {
+		[ALU_LSH >> 4] = X_SHL, [ALU_RSH >> 4] = X_SHR, [ALU_ARSH >> 4] = X_SAR,
+	};
+	struct jit_buf *b = &st->b;
+	bool w = OP_CLASS(in->code) == CLS_ALU64;
+	bool x = OP_SRC(in->code) == SRC_X;
+	int dst = REG[in->dst_reg], src = REG[in->src_reg];
+
+	switch (OP_CODE(in->code)) {
+	case ALU_ADD:
+	case ALU_SUB:
+	case ALU_OR:
+	case ALU_AND:
+	case ALU_XOR:
+		if (x)
+			emit_alu_rr(b, (enum x86_alu)xop[OP_CODE(in->code) >> 4], w, dst, src);
+		else
+			emit_alu_ri(b, (enum x86_alu)xop[OP_CODE(in->code) >> 4], w, dst, in->imm);
+		return 0;
+	case ALU_MOV:
+		if (!x) {
+			if (w)
+				emit_mov_imm64(b, dst, (uint64_t)(int64_t)in->imm);
+			else
+				emit_mov_imm32(b, dst, (uint32_t)in->imm);
+			return 0;
+		}
+		switch (in->off) {
+		case 0:
+			emit_mov_rr(b, w, dst, src);
+			return 0;
+		case 8:		/* movsx r, r/m8 */
+			emit_rr0f(b, 0xbe, w, dst, src, is_byte_reg_needing_rex(src));
+			return 0;
+		case 16:	/* movsx r, r/m16 */
+			emit_rr0f(b, 0xbf, w, dst, src, false);
+			return 0;
+		case 32:	/* movsxd r64, r/m32 */
+			if (!w)
+				return -EOPNOTSUPP;
+			emit_rex(b, true, dst, 0, src, false);
+			emit8(b, 0x63);
+			emit_modrm(b, 3, dst, src);
+			return 0;
+		}
+		return -EOPNOTSUPP;
+	case ALU_MUL:
+		if (x) {
+			emit_rr0f(b, 0xaf, w, dst, src, false);
+		} else {
+			emit_rex(b, w, dst, 0, dst, false);
+			emit8(b, 0x69);
+			emit_modrm(b, 3, dst, dst);
+			emit32(b, (uint32_t)in->imm);
+		}
+		return 0;
+	case ALU_LSH:
+	case ALU_RSH:
+	case ALU_ARSH:
+		/* x86 masks the count to 63/31 exactly like RFC 9669 asks. */
+		if (x) {
+			emit_mov_rr(b, false, RCX, src);
+			emit_shift_cl(b, (enum x86_shift)xshift[OP_CODE(in->code) >> 4], w, dst);
+			/* A count of 0 must still zero-extend a 32-bit result. */
+			if (!w)
+				emit_mov_rr(b, false, dst, dst);
+		} else {
+			uint8_t n = (uint8_t)(in->imm & (w ? 63 : 31));
+
+			if (n)
+				emit_shift_imm(b, (enum x86_shift)xshift[OP_CODE(in->code) >> 4], w, dst, n);
+			else if (!w)
+				emit_mov_rr(b, false, dst, dst);
+		}
+		return 0;
+	case ALU_NEG:
+		emit_f7(b, 3, w, dst);
+		return 0;
+	case ALU_DIV:
+	case ALU_MOD:
+		if (in->off != 0 && in->off != 1)
+			return -EOPNOTSUPP;
+		gen_div(st, in, w);
+		return 0;
+	case ALU_END:
+		if (w) {
+			if (x)
+				return -EOPNOTSUPP;
+			return gen_end(st, in, true);
+		}
+		return gen_end(st, in, x);
+	}
+	return -EOPNOTSUPP;
+}
+
+/* --------------------------------------------------------------- memory */
+
+static int size_log_of(uint8_t code)
+{
+	switch (OP_SIZE(code)) {
+	case SZ_B: return 0;
+	case SZ_H: return 1;
+	case SZ_W: return 2;
+	default: return 3;
+	}
+}
+
+/*
+ * Emits the check of [REG[breg] + off, +size) for a table and returns the
+ * operand to use: base register and displacement. Stack accesses through
+ * r10 at a constant offset inside the current frame need no check: every
+ * frame lies inside the stack region whatever the call depth.
+ */
+static void gen_check(struct jit_state *st, uint32_t pc, uint8_t breg, int16_t off, int size_log,
+		      enum jit_tab tab, bool force_rcx, int *base, int32_t *disp)
+{
+	struct jit_buf *b = &st->b;
+	int size = 1 << size_log;
+	struct jit_stub s;
+	uint32_t target;
+	size_t k;
+
+	if (!st->mem_checks ||
+	    (breg == 10 && off >= -(int)PLUGLET_STACK_SIZE && off <= -size)) {
+		if (!force_rcx) {
+			*base = REG[breg];
+			*disp = off;
+			return;
+		}
+		emit_lea(b, RCX, REG[breg], off);
+		*base = RCX;
+		*disp = 0;
+		return;
+	}
+	emit_lea(b, RCX, REG[breg], off);
+	s = (struct jit_stub){
+		.type = STUB_MEM, .insn = pc, .tab = (uint8_t)tab, .size_log = (uint8_t)size_log,
+		.info = pc | (uint32_t)size_log << INFO_SIZE_SHIFT | (uint32_t)tab << INFO_TAB_SHIFT,
+	};
+	k = st->nr_stubs;
+	target = stub_add(st, &s);
+	emit_cmp_rm(b, RCX, RUN_REG, TAB_OFF(tab, 0) + (int32_t)offsetof(struct jit_region, start));
+	emit_jcc(b, CC_B, target);
+	emit_cmp_rm(b, RCX, RUN_REG, TAB_OFF(tab, 0) +
+		    (int32_t)offsetof(struct jit_region, lim[size_log]));
+	emit_jcc(b, CC_A, target);
+	if (!b->oom)
+		st->stubs[k].resume = (uint32_t)b->len;
+	*base = RCX;
+	*disp = 0;
+}
+
+static int gen_ldx(struct jit_state *st, const struct pluglet_insn *in, uint32_t pc)
+{
+	struct jit_buf *b = &st->b;
+	int sl = size_log_of(in->code), base, dst = REG[in->dst_reg];
+	int32_t disp;
+	bool sx = OP_MODE(in->code) == MODE_MEMSX;
+
+	if (sx && sl == 3)
+		return -EOPNOTSUPP;
+	gen_check(st, pc, in->src_reg, in->off, sl, TAB_RD, false, &base, &disp);
+	switch (sl) {
+	case 0:
+		emit_memop(b, false, sx, false, sx ? 0x0fbe : 0x0fb6, dst, base, disp);
+		break;
+	case 1:
+		emit_memop(b, false, sx, false, sx ? 0x0fbf : 0x0fb7, dst, base, disp);
+		break;
+	case 2:
+		emit_memop(b, false, sx, false, sx ? 0x63 : 0x8b, dst, base, disp);
+		break;
+	default:
+		emit_memop(b, false, true, false, 0x8b, dst, base, disp);
+		break;
+	}
+	return 0;
+}
+
+static int gen_st(struct jit_state *st, const struct pluglet_insn *in, uint32_t pc)
+{
+	struct jit_buf *b = &st->b;
+	int sl = size_log_of(in->code), base;
+	int32_t disp;
+
+	gen_check(st, pc, in->dst_reg, in->off, sl, TAB_WR, false, &base, &disp);
+	switch (sl) {
+	case 0:
+		emit_memop(b, false, false, false, 0xc6, 0, base, disp);
+		emit8(b, (uint8_t)in->imm);
+		break;
+	case 1:
+		emit_memop(b, true, false, false, 0xc7, 0, base, disp);
+		emit16(b, (uint16_t)in->imm);
+		break;
+	default:
+		emit_memop(b, false, sl == 3, false, 0xc7, 0, base, disp);
+		emit32(b, (uint32_t)in->imm);
+		break;
+	}
+	return 0;
+}
+
+static int gen_stx(struct jit_state *st, const struct pluglet_insn *in, uint32_t pc)
+{
+	struct jit_buf *b = &st->b;
+	int sl = size_log_of(in->code), base, src = REG[in->src_reg];
+	int32_t disp;
+
+	gen_check(st, pc, in->dst_reg, in->off, sl, TAB_WR, false, &base, &disp);
+	switch (sl) {
+	case 0:
+		emit_memop(b, false, false, is_byte_reg_needing_rex(src), 0x88, src, base, disp);
+		break;
+	case 1:
+		emit_memop(b, true, false, false, 0x89, src, base, disp);
+		break;
+	default:
+		emit_memop(b, false, sl == 3, false, 0x89, src, base, disp);
+		break;
+	}
+	return 0;
+}
+
+static int gen_atomic(struct jit_state *st, const struct pluglet_insn *in, uint32_t pc)
+{
+	struct jit_buf *b = &st->b;
+	int sl = size_log_of(in->code), base, src = REG[in->src_reg];
+	bool w = sl == 3;
+	int32_t disp;
+	int op = in->imm & ~ATOMIC_FETCH;
+	uint8_t xop;
+	size_t loop;
+
+	if (sl < 2)
+		return -EOPNOTSUPP;
+	switch (in->imm) {
+	case ALU_ADD: case ALU_OR: case ALU_AND: case ALU_XOR:
+	case ALU_ADD | ATOMIC_FETCH: case ALU_OR | ATOMIC_FETCH:
+	case ALU_AND | ATOMIC_FETCH: case ALU_XOR | ATOMIC_FETCH:
+	case ATOMIC_XCHG: case ATOMIC_CMPXCHG:
+		break;
+	default:
+		return -EOPNOTSUPP;
+	}
+	xop = op == ALU_ADD ? 0x01 : op == ALU_OR ? 0x09 : op == ALU_AND ? 0x21 : 0x31;
+	gen_check(st, pc, in->dst_reg, in->off, sl, TAB_RW, true, &base, &disp);
+
+	if (in->imm == ATOMIC_XCHG) {
+		emit_memop(b, false, w, false, 0x87, src, base, disp);
+		return 0;
+	}
+	if (in->imm == ATOMIC_CMPXCHG) {
+		emit8(b, 0xf0);
+		emit_memop(b, false, w, false, 0x0fb1, src, base, disp);
+		if (!w)
+			emit_mov_rr(b, false, RAX, RAX);
+		return 0;
+	}
+	if (!(in->imm & ATOMIC_FETCH)) {
+		emit8(b, 0xf0);
+		emit_memop(b, false, w, false, xop, src, base, disp);
+		return 0;
+	}
+	if (op == ALU_ADD) {
+		emit8(b, 0xf0);
+		emit_memop(b, false, w, false, 0x0fc1, src, base, disp);	/* xadd */
+		return 0;
+	}
+	/* fetch-or/and/xor: a cmpxchg loop on rax, new value in rdx. */
+	emit_push(b, RAX);
+	emit_memop(b, false, w, false, 0x8b, RAX, base, disp);
+	loop = b->len;
+	emit_mov_rr(b, w, RDX, RAX);
+	if (src == RAX)	/* r0's value sits on the native stack */
+		emit_memop(b, false, w, false, (uint8_t)(xop + 2), RDX, RSP, 0);
+	else
+		emit_rr(b, xop, w, RDX, src);
+	emit8(b, 0xf0);
+	emit_memop(b, false, w, false, 0x0fb1, RDX, base, disp);
+	emit8(b, 0x70 | CC_NE);
+	emit8(b, (uint8_t)(int8_t)((int64_t)loop - (int64_t)(b->len + 1)));
+	if (src == RAX) {
+		emit_alu_ri(b, X_ADD, true, RSP, 8);
+		if (!w)
+			emit_mov_rr(b, false, RAX, RAX);
+	} else {
+		emit_mov_rr(b, w, src, RAX);
+		emit_pop(b, RAX);
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- jumps */
+
+static enum x86_cc jmp_cc(uint8_t op)
+{
+	switch (op) {
+	case JMP_JEQ: return CC_E;
+	case JMP_JGT: return CC_A;
+	case JMP_JGE: return CC_AE;
+	case JMP_JSET: return CC_NE;
+	case JMP_JNE: return CC_NE;
+	case JMP_JSGT: return CC_G;
+	case JMP_JSGE: return CC_GE;
+	case JMP_JLT: return CC_B;
+	case JMP_JLE: return CC_BE;
+	case JMP_JSLT: return CC_L;
+	default: return CC_LE;	/* JMP_JSLE */
+	}
+}
+
+/* Calls a helper whose address is in rax (r0 is overwritten by its result). */
+static void gen_helper_call(struct jit_state *st, uint32_t pc)
+{
+	struct jit_buf *b = &st->b;
+
+	emit_push(b, RDI);
+	emit_push(b, RSI);
+	emit_push(b, R8);
+	emit_push(b, R9);
+	emit_push(b, R10);
+	emit_push(b, R11);
+	emit_mov_rr(b, true, RCX, R8);
+	emit_mov_rr(b, true, RDX, RSI);
+	emit_mov_rr(b, true, RSI, RDI);
+	emit_mov_rr(b, true, R8, R9);
+	emit_mov_rr(b, true, R9, R10);
+	emit_load64(b, RDI, RUN_REG, RUN_OFF(ex));
+	emit_call_reg(b, RAX);
+	emit_pop(b, R11);
+	emit_pop(b, R10);
+	emit_pop(b, R9);
+	emit_pop(b, R8);
+	emit_pop(b, RSI);
+	emit_pop(b, RDI);
+	/* A helper may have asked to stop the run (pluglet_exec__abort). */
+	emit_load64(b, RCX, RUN_REG, RUN_OFF(ex));
+	emit_rex(b, false, 0, 0, RCX, false);
+	emit8(b, 0x83);
+	emit_mem(b, 7, RCX, (int32_t)offsetof(struct pluglet_exec, abort_kind));
+	emit8(b, 0);
+	jump_fault(st, CC_NE, JIT_FAULT_ABORT, pc);
+}
+
+static int gen_call(struct jit_state *st, const struct pluglet_insn *in, uint32_t pc)
+{
+	struct jit_buf *b = &st->b;
+
+	if (OP_SRC(in->code) == SRC_X) {	/* callx: dst holds a helper id */
+		emit_mov_rr(b, true, RCX, REG[in->dst_reg]);
+		emit_alu_ri(b, X_CMP, true, RCX, PLUGLET_MAX_HELPERS - 1);
+		jump_fault(st, CC_A, PLUGLET_FAULT_BAD_CALLX, pc);
+		emit_load64(b, RAX, RUN_REG, RUN_OFF(helpers));
+		/* mov rax, [rax + rcx*8] */
+		emit8(b, 0x48);
+		emit8(b, 0x8b);
+		emit_modrm(b, 0, RAX, 4);
+		emit8(b, (uint8_t)(3 << 6 | RCX << 3 | RAX));
+		emit_rr(b, 0x85, true, RAX, RAX);
+		jump_fault(st, CC_E, PLUGLET_FAULT_BAD_CALLX, pc);
+		gen_helper_call(st, pc);
+		return 0;
+	}
+	if (in->src_reg == CALL_SRC_LOCAL) {
+		int64_t t = (int64_t)pc + 1 + in->imm;
+
+		if (t < 0 || t >= st->nr)
+			return -EINVAL;
+		emit_cmp_rm(b, RBP, RUN_REG, RUN_OFF(fp_min));
+		jump_fault(st, CC_BE, PLUGLET_FAULT_STACK_OVERFLOW, pc);
+		emit_push(b, RBX);
+		emit_push(b, R13);
+		emit_push(b, R14);
+		emit_push(b, R15);
+		emit_push(b, RBP);
+		emit_alu_ri(b, X_SUB, true, RBP, PLUGLET_STACK_SIZE);
+		emit_call(b, st->insn_off[t]);
+		emit_pop(b, RBP);
+		emit_pop(b, R15);
+		emit_pop(b, R14);
+		emit_pop(b, R13);
+		emit_pop(b, RBX);
+		return 0;
+	}
+	if (in->src_reg != CALL_SRC_HELPER)
+		return -EOPNOTSUPP;
+	if (in->imm < 0 || (uint32_t)in->imm >= PLUGLET_MAX_HELPERS || !st->vm->helpers[in->imm]) {
+		jump_fault(st, -1, PLUGLET_FAULT_BAD_HELPER, pc);
+		return 0;
+	}
+	emit_mov_imm64(b, RAX, (uint64_t)(uintptr_t)st->vm->helpers[in->imm]);
+	gen_helper_call(st, pc);
+	return 0;
+}
+
+static int gen_jmp(struct jit_state *st, const struct pluglet_insn *in, uint32_t pc)
+{
+	struct jit_buf *b = &st->b;
+	bool w = OP_CLASS(in->code) == CLS_JMP;
+	uint8_t op = OP_CODE(in->code);
+	int64_t rel = (op == JMP_JA && !w) ? in->imm : in->off;
+	int64_t t = (int64_t)pc + 1 + rel;
+	int dst = REG[in->dst_reg];
+
+	emit_charge(st, st->charge_at[pc]);
+	if (op == JMP_EXIT) {
+		if (!w)
+			return -EOPNOTSUPP;
+		/* Depth 0 leaves the program; deeper frames return to their caller. */
+		emit_cmp_rm(b, RBP, RUN_REG, RUN_OFF(stack_top));
+		emit_jcc(b, CC_E, st->lbl[LBL_EXIT]);
+		emit_ret(b);
+		return 0;
+	}
+	if (op == JMP_CALL) {
+		if (!w)
+			return -EOPNOTSUPP;
+		jump_fault(st, CC_S, PLUGLET_FAULT_BUDGET, pc);
+		return gen_call(st, in, pc);
+	}
+	if (t < 0 || t >= st->nr || (st->flags[t] & JF_LDDW_HI))
+		return -EINVAL;
+	if (rel < 0)
+		jump_fault(st, CC_S, PLUGLET_FAULT_BUDGET, pc);
+	if (op == JMP_JA) {
+		emit_jmp(b, st->insn_off[t]);
+		return 0;
+	}
+	if (op > JMP_JSLE || op == JMP_CALL || op == JMP_EXIT)
+		return -EOPNOTSUPP;
+	if (OP_SRC(in->code) == SRC_X) {
+		if (op == JMP_JSET)
+			emit_rr(b, 0x85, w, dst, REG[in->src_reg]);
+		else
+			emit_alu_rr(b, X_CMP, w, dst, REG[in->src_reg]);
+	} else if (op == JMP_JSET) {
+		emit_rex(b, w, 0, 0, dst, false);
+		emit8(b, 0xf7);
+		emit_modrm(b, 3, 0, dst);
+		emit32(b, (uint32_t)in->imm);
+	} else {
+		emit_alu_ri(b, X_CMP, w, dst, in->imm);
+	}
+	emit_jcc(b, jmp_cc(op), st->insn_off[t]);
+	return 0;
+}
+
+static int gen_insn(struct jit_state *st, uint32_t pc)
+{
+	const struct pluglet_insn *in = &st->vm->insns[pc];
+
+	switch (OP_CLASS(in->code)) {
+	case CLS_ALU:
+	case CLS_ALU64:
+		return gen_alu(st, in);
+	case CLS_JMP:
+	case CLS_JMP32:
+		return gen_jmp(st, in, pc);
+	case CLS_LD:
+		if (in->code != (CLS_LD | MODE_IMM | SZ_DW) || pc + 1 >= st->nr)
+			return -EOPNOTSUPP;
+		emit_mov_imm64(&st->b, REG[in->dst_reg],
+			       (uint64_t)(uint32_t)in->imm | (uint64_t)(uint32_t)in[1].imm << 32);
+		return 0;
+	case CLS_LDX:
+		if (OP_MODE(in->code) != MODE_MEM && OP_MODE(in->code) != MODE_MEMSX)
+			return -EOPNOTSUPP;
+		return gen_ldx(st, in, pc);
+	case CLS_ST:
+		if (OP_MODE(in->code) != MODE_MEM)
+			return -EOPNOTSUPP;
+		return gen_st(st, in, pc);
+	case CLS_STX:
+		if (OP_MODE(in->code) == MODE_MEM)
+			return gen_stx(st, in, pc);
+		if (OP_MODE(in->code) == MODE_ATOMIC)
+			return gen_atomic(st, in, pc);
+		return -EOPNOTSUPP;
+	}
+	return -EOPNOTSUPP;
+}
+
+/* ---------------------------------------------------- prologue and tail */
+
+static void gen_prologue(struct jit_state *st)
+{
+	struct jit_buf *b = &st->b;
+	static const uint8_t zero[] = { RAX, R8, R9, R10, RBX, R13, R14, R15 };
+	size_t i;
+
+	emit_push(b, RBP);
+	emit_push(b, RBX);
+	emit_push(b, R12);
+	emit_push(b, R13);
+	emit_push(b, R14);
+	emit_push(b, R15);
+	emit_alu_ri(b, X_SUB, true, RSP, 8);
+	emit_mov_rr(b, true, RUN_REG, RDI);
+	emit_store64(b, RUN_REG, RUN_OFF(saved_rsp), RSP);
+	emit_mov_rr(b, true, RDI, RSI);	/* r1 */
+	emit_mov_rr(b, true, RSI, RDX);	/* r2 */
+	for (i = 0; i < sizeof(zero); i++)
+		emit_alu_rr(b, X_XOR, false, zero[i], zero[i]);
+	emit_load64(b, RBP, RUN_REG, RUN_OFF(stack_top));
+	emit_load64(b, BUDGET_REG, RUN_REG, RUN_OFF(budget_left));
+}
+
+static void gen_tail(struct jit_state *st)
+{
+	struct jit_buf *b = &st->b;
+	uint32_t k;
+	int t, s;
+
+	/* Stubs, in the order the sites were emitted. */
+	for (k = 0; k < st->nr_stubs && !b->oom; k++) {
+		const struct jit_stub *sb = &st->stubs[k];
+
+		if (k < st->cap_stub_off)
+			st->stub_off[k] = (uint32_t)b->len;
+		if (sb->type == STUB_MEM) {
+			emit8(b, 0xba);		/* mov edx, info */
+			emit32(b, sb->info);
+			emit_call(b, st->lbl[LBL_SCAN + sb->tab * 4 + sb->size_log]);
+			emit_jmp(b, sb->resume);
+		} else {
+			emit_store_imm32(b, RUN_REG, RUN_OFF(fault_kind), (int32_t)sb->kind);
+			emit_store_imm32(b, RUN_REG, RUN_OFF(fault_insn), (int32_t)sb->insn);
+			emit_store64(b, RUN_REG, RUN_OFF(fault_addr), RCX);
+			emit_jmp(b, st->lbl[LBL_FAULT_EXIT]);
+		}
+	}
+
+	st->lbl[LBL_EXIT] = (uint32_t)b->len;
+	emit_store64(b, RUN_REG, RUN_OFF(budget_left), BUDGET_REG);
+	emit_alu_ri(b, X_ADD, true, RSP, 8);
+	emit_pop(b, R15);
+	emit_pop(b, R14);
+	emit_pop(b, R13);
+	emit_pop(b, R12);
+	emit_pop(b, RBX);
+	emit_pop(b, RBP);
+	emit_ret(b);
+
+	st->lbl[LBL_FAULT_EXIT] = (uint32_t)b->len;
+	emit_load64(b, RSP, RUN_REG, RUN_OFF(saved_rsp));
+	emit_jmp(b, st->lbl[LBL_EXIT]);
+
+	/*
+	 * Scan of a whole inline table for an address in rcx (edx = info);
+	 * returns if a region holds the access, else falls to the C slow path.
+	 */
+	for (t = 0; t < TAB__N; t++) {
+		for (s = 0; s < 4; s++) {
+			size_t j_empty, j_below, j_found, loop;
+
+			st->lbl[LBL_SCAN + t * 4 + s] = (uint32_t)b->len;
+			emit_push(b, R11);
+			emit_push(b, RDX);
+			emit_lea(b, RDX, RUN_REG, TAB_OFF(t, 0));
+			emit_rm(b, 0x8b, false, R11, RUN_REG, RUN_OFF(nr[t]));
+			loop = b->len;
+			emit_rr(b, 0x85, false, R11, R11);
+			j_empty = emit_jcc8(b, CC_E);
+			emit_cmp_rm(b, RCX, RDX, (int32_t)offsetof(struct jit_region, start));
+			j_below = emit_jcc8(b, CC_B);
+			emit_cmp_rm(b, RCX, RDX, (int32_t)offsetof(struct jit_region, lim[s]));
+			j_found = emit_jcc8(b, CC_BE);
+			patch8(b, j_below);
+			emit_alu_ri(b, X_ADD, true, RDX, (int32_t)sizeof(struct jit_region));
+			emit_alu_ri(b, X_SUB, false, R11, 1);
+			emit8(b, 0xeb);
+			emit8(b, (uint8_t)(int8_t)((int64_t)loop - (int64_t)(b->len + 1)));
+			patch8(b, j_found);
+			emit_pop(b, RDX);
+			emit_pop(b, R11);
+			emit_ret(b);
+			patch8(b, j_empty);
+			emit_pop(b, RDX);
+			emit_pop(b, R11);
+			emit_jmp(b, st->lbl[LBL_CSLOW]);
+		}
+	}
+
+	/*
+	 * C slow path: rcx = address, edx = info, return address of the stub on
+	 * the stack (rsp = 8 mod 16). Keeps every eBPF register.
+	 */
+	st->lbl[LBL_CSLOW] = (uint32_t)b->len;
+	{
+		static const uint8_t saved[] = { RAX, RDI, RSI, R8, R9, R10, R11, RCX };
+		size_t i, j_fault;
+
+		for (i = 0; i < sizeof(saved); i++)
+			emit_push(b, saved[i]);
+		emit_alu_ri(b, X_SUB, true, RSP, 8);
+		emit_mov_rr(b, true, RDI, RUN_REG);
+		emit_mov_rr(b, true, RSI, RCX);
+		emit_mov_imm64(b, RAX, (uint64_t)(uintptr_t)pluglet_jit_mem_slow);
+		emit_call_reg(b, RAX);
+		emit_alu_ri(b, X_ADD, true, RSP, 8);
+		emit_rr(b, 0x85, false, RAX, RAX);
+		j_fault = emit_jcc8(b, CC_E);
+		for (i = sizeof(saved); i-- > 0;)
+			emit_pop(b, saved[i]);
+		emit_ret(b);
+		patch8(b, j_fault);
+		emit_pop(b, RCX);	/* fault_exit needs no register but r11 */
+		emit_pop(b, R11);
+		emit_jmp(b, st->lbl[LBL_FAULT_EXIT]);
+	}
+}
+
+/* ------------------------------------------------------------- analysis */
+
+static int analyse(struct jit_state *st)
+{
+	const struct pluglet_insn *insns = st->vm->insns;
+	uint32_t i, acc = 0;
+
+	for (i = 0; i < st->nr; i++) {
+		const struct pluglet_insn *in = &insns[i];
+		uint8_t cls = OP_CLASS(in->code), op = OP_CODE(in->code);
+		int64_t t;
+
+		if (st->flags[i] & JF_LDDW_HI)
+			continue;
+		if (in->code == (CLS_LD | MODE_IMM | SZ_DW)) {
+			if (i + 1 >= st->nr)
+				return -EINVAL;
+			st->flags[i + 1] |= JF_LDDW_HI;
+			continue;
+		}
+		if (cls != CLS_JMP && cls != CLS_JMP32)
+			continue;
+		if (op == JMP_EXIT)
+			continue;
+		if (op == JMP_CALL) {
+			if (in->src_reg != CALL_SRC_LOCAL || OP_SRC(in->code) == SRC_X)
+				continue;
+			t = (int64_t)i + 1 + in->imm;
+		} else {
+			t = (int64_t)i + 1 + ((op == JMP_JA && cls == CLS_JMP32) ? in->imm : in->off);
+		}
+		if (t < 0 || t >= st->nr)
+			return -EINVAL;
+		st->flags[t] |= JF_TARGET;
+	}
+	st->flags[0] |= JF_TARGET;
+
+	for (i = 0; i < st->nr; i++) {
+		uint8_t cls = OP_CLASS(insns[i].code);
+
+		if (st->flags[i] & JF_LDDW_HI) {
+			if (st->flags[i] & JF_TARGET)
+				return -EINVAL;
+			continue;
+		}
+		if ((st->flags[i] & JF_TARGET) && acc) {
+			st->charge_before[i] = acc;
+			acc = 0;
+		}
+		acc++;
+		if (cls == CLS_JMP || cls == CLS_JMP32) {
+			st->charge_at[i] = acc;
+			acc = 0;
+		}
+	}
+	return 0;
+}
+
+static int emit_pass(struct jit_state *st)
+{
+	uint32_t i;
+	int err;
+
+	st->b.len = 0;
+	st->nr_stubs = 0;
+	gen_prologue(st);
+	for (i = 0; i < st->nr; i++) {
+		if (st->flags[i] & JF_LDDW_HI) {
+			st->insn_off[i] = (uint32_t)st->b.len;
+			continue;
+		}
+		emit_charge(st, st->charge_before[i]);
+		st->insn_off[i] = (uint32_t)st->b.len;
+		err = gen_insn(st, i);
+		if (err) {
+			vm_log(st->log, st->log_size, "%s: JIT: instruction %u (opcode 0x%02x) %s",
+			       st->vm->name, i, st->vm->insns[i].code,
+			       err == -EOPNOTSUPP ? "not supported" : "invalid");
+			return err;
+		}
+	}
+	if (st->b.oom)
+		return -ENOMEM;
+	if (st->cap_stub_off < st->nr_stubs) {
+		free(st->stub_off);
+		st->stub_off = calloc(st->nr_stubs, sizeof(*st->stub_off));
+		if (!st->stub_off)
+			return -ENOMEM;
+		st->cap_stub_off = st->nr_stubs;
+	}
+	gen_tail(st);
+	return st->b.oom ? -ENOMEM : 0;
+}
+
+/* The compiler proper, shared with the benchmark's no-check variant. */
+static int jit_compile(struct pluglet_vm *vm, bool mem_checks, char *log, size_t log_size)
+{
+	struct jit_state st = {
+		.vm = vm, .nr = vm->nr_insns, .mem_checks = mem_checks,
+		.log = log, .log_size = log_size,
+	};
+	size_t len1, map_len;
+	void *mem = MAP_FAILED;
+	int err;
+
+	if (!vm->nr_insns || vm->nr_insns > INFO_INSN_MASK) {
+		vm_log(log, log_size, "%s: JIT: program too large", vm->name);
+		return -EOPNOTSUPP;
+	}
+	st.insn_off = calloc(st.nr + 1, sizeof(*st.insn_off));
+	st.charge_at = calloc(st.nr, sizeof(*st.charge_at));
+	st.charge_before = calloc(st.nr, sizeof(*st.charge_before));
+	st.flags = calloc(st.nr, 1);
+	err = -ENOMEM;
+	if (!st.insn_off || !st.charge_at || !st.charge_before || !st.flags)
+		goto out;
+	err = analyse(&st);
+	if (err) {
+		vm_log(log, log_size, "%s: JIT: bad jump or lddw layout", vm->name);
+		goto out;
+	}
+	/* Pass 1 finds every offset, pass 2 emits with them; same layout. */
+	err = emit_pass(&st);
+	if (err)
+		goto out;
+	len1 = st.b.len;
+	err = emit_pass(&st);
+	if (err)
+		goto out;
+	if (st.b.len != len1) {
+		vm_log(log, log_size, "%s: JIT: internal error: unstable layout", vm->name);
+		err = -EOPNOTSUPP;
+		goto out;
+	}
+	/* W^X: written while read-write, then read-execute, never both. */
+	map_len = (len1 + 4095) & ~(size_t)4095;
+	mem = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED) {
+		err = -errno;
+		goto out;
+	}
+	memcpy(mem, st.b.p, len1);
+	if (mprotect(mem, map_len, PROT_READ | PROT_EXEC)) {
+		err = -errno;
+		munmap(mem, map_len);
+		goto out;
+	}
+	vm->jit_code = mem;
+	vm->jit_size = len1;
+	vm->backend_priv = (void *)(uintptr_t)map_len;
+	err = 0;
+out:
+	free(st.insn_off);
+	free(st.charge_at);
+	free(st.charge_before);
+	free(st.flags);
+	free(st.stubs);
+	free(st.stub_off);
+	free(st.b.p);
+	return err;
+}
 
 static int jit_prepare(struct pluglet_vm *vm, char *log, size_t log_size)
 {
-	vm_log(log, log_size, "no JIT in this build");
-	return -EOPNOTSUPP;
+	return jit_compile(vm, PLUGLET_JIT_MEM_CHECKS, log, log_size);
+}
+
+static void jit_release(struct pluglet_vm *vm)
+{
+	if (vm->jit_code)
+		munmap(vm->jit_code, (size_t)(uintptr_t)vm->backend_priv);
+	vm->jit_code = NULL;
+	vm->jit_size = 0;
+	vm->backend_priv = NULL;
+}
+
+/* ------------------------------------------------------------- run time */
+
+/* One region as the checks see it (stack, object data, caller regions). */
+struct jit_rgn {
+	uint64_t start, len;
+	uint32_t perm;
+};
+
+static bool rgn_holds(const struct jit_rgn *r, uint64_t addr, uint64_t size)
+{
+	return addr >= r->start && size <= r->len && addr - r->start <= r->len - size;
+}
+
+static void tab_add(struct jit_run *run, const struct jit_rgn *r)
+{
+	static const uint32_t need[TAB__N] = {
+		PLUGLET_PERM_READ, PLUGLET_PERM_WRITE, PLUGLET_PERM_RW,
+	};
+	int t, k;
+
+	/* Regions the inline compare could get wrong are left to the C path. */
+	if (!r->start || !r->len || r->start + r->len < r->start)
+		return;
+	for (t = 0; t < TAB__N; t++) {
+		struct jit_region *e;
+
+		if ((r->perm & need[t]) != need[t] || run->nr[t] >= JIT_INLINE_REGIONS)
+			continue;
+		e = &run->tab[t][run->nr[t]++];
+		e->start = r->start;
+		for (k = 0; k < 4; k++)
+			e->lim[k] = r->len >= (1u << k) ? r->start + r->len - (1u << k) : r->start - 1;
+	}
+}
+
+static struct jit_rgn run_rgn(const struct jit_run *run, uint32_t i)
+{
+	const struct pluglet_vm *vm = run->vm;
+	const struct pluglet_exec *ex = run->ex;
+	struct jit_rgn r;
+
+	if (i < ex->nr_regions) {
+		r = (struct jit_rgn){ ex->regions[i].start, ex->regions[i].len, ex->regions[i].perm };
+	} else if (i == ex->nr_regions) {
+		r = (struct jit_rgn){ run->stack_base, STACK_TOTAL, PLUGLET_PERM_RW };
+	} else {
+		i -= ex->nr_regions + 1;
+		r = (struct jit_rgn){ vm->data_regions[i].start, vm->data_regions[i].len,
+				      vm->data_regions[i].perm };
+	}
+	return r;
+}
+
+static uint32_t run_nr_rgn(const struct jit_run *run)
+{
+	return run->ex->nr_regions + 1 + run->vm->nr_data_regions;
+}
+
+/*
+ * Called by the generated code when the inline tables hold no region for an
+ * access: decides exactly, and records the fault the interpreter would.
+ */
+int pluglet_jit_mem_slow(struct jit_run *run, uint64_t addr, uint32_t info)
+{
+	static const uint32_t need[TAB__N] = {
+		PLUGLET_PERM_READ, PLUGLET_PERM_WRITE, PLUGLET_PERM_RW,
+	};
+	uint32_t tab = info >> INFO_TAB_SHIFT;
+	uint32_t size = 1u << ((info >> INFO_SIZE_SHIFT) & 3);
+	uint32_t i, n = run_nr_rgn(run);
+	bool somewhere = false;
+
+	for (i = 0; i < n; i++) {
+		struct jit_rgn r = run_rgn(run, i);
+
+		if (!rgn_holds(&r, addr, size))
+			continue;
+		if ((r.perm & need[tab]) == need[tab])
+			return 1;
+		somewhere = true;
+	}
+	if (tab == TAB_RD)
+		run->fault_kind = PLUGLET_FAULT_OOB_LOAD;
+	else
+		run->fault_kind = somewhere ? PLUGLET_FAULT_READONLY : PLUGLET_FAULT_OOB_STORE;
+	run->fault_insn = info & INFO_INSN_MASK;
+	run->fault_addr = addr;
+	run->fault_size = size;
+	return 0;
+}
+
+static int jit_run(const struct pluglet_vm *vm, struct pluglet_exec *ex, uint64_t r1, uint64_t r2,
+		   uint64_t *r0)
+{
+	uint64_t stack[STACK_TOTAL / 8] __attribute__((aligned(16)));
+	struct jit_run run;
+	uint64_t ret, budget = ex->budget ? ex->budget : vm->budget;
+	uint32_t i, n;
+
+	if (!vm->jit_code)
+		return -EINVAL;
+	memset(stack, 0, sizeof(stack));
+	memset(&run, 0, offsetof(struct jit_run, tab));
+	run.ex = ex;
+	run.vm = vm;
+	run.helpers = vm->helpers;
+	run.stack_base = (uint64_t)(uintptr_t)stack;
+	run.stack_top = run.stack_base + STACK_TOTAL;
+	run.fp_min = run.stack_base + PLUGLET_STACK_SIZE;
+	run.budget = budget > INT64_MAX ? INT64_MAX : budget;
+	run.budget_left = (int64_t)run.budget;
+	for (i = 0; i < TAB__N; i++) {
+		run.tab[i][0].start = UINT64_MAX;
+		run.tab[i][0].lim[0] = run.tab[i][0].lim[1] = 0;
+		run.tab[i][0].lim[2] = run.tab[i][0].lim[3] = 0;
+	}
+	n = run_nr_rgn(&run);
+	for (i = 0; i < n; i++) {
+		struct jit_rgn r = run_rgn(&run, i);
+
+		tab_add(&run, &r);
+	}
+
+	ret = ((jit_entry_fn)vm->jit_code)(&run, r1, r2);
+	ex->insns_executed = run.budget - (uint64_t)run.budget_left;
+
+	switch (run.fault_kind) {
+	case PLUGLET_FAULT_NONE:
+		*r0 = ret;
+		return 0;
+	case JIT_FAULT_ABORT:
+		/* Same outcome as the interpreter after a helper's abort. */
+		*r0 = ex->abort_r0;
+		if (ex->abort_kind == PLUGLET_FAULT_ABORTED) {
+			if (ex->fault.kind == PLUGLET_FAULT_NONE)
+				vm_fault_set(ex, PLUGLET_FAULT_ABORTED, run.fault_insn, 0, 0);
+			return 0;
+		}
+		if (ex->fault.kind == PLUGLET_FAULT_NONE)
+			vm_fault_set(ex, (enum pluglet_fault_kind)ex->abort_kind, run.fault_insn, 0, 0);
+		return -EFAULT;
+	case PLUGLET_FAULT_BUDGET:
+		vm_fault_set(ex, PLUGLET_FAULT_BUDGET, run.fault_insn, run.budget, 0);
+		return -EFAULT;
+	case PLUGLET_FAULT_BAD_HELPER:
+		vm_fault_set(ex, PLUGLET_FAULT_BAD_HELPER, run.fault_insn,
+			     (uint64_t)(int64_t)vm->insns[run.fault_insn].imm, 0);
+		return -EFAULT;
+	case PLUGLET_FAULT_STACK_OVERFLOW:
+		vm_fault_set(ex, PLUGLET_FAULT_STACK_OVERFLOW, run.fault_insn, 0, 0);
+		return -EFAULT;
+	default:
+		vm_fault_set(ex, (enum pluglet_fault_kind)run.fault_kind, run.fault_insn,
+			     run.fault_addr, run.fault_size);
+		return -EFAULT;
+	}
 }
 
 const struct vm_backend vm_backend_jit = {
 	.name = "jit",
 	.prepare = jit_prepare,
+	.run = jit_run,
+	.release = jit_release,
 };
