@@ -66,13 +66,14 @@ struct jit_run {
 	uint64_t stack_top;
 	uint64_t fp_min;	/* a local call from this frame pointer overflows */
 	int64_t budget_left;
+	uint64_t stack_lim[4];	/* last valid stack address for 1, 2, 4, 8 bytes */
+	uint64_t callx_id;	/* helper id of the running callx, for aborts */
 	uint64_t fault_addr;
 	uint32_t fault_kind;
 	uint32_t fault_insn;
 	uint32_t fault_size;
 	uint32_t nr[TAB__N];
 	const struct pluglet_vm *vm;
-	uint64_t stack_base;
 	uint64_t budget;
 	struct jit_region tab[TAB__N][JIT_INLINE_REGIONS];
 };
@@ -89,7 +90,7 @@ struct jit_run {
 typedef uint64_t (*jit_entry_fn)(struct jit_run *run, uint64_t r1, uint64_t r2);
 
 /* Called from generated code (not static so that it shows in backtraces). */
-int pluglet_jit_mem_slow(struct jit_run *run, uint64_t addr, uint32_t info);
+int pluglet_jit_mem_slow(struct jit_run *run, uint64_t addr, uint32_t info, uint64_t fp);
 
 enum stub_type { STUB_MEM, STUB_FAULT };
 
@@ -106,6 +107,7 @@ enum jit_label {
 	LBL_EXIT,
 	LBL_FAULT_EXIT,
 	LBL_CSLOW,
+	LBL_ZERO_FRAME,
 	LBL_SCAN,		/* + tab * 4 + size_log */
 	LBL__MAX = LBL_SCAN + TAB__N * 4,
 };
@@ -124,6 +126,10 @@ struct jit_state {
 	uint32_t cap_stub_off;
 	uint32_t lbl[LBL__MAX];
 	bool mem_checks;
+	bool has_local_calls;
+	/* Registers known to hold r10 + sk[r] within the current block. */
+	int64_t sk[11];
+	uint16_t sk_known;
 	char *log;
 	size_t log_size;
 };
@@ -437,23 +443,91 @@ static int size_log_of(uint8_t code)
 	}
 }
 
+/* Stack-pointer tracking: which registers hold r10 + constant. */
+static bool sk_get(const struct jit_state *st, uint8_t r, int64_t *c)
+{
+	if (r == 10) {
+		*c = 0;
+		return true;
+	}
+	if (!(st->sk_known & (1u << r)))
+		return false;
+	*c = st->sk[r];
+	return true;
+}
+
+static void sk_set(struct jit_state *st, uint8_t r, bool known, int64_t c)
+{
+	/* Far offsets are useless for proofs; forgetting them keeps c small. */
+	if (known && c > -(1 << 20) && c < (1 << 20)) {
+		st->sk[r] = c;
+		st->sk_known |= (uint16_t)(1u << r);
+	} else {
+		st->sk_known &= (uint16_t)~(1u << r);
+	}
+}
+
+/* Updates the tracking after instruction `in` (r10 itself never changes). */
+static void sk_track(struct jit_state *st, const struct pluglet_insn *in)
+{
+	uint8_t cls = OP_CLASS(in->code), op = OP_CODE(in->code);
+	int64_t c;
+
+	switch (cls) {
+	case CLS_ALU64:
+		if (op == ALU_MOV && OP_SRC(in->code) == SRC_X && !in->off) {
+			bool k = sk_get(st, in->src_reg, &c);
+
+			sk_set(st, in->dst_reg, k, c);
+		} else if ((op == ALU_ADD || op == ALU_SUB) && OP_SRC(in->code) == SRC_K &&
+			   sk_get(st, in->dst_reg, &c)) {
+			sk_set(st, in->dst_reg, true, op == ALU_ADD ? c + in->imm : c - in->imm);
+		} else {
+			sk_set(st, in->dst_reg, false, 0);
+		}
+		break;
+	case CLS_ALU:
+	case CLS_LD:
+	case CLS_LDX:
+		sk_set(st, in->dst_reg, false, 0);
+		break;
+	case CLS_STX:
+		if (OP_MODE(in->code) == MODE_ATOMIC) {
+			sk_set(st, in->src_reg, false, 0);
+			sk_set(st, 0, false, 0);
+		}
+		break;
+	case CLS_JMP:
+		if (op == JMP_CALL)
+			st->sk_known = 0;
+		break;
+	}
+}
+
 /*
  * Emits the check of [REG[breg] + off, +size) for a table and returns the
- * operand to use: base register and displacement. Stack accesses through
- * r10 at a constant offset inside the current frame need no check: every
- * frame lies inside the stack region whatever the call depth.
+ * operand to use: base register and displacement.
+ *  - r10 (or a register known to hold r10 + c) at a constant offset inside
+ *    the current frame needs no check: the frame is live at any depth.
+ *  - Other stack-derived addresses are compared inline with the live stack
+ *    [r10 - 512, top); anything else with the first region of the table.
+ *  - A miss goes to a stub that scans the stack and the whole table, then
+ *    asks C (which records the fault if nothing holds the access).
  */
 static void gen_check(struct jit_state *st, uint32_t pc, uint8_t breg, int16_t off, int size_log,
 		      enum jit_tab tab, bool force_rcx, int *base, int32_t *disp)
 {
 	struct jit_buf *b = &st->b;
 	int size = 1 << size_log;
+	bool stackish;
 	struct jit_stub s;
 	uint32_t target;
+	int64_t c = 0;
 	size_t k;
 
+	stackish = sk_get(st, breg, &c);
 	if (!st->mem_checks ||
-	    (breg == 10 && off >= -(int)PLUGLET_STACK_SIZE && off <= -size)) {
+	    (stackish && c + off >= -(int64_t)PLUGLET_STACK_SIZE && c + off <= -size)) {
 		if (!force_rcx) {
 			*base = REG[breg];
 			*disp = off;
@@ -471,10 +545,17 @@ static void gen_check(struct jit_state *st, uint32_t pc, uint8_t breg, int16_t o
 	};
 	k = st->nr_stubs;
 	target = stub_add(st, &s);
-	emit_cmp_rm(b, RCX, RUN_REG, TAB_OFF(tab, 0) + (int32_t)offsetof(struct jit_region, start));
-	emit_jcc(b, CC_B, target);
-	emit_cmp_rm(b, RCX, RUN_REG, TAB_OFF(tab, 0) +
-		    (int32_t)offsetof(struct jit_region, lim[size_log]));
+	if (stackish) {
+		emit_lea(b, RDX, RBP, -(int32_t)PLUGLET_STACK_SIZE);
+		emit_alu_rr(b, X_CMP, true, RCX, RDX);
+		emit_jcc(b, CC_B, target);
+		emit_cmp_rm(b, RCX, RUN_REG, RUN_OFF(stack_lim[size_log]));
+	} else {
+		emit_cmp_rm(b, RCX, RUN_REG, TAB_OFF(tab, 0) + (int32_t)offsetof(struct jit_region, start));
+		emit_jcc(b, CC_B, target);
+		emit_cmp_rm(b, RCX, RUN_REG, TAB_OFF(tab, 0) +
+			    (int32_t)offsetof(struct jit_region, lim[size_log]));
+	}
 	emit_jcc(b, CC_A, target);
 	if (!b->oom)
 		st->stubs[k].resume = (uint32_t)b->len;
@@ -653,6 +734,12 @@ static void gen_helper_call(struct jit_state *st, uint32_t pc)
 	emit_push(b, R9);
 	emit_push(b, R10);
 	emit_push(b, R11);
+	if (st->has_local_calls) {
+		/* Helpers may touch every live frame (pluglet_exec__check). */
+		emit_lea(b, RDX, RBP, -(int32_t)PLUGLET_STACK_SIZE);
+		emit_load64(b, RCX, RUN_REG, RUN_OFF(ex));
+		emit_store64(b, RCX, (int32_t)offsetof(struct pluglet_exec, stack_lo_), RDX);
+	}
 	emit_mov_rr(b, true, RCX, R8);
 	emit_mov_rr(b, true, RDX, RSI);
 	emit_mov_rr(b, true, RSI, RDI);
@@ -691,6 +778,7 @@ static int gen_call(struct jit_state *st, const struct pluglet_insn *in, uint32_
 		emit8(b, (uint8_t)(3 << 6 | RCX << 3 | RAX));
 		emit_rr(b, 0x85, true, RAX, RAX);
 		jump_fault(st, CC_E, PLUGLET_FAULT_BAD_CALLX, pc);
+		emit_store64(b, RUN_REG, RUN_OFF(callx_id), RCX);
 		gen_helper_call(st, pc);
 		return 0;
 	}
@@ -707,6 +795,7 @@ static int gen_call(struct jit_state *st, const struct pluglet_insn *in, uint32_
 		emit_push(b, R15);
 		emit_push(b, RBP);
 		emit_alu_ri(b, X_SUB, true, RBP, PLUGLET_STACK_SIZE);
+		emit_call(b, st->lbl[LBL_ZERO_FRAME]);
 		emit_call(b, st->insn_off[t]);
 		emit_pop(b, RBP);
 		emit_pop(b, R15);
@@ -886,9 +975,17 @@ static void gen_tail(struct jit_state *st)
 		for (s = 0; s < 4; s++) {
 			size_t j_empty, j_below, j_found, loop;
 
+			size_t j_nostack, j_stack;
+
 			st->lbl[LBL_SCAN + t * 4 + s] = (uint32_t)b->len;
 			emit_push(b, R11);
 			emit_push(b, RDX);
+			emit_lea(b, RDX, RBP, -(int32_t)PLUGLET_STACK_SIZE);
+			emit_alu_rr(b, X_CMP, true, RCX, RDX);
+			j_nostack = emit_jcc8(b, CC_B);
+			emit_cmp_rm(b, RCX, RUN_REG, RUN_OFF(stack_lim[s]));
+			j_stack = emit_jcc8(b, CC_BE);
+			patch8(b, j_nostack);
 			emit_lea(b, RDX, RUN_REG, TAB_OFF(t, 0));
 			emit_rm(b, 0x8b, false, R11, RUN_REG, RUN_OFF(nr[t]));
 			loop = b->len;
@@ -904,6 +1001,7 @@ static void gen_tail(struct jit_state *st)
 			emit8(b, 0xeb);
 			emit8(b, (uint8_t)(int8_t)((int64_t)loop - (int64_t)(b->len + 1)));
 			patch8(b, j_found);
+			patch8(b, j_stack);
 			emit_pop(b, RDX);
 			emit_pop(b, R11);
 			emit_ret(b);
@@ -928,6 +1026,7 @@ static void gen_tail(struct jit_state *st)
 		emit_alu_ri(b, X_SUB, true, RSP, 8);
 		emit_mov_rr(b, true, RDI, RUN_REG);
 		emit_mov_rr(b, true, RSI, RCX);
+		emit_mov_rr(b, true, RCX, RBP);
 		emit_mov_imm64(b, RAX, (uint64_t)(uintptr_t)pluglet_jit_mem_slow);
 		emit_call_reg(b, RAX);
 		emit_alu_ri(b, X_ADD, true, RSP, 8);
@@ -941,6 +1040,18 @@ static void gen_tail(struct jit_state *st)
 		emit_pop(b, R11);
 		emit_jmp(b, st->lbl[LBL_FAULT_EXIT]);
 	}
+
+	/* Zeroes the frame a local call enters, [r10 - 512, r10). */
+	st->lbl[LBL_ZERO_FRAME] = (uint32_t)b->len;
+	emit8(b, 0x0f);		/* xorps xmm0, xmm0 */
+	emit8(b, 0x57);
+	emit8(b, 0xc0);
+	for (s = 0; s < (int)PLUGLET_STACK_SIZE; s += 16) {
+		emit8(b, 0x0f);	/* movups [rbp + disp], xmm0 */
+		emit8(b, 0x11);
+		emit_mem(b, 0, RBP, s - (int)PLUGLET_STACK_SIZE);
+	}
+	emit_ret(b);
 }
 
 /* ------------------------------------------------------------- analysis */
@@ -971,6 +1082,7 @@ static int analyse(struct jit_state *st)
 			if (in->src_reg != CALL_SRC_LOCAL || OP_SRC(in->code) == SRC_X)
 				continue;
 			t = (int64_t)i + 1 + in->imm;
+			st->has_local_calls = true;
 		} else {
 			t = (int64_t)i + 1 + ((op == JMP_JA && cls == CLS_JMP32) ? in->imm : in->off);
 		}
@@ -1008,6 +1120,7 @@ static int emit_pass(struct jit_state *st)
 
 	st->b.len = 0;
 	st->nr_stubs = 0;
+	st->sk_known = 0;
 	gen_prologue(st);
 	for (i = 0; i < st->nr; i++) {
 		if (st->flags[i] & JF_LDDW_HI) {
@@ -1016,7 +1129,10 @@ static int emit_pass(struct jit_state *st)
 		}
 		emit_charge(st, st->charge_before[i]);
 		st->insn_off[i] = (uint32_t)st->b.len;
+		if (st->flags[i] & JF_TARGET)
+			st->sk_known = 0;
 		err = gen_insn(st, i);
+		sk_track(st, &st->vm->insns[i]);
 		if (err) {
 			vm_log(st->log, st->log_size, "%s: JIT: instruction %u (opcode 0x%02x) %s",
 			       st->vm->name, i, st->vm->insns[i].code,
@@ -1121,18 +1237,7 @@ static void jit_release(struct pluglet_vm *vm)
 
 /* ------------------------------------------------------------- run time */
 
-/* One region as the checks see it (stack, object data, caller regions). */
-struct jit_rgn {
-	uint64_t start, len;
-	uint32_t perm;
-};
-
-static bool rgn_holds(const struct jit_rgn *r, uint64_t addr, uint64_t size)
-{
-	return addr >= r->start && size <= r->len && addr - r->start <= r->len - size;
-}
-
-static void tab_add(struct jit_run *run, const struct jit_rgn *r)
+static void tab_add(struct jit_run *run, const struct pluglet_region *r)
 {
 	static const uint32_t need[TAB__N] = {
 		PLUGLET_PERM_READ, PLUGLET_PERM_WRITE, PLUGLET_PERM_RW,
@@ -1154,121 +1259,90 @@ static void tab_add(struct jit_run *run, const struct jit_rgn *r)
 	}
 }
 
-static struct jit_rgn run_rgn(const struct jit_run *run, uint32_t i)
-{
-	const struct pluglet_vm *vm = run->vm;
-	const struct pluglet_exec *ex = run->ex;
-	struct jit_rgn r;
-
-	if (i < ex->nr_regions) {
-		r = (struct jit_rgn){ ex->regions[i].start, ex->regions[i].len, ex->regions[i].perm };
-	} else if (i == ex->nr_regions) {
-		r = (struct jit_rgn){ run->stack_base, STACK_TOTAL, PLUGLET_PERM_RW };
-	} else {
-		i -= ex->nr_regions + 1;
-		r = (struct jit_rgn){ vm->data_regions[i].start, vm->data_regions[i].len,
-				      vm->data_regions[i].perm };
-	}
-	return r;
-}
-
-static uint32_t run_nr_rgn(const struct jit_run *run)
-{
-	return run->ex->nr_regions + 1 + run->vm->nr_data_regions;
-}
-
 /*
- * Called by the generated code when the inline tables hold no region for an
- * access: decides exactly, and records the fault the interpreter would.
+ * Called by the generated code when neither the inline compare nor the scan
+ * found the access (fp = r10): decides with the interpreter's rules and
+ * records the fault it would report.
  */
-int pluglet_jit_mem_slow(struct jit_run *run, uint64_t addr, uint32_t info)
+int pluglet_jit_mem_slow(struct jit_run *run, uint64_t addr, uint32_t info, uint64_t fp)
 {
 	static const uint32_t need[TAB__N] = {
 		PLUGLET_PERM_READ, PLUGLET_PERM_WRITE, PLUGLET_PERM_RW,
 	};
 	uint32_t tab = info >> INFO_TAB_SHIFT;
 	uint32_t size = 1u << ((info >> INFO_SIZE_SHIFT) & 3);
-	uint32_t i, n = run_nr_rgn(run);
-	bool somewhere = false;
+	uint64_t stack_lo = fp - PLUGLET_STACK_SIZE;
+	enum pluglet_fault_kind kind = PLUGLET_FAULT_NONE;
 
-	for (i = 0; i < n; i++) {
-		struct jit_rgn r = run_rgn(run, i);
-
-		if (!rgn_holds(&r, addr, size))
-			continue;
-		if ((r.perm & need[tab]) == need[tab])
-			return 1;
-		somewhere = true;
-	}
-	if (tab == TAB_RD)
-		run->fault_kind = PLUGLET_FAULT_OOB_LOAD;
-	else
-		run->fault_kind = somewhere ? PLUGLET_FAULT_READONLY : PLUGLET_FAULT_OOB_STORE;
+	if (addr - stack_lo <= run->stack_top - stack_lo - size)
+		return 1;
+	if (vm_region_lookup(run->vm, run->ex, addr, size, need[tab], &kind))
+		return 1;
+	run->fault_kind = kind;
 	run->fault_insn = info & INFO_INSN_MASK;
 	run->fault_addr = addr;
 	run->fault_size = size;
 	return 0;
 }
 
+static void run_init(struct jit_run *run, const struct pluglet_vm *vm, struct pluglet_exec *ex)
+{
+	uint64_t budget = ex->budget ? ex->budget : vm->budget;
+	uint32_t i, k;
+
+	memset(run, 0, offsetof(struct jit_run, tab));
+	run->ex = ex;
+	run->vm = vm;
+	run->helpers = vm->helpers;
+	run->stack_top = (uint64_t)(uintptr_t)ex->stack_ + STACK_TOTAL;
+	run->fp_min = run->stack_top - PLUGLET_MAX_CALL_DEPTH * PLUGLET_STACK_SIZE;
+	for (k = 0; k < 4; k++)
+		run->stack_lim[k] = run->stack_top - (1u << k);
+	run->budget = budget > INT64_MAX ? INT64_MAX : budget;
+	run->budget_left = (int64_t)run->budget;
+	/* Entry 0 is compared inline even when empty: make it match nothing. */
+	for (i = 0; i < TAB__N; i++) {
+		run->tab[i][0].start = UINT64_MAX;
+		for (k = 0; k < 4; k++)
+			run->tab[i][0].lim[k] = 0;
+	}
+	/* Caller regions first: they are what pointer arguments point to. */
+	for (i = 0; i < ex->nr_regions; i++)
+		tab_add(run, &ex->regions[i]);
+	for (i = 0; i < vm->nr_data_regions; i++)
+		tab_add(run, &vm->data_regions[i]);
+}
+
 static int jit_run(const struct pluglet_vm *vm, struct pluglet_exec *ex, uint64_t r1, uint64_t r2,
 		   uint64_t *r0)
 {
-	uint64_t stack[STACK_TOTAL / 8] __attribute__((aligned(16)));
+	const struct pluglet_insn *in;
 	struct jit_run run;
-	uint64_t ret, budget = ex->budget ? ex->budget : vm->budget;
-	uint32_t i, n;
+	uint64_t ret;
 
-	if (!vm->jit_code)
+	if (!vm->jit_code || !ex->stack_)
 		return -EINVAL;
-	memset(stack, 0, sizeof(stack));
-	memset(&run, 0, offsetof(struct jit_run, tab));
-	run.ex = ex;
-	run.vm = vm;
-	run.helpers = vm->helpers;
-	run.stack_base = (uint64_t)(uintptr_t)stack;
-	run.stack_top = run.stack_base + STACK_TOTAL;
-	run.fp_min = run.stack_base + PLUGLET_STACK_SIZE;
-	run.budget = budget > INT64_MAX ? INT64_MAX : budget;
-	run.budget_left = (int64_t)run.budget;
-	for (i = 0; i < TAB__N; i++) {
-		run.tab[i][0].start = UINT64_MAX;
-		run.tab[i][0].lim[0] = run.tab[i][0].lim[1] = 0;
-		run.tab[i][0].lim[2] = run.tab[i][0].lim[3] = 0;
-	}
-	n = run_nr_rgn(&run);
-	for (i = 0; i < n; i++) {
-		struct jit_rgn r = run_rgn(&run, i);
-
-		tab_add(&run, &r);
-	}
-
+	run_init(&run, vm, ex);
 	ret = ((jit_entry_fn)vm->jit_code)(&run, r1, r2);
 	ex->insns_executed = run.budget - (uint64_t)run.budget_left;
+	in = &vm->insns[run.fault_insn];
 
 	switch (run.fault_kind) {
 	case PLUGLET_FAULT_NONE:
 		*r0 = ret;
 		return 0;
 	case JIT_FAULT_ABORT:
-		/* Same outcome as the interpreter after a helper's abort. */
-		*r0 = ex->abort_r0;
-		if (ex->abort_kind == PLUGLET_FAULT_ABORTED) {
-			if (ex->fault.kind == PLUGLET_FAULT_NONE)
-				vm_fault_set(ex, PLUGLET_FAULT_ABORTED, run.fault_insn, 0, 0);
-			return 0;
-		}
-		if (ex->fault.kind == PLUGLET_FAULT_NONE)
-			vm_fault_set(ex, (enum pluglet_fault_kind)ex->abort_kind, run.fault_insn, 0, 0);
-		return -EFAULT;
+		return vm_helper_aborted(ex, run.fault_insn,
+					 OP_SRC(in->code) == SRC_X ? run.callx_id : (uint32_t)in->imm, r0);
 	case PLUGLET_FAULT_BUDGET:
 		vm_fault_set(ex, PLUGLET_FAULT_BUDGET, run.fault_insn, run.budget, 0);
 		return -EFAULT;
 	case PLUGLET_FAULT_BAD_HELPER:
-		vm_fault_set(ex, PLUGLET_FAULT_BAD_HELPER, run.fault_insn,
-			     (uint64_t)(int64_t)vm->insns[run.fault_insn].imm, 0);
+		vm_fault_set(ex, PLUGLET_FAULT_BAD_HELPER, run.fault_insn, (uint32_t)in->imm, 0);
 		return -EFAULT;
 	case PLUGLET_FAULT_STACK_OVERFLOW:
-		vm_fault_set(ex, PLUGLET_FAULT_STACK_OVERFLOW, run.fault_insn, 0, 0);
+		/* Only the deepest frame can overflow: r10 is fp_min there. */
+		vm_fault_set(ex, PLUGLET_FAULT_STACK_OVERFLOW, run.fault_insn, run.fp_min, 0);
 		return -EFAULT;
 	default:
 		vm_fault_set(ex, (enum pluglet_fault_kind)run.fault_kind, run.fault_insn,
