@@ -16,6 +16,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +144,23 @@ static int mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
+struct loop_ctx {
+	struct fuse_session *se;
+	struct fuse_loop_config *cfg;
+	pthread_t main_thread;
+	int rc;
+};
+
+static void *loop_main(void *arg)
+{
+	struct loop_ctx *l = arg;
+
+	l->rc = fuse_session_loop_mt(l->se, l->cfg);
+	/* Unmounted from outside (fusermount -u): wake main. */
+	pthread_kill(l->main_thread, SIGUSR1);
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	static struct plugfs_config cfg;
@@ -149,7 +168,11 @@ int main(int argc, char **argv)
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	struct fuse_loop_config *loop_cfg = NULL;
 	struct fuse_session *se = NULL;
+	struct loop_ctx loop = { 0 };
+	pthread_t loop_thread;
+	sigset_t stop_sigs;
 	struct cmdline cl;
+	int sig = 0;
 	bool ifaces_up = false, plugins_up = false, mounted = false;
 	char opts[4200];
 	int err, rc = 1;
@@ -191,6 +214,20 @@ int main(int argc, char **argv)
 	}
 	plog_set_stderr(cfg.foreground);
 	plog_route_libbpf();
+
+	/* Before any thread exists: every thread inherits the blocked set,
+	 * and the fork of daemonizing must not lose threads. */
+	sigemptyset(&stop_sigs);
+	sigaddset(&stop_sigs, SIGINT);
+	sigaddset(&stop_sigs, SIGTERM);
+	sigaddset(&stop_sigs, SIGHUP);
+	sigaddset(&stop_sigs, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &stop_sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (fuse_daemonize(cfg.foreground)) {
+		pr_warn("cannot daemonize");
+		goto out;
+	}
 
 	err = mkdir_p(cfg.state_dir, 0700);
 	if (!err)
@@ -234,10 +271,6 @@ int main(int argc, char **argv)
 		pr_warn("cannot create the FUSE session (bad -o option?)");
 		goto out;
 	}
-	if (fuse_set_signal_handlers(se)) {
-		pr_warn("cannot install signal handlers");
-		goto out;
-	}
 	if (fuse_session_mount(se, cfg.mountpoint)) {
 		pr_warn("cannot mount on %s", cfg.mountpoint);
 		goto out;
@@ -245,31 +278,40 @@ int main(int argc, char **argv)
 	mounted = true;
 	pr_info("plugfs %s started: mounted on %s (state %s, run %s, bpffs %s)", PLUGFS_VERSION,
 		cfg.mountpoint, cfg.state_dir, cfg.run_dir, cfg.bpffs_dir);
-	if (fuse_daemonize(cfg.foreground)) {
-		pr_warn("cannot daemonize");
-		goto out;
-	}
 	loop_cfg = fuse_loop_cfg_create();
 	if (!loop_cfg)
 		goto out;
 	fuse_loop_cfg_set_clone_fd(loop_cfg, 0);
 	fuse_loop_cfg_set_max_threads(loop_cfg, 16);
-	err = fuse_session_loop_mt(se, loop_cfg);
-	/* The loop returns a signal number when a signal ended it. */
-	if (err > 0)
-		pr_info("plugfs stopping (signal %d), unmounting %s", err, cfg.mountpoint);
-	else if (err < 0)
-		pr_warn("plugfs stopping: %s", strerror(-err));
-	else
-		pr_info("plugfs stopping (unmounted)");
-	rc = err < 0 ? 1 : 0;
+	loop.se = se;
+	loop.cfg = loop_cfg;
+	loop.main_thread = pthread_self();
+	err = pthread_create(&loop_thread, NULL, loop_main, &loop);
+	if (err) {
+		pr_warn("cannot start the FUSE loop: %s", strerror(err));
+		goto out;
+	}
+	/* No handler: this thread waits for the signals every other thread
+	 * blocks, then unmounts, which ends the loop's reads. */
+	while (sigwait(&stop_sigs, &sig) || (sig != SIGUSR1 && sig != SIGINT && sig != SIGTERM &&
+					       sig != SIGHUP))
+		;
+	if (sig == SIGUSR1) {
+		pr_info("plugfs stopping (%s)", loop.rc < 0 ? strerror(-loop.rc) : "unmounted");
+	} else {
+		pr_info("plugfs stopping (signal %d), unmounting %s", sig, cfg.mountpoint);
+		fuse_session_exit(se);
+		fuse_session_unmount(se);
+		mounted = false;
+	}
+	pthread_join(loop_thread, NULL);
+	rc = sig == SIGUSR1 && loop.rc < 0 ? 1 : 0;
 out:
 	if (loop_cfg)
 		fuse_loop_cfg_destroy(loop_cfg);
 	if (se) {
 		if (mounted)
 			fuse_session_unmount(se);
-		fuse_remove_signal_handlers(se);
 		fuse_session_destroy(se);
 	}
 	fuse_opt_free_args(&args);
