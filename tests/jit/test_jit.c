@@ -1,0 +1,600 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * JIT tests: every fault case runs in the interpreter and in the JIT, and
+ * both must report the same thing (return code, r0, fault kind, instruction
+ * index, address, size, message, instructions executed). The process must
+ * survive every wild access. Also: the code is W^X, runs from several
+ * threads at once, and the inline region tables overflow into C correctly.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "vm_internal.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define INSN(c, d, s, o, i) \
+	((struct pluglet_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
+#define MOV_K(d, i)	INSN(CLS_ALU64 | ALU_MOV | SRC_K, d, 0, 0, i)
+#define MOV_X(d, s)	INSN(CLS_ALU64 | ALU_MOV | SRC_X, d, s, 0, 0)
+#define ADD_K(d, i)	INSN(CLS_ALU64 | ALU_ADD | SRC_K, d, 0, 0, i)
+#define ADD_X(d, s)	INSN(CLS_ALU64 | ALU_ADD | SRC_X, d, s, 0, 0)
+#define LDX(sz, d, s, o) INSN(CLS_LDX | MODE_MEM | (sz), d, s, o, 0)
+#define STX(sz, d, s, o) INSN(CLS_STX | MODE_MEM | (sz), d, s, o, 0)
+#define ST(sz, d, o, i)	INSN(CLS_ST | MODE_MEM | (sz), d, 0, o, i)
+#define ATOMIC(sz, d, s, o, op) INSN(CLS_STX | MODE_ATOMIC | (sz), d, s, o, op)
+#define JA(o)		INSN(CLS_JMP | JMP_JA, 0, 0, o, 0)
+#define JNE_K(d, i, o)	INSN(CLS_JMP | JMP_JNE | SRC_K, d, 0, o, i)
+#define JLT_K(d, i, o)	INSN(CLS_JMP | JMP_JLT | SRC_K, d, 0, o, i)
+#define CALL(id)	INSN(CLS_JMP | JMP_CALL, 0, CALL_SRC_HELPER, 0, id)
+#define CALL_LOCAL(rel)	INSN(CLS_JMP | JMP_CALL, 0, CALL_SRC_LOCAL, 0, rel)
+#define CALLX(d)	INSN(CLS_JMP | JMP_CALL | SRC_X, d, 0, 0, 0)
+#define EXIT()		INSN(CLS_JMP | JMP_EXIT, 0, 0, 0, 0)
+
+#define H_SUM	1
+#define H_ABORT	2
+#define H_MISUSE 3
+#define H_CHECK	4
+
+static uint64_t h_sum(struct pluglet_exec *ex, uint64_t a, uint64_t b, uint64_t c, uint64_t d,
+		      uint64_t e)
+{
+	return a + 2 * b + 3 * c + 4 * d + 5 * e;
+}
+
+static uint64_t h_abort(struct pluglet_exec *ex, uint64_t a, uint64_t b, uint64_t c, uint64_t d,
+			uint64_t e)
+{
+	pluglet_exec__abort(ex, PLUGLET_FAULT_ABORTED, a, "stop here");
+	return 99;
+}
+
+static uint64_t h_misuse(struct pluglet_exec *ex, uint64_t a, uint64_t b, uint64_t c, uint64_t d,
+			 uint64_t e)
+{
+	pluglet_exec__abort(ex, PLUGLET_FAULT_HELPER, 0, "bad pointer");
+	return 0;
+}
+
+/* Returns 1 if [a, a+b) may be written by the running program. */
+static uint64_t h_check(struct pluglet_exec *ex, uint64_t a, uint64_t b, uint64_t c, uint64_t d,
+			uint64_t e)
+{
+	return pluglet_exec__check(ex, a, b, PLUGLET_PERM_WRITE) != NULL;
+}
+
+static struct pluglet_helpers *helpers(void)
+{
+	struct pluglet_helpers *h = pluglet_helpers__new();
+
+	assert_non_null(h);
+	assert_int_equal(pluglet_helpers__add(h, H_SUM, "sum", h_sum), 0);
+	assert_int_equal(pluglet_helpers__add(h, H_ABORT, "abort", h_abort), 0);
+	assert_int_equal(pluglet_helpers__add(h, H_MISUSE, "misuse", h_misuse), 0);
+	assert_int_equal(pluglet_helpers__add(h, H_CHECK, "check", h_check), 0);
+	return h;
+}
+
+struct outcome {
+	int load_errno;
+	int err;
+	uint64_t r0;
+	uint64_t executed;
+	struct pluglet_fault fault;
+};
+
+struct setup {
+	const struct pluglet_region *regions;
+	uint32_t nr_regions;
+	uint64_t r1, r2;
+	uint64_t budget;
+	/* Memory reset before each mode runs (so that stores replay). */
+	void *mem;
+	const void *init;
+	size_t mem_len;
+};
+
+static struct pluglet_vm *load(const struct pluglet_insn *p, uint32_t n, enum pluglet_vm_mode mode,
+			       uint64_t budget, struct pluglet_helpers *h)
+{
+	char log[256] = "";
+	struct pluglet_vm_opts o = {
+		.sz = sizeof(o), .mode = mode, .helpers = h, .budget = budget,
+		.log_buf = log, .log_size = sizeof(log), .name = "t",
+	};
+
+	return pluglet_vm__load(p, n, &o);
+}
+
+static void run_mode(const struct pluglet_insn *p, uint32_t n, const struct setup *s,
+		     enum pluglet_vm_mode mode, struct outcome *o)
+{
+	struct pluglet_helpers *h = helpers();
+	struct pluglet_vm *vm;
+	struct pluglet_exec ex;
+
+	memset(o, 0, sizeof(*o));
+	vm = load(p, n, mode, s->budget, h);
+	if (!vm) {
+		o->load_errno = errno;
+		pluglet_helpers__free(h);
+		return;
+	}
+	assert_int_equal(pluglet_vm__mode(vm), mode);
+	if (s->mem)
+		memcpy(s->mem, s->init, s->mem_len);
+	ex = (struct pluglet_exec){ .sz = sizeof(ex), .regions = s->regions, .nr_regions = s->nr_regions };
+	o->err = pluglet_vm__run(vm, &ex, s->r1, s->r2, &o->r0);
+	o->executed = ex.insns_executed;
+	o->fault = ex.fault;
+	pluglet_vm__free(vm);
+	pluglet_helpers__free(h);
+}
+
+/* Runs in both modes, asserts they agree, returns the JIT's outcome. */
+static struct outcome both(const struct pluglet_insn *p, uint32_t n, const struct setup *s)
+{
+	struct outcome i, j;
+
+	run_mode(p, n, s, PLUGLET_VM_INTERP, &i);
+	run_mode(p, n, s, PLUGLET_VM_JIT, &j);
+	assert_int_equal(i.load_errno, j.load_errno);
+	assert_int_equal(i.err, j.err);
+	assert_int_equal(i.r0, j.r0);
+	assert_int_equal(i.fault.kind, j.fault.kind);
+	assert_int_equal(i.fault.insn, j.fault.insn);
+	assert_int_equal(i.fault.addr, j.fault.addr);
+	assert_int_equal(i.fault.size, j.fault.size);
+	assert_string_equal(i.fault.msg, j.fault.msg);
+	/* The JIT counts whole blocks: equal except after a memory fault. */
+	if (!j.err || j.fault.kind == PLUGLET_FAULT_BUDGET)
+		assert_int_equal(i.executed, j.executed);
+	return j;
+}
+
+#define BOTH(s, ...)                                                        \
+	({                                                                  \
+		const struct pluglet_insn p_[] = { __VA_ARGS__ };           \
+		both(p_, sizeof(p_) / sizeof(p_[0]), s);                    \
+	})
+
+static uint8_t buf[16];
+static const uint8_t buf_init[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+
+static struct setup one_region(uint32_t perm, struct pluglet_region *r)
+{
+	*r = (struct pluglet_region){ (uint64_t)(uintptr_t)buf, sizeof(buf), perm, 0 };
+	return (struct setup){
+		.regions = r, .nr_regions = 1, .r1 = r->start, .r2 = sizeof(buf),
+		.mem = buf, .init = buf_init, .mem_len = sizeof(buf),
+	};
+}
+
+static void expect_fault(const struct outcome *o, enum pluglet_fault_kind kind, uint32_t insn,
+			 uint64_t addr, uint32_t size)
+{
+	assert_int_equal(o->err, -EFAULT);
+	assert_int_equal(o->fault.kind, kind);
+	assert_int_equal(o->fault.insn, insn);
+	assert_int_equal(o->fault.addr, addr);
+	assert_int_equal(o->fault.size, size);
+}
+
+/* ------------------------------------------------------------------ */
+
+static void test_jit_is_used_and_wx(void **state)
+{
+	const struct pluglet_insn p[] = { MOV_K(0, 7), EXIT() };
+	struct pluglet_vm *vm = load(p, 2, PLUGLET_VM_JIT, 0, NULL);
+	char line[512];
+	bool found = false;
+	FILE *f;
+
+	assert_non_null(vm);
+	assert_int_equal(pluglet_vm__mode(vm), PLUGLET_VM_JIT);
+	assert_true(pluglet_vm__jit_size(vm) > 0);
+	/* The code's mapping is r-x: never writable and executable at once. */
+	f = fopen("/proc/self/maps", "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		char perm[5];
+
+		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perm) != 3)
+			continue;
+		assert_false(perm[1] == 'w' && perm[2] == 'x');
+		if ((uintptr_t)vm->jit_code >= lo && (uintptr_t)vm->jit_code < hi) {
+			assert_string_equal(perm, "r-xp");
+			found = true;
+		}
+	}
+	fclose(f);
+	assert_true(found);
+	pluglet_vm__free(vm);
+}
+
+static void test_oob_load(void **state)
+{
+	struct pluglet_region r;
+	struct setup s = one_region(PLUGLET_PERM_RW, &r);
+	struct outcome o;
+
+	o = BOTH(&s, LDX(SZ_W, 0, 1, 12), EXIT());	/* last word: fine */
+	assert_int_equal(o.err, 0);
+	assert_int_equal(o.r0, 0x100f0e0d);
+	o = BOTH(&s, MOV_K(0, 0), LDX(SZ_B, 0, 1, -1), EXIT());	/* below */
+	expect_fault(&o, PLUGLET_FAULT_OOB_LOAD, 1, r.start - 1, 1);
+	o = BOTH(&s, LDX(SZ_DW, 0, 1, 16), EXIT());	/* above */
+	expect_fault(&o, PLUGLET_FAULT_OOB_LOAD, 0, r.start + 16, 8);
+	o = BOTH(&s, LDX(SZ_W, 0, 1, 13), EXIT());	/* straddling the end */
+	expect_fault(&o, PLUGLET_FAULT_OOB_LOAD, 0, r.start + 13, 4);
+	o = BOTH(&s, LDX(SZ_H, 0, 1, -1), EXIT());	/* straddling the start */
+	expect_fault(&o, PLUGLET_FAULT_OOB_LOAD, 0, r.start - 1, 2);
+}
+
+static void test_oob_store(void **state)
+{
+	struct pluglet_region r;
+	struct setup s = one_region(PLUGLET_PERM_RW, &r);
+	struct outcome o;
+
+	o = BOTH(&s, ST(SZ_DW, 1, 8, -1), LDX(SZ_DW, 0, 1, 8), EXIT());
+	assert_int_equal(o.err, 0);
+	assert_int_equal(o.r0, UINT64_MAX);
+	o = BOTH(&s, MOV_K(2, 1), STX(SZ_H, 1, 2, 15), EXIT());
+	expect_fault(&o, PLUGLET_FAULT_OOB_STORE, 1, r.start + 15, 2);
+	o = BOTH(&s, ST(SZ_B, 1, -1, 1), EXIT());
+	expect_fault(&o, PLUGLET_FAULT_OOB_STORE, 0, r.start - 1, 1);
+	o = BOTH(&s, MOV_K(2, 1), ATOMIC(SZ_DW, 1, 2, 12, ALU_ADD), EXIT());
+	expect_fault(&o, PLUGLET_FAULT_OOB_STORE, 1, r.start + 12, 8);
+	/* Nothing was written next to the region. */
+	assert_memory_equal(buf, buf_init, sizeof(buf));
+}
+
+static void test_readonly(void **state)
+{
+	struct pluglet_region r;
+	struct setup s = one_region(PLUGLET_PERM_READ, &r);
+	struct outcome o;
+
+	o = BOTH(&s, LDX(SZ_B, 0, 1, 3), EXIT());
+	assert_int_equal(o.err, 0);
+	assert_int_equal(o.r0, 4);
+	o = BOTH(&s, ST(SZ_W, 1, 0, 0), EXIT());
+	expect_fault(&o, PLUGLET_FAULT_READONLY, 0, r.start, 4);
+	o = BOTH(&s, MOV_K(3, 5), STX(SZ_B, 1, 3, 15), EXIT());
+	expect_fault(&o, PLUGLET_FAULT_READONLY, 1, r.start + 15, 1);
+	o = BOTH(&s, MOV_K(3, 5), ATOMIC(SZ_W, 1, 3, 0, ALU_ADD | ATOMIC_FETCH), EXIT());
+	expect_fault(&o, PLUGLET_FAULT_READONLY, 1, r.start, 4);
+	o = BOTH(&s, MOV_K(0, 1), MOV_K(3, 5), ATOMIC(SZ_DW, 1, 3, 8, ATOMIC_CMPXCHG), EXIT());
+	expect_fault(&o, PLUGLET_FAULT_READONLY, 2, r.start + 8, 8);
+	/* Straddling out of a read-only region is out of bounds, not read-only. */
+	o = BOTH(&s, ST(SZ_DW, 1, 12, 0), EXIT());
+	expect_fault(&o, PLUGLET_FAULT_OOB_STORE, 0, r.start + 12, 8);
+	assert_memory_equal(buf, buf_init, sizeof(buf));
+}
+
+static void test_wild_pointers(void **state)
+{
+	static const uint64_t wild[] = {
+		0, 8, 0x1000, 0x7fffffffffffull, 0xffff800000000000ull, 0xfffffffffffffff9ull,
+		UINT64_MAX,
+	};
+	struct setup s = { 0 };
+	struct outcome o;
+	size_t i;
+
+	for (i = 0; i < sizeof(wild) / sizeof(wild[0]); i++) {
+		s.r1 = wild[i];
+		o = BOTH(&s, LDX(SZ_DW, 0, 1, 0), EXIT());
+		expect_fault(&o, PLUGLET_FAULT_OOB_LOAD, 0, wild[i], 8);
+		o = BOTH(&s, ST(SZ_DW, 1, 0, 0), EXIT());
+		expect_fault(&o, PLUGLET_FAULT_OOB_STORE, 0, wild[i], 8);
+		o = BOTH(&s, MOV_K(2, 1), ATOMIC(SZ_DW, 1, 2, 0, ALU_XOR | ATOMIC_FETCH), EXIT());
+		expect_fault(&o, PLUGLET_FAULT_OOB_STORE, 1, wild[i], 8);
+	}
+}
+
+static void test_stack(void **state)
+{
+	struct setup s = { 0 };
+	struct outcome o;
+
+	/* Frame 0 spans [r10 - 512, r10): both ends fine, one past either faults. */
+	o = BOTH(&s, ST(SZ_DW, 10, -512, 3), ST(SZ_DW, 10, -8, 4), LDX(SZ_DW, 0, 10, -512),
+		 LDX(SZ_DW, 1, 10, -8), ADD_X(0, 1), EXIT());
+	assert_int_equal(o.err, 0);
+	assert_int_equal(o.r0, 7);
+	o = BOTH(&s, LDX(SZ_DW, 0, 10, -513), EXIT());
+	assert_int_equal(o.fault.kind, PLUGLET_FAULT_OOB_LOAD);
+	o = BOTH(&s, LDX(SZ_W, 0, 10, -2), EXIT());
+	assert_int_equal(o.fault.kind, PLUGLET_FAULT_OOB_LOAD);
+	assert_int_equal(o.fault.size, 4);
+	/* Through a register derived from r10 (checked or proven). */
+	o = BOTH(&s, MOV_X(3, 10), ADD_K(3, -16), ST(SZ_DW, 3, 0, 42), ST(SZ_DW, 3, 8, 1),
+		 LDX(SZ_DW, 0, 10, -16), LDX(SZ_DW, 1, 10, -8), ADD_X(0, 1), EXIT());
+	assert_int_equal(o.r0, 43);
+	o = BOTH(&s, MOV_X(3, 10), ADD_K(3, -600), ST(SZ_DW, 3, 0, 42), EXIT());
+	expect_fault(&o, PLUGLET_FAULT_OOB_STORE, 2, o.fault.addr, 8);
+	/* Unknown after a jump target: checked at run time, same result. */
+	o = BOTH(&s, MOV_X(3, 10), JA(0), ST(SZ_DW, 3, -8, 5), LDX(SZ_DW, 0, 3, -8), EXIT());
+	assert_int_equal(o.r0, 5);
+	/* The stack starts zeroed. */
+	o = BOTH(&s, LDX(SZ_DW, 0, 10, -256), EXIT());
+	assert_int_equal(o.err, 0);
+	assert_int_equal(o.r0, 0);
+}
+
+static void test_frames(void **state)
+{
+	struct setup s = { 0 };
+	struct outcome o;
+
+	/* A callee may use its caller's frame through r10 + off (live frame). */
+	o = BOTH(&s, ST(SZ_DW, 10, -8, 11), CALL_LOCAL(1), EXIT(),
+		 LDX(SZ_DW, 0, 10, 504), EXIT());
+	assert_int_equal(o.err, 0);
+	assert_int_equal(o.r0, 11);
+	/* A pointer into the caller's frame passed in r1. */
+	o = BOTH(&s, MOV_X(1, 10), ADD_K(1, -8), CALL_LOCAL(2), LDX(SZ_DW, 0, 10, -8), EXIT(),
+		 ST(SZ_DW, 1, 0, 77), EXIT());
+	assert_int_equal(o.r0, 77);
+	/* The callee's frame starts zeroed even after earlier use. */
+	o = BOTH(&s, CALL_LOCAL(3), CALL_LOCAL(5), EXIT(), EXIT(),
+		 ST(SZ_DW, 10, -8, 9), LDX(SZ_DW, 0, 10, -8), EXIT(),
+		 LDX(SZ_DW, 0, 10, -8), EXIT());
+	assert_int_equal(o.err, 0);
+	assert_int_equal(o.r0, 0);
+	/* A frame below the current one is dead: out of bounds. */
+	o = BOTH(&s, LDX(SZ_DW, 0, 10, -520), EXIT());
+	assert_int_equal(o.fault.kind, PLUGLET_FAULT_OOB_LOAD);
+	o = BOTH(&s, CALL_LOCAL(1), EXIT(), MOV_X(2, 10), ADD_K(2, -1024), LDX(SZ_B, 0, 2, 0), EXIT());
+	expect_fault(&o, PLUGLET_FAULT_OOB_LOAD, 4, o.fault.addr, 1);
+	/* Above the top of frame 0. */
+	o = BOTH(&s, CALL_LOCAL(1), EXIT(), LDX(SZ_DW, 0, 10, 512), EXIT());
+	expect_fault(&o, PLUGLET_FAULT_OOB_LOAD, 2, o.fault.addr, 8);
+	/* Helpers see every live frame (ex->stack_lo_ follows the depth). */
+	o = BOTH(&s, MOV_X(6, 10), CALL_LOCAL(1), EXIT(),
+		 MOV_X(1, 6), ADD_K(1, -8), MOV_K(2, 8), CALL(H_CHECK), EXIT());
+	assert_int_equal(o.r0, 1);
+	o = BOTH(&s, MOV_X(6, 10), CALL_LOCAL(1), EXIT(),
+		 MOV_X(1, 10), ADD_K(1, -520), MOV_K(2, 8), CALL(H_CHECK), EXIT());
+	assert_int_equal(o.r0, 0);
+}
+
+static void test_stack_overflow(void **state)
+{
+	struct setup s = { 0 };
+	struct outcome o;
+
+	/* Endless recursion: the 9th nested call faults, at the call. */
+	o = BOTH(&s, MOV_K(0, 0), ADD_K(0, 1), CALL_LOCAL(-2), EXIT());
+	expect_fault(&o, PLUGLET_FAULT_STACK_OVERFLOW, 2, o.fault.addr, 0);
+	/* Exactly PLUGLET_MAX_CALL_DEPTH nested calls are fine. */
+	o = BOTH(&s, MOV_K(0, 0), MOV_K(6, PLUGLET_MAX_CALL_DEPTH),
+		 /* 2: f */ JNE_K(6, 0, 1), EXIT(), ADD_K(6, -1), ADD_K(0, 1), CALL_LOCAL(-5), EXIT());
+	assert_int_equal(o.err, 0);
+	assert_int_equal(o.r0, PLUGLET_MAX_CALL_DEPTH);
+	o = BOTH(&s, MOV_K(0, 0), MOV_K(6, PLUGLET_MAX_CALL_DEPTH + 1),
+		 JNE_K(6, 0, 1), EXIT(), ADD_K(6, -1), ADD_K(0, 1), CALL_LOCAL(-5), EXIT());
+	expect_fault(&o, PLUGLET_FAULT_STACK_OVERFLOW, 6, o.fault.addr, 0);
+}
+
+static void test_budget(void **state)
+{
+	struct setup s = { .budget = 100 };
+	struct outcome o;
+
+	/* Endless loop: faults at the back-edge, after exactly budget+1 insns. */
+	o = BOTH(&s, MOV_K(0, 0), ADD_K(0, 1), JA(-2), EXIT());
+	expect_fault(&o, PLUGLET_FAULT_BUDGET, 2, 100, 0);
+	assert_int_equal(o.executed, 101);
+	/* Conditional back-edge with a diamond in the body. */
+	o = BOTH(&s, MOV_K(0, 0), MOV_K(1, 0),
+		 /* 2 */ ADD_K(1, 1), JNE_K(1, 3, 1), ADD_K(0, 5), ADD_K(0, 1), JLT_K(0, 1000000, -5),
+		 EXIT());
+	assert_int_equal(o.fault.kind, PLUGLET_FAULT_BUDGET);
+	assert_int_equal(o.fault.insn, 6);
+	/* A loop that ends in time does not fault; counts agree. */
+	o = BOTH(&s, MOV_K(0, 0), ADD_K(0, 1), JLT_K(0, 20, -2), EXIT());
+	assert_int_equal(o.err, 0);
+	assert_int_equal(o.r0, 20);
+	assert_int_equal(o.executed, 42);
+	/* Recursion through calls is counted at each call. */
+	s.budget = 5;
+	o = BOTH(&s, MOV_K(0, 0), CALL_LOCAL(1), EXIT(), ADD_K(0, 1), CALL_LOCAL(1), EXIT(),
+		 ADD_K(0, 1), CALL_LOCAL(1), EXIT(), EXIT());
+	expect_fault(&o, PLUGLET_FAULT_BUDGET, 7, 5, 0);
+	/* Helper calls are check points too. */
+	s.budget = 3;
+	o = BOTH(&s, MOV_K(1, 1), MOV_K(2, 1), CALL(H_SUM), CALL(H_SUM), EXIT());
+	expect_fault(&o, PLUGLET_FAULT_BUDGET, 3, 3, 0);
+}
+
+static void test_helpers(void **state)
+{
+	struct setup s = { 0 };
+	struct outcome o;
+
+	/* r1..r5 reach the helper in order and survive the call. */
+	o = BOTH(&s, MOV_K(1, 1), MOV_K(2, 10), MOV_K(3, 100), MOV_K(4, 1000), MOV_K(5, 10000),
+		 CALL(H_SUM), ADD_X(0, 1), ADD_X(0, 5), EXIT());
+	assert_int_equal(o.err, 0);
+	assert_int_equal(o.r0, 1 + 20 + 300 + 4000 + 50000 + 1 + 10000);
+	/* Unknown helper: refused at load in both modes. */
+	o = BOTH(&s, CALL(9), EXIT());
+	assert_int_equal(o.load_errno, EINVAL);
+	/* A helper that stops the run on purpose: r0 is its value. */
+	o = BOTH(&s, MOV_K(1, 1234), CALL(H_ABORT), MOV_K(0, 0), EXIT());
+	assert_int_equal(o.err, 0);
+	assert_int_equal(o.r0, 1234);
+	assert_int_equal(o.fault.kind, PLUGLET_FAULT_ABORTED);
+	assert_int_equal(o.fault.insn, 1);
+	o = BOTH(&s, MOV_K(6, 2), CALL_LOCAL(1), EXIT(), CALLX(6), EXIT());
+	assert_int_equal(o.fault.kind, PLUGLET_FAULT_ABORTED);
+	assert_int_equal(o.fault.insn, 3);
+	assert_int_equal(o.fault.addr, H_ABORT);
+	o = BOTH(&s, CALL(H_MISUSE), EXIT());
+	expect_fault(&o, PLUGLET_FAULT_HELPER, 0, H_MISUSE, 0);
+}
+
+static void test_callx(void **state)
+{
+	struct setup s = { 0 };
+	struct outcome o;
+
+	o = BOTH(&s, MOV_K(1, 2), MOV_K(2, 3), MOV_K(7, H_SUM), CALLX(7), EXIT());
+	assert_int_equal(o.err, 0);
+	assert_int_equal(o.r0, 8);
+	o = BOTH(&s, MOV_K(2, 300), CALLX(2), EXIT());
+	expect_fault(&o, PLUGLET_FAULT_BAD_CALLX, 1, 300, 0);
+	o = BOTH(&s, MOV_K(0, 7), CALLX(0), EXIT());
+	expect_fault(&o, PLUGLET_FAULT_BAD_CALLX, 1, 7, 0);
+	o = BOTH(&s, MOV_K(3, -1), CALLX(3), EXIT());
+	expect_fault(&o, PLUGLET_FAULT_BAD_CALLX, 1, UINT64_MAX, 0);
+	o = BOTH(&s, MOV_K(3, 256 + H_SUM), CALLX(3), EXIT());
+	expect_fault(&o, PLUGLET_FAULT_BAD_CALLX, 1, 256 + H_SUM, 0);
+}
+
+/* More regions than the inline tables hold: the C path must find them. */
+static void test_many_regions(void **state)
+{
+	enum { N = 40 };
+	static uint64_t cells[N][2];
+	struct pluglet_region r[N];
+	struct setup s = { .regions = r, .nr_regions = N };
+	struct outcome o;
+	int i;
+
+	for (i = 0; i < N; i++)
+		r[i] = (struct pluglet_region){ (uint64_t)(uintptr_t)cells[i], 8,
+						i % 3 ? PLUGLET_PERM_RW : PLUGLET_PERM_READ, 0 };
+	for (i = 0; i < N; i++) {
+		s.r1 = r[i].start;
+		o = BOTH(&s, ST(SZ_DW, 1, 0, 5), LDX(SZ_DW, 0, 1, 0), EXIT());
+		if (i % 3)
+			assert_int_equal(o.r0, 5);
+		else
+			expect_fault(&o, PLUGLET_FAULT_READONLY, 0, r[i].start, 8);
+		/* The 8 bytes after each cell belong to no region. */
+		o = BOTH(&s, LDX(SZ_B, 0, 1, 8), EXIT());
+		expect_fault(&o, PLUGLET_FAULT_OOB_LOAD, 0, r[i].start + 8, 1);
+	}
+}
+
+/* Object data regions (.rodata read-only) go through the same checks. */
+static void test_data_regions(void **state)
+{
+	const struct pluglet_insn p[] = {
+		INSN(CLS_LD | MODE_IMM | SZ_DW, 1, 0, 0, 0), INSN(0, 0, 0, 0, 0),
+		LDX(SZ_W, 0, 1, 4), ST(SZ_W, 1, 0, 1), EXIT(),
+	};
+	enum pluglet_vm_mode modes[2] = { PLUGLET_VM_INTERP, PLUGLET_VM_JIT };
+	struct pluglet_fault f[2];
+	int m;
+
+	for (m = 0; m < 2; m++) {
+		struct pluglet_vm_opts o = { .sz = sizeof(o), .mode = modes[m] };
+		uint32_t *data = calloc(2, 4);
+		struct pluglet_region dr;
+		struct pluglet_insn q[5];
+		struct pluglet_exec ex = { .sz = sizeof(ex) };
+		struct pluglet_vm *vm;
+		uint64_t r0;
+
+		assert_non_null(data);
+		data[1] = 0xabcd;
+		dr = (struct pluglet_region){ (uint64_t)(uintptr_t)data, 8, PLUGLET_PERM_READ, 0 };
+		memcpy(q, p, sizeof(q));
+		q[0].imm = (int32_t)(uint32_t)dr.start;
+		q[1].imm = (int32_t)(uint32_t)(dr.start >> 32);
+		vm = vm_load_common(q, 5, data, &dr, 1, &o);
+		assert_non_null(vm);
+		assert_int_equal(pluglet_vm__mode(vm), modes[m]);
+		assert_int_equal(pluglet_vm__run(vm, &ex, 0, 0, &r0), -EFAULT);
+		f[m] = ex.fault;
+		pluglet_vm__free(vm);
+	}
+	assert_int_equal(f[0].kind, PLUGLET_FAULT_READONLY);
+	assert_int_equal(f[1].kind, PLUGLET_FAULT_READONLY);
+	assert_int_equal(f[1].insn, 3);
+	assert_int_equal(f[1].size, 4);
+}
+
+struct thread_arg {
+	struct pluglet_vm *vm;
+	int ok;
+};
+
+static void *thread_run(void *p)
+{
+	struct thread_arg *a = p;
+	uint64_t cell[2];
+	struct pluglet_region r = { (uint64_t)(uintptr_t)cell, sizeof(cell), PLUGLET_PERM_RW, 0 };
+	int i;
+
+	for (i = 0; i < 2000; i++) {
+		struct pluglet_exec ex = { .sz = sizeof(ex), .regions = &r, .nr_regions = 1 };
+		uint64_t r0 = 0;
+
+		cell[0] = (uint64_t)i;
+		if (pluglet_vm__run(a->vm, &ex, r.start, (uint64_t)i, &r0) || r0 != 3ull * (uint64_t)i)
+			return NULL;
+	}
+	a->ok = 1;
+	return NULL;
+}
+
+static void test_threads(void **state)
+{
+	/* r0 = mem[0] + 2 * r2, with a stack round trip. */
+	const struct pluglet_insn p[] = {
+		LDX(SZ_DW, 0, 1, 0), STX(SZ_DW, 10, 2, -8), LDX(SZ_DW, 3, 10, -8), ADD_X(0, 3),
+		ADD_X(0, 3), EXIT(),
+	};
+	struct thread_arg a[4];
+	pthread_t t[4];
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		a[i].vm = i ? a[0].vm : load(p, 6, PLUGLET_VM_JIT, 0, NULL);
+		a[i].ok = 0;
+	}
+	assert_non_null(a[0].vm);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, thread_run, &a[i]), 0);
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		assert_true(a[i].ok);
+	}
+	pluglet_vm__free(a[0].vm);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_jit_is_used_and_wx),
+		cmocka_unit_test(test_oob_load),
+		cmocka_unit_test(test_oob_store),
+		cmocka_unit_test(test_readonly),
+		cmocka_unit_test(test_wild_pointers),
+		cmocka_unit_test(test_stack),
+		cmocka_unit_test(test_frames),
+		cmocka_unit_test(test_stack_overflow),
+		cmocka_unit_test(test_budget),
+		cmocka_unit_test(test_helpers),
+		cmocka_unit_test(test_callx),
+		cmocka_unit_test(test_many_regions),
+		cmocka_unit_test(test_data_regions),
+		cmocka_unit_test(test_threads),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
