@@ -326,7 +326,9 @@ int pluglet_vm__run(const struct pluglet_vm *vm, struct pluglet_exec *ex,
 	memset(stack + STACK_TOTAL - PLUGLET_STACK_SIZE, 0, PLUGLET_STACK_SIZE);
 	*r0 = 0;
 	err = vm->backend->run(vm, ex, r1, r2, r0);
-	/* The stack dies with this frame: helpers called later must not reach it. */
+	/* The stack dies with this frame and the vm may be freed: a later
+	 * pluglet_exec__check() must not reach either. */
+	ex->vm_ = NULL;
 	ex->stack_ = NULL;
 	ex->stack_lo_ = 0;
 	return err;

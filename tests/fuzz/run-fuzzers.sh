@@ -8,7 +8,7 @@ shopt -s nullglob
 targets=("$build"/tests/fuzz/fuzz-*)
 ran=0
 for t in "${targets[@]}"; do
-	[ -x "$t" ] || continue
+	[ -f "$t" ] && [ -x "$t" ] || continue
 	name=$(basename "$t")
 	corpus=$(mktemp -d)
 	trap 'rm -rf "$corpus"' EXIT
