@@ -192,15 +192,17 @@ struct engine *engine__new(const struct engine_opts *opts)
 		err = engine_parse_proceed_on(ENGINE_HOOK_TC_INGRESS, s,
 					      &e->default_mask[ENGINE_HOOK_TC_INGRESS]);
 	e->default_mask[ENGINE_HOOK_TC_EGRESS] = e->default_mask[ENGINE_HOOK_TC_INGRESS];
-	if (!err)
-		err = mkdir_p(e->bpffs_dir, 0700);
 	if (err) {
-		pr_warn("bpf: cannot set up the engine (bpffs dir %s): %s", e->bpffs_dir,
-			strerror(-err));
+		pr_warn("bpf: bad default proceed_on in the configuration");
 		engine__free(e);
 		errno = -err;
 		return NULL;
 	}
+	/* without bpffs nothing can be loaded, but the tree can still be shown */
+	err = mkdir_p(e->bpffs_dir, 0700);
+	if (err)
+		pr_warn("bpf: cannot create the bpffs dir %s: %s; loads will fail", e->bpffs_dir,
+			strerror(-err));
 	load_register_handlers();
 	state_adopt(e);
 	return e;
