@@ -83,7 +83,7 @@ int rewrite_main_stack(const struct bpf_insn *insns, size_t main_len)
 		const struct bpf_insn *in = &insns[i];
 		uint8_t cls = BPF_CLASS(in->code);
 		uint8_t d = in->dst_reg & 0xf, s = in->src_reg & 0xf;
-		long off = -1;
+		long off = 1;	/* none */
 		int r;
 
 		if (target[i])
