@@ -1,3 +1,1175 @@
 /* SPDX-License-Identifier: MIT */
-/* Placeholder: filled by the work on this part. */
-#include "vm_internal.h"
+/*
+ * Host runtime: insertion points, PRE/REPLACE/POST anchors, hot swap.
+ *
+ * Hot swap uses liburcu's memb flavour: a reader (a host thread inside an
+ * insertion point) only bumps a thread-local counter, never blocks and
+ * never writes shared memory; writers publish a new immutable snapshot and
+ * wait for a grace period before freeing the old one. QSBR would make the
+ * read side free too, but it needs every host thread to announce quiescent
+ * states, which we cannot ask of arbitrary host programs; memb only needs
+ * the thread to be registered, which we do lazily on its first call.
+ */
+#include "host_internal.h"
+#include "control.h"
+
+#include <plugfs/log.h>
+
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <urcu/urcu-memb.h>
+
+#if defined(__SANITIZE_THREAD__)
+#define HOST_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define HOST_TSAN 1
+#endif
+#endif
+
+#ifdef HOST_TSAN
+#include <sanitizer/tsan_interface.h>
+/*
+ * liburcu (0.13) synchronises through membarrier(), which ThreadSanitizer
+ * cannot see: tell it that everything a reader did before leaving its
+ * critical section happens before the writer's free after the grace period.
+ */
+static char tsan_grace;
+#define TSAN_READER_DONE() __tsan_release(&tsan_grace)
+#define TSAN_GRACE_DONE()  __tsan_acquire(&tsan_grace)
+#else
+#define TSAN_READER_DONE() do { } while (0)
+#define TSAN_GRACE_DONE()  do { } while (0)
+#endif
+
+void *pluglet__points[PLUGLET_FAST_IDS];
+
+static struct pluglet_host *default_host;
+static pthread_mutex_t default_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* ---- anchors ---- */
+
+static const char *const anchor_names[PLUGLET_ANCHOR__MAX] = { "pre", "replace", "post" };
+
+const char *pluglet_anchor_str(enum pluglet_anchor a)
+{
+	return (unsigned)a < PLUGLET_ANCHOR__MAX ? anchor_names[a] : "?";
+}
+
+int pluglet_anchor_parse(const char *s)
+{
+	for (int i = 0; s && i < PLUGLET_ANCHOR__MAX; i++)
+		if (!strcmp(s, anchor_names[i]))
+			return i;
+	return -EINVAL;
+}
+
+/* ---- reader registration (lazy, once per thread) ---- */
+
+static pthread_key_t thread_key;
+static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
+static __thread bool tl_registered __attribute__((tls_model("initial-exec")));
+
+static void thread_exit(void *arg)
+{
+	if (tl_registered) {
+		urcu_memb_unregister_thread();
+		tl_registered = false;
+	}
+	host_heap_thread_exit();
+}
+
+static void thread_key_init(void)
+{
+	if (pthread_key_create(&thread_key, thread_exit))
+		pr_warn("pluglet: cannot create the thread key; thread exit leaks its reader slot\n");
+}
+
+static void __attribute__((noinline)) reader_register(void)
+{
+	pthread_once(&thread_key_once, thread_key_init);
+	urcu_memb_register_thread();
+	tl_registered = true;
+	pthread_setspecific(thread_key, (void *)1);
+}
+
+static inline void reader_enter(void)
+{
+	if (__builtin_expect(!tl_registered, 0))
+		reader_register();
+	urcu_memb_read_lock();
+}
+
+static inline void reader_exit(void)
+{
+	TSAN_READER_DONE();
+	urcu_memb_read_unlock();
+}
+
+static void grace_period(void)
+{
+	urcu_memb_synchronize_rcu();
+	TSAN_GRACE_DONE();
+}
+
+/* ---- small utilities ---- */
+
+static void set_err(char *err, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !size)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, size, fmt, ap);
+	va_end(ap);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static struct host_point *point_by_name(struct pluglet_host *h, const char *name)
+{
+	for (size_t i = 0; name && i < h->nr_points; i++)
+		if (!strcmp(h->points[i].name, name))
+			return &h->points[i];
+	return NULL;
+}
+
+static int manifest_apply(struct pluglet_host *h, const char *path, char *err, size_t err_size,
+			  int *failed);
+
+/* ---- snapshots ---- */
+
+static void pluglet_free(struct host_pluglet *p)
+{
+	if (!p)
+		return;
+	pluglet_vm__free(p->vm);
+	pthread_mutex_destroy(&p->fault_lock);
+	free(p);
+}
+
+/* Builds the snapshot of the writer list; NULL with errno 0 when empty. */
+static struct host_set *set_build(struct host_point *pt)
+{
+	struct host_pluglet *p;
+	struct host_set *s;
+	uint32_t n = 0, i = 0;
+
+	errno = 0;
+	if (!pt->pluglets)
+		return NULL;
+	for (p = pt->pluglets; p; p = p->next)
+		n++;
+	s = calloc(1, sizeof(*s) + n * sizeof(s->list[0]));
+	if (!s)
+		return NULL;
+	s->shm = pt->shm;
+	/* the list is sorted by (anchor, seq): PRE entries come before POST ones */
+	for (p = pt->pluglets; p; p = p->next) {
+		if (p->anchor == PLUGLET_ANCHOR_REPLACE) {
+			s->replace = p;
+			continue;
+		}
+		s->list[i++] = p;
+		if (p->anchor == PLUGLET_ANCHOR_PRE)
+			s->nr_pre++;
+		else
+			s->nr_post++;
+	}
+	return s;
+}
+
+/*
+ * Publishes the writer list of pt (host->lock held), waits for readers of
+ * the old snapshot, then frees it and `garbage` (a chain linked by ->next).
+ * On ENOMEM nothing is published and the caller undoes its change.
+ */
+static int point_publish(struct host_point *pt, struct host_pluglet *garbage,
+			 struct host_shm *old_shm)
+{
+	struct host_set *ns, *old;
+
+	ns = set_build(pt);
+	if (!ns && errno)
+		return -ENOMEM;
+	old = pt->set;
+	__atomic_store_n(&pt->set, ns, __ATOMIC_RELEASE);
+	if (pt->host->is_default && pt->id < PLUGLET_FAST_IDS)
+		__atomic_store_n(&pluglet__points[pt->id], ns ? (void *)pt : NULL, __ATOMIC_RELEASE);
+	grace_period();
+	free(old);
+	while (garbage) {
+		struct host_pluglet *next = garbage->next;
+
+		pluglet_free(garbage);
+		garbage = next;
+	}
+	host_shm_free(old_shm);
+	return 0;
+}
+
+/* Inserts p into the sorted writer list. */
+static void list_insert(struct host_point *pt, struct host_pluglet *p)
+{
+	struct host_pluglet **pp = &pt->pluglets;
+
+	while (*pp && ((*pp)->anchor < p->anchor ||
+		       ((*pp)->anchor == p->anchor && (*pp)->seq < p->seq)))
+		pp = &(*pp)->next;
+	p->next = *pp;
+	*pp = p;
+}
+
+static struct host_pluglet **list_find(struct host_point *pt, enum pluglet_anchor anchor, uint32_t seq)
+{
+	struct host_pluglet **pp;
+
+	for (pp = &pt->pluglets; *pp; pp = &(*pp)->next)
+		if ((*pp)->anchor == anchor && (*pp)->seq == seq)
+			return pp;
+	return NULL;
+}
+
+static struct host_pluglet *replace_of(struct host_point *pt)
+{
+	for (struct host_pluglet *p = pt->pluglets; p; p = p->next)
+		if (p->anchor == PLUGLET_ANCHOR_REPLACE)
+			return p;
+	return NULL;
+}
+
+/* ---- loading ---- */
+
+static struct host_pluglet *pluglet_load(struct pluglet_host *h, struct host_point *pt,
+					 enum pluglet_anchor anchor, uint32_t seq,
+					 const void *obj, size_t len,
+					 const struct pluglet_inject_opts *opts,
+					 char *err, size_t err_size)
+{
+	struct pluglet_inject_opts o = { 0 };
+	struct pluglet_vm_opts vo = { .sz = sizeof(vo) };
+	struct host_pluglet *p;
+	char name[96], log[512] = "";
+
+	if (opts)
+		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	snprintf(name, sizeof(name), "%s/%s/%u", pt->name, pluglet_anchor_str(anchor), seq);
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		set_err(err, err_size, "%s: out of memory", name);
+		errno = ENOMEM;
+		return NULL;
+	}
+	vo.mode = o.jit ? PLUGLET_VM_JIT : PLUGLET_VM_INTERP;
+	vo.helpers = h->helpers;
+	vo.budget = h->budget;
+	vo.entry = o.entry;
+	vo.log_buf = log;
+	vo.log_size = sizeof(log);
+	vo.name = name;
+	if (!obj || !len) {
+		errno = EINVAL;
+		snprintf(log, sizeof(log), "empty object");
+	} else if (pluglet_is_elf(obj, len)) {
+		p->vm = pluglet_vm__load_elf(obj, len, &vo);
+	} else if (len % sizeof(struct pluglet_insn) == 0) {
+		p->vm = pluglet_vm__load(obj, (uint32_t)(len / sizeof(struct pluglet_insn)), &vo);
+	} else {
+		errno = EINVAL;
+		snprintf(log, sizeof(log), "neither an ELF object nor raw bytecode (%zu bytes)", len);
+	}
+	if (!p->vm) {
+		int e = errno ? errno : EINVAL;
+
+		set_err(err, err_size, "%s: %s", name, log[0] ? log : strerror(e));
+		pr_warn("pluglet host %s: cannot load %s: %s\n", h->name, name, log[0] ? log : strerror(e));
+		free(p);
+		errno = e;
+		return NULL;
+	}
+	p->point = pt;
+	p->anchor = anchor;
+	p->seq = seq;
+	p->jit = o.jit;
+	p->extra_mem = o.extra_mem;
+	p->shared_mem = o.shared_mem;
+	p->obj_len = len;
+	pthread_mutex_init(&p->fault_lock, NULL);
+	return p;
+}
+
+/* Common checks of the management calls; returns the point or NULL with err set. */
+static struct host_point *manage_point(struct pluglet_host *h, const char *plugin,
+				       enum pluglet_anchor anchor, int *rc,
+				       char *err, size_t err_size)
+{
+	struct host_point *pt;
+
+	if (!h) {
+		*rc = -EINVAL;
+		set_err(err, err_size, "no host");
+		return NULL;
+	}
+	if ((unsigned)anchor >= PLUGLET_ANCHOR__MAX) {
+		*rc = -EINVAL;
+		set_err(err, err_size, "host %s: bad anchor %d", h->name, (int)anchor);
+		return NULL;
+	}
+	pt = point_by_name(h, plugin);
+	if (!pt) {
+		*rc = -ENOENT;
+		set_err(err, err_size, "host %s does not register plugin '%s'", h->name,
+			plugin ? plugin : "(null)");
+	}
+	return pt;
+}
+
+/* Gives the point its shared memory on first demand (host->lock held). */
+static int point_ensure_shm(struct host_point *pt, uint32_t size, char *err, size_t err_size)
+{
+	if (!size)
+		return 0;
+	if (pt->shm) {
+		if (pt->shm->size < size)
+			pr_warn("pluglet host %s: plugin %s keeps its %llu bytes of shared memory (%u asked)\n",
+				pt->host->name, pt->name, (unsigned long long)pt->shm->size, size);
+		return 0;
+	}
+	pt->shm = host_shm_new(size);
+	if (!pt->shm) {
+		set_err(err, err_size, "plugin %s: cannot allocate %u bytes of shared memory",
+			pt->name, size);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int pluglet_host__add(struct pluglet_host *h, const char *plugin, enum pluglet_anchor anchor,
+		      uint32_t seq, const void *obj, size_t len,
+		      const struct pluglet_inject_opts *opts, char *err, size_t err_size)
+{
+	struct host_pluglet *p = NULL;
+	struct host_point *pt;
+	bool new_shm = false;
+	int rc = 0;
+
+	pt = manage_point(h, plugin, anchor, &rc, err, err_size);
+	if (!pt)
+		return rc;
+	pthread_mutex_lock(&h->lock);
+	if (list_find(pt, anchor, seq)) {
+		rc = -EEXIST;
+		set_err(err, err_size, "%s/%s/%u already exists", plugin, pluglet_anchor_str(anchor), seq);
+		goto out;
+	}
+	if (anchor == PLUGLET_ANCHOR_REPLACE && replace_of(pt)) {
+		rc = -EEXIST;
+		set_err(err, err_size, "plugin %s already has a replace pluglet (seq %u)",
+			plugin, replace_of(pt)->seq);
+		goto out;
+	}
+	p = pluglet_load(h, pt, anchor, seq, obj, len, opts, err, err_size);
+	if (!p) {
+		rc = -errno;
+		goto out;
+	}
+	new_shm = !pt->shm;
+	rc = point_ensure_shm(pt, p->shared_mem, err, err_size);
+	if (rc)
+		goto out;
+	list_insert(pt, p);
+	rc = point_publish(pt, NULL, NULL);
+	if (rc) {
+		*list_find(pt, anchor, seq) = p->next;
+		set_err(err, err_size, "%s: out of memory", plugin);
+		goto out;
+	}
+	pr_info("pluglet host %s: added %s/%s/%u (%s)\n", h->name, plugin, pluglet_anchor_str(anchor),
+		seq, pluglet_vm__mode(p->vm) == PLUGLET_VM_JIT ? "jit" : "interpreter");
+	p = NULL;
+out:
+	if (rc && new_shm && pt->shm && !pt->pluglets) {
+		host_shm_free(pt->shm);	/* never published */
+		pt->shm = NULL;
+	}
+	pthread_mutex_unlock(&h->lock);
+	pluglet_free(p);
+	return rc;
+}
+
+int pluglet_host__replace(struct pluglet_host *h, const char *plugin, enum pluglet_anchor anchor,
+			  uint32_t seq, const void *obj, size_t len,
+			  const struct pluglet_inject_opts *opts, char *err, size_t err_size)
+{
+	struct host_pluglet *p = NULL, **pp, *old;
+	struct host_point *pt;
+	int rc = 0;
+
+	pt = manage_point(h, plugin, anchor, &rc, err, err_size);
+	if (!pt)
+		return rc;
+	pthread_mutex_lock(&h->lock);
+	pp = list_find(pt, anchor, seq);
+	if (!pp) {
+		rc = -ENOENT;
+		set_err(err, err_size, "no pluglet %s/%s/%u to replace", plugin,
+			pluglet_anchor_str(anchor), seq);
+		goto out;
+	}
+	p = pluglet_load(h, pt, anchor, seq, obj, len, opts, err, err_size);
+	if (!p) {
+		rc = -errno;
+		goto out;
+	}
+	rc = point_ensure_shm(pt, p->shared_mem, err, err_size);
+	if (rc)
+		goto out;
+	old = *pp;
+	p->next = old->next;
+	*pp = p;
+	old->next = NULL;
+	rc = point_publish(pt, old, NULL);
+	if (rc) {
+		*pp = old;
+		old->next = p->next;
+		set_err(err, err_size, "%s: out of memory", plugin);
+		goto out;
+	}
+	pr_info("pluglet host %s: replaced %s/%s/%u\n", h->name, plugin, pluglet_anchor_str(anchor), seq);
+	p = NULL;
+out:
+	pthread_mutex_unlock(&h->lock);
+	pluglet_free(p);
+	return rc;
+}
+
+int pluglet_host__remove(struct pluglet_host *h, const char *plugin, enum pluglet_anchor anchor,
+			 uint32_t seq, char *err, size_t err_size)
+{
+	struct host_pluglet **pp, *old;
+	struct host_point *pt;
+	int rc = 0;
+
+	pt = manage_point(h, plugin, anchor, &rc, err, err_size);
+	if (!pt)
+		return rc;
+	pthread_mutex_lock(&h->lock);
+	pp = list_find(pt, anchor, seq);
+	if (!pp) {
+		rc = -ENOENT;
+		set_err(err, err_size, "no pluglet %s/%s/%u", plugin, pluglet_anchor_str(anchor), seq);
+		goto out;
+	}
+	old = *pp;
+	*pp = old->next;
+	old->next = NULL;
+	rc = point_publish(pt, old, NULL);
+	if (rc) {
+		old->next = *pp;
+		*pp = old;
+		set_err(err, err_size, "%s: out of memory", plugin);
+		goto out;
+	}
+	pr_info("pluglet host %s: removed %s/%s/%u\n", h->name, plugin, pluglet_anchor_str(anchor), seq);
+out:
+	pthread_mutex_unlock(&h->lock);
+	return rc;
+}
+
+/* Drops every pluglet and the shared memory of pt (host->lock held). */
+static void point_clear(struct host_point *pt)
+{
+	struct host_pluglet *all = pt->pluglets;
+	struct host_shm *shm = pt->shm;
+
+	if (!all && !shm)
+		return;
+	pt->pluglets = NULL;
+	pt->shm = NULL;
+	/* an empty list needs no allocation, so publishing cannot fail */
+	point_publish(pt, all, shm);
+}
+
+int pluglet_host__remove_plugin(struct pluglet_host *h, const char *plugin,
+				char *err, size_t err_size)
+{
+	struct host_point *pt;
+	int rc = 0;
+
+	pt = manage_point(h, plugin, PLUGLET_ANCHOR_PRE, &rc, err, err_size);
+	if (!pt)
+		return rc;
+	pthread_mutex_lock(&h->lock);
+	point_clear(pt);
+	pthread_mutex_unlock(&h->lock);
+	pr_info("pluglet host %s: removed plugin %s\n", h->name, plugin);
+	return 0;
+}
+
+/* ---- running ---- */
+
+/* Same layout as struct pluglet_args of <pluglet/pluglet.h>. */
+struct args_view {
+	uint64_t nargs;
+	struct {
+		uint64_t ptr;
+		uint64_t len;
+		int32_t kind;
+		int32_t type;
+	} arg[PLUGLET_MAX_ARGS];
+};
+
+static void record_fault(struct host_pluglet *p, enum pluglet_fault_kind kind, const char *msg)
+{
+	uint64_t n = __atomic_add_fetch(&p->faults, 1, __ATOMIC_RELAXED);
+
+	pthread_mutex_lock(&p->fault_lock);
+	p->last_kind = kind;
+	snprintf(p->last_fault, sizeof(p->last_fault), "%s: %s", pluglet_fault_kind_str(kind), msg);
+	pthread_mutex_unlock(&p->fault_lock);
+	/* the first fault is worth a line in the log; the rest are counted */
+	if (n == 1)
+		pr_warn("pluglet host %s: %s/%s/%u faulted: %s: %s\n", p->point->host->name,
+			p->point->name, pluglet_anchor_str(p->anchor), p->seq,
+			pluglet_fault_kind_str(kind), msg);
+	else
+		pr_debug("pluglet %s/%s/%u faulted: %s\n", p->point->name,
+			 pluglet_anchor_str(p->anchor), p->seq, msg);
+}
+
+/*
+ * Runs one pluglet on the call's arguments. Returns 0 (r0 valid), 1 when
+ * the pluglet gave up with next(), -EFAULT when it faulted.
+ */
+static int run_one(const struct host_set *s, struct host_pluglet *p, struct pluglet_call *c,
+		   uint32_t ptr_perm, uint64_t retval, uint64_t *r0)
+{
+	struct host_point *pt = p->point;
+	struct pluglet_host *h = pt->host;
+	struct pluglet_region regs[PLUGLET_MAX_ARGS + 3];
+	struct args_view view;
+	struct host_run run;
+	struct pluglet_exec ex;
+	uint32_t nr = 0;
+	uint64_t t0 = 0;
+	int nargs = c->nargs, rc;
+
+	if (nargs < 0 || nargs > PLUGLET_MAX_ARGS || (nargs && !c->args)) {
+		__atomic_add_fetch(&p->runs, 1, __ATOMIC_RELAXED);
+		record_fault(p, PLUGLET_FAULT_HELPER, "insertion point passes a bad argument array");
+		return -EFAULT;
+	}
+	view.nargs = (uint64_t)nargs;
+	for (int i = 0; i < nargs; i++) {
+		const bpf_args_t *a = &c->args[i];
+
+		view.arg[i].len = a->len;
+		view.arg[i].kind = a->kind;
+		view.arg[i].type = a->type;
+		view.arg[i].ptr = 0;
+		if (a->kind == kind_hidden || !a->arg || !a->len)
+			continue;
+		view.arg[i].ptr = (uint64_t)(uintptr_t)a->arg;
+		regs[nr].start = (uint64_t)(uintptr_t)a->arg;
+		regs[nr].len = a->len;
+		regs[nr].perm = a->kind == kind_ptr ? ptr_perm : PLUGLET_PERM_READ;
+		regs[nr].tag = (uint32_t)i;
+		nr++;
+	}
+	regs[nr].start = (uint64_t)(uintptr_t)&view;
+	regs[nr].len = sizeof(view.nargs) + (uint64_t)nargs * sizeof(view.arg[0]);
+	regs[nr].perm = PLUGLET_PERM_READ;
+	regs[nr].tag = UINT32_MAX;
+	nr++;
+
+	run.pub.host = h;
+	run.pub.args = &run.fargs;
+	run.pub.point_id = pt->id;
+	run.pub.plugin = pt->name;
+	run.pub.anchor = p->anchor;
+	run.pub.seq = p->seq;
+	run.pub.host_data = h->host_data;
+	run.fargs.args = c->args;
+	run.fargs.nargs = nargs;
+	run.pluglet = p;
+	run.shm = s->shm;
+	run.retval = retval;
+	run.heap = NULL;
+	run.heap_size = 0;
+	run.heap_top = 0;
+	if (p->extra_mem) {
+		run.heap = host_heap_push(p->extra_mem);
+		if (!run.heap) {
+			__atomic_add_fetch(&p->runs, 1, __ATOMIC_RELAXED);
+			record_fault(p, PLUGLET_FAULT_HELPER, "no memory for the private heap");
+			return -EFAULT;
+		}
+		run.heap_size = p->extra_mem;
+		regs[nr].start = (uint64_t)(uintptr_t)run.heap;
+		regs[nr].len = p->extra_mem;
+		regs[nr].perm = PLUGLET_PERM_RW;
+		regs[nr].tag = UINT32_MAX - 1;
+		nr++;
+	}
+	if (s->shm) {
+		regs[nr].start = (uint64_t)(uintptr_t)s->shm->mem;
+		regs[nr].len = s->shm->size;
+		regs[nr].perm = PLUGLET_PERM_RW;
+		regs[nr].tag = UINT32_MAX - 2;
+		nr++;
+	}
+
+	/* only the inputs: pluglet_vm__run() resets every output, and clearing
+	 * the whole struct (fault text included) costs more than a trivial run */
+	ex.sz = sizeof(ex);
+	ex.budget = 0;
+	ex.regions = regs;
+	ex.nr_regions = nr;
+	ex.user = &run;
+	if (h->stats_time)
+		t0 = now_ns();
+	rc = pluglet_vm__run(p->vm, &ex, (uint64_t)(uintptr_t)&view, (uint64_t)nargs, r0);
+	if (h->stats_time)
+		__atomic_add_fetch(&p->run_ns, now_ns() - t0, __ATOMIC_RELAXED);
+	if (run.heap)
+		host_heap_pop(run.heap, run.heap_size);
+	__atomic_add_fetch(&p->runs, 1, __ATOMIC_RELAXED);
+	if (rc) {
+		enum pluglet_fault_kind k = ex.fault.kind;
+
+		record_fault(p, k == PLUGLET_FAULT_NONE ? PLUGLET_FAULT_HELPER : k,
+			     ex.fault.msg[0] ? ex.fault.msg : strerror(-rc));
+		return -EFAULT;
+	}
+	return ex.fault.kind == PLUGLET_FAULT_ABORTED ? 1 : 0;
+}
+
+void pluglet__pre(struct pluglet_call *c)
+{
+	struct host_point *pt = c->point;
+	const struct host_set *s;
+	uint64_t r0;
+
+	reader_enter();
+	s = __atomic_load_n(&pt->set, __ATOMIC_ACQUIRE);
+	for (uint32_t i = 0; s && i < s->nr_pre; i++)
+		run_one(s, s->list[i], c, PLUGLET_PERM_READ, 0, &r0);
+	reader_exit();
+}
+
+int pluglet__replace(struct pluglet_call *c, uint64_t *ret)
+{
+	struct host_point *pt = c->point;
+	const struct host_set *s;
+	uint64_t r0 = 0;
+	int rc = 1;
+
+	reader_enter();
+	s = __atomic_load_n(&pt->set, __ATOMIC_ACQUIRE);
+	if (s && s->replace && run_one(s, s->replace, c, PLUGLET_PERM_RW, 0, &r0) == 0) {
+		*ret = r0;
+		rc = 0;
+	}
+	reader_exit();
+	return rc;
+}
+
+void pluglet__post(struct pluglet_call *c, uint64_t ret)
+{
+	struct host_point *pt = c->point;
+	const struct host_set *s;
+	uint64_t r0;
+
+	reader_enter();
+	s = __atomic_load_n(&pt->set, __ATOMIC_ACQUIRE);
+	for (uint32_t i = 0; s && i < s->nr_post; i++)
+		run_one(s, s->list[s->nr_pre + i], c, PLUGLET_PERM_READ, ret, &r0);
+	reader_exit();
+}
+
+void *pluglet__point_slow(uint32_t id)
+{
+	struct pluglet_host *h = __atomic_load_n(&default_host, __ATOMIC_ACQUIRE);
+
+	for (size_t i = 0; h && i < h->nr_points; i++)
+		if (h->points[i].id == id)
+			return __atomic_load_n(&h->points[i].set, __ATOMIC_RELAXED) ? &h->points[i] : NULL;
+	return NULL;
+}
+
+/* ---- host life cycle ---- */
+
+struct pluglet_host *pluglet_host__default(void)
+{
+	return __atomic_load_n(&default_host, __ATOMIC_ACQUIRE);
+}
+
+const char *pluglet_host__name(const struct pluglet_host *h)
+{
+	return h ? h->name : NULL;
+}
+
+int pluglet_host__msqid(const struct pluglet_host *h)
+{
+	return h && h->ctl ? pluglet_ctl__msqid(h->ctl) : -1;
+}
+
+int pluglet_host__add_helper(struct pluglet_host *h, const char *name, pluglet_helper_fn fn)
+{
+	int rc;
+
+	if (!h || !name || !fn)
+		return -EINVAL;
+	pthread_mutex_lock(&h->lock);
+	rc = pluglet_helpers__add_named(h->helpers, name, fn);
+	pthread_mutex_unlock(&h->lock);
+	if (rc < 0)
+		pr_warn("pluglet host %s: cannot add helper %s: %s\n", h->name, name, strerror(-rc));
+	return rc;
+}
+
+static int host_check_points(const struct pluglet_host_opts *o)
+{
+	for (size_t i = 0; i < o->nr_points; i++) {
+		if (!o->points[i].name || !o->points[i].name[0]) {
+			pr_warn("pluglet host: insertion point %zu has no name\n", i);
+			return -EINVAL;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (!strcmp(o->points[i].name, o->points[j].name) ||
+			    o->points[i].id == o->points[j].id) {
+				pr_warn("pluglet host: insertion points %s (%u) and %s (%u) clash\n",
+					o->points[j].name, o->points[j].id, o->points[i].name,
+					o->points[i].id);
+				return -EEXIST;
+			}
+		}
+	}
+	return 0;
+}
+
+static void host_start_control(struct pluglet_host *h, const struct pluglet_host_opts *o)
+{
+	struct pluglet_ctl_opts co = { .sz = sizeof(co) };
+	const char **names;
+	uint32_t *ids;
+
+	names = calloc(h->nr_points + 1, sizeof(*names));
+	ids = calloc(h->nr_points + 1, sizeof(*ids));
+	if (!names || !ids) {
+		pr_warn("pluglet host %s: no memory to start the control thread\n", h->name);
+		goto out;
+	}
+	for (size_t i = 0; i < h->nr_points; i++) {
+		names[i] = h->points[i].name;
+		ids[i] = h->points[i].id;
+	}
+	co.run_dir = o->run_dir;
+	co.name = h->name;
+	co.points = names;
+	co.point_ids = ids;
+	co.nr_points = h->nr_points;
+	h->ctl = pluglet_ctl__start(h, &co);
+	if (!h->ctl)
+		pr_warn("pluglet host %s: control thread not started: %s\n", h->name, strerror(errno));
+out:
+	free(names);
+	free(ids);
+}
+
+static void host_destroy(struct pluglet_host *h)
+{
+	if (!h)
+		return;
+	pluglet_ctl__stop(h->ctl);
+	h->ctl = NULL;
+	pthread_mutex_lock(&h->lock);
+	for (size_t i = 0; h->points && i < h->nr_points; i++)
+		point_clear(&h->points[i]);
+	pthread_mutex_unlock(&h->lock);
+	if (h->is_default) {
+		pthread_mutex_lock(&default_lock);
+		__atomic_store_n(&default_host, NULL, __ATOMIC_RELEASE);
+		pthread_mutex_unlock(&default_lock);
+	}
+	for (size_t i = 0; h->points && i < h->nr_points; i++)
+		free(h->points[i].name);
+	free(h->points);
+	pluglet_helpers__free(h->helpers);
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+}
+
+struct pluglet_host *pluglet_host__new(const struct pluglet_host_opts *opts)
+{
+	struct pluglet_host_opts o = { 0 };
+	struct pluglet_host *h;
+	char err[512];
+	int rc;
+
+	if (!opts || opts->sz < offsetof(struct pluglet_host_opts, points)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	if ((o.nr_points && !o.points) || (o.nr_helpers && !o.helpers)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	rc = host_check_points(&o);
+	if (rc) {
+		errno = -rc;
+		return NULL;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	pthread_mutex_init(&h->lock, NULL);
+	snprintf(h->name, sizeof(h->name), "%s",
+		 o.name && o.name[0] ? o.name : program_invocation_short_name);
+	h->host_data = o.host_data;
+	h->budget = o.budget;
+	h->stats_time = o.stats_time;
+	h->points = calloc(o.nr_points ? o.nr_points : 1, sizeof(*h->points));
+	h->helpers = pluglet_helpers__new();
+	if (!h->points || !h->helpers) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	h->nr_points = o.nr_points;
+	for (size_t i = 0; i < o.nr_points; i++) {
+		h->points[i].host = h;
+		h->points[i].id = o.points[i].id;
+		h->points[i].name = strdup(o.points[i].name);
+		if (!h->points[i].name) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+	}
+	rc = host_helpers_register(h->helpers);
+	if (rc)
+		goto fail;
+	for (size_t i = 0; i < o.nr_helpers; i++) {
+		rc = pluglet_helpers__add_named(h->helpers, o.helpers[i].name, o.helpers[i].fn);
+		if (rc < 0) {
+			pr_warn("pluglet host %s: helper %s: %s\n", h->name,
+				o.helpers[i].name ? o.helpers[i].name : "(null)", strerror(-rc));
+			goto fail;
+		}
+	}
+	if (!o.no_default) {
+		pthread_mutex_lock(&default_lock);
+		if (default_host) {
+			rc = -EBUSY;
+			pr_warn("pluglet host %s: another host (%s) already serves VM_CALL\n", h->name,
+				default_host->name);
+		} else {
+			h->is_default = true;
+			__atomic_store_n(&default_host, h, __ATOMIC_RELEASE);
+		}
+		pthread_mutex_unlock(&default_lock);
+		if (rc < 0)
+			goto fail;
+	}
+	if (o.manifest) {
+		int failed = 0;
+
+		/* a pluglet that does not load is logged; a broken manifest is an error */
+		rc = manifest_apply(h, o.manifest, err, sizeof(err), &failed);
+		if (rc) {
+			pr_warn("pluglet host %s: manifest %s: %s\n", h->name, o.manifest, err);
+			goto fail;
+		}
+	}
+	if (!o.no_control)
+		host_start_control(h, &o);
+	return h;
+fail:
+	host_destroy(h);
+	errno = rc < 0 ? -rc : ENOMEM;
+	return NULL;
+}
+
+void pluglet_host__free(struct pluglet_host *h)
+{
+	host_destroy(h);
+}
+
+int pluglet_init(const struct pluglet_host_opts *opts)
+{
+	return pluglet_host__new(opts) ? 0 : -errno;
+}
+
+void pluglet_shutdown(void)
+{
+	host_destroy(pluglet_host__default());
+}
+
+/* ---- manifest ---- */
+
+struct manifest_entry {
+	char section[64];
+	char plugin[64];
+	char object[512];
+	char entry[64];
+	int anchor;
+	long long seq;
+	struct pluglet_inject_opts opts;
+};
+
+struct manifest {
+	struct manifest_entry *e;
+	size_t nr;
+	int bad_line;
+	char why[128];
+};
+
+static int parse_bool(const char *v)
+{
+	return !strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on");
+}
+
+static int manifest_key(void *user, const char *section, const char *key, const char *value)
+{
+	struct manifest *m = user;
+	struct manifest_entry *e = NULL;
+	char *end;
+
+	for (size_t i = 0; i < m->nr; i++)
+		if (!strcmp(m->e[i].section, section))
+			e = &m->e[i];
+	if (!e) {
+		struct manifest_entry *ne = realloc(m->e, (m->nr + 1) * sizeof(*ne));
+
+		if (!ne)
+			return 0;
+		m->e = ne;
+		e = &m->e[m->nr++];
+		memset(e, 0, sizeof(*e));
+		snprintf(e->section, sizeof(e->section), "%s", section);
+		e->anchor = -1;
+		e->seq = -1;
+		e->opts.sz = sizeof(e->opts);
+	}
+	if (!strcmp(key, "plugin")) {
+		snprintf(e->plugin, sizeof(e->plugin), "%s", value);
+	} else if (!strcmp(key, "anchor")) {
+		e->anchor = pluglet_anchor_parse(value);
+	} else if (!strcmp(key, "seq")) {
+		e->seq = strtoll(value, &end, 10);
+		if (*end || e->seq < 0 || e->seq > UINT32_MAX)
+			e->seq = -1;
+	} else if (!strcmp(key, "object")) {
+		snprintf(e->object, sizeof(e->object), "%s", value);
+	} else if (!strcmp(key, "name") || !strcmp(key, "entry")) {
+		snprintf(e->entry, sizeof(e->entry), "%s", value);
+	} else if (!strcmp(key, "jit")) {
+		e->opts.jit = parse_bool(value);
+	} else if (!strcmp(key, "extra_memory")) {
+		e->opts.extra_mem = (uint32_t)strtoul(value, NULL, 0);
+	} else if (!strcmp(key, "shared_memory")) {
+		e->opts.shared_mem = (uint32_t)strtoul(value, NULL, 0);
+	} else {
+		snprintf(m->why, sizeof(m->why), "[%s]: unknown key '%s'", section, key);
+		return 0;
+	}
+	return 1;
+}
+
+static void *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET))
+		goto out;
+	buf = malloc(n ? (size_t)n : 1);
+	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+		errno = EIO;
+	}
+	*len = (size_t)n;
+out:
+	fclose(f);
+	return buf;
+}
+
+/*
+ * Returns -ENOENT (unreadable) or -EINVAL (syntax, missing keys) for a bad
+ * manifest; entries that fail to load are logged, counted in *failed and
+ * the first reason goes to err.
+ */
+static int manifest_apply(struct pluglet_host *h, const char *path, char *err, size_t err_size,
+			  int *failed)
+{
+	struct manifest m = { 0 };
+	int rc = 0, line;
+
+	line = ini_parse(path, manifest_key, &m);
+	if (line) {
+		rc = line < 0 ? -ENOENT : -EINVAL;
+		if (line < 0)
+			set_err(err, err_size, "cannot read %s", path);
+		else
+			set_err(err, err_size, "%s:%d: %s", path, line, m.why[0] ? m.why : "syntax error");
+		goto out;
+	}
+	for (size_t i = 0; i < m.nr; i++) {
+		struct manifest_entry *e = &m.e[i];
+		char why[512];
+		size_t len = 0;
+		void *obj;
+		int r;
+
+		if (!e->plugin[0] || e->anchor < 0 || e->seq < 0 || e->object[0] != '/') {
+			set_err(err, err_size, "%s: [%s] needs plugin, anchor (pre|replace|post), seq and an absolute object path",
+				path, e->section);
+			rc = -EINVAL;
+			goto out;
+		}
+		obj = read_file(e->object, &len);
+		if (!obj) {
+			pr_warn("pluglet host %s: manifest %s [%s]: cannot read %s: %s\n", h->name, path,
+				e->section, e->object, strerror(errno));
+			if (!(*failed)++)
+				set_err(err, err_size, "[%s]: cannot read %s: %s", e->section, e->object,
+					strerror(errno));
+			continue;
+		}
+		e->opts.entry = e->entry[0] ? e->entry : NULL;
+		r = pluglet_host__add(h, e->plugin, (enum pluglet_anchor)e->anchor, (uint32_t)e->seq,
+				      obj, len, &e->opts, why, sizeof(why));
+		free(obj);
+		if (r) {
+			pr_warn("pluglet host %s: manifest %s [%s]: %s\n", h->name, path, e->section, why);
+			if (!(*failed)++)
+				set_err(err, err_size, "[%s]: %s", e->section, why);
+		}
+	}
+out:
+	free(m.e);
+	return rc;
+}
+
+int pluglet_host__load_manifest(struct pluglet_host *h, const char *path, char *err, size_t err_size)
+{
+	int failed = 0, rc;
+
+	if (!h || !path)
+		return -EINVAL;
+	rc = manifest_apply(h, path, err, err_size, &failed);
+	if (!rc && failed)
+		rc = -EIO;
+	return rc;
+}
+
+/* ---- reports ---- */
+
+struct sbuf {
+	char *buf;
+	size_t size;
+	size_t len;
+};
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(b->len < b->size ? b->buf + b->len : NULL,
+		      b->len < b->size ? b->size - b->len : 0, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		b->len += (size_t)n;
+}
+
+static void pluglet_stats_fill(struct host_pluglet *p, struct pluglet_stats *st)
+{
+	st->runs = __atomic_load_n(&p->runs, __ATOMIC_RELAXED);
+	st->faults = __atomic_load_n(&p->faults, __ATOMIC_RELAXED);
+	st->run_ns = __atomic_load_n(&p->run_ns, __ATOMIC_RELAXED);
+	st->jit = pluglet_vm__mode(p->vm) == PLUGLET_VM_JIT;
+	pthread_mutex_lock(&p->fault_lock);
+	st->last_fault_kind = p->last_kind;
+	snprintf(st->last_fault, sizeof(st->last_fault), "%s", p->last_fault);
+	pthread_mutex_unlock(&p->fault_lock);
+}
+
+int pluglet_host__stats(struct pluglet_host *h, const char *plugin, enum pluglet_anchor anchor,
+			uint32_t seq, struct pluglet_stats *st)
+{
+	struct pluglet_stats tmp = { 0 };
+	struct host_pluglet **pp;
+	struct host_point *pt;
+	int rc = 0;
+
+	pt = manage_point(h, plugin, anchor, &rc, NULL, 0);
+	if (!pt || !st)
+		return pt ? -EINVAL : rc;
+	pthread_mutex_lock(&h->lock);
+	pp = list_find(pt, anchor, seq);
+	if (pp)
+		pluglet_stats_fill(*pp, &tmp);
+	pthread_mutex_unlock(&h->lock);
+	if (!pp)
+		return -ENOENT;
+	tmp.sz = st->sz;
+	memcpy(st, &tmp, st->sz && st->sz < sizeof(tmp) ? st->sz : sizeof(tmp));
+	return 0;
+}
+
+int pluglet_host__report(struct pluglet_host *h, char *buf, size_t size)
+{
+	struct sbuf b = { buf, size, 0 };
+
+	if (!h || (!buf && size))
+		return -EINVAL;
+	if (size)
+		buf[0] = '\0';
+	pthread_mutex_lock(&h->lock);
+	sb_printf(&b, "name: %s\npid: %d\nmsqid: %d\npoints:", h->name, (int)getpid(),
+		  pluglet_host__msqid(h));
+	for (size_t i = 0; i < h->nr_points; i++)
+		sb_printf(&b, " %s=%u", h->points[i].name, h->points[i].id);
+	sb_printf(&b, "\n");
+	for (size_t i = 0; i < h->nr_points; i++) {
+		struct host_point *pt = &h->points[i];
+
+		for (struct host_pluglet *p = pt->pluglets; p; p = p->next) {
+			struct pluglet_stats st = { .sz = sizeof(st) };
+
+			pluglet_stats_fill(p, &st);
+			sb_printf(&b, "\nplugin: %s\nanchor: %s\nseq: %u\nmode: %s\nobject size: %zu\n"
+				  "extra memory: %u\nshared memory: %u\nruns: %llu\nfaults: %llu\n"
+				  "last fault: %s\n",
+				  pt->name, pluglet_anchor_str(p->anchor), p->seq,
+				  st.jit ? "jit" : "interpreter", p->obj_len, p->extra_mem,
+				  p->shared_mem, (unsigned long long)st.runs,
+				  (unsigned long long)st.faults, st.last_fault[0] ? st.last_fault : "none");
+			if (h->stats_time)
+				sb_printf(&b, "run time ns: %llu\n", (unsigned long long)st.run_ns);
+		}
+	}
+	pthread_mutex_unlock(&h->lock);
+	return b.len > INT32_MAX ? -EOVERFLOW : (int)b.len;
+}

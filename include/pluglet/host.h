@@ -68,6 +68,233 @@ int pluglet_host__remove_plugin(struct pluglet_host *h, const char *plugin,
  */
 int pluglet_host__report(struct pluglet_host *h, char *buf, size_t size);
 
+/* ======================================================================
+ * Host runtime (everything below is the non-contract part).
+ * ====================================================================== */
+
+/* ---- arguments of an insertion point (seed 001) ---- */
+
+enum {
+	kind_ptr = 1,		/* zero-copy region: read-only in PRE/POST, read-write in REPLACE */
+	kind_pointer = kind_ptr,
+	kind_primitive = 2,	/* pointer to a value (int, size_t...): always read-only */
+	kind_hidden = 3,	/* not reachable by the pluglet; only helpers see it */
+};
+
+typedef struct bpf_args {
+	void *arg;		/* host address of the argument */
+	size_t len;		/* its size in bytes */
+	int kind;		/* kind_ptr, kind_primitive or kind_hidden */
+	int type;		/* free for the host (checked by its helpers) */
+} bpf_args_t;
+
+/* What a helper sees of the arguments, hidden ones included. */
+typedef struct bpf_full_args {
+	bpf_args_t *args;
+	int nargs;
+} bpf_full_args_t;
+
+/* At most this many arguments per insertion point call; more fault the run. */
+#define PLUGLET_MAX_ARGS 16
+
+/*
+ * The call context a helper gets through pluglet_context(ex) (seed's
+ * context_t): the host, the arguments of the current call (hidden ones
+ * included) and which pluglet is running.
+ */
+typedef struct pluglet_context {
+	struct pluglet_host *host;
+	bpf_full_args_t *args;
+	uint32_t point_id;		/* insertion point id */
+	const char *plugin;		/* insertion point / plugin name */
+	enum pluglet_anchor anchor;
+	uint32_t seq;
+	void *host_data;		/* pluglet_host_opts.host_data */
+} context_t;
+
+static inline context_t *pluglet_context(struct pluglet_exec *ex)
+{
+	return (context_t *)ex->user;
+}
+
+/* ---- creating the host ---- */
+
+struct pluglet_point_def {
+	const char *name;	/* insertion point name = plugin name, e.g. "find_idx" */
+	uint32_t id;		/* the id used in VM_CALL(id, ...) */
+};
+
+struct pluglet_helper_def {
+	const char *name;	/* symbol a pluglet calls, resolved from its ELF relocations */
+	pluglet_helper_fn fn;	/* gets the context as hidden first argument */
+};
+
+struct pluglet_host_opts {
+	size_t sz;				/* sizeof(struct pluglet_host_opts) */
+	const char *name;			/* host name (run file <name>.<pid>); NULL: program name */
+	const struct pluglet_point_def *points;
+	size_t nr_points;
+	const struct pluglet_helper_def *helpers;	/* the host's own helpers */
+	size_t nr_helpers;
+	void *host_data;			/* handed to helpers in context_t */
+	const char *run_dir;			/* control thread run dir; NULL: default */
+	bool no_control;			/* do not start the control thread */
+	const char *manifest;			/* ini file of pluglets to load at start; NULL: none */
+	uint64_t budget;			/* instructions per pluglet run; 0: VM default */
+	bool stats_time;			/* measure run time per pluglet (two clock reads per run) */
+	bool no_default;			/* do not become the host of the VM_CALL macros */
+};
+
+/*
+ * Creates the host: registers the insertion points and helpers, loads the
+ * manifest, starts the control thread (a control thread that cannot start
+ * is a warning, not an error). Unless opts->no_default, the host becomes
+ * the one the VM_CALL family uses (one such host per process: EBUSY).
+ * NULL with errno on failure (EINVAL bad options, EEXIST duplicate point
+ * name/id or helper name, ENOENT/EINVAL for a bad manifest).
+ */
+struct pluglet_host *pluglet_host__new(const struct pluglet_host_opts *opts);
+/* Stops the control thread, removes every pluglet, frees the host. */
+void pluglet_host__free(struct pluglet_host *h);
+/* The host of the VM_CALL family, or NULL. */
+struct pluglet_host *pluglet_host__default(void);
+
+/* Seed-style shortcuts on the default host. */
+int pluglet_init(const struct pluglet_host_opts *opts);	/* 0 or -errno */
+void pluglet_shutdown(void);
+
+/* Adds a helper after creation (before the pluglets that use it). Returns its id or -errno. */
+int pluglet_host__add_helper(struct pluglet_host *h, const char *name, pluglet_helper_fn fn);
+
+/* Loads the pluglets listed in an ini manifest (see docs); 0 or -errno, reason in err. */
+int pluglet_host__load_manifest(struct pluglet_host *h, const char *path, char *err, size_t err_size);
+
+const char *pluglet_host__name(const struct pluglet_host *h);
+/* Control thread queue id, or -1 when it does not run. */
+int pluglet_host__msqid(const struct pluglet_host *h);
+
+struct pluglet_stats {
+	size_t sz;			/* sizeof(struct pluglet_stats) */
+	uint64_t runs;
+	uint64_t faults;
+	uint64_t run_ns;		/* total, only with opts.stats_time */
+	bool jit;			/* running JIT code */
+	enum pluglet_fault_kind last_fault_kind;
+	char last_fault[160];		/* empty if none */
+};
+
+/* Statistics of one pluglet; 0, -ENOENT. */
+int pluglet_host__stats(struct pluglet_host *h, const char *plugin, enum pluglet_anchor anchor,
+			uint32_t seq, struct pluglet_stats *st);
+
+/* ---- the VM_CALL family (seed 001) ---- */
+
+/*
+ * Internal, used by the macros. An insertion point whose id is below
+ * PLUGLET_FAST_IDS is tested with one load and one predictable branch;
+ * pluglet__points[id] is non-NULL only while pluglets are attached.
+ */
+#define PLUGLET_FAST_IDS 1024u
+extern void *pluglet__points[PLUGLET_FAST_IDS];
+void *pluglet__point_slow(uint32_t id);
+
+struct pluglet_call {
+	void *point;
+	bpf_args_t *args;
+	int nargs;
+};
+
+void pluglet__pre(struct pluglet_call *c);
+/* 0: the REPLACE pluglet ran, *ret holds its r0; otherwise run the original body. */
+int pluglet__replace(struct pluglet_call *c, uint64_t *ret);
+void pluglet__post(struct pluglet_call *c, uint64_t ret);
+
+#define PLUGLET__POINT(pl_id)                                                    \
+	((uint32_t)(pl_id) < PLUGLET_FAST_IDS                                    \
+		 ? __atomic_load_n(&pluglet__points[(uint32_t)(pl_id)], __ATOMIC_RELAXED) \
+		 : pluglet__point_slow((uint32_t)(pl_id)))
+
+/*
+ * VM_CALL(id, args, nargs, { body }): the body is the function's original
+ * code, with `return x` written RETURN_VM_VAL(x). PRE pluglets run first,
+ * then the REPLACE pluglet instead of the body (the body runs when there is
+ * none, when it faults or calls next()), then POST pluglets at
+ * RETURN_VM_VAL. With nothing attached this is one predictable branch.
+ */
+#define VM_CALL(pl_id, pl_args, pl_nargs, ...)                                   \
+	do {                                                                     \
+		void *const __pl_point = PLUGLET__POINT(pl_id);                  \
+		struct pluglet_call __pl_call;                                   \
+		if (__builtin_expect(__pl_point != NULL, 0)) {                    \
+			uint64_t __pl_ret;                                       \
+			__pl_call.point = __pl_point;                            \
+			__pl_call.args = (pl_args);                              \
+			__pl_call.nargs = (int)(pl_nargs);                       \
+			pluglet__pre(&__pl_call);                                \
+			if (pluglet__replace(&__pl_call, &__pl_ret) == 0)        \
+				RETURN_VM_VAL(__pl_ret);                         \
+		}                                                                \
+		__VA_ARGS__                                                      \
+	} while (0)
+
+/* Runs the POST pluglets, then returns v from the pluginized function. */
+#define RETURN_VM_VAL(v)                                                         \
+	do {                                                                     \
+		__typeof__(v) __pl_v = (v);                                      \
+		if (__builtin_expect(__pl_point != NULL, 0))                     \
+			pluglet__post(&__pl_call, (uint64_t)__pl_v);             \
+		return __pl_v;                                                   \
+	} while (0)
+
+/* VM_CALL for a void function; POST runs at the end of the body and at RETURN_VM_VOID(). */
+#define VM_CALL_VOID(pl_id, pl_args, pl_nargs, ...)                              \
+	do {                                                                     \
+		void *const __pl_point = PLUGLET__POINT(pl_id);                  \
+		struct pluglet_call __pl_call;                                   \
+		if (__builtin_expect(__pl_point != NULL, 0)) {                    \
+			uint64_t __pl_ret;                                       \
+			__pl_call.point = __pl_point;                            \
+			__pl_call.args = (pl_args);                              \
+			__pl_call.nargs = (int)(pl_nargs);                       \
+			pluglet__pre(&__pl_call);                                \
+			if (pluglet__replace(&__pl_call, &__pl_ret) == 0)        \
+				RETURN_VM_VOID();                                \
+		}                                                                \
+		__VA_ARGS__                                                      \
+		RETURN_VM_VOID();                                                \
+	} while (0)
+
+#define RETURN_VM_VOID()                                                         \
+	do {                                                                     \
+		if (__builtin_expect(__pl_point != NULL, 0))                     \
+			pluglet__post(&__pl_call, 0);                            \
+		return;                                                          \
+	} while (0)
+
+/*
+ * CALL_REPLACE_ONLY(id, args, nargs, check, { on_err }, { body }): runs only
+ * the REPLACE pluglet. If it ran, did not fault nor call next(), and
+ * check(r0) returns non-zero, `body` runs with VM_RETURN_VALUE = r0;
+ * otherwise (no pluglet attached included) `on_err` runs, normally the
+ * host's original code.
+ */
+#define VM_RETURN_VALUE __pl_vm_ret
+
+#define CALL_REPLACE_ONLY(pl_id, pl_args, pl_nargs, pl_check, pl_on_err, ...)     \
+	do {                                                                     \
+		void *const __pl_point = PLUGLET__POINT(pl_id);                  \
+		uint64_t VM_RETURN_VALUE = 0;                                    \
+		struct pluglet_call __pl_call = {                                \
+			.point = __pl_point, .args = (pl_args), .nargs = (int)(pl_nargs) }; \
+		if (__builtin_expect(__pl_point != NULL, 0) &&                   \
+		    pluglet__replace(&__pl_call, &VM_RETURN_VALUE) == 0 &&      \
+		    (pl_check)(VM_RETURN_VALUE)) {                               \
+			__VA_ARGS__                                              \
+		} else {                                                         \
+			pl_on_err                                                \
+		}                                                                \
+	} while (0)
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Host runtime benchmarks (meson benchmark 'host', `make bench`):
+ *   1. empty insertion point vs a plain call of the same function;
+ *   2. REPLACE with a trivial pluglet, interpreter and JIT;
+ *   3. PRE + REPLACE + POST (trivial pluglets), interpreter and JIT.
+ * Prints ns per call and the overhead against the plain call measured in
+ * the same run. PLUGLET_BENCH_SCALE multiplies the iteration counts.
+ */
+#include <pluglet/host.h>
+#include <plugfs/log.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static int __attribute__((noinline)) plain(int *p, int key)
+{
+	return *p + key;
+}
+
+static int __attribute__((noinline)) pluginized(int *p, int key)
+{
+	bpf_args_t args[] = {
+		{ .arg = p, .len = sizeof(*p), .kind = kind_ptr, .type = 0 },
+		{ .arg = &key, .len = sizeof(key), .kind = kind_primitive, .type = 0 },
+	};
+
+	VM_CALL(1, args, 2, {
+		RETURN_VM_VAL(*p + key);
+	});
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Best of 3 rounds, ns per call. */
+static double measure(int (*fn)(int *, int), uint64_t n)
+{
+	double best = 1e30;
+	volatile int sink = 0;
+	int v = 1;
+
+	for (int r = 0; r < 3; r++) {
+		uint64_t t0 = now_ns();
+
+		for (uint64_t i = 0; i < n; i++)
+			sink += fn(&v, (int)i);
+		double ns = (double)(now_ns() - t0) / (double)n;
+
+		if (ns < best)
+			best = ns;
+	}
+	(void)sink;
+	return best;
+}
+
+static void *read_obj(const char *name, size_t *len)
+{
+	char path[512];
+	void *buf;
+	FILE *f;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/%s.o", HOST_TEST_OBJDIR, name);
+	f = fopen(path, "rb");
+	if (!f || fseek(f, 0, SEEK_END) || (n = ftell(f)) <= 0)
+		exit(1);
+	rewind(f);
+	buf = malloc((size_t)n);
+	if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n)
+		exit(1);
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+static int attach(struct pluglet_host *h, enum pluglet_anchor a, bool jit, const void *obj, size_t len)
+{
+	struct pluglet_inject_opts o = { .sz = sizeof(o), .jit = jit };
+	char err[512];
+	int rc = pluglet_host__add(h, "bench", a, 1, obj, len, &o, err, sizeof(err));
+
+	if (rc)
+		fprintf(stderr, "bench: %s\n", err);
+	return rc;
+}
+
+int main(void)
+{
+	static const struct pluglet_point_def points[] = { { "bench", 1 } };
+	struct pluglet_host_opts o = {
+		.sz = sizeof(o), .name = "bench", .points = points, .nr_points = 1, .no_control = true,
+	};
+	uint64_t scale = getenv("PLUGLET_BENCH_SCALE") ? strtoull(getenv("PLUGLET_BENCH_SCALE"), NULL, 0) : 1;
+	uint64_t n_fast = 50000000ull * scale, n_slow = 2000000ull * scale;
+	struct pluglet_host *h = pluglet_host__new(&o);
+	double base, empty, t;
+	char err[256];
+	size_t len;
+	void *obj;
+
+	if (!h)
+		return 1;
+	plog_set_level(PLOG_WARN);
+	obj = read_obj("trivial", &len);
+	base = measure(plain, n_fast);
+	empty = measure(pluginized, n_fast);
+	printf("plain call:                 %7.2f ns/call\n", base);
+	printf("empty insertion point:      %7.2f ns/call  overhead %+.2f ns (x%.2f)\n", empty,
+	       empty - base, empty / base);
+	for (int jit = 0; jit <= 1; jit++) {
+		const char *mode = jit ? "jit" : "interpreter";
+		struct pluglet_stats st = { .sz = sizeof(st) };
+
+		if (attach(h, PLUGLET_ANCHOR_REPLACE, jit, obj, len))
+			return 1;
+		pluglet_host__stats(h, "bench", PLUGLET_ANCHOR_REPLACE, 1, &st);
+		if (pluginized(&(int){ 1 }, 1) != 5)
+			return 1;
+		t = measure(pluginized, n_slow);
+		printf("REPLACE trivial (%-11s): %7.2f ns/call  overhead %+.2f ns (x%.1f)%s\n", mode, t,
+		       t - base, t / base, jit && !st.jit ? "  [no JIT in this build: interpreter]" : "");
+		if (attach(h, PLUGLET_ANCHOR_PRE, jit, obj, len) ||
+		    attach(h, PLUGLET_ANCHOR_POST, jit, obj, len))
+			return 1;
+		t = measure(pluginized, n_slow);
+		printf("PRE+REPLACE+POST (%-10s): %7.2f ns/call  overhead %+.2f ns (x%.1f)\n", mode, t,
+		       t - base, t / base);
+		pluglet_host__remove_plugin(h, "bench", err, sizeof(err));
+	}
+	free(obj);
+	pluglet_host__free(h);
+	return 0;
+}
