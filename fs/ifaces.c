@@ -1,16 +1,31 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ifaces/: read-only placeholder until the kernel engine lands: lists the
- * network interfaces of the daemon's network namespace with their hook
- * directories, and refuses writes with EROFS.
+ * ifaces/<ifname>/{xdp,tc-ingress,tc-egress}/<priority> on the kernel engine
+ * (bpf/engine.h). Groups are the interfaces of the daemon's network
+ * namespace, read fresh on every call; entries are the engine's chains. A
+ * write is an ELF object or a load manifest (fs/manifest.h).
  */
 #include "backend.h"
+#include "config.h"
+#include "engine.h"
+#include "manifest.h"
+
+#include <plugfs/log.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const hooks[] = { "xdp", "tc-ingress", "tc-egress", NULL };
+
+struct ifaces {
+	struct engine *eng;
+	char mountpoint[PATH_MAX];
+	size_t max_object_size;
+};
 
 static int list_groups(void *priv, fs_name_cb cb, void *arg)
 {
@@ -32,18 +47,239 @@ static int group_exists(void *priv, const char *group)
 
 static int list_entries(void *priv, const char *group, unsigned int sub, fs_name_cb cb, void *arg)
 {
-	return group_exists(priv, group);
+	struct ifaces *f = priv;
+	unsigned int p[ENGINE_CHAIN_HARD_MAX];
+	char name[16];
+	int n, i, err = group_exists(priv, group);
+
+	if (err)
+		return err;
+	n = engine__list(f->eng, group, (enum engine_hook)sub, p, ENGINE_CHAIN_HARD_MAX);
+	if (n < 0)
+		return n;
+	for (i = 0; i < n && !err; i++) {
+		snprintf(name, sizeof(name), "%u", p[i]);
+		err = cb(name, arg);
+	}
+	return err;
 }
 
 static int entry_exists(void *priv, const char *group, unsigned int sub, const char *name)
 {
+	struct ifaces *f = priv;
+	unsigned int p[ENGINE_CHAIN_HARD_MAX], prio;
+	int n, i;
+
+	if (engine_parse_prio(name, &prio))
+		return -ENOENT;
+	n = engine__list(f->eng, group, (enum engine_hook)sub, p, ENGINE_CHAIN_HARD_MAX);
+	for (i = 0; i < n; i++)
+		if (p[i] == prio)
+			return 0;
 	return -ENOENT;
+}
+
+static int parse_name(const char *group, unsigned int sub, const char *name, unsigned int *prio)
+{
+	if (engine_parse_prio(name, prio)) {
+		pr_warn("ifaces/%s/%s/%s: a priority is a decimal number from %d to %d", group,
+			hooks[sub], name, ENGINE_PRIO_MIN, ENGINE_PRIO_MAX);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int may_create(void *priv, const char *group, unsigned int sub, const char *name)
+{
+	struct ifaces *f = priv;
+	unsigned int prio;
+	int err = parse_name(group, sub, name, &prio);
+
+	if (err)
+		return err;
+	if (group_exists(priv, group))
+		return -ENOENT;
+	return engine__may_create(f->eng, group, (enum engine_hook)sub, prio);
+}
+
+/*
+ * map_owner: a kernel program id, or the path of another entry: absolute
+ * (inside the mount) or relative to the entry itself ("../50" is the
+ * sibling at priority 50, "../../tc-ingress/40" another hook).
+ */
+static int resolve_owner(struct ifaces *f, const char *group, unsigned int sub, const char *name,
+			 const char *spec, uint32_t *id)
+{
+	char buf[PATH_MAX], *comp[16], *tok, *save = NULL;
+	const char *p = spec;
+	unsigned int prio;
+	int n = 0, k;
+
+	if (*p && strspn(p, "0123456789") == strlen(p)) {
+		*id = (uint32_t)strtoul(p, NULL, 10);
+		return 0;
+	}
+	if (*p == '/') {
+		size_t ml = strlen(f->mountpoint);
+
+		if (strncmp(p, f->mountpoint, ml) || p[ml] != '/')
+			return -ENOENT;
+		snprintf(buf, sizeof(buf), "%s", p + ml + 1);
+	} else {
+		snprintf(buf, sizeof(buf), "ifaces/%s/%s/%s/%s", group, hooks[sub], name, p);
+	}
+	for (tok = strtok_r(buf, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(tok, "."))
+			continue;
+		if (!strcmp(tok, "..")) {
+			if (n)
+				n--;
+			continue;
+		}
+		if (n >= 16)
+			return -ENOENT;
+		comp[n++] = tok;
+	}
+	if (n != 4 || strcmp(comp[0], "ifaces") || engine_parse_prio(comp[3], &prio))
+		return -ENOENT;
+	for (k = 0; hooks[k]; k++) {
+		if (!strcmp(comp[2], hooks[k])) {
+			*id = engine__prog_id(f->eng, comp[1], (enum engine_hook)k, prio);
+			return *id ? 0 : -ENOENT;
+		}
+	}
+	return -ENOENT;
+}
+
+static int commit(void *priv, const char *group, unsigned int sub, const char *name, const void *buf,
+		  size_t len)
+{
+	struct engine_load_opts o = { .sz = sizeof(o) };
+	struct engine_kv g[MANIFEST_MAX_KV], md[MANIFEST_MAX_KV];
+	char hexes[MANIFEST_MAX_KV][2 * 512 + 1];
+	struct plugfs_manifest *m = NULL;
+	struct ifaces *f = priv;
+	const void *obj = buf;
+	void *owned = NULL;
+	size_t obj_len = len;
+	char err_text[512] = "";
+	unsigned int prio, i;
+	int err = parse_name(group, sub, name, &prio);
+
+	if (err)
+		return err;
+	if (group_exists(priv, group)) {
+		pr_warn("ifaces/%s: no such interface", group);
+		return -ENOENT;
+	}
+	if (len > f->max_object_size) {
+		pr_warn("ifaces/%s/%s/%s: %zu bytes is over the size limit of %zu", group, hooks[sub],
+			name, len, f->max_object_size);
+		return -EFBIG;
+	}
+	if (!manifest_is_elf(buf, len)) {
+		m = calloc(1, sizeof(*m));
+		if (!m)
+			return -ENOMEM;
+		err = manifest_parse(buf, len, m, err_text, sizeof(err_text));
+		if (err) {
+			pr_warn("ifaces/%s/%s/%s: neither an ELF object nor a load manifest: %s", group,
+				hooks[sub], name, err_text);
+			goto out;
+		}
+		if (m->jit >= 0 || m->extra_memory >= 0 || m->shared_memory >= 0) {
+			pr_warn("ifaces/%s/%s/%s: jit, extra_memory and shared_memory apply to pluglets only",
+				group, hooks[sub], name);
+			err = -EINVAL;
+			goto out;
+		}
+		err = manifest_read_object(m, f->max_object_size, &owned, &obj_len, err_text,
+					   sizeof(err_text));
+		if (err) {
+			pr_warn("ifaces/%s/%s/%s: %s", group, hooks[sub], name, err_text);
+			goto out;
+		}
+		obj = owned;
+		o.object_path = m->object;
+		o.prog_name = m->name[0] ? m->name : NULL;
+		o.proceed_on = m->proceed_on[0] ? m->proceed_on : NULL;
+		o.mode = m->mode[0] ? m->mode : NULL;
+		for (i = 0; i < m->nr_globals; i++) {
+			uint8_t bytes[512];
+			int n = manifest_hex_decode(m->globals[i].value, bytes, sizeof(bytes)), j;
+
+			if (n <= 0) {
+				pr_warn("ifaces/%s/%s/%s: global.%s: bad hex '%s'", group, hooks[sub],
+					name, m->globals[i].key, m->globals[i].value);
+				err = -EINVAL;
+				goto out;
+			}
+			for (j = 0; j < n; j++)
+				snprintf(hexes[i] + 2 * j, 3, "%02x", bytes[j]);
+			g[i] = (struct engine_kv){ m->globals[i].key, hexes[i] };
+		}
+		for (i = 0; i < m->nr_metadata; i++)
+			md[i] = (struct engine_kv){ m->metadata[i].key, m->metadata[i].value };
+		o.globals = g;
+		o.n_globals = m->nr_globals;
+		o.metadata = md;
+		o.n_metadata = m->nr_metadata;
+		if (m->map_owner[0]) {
+			err = resolve_owner(f, group, sub, name, m->map_owner, &o.map_owner_id);
+			if (err) {
+				pr_warn("ifaces/%s/%s/%s: map_owner '%s' is not an entry of ifaces/ or a program id",
+					group, hooks[sub], name, m->map_owner);
+				goto out;
+			}
+		}
+	}
+	err = engine__load(f->eng, group, (enum engine_hook)sub, prio, obj, obj_len, &o);
+out:
+	free(owned);
+	free(m);
+	return err;
+}
+
+static int do_unlink(void *priv, const char *group, unsigned int sub, const char *name)
+{
+	struct ifaces *f = priv;
+	unsigned int prio;
+
+	if (engine_parse_prio(name, &prio))
+		return -ENOENT;
+	return engine__unload(f->eng, group, (enum engine_hook)sub, prio);
+}
+
+static int do_rename(void *priv, const char *group, unsigned int sub, const char *from,
+		     const char *to)
+{
+	struct ifaces *f = priv;
+	unsigned int a, b;
+
+	if (engine_parse_prio(from, &a))
+		return -ENOENT;
+	if (parse_name(group, sub, to, &b))
+		return -EINVAL;
+	return engine__move(f->eng, group, (enum engine_hook)sub, a, b);
 }
 
 static int report(void *priv, const char *group, unsigned int sub, const char *name,
 		  struct fs_report *out)
 {
-	return -ENOENT;
+	struct ifaces *f = priv;
+	unsigned int prio;
+	char *buf = NULL;
+	size_t len = 0;
+	int err;
+
+	if (engine_parse_prio(name, &prio))
+		return -ENOENT;
+	err = engine__report(f->eng, group, (enum engine_hook)sub, prio, &buf, &len);
+	if (err)
+		return err;
+	out->buf = buf;
+	out->len = len;
+	return 0;
 }
 
 static const struct fs_backend_ops ifaces_ops = {
@@ -51,16 +287,51 @@ static const struct fs_backend_ops ifaces_ops = {
 	.group_exists = group_exists,
 	.list_entries = list_entries,
 	.entry_exists = entry_exists,
+	.may_create = may_create,
+	.commit = commit,
+	.unlink = do_unlink,
+	.rename = do_rename,
 	.report = report,
 };
 
 int ifaces_domain_init(struct fs_domain *d, const struct plugfs_config *cfg)
 {
+	struct engine_opts eo = { .sz = sizeof(eo) };
+	struct ifaces *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -ENOMEM;
+	eo.bpffs_dir = cfg->bpffs_dir;
+	eo.state_dir = cfg->state_dir;
+	eo.max_chain = cfg->max_chain;
+	eo.max_object_size = cfg->max_object_size;
+	eo.xdp_proceed_on = cfg->xdp_proceed_on[0] ? cfg->xdp_proceed_on : NULL;
+	eo.tc_proceed_on = cfg->tc_proceed_on[0] ? cfg->tc_proceed_on : NULL;
+	eo.xdp_mode = cfg->xdp_mode[0] ? cfg->xdp_mode : NULL;
+	f->eng = engine__new(&eo);
+	if (!f->eng) {
+		int err = -errno;
+
+		pr_warn("ifaces: cannot start the kernel engine: %s", strerror(-err));
+		free(f);
+		return err ? err : -EINVAL;
+	}
+	snprintf(f->mountpoint, sizeof(f->mountpoint), "%s", cfg->mountpoint);
+	f->max_object_size = cfg->max_object_size;
 	d->name = "ifaces";
 	d->subdirs = hooks;
 	d->ops = &ifaces_ops;
-	d->priv = NULL;
+	d->priv = f;
 	return 0;
 }
 
-void ifaces_domain_fini(struct fs_domain *d) { }
+void ifaces_domain_fini(struct fs_domain *d)
+{
+	struct ifaces *f = d->priv;
+
+	if (!f)
+		return;
+	engine__free(f->eng);
+	free(f);
+	d->priv = NULL;
+}

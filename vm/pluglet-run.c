@@ -26,9 +26,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-/* vm/elf.c may not be linked in yet: then ELF programs are refused. */
-#pragma weak pluglet_vm__load_elf
-
 struct buf {
 	uint8_t *data;
 	size_t len;
@@ -266,12 +263,7 @@ static struct pluglet_vm *load_program(const struct run_args *a, const struct pl
 		goto out;
 	}
 	if (pluglet_is_elf(prog.data, prog.len)) {
-		if (pluglet_vm__load_elf) {
-			vm = pluglet_vm__load_elf(prog.data, prog.len, &opts);
-		} else {
-			snprintf(log, log_size, "%s: this build cannot load ELF objects", what);
-			errno = ENOTSUP;
-		}
+		vm = pluglet_vm__load_elf(prog.data, prog.len, &opts);
 	} else if (prog.len % sizeof(struct pluglet_insn)) {
 		snprintf(log, log_size, "%s: %zu bytes is not a whole number of instructions", what,
 			 prog.len);

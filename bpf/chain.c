@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Hooks: the chain map, the root program and its attachment (XDP through a
+ * pinned bpf_link, TC through a clsact filter of our own handle/priority),
+ * and the chain-map updates that link programs together.
+ */
+#include "engine_int.h"
+
+#include <plugfs/log.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <linux/if_link.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Our clsact filter: the handle and priority no other tool is expected to use. */
+#define PLUGFS_TC_HANDLE 0x706c
+#define PLUGFS_TC_PRIO 0x706c
+
+int mkdir_p(const char *path, unsigned int mode)
+{
+	char tmp[PATH_MAX];
+	char *p;
+
+	if (xsnprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	for (p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, mode) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, mode) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int hook_dir(const struct engine *e, const struct eng_hook *h, char *buf, size_t size)
+{
+	if (xsnprintf(buf, size, "%s/%s/%s", e->bpffs_dir, h->ifname, engine_hook_name(h->kind)) >=
+	    (int)size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int entry_pin_path(const struct engine *e, const struct eng_hook *h, unsigned int prio, char *buf,
+		   size_t size)
+{
+	if (xsnprintf(buf, size, "%s/%s/%s/prog_%u", e->bpffs_dir, h->ifname,
+		     engine_hook_name(h->kind), prio) >= (int)size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static void hook_pin(const struct engine *e, const struct eng_hook *h, const char *leaf, char *buf,
+		     size_t size)
+{
+	xsnprintf(buf, size, "%s/%s/%s/%s", e->bpffs_dir, h->ifname, engine_hook_name(h->kind), leaf);
+}
+
+int chain_set(struct eng_hook *h, unsigned int slot, int fd)
+{
+	__u32 key = slot, val = (__u32)fd;
+	int err;
+
+	if (fd >= 0)
+		err = bpf_map_update_elem(h->map_fd, &key, &val, BPF_ANY);
+	else {
+		err = bpf_map_delete_elem(h->map_fd, &key);
+		if (err && errno == ENOENT)
+			err = 0;
+	}
+	if (err) {
+		err = -errno;
+		pr_warn("%s/%s: chain map update of slot %u failed: %s", h->ifname,
+			engine_hook_name(h->kind), slot, strerror(-err));
+	}
+	return err;
+}
+
+unsigned int chain_pred_slot(const struct eng_hook *h, unsigned int pos)
+{
+	return pos ? h->ent[pos - 1]->slot : 0;
+}
+
+int chain_xdp_foreign(const struct eng_hook *h, const char *ifname, int ifindex)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	if (bpf_xdp_query(ifindex, 0, &q))
+		return 0;	/* cannot tell: the attach will say */
+	if (!q.prog_id)
+		return 0;
+	if (h && h->root_fd >= 0 && !bpf_obj_get_info_by_fd(h->root_fd, &info, &len) &&
+	    info.id == q.prog_id)
+		return 0;
+	pr_warn("%s/xdp: interface already has an XDP program not loaded by plugfs (id %u); "
+		"plugfs leaves it alone", ifname, q.prog_id);
+	return -EBUSY;
+}
+
+int chain_hook_create(struct engine *e, struct eng_hook *h)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, mo);
+	int fd;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, "plugfs_chain", 4, 4, CHAIN_MAP_ENTRIES, &mo);
+	if (fd < 0) {
+		fd = -errno;
+		pr_warn("%s/%s: cannot create the chain map: %s", h->ifname,
+			engine_hook_name(h->kind), strerror(-fd));
+		return fd;
+	}
+	h->map_fd = fd;
+	return 0;
+}
+
+static int attach_xdp(struct engine *e, struct eng_hook *h)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, lo);
+	int fd;
+
+	lo.flags = strcmp(h->mode, "skb") ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
+	fd = bpf_link_create(h->root_fd, h->ifindex, BPF_XDP, &lo);
+	if (fd < 0) {
+		fd = -errno;
+		pr_warn("%s/xdp: cannot attach the root program in %s mode: %s", h->ifname, h->mode,
+			strerror(-fd));
+		return fd == -EEXIST ? -EBUSY : fd;
+	}
+	h->link_fd = fd;
+	return 0;
+}
+
+static int attach_tc(struct engine *e, struct eng_hook *h)
+{
+	LIBBPF_OPTS(bpf_tc_hook, th, .ifindex = h->ifindex);
+	LIBBPF_OPTS(bpf_tc_opts, to, .handle = PLUGFS_TC_HANDLE, .priority = PLUGFS_TC_PRIO);
+	int err;
+
+	th.attach_point = h->kind == ENGINE_HOOK_TC_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS;
+	err = bpf_tc_hook_create(&th);
+	if (err && err != -EEXIST) {
+		pr_warn("%s/%s: cannot create the clsact qdisc: %s", h->ifname,
+			engine_hook_name(h->kind), strerror(-err));
+		return err;
+	}
+	h->qdisc_created = !err;
+	to.prog_fd = h->root_fd;
+	err = bpf_tc_attach(&th, &to);
+	if (err) {
+		pr_warn("%s/%s: cannot attach the root filter (handle %#x prio %#x): %s", h->ifname,
+			engine_hook_name(h->kind), PLUGFS_TC_HANDLE, PLUGFS_TC_PRIO,
+			strerror(-err));
+		if (h->qdisc_created) {
+			th.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+			bpf_tc_hook_destroy(&th);
+			h->qdisc_created = false;
+		}
+		return err == -EEXIST ? -EBUSY : err;
+	}
+	return 0;
+}
+
+static void detach_tc(struct engine *e, struct eng_hook *h)
+{
+	LIBBPF_OPTS(bpf_tc_hook, th, .ifindex = h->ifindex);
+	LIBBPF_OPTS(bpf_tc_opts, to, .handle = PLUGFS_TC_HANDLE, .priority = PLUGFS_TC_PRIO);
+	struct eng_hook *o;
+
+	th.attach_point = h->kind == ENGINE_HOOK_TC_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS;
+	bpf_tc_detach(&th, &to);
+	if (!h->qdisc_created)
+		return;
+	/* the clsact qdisc serves both directions: hand it over if the other is ours */
+	for (o = e->hooks; o; o = o->next) {
+		if (o != h && o->kind != ENGINE_HOOK_XDP && o->ifindex == h->ifindex &&
+		    !strcmp(o->ifname, h->ifname)) {
+			o->qdisc_created = true;
+			state_save_hook(e, o);
+			return;
+		}
+	}
+	th.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+	bpf_tc_hook_destroy(&th);
+}
+
+int chain_hook_attach(struct engine *e, struct eng_hook *h)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	int err;
+
+	err = load_root_prog(h->kind, h->map_fd, &h->root_fd);
+	if (err)
+		return err;
+	err = hook_dir(e, h, dir, sizeof(dir));
+	if (!err)
+		err = mkdir_p(dir, 0700);
+	if (err) {
+		pr_warn("%s/%s: cannot create the pin directory %s: %s", h->ifname,
+			engine_hook_name(h->kind), dir, strerror(-err));
+		return err;
+	}
+	hook_pin(e, h, "chain", path, sizeof(path));
+	if (bpf_obj_pin(h->map_fd, path))
+		goto pin_fail;
+	hook_pin(e, h, "root", path, sizeof(path));
+	if (bpf_obj_pin(h->root_fd, path))
+		goto pin_fail;
+	err = h->kind == ENGINE_HOOK_XDP ? attach_xdp(e, h) : attach_tc(e, h);
+	if (err)
+		return err;
+	if (h->kind == ENGINE_HOOK_XDP) {
+		hook_pin(e, h, "link", path, sizeof(path));
+		if (bpf_obj_pin(h->link_fd, path))
+			goto pin_fail;
+	}
+	return 0;
+pin_fail:
+	err = -errno;
+	pr_warn("%s/%s: cannot pin %s: %s", h->ifname, engine_hook_name(h->kind), path,
+		strerror(-err));
+	return err;
+}
+
+void chain_hook_destroy(struct engine *e, struct eng_hook *h)
+{
+	static const char *const leaves[] = { "link", "root", "chain" };
+	char path[PATH_MAX];
+	size_t i;
+
+	if (h->kind == ENGINE_HOOK_XDP) {
+		if (h->link_fd >= 0)
+			bpf_link_detach(h->link_fd);
+	} else if (h->root_fd >= 0) {
+		detach_tc(e, h);
+	}
+	for (i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++) {
+		hook_pin(e, h, leaves[i], path, sizeof(path));
+		unlink(path);
+	}
+	if (!hook_dir(e, h, path, sizeof(path)))
+		rmdir(path);
+	xsnprintf(path, sizeof(path), "%s/%s", e->bpffs_dir, h->ifname);
+	rmdir(path);
+	if (h->link_fd >= 0)
+		close(h->link_fd);
+	if (h->root_fd >= 0)
+		close(h->root_fd);
+	if (h->map_fd >= 0)
+		close(h->map_fd);
+	h->link_fd = h->root_fd = h->map_fd = -1;
+}

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The kernel engine: XDP / TC priority chains built with tail calls.
+ *
+ * Per interface and hook, a root program of ours (bpf/progs) is attached and
+ * tail-calls slot 0 of a BPF_MAP_TYPE_PROG_ARRAY (the chain map). Every user
+ * program is loaded as its own kernel program after a rewrite (bpf/rewrite.c):
+ * its exits jump to an epilogue that, when the verdict is in its proceed-on
+ * mask, tail-calls the program's own slot, which holds its successor. All
+ * objects are pinned under the bpffs dir, options and objects are kept in the
+ * state dir, so a new engine adopts what a previous one left.
+ *
+ * Every function returns 0 or -errno and logs the full reason of a failure
+ * (verifier log included) with pr_warn. One engine is safe to use from
+ * several threads (it serialises its verbs).
+ */
+#ifndef PLUGFS_BPF_ENGINE_H
+#define PLUGFS_BPF_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum engine_hook {
+	ENGINE_HOOK_XDP = 0,
+	ENGINE_HOOK_TC_INGRESS = 1,
+	ENGINE_HOOK_TC_EGRESS = 2,
+	ENGINE_HOOK__COUNT
+};
+
+#define ENGINE_PRIO_MIN 1
+#define ENGINE_PRIO_MAX 1000
+#define ENGINE_CHAIN_HARD_MAX 32
+
+/* "xdp", "tc-ingress", "tc-egress"; NULL if out of range. */
+const char *engine_hook_name(enum engine_hook hook);
+
+struct engine_opts {
+	size_t sz;
+	const char *bpffs_dir;		/* default /sys/fs/bpf/plugfs */
+	const char *state_dir;		/* objects and options; NULL: none kept */
+	unsigned int max_chain;		/* default 10, at most 32 */
+	size_t max_object_size;		/* default 1 MiB; bigger -> -EFBIG */
+	const char *xdp_proceed_on;	/* defaults of the seed when NULL */
+	const char *tc_proceed_on;
+	const char *xdp_mode;		/* "native" (default) or "skb" */
+};
+
+struct engine;
+
+/* Creates the engine and adopts what is pinned / kept in the state dir. */
+struct engine *engine__new(const struct engine_opts *opts);
+/* Frees memory only: everything stays attached and pinned. */
+void engine__free(struct engine *e);
+
+struct engine_kv {
+	const char *key;
+	const char *value;
+};
+
+struct engine_load_opts {
+	size_t sz;
+	const char *object_path;	/* shown by the report; NULL: "-" (written bytes) */
+	const char *prog_name;		/* required if the object has several candidates */
+	const char *proceed_on;		/* NULL: the hook's default */
+	const struct engine_kv *globals;	/* value: hex bytes */
+	size_t n_globals;
+	const struct engine_kv *metadata;
+	size_t n_metadata;
+	uint32_t map_owner_id;		/* 0: owns its maps; else a program of ours */
+	const char *mode;		/* xdp: native | skb; NULL: default */
+};
+
+/* Creates the entry, or atomically replaces the program at that priority. */
+int engine__load(struct engine *e, const char *ifname, enum engine_hook hook, unsigned int prio,
+		 const void *obj, size_t obj_len, const struct engine_load_opts *opts);
+int engine__unload(struct engine *e, const char *ifname, enum engine_hook hook, unsigned int prio);
+/* Moves an entry to a new priority (re-orders the chain). -EEXIST if taken. */
+int engine__move(struct engine *e, const char *ifname, enum engine_hook hook, unsigned int from,
+		 unsigned int to);
+/* Would a new entry fit? -ENOENT no such interface, -ENOSPC chain full. */
+int engine__may_create(struct engine *e, const char *ifname, enum engine_hook hook, unsigned int prio);
+
+/* Priorities of a hook in chain order; returns the count (<= max) or -errno. */
+int engine__list(struct engine *e, const char *ifname, enum engine_hook hook, unsigned int *prios,
+		 size_t max);
+/* Kernel program id of an entry (0 if none). */
+uint32_t engine__prog_id(struct engine *e, const char *ifname, enum engine_hook hook, unsigned int prio);
+/* The `cat` text; *buf is malloc'ed. */
+int engine__report(struct engine *e, const char *ifname, enum engine_hook hook, unsigned int prio,
+		   char **buf, size_t *len);
+
+/* ---- pure helpers (unit tested) ---- */
+
+/* Parses "pass, dispatcher_return" into a mask of verdict bits (see
+ * engine_verdict_bit); -EINVAL naming the bad word. */
+int engine_parse_proceed_on(enum engine_hook hook, const char *text, uint32_t *mask);
+/* Canonical text of a mask, in the seed's order. */
+void engine_format_proceed_on(enum engine_hook hook, uint32_t mask, char *buf, size_t size);
+/* Parses a priority name: 1..1000 in decimal, nothing else; -EINVAL. */
+int engine_parse_prio(const char *name, unsigned int *prio);
+
+#endif

@@ -1,0 +1,552 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Objects into kernel programs: open from memory, pick the program that
+ * fits the hook, set globals, share/pin maps, and rewrite the program into a
+ * chain link from libbpf's prepare-load callback (the instructions are final
+ * there: maps created, subprograms appended).
+ */
+#include "engine_int.h"
+#include "rewrite.h"
+
+#include <plugfs/log.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+extern const unsigned char plugfs_root_xdp_obj[];
+extern const size_t plugfs_root_xdp_obj_len;
+extern const unsigned char plugfs_root_tc_obj[];
+extern const size_t plugfs_root_tc_obj_len;
+
+#define VERIFIER_LOG_SIZE (1u << 20)
+
+/* The load in progress (the engine serialises loads under its lock). */
+struct load_ctx {
+	const struct bpf_program *prog;
+	struct rewrite_params rp;
+	bool rewritten;
+	void *func_info;
+	void *line_info;
+	char err[256];
+	int rc;
+};
+
+static __thread struct load_ctx *cur_load;
+
+static int shift_btf_info(struct load_ctx *c, struct bpf_prog_load_opts *lo, size_t shift)
+{
+	size_t i;
+
+	if (lo->func_info && lo->func_info_cnt) {
+		size_t rs = lo->func_info_rec_size;
+
+		c->func_info = malloc(rs * lo->func_info_cnt);
+		if (!c->func_info)
+			return -ENOMEM;
+		memcpy(c->func_info, lo->func_info, rs * lo->func_info_cnt);
+		/* main keeps offset 0: the prologue belongs to it */
+		for (i = 1; i < lo->func_info_cnt; i++)
+			*(uint32_t *)((char *)c->func_info + i * rs) += (uint32_t)shift;
+		lo->func_info = c->func_info;
+	}
+	if (lo->line_info && lo->line_info_cnt) {
+		size_t rs = lo->line_info_rec_size;
+
+		/* a copy of the first line covers the prologue and epilogue */
+		c->line_info = malloc(rs * (lo->line_info_cnt + 1));
+		if (!c->line_info)
+			return -ENOMEM;
+		memcpy(c->line_info, lo->line_info, rs);
+		*(uint32_t *)c->line_info = 0;
+		memcpy((char *)c->line_info + rs, lo->line_info, rs * lo->line_info_cnt);
+		for (i = 1; i <= lo->line_info_cnt; i++)
+			*(uint32_t *)((char *)c->line_info + i * rs) += (uint32_t)shift;
+		lo->line_info = c->line_info;
+		lo->line_info_cnt++;
+	}
+	return 0;
+}
+
+static int prepare_load(struct bpf_program *prog, struct bpf_prog_load_opts *lo, long cookie)
+{
+	struct load_ctx *c = cur_load;
+	struct bpf_insn *out = NULL;
+	size_t out_cnt = 0;
+	int err;
+
+	if (!c || c->prog != prog)
+		return 0;	/* our root programs, or programs not being chained */
+	err = rewrite_chain(bpf_program__insns(prog), bpf_program__insn_cnt(prog), &c->rp, &out,
+			    &out_cnt, c->err, sizeof(c->err));
+	if (!err)
+		err = bpf_program__set_insns(prog, out, out_cnt);
+	free(out);
+	if (!err)
+		err = shift_btf_info(c, lo, rewrite_shift(&c->rp));
+	if (err) {
+		c->rc = err;
+		return err;
+	}
+	c->rewritten = true;
+	return 0;
+}
+
+static void register_once(void)
+{
+	static const struct {
+		const char *sec;
+		enum bpf_prog_type type;
+		enum bpf_attach_type attach;
+	} h[] = {
+		{ "xdp+", BPF_PROG_TYPE_XDP, BPF_XDP },
+		{ "tc+", BPF_PROG_TYPE_SCHED_CLS, 0 },
+		{ "classifier+", BPF_PROG_TYPE_SCHED_CLS, 0 },
+	};
+	LIBBPF_OPTS(libbpf_prog_handler_opts, o, .prog_prepare_load_fn = prepare_load);
+	size_t i;
+
+	for (i = 0; i < sizeof(h) / sizeof(h[0]); i++)
+		if (libbpf_register_prog_handler(h[i].sec, h[i].type, h[i].attach, &o) < 0)
+			pr_warn("bpf: cannot register the section handler for %s", h[i].sec);
+}
+
+void load_register_handlers(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, register_once);
+}
+
+/* Sections our handlers own: only those programs get the rewrite. */
+static bool chainable_section(const char *sec)
+{
+	static const char *const pfx[] = { "xdp", "tc", "classifier" };
+	size_t i, n;
+
+	for (i = 0; i < sizeof(pfx) / sizeof(pfx[0]); i++) {
+		n = strlen(pfx[i]);
+		if (!strncmp(sec, pfx[i], n) && (sec[n] == '\0' || sec[n] == '/'))
+			return true;
+	}
+	return false;
+}
+
+static enum bpf_prog_type hook_type(enum engine_hook hook)
+{
+	return hook == ENGINE_HOOK_XDP ? BPF_PROG_TYPE_XDP : BPF_PROG_TYPE_SCHED_CLS;
+}
+
+static const char *type_str(enum bpf_prog_type t)
+{
+	const char *s = libbpf_bpf_prog_type_str(t);
+
+	return s ? s : "unknown";
+}
+
+static int pick_program(struct bpf_object *obj, const struct load_req *r, struct bpf_program **out)
+{
+	enum bpf_prog_type want = hook_type(r->hook);
+	struct bpf_program *p, *found = NULL;
+	char list[1024] = "";
+	size_t used = 0;
+	int ncand = 0;
+
+	bpf_object__for_each_program(p, obj) {
+		const char *n = bpf_program__name(p), *s = bpf_program__section_name(p);
+
+		if (r->prog_name && (!strcmp(n, r->prog_name) || !strcmp(s, r->prog_name))) {
+			if (bpf_program__type(p) != want) {
+				pr_warn("%s: program '%s' (section %s) is of type %s, the hook needs %s",
+					r->what, n, s, type_str(bpf_program__type(p)), type_str(want));
+				return -EINVAL;
+			}
+			found = p;
+			ncand = 1;
+			break;
+		}
+		if (used < sizeof(list))
+			used += (size_t)xsnprintf(list + used, sizeof(list) - used, "%s%s (%s, %s)",
+						 used ? ", " : "", n, s, type_str(bpf_program__type(p)));
+		if (!r->prog_name && bpf_program__type(p) == want) {
+			found = p;
+			ncand++;
+		}
+	}
+	if (r->prog_name && !found) {
+		pr_warn("%s: no program named '%s' in the object; it has: %s", r->what, r->prog_name,
+			list[0] ? list : "no programs");
+		return -EINVAL;
+	}
+	if (!ncand) {
+		pr_warn("%s: no %s program in the object; it has: %s", r->what, type_str(want),
+			list[0] ? list : "no programs");
+		return -EINVAL;
+	}
+	if (ncand > 1) {
+		pr_warn("%s: %d %s programs in the object, say which one with `name =` in a manifest: %s",
+			r->what, ncand, type_str(want), list);
+		return -EINVAL;
+	}
+	if (!chainable_section(bpf_program__section_name(found))) {
+		pr_warn("%s: program '%s' is in section '%s'; only SEC(\"xdp\"), SEC(\"tc\") and "
+			"SEC(\"classifier\") programs can be chained (no xdp.frags or devmap variants)",
+			r->what, bpf_program__name(found), bpf_program__section_name(found));
+		return -EINVAL;
+	}
+	*out = found;
+	return 0;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Finds the internal map holding a data section (".rodata", ".data", ...). */
+static struct bpf_map *section_map(struct bpf_object *obj, const char *sec)
+{
+	struct bpf_map *m;
+	size_t sl = strlen(sec);
+
+	bpf_object__for_each_map(m, obj) {
+		const char *n = bpf_map__name(m);
+		size_t nl = strlen(n);
+
+		if (!bpf_map__is_internal(m))
+			continue;
+		if (nl >= sl && !strcmp(n + nl - sl, sec))
+			return m;
+		/* libbpf truncates long section names to the object name size */
+		if (sl >= BPF_OBJ_NAME_LEN - 1 && !strncmp(n, sec, nl))
+			return m;
+	}
+	return NULL;
+}
+
+static int apply_global(struct bpf_object *obj, const struct load_req *r, const char *name,
+			const char *hex)
+{
+	struct btf *btf = bpf_object__btf(obj);
+	size_t hl = strlen(hex), len = hl / 2, i;
+	unsigned char val[4096];
+	__u32 id, cnt;
+
+	if (hl % 2 || len == 0 || len > sizeof(val)) {
+		pr_warn("%s: global.%s: '%s' is not an even number of hex digits", r->what, name, hex);
+		return -EINVAL;
+	}
+	for (i = 0; i < len; i++) {
+		int a = hexval(hex[2 * i]), b = hexval(hex[2 * i + 1]);
+
+		if (a < 0 || b < 0) {
+			pr_warn("%s: global.%s: '%s' is not hex", r->what, name, hex);
+			return -EINVAL;
+		}
+		val[i] = (unsigned char)(a << 4 | b);
+	}
+	if (!btf) {
+		pr_warn("%s: global.%s: the object has no BTF to find globals in", r->what, name);
+		return -EINVAL;
+	}
+	cnt = btf__type_cnt(btf);
+	for (id = 1; id < cnt; id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		const struct btf_var_secinfo *vs;
+		__u16 j;
+
+		if (!btf_is_datasec(t))
+			continue;
+		vs = btf_var_secinfos(t);
+		for (j = 0; j < btf_vlen(t); j++, vs++) {
+			const struct btf_type *vt = btf__type_by_id(btf, vs->type);
+			const char *sec = btf__name_by_offset(btf, t->name_off);
+			struct bpf_map *m;
+			size_t msz = 0;
+			const void *cur;
+			char *data;
+			int err;
+
+			if (!vt || strcmp(btf__name_by_offset(btf, vt->name_off), name))
+				continue;
+			if (vs->size != len) {
+				pr_warn("%s: global.%s is %u bytes in the object, the value has %zu",
+					r->what, name, vs->size, len);
+				return -EINVAL;
+			}
+			m = section_map(obj, sec);
+			cur = m ? bpf_map__initial_value(m, &msz) : NULL;
+			if (!cur || vs->offset + len > msz) {
+				pr_warn("%s: global.%s: section %s cannot be set before load", r->what,
+					name, sec);
+				return -EINVAL;
+			}
+			data = malloc(msz);
+			if (!data)
+				return -ENOMEM;
+			memcpy(data, cur, msz);
+			memcpy(data + vs->offset, val, len);
+			err = bpf_map__set_initial_value(m, data, msz);
+			free(data);
+			return err;
+		}
+	}
+	pr_warn("%s: global.%s: no such global variable in the object", r->what, name);
+	return -EINVAL;
+}
+
+static void log_verifier(const char *what, const char *log)
+{
+	const char *p = log, *nl;
+
+	if (!log || !*log)
+		return;
+	pr_warn("%s: verifier log:", what);
+	while (*p) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			nl = p + strlen(p);
+		pr_warn("  %.*s", (int)(nl - p), p);
+		p = *nl ? nl + 1 : nl;
+	}
+}
+
+void load_remove_map_dir(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *d;
+	DIR *dp;
+
+	if (!dir || !*dir)
+		return;
+	dp = opendir(dir);
+	if (dp) {
+		while ((d = readdir(dp))) {
+			if (d->d_name[0] == '.')
+				continue;
+			xsnprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+			unlink(path);
+		}
+		closedir(dp);
+	}
+	rmdir(dir);
+	/* and maps/ itself once empty (fails harmlessly otherwise) */
+	xsnprintf(path, sizeof(path), "%s", dir);
+	if (strrchr(path, '/')) {
+		*strrchr(path, '/') = '\0';
+		rmdir(path);
+	}
+}
+
+/* Pins of maps created by this load (to undo on failure). */
+struct new_pins {
+	char path[16][PATH_MAX];
+	int n;
+};
+
+static int setup_map_pins(struct bpf_object *obj, const struct load_req *r, struct new_pins *np)
+{
+	struct bpf_map *m;
+	char path[PATH_MAX + 64];
+	int err;
+
+	if (!r->map_dir)
+		return 0;
+	bpf_object__for_each_map(m, obj) {
+		if (bpf_map__is_internal(m))
+			continue;
+		xsnprintf(path, sizeof(path), "%s/%s", r->map_dir, bpf_map__name(m));
+		if (access(path, F_OK) && np->n < 16)
+			xsnprintf(np->path[np->n++], PATH_MAX, "%s", path);
+		err = bpf_map__set_pin_path(m, path);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int pin_fresh_maps(struct bpf_object *obj, const struct load_req *r, struct load_res *res)
+{
+	struct bpf_map *m;
+	char path[PATH_MAX + 64];
+	bool any = false;
+	int err;
+
+	if (r->map_dir) {
+		xsnprintf(res->map_dir, sizeof(res->map_dir), "%s", r->map_dir);
+		return 0;
+	}
+	bpf_object__for_each_map(m, obj)
+		if (!bpf_map__is_internal(m))
+			any = true;
+	if (!any)
+		return 0;
+	xsnprintf(res->map_dir, sizeof(res->map_dir), "%s/maps/%u", r->bpffs_dir, res->prog_id);
+	err = mkdir_p(res->map_dir, 0700);
+	if (err)
+		return err;
+	bpf_object__for_each_map(m, obj) {
+		if (bpf_map__is_internal(m))
+			continue;
+		xsnprintf(path, sizeof(path), "%s/%s", res->map_dir, bpf_map__name(m));
+		err = bpf_map__pin(m, path);
+		if (err) {
+			pr_warn("%s: cannot pin map %s at %s: %s", r->what, bpf_map__name(m), path,
+				strerror(-err));
+			load_remove_map_dir(res->map_dir);
+			res->map_dir[0] = '\0';
+			return err;
+		}
+	}
+	return 0;
+}
+
+int load_user_prog(const struct load_req *r, struct load_res *res)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "plugfs");
+	struct load_ctx ctx = { 0 };
+	struct new_pins np = { .n = 0 };
+	struct bpf_object *obj;
+	struct bpf_program *prog = NULL, *p;
+	struct bpf_prog_info info = { 0 };
+	__u32 ilen = sizeof(info);
+	char *log = NULL;
+	size_t i;
+	int err, fd;
+
+	memset(res, 0, sizeof(*res));
+	res->prog_fd = -1;
+	load_register_handlers();
+	obj = bpf_object__open_mem(r->obj, r->obj_len, &oo);
+	if (!obj) {
+		err = errno_from_libbpf(-errno);
+		pr_warn("%s: not a loadable BPF object (%s); see the libbpf messages above", r->what,
+			strerror(-err));
+		return err;
+	}
+	err = pick_program(obj, r, &prog);
+	if (err)
+		goto out;
+	bpf_object__for_each_program(p, obj)
+		bpf_program__set_autoload(p, p == prog);
+	for (i = 0; i < r->n_globals; i++) {
+		err = apply_global(obj, r, r->globals[i].key, r->globals[i].value);
+		if (err)
+			goto out;
+	}
+	err = setup_map_pins(obj, r, &np);
+	if (err)
+		goto out;
+	log = calloc(1, VERIFIER_LOG_SIZE);
+	if (!log) {
+		err = -ENOMEM;
+		goto out;
+	}
+	bpf_program__set_log_buf(prog, log, VERIFIER_LOG_SIZE);
+	ctx.prog = prog;
+	ctx.rp.sz = sizeof(ctx.rp);
+	ctx.rp.tc = r->hook != ENGINE_HOOK_XDP;
+	ctx.rp.mask = r->mask;
+	ctx.rp.chain_map_fd = r->chain_map_fd;
+	ctx.rp.slot = r->slot;
+	cur_load = &ctx;
+	err = bpf_object__load(obj);
+	cur_load = NULL;
+	free(ctx.func_info);
+	free(ctx.line_info);
+	if (err || ctx.rc) {
+		if (ctx.rc == -E2BIG || ctx.err[0])
+			pr_warn("%s: program '%s' cannot be chained: %s", r->what,
+				bpf_program__name(prog), ctx.err[0] ? ctx.err : strerror(-ctx.rc));
+		else
+			pr_warn("%s: the kernel refused program '%s': %s", r->what,
+				bpf_program__name(prog), strerror(-err));
+		log_verifier(r->what, log);
+		err = ctx.rc ? ctx.rc : errno_from_libbpf(err);
+		for (i = 0; i < (size_t)np.n; i++)
+			unlink(np.path[i]);
+		goto out;
+	}
+	if (!ctx.rewritten) {
+		pr_warn("%s: program '%s' was not rewritten into a chain link", r->what,
+			bpf_program__name(prog));
+		err = -EINVAL;
+		goto out;
+	}
+	fd = fcntl(bpf_program__fd(prog), F_DUPFD_CLOEXEC, 3);
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	res->prog_fd = fd;
+	err = bpf_obj_get_info_by_fd(fd, &info, &ilen);
+	if (err) {
+		err = -errno;
+		goto out;
+	}
+	res->prog_id = info.id;
+	xsnprintf(res->prog_name, sizeof(res->prog_name), "%s", bpf_program__name(prog));
+	err = pin_fresh_maps(obj, r, res);
+out:
+	if (err && res->prog_fd >= 0) {
+		close(res->prog_fd);
+		res->prog_fd = -1;
+	}
+	bpf_object__close(obj);
+	free(log);
+	return err;
+}
+
+int load_root_prog(enum engine_hook hook, int chain_map_fd, int *prog_fd)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "plugfs_root");
+	const void *bytes = hook == ENGINE_HOOK_XDP ? (const void *)plugfs_root_xdp_obj
+						    : (const void *)plugfs_root_tc_obj;
+	size_t len = hook == ENGINE_HOOK_XDP ? plugfs_root_xdp_obj_len : plugfs_root_tc_obj_len;
+	struct bpf_object *obj;
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	int err, fd;
+
+	load_register_handlers();
+	obj = bpf_object__open_mem(bytes, len, &oo);
+	if (!obj)
+		return -errno;
+	map = bpf_object__find_map_by_name(obj, "plugfs_chain");
+	prog = bpf_object__next_program(obj, NULL);
+	if (!map || !prog) {
+		err = -ENOENT;
+		goto out;
+	}
+	err = bpf_map__reuse_fd(map, chain_map_fd);
+	if (!err)
+		err = bpf_object__load(obj);
+	if (err) {
+		pr_warn("bpf: cannot load the %s root program: %s", engine_hook_name(hook),
+			strerror(-err));
+		goto out;
+	}
+	fd = fcntl(bpf_program__fd(prog), F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		err = -errno;
+	else
+		*prog_fd = fd;
+out:
+	bpf_object__close(obj);
+	return err;
+}

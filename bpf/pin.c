@@ -1,0 +1,573 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * State dir and adoption. Per hook, <state>/ifaces/<ifname>/<hook>/ holds
+ * hook.ini and, per entry, <prio>.o (the object as written) and <prio>.ini
+ * (the options and the slot). A new engine adopts a hook when its pins are
+ * all there and still attached to the same interface index; otherwise the
+ * chain was lost (reboot, interface re-created) and it is reloaded from the
+ * objects. A hook whose interface is absent stays dormant until it returns.
+ */
+#include "engine_int.h"
+
+#include <plugfs/log.h>
+#include <plugfs/sha256.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int state_hook_dir(const struct engine *e, const char *ifname, enum engine_hook kind,
+			  char *buf, size_t size)
+{
+	if (!e->state_dir[0])
+		return -ENOENT;
+	if (xsnprintf(buf, size, "%s/ifaces/%s/%s", e->state_dir, ifname, engine_hook_name(kind)) >=
+	    (int)size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int write_file(const char *path, const void *data, size_t len)
+{
+	char tmp[PATH_MAX + 8];
+	ssize_t w;
+	int fd, err = 0;
+
+	xsnprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	while (len) {
+		w = write(fd, data, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		data = (const char *)data + w;
+		len -= (size_t)w;
+	}
+	if (close(fd) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
+int state_save_hook(const struct engine *e, const struct eng_hook *h)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 16], text[256];
+	int err, n;
+
+	if (state_hook_dir(e, h->ifname, h->kind, dir, sizeof(dir)))
+		return 0;
+	err = mkdir_p(dir, 0700);
+	if (err)
+		goto out;
+	n = xsnprintf(text, sizeof(text), "[hook]\nifindex = %d\nmode = %s\nqdisc_created = %d\n",
+		     h->ifindex, h->mode, h->qdisc_created);
+	xsnprintf(path, sizeof(path), "%s/hook.ini", dir);
+	err = write_file(path, text, (size_t)n);
+out:
+	if (err)
+		pr_warn("%s/%s: cannot save state in %s: %s", h->ifname, engine_hook_name(h->kind),
+			dir, strerror(-err));
+	return err;
+}
+
+static void add_lines(FILE *f, const char *section, const char *lines)
+{
+	const char *p = lines, *nl, *eq;
+
+	if (!lines)
+		return;
+	fprintf(f, "[%s]\n", section);
+	while (*p) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			nl = p + strlen(p);
+		eq = memchr(p, '=', (size_t)(nl - p));
+		if (eq)
+			fprintf(f, "%.*s = %.*s\n", (int)(eq - p), p, (int)(nl - eq - 1), eq + 1);
+		p = *nl ? nl + 1 : nl;
+	}
+}
+
+int state_save_entry(const struct engine *e, const struct eng_hook *h, const struct eng_entry *en,
+		     const void *obj, size_t obj_len)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 16], po[256];
+	char *text = NULL;
+	size_t tlen = 0;
+	FILE *f;
+	int err;
+
+	if (state_hook_dir(e, h->ifname, h->kind, dir, sizeof(dir)))
+		return 0;
+	err = mkdir_p(dir, 0700);
+	if (err)
+		goto out;
+	xsnprintf(path, sizeof(path), "%s/%u.o", dir, en->prio);
+	err = write_file(path, obj, obj_len);
+	if (err)
+		goto out;
+	f = open_memstream(&text, &tlen);
+	if (!f) {
+		err = -errno;
+		goto out;
+	}
+	engine_format_proceed_on(h->kind, en->proceed_mask, po, sizeof(po));
+	fprintf(f, "[entry]\nslot = %u\nprog_id = %u\nprog_name = %s\nproceed_on = %s\n"
+		   "object_path = %s\nmap_pin_path = %s\nmap_owner_id = %u\nmode = %s\n",
+		en->slot, en->prog_id, en->prog_name, strcmp(po, "none") ? po : "",
+		en->object_path, en->map_pin_path, en->map_owner_id, en->mode);
+	add_lines(f, "global", en->globals);
+	add_lines(f, "metadata", en->metadata);
+	fclose(f);
+	xsnprintf(path, sizeof(path), "%s/%u.ini", dir, en->prio);
+	err = write_file(path, text, tlen);
+	free(text);
+out:
+	if (err)
+		pr_warn("%s/%s/%u: cannot save state in %s: %s", h->ifname,
+			engine_hook_name(h->kind), en->prio, dir, strerror(-err));
+	return err;
+}
+
+void state_remove_entry(const struct engine *e, const struct eng_hook *h, unsigned int prio)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 16];
+
+	if (state_hook_dir(e, h->ifname, h->kind, dir, sizeof(dir)))
+		return;
+	xsnprintf(path, sizeof(path), "%s/%u.o", dir, prio);
+	unlink(path);
+	xsnprintf(path, sizeof(path), "%s/%u.ini", dir, prio);
+	unlink(path);
+}
+
+int state_rename_entry(const struct engine *e, const struct eng_hook *h, unsigned int from,
+		       unsigned int to)
+{
+	static const char *const ext[] = { "o", "ini" };
+	char dir[PATH_MAX], a[PATH_MAX + 16], b[PATH_MAX + 16];
+	size_t i;
+	int err = 0;
+
+	if (state_hook_dir(e, h->ifname, h->kind, dir, sizeof(dir)))
+		return 0;
+	for (i = 0; i < 2; i++) {
+		xsnprintf(a, sizeof(a), "%s/%u.%s", dir, from, ext[i]);
+		xsnprintf(b, sizeof(b), "%s/%u.%s", dir, to, ext[i]);
+		if (rename(a, b) && !err)
+			err = -errno;
+	}
+	return err;
+}
+
+void state_remove_hook(const struct engine *e, const struct eng_hook *h)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 16];
+
+	if (state_hook_dir(e, h->ifname, h->kind, dir, sizeof(dir)))
+		return;
+	xsnprintf(path, sizeof(path), "%s/hook.ini", dir);
+	unlink(path);
+	rmdir(dir);
+	xsnprintf(path, sizeof(path), "%s/ifaces/%s", e->state_dir, h->ifname);
+	rmdir(path);
+}
+
+/* ---- reading ---- */
+
+struct saved_entry {
+	unsigned int prio;
+	unsigned int slot;
+	uint32_t prog_id;
+	uint32_t map_owner_id;
+	char prog_name[128];
+	char proceed_on[256];
+	char object_path[PATH_MAX];
+	char map_pin_path[PATH_MAX];
+	char mode[8];
+	struct engine_kv globals[32];
+	size_t n_globals;
+	struct engine_kv metadata[32];
+	size_t n_metadata;
+};
+
+static void saved_free(struct saved_entry *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_globals; i++) {
+		free((char *)s->globals[i].key);
+		free((char *)s->globals[i].value);
+	}
+	for (i = 0; i < s->n_metadata; i++) {
+		free((char *)s->metadata[i].key);
+		free((char *)s->metadata[i].value);
+	}
+}
+
+static int kv_add(struct engine_kv *kv, size_t *n, const char *k, const char *v)
+{
+	if (*n >= 32)
+		return 0;
+	kv[*n].key = strdup(k);
+	kv[*n].value = strdup(v);
+	if (!kv[*n].key || !kv[*n].value)
+		return 0;
+	(*n)++;
+	return 1;
+}
+
+static int entry_ini(void *user, const char *sec, const char *k, const char *v)
+{
+	struct saved_entry *s = user;
+
+	if (!strcmp(sec, "global"))
+		return kv_add(s->globals, &s->n_globals, k, v);
+	if (!strcmp(sec, "metadata"))
+		return kv_add(s->metadata, &s->n_metadata, k, v);
+	if (strcmp(sec, "entry"))
+		return 1;
+	if (!strcmp(k, "slot"))
+		s->slot = (unsigned int)strtoul(v, NULL, 10);
+	else if (!strcmp(k, "prog_id"))
+		s->prog_id = (uint32_t)strtoul(v, NULL, 10);
+	else if (!strcmp(k, "map_owner_id"))
+		s->map_owner_id = (uint32_t)strtoul(v, NULL, 10);
+	else if (!strcmp(k, "prog_name"))
+		xsnprintf(s->prog_name, sizeof(s->prog_name), "%s", v);
+	else if (!strcmp(k, "proceed_on"))
+		xsnprintf(s->proceed_on, sizeof(s->proceed_on), "%s", v);
+	else if (!strcmp(k, "object_path"))
+		xsnprintf(s->object_path, sizeof(s->object_path), "%s", v);
+	else if (!strcmp(k, "map_pin_path"))
+		xsnprintf(s->map_pin_path, sizeof(s->map_pin_path), "%s", v);
+	else if (!strcmp(k, "mode"))
+		xsnprintf(s->mode, sizeof(s->mode), "%s", v);
+	return 1;
+}
+
+struct saved_hook {
+	int ifindex;
+	char mode[8];
+	int qdisc_created;
+};
+
+static int hook_ini(void *user, const char *sec, const char *k, const char *v)
+{
+	struct saved_hook *s = user;
+
+	if (!strcmp(k, "ifindex"))
+		s->ifindex = atoi(v);
+	else if (!strcmp(k, "mode"))
+		xsnprintf(s->mode, sizeof(s->mode), "%s", v);
+	else if (!strcmp(k, "qdisc_created"))
+		s->qdisc_created = atoi(v);
+	return 1;
+}
+
+static int cmp_uint(const void *a, const void *b)
+{
+	unsigned int x = *(const unsigned int *)a, y = *(const unsigned int *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Priorities with a saved entry, sorted; returns the count. */
+static int saved_prios(const char *dir, unsigned int *prios, int max)
+{
+	struct dirent *d;
+	DIR *dp = opendir(dir);
+	int n = 0;
+
+	if (!dp)
+		return 0;
+	while ((d = readdir(dp)) && n < max) {
+		unsigned int p;
+		char *end;
+
+		p = (unsigned int)strtoul(d->d_name, &end, 10);
+		if (end != d->d_name && !strcmp(end, ".ini") && p >= ENGINE_PRIO_MIN &&
+		    p <= ENGINE_PRIO_MAX)
+			prios[n++] = p;
+	}
+	closedir(dp);
+	qsort(prios, (size_t)n, sizeof(*prios), cmp_uint);
+	return n;
+}
+
+static void *read_file(const char *path, size_t *len)
+{
+	struct stat st;
+	char *buf = NULL;
+	ssize_t r;
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) || !(buf = malloc((size_t)st.st_size + 1)))
+		goto out;
+	while (got < (size_t)st.st_size) {
+		r = read(fd, buf + got, (size_t)st.st_size - got);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	*len = got;
+out:
+	close(fd);
+	return buf;
+}
+
+static void unpin_hook_leftovers(const struct engine *e, const char *ifname, enum engine_hook kind)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 300];
+	struct dirent *d;
+	DIR *dp;
+
+	xsnprintf(dir, sizeof(dir), "%s/%s/%s", e->bpffs_dir, ifname, engine_hook_name(kind));
+	dp = opendir(dir);
+	if (!dp)
+		return;
+	while ((d = readdir(dp))) {
+		if (d->d_name[0] == '.')
+			continue;
+		xsnprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		unlink(path);
+	}
+	closedir(dp);
+	rmdir(dir);
+	xsnprintf(dir, sizeof(dir), "%s/%s", e->bpffs_dir, ifname);
+	rmdir(dir);
+}
+
+void state_restore_hook(struct engine *e, const char *ifname, enum engine_hook kind)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 16];
+	unsigned int prios[ENGINE_CHAIN_HARD_MAX * 2];
+	int n, i, err;
+
+	if (state_hook_dir(e, ifname, kind, dir, sizeof(dir)))
+		return;
+	unpin_hook_leftovers(e, ifname, kind);
+	n = saved_prios(dir, prios, (int)(sizeof(prios) / sizeof(prios[0])));
+	for (i = 0; i < n; i++) {
+		struct saved_entry *s = calloc(1, sizeof(*s));
+		struct engine_load_opts o = { .sz = sizeof(o) };
+		size_t len = 0;
+		void *obj;
+
+		if (!s)
+			return;
+		xsnprintf(path, sizeof(path), "%s/%u.ini", dir, prios[i]);
+		ini_parse(path, entry_ini, s);
+		xsnprintf(path, sizeof(path), "%s/%u.o", dir, prios[i]);
+		obj = read_file(path, &len);
+		o.object_path = s->object_path;
+		o.prog_name = s->prog_name[0] ? s->prog_name : NULL;
+		o.proceed_on = s->proceed_on;
+		o.globals = s->globals;
+		o.n_globals = s->n_globals;
+		o.metadata = s->metadata;
+		o.n_metadata = s->n_metadata;
+		o.mode = kind == ENGINE_HOOK_XDP && s->mode[0] ? s->mode : NULL;
+		err = obj ? engine_do_load(e, ifname, kind, prios[i], obj, len, &o, s->map_pin_path)
+			  : -ENOENT;
+		if (err)
+			pr_warn("%s/%s/%u: cannot restore the entry from %s: %s", ifname,
+				engine_hook_name(kind), prios[i], dir, strerror(-err));
+		free(obj);
+		saved_free(s);
+		free(s);
+	}
+}
+
+static int get_pin(const struct engine *e, const struct eng_hook *h, const char *leaf)
+{
+	char path[PATH_MAX];
+
+	xsnprintf(path, sizeof(path), "%s/%s/%s/%s", e->bpffs_dir, h->ifname,
+		 engine_hook_name(h->kind), leaf);
+	return bpf_obj_get(path);
+}
+
+static uint32_t fd_prog_id(int fd)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+/* Are the pinned root and its attachment still in place on this interface? */
+static bool hook_attached(struct eng_hook *h)
+{
+	if (h->kind == ENGINE_HOOK_XDP) {
+		struct bpf_link_info li = { 0 };
+		__u32 len = sizeof(li);
+
+		return h->link_fd >= 0 && !bpf_obj_get_info_by_fd(h->link_fd, &li, &len) &&
+		       (int)li.xdp.ifindex == h->ifindex;
+	} else {
+		LIBBPF_OPTS(bpf_tc_hook, th, .ifindex = h->ifindex);
+		LIBBPF_OPTS(bpf_tc_opts, to, .handle = 0x706c, .priority = 0x706c);
+
+		th.attach_point = h->kind == ENGINE_HOOK_TC_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS;
+		return !bpf_tc_query(&th, &to) && to.prog_id == fd_prog_id(h->root_fd);
+	}
+}
+
+static void adopt_hook(struct engine *e, const char *ifname, enum engine_hook kind)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 16];
+	unsigned int prios[ENGINE_CHAIN_HARD_MAX];
+	struct saved_hook sh = { 0 };
+	struct eng_hook *h;
+	int cur, n, i;
+	bool ok = true;
+
+	if (state_hook_dir(e, ifname, kind, dir, sizeof(dir)))
+		return;
+	xsnprintf(path, sizeof(path), "%s/hook.ini", dir);
+	if (ini_parse(path, hook_ini, &sh))
+		return;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return;
+	xsnprintf(h->ifname, sizeof(h->ifname), "%s", ifname);
+	h->kind = kind;
+	h->ifindex = sh.ifindex;
+	h->qdisc_created = sh.qdisc_created;
+	xsnprintf(h->mode, sizeof(h->mode), "%s", sh.mode[0] ? sh.mode : "native");
+	h->map_fd = get_pin(e, h, "chain");
+	h->root_fd = get_pin(e, h, "root");
+	h->link_fd = kind == ENGINE_HOOK_XDP ? get_pin(e, h, "link") : -1;
+	n = saved_prios(dir, prios, ENGINE_CHAIN_HARD_MAX);
+	for (i = 0; i < n; i++) {
+		struct saved_entry *s = calloc(1, sizeof(*s));
+		struct eng_entry *en = calloc(1, sizeof(*en));
+		char pin[PATH_MAX];
+
+		if (!s || !en) {
+			free(s);
+			free(en);
+			ok = false;
+			break;
+		}
+		xsnprintf(path, sizeof(path), "%s/%u.ini", dir, prios[i]);
+		ini_parse(path, entry_ini, s);
+		en->prio = prios[i];
+		en->slot = s->slot;
+		entry_pin_path(e, h, prios[i], pin, sizeof(pin));
+		en->prog_fd = bpf_obj_get(pin);
+		en->prog_id = en->prog_fd >= 0 ? fd_prog_id(en->prog_fd) : 0;
+		if (engine_parse_proceed_on(kind, s->proceed_on, &en->proceed_mask))
+			en->proceed_mask = e->default_mask[kind];
+		xsnprintf(en->prog_name, sizeof(en->prog_name), "%s", s->prog_name);
+		xsnprintf(en->object_path, sizeof(en->object_path), "%s", s->object_path);
+		xsnprintf(en->map_pin_path, sizeof(en->map_pin_path), "%s", s->map_pin_path);
+		xsnprintf(en->mode, sizeof(en->mode), "%s", s->mode);
+		en->map_owner_id = s->map_owner_id;
+		{
+			struct engine_kv *g = s->globals, *m = s->metadata;
+			size_t len, j, used;
+
+			for (j = 0, len = 1; j < s->n_globals; j++)
+				len += strlen(g[j].key) + strlen(g[j].value) + 2;
+			if (s->n_globals && (en->globals = malloc(len)))
+				for (j = 0, used = 0; j < s->n_globals; j++)
+					used += (size_t)xsnprintf(en->globals + used, len - used,
+								 "%s=%s\n", g[j].key, g[j].value);
+			for (j = 0, len = 1; j < s->n_metadata; j++)
+				len += strlen(m[j].key) + strlen(m[j].value) + 2;
+			if (s->n_metadata && (en->metadata = malloc(len)))
+				for (j = 0, used = 0; j < s->n_metadata; j++)
+					used += (size_t)xsnprintf(en->metadata + used, len - used,
+								 "%s=%s\n", m[j].key, m[j].value);
+		}
+		xsnprintf(path, sizeof(path), "%s/%u.o", dir, prios[i]);
+		{
+			size_t len = 0;
+			void *obj = read_file(path, &len);
+
+			if (obj) {
+				plugfs_sha256_hex(obj, len, en->sha256);
+				en->obj_size = len;
+				free(obj);
+			}
+		}
+		if (en->prog_fd < 0 || en->prog_id != s->prog_id)
+			ok = false;
+		h->ent[h->n++] = en;
+		saved_free(s);
+		free(s);
+	}
+	h->next = e->hooks;
+	e->hooks = h;
+	cur = (int)if_nametoindex(ifname);
+	if (!cur) {
+		pr_info("%s/%s: interface absent: its %u entries wait in %s", ifname,
+			engine_hook_name(kind), h->n, dir);
+		return;
+	}
+	if (ok && h->n && cur == h->ifindex && h->map_fd >= 0 && h->root_fd >= 0 &&
+	    hook_attached(h)) {
+		pr_info("%s/%s: adopted %u programs", ifname, engine_hook_name(kind), h->n);
+		return;
+	}
+	/* the chain was lost: rebuild it from the objects */
+	pr_info("%s/%s: chain lost (pins or attachment gone): restoring %u programs from %s",
+		ifname, engine_hook_name(kind), h->n, dir);
+	e->hooks = h->next;
+	if (h->kind == ENGINE_HOOK_XDP && h->link_fd >= 0)
+		bpf_link_detach(h->link_fd);
+	for (i = 0; i < (int)h->n; i++)
+		entry_free(h->ent[i]);
+	if (h->link_fd >= 0)
+		close(h->link_fd);
+	if (h->root_fd >= 0)
+		close(h->root_fd);
+	if (h->map_fd >= 0)
+		close(h->map_fd);
+	free(h);
+	state_restore_hook(e, ifname, kind);
+}
+
+int state_adopt(struct engine *e)
+{
+	char dir[PATH_MAX];
+	struct dirent *d;
+	DIR *dp;
+	int k;
+
+	if (!e->state_dir[0])
+		return 0;
+	xsnprintf(dir, sizeof(dir), "%s/ifaces", e->state_dir);
+	dp = opendir(dir);
+	if (!dp)
+		return 0;
+	while ((d = readdir(dp))) {
+		if (d->d_name[0] == '.' || strlen(d->d_name) >= IF_NAMESIZE)
+			continue;
+		for (k = 0; k < ENGINE_HOOK__COUNT; k++)
+			adopt_hook(e, d->d_name, (enum engine_hook)k);
+	}
+	closedir(dp);
+	return 0;
+}

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Test driver of the kernel engine (bpf/engine.h) without the FUSE layer.
+ * Exits with the errno of a failed verb, 0 on success.
+ *
+ *   engine-cli [-b BPFFS_DIR] [-s STATE_DIR] [-m MAX_CHAIN] VERB ARGS
+ *     load   IF HOOK PRIO OBJ [name=N] [proceed_on=a,b] [global.X=hex]
+ *                             [metadata.k=v] [map_owner=ID] [mode=skb]
+ *     unload IF HOOK PRIO
+ *     move   IF HOOK FROM TO
+ *     report IF HOOK PRIO
+ *     list   IF HOOK
+ *     id     IF HOOK PRIO
+ */
+#include "engine.h"
+
+#include <plugfs/log.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int parse_hook(const char *s, enum engine_hook *h)
+{
+	int i;
+
+	for (i = 0; i < ENGINE_HOOK__COUNT; i++) {
+		if (!strcmp(s, engine_hook_name((enum engine_hook)i))) {
+			*h = (enum engine_hook)i;
+			return 0;
+		}
+	}
+	fprintf(stderr, "engine-cli: unknown hook %s\n", s);
+	return -ENOENT;
+}
+
+static void *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (!fseek(f, 0, SEEK_END) && (n = ftell(f)) >= 0 && !fseek(f, 0, SEEK_SET)) {
+		buf = malloc((size_t)n + 1);
+		if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+			free(buf);
+			buf = NULL;
+		}
+		*len = (size_t)n;
+	}
+	fclose(f);
+	return buf;
+}
+
+static int do_load(struct engine *e, const char *ifn, enum engine_hook h, unsigned int prio,
+		   const char *path, int argc, char **argv)
+{
+	struct engine_load_opts o = { .sz = sizeof(o), .object_path = path };
+	struct engine_kv g[16], m[16];
+	size_t len = 0;
+	void *obj;
+	int i, err;
+
+	for (i = 0; i < argc; i++) {
+		char *eq = strchr(argv[i], '=');
+
+		if (!eq)
+			return -EINVAL;
+		*eq = '\0';
+		if (!strcmp(argv[i], "name"))
+			o.prog_name = eq + 1;
+		else if (!strcmp(argv[i], "proceed_on"))
+			o.proceed_on = eq + 1;
+		else if (!strcmp(argv[i], "mode"))
+			o.mode = eq + 1;
+		else if (!strcmp(argv[i], "map_owner"))
+			o.map_owner_id = (uint32_t)strtoul(eq + 1, NULL, 10);
+		else if (!strncmp(argv[i], "global.", 7) && o.n_globals < 16)
+			g[o.n_globals++] = (struct engine_kv){ argv[i] + 7, eq + 1 };
+		else if (!strncmp(argv[i], "metadata.", 9) && o.n_metadata < 16)
+			m[o.n_metadata++] = (struct engine_kv){ argv[i] + 9, eq + 1 };
+		else
+			return -EINVAL;
+	}
+	o.globals = g;
+	o.metadata = m;
+	obj = slurp(path, &len);
+	if (!obj)
+		return -errno;
+	err = engine__load(e, ifn, h, prio, obj, len, &o);
+	free(obj);
+	return err;
+}
+
+int main(int argc, char **argv)
+{
+	struct engine_opts eo = { .sz = sizeof(eo) };
+	enum engine_hook h = ENGINE_HOOK_XDP;
+	struct engine *e;
+	unsigned int prio = 0, to = 0;
+	int opt, err = -EINVAL;
+
+	while ((opt = getopt(argc, argv, "b:s:m:")) != -1) {
+		switch (opt) {
+		case 'b': eo.bpffs_dir = optarg; break;
+		case 's': eo.state_dir = optarg; break;
+		case 'm': eo.max_chain = (unsigned int)atoi(optarg); break;
+		default: return EINVAL;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 3)
+		return EINVAL;
+	plog_route_libbpf();
+	if (parse_hook(argv[2], &h))
+		return ENOENT;
+	if (argc >= 4 && engine_parse_prio(argv[3], &prio))
+		return EINVAL;
+	e = engine__new(&eo);
+	if (!e)
+		return errno;
+	if (!strcmp(argv[0], "load") && argc >= 5) {
+		err = do_load(e, argv[1], h, prio, argv[4], argc - 5, argv + 5);
+	} else if (!strcmp(argv[0], "unload") && argc == 4) {
+		err = engine__unload(e, argv[1], h, prio);
+	} else if (!strcmp(argv[0], "move") && argc == 5) {
+		err = engine_parse_prio(argv[4], &to);
+		if (!err)
+			err = engine__move(e, argv[1], h, prio, to);
+	} else if (!strcmp(argv[0], "report") && argc == 4) {
+		char *buf = NULL;
+		size_t len = 0;
+
+		err = engine__report(e, argv[1], h, prio, &buf, &len);
+		if (!err)
+			fwrite(buf, 1, len, stdout);
+		free(buf);
+	} else if (!strcmp(argv[0], "list") && argc == 3) {
+		unsigned int p[ENGINE_CHAIN_HARD_MAX];
+		int n = engine__list(e, argv[1], h, p, ENGINE_CHAIN_HARD_MAX), i;
+
+		for (i = 0; i < n; i++)
+			printf("%u\n", p[i]);
+		err = n < 0 ? n : 0;
+	} else if (!strcmp(argv[0], "id") && argc == 4) {
+		uint32_t id = engine__prog_id(e, argv[1], h, prio);
+
+		printf("%u\n", id);
+		err = id ? 0 : -ENOENT;
+	}
+	engine__free(e);
+	if (err)
+		fprintf(stderr, "engine-cli: %s: %s\n", argv[0], strerror(-err));
+	return -err;
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Scenarios 1-3 of the kernel engine, with real packets on xdp, tc-ingress
+# and tc-egress of the receiving veth: drop at 10 blocks ping and rm restores
+# it; count(pass) at 20 + drop at 30 counts and drops; proceed_on =
+# dispatcher_return on the counter stops the chain there (drop never runs).
+. "${PLUGFS_SRC:?}/tests/lib.sh"
+. "$PLUGFS_SRC/tests/bpf/lib-bpf.sh"
+
+check "ping works with no program" ping_ok
+for hook in xdp tc-ingress tc-egress; do
+	d=$IF/$hook
+	check "$hook: cp drop to 10" cp "$PROGS/drop.bpf.o" "$d/10"
+	check_eq "$hook: ls shows 10" "$(ls "$d")" "10"
+	check "$hook: ping fails with drop" ping_fails
+	check "$hook: rm 10" rm "$d/10"
+	check "$hook: ping works again" ping_ok
+	check "$hook: nothing left after rm" no_leftovers
+
+	check "$hook: cp count to 20" cp "$PROGS/count.bpf.o" "$d/20"
+	check "$hook: cp drop to 30" cp "$PROGS/drop.bpf.o" "$d/30"
+	check_eq "$hook: chain order" "$(ls "$d" | tr '\n' ' ')" "20 30 "
+	c0=$(counter "$d/20")
+	check "$hook: ping fails through count+drop" ping_fails
+	c1=$(counter "$d/20")
+	check "$hook: counter increased ($c0 -> $c1)" test "${c1:-0}" -gt "${c0:-0}"
+
+	manifest "$T_DIR/m.ini" "object = $PROGS/count.bpf.o" "proceed_on = dispatcher_return"
+	check "$hook: overwrite count with proceed_on = dispatcher_return" cp "$T_DIR/m.ini" "$d/20"
+	check_eq "$hook: proceed-on shown" "$(field "$d/20" "Proceed On")" "dispatcher_return"
+	c0=$(counter "$d/20")
+	check "$hook: drop never runs: ping works" ping_ok
+	c1=$(counter "$d/20")
+	check "$hook: counter still counts ($c0 -> $c1)" test "${c1:-0}" -gt "${c0:-0}"
+	check "$hook: rm 20 30" rm "$d/20" "$d/30"
+	check "$hook: nothing left" no_leftovers
+done
+finish

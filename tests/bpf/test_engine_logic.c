@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of the engine's pure logic: proceed-on parsing and printing,
+ * priority names, and the chain rewrite of instruction arrays (main length,
+ * stack depth, prologue/epilogue layout, exits turned into jumps).
+ */
+#include "engine.h"
+#include "rewrite.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#define I(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
+#define EXIT I(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
+#define MOV0(v) I(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, v)
+
+static void proceed_on_xdp(void **st)
+{
+	uint32_t m = 0;
+	char buf[256];
+
+	assert_int_equal(engine_parse_proceed_on(ENGINE_HOOK_XDP, "pass, dispatcher_return", &m), 0);
+	assert_int_equal(m, (1u << 2) | (1u << 31));
+	assert_int_equal(engine_parse_proceed_on(ENGINE_HOOK_XDP, "drop pass,tx", &m), 0);
+	assert_int_equal(m, (1u << 1) | (1u << 2) | (1u << 3));
+	engine_format_proceed_on(ENGINE_HOOK_XDP, m, buf, sizeof(buf));
+	assert_string_equal(buf, "drop, pass, tx");
+	assert_int_equal(engine_parse_proceed_on(ENGINE_HOOK_XDP, "ok", &m), -EINVAL);
+	assert_int_equal(engine_parse_proceed_on(ENGINE_HOOK_XDP, "", &m), 0);
+	assert_int_equal(m, 0);
+	engine_format_proceed_on(ENGINE_HOOK_XDP, 0, buf, sizeof(buf));
+	assert_string_equal(buf, "none");
+}
+
+static void proceed_on_tc(void **st)
+{
+	uint32_t m = 0;
+	char buf[256];
+
+	/* bit = code + 1: unspec (-1) is bit 0, dispatcher_return (30) bit 31 */
+	assert_int_equal(engine_parse_proceed_on(ENGINE_HOOK_TC_INGRESS, "ok, pipe, dispatcher_return", &m), 0);
+	assert_int_equal(m, (1u << 1) | (1u << 4) | (1u << 31));
+	assert_int_equal(engine_parse_proceed_on(ENGINE_HOOK_TC_EGRESS, "unspec trap", &m), 0);
+	assert_int_equal(m, (1u << 0) | (1u << 9));
+	engine_format_proceed_on(ENGINE_HOOK_TC_EGRESS, m, buf, sizeof(buf));
+	assert_string_equal(buf, "unspec, trap");
+	assert_int_equal(engine_parse_proceed_on(ENGINE_HOOK_TC_INGRESS, "pass", &m), -EINVAL);
+}
+
+static void priorities(void **st)
+{
+	unsigned int p = 0;
+
+	assert_int_equal(engine_parse_prio("1", &p), 0);
+	assert_int_equal(p, 1);
+	assert_int_equal(engine_parse_prio("1000", &p), 0);
+	assert_int_equal(p, 1000);
+	assert_int_equal(engine_parse_prio("0", &p), -EINVAL);
+	assert_int_equal(engine_parse_prio("1001", &p), -EINVAL);
+	assert_int_equal(engine_parse_prio("abc", &p), -EINVAL);
+	assert_int_equal(engine_parse_prio("010", &p), -EINVAL);
+	assert_int_equal(engine_parse_prio("+5", &p), -EINVAL);
+	assert_int_equal(engine_parse_prio("", &p), -EINVAL);
+	assert_int_equal(engine_parse_prio("99999", &p), -EINVAL);
+}
+
+static void main_len_with_subprog(void **st)
+{
+	struct bpf_insn prog[] = {
+		I(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, 2),	/* -> 3 */
+		MOV0(2),
+		EXIT,
+		MOV0(1),						/* subprog */
+		EXIT,
+	};
+
+	assert_int_equal(rewrite_main_len(prog, 5), 3);
+	assert_int_equal(rewrite_main_len(prog + 1, 2), 2);
+}
+
+static void stack_depth(void **st)
+{
+	struct bpf_insn prog[] = {
+		I(BPF_ST | BPF_MEM | BPF_W, 10, 0, -4, 0),		/* *(u32 *)(r10 - 4) = 0 */
+		I(BPF_ALU64 | BPF_MOV | BPF_X, 2, 10, 0, 0),		/* r2 = r10 */
+		I(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, -40),		/* r2 += -40 */
+		I(BPF_LDX | BPF_MEM | BPF_W, 3, 2, 4, 0),		/* r3 = *(u32 *)(r2 + 4) */
+		MOV0(0),
+		EXIT,
+	};
+
+	assert_int_equal(rewrite_main_stack(prog, 6), 40);
+	assert_int_equal(rewrite_main_stack(prog, 1), 8);
+	assert_int_equal(rewrite_main_stack(prog + 4, 2), 0);
+}
+
+static void layout(void **st)
+{
+	struct bpf_insn prog[] = {
+		I(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 2, 0),		/* if r1 == 0 goto +2 */
+		MOV0(1),
+		EXIT,
+		I(BPF_LD | BPF_DW | BPF_IMM, 1, BPF_PSEUDO_MAP_FD, 0, 7),
+		I(0, 0, 0, 0, 0),
+		MOV0(2),
+		EXIT,
+	};
+	struct rewrite_params p = { .sz = sizeof(p), .tc = false, .mask = 4, .chain_map_fd = 42, .slot = 3 };
+	struct bpf_insn *out = NULL;
+	size_t n = 0, shift = rewrite_shift(&p), i;
+	char err[128];
+	bool saw_map = false, saw_slot = false, saw_tail = false;
+
+	assert_int_equal(rewrite_chain(prog, 7, &p, &out, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 7 + shift);
+	/* prologue: spill ctx at -8 (main has no stack), jump over the epilogue */
+	assert_int_equal(out[0].code, BPF_STX | BPF_MEM | BPF_DW);
+	assert_int_equal(out[0].dst_reg, 10);
+	assert_int_equal(out[0].src_reg, 1);
+	assert_int_equal(out[0].off, -8);
+	assert_int_equal(out[1].code, BPF_JMP | BPF_JA);
+	assert_int_equal(1 + 1 + out[1].off, shift);
+	for (i = 2; i < shift; i++) {
+		if (out[i].code == (BPF_LD | BPF_DW | BPF_IMM) && out[i].imm == 42)
+			saw_map = true;
+		if (out[i].code == (BPF_ALU64 | BPF_MOV | BPF_K) && out[i].dst_reg == 3 && out[i].imm == 3)
+			saw_slot = true;
+		if (out[i].code == (BPF_JMP | BPF_CALL) && out[i].imm == BPF_FUNC_tail_call)
+			saw_tail = true;
+	}
+	assert_true(saw_map && saw_slot && saw_tail);
+	assert_int_equal(out[shift - 1].code, BPF_JMP | BPF_EXIT);
+	/* original code moved as one block; relative jumps unchanged */
+	assert_memory_equal(&out[shift], &prog[0], sizeof(prog[0]));
+	assert_memory_equal(&out[shift + 3], &prog[3], 2 * sizeof(prog[0]));
+	/* exits became jumps to the epilogue at 2 */
+	assert_int_equal(out[shift + 2].code, BPF_JMP | BPF_JA);
+	assert_int_equal((long)(shift + 2) + 1 + out[shift + 2].off, 2);
+	assert_int_equal(out[shift + 6].code, BPF_JMP | BPF_JA);
+	assert_int_equal((long)(shift + 6) + 1 + out[shift + 6].off, 2);
+	free(out);
+
+	p.tc = true;
+	assert_int_equal(rewrite_shift(&p), shift + 1);
+}
+
+static void subprog_exits_kept(void **st)
+{
+	struct bpf_insn prog[] = {
+		I(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, 1),	/* -> 2 */
+		EXIT,
+		MOV0(2),
+		EXIT,
+	};
+	struct rewrite_params p = { .sz = sizeof(p), .mask = 4, .chain_map_fd = 3, .slot = 1 };
+	struct bpf_insn *out = NULL;
+	size_t n = 0, s = rewrite_shift(&p);
+	char err[128];
+
+	assert_int_equal(rewrite_chain(prog, 4, &p, &out, &n, err, sizeof(err)), 0);
+	assert_int_equal(out[s + 1].code, BPF_JMP | BPF_JA);
+	assert_int_equal(out[s + 3].code, BPF_JMP | BPF_EXIT);
+	assert_int_equal(out[s].imm, 1);
+	free(out);
+}
+
+static void stack_too_deep(void **st)
+{
+	struct bpf_insn prog[] = {
+		I(BPF_ST | BPF_MEM | BPF_DW, 10, 0, -512, 0),
+		MOV0(2),
+		EXIT,
+	};
+	struct rewrite_params p = { .sz = sizeof(p), .mask = 4, .chain_map_fd = 3, .slot = 1 };
+	struct bpf_insn *out = NULL;
+	size_t n = 0;
+	char err[128] = "";
+
+	assert_int_equal(rewrite_chain(prog, 3, &p, &out, &n, err, sizeof(err)), -E2BIG);
+	assert_non_null(strstr(err, "512 bytes of stack"));
+	assert_null(out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(proceed_on_xdp),
+		cmocka_unit_test(proceed_on_tc),
+		cmocka_unit_test(priorities),
+		cmocka_unit_test(main_len_with_subprog),
+		cmocka_unit_test(stack_depth),
+		cmocka_unit_test(layout),
+		cmocka_unit_test(subprog_exits_kept),
+		cmocka_unit_test(stack_too_deep),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
