@@ -34,20 +34,29 @@ static void kv_block(FILE *f, const char *label, const char *lines)
 	fprintf(f, "\n");
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 static void used_by(FILE *f, const struct engine *e, const char *dir)
 {
+	uint32_t ids[ENGINE_CHAIN_HARD_MAX * 8];
 	const struct eng_hook *h;
-	unsigned int i;
-	bool first = true;
+	size_t n = 0, i;
+	unsigned int k;
 
-	fprintf(f, "Map Used By: ");
 	for (h = e->hooks; dir[0] && h; h = h->next)
-		for (i = 0; i < h->n; i++)
-			if (!strcmp(h->ent[i]->map_pin_path, dir)) {
-				fprintf(f, "%s%u", first ? "" : ", ", h->ent[i]->prog_id);
-				first = false;
-			}
-	fprintf(f, "%s\n", first ? "None" : "");
+		for (k = 0; k < h->n; k++)
+			if (!strcmp(h->ent[k]->map_pin_path, dir) && n < sizeof(ids) / sizeof(ids[0]))
+				ids[n++] = h->ent[k]->prog_id;
+	qsort(ids, n, sizeof(ids[0]), cmp_u32);
+	fprintf(f, "Map Used By: ");
+	for (i = 0; i < n; i++)
+		fprintf(f, "%s%u", i ? ", " : "", ids[i]);
+	fprintf(f, "%s\n", n ? "" : "None");
 }
 
 static unsigned long long memlock_of(int fd)

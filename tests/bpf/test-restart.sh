@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Scenario 9: chains on all three hooks survive kill -9 of the daemon
+# (traffic keeps flowing through them), a new daemon on the same bpffs and
+# state dirs adopts them (same entries, priorities and program IDs, no
+# reload) and rm works after the restart. Also: an interface deleted while
+# loaded loses its entries from the tree, and when it is re-created its
+# chain is restored from the state dir.
+. "${PLUGFS_SRC:?}/tests/lib.sh"
+. "$PLUGFS_SRC/tests/bpf/lib-bpf.sh"
+
+declare -A ids
+for hook in xdp tc-ingress tc-egress; do
+	cp "$PROGS/count.bpf.o" "$IF/$hook/10" && cp "$PROGS/pass.bpf.o" "$IF/$hook/20" ||
+		fail "$hook: set up"
+	ids[$hook/10]=$(field "$IF/$hook/10" ID)
+	ids[$hook/20]=$(field "$IF/$hook/20" ID)
+done
+check "ping works before the kill" ping_ok
+dirs=(); for hook in xdp tc-ingress tc-egress; do dirs+=("$(field "$IF/$hook/10" "Map Pin Path")"); done
+
+kill -9 "$PLUGFS_PID"; wait "$PLUGFS_PID" 2>/dev/null
+fusermount3 -u -z "$MNT" 2>/dev/null || umount -l "$MNT"
+read_counter() { bpftool -j map lookup pinned "$1/counter" key 0 0 0 0 | sed -n 's/.*"value": *\([0-9]*\).*/\1/p'; }
+before=(); for d in "${dirs[@]}"; do before+=("$(read_counter "$d")"); done
+check "ping works with the daemon dead" ping_ok
+i=0
+for hook in xdp tc-ingress tc-egress; do
+	after=$(read_counter "${dirs[$i]}")
+	check "$hook: still counting without the daemon (${before[$i]} -> $after)" test "$after" -gt "${before[$i]}"
+	i=$((i + 1))
+done
+check "xdp still attached" bash -c "ip -n '$NSB' link show '$VETH_B' | grep -q xdp"
+
+PLUGFS_NETNS=$NSB start_plugfs
+for hook in xdp tc-ingress tc-egress; do
+	check_eq "$hook: same entries after restart" "$(ls "$IF/$hook" | tr '\n' ' ')" "10 20 "
+	check_eq "$hook: 10 adopted with the same id" "$(field "$IF/$hook/10" ID)" "${ids[$hook/10]}"
+	check_eq "$hook: 20 adopted with the same id" "$(field "$IF/$hook/20" ID)" "${ids[$hook/20]}"
+	check_eq "$hook: position kept" "$(field "$IF/$hook/20" Position)" "1"
+done
+check "adoption logged" grep -q "adopted 2 programs" "$MNT/log"
+cp "$PROGS/drop.bpf.o" "$IF/xdp/30"
+check "a new program joins the adopted chain" ping_fails
+for hook in xdp tc-ingress tc-egress; do
+	check "$hook: rm after restart" rm "$IF/$hook/10" "$IF/$hook/20"
+done
+check "the drop at 30 alone still drops" ping_fails
+rm -f "$IF/xdp/30"
+check "ping works after rm" ping_ok
+check "nothing left" no_leftovers
+check_fails "state dir emptied" test -e "$STATE_DIR/ifaces/$VETH_B"
+
+# interface deleted while loaded, then re-created
+R=ra$T_ID
+ip -n "$NSB" link add "$R" type veth peer name "rb$T_ID"
+cp "$PROGS/pass.bpf.o" "$MNT/ifaces/$R/xdp/10" || fail "load on $R"
+old=$(field "$MNT/ifaces/$R/xdp/10" ID)
+ip -n "$NSB" link del "$R"
+check "deleted interface leaves the tree" wait_for 2 bash -c "! test -e '$MNT/ifaces/$R'"
+check "its state is kept" test -e "$STATE_DIR/ifaces/$R/xdp/10.o"
+ip -n "$NSB" link add "$R" type veth peer name "rb$T_ID"
+check_eq "re-created: entry restored" "$(ls "$MNT/ifaces/$R/xdp")" "10"
+new=$(field "$MNT/ifaces/$R/xdp/10" ID)
+check "restored as a new program ($old -> $new)" test -n "$new" -a "$new" != "$old"
+check "restored chain attached" bash -c "ip -n '$NSB' link show '$R' | grep -q xdp"
+check "rm restored" rm "$MNT/ifaces/$R/xdp/10"
+check_fails "no pins left for it" test -e "$BPFFS_DIR/$R"
+finish
