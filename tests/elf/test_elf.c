@@ -7,6 +7,8 @@
  * object must be refused with EINVAL and a message naming the culprit,
  * never crash. Run: meson test -C build elf
  */
+#include "config.h"
+
 #include <pluglet/vm.h>
 
 #include <elf.h>
@@ -34,6 +36,8 @@ static struct pluglet_helpers *helpers;
 static char recorded[4][64];
 static int nr_recorded;
 static char log_buf[512];
+/* Execution mode of the programs the tests load (see use_jit). */
+static enum pluglet_vm_mode mode = PLUGLET_VM_INTERP;
 
 static struct obj load_file(const char *name)
 {
@@ -102,15 +106,21 @@ static struct pluglet_vm *load(const struct obj *o, const char *entry,
 {
 	struct pluglet_vm_opts opts = {
 		.sz = sizeof(opts),
+		.mode = mode,
 		.helpers = h,
 		.entry = entry,
 		.log_buf = log_buf,
 		.log_size = sizeof(log_buf),
 	};
+	struct pluglet_vm *vm;
 
 	log_buf[0] = '\0';
 	errno = 0;
-	return pluglet_vm__load_elf(o->buf, o->len, &opts);
+	vm = pluglet_vm__load_elf(o->buf, o->len, &opts);
+	/* Data addresses patched into lddw must work in compiled code too. */
+	if (vm && PLUGLET_HAVE_JIT)
+		assert_int_equal(pluglet_vm__mode(vm), mode);
+	return vm;
 }
 
 static int run(const struct pluglet_vm *vm, uint64_t r1, uint64_t r2, uint64_t *r0,
@@ -651,6 +661,18 @@ static void test_flipped_bytes(void **state)
 	assert_true(refused > loaded / 4);
 }
 
+static int use_jit(void **state)
+{
+	mode = PLUGLET_VM_JIT;
+	return 0;
+}
+
+static int use_interp(void **state)
+{
+	mode = PLUGLET_VM_INTERP;
+	return 0;
+}
+
 static int setup(void **state)
 {
 	helpers = pluglet_helpers__new();
@@ -685,6 +707,14 @@ int main(void)
 		cmocka_unit_test(test_bad_relocations),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_flipped_bytes),
+		/* The same programs and mutants through the JIT. */
+		cmocka_unit_test_setup_teardown(test_local_calls, use_jit, use_interp),
+		cmocka_unit_test_setup_teardown(test_rodata_strings, use_jit, use_interp),
+		cmocka_unit_test_setup_teardown(test_rodata_is_read_only, use_jit, use_interp),
+		cmocka_unit_test_setup_teardown(test_data_bss_persist, use_jit, use_interp),
+		cmocka_unit_test_setup_teardown(test_entry_by_name, use_jit, use_interp),
+		cmocka_unit_test_setup_teardown(test_helpers_by_name, use_jit, use_interp),
+		cmocka_unit_test_setup_teardown(test_flipped_bytes, use_jit, use_interp),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
