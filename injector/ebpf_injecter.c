@@ -1,8 +1,344 @@
 /* SPDX-License-Identifier: MIT */
-/* Placeholder: filled by the control-channel work. */
+/*
+ * ebpf_injecter: adds, replaces and removes pluglets in a running
+ * pluginized program through its control queue (seed 000). It waits for
+ * the host's answer and exits non-zero when the request failed; exit codes
+ * are documented in ebpf_injecter(8).
+ */
+#include "proto.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
-int main(void)
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef EM_BPF
+#define EM_BPF 247
+#endif
+
+enum {
+	EXIT_REFUSED = 1,	/* the host answered with an error */
+	EXIT_USAGE = 2,		/* bad command line */
+	EXIT_OBJECT = 3,	/* the object file cannot be used */
+	EXIT_UNREACHABLE = 4,	/* no such queue, not allowed, host gone */
+	EXIT_TIMEOUT = 5,	/* no answer in time */
+};
+
+static const char *prog = "ebpf_injecter";
+static volatile sig_atomic_t reply_qid = -1;
+
+static void usage(FILE *f)
 {
-	fprintf(stderr, "ebpf_injecter: not built yet\n");
-	return 1;
+	fprintf(f,
+		"Usage: %s -a action -i plugin_name -m msqid\n"
+		"                     [-p plugin_path] [-h anchor_type] [-e extra_memory]\n"
+		"                     [-s shared_memory] [-n sequence_number] [-j] [-t seconds]\n"
+		"\n"
+		"  -a action     add | rm | replace | rm_pluglet (also: status)\n"
+		"                  add, replace: need -p and -h, and -n for pre/post\n"
+		"                  rm_pluglet:   needs -h, and -n for pre/post\n"
+		"                  rm:           removes the whole plugin\n"
+		"  -i plugin     plugin name\n"
+		"  -m msqid      control queue of the pluginized program\n"
+		"                (see <run-dir>/hosts/<name>.<pid>, default /run/plugfs)\n"
+		"  -p path       eBPF ELF object to inject\n"
+		"  -h anchor     pre | replace | post\n"
+		"  -e bytes      extra (private) memory of the pluglet\n"
+		"  -s bytes      shared memory of the plugin\n"
+		"  -n seq        sequence number in the pre/post anchor (>= 0)\n"
+		"  -j            compile the pluglet to x86-64 machine code (JIT)\n"
+		"  -t seconds    how long to wait for the answer (default 5)\n"
+		"      --help    this text\n"
+		"\n"
+		"Exit status: 0 done, 1 refused by the program, 2 usage error,\n"
+		"3 object file problem, 4 queue or program unreachable, 5 timeout.\n",
+		prog);
+}
+
+static void __attribute__((format(printf, 1, 2), noreturn)) usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help' for more information.\n", prog);
+	exit(EXIT_USAGE);
+}
+
+/* Strict decimal: the whole argument, no sign, within max. */
+static unsigned long long parse_num(char opt, const char *s, unsigned long long max)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!*s || *s < '0' || *s > '9')
+		usage_error("-%c: '%s' is not a non-negative decimal number", opt, s);
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*end)
+		usage_error("-%c: '%s' is not a non-negative decimal number", opt, s);
+	if (errno == ERANGE || v > max)
+		usage_error("-%c: %s is too large (at most %llu)", opt, s, max);
+	return v;
+}
+
+static double parse_timeout(const char *s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (!*s || *end || errno || !(v > 0) || v > 86400)
+		usage_error("-t: '%s' is not a number of seconds between 0 and 86400", s);
+	return v;
+}
+
+/* Reads the whole object; exits with EXIT_OBJECT and a reason on failure. */
+static unsigned char *read_object(const char *path, size_t *len)
+{
+	unsigned char *buf = NULL;
+	const Elf64_Ehdr *eh;
+	struct stat st;
+	size_t got = 0;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "%s: cannot open %s: %s\n", prog, path, strerror(errno));
+		exit(EXIT_OBJECT);
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "%s: %s: not a regular file\n", prog, path);
+		exit(EXIT_OBJECT);
+	}
+	if (st.st_size == 0) {
+		fprintf(stderr, "%s: %s: empty file, not an ELF object\n", prog, path);
+		exit(EXIT_OBJECT);
+	}
+	if ((unsigned long long)st.st_size > INJ_OBJ_HARD_MAX) {
+		fprintf(stderr, "%s: %s: %lld bytes, over the limit of %u bytes\n", prog, path,
+			(long long)st.st_size, INJ_OBJ_HARD_MAX);
+		exit(EXIT_OBJECT);
+	}
+	buf = malloc((size_t)st.st_size);
+	if (!buf) {
+		fprintf(stderr, "%s: %s: out of memory\n", prog, path);
+		exit(EXIT_OBJECT);
+	}
+	while (got < (size_t)st.st_size) {
+		n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fprintf(stderr, "%s: cannot read %s: %s\n", prog, path,
+				n < 0 ? strerror(errno) : "file shrank while reading");
+			exit(EXIT_OBJECT);
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+
+	/* Cheap checks here give a clear message before anything is sent; the
+	 * host runs the full ELF loader and verifier. */
+	eh = (const Elf64_Ehdr *)buf;
+	if (got < SELFMAG || memcmp(buf, ELFMAG, SELFMAG)) {
+		fprintf(stderr, "%s: %s: not an ELF object (no \\177ELF magic)\n", prog, path);
+		exit(EXIT_OBJECT);
+	}
+	if (got < sizeof(*eh) || eh->e_ident[EI_CLASS] != ELFCLASS64) {
+		fprintf(stderr, "%s: %s: not a 64-bit ELF object\n", prog, path);
+		exit(EXIT_OBJECT);
+	}
+	if (eh->e_machine != EM_BPF) {
+		fprintf(stderr, "%s: %s: ELF object for machine %u, not eBPF (%u); compile with clang -target bpf\n",
+			prog, path, eh->e_machine, EM_BPF);
+		exit(EXIT_OBJECT);
+	}
+	*len = got;
+	return buf;
+}
+
+/* Interrupted while waiting: do not leave the private reply queue behind. */
+static void on_signal(int sig)
+{
+	if (reply_qid >= 0)
+		msgctl(reply_qid, IPC_RMID, NULL);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static int exit_code_for(const struct inj_reply *r, int err)
+{
+	if (r->from_host)
+		return EXIT_REFUSED;
+	switch (err) {
+	case -ETIMEDOUT:
+		return EXIT_TIMEOUT;
+	case -EFBIG:
+		return EXIT_OBJECT;
+	case -EINVAL:
+		return EXIT_USAGE;
+	default:
+		return EXIT_UNREACHABLE;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'H' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *action_s = NULL, *plugin = NULL, *path = NULL, *anchor_s = NULL;
+	const char *msqid_s = NULL;
+	bool have_seq = false, have_e = false, have_s = false, jit = false;
+	struct inj_request req = { .sz = sizeof(req) };
+	struct inj_reply reply = { 0 };
+	struct inj_client *c;
+	struct sigaction sa;
+	unsigned char *obj = NULL;
+	double timeout = 5;
+	size_t len = 0;
+	int opt, action, anchor = -1, msqid, err, code = 0;
+
+	if (argv[0] && strrchr(argv[0], '/'))
+		prog = strrchr(argv[0], '/') + 1;
+	else if (argv[0] && *argv[0])
+		prog = argv[0];
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":a:i:m:p:h:e:s:n:jt:", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'a': action_s = optarg; break;
+		case 'i': plugin = optarg; break;
+		case 'm': msqid_s = optarg; break;
+		case 'p': path = optarg; break;
+		case 'h': anchor_s = optarg; break;
+		case 'e':
+			req.extra_mem = (uint32_t)parse_num('e', optarg, INJ_MEM_MAX);
+			have_e = true;
+			break;
+		case 's':
+			req.shared_mem = (uint32_t)parse_num('s', optarg, INJ_MEM_MAX);
+			have_s = true;
+			break;
+		case 'n':
+			req.seq = (uint32_t)parse_num('n', optarg, UINT32_MAX);
+			have_seq = true;
+			break;
+		case 'j': jit = true; break;
+		case 't': timeout = parse_timeout(optarg); break;
+		case 'H':
+			usage(stdout);
+			return 0;
+		case ':':
+			usage_error("option -%c needs a value", optopt);
+		default:
+			if (optopt)
+				usage_error("unknown option -%c", optopt);
+			usage_error("unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		usage_error("unexpected argument '%s'", argv[optind]);
+
+	if (!action_s)
+		usage_error("missing mandatory option -a (add, rm, replace or rm_pluglet)");
+	action = inj_action_parse(action_s);
+	if (action < 0)
+		usage_error("unknown action '%s' (add, rm, replace or rm_pluglet)", action_s);
+	if (!plugin && action != INJ_ACT_STATUS)
+		usage_error("missing mandatory option -i (plugin name)");
+	if (!msqid_s)
+		usage_error("missing mandatory option -m (msqid of the program's control queue)");
+	msqid = (int)parse_num('m', msqid_s, INT_MAX);
+
+	if (action == INJ_ACT_ADD || action == INJ_ACT_REPLACE || action == INJ_ACT_REMOVE) {
+		if (!anchor_s)
+			usage_error("action %s needs -h (pre, replace or post)", action_s);
+		anchor = inj_anchor_parse(anchor_s);
+		if (anchor < 0)
+			usage_error("unknown anchor '%s' (pre, replace or post)", anchor_s);
+		if (anchor != PLUGLET_ANCHOR_REPLACE && !have_seq)
+			usage_error("action %s on the %s anchor needs -n (sequence number)",
+				    action_s, anchor_s);
+		if (inj_action_has_object(action) && !path)
+			usage_error("action %s needs -p (path of the ELF object)", action_s);
+	}
+	/* Options the action does not use: tell, but do as the seed did. */
+	if (!inj_action_has_object(action)) {
+		if (path)
+			fprintf(stderr, "%s: warning: -p is not used by action %s\n", prog, action_s);
+		if (have_e || have_s || jit)
+			fprintf(stderr, "%s: warning: -e/-s/-j are not used by action %s\n", prog, action_s);
+	}
+	if (action == INJ_ACT_REMOVE_PLUGIN || action == INJ_ACT_STATUS) {
+		if (anchor_s || have_seq)
+			fprintf(stderr, "%s: warning: -h/-n are not used by action %s\n", prog, action_s);
+	}
+
+	req.action = action;
+	req.plugin = plugin;
+	req.anchor = anchor < 0 ? PLUGLET_ANCHOR_PRE : anchor;
+	req.jit = jit;
+	if (inj_action_has_object(action))
+		obj = read_object(path, &len);
+
+	c = inj_client__open(msqid);
+	if (!c) {
+		err = errno;
+		if (err == EINVAL || err == ENOENT || err == EIDRM)
+			fprintf(stderr, "%s: no message queue with id %d (is the program running? "
+				"its id is in <run-dir>/hosts/<name>.<pid>)\n", prog, msqid);
+		else if (err == EACCES || err == EPERM)
+			fprintf(stderr, "%s: message queue %d: permission denied (run as the "
+				"program's user or as root)\n", prog, msqid);
+		else
+			fprintf(stderr, "%s: message queue %d: %s\n", prog, msqid, strerror(err));
+		free(obj);
+		return EXIT_UNREACHABLE;
+	}
+	reply_qid = inj_client__reply_qid(c);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	err = inj_client__request(c, &req, obj, len, &reply, (int)(timeout * 1000 + 0.5));
+	if (err) {
+		code = exit_code_for(&reply, err);
+		if (req.action == INJ_ACT_ADD || req.action == INJ_ACT_REPLACE ||
+		    req.action == INJ_ACT_REMOVE)
+			fprintf(stderr, "%s: %s %s %s/%u: %s\n", prog, action_s, plugin,
+				inj_anchor_str(req.anchor), req.seq,
+				reply.text ? reply.text : strerror(-err));
+		else
+			fprintf(stderr, "%s: %s %s: %s\n", prog, action_s, plugin ? plugin : "",
+				reply.text ? reply.text : strerror(-err));
+	} else if (req.action == INJ_ACT_STATUS && reply.text) {
+		fputs(reply.text, stdout);
+		if (reply.text_len && reply.text[reply.text_len - 1] != '\n')
+			fputc('\n', stdout);
+	}
+	inj_client__close(c);
+	reply_qid = -1;
+	inj_reply__fini(&reply);
+	free(obj);
+	return code;
 }
