@@ -119,16 +119,6 @@ static int reg_add(int qid, const char *path)
 
 /* ---- requests ---- */
 
-/*
- * Until the host runtime (host.c) provides these, libpluglet must still
- * link: weak references resolve to NULL and the requests fail with ENOSYS.
- */
-#pragma weak pluglet_host__add
-#pragma weak pluglet_host__replace
-#pragma weak pluglet_host__remove
-#pragma weak pluglet_host__remove_plugin
-#pragma weak pluglet_host__report
-
 static int do_report(struct pluglet_host *h, struct inj_text *out)
 {
 	size_t size = 16384;
@@ -171,11 +161,6 @@ static int ctl_handle(void *arg, const struct inj_server_req *r, struct inj_text
 	char err[1024] = "";
 	int rc;
 
-	if (!pluglet_host__add || !pluglet_host__replace || !pluglet_host__remove ||
-	    !pluglet_host__remove_plugin || !pluglet_host__report) {
-		inj_text__printf(out, "this libpluglet has no host runtime");
-		return -ENOSYS;
-	}
 	switch (h->action) {
 	case INJ_ACT_ADD:
 		rc = pluglet_host__add(c->host, h->plugin, anchor, h->seq, r->obj, r->len, &o,
