@@ -99,15 +99,20 @@ static void __attribute__((noinline)) reader_register(void)
 	pthread_setspecific(thread_key, (void *)1);
 }
 
+/* Nesting depth of this thread's read-side sections (helpers may re-enter). */
+static __thread unsigned tl_depth __attribute__((tls_model("initial-exec")));
+
 static inline void reader_enter(void)
 {
 	if (__builtin_expect(!tl_registered, 0))
 		reader_register();
 	urcu_memb_read_lock();
+	tl_depth++;
 }
 
 static inline void reader_exit(void)
 {
+	tl_depth--;
 	TSAN_READER_DONE();
 	urcu_memb_read_unlock();
 }
@@ -203,6 +208,9 @@ static int point_publish(struct host_point *pt, struct host_pluglet *garbage,
 {
 	struct host_set *ns, *old;
 
+	/* waiting for readers from inside a reader (a helper managing pluglets) never ends */
+	if (tl_depth)
+		return -EDEADLK;
 	ns = set_build(pt);
 	if (!ns && errno)
 		return -ENOMEM;
@@ -395,7 +403,7 @@ int pluglet_host__add(struct pluglet_host *h, const char *plugin, enum pluglet_a
 	rc = point_publish(pt, NULL, NULL);
 	if (rc) {
 		*list_find(pt, anchor, seq) = p->next;
-		set_err(err, err_size, "%s: out of memory", plugin);
+		set_err(err, err_size, "%s: cannot publish the change: %s", plugin, strerror(-rc));
 		goto out;
 	}
 	pr_info("pluglet host %s: added %s/%s/%u (%s)\n", h->name, plugin, pluglet_anchor_str(anchor),
@@ -446,7 +454,7 @@ int pluglet_host__replace(struct pluglet_host *h, const char *plugin, enum plugl
 	if (rc) {
 		*pp = old;
 		old->next = p->next;
-		set_err(err, err_size, "%s: out of memory", plugin);
+		set_err(err, err_size, "%s: cannot publish the change: %s", plugin, strerror(-rc));
 		goto out;
 	}
 	pr_info("pluglet host %s: replaced %s/%s/%u\n", h->name, plugin, pluglet_anchor_str(anchor), seq);
@@ -481,7 +489,7 @@ int pluglet_host__remove(struct pluglet_host *h, const char *plugin, enum plugle
 	if (rc) {
 		old->next = *pp;
 		*pp = old;
-		set_err(err, err_size, "%s: out of memory", plugin);
+		set_err(err, err_size, "%s: cannot publish the change: %s", plugin, strerror(-rc));
 		goto out;
 	}
 	pr_info("pluglet host %s: removed %s/%s/%u\n", h->name, plugin, pluglet_anchor_str(anchor), seq);
@@ -491,17 +499,19 @@ out:
 }
 
 /* Drops every pluglet and the shared memory of pt (host->lock held). */
-static void point_clear(struct host_point *pt)
+static int point_clear(struct host_point *pt)
 {
 	struct host_pluglet *all = pt->pluglets;
 	struct host_shm *shm = pt->shm;
 
 	if (!all && !shm)
-		return;
+		return 0;
+	if (tl_depth)
+		return -EDEADLK;
 	pt->pluglets = NULL;
 	pt->shm = NULL;
 	/* an empty list needs no allocation, so publishing cannot fail */
-	point_publish(pt, all, shm);
+	return point_publish(pt, all, shm);
 }
 
 int pluglet_host__remove_plugin(struct pluglet_host *h, const char *plugin,
@@ -514,8 +524,12 @@ int pluglet_host__remove_plugin(struct pluglet_host *h, const char *plugin,
 	if (!pt)
 		return rc;
 	pthread_mutex_lock(&h->lock);
-	point_clear(pt);
+	rc = point_clear(pt);
 	pthread_mutex_unlock(&h->lock);
+	if (rc) {
+		set_err(err, err_size, "plugin %s: %s", plugin, strerror(-rc));
+		return rc;
+	}
 	pr_info("pluglet host %s: removed plugin %s\n", h->name, plugin);
 	return 0;
 }
@@ -656,6 +670,26 @@ static int run_one(const struct host_set *s, struct host_pluglet *p, struct plug
 		return -EFAULT;
 	}
 	return ex.fault.kind == PLUGLET_FAULT_ABORTED ? 1 : 0;
+}
+
+int pluglet__pre_replace(struct pluglet_call *c, uint64_t *ret)
+{
+	struct host_point *pt = c->point;
+	const struct host_set *s;
+	uint64_t r0 = 0;
+	int rc = 1;
+
+	/* one critical section for both: no host code runs in between */
+	reader_enter();
+	s = __atomic_load_n(&pt->set, __ATOMIC_ACQUIRE);
+	for (uint32_t i = 0; s && i < s->nr_pre; i++)
+		run_one(s, s->list[i], c, PLUGLET_PERM_READ, 0, &r0);
+	if (s && s->replace && run_one(s, s->replace, c, PLUGLET_PERM_RW, 0, &r0) == 0) {
+		*ret = r0;
+		rc = 0;
+	}
+	reader_exit();
+	return rc;
 }
 
 void pluglet__pre(struct pluglet_call *c)

@@ -70,6 +70,14 @@ int pluglet_host__report(struct pluglet_host *h, char *buf, size_t size);
 
 /* ======================================================================
  * Host runtime (everything below is the non-contract part).
+ *
+ * Concurrency: insertion points never block and never take a lock; the
+ * management calls above may run in any thread (the control thread uses
+ * them) at any time, and wait until no running call still uses what they
+ * replace or remove. A call sees one consistent snapshot for PRE+REPLACE
+ * and one for POST: a swap that lands while the host's own body runs is
+ * seen by POST. Management calls made from inside a run (a host helper)
+ * fail with -EDEADLK. pluglet_host__free() must not race with calls.
  * ====================================================================== */
 
 /* ---- arguments of an insertion point (seed 001) ---- */
@@ -205,6 +213,8 @@ struct pluglet_call {
 };
 
 void pluglet__pre(struct pluglet_call *c);
+/* PRE then REPLACE in one go; returns like pluglet__replace(). */
+int pluglet__pre_replace(struct pluglet_call *c, uint64_t *ret);
 /* 0: the REPLACE pluglet ran, *ret holds its r0; otherwise run the original body. */
 int pluglet__replace(struct pluglet_call *c, uint64_t *ret);
 void pluglet__post(struct pluglet_call *c, uint64_t ret);
@@ -230,8 +240,7 @@ void pluglet__post(struct pluglet_call *c, uint64_t ret);
 			__pl_call.point = __pl_point;                            \
 			__pl_call.args = (pl_args);                              \
 			__pl_call.nargs = (int)(pl_nargs);                       \
-			pluglet__pre(&__pl_call);                                \
-			if (pluglet__replace(&__pl_call, &__pl_ret) == 0)        \
+			if (pluglet__pre_replace(&__pl_call, &__pl_ret) == 0)    \
 				RETURN_VM_VAL(__pl_ret);                         \
 		}                                                                \
 		__VA_ARGS__                                                      \
@@ -256,8 +265,7 @@ void pluglet__post(struct pluglet_call *c, uint64_t ret);
 			__pl_call.point = __pl_point;                            \
 			__pl_call.args = (pl_args);                              \
 			__pl_call.nargs = (int)(pl_nargs);                       \
-			pluglet__pre(&__pl_call);                                \
-			if (pluglet__replace(&__pl_call, &__pl_ret) == 0)        \
+			if (pluglet__pre_replace(&__pl_call, &__pl_ret) == 0)    \
 				RETURN_VM_VOID();                                \
 		}                                                                \
 		__VA_ARGS__                                                      \

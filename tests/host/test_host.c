@@ -34,7 +34,6 @@ static const struct pluglet_point_def points[] = {
 };
 
 static bool g_jit;
-static struct pluglet_host *g_host;
 static uint64_t marks[64];
 static int nr_marks;
 static int body_runs;
@@ -60,9 +59,21 @@ static uint64_t test_hidden(struct pluglet_exec *ex, uint64_t a1, uint64_t a2, u
 	return 0;
 }
 
+static struct pluglet_host *g_host;
+
+/* Management from inside a run would wait for itself: must fail. */
+static uint64_t test_manage(struct pluglet_exec *ex, uint64_t a1, uint64_t a2, uint64_t a3,
+			    uint64_t a4, uint64_t a5)
+{
+	char err[128];
+
+	return (uint64_t)(int64_t)pluglet_host__remove_plugin(g_host, "target", err, sizeof(err));
+}
+
 static const struct pluglet_helper_def helpers[] = {
 	{ "test_mark", test_mark },
 	{ "test_hidden", test_hidden },
+	{ "test_manage", test_manage },
 };
 
 /* ---- pluginized functions ---- */
@@ -434,6 +445,17 @@ static void test_misc_helpers(void **state)
 	assert_int_equal(stats("target", PLUGLET_ANCHOR_REPLACE, 1).faults, 0);
 }
 
+static void test_manage_from_helper(void **state)
+{
+	int v = 1;
+
+	add("target", PLUGLET_ANCHOR_REPLACE, 1, "manage");
+	assert_int_equal(target(&v, 1), -EDEADLK);
+	/* still attached, and the host still works */
+	assert_int_equal(stats("target", PLUGLET_ANCHOR_REPLACE, 1).runs, 1);
+	assert_int_equal(target(&v, 1), -EDEADLK);
+}
+
 static void test_big_id(void **state)
 {
 	add("big", PLUGLET_ANCHOR_REPLACE, 1, "mark2");
@@ -565,7 +587,7 @@ static void test_manifest(void **state)
 {
 	struct pluglet_host_opts o = {
 		.sz = sizeof(o), .name = "manifest_host", .points = points, .nr_points = 4,
-		.helpers = helpers, .nr_helpers = 2, .no_control = true,
+		.helpers = helpers, .nr_helpers = 3, .no_control = true,
 	};
 	char path[] = "/tmp/pluglet-manifest-XXXXXX";
 	int fd, v = 1;
@@ -612,7 +634,7 @@ int main(void)
 		T(test_empty), T(test_order), T(test_readonly_pre_post), T(test_replace_result),
 		T(test_replace_fallback), T(test_replace_only), T(test_hidden_args),
 		T(test_shared_memory), T(test_private_memory), T(test_next),
-		T(test_void_and_retval), T(test_misc_helpers), T(test_big_id), T(test_management),
+		T(test_void_and_retval), T(test_misc_helpers), T(test_big_id), T(test_management), T(test_manage_from_helper),
 		T(test_bad_elf), T(test_report), T(test_manifest),
 	};
 	int rc;
