@@ -1,0 +1,459 @@
+/* SPDX-License-Identifier: MIT */
+#include "plugins_state.h"
+
+#include <plugfs/log.h>
+#include <plugfs/sha256.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PL_PATH 8192
+
+static const char *const anchor_names[] = { "pre", "replace", "post" };
+
+void pl_pluglet_free(struct pl_pluglet *pl)
+{
+	if (!pl)
+		return;
+	free(pl->obj);
+	free(pl);
+}
+
+static void plugin_free(struct pl_plugin *pg)
+{
+	unsigned int a;
+
+	for (a = 0; a < PLUGLET_ANCHOR__MAX; a++) {
+		while (pg->anchors[a]) {
+			struct pl_pluglet *pl = pg->anchors[a];
+
+			pg->anchors[a] = pl->next;
+			pl_pluglet_free(pl);
+		}
+	}
+	free(pg);
+}
+
+/* ---- files ---- */
+
+static int write_file(const char *path, const void *buf, size_t len)
+{
+	char tmp[PL_PATH];
+	size_t off = 0;
+	int fd, rc = 0;
+
+	/* Write then rename: a crash never leaves half an object behind. */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	while (off < len) {
+		ssize_t n = write(fd, (const char *)buf + off, len - off);
+
+		if (n < 0) {
+			rc = -errno;
+			break;
+		}
+		off += n;
+	}
+	if (close(fd) && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, path))
+		rc = -errno;
+	if (rc)
+		unlink(tmp);
+	return rc;
+}
+
+static int read_file(const char *path, void **buf, size_t *len)
+{
+	struct stat st;
+	char *b;
+	size_t off = 0;
+	int fd, rc = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	b = malloc(st.st_size ? st.st_size : 1);
+	if (!b) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (off < (size_t)st.st_size) {
+		ssize_t n = read(fd, b + off, st.st_size - off);
+
+		if (n <= 0) {
+			rc = n ? -errno : -EIO;
+			break;
+		}
+		off += n;
+	}
+	close(fd);
+	if (rc) {
+		free(b);
+		return rc;
+	}
+	*buf = b;
+	*len = off;
+	return 0;
+}
+
+static void plugin_dir(const struct pl_store *s, const char *plugin, char *out, size_t size)
+{
+	snprintf(out, size, "%s/%s", s->dir, plugin);
+}
+
+static void entry_path(const struct pl_store *s, const char *plugin, unsigned int anchor,
+		       const char *name, const char *ext, char *out, size_t size)
+{
+	snprintf(out, size, "%s/%s/%s/%s%s", s->dir, plugin, anchor_names[anchor], name, ext);
+}
+
+static int persist(const struct pl_store *s, const char *plugin, unsigned int anchor,
+		   const struct pl_pluglet *pl)
+{
+	char path[PL_PATH], opts[8192];
+	int n, rc;
+
+	plugin_dir(s, plugin, path, sizeof(path));
+	if (mkdir(path, 0700) && errno != EEXIST)
+		return -errno;
+	snprintf(path, sizeof(path), "%s/%s/%s", s->dir, plugin, anchor_names[anchor]);
+	if (mkdir(path, 0700) && errno != EEXIST)
+		return -errno;
+	entry_path(s, plugin, anchor, pl->name, ".o", path, sizeof(path));
+	rc = write_file(path, pl->obj, pl->len);
+	if (rc)
+		return rc;
+	n = snprintf(opts, sizeof(opts),
+		     "seq = %u\njit = %d\nextra_memory = %u\nshared_memory = %u\nentry = %s\nsource = %s\n",
+		     pl->seq, pl->jit, pl->extra_memory, pl->shared_memory, pl->entry, pl->source);
+	entry_path(s, plugin, anchor, pl->name, ".ini", path, sizeof(path));
+	return write_file(path, opts, n);
+}
+
+static void unpersist(const struct pl_store *s, const char *plugin, unsigned int anchor,
+		      const char *name)
+{
+	char path[PL_PATH];
+
+	entry_path(s, plugin, anchor, name, ".o", path, sizeof(path));
+	unlink(path);
+	entry_path(s, plugin, anchor, name, ".ini", path, sizeof(path));
+	unlink(path);
+}
+
+static void rmdir_plugin(const struct pl_store *s, const char *plugin)
+{
+	char path[PL_PATH];
+	unsigned int a;
+
+	for (a = 0; a < PLUGLET_ANCHOR__MAX; a++) {
+		snprintf(path, sizeof(path), "%s/%s/%s", s->dir, plugin, anchor_names[a]);
+		rmdir(path);
+	}
+	snprintf(path, sizeof(path), "%s/%s/declared", s->dir, plugin);
+	unlink(path);
+	plugin_dir(s, plugin, path, sizeof(path));
+	rmdir(path);
+}
+
+/* ---- memory ---- */
+
+struct pl_plugin *pl_store_find(struct pl_store *s, const char *plugin)
+{
+	struct pl_plugin *pg;
+
+	for (pg = s->plugins; pg; pg = pg->next)
+		if (!strcmp(pg->name, plugin))
+			return pg;
+	return NULL;
+}
+
+static struct pl_plugin *plugin_get_or_add(struct pl_store *s, const char *plugin)
+{
+	struct pl_plugin *pg = pl_store_find(s, plugin), **pp;
+
+	if (pg)
+		return pg;
+	if (strlen(plugin) >= sizeof(pg->name))
+		return NULL;
+	pg = calloc(1, sizeof(*pg));
+	if (!pg)
+		return NULL;
+	snprintf(pg->name, sizeof(pg->name), "%s", plugin);
+	/* Sorted, so that listings are stable. */
+	for (pp = &s->plugins; *pp && strcmp((*pp)->name, plugin) < 0; pp = &(*pp)->next)
+		;
+	pg->next = *pp;
+	*pp = pg;
+	return pg;
+}
+
+static bool plugin_empty(const struct pl_plugin *pg)
+{
+	unsigned int a;
+
+	for (a = 0; a < PLUGLET_ANCHOR__MAX; a++)
+		if (pg->anchors[a])
+			return false;
+	return true;
+}
+
+/* A plugin with no pluglets that the user did not declare is forgotten. */
+static void plugin_gc(struct pl_store *s, struct pl_plugin *pg)
+{
+	struct pl_plugin **pp;
+
+	if (pg->declared || !plugin_empty(pg))
+		return;
+	for (pp = &s->plugins; *pp; pp = &(*pp)->next) {
+		if (*pp == pg) {
+			*pp = pg->next;
+			break;
+		}
+	}
+	rmdir_plugin(s, pg->name);
+	plugin_free(pg);
+}
+
+int pl_store_declare(struct pl_store *s, const char *plugin)
+{
+	char path[PL_PATH];
+	struct pl_plugin *pg = plugin_get_or_add(s, plugin);
+	int rc;
+
+	if (!pg)
+		return -ENOMEM;
+	pg->declared = true;
+	plugin_dir(s, plugin, path, sizeof(path));
+	if (mkdir(path, 0700) && errno != EEXIST)
+		return -errno;
+	snprintf(path, sizeof(path), "%s/%s/declared", s->dir, plugin);
+	rc = write_file(path, "", 0);
+	return rc;
+}
+
+int pl_store_undeclare(struct pl_store *s, const char *plugin)
+{
+	struct pl_plugin *pg = pl_store_find(s, plugin);
+
+	if (!pg)
+		return -ENOENT;
+	if (!plugin_empty(pg))
+		return -ENOTEMPTY;
+	pg->declared = false;
+	plugin_gc(s, pg);
+	return 0;
+}
+
+struct pl_pluglet *pl_store_get(struct pl_store *s, const char *plugin, unsigned int anchor,
+				const char *name)
+{
+	struct pl_plugin *pg = pl_store_find(s, plugin);
+	struct pl_pluglet *pl;
+
+	if (!pg || anchor >= PLUGLET_ANCHOR__MAX)
+		return NULL;
+	for (pl = pg->anchors[anchor]; pl; pl = pl->next)
+		if (!strcmp(pl->name, name))
+			return pl;
+	return NULL;
+}
+
+static void list_insert(struct pl_pluglet **head, struct pl_pluglet *pl)
+{
+	struct pl_pluglet **pp;
+
+	for (pp = head; *pp && (*pp)->seq <= pl->seq; pp = &(*pp)->next)
+		;
+	pl->next = *pp;
+	*pp = pl;
+}
+
+static struct pl_pluglet *list_unlink(struct pl_pluglet **head, const char *name)
+{
+	struct pl_pluglet **pp, *pl;
+
+	for (pp = head; (pl = *pp); pp = &pl->next) {
+		if (!strcmp(pl->name, name)) {
+			*pp = pl->next;
+			pl->next = NULL;
+			return pl;
+		}
+	}
+	return NULL;
+}
+
+int pl_store_put(struct pl_store *s, const char *plugin, unsigned int anchor, struct pl_pluglet *pl)
+{
+	struct pl_plugin *pg = plugin_get_or_add(s, plugin);
+	int rc;
+
+	if (!pg)
+		return -ENOMEM;
+	rc = persist(s, plugin, anchor, pl);
+	if (rc) {
+		pr_warn("plugins/%s: cannot save pluglet %s in the state directory: %s", plugin, pl->name,
+			strerror(-rc));
+		plugin_gc(s, pg);
+		return rc;
+	}
+	pl_pluglet_free(list_unlink(&pg->anchors[anchor], pl->name));
+	list_insert(&pg->anchors[anchor], pl);
+	return 0;
+}
+
+int pl_store_del(struct pl_store *s, const char *plugin, unsigned int anchor, const char *name)
+{
+	struct pl_plugin *pg = pl_store_find(s, plugin);
+	struct pl_pluglet *pl;
+
+	if (!pg)
+		return -ENOENT;
+	pl = list_unlink(&pg->anchors[anchor], name);
+	if (!pl)
+		return -ENOENT;
+	unpersist(s, plugin, anchor, name);
+	pl_pluglet_free(pl);
+	plugin_gc(s, pg);
+	return 0;
+}
+
+int pl_store_rename(struct pl_store *s, const char *plugin, unsigned int anchor, const char *from,
+		    const char *to, uint32_t seq)
+{
+	struct pl_plugin *pg = pl_store_find(s, plugin);
+	struct pl_pluglet *pl;
+	int rc;
+
+	if (!pg)
+		return -ENOENT;
+	pl = list_unlink(&pg->anchors[anchor], from);
+	if (!pl)
+		return -ENOENT;
+	snprintf(pl->name, sizeof(pl->name), "%s", to);
+	pl->seq = seq;
+	rc = persist(s, plugin, anchor, pl);
+	if (!rc)
+		unpersist(s, plugin, anchor, from);
+	list_insert(&pg->anchors[anchor], pl);
+	return rc;
+}
+
+/* ---- loading at start ---- */
+
+struct opt_ctx {
+	struct pl_pluglet *pl;
+};
+
+static int opt_cb(void *user, const char *section, const char *name, const char *value)
+{
+	struct pl_pluglet *pl = ((struct opt_ctx *)user)->pl;
+
+	if (!strcmp(name, "seq"))
+		pl->seq = strtoul(value, NULL, 10);
+	else if (!strcmp(name, "jit"))
+		pl->jit = atoi(value) != 0;
+	else if (!strcmp(name, "extra_memory"))
+		pl->extra_memory = strtoul(value, NULL, 10);
+	else if (!strcmp(name, "shared_memory"))
+		pl->shared_memory = strtoul(value, NULL, 10);
+	else if (!strcmp(name, "entry"))
+		snprintf(pl->entry, sizeof(pl->entry), "%s", value);
+	else if (!strcmp(name, "source"))
+		snprintf(pl->source, sizeof(pl->source), "%s", value);
+	return 1;
+}
+
+static void load_anchor(struct pl_store *s, struct pl_plugin *pg, unsigned int anchor)
+{
+	char dir[PL_PATH], path[PL_PATH + 512];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/%s/%s", s->dir, pg->name, anchor_names[anchor]);
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		struct opt_ctx c;
+		struct pl_pluglet *pl;
+
+		if (n < 3 || n - 2 >= sizeof(pl->name) || strcmp(de->d_name + n - 2, ".o"))
+			continue;
+		pl = calloc(1, sizeof(*pl));
+		if (!pl)
+			break;
+		memcpy(pl->name, de->d_name, n - 2);
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (read_file(path, &pl->obj, &pl->len)) {
+			pl_pluglet_free(pl);
+			continue;
+		}
+		pl->seq = strtoul(pl->name, NULL, 10);
+		c.pl = pl;
+		snprintf(path, sizeof(path), "%s/%s.ini", dir, pl->name);
+		ini_parse(path, opt_cb, &c);
+		plugfs_sha256_hex(pl->obj, pl->len, pl->sha256);
+		list_insert(&pg->anchors[anchor], pl);
+	}
+	closedir(d);
+}
+
+int pl_store_open(struct pl_store *s, const char *state_dir)
+{
+	struct dirent *de;
+	DIR *d;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->dir, sizeof(s->dir), "%s/plugins", state_dir);
+	if (mkdir(s->dir, 0700) && errno != EEXIST) {
+		pr_warn("plugins: cannot create %s: %s", s->dir, strerror(errno));
+		return -errno;
+	}
+	d = opendir(s->dir);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		char path[PL_PATH];
+		struct pl_plugin *pg;
+		unsigned int a;
+
+		if (de->d_name[0] == '.')
+			continue;
+		pg = plugin_get_or_add(s, de->d_name);
+		if (!pg)
+			break;
+		snprintf(path, sizeof(path), "%s/%s/declared", s->dir, de->d_name);
+		pg->declared = access(path, F_OK) == 0;
+		for (a = 0; a < PLUGLET_ANCHOR__MAX; a++)
+			load_anchor(s, pg, a);
+		plugin_gc(s, pg);
+	}
+	closedir(d);
+	return 0;
+}
+
+void pl_store_close(struct pl_store *s)
+{
+	while (s->plugins) {
+		struct pl_plugin *pg = s->plugins;
+
+		s->plugins = pg->next;
+		plugin_free(pg);
+	}
+}
