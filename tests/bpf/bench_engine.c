@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Kernel engine benchmarks, each against a baseline measured in the same run:
+ *  - load latency: engine__load of a program (first on a hook: root + attach;
+ *    and joining an existing chain) vs plain libbpf open + load + XDP attach
+ *    of the same object;
+ *  - overwrite (atomic replace) latency;
+ *  - per-packet cost with BPF_PROG_TEST_RUN: the plain program vs chains of
+ *    1, 3 and 10 copies run through our root program.
+ * Runs in a private network namespace on its own veth; needs root.
+ *   build/tests/bpf/bench_engine build/tests/bpf/pass.bpf.o
+ */
+#include "engine.h"
+
+#include <plugfs/log.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ROUNDS 30
+#define REPEAT 200000
+
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_d);
+	return v[n / 2];
+}
+
+static void *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n);
+	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+/* Plain libbpf: open + load (+ attach in native XDP when ifindex), the baseline. */
+static double plain_load(const void *obj, size_t len, int ifindex, int *prog_fd_out)
+{
+	struct bpf_object *o;
+	struct bpf_program *p;
+	struct bpf_link *l;
+	double t0 = now_us(), t;
+
+	o = bpf_object__open_mem(obj, len, NULL);
+	if (!o)
+		return -1;
+	bpf_object__for_each_program(p, o)
+		bpf_program__set_autoload(p, bpf_program__type(p) == BPF_PROG_TYPE_XDP);
+	if (bpf_object__load(o)) {
+		bpf_object__close(o);
+		return -1;
+	}
+	p = bpf_object__find_program_by_name(o, "xdp_pass");
+	l = p && ifindex ? bpf_program__attach_xdp(p, ifindex) : NULL;
+	t = now_us() - t0;
+	if (prog_fd_out && p)
+		*prog_fd_out = dup(bpf_program__fd(p));
+	bpf_link__destroy(l);
+	bpf_object__close(o);
+	return l || (p && !ifindex) ? t : -1;
+}
+
+static double run_ns(int fd)
+{
+	unsigned char pkt[64] = { 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = sizeof(pkt),
+		    .repeat = REPEAT);
+
+	pkt[12] = 0x08;	/* IPv4 ethertype */
+	if (bpf_prog_test_run_opts(fd, &o))
+		return -1;
+	return o.duration;
+}
+
+static double best_run_ns(int fd)
+{
+	double best = 1e18, v;
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		v = run_ns(fd);
+		if (v >= 0 && v < best)
+			best = v;
+	}
+	return best;
+}
+
+int main(int argc, char **argv)
+{
+	char bpffs[128], state[128], root[256], cmd[300];
+	struct engine_opts eo = { .sz = sizeof(eo) };
+	double plain[ROUNDS], plain_nl[ROUNDS], first[ROUNDS], join[ROUNDS], repl[ROUNDS], t0;
+	double base_ns, chain_ns[3];
+	static const unsigned int chains[3] = { 1, 3, 10 };
+	struct engine *e;
+	unsigned int prio;
+	size_t len = 0;
+	void *obj;
+	int ifindex, i, k, plain_fd = -1, root_fd, rc = 1;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s pass.bpf.o\n", argv[0]);
+		return 2;
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "SKIP: needs root\n");
+		return getenv("CI") && !strcmp(getenv("CI"), "true") ? 1 : 77;
+	}
+	obj = slurp(argv[1], &len);
+	if (!obj || unshare(CLONE_NEWNET)) {
+		perror("bench_engine: set-up");
+		return 1;
+	}
+	if (system("ip link set lo up && ip link add bA type veth peer name bB && "
+		   "ip link set bA up && ip link set bB up")) {
+		fprintf(stderr, "bench_engine: cannot create the veth\n");
+		return 1;
+	}
+	ifindex = (int)if_nametoindex("bA");
+	snprintf(bpffs, sizeof(bpffs), "/sys/fs/bpf/plugfs-bench-%d", getpid());
+	snprintf(state, sizeof(state), "/tmp/plugfs-bench-%d", getpid());
+	eo.bpffs_dir = bpffs;
+	eo.state_dir = state;
+	eo.max_chain = 10;
+	plog_set_level(PLOG_WARN);
+	plog_route_libbpf();
+	libbpf_set_print(NULL);
+	e = engine__new(&eo);
+	if (!e)
+		return 1;
+
+	for (i = 0; i < ROUNDS; i++) {
+		plain[i] = plain_load(obj, len, ifindex, i ? NULL : &plain_fd);
+		plain_nl[i] = plain_load(obj, len, 0, NULL);
+		t0 = now_us();
+		if (engine__load(e, "bA", ENGINE_HOOK_XDP, 10, obj, len, NULL))
+			goto out;
+		first[i] = now_us() - t0;
+		t0 = now_us();
+		if (engine__load(e, "bA", ENGINE_HOOK_XDP, 20, obj, len, NULL))
+			goto out;
+		join[i] = now_us() - t0;
+		t0 = now_us();
+		if (engine__load(e, "bA", ENGINE_HOOK_XDP, 20, obj, len, NULL))
+			goto out;
+		repl[i] = now_us() - t0;
+		engine__unload(e, "bA", ENGINE_HOOK_XDP, 20);
+		engine__unload(e, "bA", ENGINE_HOOK_XDP, 10);
+		if (plain[i] < 0 || plain_nl[i] < 0)
+			goto out;
+	}
+	printf("load latency (median of %d, us):\n", ROUNDS);
+	printf("  plain libbpf open+load+attach  %8.1f  (baseline)\n", median(plain, ROUNDS));
+	printf("  engine, first on the hook      %8.1f  %.2fx  (user + root program, attach, pins, state)\n",
+	       median(first, ROUNDS), median(first, ROUNDS) / median(plain, ROUNDS));
+	printf("  plain libbpf open+load only    %8.1f  (baseline 2: no attach)\n",
+	       median(plain_nl, ROUNDS));
+	printf("  engine, joining a chain        %8.1f  %.2fx of baseline 2 (nothing to attach)\n",
+	       median(join, ROUNDS), median(join, ROUNDS) / median(plain_nl, ROUNDS));
+	printf("  engine, overwrite (replace)    %8.1f  %.2fx  (target <= 2000 us)\n",
+	       median(repl, ROUNDS), median(repl, ROUNDS) / median(plain, ROUNDS));
+
+	base_ns = best_run_ns(plain_fd);
+	for (k = 0; k < 3; k++) {
+		for (prio = 1; prio <= chains[k]; prio++)
+			if (engine__load(e, "bA", ENGINE_HOOK_XDP, prio, obj, len, NULL))
+				goto out;
+		snprintf(root, sizeof(root), "%s/bA/xdp/root", bpffs);
+		root_fd = bpf_obj_get(root);
+		chain_ns[k] = root_fd >= 0 ? best_run_ns(root_fd) : -1;
+		if (root_fd >= 0)
+			close(root_fd);
+		for (prio = 1; prio <= chains[k]; prio++)
+			engine__unload(e, "bA", ENGINE_HOOK_XDP, prio);
+	}
+	printf("per-packet cost, BPF_PROG_TEST_RUN, best of 5 x %d runs (ns):\n", REPEAT);
+	printf("  plain program                  %8.1f  (baseline)\n", base_ns);
+	for (k = 0; k < 3; k++)
+		printf("  chain of %2u through the root   %8.1f  +%.1f ns per chained program (target <= 10)\n",
+		       chains[k], chain_ns[k], (chain_ns[k] - base_ns) / chains[k]);
+	rc = 0;
+out:
+	if (rc)
+		fprintf(stderr, "bench_engine: a load failed\n");
+	engine__free(e);
+	if (plain_fd >= 0)
+		close(plain_fd);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s %s", bpffs, state);
+	if (system(cmd))
+		rc = 1;
+	free(obj);
+	return rc;
+}
