@@ -36,8 +36,15 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#ifndef PLUGLET_JIT_MEM_CHECKS
-#define PLUGLET_JIT_MEM_CHECKS 1
+/*
+ * Memory checks are on unless the build says otherwise (meson option
+ * jit_mem_checks=false) or this object is the benchmark-only variant that
+ * measures what the checks cost (tests/bench, never installed).
+ */
+#if defined(PLUGLET_JIT_BENCH_NO_MEM_CHECKS) || !PLUGLET_JIT_MEM_CHECKS
+#define JIT_MEM_CHECKS false
+#else
+#define JIT_MEM_CHECKS true
 #endif
 
 static const uint8_t REG[11] = { RAX, RDI, RSI, R8, R9, R10, RBX, R13, R14, R15, RBP };
@@ -101,6 +108,7 @@ struct jit_stub {
 	uint32_t info;		/* STUB_MEM */
 	uint32_t resume;	/* STUB_MEM */
 	uint8_t tab, size_log;	/* STUB_MEM */
+	uint8_t addr_reg;	/* STUB_MEM: register holding the address */
 };
 
 enum jit_label {
@@ -524,6 +532,7 @@ static void gen_check(struct jit_state *st, uint32_t pc, uint8_t breg, int16_t o
 	uint32_t target;
 	int64_t c = 0;
 	size_t k;
+	int addr;
 
 	stackish = sk_get(st, breg, &c);
 	if (!st->mem_checks ||
@@ -538,7 +547,16 @@ static void gen_check(struct jit_state *st, uint32_t pc, uint8_t breg, int16_t o
 		*disp = 0;
 		return;
 	}
-	emit_lea(b, RCX, REG[breg], off);
+	/*
+	 * The address goes to rcx, except at offset 0 where the base register
+	 * itself is compared and used: no lea on the address-to-load path. The
+	 * stubs expect the address in rcx, so they get their own copy.
+	 */
+	addr = REG[breg];
+	if (off || force_rcx) {
+		emit_lea(b, RCX, REG[breg], off);
+		addr = RCX;
+	}
 	s = (struct jit_stub){
 		.type = STUB_MEM, .insn = pc, .tab = (uint8_t)tab, .size_log = (uint8_t)size_log,
 		.info = pc | (uint32_t)size_log << INFO_SIZE_SHIFT | (uint32_t)tab << INFO_TAB_SHIFT,
@@ -547,19 +565,21 @@ static void gen_check(struct jit_state *st, uint32_t pc, uint8_t breg, int16_t o
 	target = stub_add(st, &s);
 	if (stackish) {
 		emit_lea(b, RDX, RBP, -(int32_t)PLUGLET_STACK_SIZE);
-		emit_alu_rr(b, X_CMP, true, RCX, RDX);
+		emit_alu_rr(b, X_CMP, true, addr, RDX);
 		emit_jcc(b, CC_B, target);
-		emit_cmp_rm(b, RCX, RUN_REG, RUN_OFF(stack_lim[size_log]));
+		emit_cmp_rm(b, addr, RUN_REG, RUN_OFF(stack_lim[size_log]));
 	} else {
-		emit_cmp_rm(b, RCX, RUN_REG, TAB_OFF(tab, 0) + (int32_t)offsetof(struct jit_region, start));
+		emit_cmp_rm(b, addr, RUN_REG, TAB_OFF(tab, 0) + (int32_t)offsetof(struct jit_region, start));
 		emit_jcc(b, CC_B, target);
-		emit_cmp_rm(b, RCX, RUN_REG, TAB_OFF(tab, 0) +
+		emit_cmp_rm(b, addr, RUN_REG, TAB_OFF(tab, 0) +
 			    (int32_t)offsetof(struct jit_region, lim[size_log]));
 	}
 	emit_jcc(b, CC_A, target);
-	if (!b->oom)
+	if (!b->oom) {
 		st->stubs[k].resume = (uint32_t)b->len;
-	*base = RCX;
+		st->stubs[k].addr_reg = (uint8_t)addr;
+	}
+	*base = addr;
 	*disp = 0;
 }
 
@@ -940,6 +960,8 @@ static void gen_tail(struct jit_state *st)
 		if (k < st->cap_stub_off)
 			st->stub_off[k] = (uint32_t)b->len;
 		if (sb->type == STUB_MEM) {
+			if (sb->addr_reg != RCX)
+				emit_mov_rr(b, true, RCX, sb->addr_reg);
 			emit8(b, 0xba);		/* mov edx, info */
 			emit32(b, sb->info);
 			emit_call(b, st->lbl[LBL_SCAN + sb->tab * 4 + sb->size_log]);
@@ -1153,7 +1175,6 @@ static int emit_pass(struct jit_state *st)
 	return st->b.oom ? -ENOMEM : 0;
 }
 
-/* The compiler proper, shared with the benchmark's no-check variant. */
 static int jit_compile(struct pluglet_vm *vm, bool mem_checks, char *log, size_t log_size)
 {
 	struct jit_state st = {
@@ -1223,7 +1244,7 @@ out:
 
 static int jit_prepare(struct pluglet_vm *vm, char *log, size_t log_size)
 {
-	return jit_compile(vm, PLUGLET_JIT_MEM_CHECKS, log, log_size);
+	return jit_compile(vm, JIT_MEM_CHECKS, log, log_size);
 }
 
 static void jit_release(struct pluglet_vm *vm)
