@@ -368,6 +368,15 @@ struct pluglet_ctl *pluglet_ctl__start(struct pluglet_host *h, const struct plug
 		pr_warn("control %s: cannot create the message queue: %s", c->name, strerror(err));
 		goto fail;
 	}
+	/* One empty message read back here sets the queue's last-reader pid
+	 * to ours: clients use it to tell a dead host from a slow one, even
+	 * before the first request. */
+	{
+		struct { long mtype; char b[1]; } hello = { INJ_MTYPE, { 0 } };
+
+		if (!msgsnd(c->qid, &hello, 0, IPC_NOWAIT))
+			msgrcv(c->qid, &hello, sizeof(hello.b), 0, IPC_NOWAIT | MSG_NOERROR);
+	}
 	so.max_object = max_object;
 	so.name = c->name;
 	c->srv = inj_server__new(c->qid, ctl_handle, c, &so);

@@ -51,6 +51,8 @@ start_fake() {
 	on_exit "ipcrm -q $QID"
 }
 
+# all_stopped PID: every thread of PID is stopped (SIGSTOP is asynchronous)
+all_stopped() { ! cat /proc/"$1"/task/*/stat | awk '$3 != "T" { f = 1 } END { exit !f }'; }
 queue_exists() { ipcs -q | awk -v q="$1" '$2 == q { f = 1 } END { exit !f }'; }
 
 mkelf "$T_DIR/a.o" 4096
@@ -169,6 +171,7 @@ t0=$SECONDS
 runi 5 'no reply .* within 500 ms' "timeout (-t 0.5)" -a rm -i p1 -m "$QID" -t 0.5
 check "timeout honoured" test $((SECONDS - t0)) -le 2
 kill -STOP "$FAKE_PID"
+wait_for 2 all_stopped "$FAKE_PID"
 runi 5 'no reply' "stopped program times out" -a rm -i p1 -m "$QID" -t 0.3
 kill -CONT "$FAKE_PID"
 "$INJ" -a rm -i p1 -m "$QID" -t 10 >"$T_DIR/killed.out" 2>&1 &
