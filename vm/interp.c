@@ -4,9 +4,9 @@
  * addresses (computed goto), registers in a local array. The verifier has
  * already checked opcodes, registers and control flow, so a handler does no
  * decoding checks; what stays at run time is the budget (an increment per
- * instruction, compared only at backward jumps and calls) and memory checks (the live stack
- * frames first, then the data regions of the object and the caller's
- * regions, all inline).
+ * instruction, compared only at backward jumps and calls) and memory checks
+ * (the live stack frames first, then the region the last load or store hit,
+ * then the data regions of the object and the caller's regions, all inline).
  */
 #include "vm_internal.h"
 
@@ -30,8 +30,14 @@ struct region_set {
 	uint32_t nb;
 };
 
+/* Last region a load (or a store) hit: loops mostly touch the same one. */
+struct region_cache {
+	uint64_t start;
+	uint64_t len;
+};
+
 static ALWAYS_INLINE int in_set(const struct pluglet_region *r, uint32_t n, uint64_t addr,
-				uint64_t size, uint32_t perm, int *denied)
+				uint64_t size, uint32_t perm, int *denied, struct region_cache *c)
 {
 	uint32_t i;
 
@@ -39,8 +45,11 @@ static ALWAYS_INLINE int in_set(const struct pluglet_region *r, uint32_t n, uint
 		uint64_t off = addr - r[i].start;
 
 		if (off < r[i].len && size <= r[i].len - off) {
-			if ((r[i].perm & perm) == perm)
+			if ((r[i].perm & perm) == perm) {
+				c->start = r[i].start;
+				c->len = r[i].len;
 				return 1;
+			}
 			*denied = 1;
 		}
 	}
@@ -50,14 +59,16 @@ static ALWAYS_INLINE int in_set(const struct pluglet_region *r, uint32_t n, uint
 /* 0: allowed; otherwise the fault kind. */
 static ALWAYS_INLINE int mem_check(uint64_t addr, uint64_t size, uint32_t perm,
 				   uint64_t stack_lo, uint64_t stack_len,
-				   const struct region_set *rs)
+				   const struct region_set *rs, struct region_cache *c)
 {
 	int denied = 0;
 
 	if (likely(addr - stack_lo <= stack_len - size))
 		return 0;
-	if (likely(in_set(rs->a, rs->na, addr, size, perm, &denied) ||
-		   in_set(rs->b, rs->nb, addr, size, perm, &denied)))
+	if (likely(addr - c->start < c->len && size <= c->len - (addr - c->start)))
+		return 0;
+	if (likely(in_set(rs->a, rs->na, addr, size, perm, &denied, c) ||
+		   in_set(rs->b, rs->nb, addr, size, perm, &denied, c)))
 		return 0;
 	if (perm & PLUGLET_PERM_WRITE)
 		return denied ? PLUGLET_FAULT_READONLY : PLUGLET_FAULT_OOB_STORE;
@@ -168,6 +179,11 @@ static int interp_run(const struct pluglet_vm *vm, struct pluglet_exec *ex,
 	uint64_t stack_lo = stack_top - PLUGLET_STACK_SIZE;
 	uint64_t stack_len = PLUGLET_STACK_SIZE;
 	uint64_t reg[16] = { 0 };
+	/*
+	 * Separate caches: a copy loop loads from one region and stores to
+	 * another; atomics need READ and WRITE, so they have their own.
+	 */
+	struct region_cache lcache = { 0 }, scache = { 0 }, acache = { 0 };
 	struct frame frames[PLUGLET_MAX_CALL_DEPTH];
 	uint32_t depth = 0;
 	uint64_t addr = 0, val, fid;
@@ -210,10 +226,10 @@ static int interp_run(const struct pluglet_vm *vm, struct pluglet_exec *ex,
 	} while (0)
 
 	/* Memory access: on failure jumps to mem_fault with the details set. */
-#define CHECK(a, sz, perm)                                                          \
+#define CHECK(a, sz, perm, cache)                                                   \
 	do {                                                                        \
 		addr = (a);                                                         \
-		fkind = mem_check(addr, (sz), (perm), stack_lo, stack_len, &rs);   \
+		fkind = mem_check(addr, (sz), (perm), stack_lo, stack_len, &rs, &(cache)); \
 		if (unlikely(fkind)) {                                              \
 			fsize = (sz);                                               \
 			goto mem_fault;                                             \
@@ -222,7 +238,7 @@ static int interp_run(const struct pluglet_vm *vm, struct pluglet_exec *ex,
 #define LOAD(type, sz, ext)                                                          \
 	do {                                                                         \
 		type v_;                                                             \
-		CHECK(SRC + (uint64_t)(int64_t)pc->off, sz, PLUGLET_PERM_READ);      \
+		CHECK(SRC + (uint64_t)(int64_t)pc->off, sz, PLUGLET_PERM_READ, lcache);      \
 		memcpy(&v_, (const void *)(uintptr_t)addr, sz);                      \
 		DST = (uint64_t)(ext)v_;                                             \
 		NEXT();                                                              \
@@ -230,7 +246,7 @@ static int interp_run(const struct pluglet_vm *vm, struct pluglet_exec *ex,
 #define STORE(type, sz, value)                                                       \
 	do {                                                                         \
 		type v_ = (type)(value);                                             \
-		CHECK(DST + (uint64_t)(int64_t)pc->off, sz, PLUGLET_PERM_WRITE);     \
+		CHECK(DST + (uint64_t)(int64_t)pc->off, sz, PLUGLET_PERM_WRITE, scache);     \
 		memcpy((void *)(uintptr_t)addr, &v_, sz);                            \
 		NEXT();                                                              \
 	} while (0)
@@ -457,6 +473,8 @@ jmp_callx:
 call_helper:
 	ex->stack_lo_ = stack_lo;
 	reg[0] = fn(ex, reg[1], reg[2], reg[3], reg[4], reg[5]);
+	/* A helper may have changed what the regions describe. */
+	lcache.len = scache.len = acache.len = 0;
 	if (unlikely(ex->abort_kind)) {
 		err = vm_helper_aborted(ex, INSN_IDX, fid, r0);
 		goto out;
@@ -500,7 +518,7 @@ stx_dw: STORE(uint64_t, 8, SRC);
 atomic_w: {
 	uint32_t *p, old = 0, v = SRC32;
 
-	CHECK(DST + (uint64_t)(int64_t)pc->off, 4, PLUGLET_PERM_RW);
+	CHECK(DST + (uint64_t)(int64_t)pc->off, 4, PLUGLET_PERM_RW, acache);
 	p = (uint32_t *)(uintptr_t)addr;
 	switch (pc->imm) {
 	case ALU_ADD: __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); break;
@@ -523,7 +541,7 @@ atomic_w: {
 atomic_dw: {
 	uint64_t *p, old = 0, v = SRC;
 
-	CHECK(DST + (uint64_t)(int64_t)pc->off, 8, PLUGLET_PERM_RW);
+	CHECK(DST + (uint64_t)(int64_t)pc->off, 8, PLUGLET_PERM_RW, acache);
 	p = (uint64_t *)(uintptr_t)addr;
 	switch (pc->imm) {
 	case ALU_ADD: __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); break;

@@ -352,6 +352,11 @@ static void fault_readonly(void **state)
 	/* r0 = ro[0]; rw[0] = r0; ro[1] = r0 -> faults at insn 3 */
 	struct pluglet_insn p[] = { LDXB(0, 1, 0), STXB(2, 0, 0), MOV64_IMM(3, 0), STXB(1, 0, 1), EXIT() };
 	struct pluglet_insn atomic[] = { MOV64_IMM(0, 1), ATOMIC_DW(1, 0, 0, 0x00), EXIT() };
+	uint64_t wo_mem[1] = { 0 };
+	struct pluglet_region wo = { .start = (uint64_t)(uintptr_t)wo_mem, .len = 8, .perm = PLUGLET_PERM_WRITE };
+	struct pluglet_insn wo_atomic[] = {
+		MOV64_IMM(0, 1), STDW(1, 0, 5), STDW(1, 0, 5), ATOMIC_DW(1, 0, 0, 0x00), EXIT(),
+	};
 	struct run r;
 	unsigned i;
 
@@ -365,6 +370,10 @@ static void fault_readonly(void **state)
 		run_mode(atomic, LEN(atomic), NULL, modes[i], rg, 2, rg[0].start, 0, 0, &r);
 		expect_fault(&r, PLUGLET_FAULT_READONLY, 1, "read-only memory");
 		assert_int_equal(ro[0], 7);
+		/* A write-only region takes stores, not atomics (they read too). */
+		run_mode(wo_atomic, LEN(wo_atomic), NULL, modes[i], &wo, 1, wo.start, 0, 0, &r);
+		expect_fault(&r, PLUGLET_FAULT_READONLY, 3, "store of 8 bytes");
+		assert_int_equal(wo_mem[0], 5);
 	}
 }
 
