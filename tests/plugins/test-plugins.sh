@@ -31,7 +31,7 @@ start_host() {
 
 start_host h1 "$FIND_IDX_HOST" --interval-ms 20 --name find_idx_host
 start_host h2 "$FIND_IDX_HOST" --interval-ms 20 --name find_idx_host
-check "two hosts appear in hosts/" wait_for 3 test "$(host_count)" -eq 2
+check "two hosts appear in hosts/" wait_for 10 test "$(host_count)" -eq 2
 check "hosts/ entry is <name>.<pid>" test -f "$MNT/hosts/find_idx_host.$HOST_PID_h1"
 check "cat hosts/ shows pid and insertion point" \
 	grep -q "pid: $HOST_PID_h1" "$MNT/hosts/find_idx_host.$HOST_PID_h1"
@@ -77,7 +77,7 @@ check "cat shows the new seq" grep -q "^seq: 3" "$P/pre/3"
 
 # --- a helper only one host provides: all or nothing ---
 start_host h3 "$PLUG_HOST" --name plug_host --points find_idx --helper --interval-ms 20
-check "third host connected" wait_for 3 test "$(host_count)" -eq 3
+check "third host connected" wait_for 10 test "$(host_count)" -eq 3
 check "third host got the PRE pluglets" wait_for 3 grep -q "say pre5" "$T_DIR/h3.log"
 check_eq "pluglet with a host-only helper: EINVAL" "$(errno_of cp "$TP/host_only.o" "$P/replace/0")" "Invalid argument"
 check_fails "no entry left behind" test -e "$P/replace/0"
@@ -155,7 +155,7 @@ runs_before=$(grep -m1 '^ *runs:' "$P/pre/5" | awk '{print $2}')
 stop_plugfs "$PLUGFS_PID"
 start_plugfs
 check_eq "restart: plugins/ tree identical" "$(tree)" "$before"
-check "restart: hosts reconnected" wait_for 3 test "$(host_count)" -eq 3
+check "restart: hosts reconnected" wait_for 10 test "$(host_count)" -eq 3
 runs_after=$(grep -m1 '^ *runs:' "$P/pre/5" | awk '{print $2}')
 check "restart: runs counter continues (not re-injected)" test "${runs_after:-0}" -ge "${runs_before:-1}"
 say "runs before restart $runs_before, after $runs_after"
