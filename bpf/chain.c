@@ -17,9 +17,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Our clsact filter: the handle and priority no other tool is expected to use. */
-#define PLUGFS_TC_HANDLE 0x706c
-#define PLUGFS_TC_PRIO 0x706c
 
 int mkdir_p(const char *path, unsigned int mode)
 {

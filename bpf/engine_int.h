@@ -12,6 +12,9 @@
 #include <stdint.h>
 
 #define CHAIN_MAP_ENTRIES (ENGINE_CHAIN_HARD_MAX + 1)
+/* Our clsact filter: a handle and priority no other tool is expected to use. */
+#define PLUGFS_TC_HANDLE 0x706c
+#define PLUGFS_TC_PRIO 0x706c
 
 struct eng_entry {
 	unsigned int prio;

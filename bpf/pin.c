@@ -415,6 +415,21 @@ static uint32_t fd_prog_id(int fd)
 	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
 }
 
+/* Does the chain map link the entries in priority order, as saved? */
+static bool chain_consistent(const struct eng_hook *h)
+{
+	unsigned int i;
+	__u32 key, val;
+
+	for (i = 0; i < h->n; i++) {
+		key = chain_pred_slot(h, i);
+		if (bpf_map_lookup_elem(h->map_fd, &key, &val) || val != h->ent[i]->prog_id)
+			return false;
+	}
+	key = h->n ? h->ent[h->n - 1]->slot : 0;
+	return bpf_map_lookup_elem(h->map_fd, &key, &val) != 0;
+}
+
 /* Are the pinned root and its attachment still in place on this interface? */
 static bool hook_attached(struct eng_hook *h)
 {
@@ -426,7 +441,8 @@ static bool hook_attached(struct eng_hook *h)
 		       (int)li.xdp.ifindex == h->ifindex;
 	} else {
 		LIBBPF_OPTS(bpf_tc_hook, th, .ifindex = h->ifindex);
-		LIBBPF_OPTS(bpf_tc_opts, to, .handle = 0x706c, .priority = 0x706c);
+		LIBBPF_OPTS(bpf_tc_opts, to, .handle = PLUGFS_TC_HANDLE,
+			    .priority = PLUGFS_TC_PRIO);
 
 		th.attach_point = h->kind == ENGINE_HOOK_TC_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS;
 		return !bpf_tc_query(&th, &to) && to.prog_id == fd_prog_id(h->root_fd);
@@ -527,16 +543,25 @@ static void adopt_hook(struct engine *e, const char *ifname, enum engine_hook ki
 		return;
 	}
 	if (ok && h->n && cur == h->ifindex && h->map_fd >= 0 && h->root_fd >= 0 &&
-	    hook_attached(h)) {
+	    hook_attached(h) && chain_consistent(h)) {
 		pr_info("%s/%s: adopted %u programs", ifname, engine_hook_name(kind), h->n);
 		return;
 	}
 	/* the chain was lost: rebuild it from the objects */
-	pr_info("%s/%s: chain lost (pins or attachment gone): restoring %u programs from %s",
+	pr_info("%s/%s: chain lost or inconsistent (pins, attachment or links): restoring %u programs from %s",
 		ifname, engine_hook_name(kind), h->n, dir);
 	e->hooks = h->next;
-	if (h->kind == ENGINE_HOOK_XDP && h->link_fd >= 0)
+	if (h->kind == ENGINE_HOOK_XDP && h->link_fd >= 0) {
 		bpf_link_detach(h->link_fd);
+	} else if (h->kind != ENGINE_HOOK_XDP && cur == h->ifindex) {
+		/* our filter (handle/priority of plugfs) would block the new root */
+		LIBBPF_OPTS(bpf_tc_hook, th, .ifindex = h->ifindex);
+		LIBBPF_OPTS(bpf_tc_opts, to, .handle = PLUGFS_TC_HANDLE,
+			    .priority = PLUGFS_TC_PRIO);
+
+		th.attach_point = h->kind == ENGINE_HOOK_TC_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS;
+		bpf_tc_detach(&th, &to);
+	}
 	for (i = 0; i < (int)h->n; i++)
 		entry_free(h->ent[i]);
 	if (h->link_fd >= 0)

@@ -50,6 +50,26 @@ check "ping works after rm" ping_ok
 check "nothing left" no_leftovers
 check_fails "state dir emptied" test -e "$STATE_DIR/ifaces/$VETH_B"
 
+# a chain lost while the daemon was dead is restored from the state dir:
+# xdp pins removed (the link goes with them), tc-ingress chain map emptied
+cp "$PROGS/count.bpf.o" "$IF/xdp/10" && cp "$PROGS/count.bpf.o" "$IF/tc-ingress/10" || fail "reload"
+ox=$(field "$IF/xdp/10" ID); ot=$(field "$IF/tc-ingress/10" ID)
+kill -9 "$PLUGFS_PID"; wait "$PLUGFS_PID" 2>/dev/null
+fusermount3 -u -z "$MNT" 2>/dev/null || umount -l "$MNT"
+rm -rf "$BPFFS_DIR/$VETH_B/xdp"
+bpftool map delete pinned "$BPFFS_DIR/$VETH_B/tc-ingress/chain" key 0 0 0 0
+check_fails "xdp detached with its pins" bash -c "ip -n '$NSB' link show '$VETH_B' | grep -q xdp"
+PLUGFS_NETNS=$NSB start_plugfs
+check "restore logged" grep -q "restoring 1 programs" "$MNT/log"
+nx=$(field "$IF/xdp/10" ID); nt=$(field "$IF/tc-ingress/10" ID)
+check "xdp restored as a new program ($ox -> $nx)" test -n "$nx" -a "$nx" != "$ox"
+check "tc-ingress restored as a new program ($ot -> $nt)" test -n "$nt" -a "$nt" != "$ot"
+check "xdp attached again" bash -c "ip -n '$NSB' link show '$VETH_B' | grep -q xdp"
+c0=$(counter "$IF/tc-ingress/10"); ping_ok; c1=$(counter "$IF/tc-ingress/10")
+check "restored tc chain counts ($c0 -> $c1)" test "${c1:-0}" -gt "${c0:-0}"
+rm -f "$IF/xdp/10" "$IF/tc-ingress/10"
+check "nothing left after the restore" no_leftovers
+
 # interface deleted while loaded, then re-created
 R=ra$T_ID
 ip -n "$NSB" link add "$R" type veth peer name "rb$T_ID"
