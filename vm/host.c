@@ -23,14 +23,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/*
- * Inline read-side primitives (a thread-local counter and a compiler
- * barrier) instead of two library calls per critical section; liburcu
- * allows it for GPL-compatible code, which MIT is.
- */
-#define _LGPL_SOURCE
-#include <urcu/urcu-memb.h>
-
 #if defined(__SANITIZE_THREAD__)
 #define HOST_TSAN 1
 #elif defined(__has_feature)
@@ -38,6 +30,18 @@
 #define HOST_TSAN 1
 #endif
 #endif
+
+/*
+ * Inline read-side primitives (a thread-local counter and a compiler
+ * barrier) instead of two library calls per critical section; liburcu
+ * allows it for GPL-compatible code, which MIT is. Not under TSan: the
+ * inline code synchronises with asm atomics TSan cannot see, the library
+ * calls are simply not instrumented.
+ */
+#ifndef HOST_TSAN
+#define _LGPL_SOURCE
+#endif
+#include <urcu/urcu-memb.h>
 
 #ifdef HOST_TSAN
 #include <sanitizer/tsan_interface.h>

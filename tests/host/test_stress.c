@@ -114,8 +114,8 @@ int main(void)
 	plog_set_level(PLOG_WARN);	/* one info line per swap otherwise */
 	calls_per_thread = env_u64("PLUGLET_STRESS_CALLS", calls_per_thread);
 	cycles = env_u64("PLUGLET_STRESS_CYCLES", cycles);
-	a = load("v1001");
-	b = load("v1002");
+	a = load("s1001");
+	b = load("s1002");
 	pre = load("trivial");
 	h = pluglet_host__new(&o);
 	if (!h) {
