@@ -49,6 +49,7 @@ static uint64_t add_route(struct pluglet_exec *ex, uint64_t route, uint64_t a2, 
 	const struct route *r;
 	struct rib *rb = NULL;
 
+	(void)a2, (void)a3, (void)a4, (void)a5;
 	for (int i = 0; i < fargs->nargs; i++)
 		if (fargs->args[i].kind == kind_hidden && fargs->args[i].type == RIB)
 			rb = fargs->args[i].arg;
@@ -105,6 +106,7 @@ static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
 {
+	(void)sig;
 	stop = 1;
 }
 
