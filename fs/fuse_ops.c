@@ -149,7 +149,9 @@ static int node_stat(const struct node *n, struct stat *st)
 	case NODE_ENTRY:
 		st->st_mode = S_IFREG | (d->ops->commit ? fbits : 0444);
 		st->st_nlink = 1;
-		if (d->ops->entry_exists(d->priv, n->group, n->sub, n->name) == 0)
+		if (n->orphan)
+			err = -ENOENT;
+		else if (d->ops->entry_exists(d->priv, n->group, n->sub, n->name) == 0)
 			err = entry_size(n, &st->st_size);
 		else if (!n->writers)
 			err = -ENOENT;
@@ -743,6 +745,11 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, 0);
 		return;
 	}
+	if (n->orphan) {
+		/* Removed or renamed over while open for writing. */
+		reply_err(req, -ENOENT);
+		return;
+	}
 	d = dom(n->domain);
 	err = h->error;
 	h->error = 0;
@@ -795,6 +802,12 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return;
 	}
 	err = d->ops->unlink(d->priv, p->group, p->sub, name);
+	if (!err) {
+		/* A later entry of the same name is a new file with a new inode. */
+		tree_lock();
+		tree_orphan_entry(p->domain, p->group, p->sub, name);
+		tree_unlock();
+	}
 	if (err && err != -ENOENT)
 		pr_warn("rm %s/%s/%s/%s: %s", d->name, p->group, d->subdirs[p->sub], name, strerror(-err));
 	reply_err(req, err);
@@ -884,6 +897,12 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 		return;
 	}
 	err = d->ops->rename(d->priv, p->group, p->sub, name, newname);
+	if (!err) {
+		/* The kernel keeps the inode under its new name: so do we. */
+		tree_lock();
+		tree_rename_entry(p->domain, p->group, p->sub, name, newname);
+		tree_unlock();
+	}
 	if (err)
 		pr_warn("mv %s/%s/%s/%s -> %s: %s", d->name, p->group, d->subdirs[p->sub], name,
 			newname, strerror(-err));

@@ -138,6 +138,63 @@ static void unlink_from(struct node **head, struct node *n, int by_ino_chain)
 	}
 }
 
+static struct node *find_path(const char *path)
+{
+	struct node *n;
+
+	for (n = by_path[hash_str(path)]; n; n = n->next_path)
+		if (!strcmp(n->path, path))
+			return n;
+	return NULL;
+}
+
+static void orphan(struct node *n)
+{
+	unlink_from(&by_path[hash_str(n->path)], n, 0);
+	n->next_path = NULL;
+	n->orphan = true;
+}
+
+void tree_orphan_entry(int domain, const char *group, unsigned int sub, const char *name)
+{
+	char *path = make_path(NODE_ENTRY, domain, group, sub, name);
+	struct node *n = path ? find_path(path) : NULL;
+
+	if (n)
+		orphan(n);
+	free(path);
+}
+
+void tree_rename_entry(int domain, const char *group, unsigned int sub, const char *from,
+		       const char *to)
+{
+	char *old_path = make_path(NODE_ENTRY, domain, group, sub, from);
+	char *new_path = make_path(NODE_ENTRY, domain, group, sub, to);
+	char *new_name = strdup(to);
+	struct node *n, *over;
+
+	if (!old_path || !new_path || !new_name)
+		goto out;
+	over = find_path(new_path);
+	if (over)
+		orphan(over);
+	n = find_path(old_path);
+	if (!n)
+		goto out;
+	unlink_from(&by_path[hash_str(n->path)], n, 0);
+	free(n->path);
+	free(n->name);
+	n->path = new_path;
+	n->name = new_name;
+	new_path = new_name = NULL;
+	n->next_path = by_path[hash_str(n->path)];
+	by_path[hash_str(n->path)] = n;
+out:
+	free(old_path);
+	free(new_path);
+	free(new_name);
+}
+
 void tree_forget(struct node *n, uint64_t nlookup)
 {
 	if (n == &root)
@@ -146,6 +203,7 @@ void tree_forget(struct node *n, uint64_t nlookup)
 	if (n->nlookup || n->writers)
 		return;
 	unlink_from(&by_ino[n->ino % NR_BUCKETS], n, 1);
-	unlink_from(&by_path[hash_str(n->path)], n, 0);
+	if (!n->orphan)
+		unlink_from(&by_path[hash_str(n->path)], n, 0);
 	node_free(n);
 }

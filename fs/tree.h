@@ -8,6 +8,7 @@
 #ifndef PLUGFS_FS_TREE_H
 #define PLUGFS_FS_TREE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum node_kind {
@@ -31,6 +32,7 @@ struct node {
 	char *path;		/* canonical key */
 	uint64_t nlookup;
 	unsigned int writers;	/* open write handles that may create the entry */
+	bool orphan;		/* its entry was removed or renamed over: no path */
 	struct node *next_ino, *next_path;
 };
 
@@ -45,6 +47,15 @@ struct node *tree_get(uint64_t ino);
 /* Finds or creates the node for this position; NULL on ENOMEM. Under the lock. */
 struct node *tree_intern(enum node_kind kind, int domain, const char *group, unsigned int sub,
 			 const char *name);
+/*
+ * Follows a rename of an entry: the node at `from` takes the path `to`
+ * (the kernel keeps using its inode under the new name); a node that was
+ * at `to` becomes an orphan. Under the lock.
+ */
+void tree_rename_entry(int domain, const char *group, unsigned int sub, const char *from,
+		       const char *to);
+/* Follows an unlink: the node at that path becomes an orphan. Under the lock. */
+void tree_orphan_entry(int domain, const char *group, unsigned int sub, const char *name);
 /* Drops nlookup references; frees the node at zero. Under the lock. */
 void tree_forget(struct node *n, uint64_t nlookup);
 

@@ -16,7 +16,8 @@ start_hosts() {
 		pids+=($!)
 		on_exit "kill -9 $!"
 	done
-	wait_for 5 test "$(ls "$MNT/hosts" | wc -l)" -eq "$n"
+	hosts_are() { test "$(ls "$MNT/hosts" | wc -l)" -eq "$1"; }
+	wait_for 10 hosts_are "$n"
 }
 A=$B/tests/plugins/ret_2000.o
 C=$B/tests/plugins/ret_3000.o

@@ -19,6 +19,14 @@ last_result() { grep -a "^$2=" "$1" | tail -n1; }
 # wait_result LOG NAME VALUE: the host prints NAME=VALUE within 3 s
 wait_result() { wait_for 3 bash -c "grep -a '^$2=' '$1' | tail -n1 | grep -qx '$2=$3'"; }
 host_count() { ls "$MNT/hosts" | wc -l; }
+# expect_hosts N: hosts/ lists N hosts within 10 s (shows what it saw if not)
+hosts_are() { test "$(host_count)" -eq "$1"; }
+expect_hosts() {
+	wait_for 10 hosts_are "$1" && return 0
+	say "hosts/: $(ls "$MNT/hosts" | tr '\n' ' ') run dir: $(ls "$RUN_DIR/hosts" | tr '\n' ' ')"
+	tail -n 5 "$MNT/log" | sed 's/^/# /'
+	return 1
+}
 
 # start_host NAME PROGRAM ARGS...: sets HOST_PID_<NAME>, log in $T_DIR/NAME.log
 start_host() {
@@ -31,7 +39,7 @@ start_host() {
 
 start_host h1 "$FIND_IDX_HOST" --interval-ms 20 --name find_idx_host
 start_host h2 "$FIND_IDX_HOST" --interval-ms 20 --name find_idx_host
-check "two hosts appear in hosts/" wait_for 10 test "$(host_count)" -eq 2
+check "two hosts appear in hosts/" expect_hosts 2
 check "hosts/ entry is <name>.<pid>" test -f "$MNT/hosts/find_idx_host.$HOST_PID_h1"
 check "cat hosts/ shows pid and insertion point" \
 	grep -q "pid: $HOST_PID_h1" "$MNT/hosts/find_idx_host.$HOST_PID_h1"
@@ -74,10 +82,18 @@ sleep 0.2
 check "host 1: pre20 (now seq 3) runs first" grep -q "pre20 pre5 post1 find_idx=6" <<<"$(order "$T_DIR/h1.log")"
 check "host 2: pre20 (now seq 3) runs first" grep -q "pre20 pre5 post1 find_idx=6" <<<"$(order "$T_DIR/h2.log")"
 check "cat shows the new seq" grep -q "^seq: 3" "$P/pre/3"
+# The mount follows renames: the inode moves with its name (no stale handle,
+# no report of the old name).
+mv_ok=0
+for i in $(seq 1 30); do
+	mv "$P/pre/3" "$P/pre/30" && grep -q "^seq: 30" "$P/pre/30" &&
+		mv "$P/pre/30" "$P/pre/3" && grep -q "^seq: 3$" "$P/pre/3" && mv_ok=$((mv_ok + 1))
+done
+check_eq "30 mv round trips, each cat right" "$mv_ok" "30"
 
 # --- a helper only one host provides: all or nothing ---
 start_host h3 "$PLUG_HOST" --name plug_host --points find_idx --helper --interval-ms 20
-check "third host connected" wait_for 10 test "$(host_count)" -eq 3
+check "third host connected" expect_hosts 3
 check "third host got the PRE pluglets" wait_for 3 grep -q "say pre5" "$T_DIR/h3.log"
 check_eq "pluglet with a host-only helper: EINVAL" "$(errno_of cp "$TP/host_only.o" "$P/replace/0")" "Invalid argument"
 check_fails "no entry left behind" test -e "$P/replace/0"
@@ -86,7 +102,7 @@ sleep 0.2
 check_eq "the accepting host was rolled back" "$(last_result "$T_DIR/h3.log" find_idx)" "find_idx=7"
 check_eq "host 1 never had it" "$(last_result "$T_DIR/h1.log" find_idx)" "find_idx=6"
 kill -TERM "$HOST_PID_h3"; wait "$HOST_PID_h3" 2>/dev/null
-check "a host that exits leaves hosts/" wait_for 3 test "$(host_count)" -eq 2
+check "a host that exits leaves hosts/" expect_hosts 2
 
 # --- a host that dies and comes back ---
 old=$HOST_PID_h1
@@ -155,7 +171,7 @@ runs_before=$(grep -m1 '^ *runs:' "$P/pre/5" | awk '{print $2}')
 stop_plugfs "$PLUGFS_PID"
 start_plugfs
 check_eq "restart: plugins/ tree identical" "$(tree)" "$before"
-check "restart: hosts reconnected" wait_for 10 test "$(host_count)" -eq 3
+check "restart: hosts reconnected" expect_hosts 3
 runs_after=$(grep -m1 '^ *runs:' "$P/pre/5" | awk '{print $2}')
 check "restart: runs counter continues (not re-injected)" test "${runs_after:-0}" -ge "${runs_before:-1}"
 say "runs before restart $runs_before, after $runs_after"
