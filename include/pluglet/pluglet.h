@@ -23,7 +23,16 @@
  *
  * Helpers are plain extern functions: clang emits a relocation against
  * their name and the host resolves it at load. A host may add its own;
- * declare them the same way.
+ * declare them the same way. Raw bytecode (no ELF) calls them by id:
+ * get_arg 1, bpf_get_args 2, get_arg_len 3, get_arg_type 4, get_arg_kind 5,
+ * get_nargs 6, get_arg_by_type 7, get_retval 8, ctx_malloc 10, ctx_calloc 11,
+ * ctx_free 12, ctx_shmnew 13, ctx_shmget 14, ctx_shmrm 15, ebpf_print 20,
+ * ebpf_memcpy 21, ebpf_memset 22, ebpf_memcmp 23, ebpf_strncmp 24,
+ * ebpf_strnlen 25, ebpf_ntohs 30, ebpf_ntohl 31, ebpf_ntohll 32,
+ * ebpf_htons 33, ebpf_htonl 34, ebpf_htonll 35, ebpf_time_ns 40,
+ * ebpf_realtime_ns 41, next 50. Host helpers take the lowest free ids.
+ * A helper given a pointer outside the pluglet's memory stops the run (a
+ * "helper" fault).
  */
 #ifndef PLUGLET_PLUGLET_H
 #define PLUGLET_PLUGLET_H

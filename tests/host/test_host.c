@@ -456,6 +456,25 @@ static void test_manage_from_helper(void **state)
 	assert_int_equal(target(&v, 1), -EDEADLK);
 }
 
+/* Raw bytecode calls the built-in helpers by their fixed ids. */
+static void test_raw_bytecode(void **state)
+{
+	const struct pluglet_insn prog[] = {
+		{ .code = 0xb7, .dst_reg = 1, .imm = 0 },	/* r1 = 0 */
+		{ .code = 0x85, .imm = 1 },			/* call get_arg */
+		{ .code = 0x61, .dst_reg = 0, .src_reg = 0 },	/* r0 = *(u32 *)(r0 + 0) */
+		{ .code = 0x95 },				/* exit */
+	};
+	struct pluglet_inject_opts o = { .sz = sizeof(o), .jit = g_jit };
+	char err[256] = "";
+	int v = 33;
+
+	assert_int_equal(pluglet_host__add(g_host, "target", PLUGLET_ANCHOR_REPLACE, 1, prog, sizeof(prog),
+					   &o, err, sizeof(err)), 0);
+	assert_int_equal(target(&v, 1), 33);
+	assert_int_equal(stats("target", PLUGLET_ANCHOR_REPLACE, 1).faults, 0);
+}
+
 static void test_big_id(void **state)
 {
 	add("big", PLUGLET_ANCHOR_REPLACE, 1, "mark2");
@@ -634,7 +653,7 @@ int main(void)
 		T(test_empty), T(test_order), T(test_readonly_pre_post), T(test_replace_result),
 		T(test_replace_fallback), T(test_replace_only), T(test_hidden_args),
 		T(test_shared_memory), T(test_private_memory), T(test_next),
-		T(test_void_and_retval), T(test_misc_helpers), T(test_big_id), T(test_management), T(test_manage_from_helper),
+		T(test_void_and_retval), T(test_misc_helpers), T(test_big_id), T(test_raw_bytecode), T(test_management), T(test_manage_from_helper),
 		T(test_bad_elf), T(test_report), T(test_manifest),
 	};
 	int rc;
