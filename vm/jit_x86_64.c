@@ -4,11 +4,16 @@
  *
  * The generated code is as safe as the interpreter: every load and store
  * whose address is not proven at compile time is checked against the same
- * regions (stack, object data, caller regions) with the same permissions,
- * and the instruction budget is counted exactly (see vm_internal.h) but only
- * compared at back-edges and calls. A violation leaves the code through a
- * fault path; jit_run() then reports it with vm_fault_set() like the
- * interpreter does.
+ * memory with the same permissions: the live stack frames [r10 - 512, top),
+ * the object's data regions and the caller's regions. Addresses r10 + c
+ * inside the current frame are proven at compile time (also through
+ * registers known to hold r10 + c within a basic block); the others are
+ * compared inline with the first region of a per-run table (one table per
+ * permission) or with the live stack, then scanned out of line, then
+ * decided in C with vm_region_lookup() (see jit_mem_slow()). The instruction
+ * budget is counted exactly (see vm_internal.h) but only compared at
+ * back-edges and calls. A violation leaves the code through a fault path;
+ * jit_run() then reports it with vm_fault_set() like the interpreter does.
  *
  * Register map (eBPF -> x86-64). r1..r5 are caller-saved in eBPF and live
  * in caller-saved registers; r6..r10 in callee-saved ones, so a helper call
@@ -96,8 +101,8 @@ struct jit_run {
 
 typedef uint64_t (*jit_entry_fn)(struct jit_run *run, uint64_t r1, uint64_t r2);
 
-/* Called from generated code (not static so that it shows in backtraces). */
-int pluglet_jit_mem_slow(struct jit_run *run, uint64_t addr, uint32_t info, uint64_t fp);
+/* Called from generated code, by address. */
+static int jit_mem_slow(struct jit_run *run, uint64_t addr, uint32_t info, uint64_t fp);
 
 enum stub_type { STUB_MEM, STUB_FAULT };
 
@@ -1049,7 +1054,7 @@ static void gen_tail(struct jit_state *st)
 		emit_mov_rr(b, true, RDI, RUN_REG);
 		emit_mov_rr(b, true, RSI, RCX);
 		emit_mov_rr(b, true, RCX, RBP);
-		emit_mov_imm64(b, RAX, (uint64_t)(uintptr_t)pluglet_jit_mem_slow);
+		emit_mov_imm64(b, RAX, (uint64_t)(uintptr_t)jit_mem_slow);
 		emit_call_reg(b, RAX);
 		emit_alu_ri(b, X_ADD, true, RSP, 8);
 		emit_rr(b, 0x85, false, RAX, RAX);
@@ -1285,7 +1290,7 @@ static void tab_add(struct jit_run *run, const struct pluglet_region *r)
  * found the access (fp = r10): decides with the interpreter's rules and
  * records the fault it would report.
  */
-int pluglet_jit_mem_slow(struct jit_run *run, uint64_t addr, uint32_t info, uint64_t fp)
+static int jit_mem_slow(struct jit_run *run, uint64_t addr, uint32_t info, uint64_t fp)
 {
 	static const uint32_t need[TAB__N] = {
 		PLUGLET_PERM_READ, PLUGLET_PERM_WRITE, PLUGLET_PERM_RW,
