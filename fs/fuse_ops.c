@@ -237,9 +237,14 @@ static void fill_entry(struct fuse_entry_param *e, const struct node *n, const s
 	e->generation = 1;
 	e->attr = *st;
 	/* Zero timeouts: interfaces, hosts and entries come and go outside the
-	 * kernel's view, so every path walk asks us again. */
+	 * kernel's view, so every path walk asks us again. The top level never
+	 * changes: the kernel may keep it (saves a lookup per path walk). */
 	e->attr_timeout = 0;
 	e->entry_timeout = 0;
+	if (n->kind == NODE_DOMAIN || n->kind == NODE_HOSTS || n->kind == NODE_LOG)
+		e->entry_timeout = 86400;
+	if (n->kind == NODE_DOMAIN || n->kind == NODE_HOSTS)
+		e->attr_timeout = 86400;
 }
 
 /* Takes a lookup reference and replies with the entry. */
