@@ -106,8 +106,8 @@ static double parse_timeout(const char *s)
 	return v;
 }
 
-/* Reads the whole object; exits with EXIT_OBJECT and a reason on failure. */
-static unsigned char *read_object(const char *path, size_t *len)
+/* Reads the whole object into *out; 0, or prints why and returns EXIT_OBJECT. */
+static int read_object(const char *path, unsigned char **out, size_t *len)
 {
 	unsigned char *buf = NULL;
 	const Elf64_Ehdr *eh;
@@ -119,25 +119,25 @@ static unsigned char *read_object(const char *path, size_t *len)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		fprintf(stderr, "%s: cannot open %s: %s\n", prog, path, strerror(errno));
-		exit(EXIT_OBJECT);
+		return EXIT_OBJECT;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		fprintf(stderr, "%s: %s: not a regular file\n", prog, path);
-		exit(EXIT_OBJECT);
+		goto fail;
 	}
 	if (st.st_size == 0) {
 		fprintf(stderr, "%s: %s: empty file, not an ELF object\n", prog, path);
-		exit(EXIT_OBJECT);
+		goto fail;
 	}
 	if ((unsigned long long)st.st_size > INJ_OBJ_HARD_MAX) {
 		fprintf(stderr, "%s: %s: %lld bytes, over the limit of %u bytes\n", prog, path,
 			(long long)st.st_size, INJ_OBJ_HARD_MAX);
-		exit(EXIT_OBJECT);
+		goto fail;
 	}
 	buf = malloc((size_t)st.st_size);
 	if (!buf) {
 		fprintf(stderr, "%s: %s: out of memory\n", prog, path);
-		exit(EXIT_OBJECT);
+		goto fail;
 	}
 	while (got < (size_t)st.st_size) {
 		n = read(fd, buf + got, (size_t)st.st_size - got);
@@ -146,30 +146,35 @@ static unsigned char *read_object(const char *path, size_t *len)
 		if (n <= 0) {
 			fprintf(stderr, "%s: cannot read %s: %s\n", prog, path,
 				n < 0 ? strerror(errno) : "file shrank while reading");
-			exit(EXIT_OBJECT);
+			goto fail;
 		}
 		got += (size_t)n;
 	}
-	close(fd);
 
 	/* Cheap checks here give a clear message before anything is sent; the
 	 * host runs the full ELF loader and verifier. */
 	eh = (const Elf64_Ehdr *)buf;
 	if (got < SELFMAG || memcmp(buf, ELFMAG, SELFMAG)) {
 		fprintf(stderr, "%s: %s: not an ELF object (no \\177ELF magic)\n", prog, path);
-		exit(EXIT_OBJECT);
+		goto fail;
 	}
 	if (got < sizeof(*eh) || eh->e_ident[EI_CLASS] != ELFCLASS64) {
 		fprintf(stderr, "%s: %s: not a 64-bit ELF object\n", prog, path);
-		exit(EXIT_OBJECT);
+		goto fail;
 	}
 	if (eh->e_machine != EM_BPF) {
 		fprintf(stderr, "%s: %s: ELF object for machine %u, not eBPF (%u); compile with clang -target bpf\n",
 			prog, path, eh->e_machine, EM_BPF);
-		exit(EXIT_OBJECT);
+		goto fail;
 	}
+	close(fd);
+	*out = buf;
 	*len = got;
-	return buf;
+	return 0;
+fail:
+	free(buf);
+	close(fd);
+	return EXIT_OBJECT;
 }
 
 /* Interrupted while waiting: do not leave the private reply queue behind. */
@@ -295,8 +300,11 @@ int main(int argc, char **argv)
 	req.plugin = plugin;
 	req.anchor = anchor < 0 ? PLUGLET_ANCHOR_PRE : anchor;
 	req.jit = jit;
-	if (inj_action_has_object(action))
-		obj = read_object(path, &len);
+	if (inj_action_has_object(action)) {
+		code = read_object(path, &obj, &len);
+		if (code)
+			return code;
+	}
 
 	c = inj_client__open(msqid);
 	if (!c) {

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -220,24 +221,48 @@ ssize_t inj_chunk_size(int msqid)
 	return n ? (ssize_t)n : -EMSGSIZE;
 }
 
-static void pause_ns(uint64_t ns)
-{
-	struct timespec ts = { .tv_sec = ns / 1000000000ull, .tv_nsec = ns % 1000000000ull };
+/*
+ * Waiting for the other end without blocking in the kernel (so that a
+ * deadline holds): yield for the first SPIN_NS, when answers usually come
+ * (a 4 KiB injection takes ~10 us in the host), then sleep with a growing
+ * pause. A sleep alone would cost the timer slack (~50 us) on every wait.
+ */
+#define SPIN_NS 300000ull
 
-	nanosleep(&ts, NULL);
+struct waiter {
+	uint64_t since;
+	uint64_t pause;
+};
+
+static void waiter__reset(struct waiter *w)
+{
+	w->since = 0;
+	w->pause = 0;
 }
 
-/* Poll back-off: short first (replies usually come within ~100 us). */
-static uint64_t next_backoff(uint64_t cur)
+static void waiter__wait(struct waiter *w)
 {
-	cur = cur ? cur * 2 : 10000;
-	return cur > 1000000 ? 1000000 : cur;
+	uint64_t now = inj_now_ns();
+	struct timespec ts;
+
+	if (!w->since)
+		w->since = now;
+	if (now - w->since < SPIN_NS) {
+		sched_yield();
+		return;
+	}
+	w->pause = w->pause ? w->pause * 2 : 20000;
+	if (w->pause > 1000000)
+		w->pause = 1000000;
+	ts.tv_sec = 0;
+	ts.tv_nsec = (long)w->pause;
+	nanosleep(&ts, NULL);
 }
 
 int inj_msg__send(int msqid, struct inj_msg *m, uint64_t deadline_ns)
 {
 	size_t sz = HDR_SZ + m->h.len;
-	uint64_t wait = 0;
+	struct waiter w = { 0 };
 
 	m->mtype = INJ_MTYPE;
 	for (;;) {
@@ -249,8 +274,7 @@ int inj_msg__send(int msqid, struct inj_msg *m, uint64_t deadline_ns)
 			return -errno;
 		if (inj_now_ns() >= deadline_ns)
 			return -ETIMEDOUT;
-		wait = next_backoff(wait);
-		pause_ns(wait);
+		waiter__wait(&w);
 	}
 }
 
@@ -567,7 +591,8 @@ static int request_locked(struct inj_client *c, const struct inj_request *req,
 			  int timeout_ms)
 {
 	uint64_t deadline = inj_now_ns() + (uint64_t)timeout_ms * 1000000ull;
-	uint64_t wait = 0, next_check;
+	struct waiter w = { 0 };
+	uint64_t next_check;
 	struct inj_msg *m = c->msg;
 	struct rx rx = { 0 };
 	char why[160];
@@ -622,7 +647,7 @@ static int request_locked(struct inj_client *c, const struct inj_request *req,
 		if (err < 0)
 			goto out;
 		if (err > 0) {
-			wait = 0;
+			waiter__reset(&w);
 			continue;
 		}
 		if (inj_now_ns() >= deadline) {
@@ -640,10 +665,14 @@ static int request_locked(struct inj_client *c, const struct inj_request *req,
 			}
 			next_check = inj_now_ns() + 50000000ull;
 		}
-		wait = next_backoff(wait);
-		pause_ns(wait);
+		waiter__wait(&w);
 	}
 	err = rx.status;
+	if (!rx.total) {
+		/* nothing to say (the usual success): no text to free */
+		free(rx.text);
+		rx.text = NULL;
+	}
 	if (r) {
 		free(r->text);
 		r->text = rx.text;

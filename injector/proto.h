@@ -165,7 +165,7 @@ struct inj_request {
 struct inj_reply {
 	int status;			/* 0 or -errno, the final outcome */
 	bool from_host;			/* the host answered (else a local failure) */
-	char *text;			/* NUL-terminated; malloc'ed; may be NULL */
+	char *text;			/* NUL-terminated; malloc'ed; NULL when empty */
 	size_t text_len;
 };
 
