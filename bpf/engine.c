@@ -678,6 +678,13 @@ int engine__move(struct engine *e, const char *ifname, enum engine_hook hook, un
 		goto out;
 	}
 	en = h->ent[pos];
+	np = insert_pos(h, to);
+	if (np == (unsigned int)pos || np == (unsigned int)pos + 1) {
+		/* same neighbours: only the name changes, the chain stays as it is */
+		en->prio = to;
+		np = (unsigned int)pos;
+		goto renamed;
+	}
 	/* bypass it, then link it to its new successor, then make it reachable */
 	err = chain_set(h, chain_pred_slot(h, (unsigned int)pos),
 			(unsigned int)pos + 1 < h->n ? h->ent[pos + 1]->prog_fd : -1);
@@ -693,6 +700,7 @@ int engine__move(struct engine *e, const char *ifname, enum engine_hook hook, un
 	h->ent[np] = en;
 	h->n++;
 	en->prio = to;
+renamed:
 	if (!entry_pin_path(e, h, from, a, sizeof(a)) && !entry_pin_path(e, h, to, b, sizeof(b)) &&
 	    rename(a, b))
 		pr_warn("%s/%s: cannot rename pin %s: %s", ifname, engine_hook_name(hook), a,

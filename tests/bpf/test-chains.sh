@@ -34,4 +34,16 @@ for hook in xdp tc-ingress tc-egress; do
 	check "$hook: rm 20 30" rm "$d/20" "$d/30"
 	check "$hook: nothing left" no_leftovers
 done
+# rewrite with bpf-to-bpf calls, stack use and several exits (func_info and
+# line_info shifted): the chain still reaches the drop after it
+check "xdp: subprogram program at 10" cp "$PROGS/subprog.bpf.o" "$IF/xdp/10"
+check "tc-ingress: classifier/accept at 10" cp "$PROGS/classifier.bpf.o" "$IF/tc-ingress/10"
+check "ping passes both" ping_ok
+check "drop after the subprogram program" cp "$PROGS/drop.bpf.o" "$IF/xdp/20"
+check "the chain goes on past a program with subprograms" ping_fails
+rm -f "$IF/xdp/20"
+check "drop after classifier/accept" cp "$PROGS/drop.bpf.o" "$IF/tc-ingress/20"
+check "the chain goes on past classifier/accept" ping_fails
+rm -f "$IF/xdp/10" "$IF/tc-ingress/10" "$IF/tc-ingress/20"
+check "nothing left" no_leftovers
 finish

@@ -68,6 +68,10 @@ check_eq "mv to a bad priority: EINVAL" "$(rename_errno "$d/5" "$d/2000")" "Inva
 check "mv back 5 30" mv "$d/5" "$d/30"
 c0=$(counter "$d/20"); ping_fails; c1=$(counter "$d/20")
 check "counter counts again ($c0 -> $c1)" test "${c1:-0}" -gt "${c0:-0}"
-rm -f "$d/20" "$d/30"
+check "mv 30 35 (same neighbours)" mv "$d/30" "$d/35"
+check_eq "still position 1" "$(field "$d/35" Position)" "1"
+c0=$(counter "$d/20"); ping_fails; c1=$(counter "$d/20")
+check "count then drop after a rename in place ($c0 -> $c1)" test "${c1:-0}" -gt "${c0:-0}"
+rm -f "$d/20" "$d/35"
 check "nothing left" no_leftovers
 finish
