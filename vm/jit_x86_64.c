@@ -86,7 +86,8 @@ struct jit_run {
 	uint32_t fault_size;
 	uint32_t nr[TAB__N];
 	const struct pluglet_vm *vm;
-	uint64_t budget;
+	uint64_t budget;	/* what r11 started from (capped to INT64_MAX) */
+	uint64_t budget_asked;	/* the run's budget, for the fault report */
 	struct jit_region tab[TAB__N][JIT_INLINE_REGIONS];
 };
 
@@ -1311,6 +1312,13 @@ static int jit_mem_slow(struct jit_run *run, uint64_t addr, uint32_t info, uint6
 	return 0;
 }
 
+/* The C path covers whatever the tables have no room for. */
+static bool tabs_full(const struct jit_run *run)
+{
+	return run->nr[TAB_RD] == JIT_INLINE_REGIONS && run->nr[TAB_WR] == JIT_INLINE_REGIONS &&
+	       run->nr[TAB_RW] == JIT_INLINE_REGIONS;
+}
+
 static void run_init(struct jit_run *run, const struct pluglet_vm *vm, struct pluglet_exec *ex)
 {
 	uint64_t budget = ex->budget ? ex->budget : vm->budget;
@@ -1324,6 +1332,7 @@ static void run_init(struct jit_run *run, const struct pluglet_vm *vm, struct pl
 	run->fp_min = run->stack_top - PLUGLET_MAX_CALL_DEPTH * PLUGLET_STACK_SIZE;
 	for (k = 0; k < 4; k++)
 		run->stack_lim[k] = run->stack_top - (1u << k);
+	run->budget_asked = budget;
 	run->budget = budget > INT64_MAX ? INT64_MAX : budget;
 	run->budget_left = (int64_t)run->budget;
 	/* Entry 0 is compared inline even when empty: make it match nothing. */
@@ -1333,9 +1342,9 @@ static void run_init(struct jit_run *run, const struct pluglet_vm *vm, struct pl
 			run->tab[i][0].lim[k] = 0;
 	}
 	/* Caller regions first: they are what pointer arguments point to. */
-	for (i = 0; i < ex->nr_regions; i++)
+	for (i = 0; i < ex->nr_regions && !tabs_full(run); i++)
 		tab_add(run, &ex->regions[i]);
-	for (i = 0; i < vm->nr_data_regions; i++)
+	for (i = 0; i < vm->nr_data_regions && !tabs_full(run); i++)
 		tab_add(run, &vm->data_regions[i]);
 }
 
@@ -1361,7 +1370,7 @@ static int jit_run(const struct pluglet_vm *vm, struct pluglet_exec *ex, uint64_
 		return vm_helper_aborted(ex, run.fault_insn,
 					 OP_SRC(in->code) == SRC_X ? run.callx_id : (uint32_t)in->imm, r0);
 	case PLUGLET_FAULT_BUDGET:
-		vm_fault_set(ex, PLUGLET_FAULT_BUDGET, run.fault_insn, run.budget, 0);
+		vm_fault_set(ex, PLUGLET_FAULT_BUDGET, run.fault_insn, run.budget_asked, 0);
 		return -EFAULT;
 	case PLUGLET_FAULT_BAD_HELPER:
 		vm_fault_set(ex, PLUGLET_FAULT_BAD_HELPER, run.fault_insn, (uint32_t)in->imm, 0);

@@ -40,6 +40,13 @@
 #define CALLX(d)	INSN(CLS_JMP | JMP_CALL | SRC_X, d, 0, 0, 0)
 #define EXIT()		INSN(CLS_JMP | JMP_EXIT, 0, 0, 0, 0)
 
+/* -Djit_mem_checks=false builds (benchmarks only) let wild accesses through. */
+#define NEED_MEM_CHECKS()                  \
+	do {                               \
+		if (!PLUGLET_JIT_MEM_CHECKS) \
+			skip();            \
+	} while (0)
+
 /* What a JIT load gives in this build. */
 #define JIT_MODE (PLUGLET_HAVE_JIT ? PLUGLET_VM_JIT : PLUGLET_VM_INTERP)
 
@@ -237,6 +244,7 @@ static void test_oob_load(void **state)
 	struct setup s = one_region(PLUGLET_PERM_RW, &r);
 	struct outcome o;
 
+	NEED_MEM_CHECKS();
 	o = BOTH(&s, LDX(SZ_W, 0, 1, 12), EXIT());	/* last word: fine */
 	assert_int_equal(o.err, 0);
 	assert_int_equal(o.r0, 0x100f0e0d);
@@ -256,6 +264,7 @@ static void test_oob_store(void **state)
 	struct setup s = one_region(PLUGLET_PERM_RW, &r);
 	struct outcome o;
 
+	NEED_MEM_CHECKS();
 	o = BOTH(&s, ST(SZ_DW, 1, 8, -1), LDX(SZ_DW, 0, 1, 8), EXIT());
 	assert_int_equal(o.err, 0);
 	assert_int_equal(o.r0, UINT64_MAX);
@@ -275,6 +284,7 @@ static void test_readonly(void **state)
 	struct setup s = one_region(PLUGLET_PERM_READ, &r);
 	struct outcome o;
 
+	NEED_MEM_CHECKS();
 	o = BOTH(&s, LDX(SZ_B, 0, 1, 3), EXIT());
 	assert_int_equal(o.err, 0);
 	assert_int_equal(o.r0, 4);
@@ -302,6 +312,7 @@ static void test_wild_pointers(void **state)
 	struct outcome o;
 	size_t i;
 
+	NEED_MEM_CHECKS();
 	for (i = 0; i < sizeof(wild) / sizeof(wild[0]); i++) {
 		s.r1 = wild[i];
 		o = BOTH(&s, LDX(SZ_DW, 0, 1, 0), EXIT());
@@ -318,6 +329,7 @@ static void test_stack(void **state)
 	struct setup s = { 0 };
 	struct outcome o;
 
+	NEED_MEM_CHECKS();
 	/* Frame 0 spans [r10 - 512, r10): both ends fine, one past either faults. */
 	o = BOTH(&s, ST(SZ_DW, 10, -512, 3), ST(SZ_DW, 10, -8, 4), LDX(SZ_DW, 0, 10, -512),
 		 LDX(SZ_DW, 1, 10, -8), ADD_X(0, 1), EXIT());
@@ -348,6 +360,7 @@ static void test_frames(void **state)
 	struct setup s = { 0 };
 	struct outcome o;
 
+	NEED_MEM_CHECKS();
 	/* A callee may use its caller's frame through r10 + off (live frame). */
 	o = BOTH(&s, ST(SZ_DW, 10, -8, 11), CALL_LOCAL(1), EXIT(),
 		 LDX(SZ_DW, 0, 10, 504), EXIT());
@@ -484,6 +497,7 @@ static void test_many_regions(void **state)
 	struct outcome o;
 	int i;
 
+	NEED_MEM_CHECKS();
 	for (i = 0; i < N; i++)
 		r[i] = (struct pluglet_region){ (uint64_t)(uintptr_t)cells[i], 8,
 						i % 3 ? PLUGLET_PERM_RW : PLUGLET_PERM_READ, 0 };
@@ -511,6 +525,7 @@ static void test_data_regions(void **state)
 	struct pluglet_fault f[2];
 	int m;
 
+	NEED_MEM_CHECKS();
 	for (m = 0; m < 2; m++) {
 		struct pluglet_vm_opts o = { .sz = sizeof(o), .mode = modes[m] };
 		uint32_t *data = calloc(2, 4);
