@@ -39,8 +39,8 @@ check "demo-pluglet.sh: 6 -> 1006 -> 2006 -> 6" \
 check_fails "demo-pluglet.sh: its host process is gone" pgrep -f -- "--run-dir $T_DIR/demo-pluglet/run"
 
 # ---- examples/Makefile against a mount in a namespace ----
-NSA=$(make_netns a)
-NSB=$(make_netns b)
+NSA=$(make_netns exa)
+NSB=$(make_netns exb)
 make_veth_pair "$NSA" "$NSB" 169.254.62.1/24 169.254.62.2/24
 PEER=169.254.62.2
 PLUGFS_NETNS=$NSB start_plugfs
