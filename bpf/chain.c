@@ -25,6 +25,11 @@ int mkdir_p(const char *path, unsigned int mode)
 
 	if (xsnprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
+	/* the usual case: only the leaf is missing, or nothing is */
+	if (!mkdir(tmp, mode) || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return -errno;
 	for (p = tmp + 1; *p; p++) {
 		if (*p != '/')
 			continue;

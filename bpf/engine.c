@@ -19,7 +19,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
 
 static const char *const hook_names[ENGINE_HOOK__COUNT] = { "xdp", "tc-ingress", "tc-egress" };
 
@@ -303,6 +312,18 @@ static const struct eng_entry *entry_by_id(const struct engine *e, uint32_t id)
 	return NULL;
 }
 
+static bool object_used(const struct engine *e, const char *sha256)
+{
+	const struct eng_hook *h;
+	unsigned int i;
+
+	for (h = e->hooks; h; h = h->next)
+		for (i = 0; i < h->n; i++)
+			if (!strcmp(h->ent[i]->sha256, sha256))
+				return true;
+	return false;
+}
+
 static bool map_dir_used(const struct engine *e, const char *dir, const struct eng_entry *except)
 {
 	const struct eng_hook *h;
@@ -315,7 +336,7 @@ static bool map_dir_used(const struct engine *e, const char *dir, const struct e
 	return false;
 }
 
-static char *kv_lines(const struct engine_kv *kv, size_t n)
+char *kv_lines(const struct engine_kv *kv, size_t n)
 {
 	size_t len = 1, i, used = 0;
 	char *s;
@@ -367,6 +388,8 @@ int engine_do_load(struct engine *e, const char *ifname, enum engine_hook kind, 
 	struct load_res res = { .prog_fd = -1 };
 	struct load_req rq = { 0 };
 	char what[IF_NAMESIZE + 32], pin[PATH_MAX], tmp[PATH_MAX + 8], map_dir[PATH_MAX];
+	char old_sha[65] = "";
+	double t[4];
 	bool new_hook = false, fresh_maps = false;
 	const char *mode;
 	uint32_t mask;
@@ -467,7 +490,9 @@ int engine_do_load(struct engine *e, const char *ifname, enum engine_hook kind, 
 	rq.mask = mask;
 	rq.map_dir = map_dir[0] ? map_dir : NULL;
 	rq.bpffs_dir = e->bpffs_dir;
+	t[0] = now_us();
 	err = load_user_prog(&rq, &res);
+	t[1] = now_us();
 	if (err)
 		goto fail;
 	fresh_maps = !rq.map_dir && res.map_dir[0];
@@ -500,6 +525,7 @@ int engine_do_load(struct engine *e, const char *ifname, enum engine_hook kind, 
 	err = entry_pin_path(e, h, prio, pin, sizeof(pin));
 	if (err)
 		goto fail;
+	t[2] = now_us();
 	if (new_hook) {
 		err = chain_set(h, 0, en->prog_fd);
 		if (!err)
@@ -530,6 +556,7 @@ int engine_do_load(struct engine *e, const char *ifname, enum engine_hook kind, 
 		if (rename(tmp, pin))
 			pr_warn("%s: cannot rename pin %s: %s", what, tmp, strerror(errno));
 		h->ent[pos] = en;
+		xsnprintf(old_sha, sizeof(old_sha), "%s", old->sha256);
 		entry_free(old);
 	} else {
 		unsigned int ip = insert_pos(h, prio);
@@ -551,7 +578,12 @@ int engine_do_load(struct engine *e, const char *ifname, enum engine_hook kind, 
 		h->ent[ip] = en;
 		h->n++;
 	}
+	t[3] = now_us();
 	state_save_entry(e, h, en, obj, obj_len);
+	pr_debug("%s: load %.0f us, record %.0f us, chain+attach+pins %.0f us, state %.0f us", what,
+		 t[1] - t[0], t[2] - t[1], t[3] - t[2], now_us() - t[3]);
+	if (old_sha[0] && !object_used(e, old_sha))
+		state_drop_object(e, old_sha);
 	pr_info("%s: loaded program '%s' id %u (slot %u)%s", what, en->prog_name, en->prog_id,
 		en->slot, old ? ", replacing the previous one" : "");
 	return 0;
@@ -599,7 +631,7 @@ int engine__load(struct engine *e, const char *ifname, enum engine_hook hook, un
 static int do_unload(struct engine *e, struct eng_hook *h, unsigned int pos)
 {
 	struct eng_entry *en = h->ent[pos];
-	char pin[PATH_MAX], dir[PATH_MAX];
+	char pin[PATH_MAX], dir[PATH_MAX], sha[65];
 	int err;
 
 	err = chain_set(h, chain_pred_slot(h, pos), pos + 1 < h->n ? h->ent[pos + 1]->prog_fd : -1);
@@ -614,9 +646,12 @@ static int do_unload(struct engine *e, struct eng_hook *h, unsigned int pos)
 	xsnprintf(dir, sizeof(dir), "%s", en->map_pin_path);
 	pr_info("%s/%s/%u: unloaded program '%s' id %u", h->ifname, engine_hook_name(h->kind),
 		en->prio, en->prog_name, en->prog_id);
+	xsnprintf(sha, sizeof(sha), "%s", en->sha256);
 	entry_free(en);
 	if (dir[0] && !map_dir_used(e, dir, NULL))
 		load_remove_map_dir(dir);
+	if (sha[0] && !object_used(e, sha))
+		state_drop_object(e, sha);
 	if (!h->n) {
 		hook_unlink(e, h);
 		chain_hook_destroy(e, h);

@@ -106,6 +106,8 @@ int state_save_hook(const struct engine *e, const struct eng_hook *h);
 int state_save_entry(const struct engine *e, const struct eng_hook *h, const struct eng_entry *en,
 		     const void *obj, size_t obj_len);
 void state_remove_entry(const struct engine *e, const struct eng_hook *h, unsigned int prio);
+/* Removes a stored object (call when no entry has that digest any more). */
+void state_drop_object(const struct engine *e, const char *sha256);
 int state_rename_entry(const struct engine *e, const struct eng_hook *h, unsigned int from,
 		       unsigned int to);
 void state_remove_hook(const struct engine *e, const struct eng_hook *h);
@@ -125,6 +127,8 @@ int engine_do_load(struct engine *e, const char *ifname, enum engine_hook kind, 
 		   const void *obj, size_t obj_len, const struct engine_load_opts *o,
 		   const char *force_map_dir);
 void entry_free(struct eng_entry *en);
+/* "key=value\n" lines of n pairs (malloc'ed), NULL when n is 0. */
+char *kv_lines(const struct engine_kv *kv, size_t n);
 int errno_from_libbpf(int err);
 
 #endif

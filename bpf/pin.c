@@ -35,6 +35,27 @@ static int state_hook_dir(const struct engine *e, const char *ifname, enum engin
 	return 0;
 }
 
+/* <state>/objects/<sha256>.o: the objects as written, shared by entries. */
+static int object_path(const struct engine *e, const char *sha256, char *buf, size_t size)
+{
+	if (!e->state_dir[0] || strlen(sha256) != 64)
+		return -ENOENT;
+	if (xsnprintf(buf, size, "%s/objects/%s.o", e->state_dir, sha256) >= (int)size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static const char *dirname_of(const char *path, char *buf, size_t size)
+{
+	char *slash;
+
+	xsnprintf(buf, size, "%s", path);
+	slash = strrchr(buf, '/');
+	if (slash && slash != buf)
+		*slash = '\0';
+	return buf;
+}
+
 static int write_file(const char *path, const void *data, size_t len)
 {
 	char tmp[PATH_MAX + 8];
@@ -107,7 +128,7 @@ static void add_lines(FILE *f, const char *section, const char *lines)
 int state_save_entry(const struct engine *e, const struct eng_hook *h, const struct eng_entry *en,
 		     const void *obj, size_t obj_len)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 16], po[256];
+	char dir[PATH_MAX], dir2[PATH_MAX], path[PATH_MAX + 16], po[256];
 	char *text = NULL;
 	size_t tlen = 0;
 	FILE *f;
@@ -118,8 +139,13 @@ int state_save_entry(const struct engine *e, const struct eng_hook *h, const str
 	err = mkdir_p(dir, 0700);
 	if (err)
 		goto out;
-	xsnprintf(path, sizeof(path), "%s/%u.o", dir, en->prio);
-	err = write_file(path, obj, obj_len);
+	err = object_path(e, en->sha256, path, sizeof(path));
+	if (!err && access(path, F_OK)) {
+		/* objects are stored once by digest: a re-used object costs no write */
+		err = mkdir_p(dirname_of(path, dir2, sizeof(dir2)), 0700);
+		if (!err)
+			err = write_file(path, obj, obj_len);
+	}
 	if (err)
 		goto out;
 	f = open_memstream(&text, &tlen);
@@ -129,9 +155,11 @@ int state_save_entry(const struct engine *e, const struct eng_hook *h, const str
 	}
 	engine_format_proceed_on(h->kind, en->proceed_mask, po, sizeof(po));
 	fprintf(f, "[entry]\nslot = %u\nprog_id = %u\nprog_name = %s\nproceed_on = %s\n"
-		   "object_path = %s\nmap_pin_path = %s\nmap_owner_id = %u\nmode = %s\n",
+		   "object_path = %s\nsha256 = %s\nobj_size = %zu\nmap_pin_path = %s\n"
+		   "map_owner_id = %u\nmode = %s\n",
 		en->slot, en->prog_id, en->prog_name, strcmp(po, "none") ? po : "",
-		en->object_path, en->map_pin_path, en->map_owner_id, en->mode);
+		en->object_path, en->sha256, en->obj_size, en->map_pin_path, en->map_owner_id,
+		en->mode);
 	add_lines(f, "global", en->globals);
 	add_lines(f, "metadata", en->metadata);
 	fclose(f);
@@ -151,29 +179,28 @@ void state_remove_entry(const struct engine *e, const struct eng_hook *h, unsign
 
 	if (state_hook_dir(e, h->ifname, h->kind, dir, sizeof(dir)))
 		return;
-	xsnprintf(path, sizeof(path), "%s/%u.o", dir, prio);
-	unlink(path);
 	xsnprintf(path, sizeof(path), "%s/%u.ini", dir, prio);
 	unlink(path);
+}
+
+void state_drop_object(const struct engine *e, const char *sha256)
+{
+	char path[PATH_MAX];
+
+	if (!object_path(e, sha256, path, sizeof(path)))
+		unlink(path);
 }
 
 int state_rename_entry(const struct engine *e, const struct eng_hook *h, unsigned int from,
 		       unsigned int to)
 {
-	static const char *const ext[] = { "o", "ini" };
 	char dir[PATH_MAX], a[PATH_MAX + 16], b[PATH_MAX + 16];
-	size_t i;
-	int err = 0;
 
 	if (state_hook_dir(e, h->ifname, h->kind, dir, sizeof(dir)))
 		return 0;
-	for (i = 0; i < 2; i++) {
-		xsnprintf(a, sizeof(a), "%s/%u.%s", dir, from, ext[i]);
-		xsnprintf(b, sizeof(b), "%s/%u.%s", dir, to, ext[i]);
-		if (rename(a, b) && !err)
-			err = -errno;
-	}
-	return err;
+	xsnprintf(a, sizeof(a), "%s/%u.ini", dir, from);
+	xsnprintf(b, sizeof(b), "%s/%u.ini", dir, to);
+	return rename(a, b) ? -errno : 0;
 }
 
 void state_remove_hook(const struct engine *e, const struct eng_hook *h)
@@ -182,11 +209,9 @@ void state_remove_hook(const struct engine *e, const struct eng_hook *h)
 
 	if (state_hook_dir(e, h->ifname, h->kind, dir, sizeof(dir)))
 		return;
+	/* the directories stay: the next first load on this hook skips creating them */
 	xsnprintf(path, sizeof(path), "%s/hook.ini", dir);
 	unlink(path);
-	rmdir(dir);
-	xsnprintf(path, sizeof(path), "%s/ifaces/%s", e->state_dir, h->ifname);
-	rmdir(path);
 }
 
 /* ---- reading ---- */
@@ -200,6 +225,8 @@ struct saved_entry {
 	char proceed_on[256];
 	char object_path[PATH_MAX];
 	char map_pin_path[PATH_MAX];
+	char sha256[65];
+	size_t obj_size;
 	char mode[8];
 	struct engine_kv globals[32];
 	size_t n_globals;
@@ -259,6 +286,10 @@ static int entry_ini(void *user, const char *sec, const char *k, const char *v)
 		xsnprintf(s->map_pin_path, sizeof(s->map_pin_path), "%s", v);
 	else if (!strcmp(k, "mode"))
 		xsnprintf(s->mode, sizeof(s->mode), "%s", v);
+	else if (!strcmp(k, "sha256"))
+		xsnprintf(s->sha256, sizeof(s->sha256), "%s", v);
+	else if (!strcmp(k, "obj_size"))
+		s->obj_size = (size_t)strtoull(v, NULL, 10);
 	return 1;
 }
 
@@ -377,8 +408,7 @@ void state_restore_hook(struct engine *e, const char *ifname, enum engine_hook k
 			return;
 		xsnprintf(path, sizeof(path), "%s/%u.ini", dir, prios[i]);
 		ini_parse(path, entry_ini, s);
-		xsnprintf(path, sizeof(path), "%s/%u.o", dir, prios[i]);
-		obj = read_file(path, &len);
+		obj = object_path(e, s->sha256, path, sizeof(path)) ? NULL : read_file(path, &len);
 		o.object_path = s->object_path;
 		o.prog_name = s->prog_name[0] ? s->prog_name : NULL;
 		o.proceed_on = s->proceed_on;
@@ -500,34 +530,10 @@ static void adopt_hook(struct engine *e, const char *ifname, enum engine_hook ki
 		xsnprintf(en->map_pin_path, sizeof(en->map_pin_path), "%s", s->map_pin_path);
 		xsnprintf(en->mode, sizeof(en->mode), "%s", s->mode);
 		en->map_owner_id = s->map_owner_id;
-		{
-			struct engine_kv *g = s->globals, *m = s->metadata;
-			size_t len, j, used;
-
-			for (j = 0, len = 1; j < s->n_globals; j++)
-				len += strlen(g[j].key) + strlen(g[j].value) + 2;
-			if (s->n_globals && (en->globals = malloc(len)))
-				for (j = 0, used = 0; j < s->n_globals; j++)
-					used += (size_t)xsnprintf(en->globals + used, len - used,
-								 "%s=%s\n", g[j].key, g[j].value);
-			for (j = 0, len = 1; j < s->n_metadata; j++)
-				len += strlen(m[j].key) + strlen(m[j].value) + 2;
-			if (s->n_metadata && (en->metadata = malloc(len)))
-				for (j = 0, used = 0; j < s->n_metadata; j++)
-					used += (size_t)xsnprintf(en->metadata + used, len - used,
-								 "%s=%s\n", m[j].key, m[j].value);
-		}
-		xsnprintf(path, sizeof(path), "%s/%u.o", dir, prios[i]);
-		{
-			size_t len = 0;
-			void *obj = read_file(path, &len);
-
-			if (obj) {
-				plugfs_sha256_hex(obj, len, en->sha256);
-				en->obj_size = len;
-				free(obj);
-			}
-		}
+		en->globals = kv_lines(s->globals, s->n_globals);
+		en->metadata = kv_lines(s->metadata, s->n_metadata);
+		xsnprintf(en->sha256, sizeof(en->sha256), "%s", s->sha256);
+		en->obj_size = s->obj_size;
 		if (en->prog_fd < 0 || en->prog_id != s->prog_id)
 			ok = false;
 		h->ent[h->n++] = en;

@@ -9,6 +9,8 @@
  *    1, 3 and 10 copies run through our root program.
  * Runs in a private network namespace on its own veth; needs root.
  *   build/tests/bpf/bench_engine build/tests/bpf/pass.bpf.o
+ * BENCH_STATE_ROOT=/dev/shm puts the state dir on tmpfs; BENCH_DEBUG=1 prints
+ * the time of each load phase.
  */
 #include "engine.h"
 
@@ -156,11 +158,12 @@ int main(int argc, char **argv)
 	}
 	ifindex = (int)if_nametoindex("bA");
 	snprintf(bpffs, sizeof(bpffs), "/sys/fs/bpf/plugfs-bench-%d", getpid());
-	snprintf(state, sizeof(state), "/tmp/plugfs-bench-%d", getpid());
+	snprintf(state, sizeof(state), "%s/plugfs-bench-%d",
+		 getenv("BENCH_STATE_ROOT") ? getenv("BENCH_STATE_ROOT") : "/tmp", getpid());
 	eo.bpffs_dir = bpffs;
 	eo.state_dir = state;
 	eo.max_chain = 10;
-	plog_set_level(PLOG_WARN);
+	plog_set_level(getenv("BENCH_DEBUG") ? PLOG_DEBUG : PLOG_WARN);
 	plog_route_libbpf();
 	libbpf_set_print(NULL);
 	e = engine__new(&eo);

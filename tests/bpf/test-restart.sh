@@ -48,7 +48,7 @@ check "the drop at 30 alone still drops" ping_fails
 rm -f "$IF/xdp/30"
 check "ping works after rm" ping_ok
 check "nothing left" no_leftovers
-check_fails "state dir emptied" test -e "$STATE_DIR/ifaces/$VETH_B"
+check_eq "no state left for the interface" "$(find "$STATE_DIR/ifaces/$VETH_B" -type f 2>/dev/null)" ""
 
 # a chain lost while the daemon was dead is restored from the state dir:
 # xdp pins removed (the link goes with them), tc-ingress chain map emptied
@@ -70,6 +70,14 @@ check "restored tc chain counts ($c0 -> $c1)" test "${c1:-0}" -gt "${c0:-0}"
 rm -f "$IF/xdp/10" "$IF/tc-ingress/10"
 check "nothing left after the restore" no_leftovers
 
+# objects are stored once by digest
+cp "$PROGS/pass.bpf.o" "$IF/xdp/10" && cp "$PROGS/pass.bpf.o" "$IF/tc-egress/10" || fail "pass twice"
+check_eq "one stored object for two entries" "$(ls "$STATE_DIR/objects" | wc -l)" "1"
+cp "$PROGS/count.bpf.o" "$IF/xdp/10"
+check_eq "replace stores the new object, keeps the shared one" "$(ls "$STATE_DIR/objects" | wc -l)" "2"
+rm -f "$IF/xdp/10" "$IF/tc-egress/10"
+check_eq "objects dropped with their last entry" "$(ls "$STATE_DIR/objects" | wc -l)" "0"
+
 # interface deleted while loaded, then re-created
 R=ra$T_ID
 ip -n "$NSB" link add "$R" type veth peer name "rb$T_ID"
@@ -77,7 +85,7 @@ cp "$PROGS/pass.bpf.o" "$MNT/ifaces/$R/xdp/10" || fail "load on $R"
 old=$(field "$MNT/ifaces/$R/xdp/10" ID)
 ip -n "$NSB" link del "$R"
 check "deleted interface leaves the tree" wait_for 2 bash -c "! test -e '$MNT/ifaces/$R'"
-check "its state is kept" test -e "$STATE_DIR/ifaces/$R/xdp/10.o"
+check "its state is kept" test -e "$STATE_DIR/ifaces/$R/xdp/10.ini"
 ip -n "$NSB" link add "$R" type veth peer name "rb$T_ID"
 check_eq "re-created: entry restored" "$(ls "$MNT/ifaces/$R/xdp")" "10"
 new=$(field "$MNT/ifaces/$R/xdp/10" ID)
@@ -85,4 +93,5 @@ check "restored as a new program ($old -> $new)" test -n "$new" -a "$new" != "$o
 check "restored chain attached" bash -c "ip -n '$NSB' link show '$R' | grep -q xdp"
 check "rm restored" rm "$MNT/ifaces/$R/xdp/10"
 check_fails "no pins left for it" test -e "$BPFFS_DIR/$R"
+check_eq "no stored object left" "$(ls "$STATE_DIR/objects" 2>/dev/null)" ""
 finish
