@@ -159,7 +159,7 @@ struct pluglet_host_opts {
  * is a warning, not an error). Unless opts->no_default, the host becomes
  * the one the VM_CALL family uses (one such host per process: EBUSY).
  * NULL with errno on failure (EINVAL bad options, EEXIST duplicate point
- * name/id or helper name, ENOENT/EINVAL for a bad manifest).
+ * name/id or helper name, EBUSY, ENOENT/EINVAL for a broken manifest).
  */
 struct pluglet_host *pluglet_host__new(const struct pluglet_host_opts *opts);
 /* Stops the control thread, removes every pluglet, frees the host. */
@@ -174,7 +174,25 @@ void pluglet_shutdown(void);
 /* Adds a helper after creation (before the pluglets that use it). Returns its id or -errno. */
 int pluglet_host__add_helper(struct pluglet_host *h, const char *name, pluglet_helper_fn fn);
 
-/* Loads the pluglets listed in an ini manifest (see docs); 0 or -errno, reason in err. */
+/*
+ * Loads the pluglets listed in an ini manifest, one section per pluglet
+ * (section names are free), keys as in the daemon's load manifests:
+ *
+ *     [faster_lookup]
+ *     plugin = find_idx              ; insertion point name (required)
+ *     anchor = replace               ; pre | replace | post (required)
+ *     seq = 1                        ; (required)
+ *     object = /abs/path/pluglet.o   ; (required, absolute)
+ *     name = replace_find_idx        ; entry function (also: entry)
+ *     jit = true
+ *     extra_memory = 4096
+ *     shared_memory = 1024
+ *
+ * Returns 0, -ENOENT (unreadable), -EINVAL (syntax, unknown or missing
+ * key), or -EIO when some pluglets did not load (each one is logged; the
+ * others stay loaded); the first reason goes to err. At host creation
+ * (opts.manifest) only a broken manifest fails the creation.
+ */
 int pluglet_host__load_manifest(struct pluglet_host *h, const char *path, char *err, size_t err_size);
 
 const char *pluglet_host__name(const struct pluglet_host *h);
