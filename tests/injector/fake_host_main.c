@@ -4,16 +4,19 @@
  * the real control thread (vm/control.c) over the in-memory fake host and
  * waits. It installs no signal handler of its own, so SIGTERM exercises
  * the control thread's cleanup.
- *   fake_host RUN_DIR [DELAY_MS [EXIT_AFTER_MS [stop]]]
+ *   fake_host RUN_DIR [DELAY_MS [EXIT_AFTER_MS [stop|abort|segv]]]
  * prints "msqid N" once ready; with EXIT_AFTER_MS it returns from main
- * after that long (calling pluglet_ctl__stop first only with "stop").
+ * after that long (calling pluglet_ctl__stop first only with "stop"), or
+ * dies of SIGABRT / SIGSEGV (without a core file).
  */
 #include "control.h"
 #include "fake_host.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static const char *const plugins[] = { "find_idx", "p1", "p2", NULL };
@@ -29,7 +32,8 @@ int main(int argc, char **argv)
 	long exit_after;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s RUN_DIR [DELAY_MS [EXIT_AFTER_MS [stop]]]\n", argv[0]);
+		fprintf(stderr, "usage: %s RUN_DIR [DELAY_MS [EXIT_AFTER_MS [stop|abort|segv]]]\n",
+			argv[0]);
 		return 2;
 	}
 	o.run_dir = argv[1];
@@ -49,5 +53,11 @@ int main(int argc, char **argv)
 	usleep((useconds_t)exit_after * 1000);
 	if (argc > 4 && !strcmp(argv[4], "stop"))
 		pluglet_ctl__stop(c);
+	if (argc > 4 && (!strcmp(argv[4], "abort") || !strcmp(argv[4], "segv"))) {
+		setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 });
+		if (!strcmp(argv[4], "abort"))
+			abort();
+		raise(SIGSEGV);
+	}
 	return 0;
 }

@@ -165,6 +165,17 @@ wait "$FAKE_PID"
 check_fails "run file removed by pluglet_ctl__stop" test -e "$file"
 check_fails "queue removed by pluglet_ctl__stop" queue_exists "$QID"
 
+say "cleanup when the program crashes"
+for how in abort segv; do
+	start_fake 0 200 "$how"
+	file=$RUN/hosts/fake.$FAKE_PID
+	rc=0
+	wait "$FAKE_PID" || rc=$?
+	check "$how: the program died of the signal" test "$rc" -gt 128
+	check_fails "$how: run file removed" test -e "$file"
+	check_fails "$how: queue removed" queue_exists "$QID"
+done
+
 say "slow, stopped and killed programs"
 start_fake 2000
 t0=$SECONDS
