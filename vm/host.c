@@ -109,6 +109,12 @@ static void __attribute__((noinline)) reader_register(void)
 	pthread_setspecific(thread_key, (void *)1);
 }
 
+void pluglet_thread_register(void)
+{
+	if (!tl_registered)
+		reader_register();
+}
+
 /* Nesting depth of this thread's read-side sections (helpers may re-enter). */
 static __thread unsigned tl_depth __attribute__((tls_model("initial-exec")));
 

@@ -167,6 +167,14 @@ void pluglet_host__free(struct pluglet_host *h);
 /* The host of the VM_CALL family, or NULL. */
 struct pluglet_host *pluglet_host__default(void);
 
+/*
+ * A thread's first call into an insertion point with pluglets attached
+ * registers it with liburcu (a short mutex, once); a host that wants even
+ * that first call free of locks calls this at thread start. Optional, and
+ * harmless to call twice.
+ */
+void pluglet_thread_register(void);
+
 /* Seed-style shortcuts on the default host. */
 int pluglet_init(const struct pluglet_host_opts *opts);	/* 0 or -errno */
 void pluglet_shutdown(void);

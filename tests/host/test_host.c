@@ -283,6 +283,7 @@ static void test_replace_result(void **state)
 	st = stats("target", PLUGLET_ANCHOR_REPLACE, 1);
 	assert_int_equal(st.runs, 1);
 	assert_int_equal(st.faults, 0);
+	assert_true(st.run_ns > 0);	/* stats_time is on in these tests */
 	if (!g_jit)
 		assert_false(st.jit);
 }

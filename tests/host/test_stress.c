@@ -44,6 +44,9 @@ static void *reader(void *arg)
 {
 	uint64_t local[3] = { 0 }, x = 3;
 
+	if (arg)
+		pluglet_thread_register();	/* half the threads register up front */
+
 	pthread_barrier_wait(&start);
 	/* at least calls_per_thread, and for as long as the writer works */
 	for (uint64_t i = 0; i < calls_per_thread || !__atomic_load_n(&writer_done, __ATOMIC_ACQUIRE); i++) {
@@ -124,7 +127,7 @@ int main(void)
 	}
 	pthread_barrier_init(&start, NULL, NR_THREADS + 1);
 	for (int i = 0; i < NR_THREADS; i++)
-		pthread_create(&th[i], NULL, reader, NULL);
+		pthread_create(&th[i], NULL, reader, (void *)(uintptr_t)(i & 1));
 	pthread_barrier_wait(&start);
 	for (uint64_t c = 0; c < cycles; c++) {
 		struct pluglet_inject_opts io = { .sz = sizeof(io), .jit = c & 1 };
