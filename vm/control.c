@@ -34,6 +34,7 @@ struct pluglet_ctl {
 	bool running;
 	int qid;
 	int slot;			/* in the exit registry, -1 if none */
+	pid_t owner;			/* process that started it */
 	char name[64];
 	char path[PATH_MAX];		/* run file, "" if not published */
 };
@@ -47,6 +48,7 @@ struct pluglet_ctl {
 static struct {
 	int used;
 	int qid;
+	pid_t owner;			/* a forked child must not remove them */
 	char path[PATH_MAX];
 } exit_reg[CTL_SLOTS];
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -54,7 +56,8 @@ static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
 
 static void reg_release(int i)
 {
-	if (i < 0 || !__atomic_exchange_n(&exit_reg[i].used, 0, __ATOMIC_ACQ_REL))
+	if (i < 0 || exit_reg[i].owner != getpid() ||
+	    !__atomic_exchange_n(&exit_reg[i].used, 0, __ATOMIC_ACQ_REL))
 		return;
 	msgctl(exit_reg[i].qid, IPC_RMID, NULL);
 	if (exit_reg[i].path[0])
@@ -108,6 +111,7 @@ static int reg_add(int qid, const char *path)
 		if (__atomic_load_n(&exit_reg[i].used, __ATOMIC_ACQUIRE))
 			continue;
 		exit_reg[i].qid = qid;
+		exit_reg[i].owner = getpid();
 		snprintf(exit_reg[i].path, sizeof(exit_reg[i].path), "%s", path);
 		__atomic_store_n(&exit_reg[i].used, 1, __ATOMIC_RELEASE);
 		slot = i;
@@ -355,6 +359,7 @@ struct pluglet_ctl *pluglet_ctl__start(struct pluglet_host *h, const struct plug
 		goto fail;
 	}
 	c->host = h;
+	c->owner = getpid();
 	c->slot = -1;
 	c->qid = -1;
 	snprintf(c->name, sizeof(c->name), "%s", opts->name);
@@ -414,6 +419,12 @@ void pluglet_ctl__stop(struct pluglet_ctl *c)
 {
 	if (!c)
 		return;
+	if (c->owner != getpid()) {
+		/* A forked child: queue, file and thread are the parent's. */
+		inj_server__free(c->srv);
+		free(c);
+		return;
+	}
 	/* Removing the queue is what wakes the thread (EIDRM). */
 	if (c->slot >= 0) {
 		reg_release(c->slot);

@@ -4,10 +4,12 @@
  * the real control thread (vm/control.c) over the in-memory fake host and
  * waits. It installs no signal handler of its own, so SIGTERM exercises
  * the control thread's cleanup.
- *   fake_host RUN_DIR [DELAY_MS [EXIT_AFTER_MS [stop|abort|segv]]]
+ *   fake_host RUN_DIR [DELAY_MS [EXIT_AFTER_MS [stop|abort|segv|fork]]]
  * prints "msqid N" once ready; with EXIT_AFTER_MS it returns from main
  * after that long (calling pluglet_ctl__stop first only with "stop"), or
- * dies of SIGABRT / SIGSEGV (without a core file).
+ * dies of SIGABRT / SIGSEGV (without a core file). "fork" first forks a
+ * child that calls pluglet_ctl__stop() and exit(): the parent's channel
+ * must survive it.
  */
 #include "control.h"
 #include "fake_host.h"
@@ -17,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const char *const plugins[] = { "find_idx", "p1", "p2", NULL };
@@ -32,7 +35,7 @@ int main(int argc, char **argv)
 	long exit_after;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s RUN_DIR [DELAY_MS [EXIT_AFTER_MS [stop|abort|segv]]]\n",
+		fprintf(stderr, "usage: %s RUN_DIR [DELAY_MS [EXIT_AFTER_MS [stop|abort|segv|fork]]]\n",
 			argv[0]);
 		return 2;
 	}
@@ -42,6 +45,15 @@ int main(int argc, char **argv)
 	if (!c) {
 		perror("pluglet_ctl__start");
 		return 1;
+	}
+	if (argc > 4 && !strcmp(argv[4], "fork")) {
+		pid_t child = fork();
+
+		if (child == 0) {
+			pluglet_ctl__stop(c);
+			exit(0);
+		}
+		waitpid(child, NULL, 0);
 	}
 	printf("msqid %d\n", pluglet_ctl__msqid(c));
 	fflush(stdout);

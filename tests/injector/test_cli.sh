@@ -176,6 +176,13 @@ for how in abort segv; do
 	check_fails "$how: queue removed" queue_exists "$QID"
 done
 
+say "a forked child that exits leaves the channel alone"
+start_fake 0 0 fork
+check "run file still there" test -e "$RUN/hosts/fake.$FAKE_PID"
+runi 0 'entries: 0' "queue still served" -a status -m "$QID"
+kill -TERM "$FAKE_PID"
+wait "$FAKE_PID" 2>/dev/null
+
 say "slow, stopped and killed programs"
 start_fake 2000
 t0=$SECONDS
