@@ -10,6 +10,7 @@ pkgs=(
 	libbpf-dev libelf-dev zlib1g-dev
 	libinih-dev libcmocka-dev liburcu-dev
 	bpftool iproute2 iputils-ping procps psmisc util-linux kmod
+	python3
 	groff-base man-db
 )
 

@@ -24,6 +24,7 @@ check_eq "50 replacements succeeded" "$ok" "50"
 tx=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$T_DIR/ping.out")
 rx=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$T_DIR/ping.out")
 check_eq "no reply lost during replacements ($rx of $tx)" "$rx" "$tx"
+[ "$rx" = "$tx" ] || { say "ping output:"; tail -n 5 "$T_DIR/ping.out"; tail -n 20 "$MNT/log"; }
 check "ping sent packets" test "${tx:-0}" -ge 300
 check_fails "program id changed" test "$(field "$d/30" ID)" = "$id30"
 check_eq "position kept" "$(field "$d/30" Position)" "1"
