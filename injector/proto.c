@@ -193,21 +193,25 @@ size_t inj_chunk_size_for(size_t msgmax, size_t qbytes)
 static size_t read_msgmax(void)
 {
 	static size_t cached;
+	size_t v;
 	FILE *f;
-	unsigned long v = 0;
 
 	/* msgmax rarely changes; a stale value only costs a smaller chunk or
 	 * one EINVAL at send, which inj_msg__send reports. */
-	if (cached)
-		return cached;
+	v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+	if (v)
+		return v;
 	f = fopen("/proc/sys/kernel/msgmax", "re");
+	v = 0;
 	if (f) {
-		if (fscanf(f, "%lu", &v) != 1)
+		if (fscanf(f, "%zu", &v) != 1)
 			v = 0;
 		fclose(f);
 	}
-	cached = v ? v : 8192;
-	return cached;
+	if (!v)
+		v = 8192;
+	__atomic_store_n(&cached, v, __ATOMIC_RELAXED);
+	return v;
 }
 
 ssize_t inj_chunk_size(int msqid)
