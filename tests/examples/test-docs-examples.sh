@@ -40,6 +40,10 @@ help=$("$B/injector/ebpf_injecter" --help 2>&1)
 for opt in $(grep -oE -- '^ +-[a-z]\b' <<<"$help" | tr -d ' ' | sort -u) $(grep -oE -- '--[a-z]+' <<<"$help" | sort -u); do
 	check "ebpf_injecter(8) documents $opt" grep -qE -- "(^|[^a-z-])$opt\b" <<<"$inj8"
 done
+short=$(grep -oE 'getopt_long\(argc, argv, "[^"]+"' "$S/injector/ebpf_injecter.c" | sed -E 's/.*"([^"]+)"/\1/' | tr -d :)
+for ((i = 0; i < ${#short}; i++)); do
+	check "ebpf_injecter(8) documents -${short:i:1}" grep -qE -- "(^|[^a-z-])-${short:i:1}\b" <<<"$inj8"
+done
 for act in add rm replace rm_pluglet status; do
 	check "ebpf_injecter(8) documents action $act" grep -qE "^ +$act\b" <<<"$inj8"
 done
