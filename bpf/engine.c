@@ -207,11 +207,8 @@ struct engine *engine__new(const struct engine_opts *opts)
 		errno = -err;
 		return NULL;
 	}
-	/* without bpffs nothing can be loaded, but the tree can still be shown */
-	err = mkdir_p(e->bpffs_dir, 0700);
-	if (err)
-		pr_warn("bpf: cannot create the bpffs dir %s: %s; loads will fail", e->bpffs_dir,
-			strerror(-err));
+	/* the bpffs dir is created by the first load: a daemon that loads
+	 * nothing leaves nothing in bpffs */
 	load_register_handlers();
 	state_adopt(e);
 	return e;

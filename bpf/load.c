@@ -365,11 +365,17 @@ static int setup_map_pins(struct bpf_object *obj, const struct load_req *r, stru
 	char path[PATH_MAX + 64];
 	int err;
 
-	if (!r->map_dir)
-		return 0;
 	bpf_object__for_each_map(m, obj) {
 		if (bpf_map__is_internal(m))
 			continue;
+		if (!r->map_dir) {
+			/* LIBBPF_PIN_BY_NAME would pin under /sys/fs/bpf: maps are
+			 * pinned in our own directory once the program id is known */
+			err = bpf_map__set_pin_path(m, NULL);
+			if (err)
+				return err;
+			continue;
+		}
 		xsnprintf(path, sizeof(path), "%s/%s", r->map_dir, bpf_map__name(m));
 		if (access(path, F_OK) && np->n < 16)
 			xsnprintf(np->path[np->n++], PATH_MAX, "%s", path);

@@ -55,6 +55,17 @@ check "rm the last user" rm "$IF/tc-egress/10"
 check_fails "maps removed with the last user" test -e "$dir"
 check "nothing left after sharing" no_leftovers
 
+# LIBBPF_PIN_BY_NAME maps are pinned in plugfs's directory, and shared
+check "pinned-by-name map: owner" cp "$PROGS/count_pinned.bpf.o" "$x/10"
+manifest "$T_DIR/p.ini" "object = $PROGS/count_pinned.bpf.o" "map_owner = ../10"
+check "pinned-by-name map: sharer" cp "$T_DIR/p.ini" "$x/20"
+check "map pinned in our directory" test -e "$(field "$x/10" "Map Pin Path")/counter"
+check_eq "sharer uses it" "$(field "$x/20" "Map Pin Path")" "$(field "$x/10" "Map Pin Path")"
+check_fails "nothing pinned under /sys/fs/bpf/counter by us" \
+	bash -c "bpftool map show pinned /sys/fs/bpf/counter 2>/dev/null | grep -q ."
+rm -f "$x/10" "$x/20"
+check "nothing left after pinned-by-name" no_leftovers
+
 manifest "$T_DIR/skb.ini" "object = $PROGS/pass.bpf.o" "mode = skb"
 check "mode = skb" cp "$T_DIR/skb.ini" "$x/10"
 check "attached as generic XDP" bash -c "ip -n '$NSB' link show '$VETH_B' | grep -q xdpgeneric"
