@@ -256,6 +256,8 @@ void pluglet__post(struct pluglet_call *c, uint64_t ret);
  * then the REPLACE pluglet instead of the body (the body runs when there is
  * none, when it faults or calls next()), then POST pluglets at
  * RETURN_VM_VAL. With nothing attached this is one predictable branch.
+ * Arguments are zero-copy: what a REPLACE pluglet wrote into a kind_ptr
+ * argument before it faulted stays written when the body then runs.
  */
 #define VM_CALL(pl_id, pl_args, pl_nargs, ...)                                   \
 	do {                                                                     \

@@ -637,6 +637,24 @@ static void test_manifest(void **state)
 	fclose(f);
 	g_host = pluglet_host__new(&o);
 	assert_null(g_host);
+	/* entries that do not load are reported, the others stay */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "[ok]\nplugin = target\nanchor = replace\nseq = 1\nobject = %s/mark3.o\n"
+		"[missing]\nplugin = target\nanchor = pre\nseq = 1\nobject = %s/nope.o\n",
+		HOST_TEST_OBJDIR, HOST_TEST_OBJDIR);
+	fclose(f);
+	o.manifest = NULL;
+	g_host = pluglet_host__new(&o);
+	assert_non_null(g_host);
+	{
+		char err[256] = "";
+
+		assert_int_equal(pluglet_host__load_manifest(g_host, path, err, sizeof(err)), -EIO);
+		assert_non_null(strstr(err, "nope.o"));
+	}
+	assert_int_equal(target(&v, 1), 3);
+	pluglet_host__free(g_host);
 	unlink(path);
 	/* and only one host serves VM_CALL */
 	o.manifest = NULL;
