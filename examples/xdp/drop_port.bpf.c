@@ -6,8 +6,8 @@
  *
  * Shows: parsing a packet within the verifier's bounds checks, and a
  * global set at load time without recompiling: a manifest line
- * `global.PORT = 3500` (hex bytes of the __u16 in host order: 0x3500 is
- * 53 on x86) makes it drop DNS instead.
+ * `global.PORT = 3500` (the __u16's two bytes in memory order, 35 00, which
+ * is 0x0035 = 53 on little-endian x86) makes it drop DNS instead.
  *
  * Run:
  *   cp build/examples/xdp/drop_port.bpf.o $MNT/ifaces/eth0/xdp/20

@@ -78,6 +78,21 @@ done
 check "make status prints the reports" grep -q "^Name: ingress_count" <<<"$st"
 check_eq "make status IFACE HOOK filters" \
 	"$("${EXMK[@]}" "${M[@]}" status IFACE="$VETH_B" HOOK=tc-egress | grep -c '^==> ')" "1"
+# drop_port with its global overridden: UDP to port 53 is dropped and counted
+printf 'object = %s\nglobal.PORT = 3500\n' "$B/examples/xdp/drop_port.bpf.o" >"$T_DIR/dns.ini"
+check "make load drop_port with global.PORT = 53" \
+	"${EXMK[@]}" "${M[@]}" load IFACE="$VETH_B" HOOK=xdp PRIO=15 OBJ="$T_DIR/dns.ini"
+rm -f "$E"   # the dropper at 20 would hide what 15 does not drop; 10 and 15 pass the rest
+for _ in 1 2 3; do ip netns exec "$NSA" bash -c "echo x >/dev/udp/$PEER/53" 2>/dev/null; done
+dropped=$(bpftool -j map lookup pinned "$(sed -n 's/^Map Pin Path: //p' "$MNT/ifaces/$VETH_B/xdp/15")/dropped" \
+	key 0 0 0 0 2>/dev/null | sed -n 's/.*"value": *\([0-9]*\).*/\1/p')
+check "drop_port dropped the 3 datagrams to port 53 (got ${dropped:-none})" test "${dropped:-0}" -ge 3
+check "ping still works past drop_port" ping_ok
+check "make unload PRIO=15" "${EXMK[@]}" "${M[@]}" unload IFACE="$VETH_B" HOOK=xdp PRIO=15
+printf 'object = %s\nglobal.VERDICT = 01000000\n' "$B/examples/xdp/verdict.bpf.o" >"$T_DIR/drop.ini"
+check "make load the dropper again at 20" \
+	"${EXMK[@]}" "${M[@]}" load IFACE="$VETH_B" HOOK=xdp PRIO=20 OBJ="$T_DIR/drop.ini"
+id=$(sed -n 's/^ID: //p' "$E")
 check "make move PRIO=20 TO=5" "${EXMK[@]}" "${M[@]}" move IFACE="$VETH_B" HOOK=xdp PRIO=20 TO=5
 check_eq "moved entry is first" "$(sed -n 's/^Position: //p' "$MNT/ifaces/$VETH_B/xdp/5")" "0"
 check "make unload PRIO=5" "${EXMK[@]}" "${M[@]}" unload IFACE="$VETH_B" HOOK=xdp PRIO=5
