@@ -5,6 +5,7 @@
 # stops) and cat shows the new position.
 . "${PLUGFS_SRC:?}/tests/lib.sh"
 . "$PLUGFS_SRC/tests/bpf/lib-bpf.sh"
+need_cmd python3
 
 d=$IF/xdp
 cp "$PROGS/count.bpf.o" "$d/20" && cp "$PROGS/pass.bpf.o" "$d/30" && cp "$PROGS/count.bpf.o" "$d/40" ||
