@@ -23,6 +23,11 @@ _run_cleanups() {
 	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do
 		eval "${_cleanups[$i]}" >/dev/null 2>&1 || true
 	done
+	# make_netns runs in $(...), so its own on_exit is lost: sweep our netns here
+	local ns
+	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -- "-$T_ID\$"); do
+		ip netns del "$ns" 2>/dev/null || true
+	done
 	rm -rf "$T_DIR" 2>/dev/null || true
 	exit $rc
 }
