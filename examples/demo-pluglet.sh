@@ -56,14 +56,18 @@ cleanup() {
 	done
 	mountpoint -q "$MNT" 2>/dev/null && { fusermount3 -u -z "$MNT" 2>/dev/null || umount -l "$MNT"; }
 	rm -rf "$BPFFS_DIR"
-	if [ -n "$own_dir" ]; then rm -rf "$DEMO_DIR"; else rm -rf "$MNT" "$DEMO_DIR/state" "$RUN" "$HOSTLOG"; fi
+	if [ -n "$own_dir" ]; then
+		rm -rf "$DEMO_DIR"
+	else
+		rm -rf "$MNT" "$DEMO_DIR/state" "$RUN" "$HOSTLOG" "$DEMO_DIR/plugfs.log"
+	fi
 	exit $rc
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 step() { printf '\n=== %s\n' "$*"; [ "$PAUSE" = 0 ] || sleep "$PAUSE"; }
-run() { printf '$ %s\n' "$*"; "$@"; }
+run() { printf '$ %s\n' "$*"; "$@" || die "failed: $*"; }
 # expect_output VALUE: the host prints find_idx=VALUE within 3 s
 expect_output() {
 	local i

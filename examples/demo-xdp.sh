@@ -61,14 +61,18 @@ cleanup() {
 	ip netns del "$NSA" 2>/dev/null
 	ip netns del "$NSB" 2>/dev/null
 	rm -rf "$BPFFS_DIR"
-	if [ -n "$own_dir" ]; then rm -rf "$DEMO_DIR"; else rm -rf "$MNT" "$DEMO_DIR/state" "$DEMO_DIR/run"; fi
+	if [ -n "$own_dir" ]; then
+		rm -rf "$DEMO_DIR"
+	else
+		rm -rf "$MNT" "$DEMO_DIR"/{state,run,plugfs.log,drop.ini,share.ini}
+	fi
 	exit $rc
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 step() { printf '\n=== %s\n' "$*"; [ "$PAUSE" = 0 ] || sleep "$PAUSE"; }
-run() { printf '$ %s\n' "$*"; "$@"; }
+run() { printf '$ %s\n' "$*"; "$@" || die "failed: $*"; }
 ping1() { ip netns exec "$NSA" ping -c1 -W1 "$PEER" >/dev/null 2>&1; }
 # A reply after a drop may need a new neighbour resolution: three tries.
 ping_ok() { ping1 || ping1 || ping1; }

@@ -28,7 +28,7 @@ for demo in demo-xdp demo-pluglet; do
 	[ "$demo" = demo-xdp ] && XDP_DEMO_PID=$DEMO_PID
 	check "$demo.sh says done" grep -q "^$demo: done" "$T_DIR/$demo.out"
 	check_fails "$demo.sh: mount gone" mountpoint -q "$T_DIR/$demo/mnt"
-	check "$demo.sh: private dirs removed" test ! -e "$T_DIR/$demo/state" -a ! -e "$T_DIR/$demo/run"
+	check_eq "$demo.sh: removed all it created in DEMO_DIR" "$(ls -A "$T_DIR/$demo")" ""
 	check "$demo.sh: bpffs dir removed" test ! -e "/sys/fs/bpf/plugfs-test-$T_ID-$demo"
 done
 check "demo-xdp.sh: namespaces removed" bash -c "! ip netns list | grep -q 'demo-[ab]-$XDP_DEMO_PID\b'"
@@ -37,6 +37,22 @@ check "demo-pluglet.sh: 6 -> 1006 -> 2006 -> 6" \
 	bash -c "grep -o 'host prints: find_idx=[0-9]*' '$T_DIR/demo-pluglet.out' | head -n 4 | tr '\n' ' ' |
 		grep -qx 'host prints: find_idx=6 host prints: find_idx=1006 host prints: find_idx=2006 host prints: find_idx=6 '"
 check_fails "demo-pluglet.sh: its host process is gone" pgrep -f -- "--run-dir $T_DIR/demo-pluglet/run"
+
+# Interrupted half-way (SIGTERM, as Ctrl-C would), it still removes everything.
+mkdir -p "$T_DIR/stopped"
+PLUGFS_BUILD=$B DEMO_DIR=$T_DIR/stopped DEMO_PAUSE=0.5 BPFFS_DIR=/sys/fs/bpf/plugfs-test-$T_ID-stopped \
+	"$PLUGFS_SRC/examples/demo-xdp.sh" >"$T_DIR/stopped.out" 2>&1 &
+DEMO_PID=$!
+on_exit "kill -TERM $DEMO_PID"
+check "demo-xdp.sh gets as far as a loaded chain" wait_for 20 grep -q "Add drop_port" "$T_DIR/stopped.out"
+kill -TERM "$DEMO_PID"
+wait "$DEMO_PID"
+check_eq "demo-xdp.sh stopped by SIGTERM exits 130" "$?" "130"
+check_fails "stopped demo: mount gone" mountpoint -q "$T_DIR/stopped/mnt"
+check_eq "stopped demo: DEMO_DIR emptied" "$(ls -A "$T_DIR/stopped")" ""
+check "stopped demo: bpffs dir removed" test ! -e "/sys/fs/bpf/plugfs-test-$T_ID-stopped"
+check "stopped demo: namespaces removed" bash -c "! ip netns list | grep -q 'demo-[ab]-$DEMO_PID\b'"
+check_fails "stopped demo: its daemon is gone" pgrep -f -- "--state-dir $T_DIR/stopped/state"
 
 # ---- examples/Makefile against a mount in a namespace ----
 NSA=$(make_netns exa)
