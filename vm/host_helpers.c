@@ -229,57 +229,41 @@ HELPER(ebpf_memcmp)
 
 /* ---- ebpf_print ---- */
 
-/* Appends one conversion; returns the number of values consumed. */
-static int print_conv(struct pluglet_exec *ex, char *out, size_t size, size_t *len,
-		      const char *spec, int nl, char conv, uint64_t v)
+/* Appends with snprintf semantics, never past the buffer. */
+static void out_add(char *out, size_t size, size_t *len, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void out_add(char *out, size_t size, size_t *len, const char *fmt, ...)
 {
-	char tmp[64];
-	int n = 0;
+	va_list ap;
+	int n;
 
-	switch (conv) {
-	case 'd':
-	case 'i':
-		n = snprintf(tmp, sizeof(tmp), "%lld",
-			     nl ? (long long)(int64_t)v : (long long)(int32_t)v);
-		break;
-	case 'u':
-		n = snprintf(tmp, sizeof(tmp), "%llu", nl ? (unsigned long long)v : (unsigned long long)(uint32_t)v);
-		break;
-	case 'x':
-		n = snprintf(tmp, sizeof(tmp), "%llx", nl ? (unsigned long long)v : (unsigned long long)(uint32_t)v);
-		break;
-	case 'X':
-		n = snprintf(tmp, sizeof(tmp), "%llX", nl ? (unsigned long long)v : (unsigned long long)(uint32_t)v);
-		break;
-	case 'p':
-		n = snprintf(tmp, sizeof(tmp), "0x%llx", (unsigned long long)v);
-		break;
-	case 'c':
-		n = snprintf(tmp, sizeof(tmp), "%c", (int)(uint8_t)v);
-		break;
-	case 's': {
-		int64_t sl = pluglet_strnlen(ex, v, 256);
-
-		if (sl < 0)
-			return -1;
-		n = snprintf(out + *len, size - *len, "%.*s", (int)sl, (const char *)(uintptr_t)v);
+	if (*len >= size - 1)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(out + *len, size - *len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
 		*len += (size_t)n < size - *len ? (size_t)n : size - *len - 1;
-		return 1;
-	}
-	default:
-		return -1;
-	}
-	(void)spec;
-	n = snprintf(out + *len, size - *len, "%s", tmp);
-	*len += (size_t)n < size - *len ? (size_t)n : size - *len - 1;
-	return 1;
 }
 
+/*
+ * The conversion specs below are rebuilt from a checked subset (flags,
+ * digits, a known conversion and our own length modifier), with the value
+ * cast to the type that spec expects.
+ */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+
+/*
+ * printf for pluglets: flags, width and precision as in C (numbers only,
+ * no '*'), length modifiers h/hh/l/ll/z/j/t, conversions d i u x X o c s p %.
+ * Values are the helper's r2..r5; %s strings must be the pluglet's memory.
+ */
 HELPER(ebpf_print)
 {
 	struct host_run *run = host_run_of(ex);
 	uint64_t vals[4] = { a2, a3, a4, a5 };
-	char out[512];
+	char out[512], spec[32];
 	const char *fmt;
 	size_t len = 0;
 	int64_t flen;
@@ -290,32 +274,92 @@ HELPER(ebpf_print)
 		return misuse(ex, "ebpf_print: format at 0x%llx is not readable", (unsigned long long)a1);
 	fmt = (const char *)(uintptr_t)a1;
 	out[0] = '\0';
-	for (int64_t i = 0; i < flen && len < sizeof(out) - 1; i++) {
-		const char *spec = &fmt[i];
-		int nl = 0;
+	for (int64_t i = 0; i < flen; i++) {
+		size_t sl = 0, width_end;
+		int wide = 0, prec = -1;
+		char conv;
 
 		if (fmt[i] != '%') {
-			out[len++] = fmt[i];
-			out[len] = '\0';
+			out_add(out, sizeof(out), &len, "%c", fmt[i]);
 			continue;
 		}
-		if (i + 1 < flen && fmt[i + 1] == '%') {
-			out[len++] = '%';
-			out[len] = '\0';
-			i++;
-			continue;
-		}
-		while (i + 1 < flen && (fmt[i + 1] == 'l' || fmt[i + 1] == 'z')) {
-			nl = 1;
-			i++;
-		}
-		if (i + 1 >= flen || nv >= 4)
-			return misuse(ex, "ebpf_print: bad format \"%.*s\"", (int)flen, fmt);
+		spec[sl++] = '%';
 		i++;
-		if (print_conv(ex, out, sizeof(out), &len, spec, nl, fmt[i], vals[nv]) < 0)
-			return misuse(ex, "ebpf_print: bad conversion %%%c or argument in \"%.*s\"",
-				      fmt[i], (int)flen, fmt);
-		nv++;
+		while (i < flen && strchr("-+ #0", fmt[i]) && sl < 8)
+			spec[sl++] = fmt[i++];
+		/* width and precision of at most 3 digits: padding costs time */
+		for (int d = 0; i < flen && fmt[i] >= '0' && fmt[i] <= '9'; d++) {
+			if (d == 3)
+				return misuse(ex, "ebpf_print: width over 999 in \"%.*s\"", (int)flen, fmt);
+			spec[sl++] = fmt[i++];
+		}
+		width_end = sl;
+		if (i < flen && fmt[i] == '.') {
+			prec = 0;
+			spec[sl++] = fmt[i++];
+			for (int d = 0; i < flen && fmt[i] >= '0' && fmt[i] <= '9'; d++) {
+				if (d == 3)
+					return misuse(ex, "ebpf_print: precision over 999 in \"%.*s\"",
+						      (int)flen, fmt);
+				prec = prec * 10 + (fmt[i] - '0');
+				spec[sl++] = fmt[i++];
+			}
+		}
+		while (i < flen && strchr("hlzjt", fmt[i])) {
+			wide |= fmt[i] != 'h';
+			i++;
+		}
+		if (i >= flen)
+			return misuse(ex, "ebpf_print: format ends inside a conversion: \"%.*s\"", (int)flen, fmt);
+		conv = fmt[i];
+		if (conv == '%') {
+			out_add(out, sizeof(out), &len, "%%");
+			continue;
+		}
+		if (!strchr("diuxXocsp", conv))
+			return misuse(ex, "ebpf_print: unsupported conversion %%%c in \"%.*s\"", conv, (int)flen, fmt);
+		if (nv >= 4)
+			return misuse(ex, "ebpf_print: more than four values in \"%.*s\"", (int)flen, fmt);
+		uint64_t v = vals[nv++];
+
+		switch (conv) {
+		case 'd':
+		case 'i':
+			memcpy(spec + sl, "lld", 4);
+			out_add(out, sizeof(out), &len, spec, wide ? (long long)(int64_t)v : (long long)(int32_t)v);
+			break;
+		case 'u':
+		case 'x':
+		case 'X':
+		case 'o':
+			spec[sl++] = 'l';
+			spec[sl++] = 'l';
+			spec[sl++] = conv;
+			spec[sl] = '\0';
+			out_add(out, sizeof(out), &len, spec,
+				wide ? (unsigned long long)v : (unsigned long long)(uint32_t)v);
+			break;
+		case 'c':
+			memcpy(spec + sl, "c", 2);
+			out_add(out, sizeof(out), &len, spec, (int)(uint8_t)v);
+			break;
+		case 'p':
+			out_add(out, sizeof(out), &len, "0x%llx", (unsigned long long)v);
+			break;
+		case 's': {
+			int64_t n = pluglet_strnlen(ex, v, 256);
+
+			if (n < 0)
+				return misuse(ex, "ebpf_print: %%s argument 0x%llx is not readable",
+					      (unsigned long long)v);
+			/* never more than the checked bytes: the precision becomes ours */
+			if (prec >= 0 && prec < n)
+				n = prec;
+			memcpy(spec + width_end, ".*s", 4);
+			out_add(out, sizeof(out), &len, spec, (int)n, (const char *)(uintptr_t)v);
+			break;
+		}
+		}
 	}
 	while (len && out[len - 1] == '\n')
 		out[--len] = '\0';
@@ -323,6 +367,8 @@ HELPER(ebpf_print)
 		run->pub.seq, out);
 	return (uint64_t)len;
 }
+
+#pragma GCC diagnostic pop
 
 /* ---- byte order ---- */
 

@@ -102,8 +102,10 @@ extern void *ctx_shmget(uint32_t key);
 extern int ctx_shmrm(uint32_t key);
 
 /* ---- output ----
- * printf-like to the host's log; %d %i %u %x %X %c %s %p %% with the l/ll
- * modifiers, at most four values. */
+ * printf-like, one line to the host's log: %d %i %u %x %X %o %c %s %p %%
+ * with flags, width and precision (at most 999) and the h/l/ll/z/j/t
+ * modifiers, at most four values. Returns the length of the line written
+ * (trailing newlines are dropped). A bad format stops the pluglet. */
 extern int ebpf_print(const char *fmt, ...);
 
 /* ---- memory and strings (pointers must be inside the pluglet's memory) ---- */

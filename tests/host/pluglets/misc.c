@@ -22,7 +22,10 @@ uint64_t misc(const struct pluglet_args *args)
 		bad |= 8;
 	if (!ebpf_time_ns() || !ebpf_realtime_ns())
 		bad |= 16;
-	if (ebpf_print("misc %s %d %u %lx\n", a, -3, 5u, 0xabcull) <= 0)
+	if (ebpf_print("misc %s %d %u %lx\n", a, -3, 5u, 0xabcull) != 19)
 		bad |= 32;
+	/* "[  -3|0005|  he|%]" */
+	if (ebpf_print("[%4d|%04u|%4.2s|%%]", -3, 5, a) != 18)
+		bad |= 64;
 	return bad;
 }
