@@ -84,6 +84,20 @@ uint64_t inj_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* The fields every message carries; the rest zeroed. */
+static void hdr_init(struct inj_hdr *h, enum inj_kind kind, uint32_t id, int32_t pid,
+		     int32_t reply_qid, size_t total)
+{
+	memset(h, 0, sizeof(*h));
+	h->magic = INJ_MAGIC;
+	h->version = INJ_VERSION;
+	h->kind = kind;
+	h->req_id = id;
+	h->pid = pid;
+	h->reply_qid = reply_qid;
+	h->total = (uint32_t)total;
+}
+
 /* ---- header checks ---- */
 
 #define BAD(code, ...) do { snprintf(err, err_size, __VA_ARGS__); return (code); } while (0)
@@ -482,14 +496,7 @@ static int check_request(const struct inj_request *req, size_t len, struct inj_r
 static void fill_req_hdr(struct inj_client *c, struct inj_hdr *h, uint32_t id,
 			 const struct inj_request *req, size_t len)
 {
-	memset(h, 0, sizeof(*h));
-	h->magic = INJ_MAGIC;
-	h->version = INJ_VERSION;
-	h->kind = INJ_KIND_REQ;
-	h->req_id = id;
-	h->pid = c->pid;
-	h->reply_qid = c->rqid;
-	h->total = (uint32_t)len;
+	hdr_init(h, INJ_KIND_REQ, id, c->pid, c->rqid, len);
 	h->action = req->action;
 	h->anchor = req->anchor;
 	h->seq = req->seq;
@@ -614,18 +621,8 @@ static int request_locked(struct inj_client *c, const struct inj_request *req,
 	fill_req_hdr(c, &m->h, id, req, len);
 	do {
 		n = len - off < c->chunk ? len - off : c->chunk;
-		if (off) {
-			struct inj_hdr *h = &m->h;
-
-			memset(h, 0, sizeof(*h));
-			h->magic = INJ_MAGIC;
-			h->version = INJ_VERSION;
-			h->kind = INJ_KIND_DATA;
-			h->req_id = id;
-			h->pid = c->pid;
-			h->reply_qid = c->rqid;
-			h->total = (uint32_t)len;
-		}
+		if (off)
+			hdr_init(&m->h, INJ_KIND_DATA, id, c->pid, c->rqid, len);
 		m->h.offset = (uint32_t)off;
 		m->h.len = (uint32_t)n;
 		if (n)
@@ -634,8 +631,8 @@ static int request_locked(struct inj_client *c, const struct inj_request *req,
 		if (err)
 			goto out;
 		off += n;
-		/* The host answers early when it refuses the header (too big,
-		 * unknown plugin...): stop streaming then. */
+		/* The host answers early when it refuses the header (object
+		 * over its limit, bad field): stop streaming then. */
 		while (off < len && (err = rx_poll(c, &rx)) > 0 && !rx.done)
 			;
 		if (err < 0)
@@ -810,14 +807,7 @@ static void send_reply(struct inj_server *s, const struct inj_hdr *req, int stat
 		text_len = INJ_TEXT_MAX;
 	do {
 		n = text_len - off < (size_t)chunk ? text_len - off : (size_t)chunk;
-		memset(&m->h, 0, sizeof(m->h));
-		m->h.magic = INJ_MAGIC;
-		m->h.version = INJ_VERSION;
-		m->h.kind = INJ_KIND_REPLY;
-		m->h.req_id = req->req_id;
-		m->h.pid = req->pid;
-		m->h.reply_qid = req->reply_qid;
-		m->h.total = (uint32_t)text_len;
+		hdr_init(&m->h, INJ_KIND_REPLY, req->req_id, req->pid, req->reply_qid, text_len);
 		m->h.offset = (uint32_t)off;
 		m->h.len = (uint32_t)n;
 		m->h.status = status;
