@@ -134,8 +134,10 @@ static int attach_xdp(struct engine *e, struct eng_hook *h)
 	fd = bpf_link_create(h->root_fd, h->ifindex, BPF_XDP, &lo);
 	if (fd < 0) {
 		fd = -errno;
-		pr_warn("%s/xdp: cannot attach the root program in %s mode: %s", h->ifname, h->mode,
-			strerror(-fd));
+		pr_warn("%s/xdp: cannot attach the root program in %s mode: %s%s", h->ifname, h->mode,
+			strerror(-fd),
+			fd == -EOPNOTSUPP && strcmp(h->mode, "skb") ?
+				" (the driver has no native XDP: try `mode = skb` in a manifest)" : "");
 		return fd == -EEXIST ? -EBUSY : fd;
 	}
 	h->link_fd = fd;
