@@ -118,6 +118,11 @@ for t in load unload move status inject eject list; do
 	check "guide.md documents make $t" grep -qE "make( -C examples)? $t\b" <<<"$guide"
 done
 check "guide.md documents the systemd unit" has "$guide" "plugfs.service"
+# A unit option that gives the service its own mount namespace would hide
+# the FUSE mount from the rest of the system.
+check_fails "plugfs.service has no mount-namespace option" grep -qE \
+	'^(ProtectSystem|ProtectHome|PrivateTmp|PrivateDevices|PrivateMounts|ReadWritePaths|ReadOnlyPaths|InaccessiblePaths|TemporaryFileSystem|BindPaths|BindReadOnlyPaths|ProtectKernelTunables|ProtectKernelModules|ProtectKernelLogs|ProtectControlGroups|ProtectProc|MountFlags|RootDirectory|RootImage)=' \
+	"$S/examples/systemd/plugfs.service"
 check "README keeps the two commands first" bash -c "grep -m2 -E '^make (run|test)' '$S/README.md' | tr '\n' ' ' | grep -q '^make run.*make test'"
 check_fails "README has no 'not built yet' left" grep -qi "not built yet" "$S/README.md"
 finish
