@@ -105,7 +105,7 @@ typedef uint64_t (*jit_entry_fn)(struct jit_run *run, uint64_t r1, uint64_t r2);
 /* Called from generated code, by address. */
 static int jit_mem_slow(struct jit_run *run, uint64_t addr, uint32_t info, uint64_t fp);
 
-enum stub_type { STUB_MEM, STUB_FAULT };
+enum stub_type { STUB_MEM, STUB_FAULT, STUB_SEGMENT };
 
 struct jit_stub {
 	enum stub_type type;
@@ -115,6 +115,12 @@ struct jit_stub {
 	uint32_t resume;	/* STUB_MEM */
 	uint8_t tab, size_log;	/* STUB_MEM */
 	uint8_t addr_reg;	/* STUB_MEM: register holding the address */
+	/* STUB_SEGMENT: instructions [insn, end) again with their own checks,
+	 * compiled from the stack-pointer tracking state sk/sk_known. */
+	uint32_t end;
+	uint32_t fast;		/* STUB_SEGMENT: the unchecked code after the hull check */
+	uint16_t sk_known;
+	int64_t sk[11];
 };
 
 enum jit_label {
@@ -144,6 +150,11 @@ struct jit_state {
 	/* Registers known to hold r10 + sk[r] within the current block. */
 	int64_t sk[11];
 	uint16_t sk_known;
+	/* A segment whose accesses through grp_base were checked as a whole. */
+	bool grp;
+	uint8_t grp_base;
+	uint32_t grp_end;
+	uint32_t grp_stub;
 	char *log;
 	size_t log_size;
 };
@@ -171,6 +182,27 @@ static uint32_t stub_add(struct jit_state *st, const struct jit_stub *s)
 	st->stubs[k] = *s;
 	st->nr_stubs++;
 	return k < st->cap_stub_off ? st->stub_off[k] : 0;
+}
+
+/* Remembers where stub k starts, for the next pass. */
+static void stub_off_set(struct jit_state *st, uint32_t k, uint32_t off)
+{
+	if (k >= st->cap_stub_off) {
+		uint32_t cap = st->cap_stub_off ? st->cap_stub_off : 64;
+		uint32_t *p;
+
+		while (cap <= k)
+			cap *= 2;
+		p = realloc(st->stub_off, cap * sizeof(*p));
+		if (!p) {
+			st->b.oom = true;
+			return;
+		}
+		memset(p + st->cap_stub_off, 0, (cap - st->cap_stub_off) * sizeof(*p));
+		st->stub_off = p;
+		st->cap_stub_off = cap;
+	}
+	st->stub_off[k] = off;
 }
 
 /* Branch (jcc, or jmp when cc < 0) to a stub that records a fault. */
@@ -485,7 +517,7 @@ static void sk_set(struct jit_state *st, uint8_t r, bool known, int64_t c)
 static void sk_track(struct jit_state *st, const struct pluglet_insn *in)
 {
 	uint8_t cls = OP_CLASS(in->code), op = OP_CODE(in->code);
-	int64_t c;
+	int64_t c = 0;
 
 	switch (cls) {
 	case CLS_ALU64:
@@ -540,6 +572,18 @@ static void gen_check(struct jit_state *st, uint32_t pc, uint8_t breg, int16_t o
 	size_t k;
 	int addr;
 
+	if (st->grp && breg == st->grp_base && pc < st->grp_end) {
+		/* Inside a segment whose hull check passed. */
+		if (!force_rcx) {
+			*base = REG[breg];
+			*disp = off;
+		} else {
+			emit_lea(b, RCX, REG[breg], off);
+			*base = RCX;
+			*disp = 0;
+		}
+		return;
+	}
 	stackish = sk_get(st, breg, &c);
 	if (!st->mem_checks ||
 	    (stackish && c + off >= -(int64_t)PLUGLET_STACK_SIZE && c + off <= -size)) {
@@ -587,6 +631,183 @@ static void gen_check(struct jit_state *st, uint32_t pc, uint8_t breg, int16_t o
 	}
 	*base = addr;
 	*disp = 0;
+}
+
+/* The memory access an instruction makes, if any. */
+static bool mem_access(const struct pluglet_insn *in, uint8_t *breg, int16_t *off, int *size,
+		       uint32_t *perm)
+{
+	uint8_t cls = OP_CLASS(in->code), mode = OP_MODE(in->code);
+
+	*off = in->off;
+	*size = 1 << size_log_of(in->code);
+	if (cls == CLS_LDX && (mode == MODE_MEM || mode == MODE_MEMSX)) {
+		*breg = in->src_reg;
+		*perm = PLUGLET_PERM_READ;
+		return true;
+	}
+	if ((cls == CLS_ST || cls == CLS_STX) && mode == MODE_MEM) {
+		*breg = in->dst_reg;
+		*perm = PLUGLET_PERM_WRITE;
+		return true;
+	}
+	if (cls == CLS_STX && mode == MODE_ATOMIC) {
+		*breg = in->dst_reg;
+		*perm = PLUGLET_PERM_RW;
+		return true;
+	}
+	return false;
+}
+
+/* Registers an instruction writes (calls and jumps end segments anyway). */
+static uint16_t insn_writes(const struct pluglet_insn *in)
+{
+	switch (OP_CLASS(in->code)) {
+	case CLS_ALU:
+	case CLS_ALU64:
+	case CLS_LD:
+	case CLS_LDX:
+		return (uint16_t)(1u << in->dst_reg);
+	case CLS_STX:
+		if (OP_MODE(in->code) != MODE_ATOMIC)
+			return 0;
+		if (in->imm == ATOMIC_CMPXCHG)
+			return 1u << 0;
+		return (in->imm & ATOMIC_FETCH) ? (uint16_t)(1u << in->src_reg) : 0;
+	case CLS_ST:
+		return 0;
+	default:
+		return 0xffff;
+	}
+}
+
+#define SEGMENT_MAX 32
+
+/*
+ * Segment hull checks: from a memory access at i, the straight-line run of
+ * instructions (no jump target, jump or call inside, base register not
+ * written) with at least two accesses through the same base register. One
+ * check of the hull [base + min, base + max_end) against the first region
+ * replaces theirs; if it fails, a copy of the segment compiled with a
+ * check per access runs instead, so faults stay exact. Returns the end of
+ * the segment (0: none) and fills the hull and the table to use.
+ */
+static uint32_t segment_find(struct jit_state *st, uint32_t i, uint8_t *base, int32_t *lo,
+			     int32_t *hi_end, enum jit_tab *tab)
+{
+	const struct pluglet_insn *insns = st->vm->insns;
+	uint32_t j, end = 0, count = 0, need = 0, perm;
+	uint8_t b0, b;
+	int16_t off;
+	int size;
+	int64_t c = 0;
+
+	if (!mem_access(&insns[i], &b0, &off, &size, &perm) || b0 == 10 || sk_get(st, b0, &c))
+		return 0;
+	*lo = INT32_MAX;
+	*hi_end = INT32_MIN;
+	for (j = i; j < st->nr && j - i < SEGMENT_MAX; j++) {
+		uint8_t cls = OP_CLASS(insns[j].code);
+
+		if (st->flags[j] & JF_LDDW_HI)
+			continue;
+		if ((j > i && (st->flags[j] & JF_TARGET)) || cls == CLS_JMP || cls == CLS_JMP32)
+			break;
+		if (mem_access(&insns[j], &b, &off, &size, &perm) && b == b0) {
+			count++;
+			need |= perm;
+			if (off < *lo)
+				*lo = off;
+			if (off + size > *hi_end)
+				*hi_end = off + size;
+			end = j + 1;
+		}
+		if (insn_writes(&insns[j]) & (1u << b0))
+			break;
+	}
+	if (count < 2)
+		return 0;
+	*base = b0;
+	*tab = need == PLUGLET_PERM_READ ? TAB_RD : need == PLUGLET_PERM_WRITE ? TAB_WR : TAB_RW;
+	return end;
+}
+
+/* Emits the hull check of a segment starting at i, if there is one. */
+static void segment_start(struct jit_state *st, uint32_t i)
+{
+	struct jit_buf *b = &st->b;
+	struct jit_stub s = { .type = STUB_SEGMENT, .insn = i };
+	enum jit_tab tab;
+	int32_t lo, hi_end;
+	uint32_t end, target;
+	uint8_t base;
+
+	end = segment_find(st, i, &base, &lo, &hi_end, &tab);
+	if (!end)
+		return;
+	s.end = end;
+	s.sk_known = st->sk_known;
+	memcpy(s.sk, st->sk, sizeof(s.sk));
+	st->grp_stub = st->nr_stubs;
+	target = stub_add(st, &s);
+	/*
+	 * rcx = first byte, rdx = last byte; both inside the region's
+	 * [start, last] and not wrapped (rcx <= rdx) = every access inside.
+	 */
+	emit_lea(b, RCX, REG[base], lo);
+	emit_lea(b, RDX, REG[base], hi_end - 1);
+	emit_cmp_rm(b, RCX, RUN_REG, TAB_OFF(tab, 0) + (int32_t)offsetof(struct jit_region, start));
+	emit_jcc(b, CC_B, target);
+	emit_cmp_rm(b, RDX, RUN_REG, TAB_OFF(tab, 0) + (int32_t)offsetof(struct jit_region, lim[0]));
+	emit_jcc(b, CC_A, target);
+	emit_alu_rr(b, X_CMP, true, RDX, RCX);
+	emit_jcc(b, CC_B, target);
+	if (!b->oom)
+		st->stubs[st->grp_stub].fast = (uint32_t)b->len;
+	st->grp = true;
+	st->grp_base = base;
+	st->grp_end = end;
+}
+
+static int gen_insn(struct jit_state *st, uint32_t pc);
+
+/*
+ * Stub k of a segment whose hull is not in the first region: the hull may
+ * still lie in the live stack [r10 - 512, top) (a stack pointer the
+ * tracking lost at a join), then the unchecked code runs; otherwise the
+ * checked copy, which then goes back to where the segment ends.
+ * rcx = first byte, rdx = last byte of the hull.
+ */
+static void gen_segment_copy(struct jit_state *st, uint32_t k)
+{
+	struct jit_stub sb = st->stubs[k];
+	struct jit_buf *b = &st->b;
+	size_t j_wrap, j_top, j_low;
+	uint32_t j;
+
+	emit_alu_rr(b, X_CMP, true, RDX, RCX);
+	j_wrap = emit_jcc8(b, CC_B);
+	emit_cmp_rm(b, RDX, RUN_REG, RUN_OFF(stack_lim[0]));
+	j_top = emit_jcc8(b, CC_A);
+	/* rcx < top here, so rcx + 512 cannot wrap: rcx >= r10 - 512. */
+	emit_alu_ri(b, X_ADD, true, RCX, (int32_t)PLUGLET_STACK_SIZE);
+	emit_alu_rr(b, X_CMP, true, RCX, RBP);
+	j_low = emit_jcc8(b, CC_B);
+	emit_jmp(b, sb.fast);
+	patch8(b, j_wrap);
+	patch8(b, j_top);
+	patch8(b, j_low);
+
+	st->grp = false;
+	st->sk_known = sb.sk_known;
+	memcpy(st->sk, sb.sk, sizeof(st->sk));
+	for (j = sb.insn; j < sb.end && !st->b.oom; j++) {
+		if (st->flags[j] & JF_LDDW_HI)
+			continue;
+		gen_insn(st, j);	/* cannot fail: the same code compiled once already */
+		sk_track(st, &st->vm->insns[j]);
+	}
+	emit_jmp(b, sb.resume);
 }
 
 static int gen_ldx(struct jit_state *st, const struct pluglet_insn *in, uint32_t pc)
@@ -959,13 +1180,14 @@ static void gen_tail(struct jit_state *st)
 	uint32_t k;
 	int t, s;
 
-	/* Stubs, in the order the sites were emitted. */
+	/* Stubs, in the order the sites were emitted (segment copies add more). */
 	for (k = 0; k < st->nr_stubs && !b->oom; k++) {
 		const struct jit_stub *sb = &st->stubs[k];
 
-		if (k < st->cap_stub_off)
-			st->stub_off[k] = (uint32_t)b->len;
-		if (sb->type == STUB_MEM) {
+		stub_off_set(st, k, (uint32_t)b->len);
+		if (sb->type == STUB_SEGMENT) {
+			gen_segment_copy(st, k);
+		} else if (sb->type == STUB_MEM) {
 			if (sb->addr_reg != RCX)
 				emit_mov_rr(b, true, RCX, sb->addr_reg);
 			emit8(b, 0xba);		/* mov edx, info */
@@ -1149,8 +1371,15 @@ static int emit_pass(struct jit_state *st)
 	st->b.len = 0;
 	st->nr_stubs = 0;
 	st->sk_known = 0;
+	st->grp = false;
 	gen_prologue(st);
 	for (i = 0; i < st->nr; i++) {
+		if (st->grp && i == st->grp_end) {
+			/* The checked copy comes back here. */
+			if (!st->b.oom)
+				st->stubs[st->grp_stub].resume = (uint32_t)st->b.len;
+			st->grp = false;
+		}
 		if (st->flags[i] & JF_LDDW_HI) {
 			st->insn_off[i] = (uint32_t)st->b.len;
 			continue;
@@ -1159,6 +1388,8 @@ static int emit_pass(struct jit_state *st)
 		st->insn_off[i] = (uint32_t)st->b.len;
 		if (st->flags[i] & JF_TARGET)
 			st->sk_known = 0;
+		if (st->mem_checks && !st->grp)
+			segment_start(st, i);
 		err = gen_insn(st, i);
 		sk_track(st, &st->vm->insns[i]);
 		if (err) {
@@ -1168,15 +1399,11 @@ static int emit_pass(struct jit_state *st)
 			return err;
 		}
 	}
+	if (st->grp && !st->b.oom)	/* (verified code cannot fall off the end) */
+		st->stubs[st->grp_stub].resume = (uint32_t)st->b.len;
+	st->grp = false;
 	if (st->b.oom)
 		return -ENOMEM;
-	if (st->cap_stub_off < st->nr_stubs) {
-		free(st->stub_off);
-		st->stub_off = calloc(st->nr_stubs, sizeof(*st->stub_off));
-		if (!st->stub_off)
-			return -ENOMEM;
-		st->cap_stub_off = st->nr_stubs;
-	}
 	gen_tail(st);
 	return st->b.oom ? -ENOMEM : 0;
 }

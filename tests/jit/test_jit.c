@@ -349,6 +349,9 @@ static void test_stack(void **state)
 	/* Unknown after a jump target: checked at run time, same result. */
 	o = BOTH(&s, MOV_X(3, 10), JA(0), ST(SZ_DW, 3, -8, 5), LDX(SZ_DW, 0, 3, -8), EXIT());
 	assert_int_equal(o.r0, 5);
+	/* ... also when its accesses reach below the live frame. */
+	o = BOTH(&s, MOV_X(3, 10), JA(0), ST(SZ_DW, 3, -8, 5), LDX(SZ_DW, 0, 3, -520), EXIT());
+	expect_fault(&o, PLUGLET_FAULT_OOB_LOAD, 3, o.fault.addr, 8);
 	/* The stack starts zeroed. */
 	o = BOTH(&s, LDX(SZ_DW, 0, 10, -256), EXIT());
 	assert_int_equal(o.err, 0);
@@ -487,6 +490,62 @@ static void test_callx(void **state)
 	expect_fault(&o, PLUGLET_FAULT_BAD_CALLX, 1, 256 + H_SUM, 0);
 }
 
+/*
+ * Several accesses through one pointer in a straight line are checked as a
+ * whole in the JIT; when that hull check fails, each access is checked on
+ * its own, so the fault and the stores before it are the interpreter's.
+ */
+static void test_segments(void **state)
+{
+	static uint64_t two[4] __attribute__((aligned(16)));
+	struct pluglet_region r;
+	struct setup s = one_region(PLUGLET_PERM_RW, &r);
+	struct pluglet_region adj[2] = {
+		{ (uint64_t)(uintptr_t)&two[0], 16, PLUGLET_PERM_RW, 0 },
+		{ (uint64_t)(uintptr_t)&two[2], 16, PLUGLET_PERM_RW, 0 },
+	};
+	struct outcome o;
+
+	NEED_MEM_CHECKS();
+	/* Fits: three accesses, one hull. */
+	o = BOTH(&s, ST(SZ_DW, 1, 0, 5), LDX(SZ_DW, 0, 1, 0), LDX(SZ_W, 2, 1, 12), ADD_X(0, 2),
+		 EXIT());
+	assert_int_equal(o.err, 0);
+	assert_int_equal(o.r0, 5 + 0x100f0e0d);
+	/* The hull leaves the region at the third access: the first two ran. */
+	o = BOTH(&s, ST(SZ_B, 1, 0, 0x55), ST(SZ_B, 1, 15, 0x66), LDX(SZ_DW, 0, 1, 9), EXIT());
+	expect_fault(&o, PLUGLET_FAULT_OOB_LOAD, 2, r.start + 9, 8);
+	assert_int_equal(buf[0], 0x55);
+	assert_int_equal(buf[15], 0x66);
+	/* Below the start, after a store inside. */
+	o = BOTH(&s, ST(SZ_W, 1, 4, 7), MOV_K(3, 1), STX(SZ_DW, 1, 3, -2), EXIT());
+	expect_fault(&o, PLUGLET_FAULT_OOB_STORE, 2, r.start - 2, 8);
+	assert_int_equal(buf[4], 7);
+	/* Read-only region, loads then a store. */
+	s = one_region(PLUGLET_PERM_READ, &r);
+	o = BOTH(&s, LDX(SZ_B, 0, 1, 0), LDX(SZ_B, 2, 1, 1), ST(SZ_B, 1, 2, 9), EXIT());
+	expect_fault(&o, PLUGLET_FAULT_READONLY, 2, r.start + 2, 1);
+	/* The hull spans two adjacent regions: every access is fine on its own. */
+	s = (struct setup){ .regions = adj, .nr_regions = 2, .r1 = adj[1].start };
+	o = BOTH(&s, ST(SZ_DW, 1, -8, 3), ST(SZ_DW, 1, 0, 4), LDX(SZ_DW, 0, 1, -8),
+		 LDX(SZ_DW, 2, 1, 0), ADD_X(0, 2), EXIT());
+	assert_int_equal(o.err, 0);
+	assert_int_equal(o.r0, 7);
+	/* A straddling access inside the hull still faults there. */
+	o = BOTH(&s, ST(SZ_DW, 1, -16, 1), ST(SZ_DW, 1, -4, 2), EXIT());
+	expect_fault(&o, PLUGLET_FAULT_OOB_STORE, 1, adj[1].start - 4, 8);
+	/* The base changes inside the run: the segment ends there. */
+	o = BOTH(&s, LDX(SZ_DW, 0, 1, 0), ADD_K(1, 8), LDX(SZ_DW, 2, 1, 0), ADD_X(0, 2), EXIT());
+	assert_int_equal(o.err, 0);
+	assert_int_equal(o.r0, 4);
+	o = BOTH(&s, LDX(SZ_DW, 0, 1, 0), ADD_K(1, 16), LDX(SZ_DW, 2, 1, 0), EXIT());
+	expect_fault(&o, PLUGLET_FAULT_OOB_LOAD, 2, adj[1].start + 16, 8);
+	/* A wrapping hull (base near the top of the address space). */
+	s.r1 = UINT64_MAX - 3;
+	o = BOTH(&s, LDX(SZ_B, 0, 1, 0), LDX(SZ_B, 2, 1, 8), EXIT());
+	expect_fault(&o, PLUGLET_FAULT_OOB_LOAD, 0, UINT64_MAX - 3, 1);
+}
+
 /* More regions than the inline tables hold: the C path must find them. */
 static void test_many_regions(void **state)
 {
@@ -618,6 +677,7 @@ int main(void)
 		cmocka_unit_test(test_budget),
 		cmocka_unit_test(test_helpers),
 		cmocka_unit_test(test_callx),
+		cmocka_unit_test(test_segments),
 		cmocka_unit_test(test_many_regions),
 		cmocka_unit_test(test_data_regions),
 		cmocka_unit_test(test_threads),
