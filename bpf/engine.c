@@ -321,6 +321,20 @@ static bool object_used(const struct engine *e, const char *sha256)
 	return false;
 }
 
+/* The sharers of a replaced owner name its new program. */
+static void follow_owner(struct engine *e, uint32_t old_id, uint32_t new_id)
+{
+	struct eng_hook *h;
+	unsigned int i;
+
+	for (h = e->hooks; h; h = h->next)
+		for (i = 0; i < h->n; i++)
+			if (h->ent[i]->map_owner_id == old_id) {
+				h->ent[i]->map_owner_id = new_id;
+				state_save_entry(e, h, h->ent[i], NULL, 0);
+			}
+}
+
 static bool map_dir_used(const struct engine *e, const char *dir, const struct eng_entry *except)
 {
 	const struct eng_hook *h;
@@ -554,6 +568,8 @@ int engine_do_load(struct engine *e, const char *ifname, enum engine_hook kind, 
 			pr_warn("%s: cannot rename pin %s: %s", what, tmp, strerror(errno));
 		h->ent[pos] = en;
 		xsnprintf(old_sha, sizeof(old_sha), "%s", old->sha256);
+		if (!old->map_owner_id && en->map_pin_path[0])
+			follow_owner(e, old->prog_id, en->prog_id);
 		entry_free(old);
 	} else {
 		unsigned int ip = insert_pos(h, prio);

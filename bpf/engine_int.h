@@ -103,6 +103,7 @@ int mkdir_p(const char *path, unsigned int mode);
 
 /* ---- pin.c: state dir and adoption ---- */
 int state_save_hook(const struct engine *e, const struct eng_hook *h);
+/* obj NULL: the options only (the object is stored already). */
 int state_save_entry(const struct engine *e, const struct eng_hook *h, const struct eng_entry *en,
 		     const void *obj, size_t obj_len);
 void state_remove_entry(const struct engine *e, const struct eng_hook *h, unsigned int prio);

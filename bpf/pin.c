@@ -140,7 +140,7 @@ int state_save_entry(const struct engine *e, const struct eng_hook *h, const str
 	if (err)
 		goto out;
 	err = object_path(e, en->sha256, path, sizeof(path));
-	if (!err && access(path, F_OK)) {
+	if (!err && obj && access(path, F_OK)) {
 		/* objects are stored once by digest: a re-used object costs no write */
 		err = mkdir_p(dirname_of(path, dir2, sizeof(dir2)), 0700);
 		if (!err)

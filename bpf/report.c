@@ -59,6 +59,30 @@ static void used_by(FILE *f, const struct engine *e, const char *dir)
 	fprintf(f, "%s\n", n ? "" : "None");
 }
 
+/*
+ * The owner is the entry of the same map directory that shares nobody's
+ * maps: its id is read now, so a replaced owner shows its new id. An owner
+ * that was removed shows the id it had.
+ */
+static void owner_line(FILE *f, const struct engine *e, const struct eng_entry *en)
+{
+	const struct eng_hook *h;
+	unsigned int i;
+
+	if (!en->map_owner_id || !en->map_pin_path[0]) {
+		fprintf(f, "Map Owner ID: None\n");
+		return;
+	}
+	for (h = e->hooks; h; h = h->next)
+		for (i = 0; i < h->n; i++)
+			if (h->ent[i] != en && !h->ent[i]->map_owner_id &&
+			    !strcmp(h->ent[i]->map_pin_path, en->map_pin_path)) {
+				fprintf(f, "Map Owner ID: %u\n", h->ent[i]->prog_id);
+				return;
+			}
+	fprintf(f, "Map Owner ID: %u (unloaded)\n", en->map_owner_id);
+}
+
 static unsigned long long memlock_of(int fd)
 {
 	char path[64], line[256];
@@ -152,10 +176,7 @@ int report_entry(const struct engine *e, const struct eng_hook *h, unsigned int 
 	kv_block(f, "Global", en->globals);
 	kv_block(f, "Metadata", en->metadata);
 	fprintf(f, "Map Pin Path: %s\n", en->map_pin_path[0] ? en->map_pin_path : "None");
-	if (en->map_owner_id)
-		fprintf(f, "Map Owner ID: %u\n", en->map_owner_id);
-	else
-		fprintf(f, "Map Owner ID: None\n");
+	owner_line(f, e, en);
 	used_by(f, e, en->map_pin_path);
 	fprintf(f, "Priority: %u\n", en->prio);
 	fprintf(f, "Iface: %s\n", h->ifname);

@@ -47,7 +47,12 @@ c1=$(counter "$x/10")
 check "three hooks count into one map ($c0 -> $c1, >= 9 for 3 pings)" test $((c1 - c0)) -ge 9
 manifest "$T_DIR/s3.ini" "object = $PROGS/count.bpf.o" "map_owner = ../77"
 check_eq "unknown owner: ENOENT" "$(errno_of cp "$T_DIR/s3.ini" "$x/30")" "No such file or directory"
+check "replace the owner" cp "$PROGS/count.bpf.o" "$x/10"
+own2=$(field "$x/10" ID)
+check_eq "sharer shows the owner's new id" "$(field "$IF/tc-ingress/10" "Map Owner ID")" "$own2"
+check_eq "replaced owner keeps the maps" "$(field "$x/10" "Map Pin Path")" "$dir"
 check "rm the owner first" rm "$x/10"
+check_eq "owner gone: its last id shown" "$(field "$IF/tc-ingress/10" "Map Owner ID")" "$own2 (unloaded)"
 check "maps kept for the sharers" test -e "$dir/counter"
 check "rm tc-ingress sharer" rm "$IF/tc-ingress/10"
 check "maps still kept" test -e "$dir/counter"
