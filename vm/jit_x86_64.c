@@ -33,11 +33,8 @@
 #include "vm_internal.h"
 #include "jit_x86_64_emit.h"
 
-#include <plugfs/log.h>
-
 #include <errno.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -112,7 +109,7 @@ struct jit_stub {
 	uint32_t kind;		/* STUB_FAULT */
 	uint32_t insn;
 	uint32_t info;		/* STUB_MEM */
-	uint32_t resume;	/* STUB_MEM */
+	uint32_t resume;	/* STUB_MEM, STUB_SEGMENT: where the code goes on */
 	uint8_t tab, size_log;	/* STUB_MEM */
 	uint8_t addr_reg;	/* STUB_MEM: register holding the address */
 	/* STUB_SEGMENT: instructions [insn, end) again with their own checks,
@@ -1414,7 +1411,7 @@ static int jit_compile(struct pluglet_vm *vm, bool mem_checks, char *log, size_t
 		.vm = vm, .nr = vm->nr_insns, .mem_checks = mem_checks,
 		.log = log, .log_size = log_size,
 	};
-	size_t len1, map_len;
+	size_t len1, map_len, page;
 	void *mem = MAP_FAILED;
 	int err;
 
@@ -1448,7 +1445,8 @@ static int jit_compile(struct pluglet_vm *vm, bool mem_checks, char *log, size_t
 		goto out;
 	}
 	/* W^X: written while read-write, then read-execute, never both. */
-	map_len = (len1 + 4095) & ~(size_t)4095;
+	page = (size_t)sysconf(_SC_PAGESIZE);
+	map_len = (len1 + page - 1) / page * page;
 	mem = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (mem == MAP_FAILED) {
 		err = -errno;
