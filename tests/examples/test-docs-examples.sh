@@ -101,6 +101,11 @@ done
 for e in $(grep -ohE -- '-E[A-Z0-9]+\b' "$S"/vm/host*.c "$S"/vm/control.c | tr -d - | sort -u); do
 	check "pluglet-api.md explains $e" hasw "$api" "$e"
 done
+# ebpf_print's conversions and modifiers, as pluglet.h lists them
+for c in $(sed -n '/---- output ----/,/ebpf_print/p' "$S/include/pluglet/pluglet.h" | grep -oE '%[a-zA-Z%]|\b[a-z]+(/[a-z]+)+\b' | tr / '\n'); do
+	[ "${c#%}" = "$c" ] && c="\`$c\`"	# a modifier is shown as `l`
+	check "pluglet-api.md lists ebpf_print's $c" grep -qF -- "$c" <<<"$(grep -F ebpf_print <<<"$api")"
+done
 for k in $(grep -oE '\[PLUGLET_FAULT_[A-Z_]+\] = "[a-z-]+"' "$S/vm/vm.c" | grep -oE '"[a-z-]+"' | tr -d '"'); do
 	check "pluglet-api.md names fault kind $k" has "$api" "\`$k\`"
 done
