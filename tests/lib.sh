@@ -28,8 +28,31 @@ _run_cleanups() {
 	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -- "-$T_ID\$"); do
 		ip netns del "$ns" 2>/dev/null || true
 	done
+	# Queues of hosts that were killed before they could remove them: their
+	# run files (anywhere under our temp dir) still name them.
+	local f q
+	for f in $(grep -rls '^msqid' "$T_DIR" 2>/dev/null); do
+		q=$(sed -n 's/^msqid *= *//p' "$f" | head -n1)
+		[ -n "$q" ] && ipcrm -q "$q" 2>/dev/null
+	done
 	rm -rf "$T_DIR" 2>/dev/null || true
 	exit $rc
+}
+
+# stop_pid PID...: SIGTERM (so the process removes its queues and files),
+# then SIGKILL after 3 s. Only for processes the test started.
+stop_pid() {
+	local pid i
+	for pid in "$@"; do
+		kill -TERM "$pid" 2>/dev/null || continue
+		for ((i = 0; i < 150; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.02
+		done
+		kill -9 "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	return 0
 }
 trap _run_cleanups EXIT
 trap 'exit 130' INT TERM
@@ -115,8 +138,7 @@ stop_plugfs() {
 
 stop_plugfs_hard() {
 	local pid=$1 mnt=$2
-	kill -9 "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
+	stop_pid "$pid"
 	fusermount3 -u -z "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null || true
 }
 

@@ -20,7 +20,7 @@ for p in 10 20 30 40 50; do cp "$B/tests/bpf/pass.bpf.o" "$X/$p" || exit 1; done
 "$B/tests/fs/bench_meta" "xdp chain of 5" "$X/30" "$X" "$plain/1" "$plain" "$RUNS" || exit 1
 # Pluglets: the size comes from every host's report.
 "$B/tests/plugins/plug_host" --run-dir "$RUN_DIR" --name meta --interval-ms 1000 >/dev/null 2>&1 &
-on_exit "kill -9 $!"
+on_exit "stop_pid $!"
 hosts_up() { [ -n "$(ls "$MNT/hosts")" ]; }
 wait_for 10 hosts_up || exit 1
 P=$MNT/plugins/find_idx/pre

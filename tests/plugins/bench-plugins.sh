@@ -14,7 +14,7 @@ start_hosts() {
 		"$B/tests/plugins/plug_host" --run-dir "$RUN_DIR" --name "bench$i" --points find_idx \
 			--interval-ms 1000 >/dev/null 2>&1 &
 		pids+=($!)
-		on_exit "kill -9 $!"
+		on_exit "stop_pid $!"
 	done
 	hosts_are() { test "$(ls "$MNT/hosts" | wc -l)" -eq "$1"; }
 	wait_for 10 hosts_are "$n"

@@ -34,7 +34,7 @@ start_host() {
 	"$@" --run-dir "$RUN_DIR" >>"$T_DIR/$name.log" 2>&1 &
 	local pid=$!
 	eval "HOST_PID_$name=$pid"
-	on_exit "kill -9 $pid"
+	on_exit "stop_pid $pid"
 }
 
 start_host h1 "$FIND_IDX_HOST" --interval-ms 20 --name find_idx_host
