@@ -463,6 +463,12 @@ static int mkdir_group(void *priv, const char *group)
 	return err;
 }
 
+/*
+ * rm -r plugins/<plugin> (after its entries were unlinked): the whole plugin
+ * goes from every host too (seed "rm"), and a declared plugin is forgotten.
+ * The directory stays visible while a host still registers the insertion
+ * point: that is the host's, not ours to remove.
+ */
 static int rmdir_group(void *priv, const char *group)
 {
 	struct plugins *p = priv;
@@ -473,16 +479,15 @@ static int rmdir_group(void *priv, const char *group)
 
 	pthread_mutex_lock(&p->lock);
 	pg = pl_store_find(&p->store, group);
-	if (!pg) {
-		err = group_known(p, group) ? -EPERM : -ENOENT;
+	if (!pg && !group_known(p, group)) {
+		err = -ENOENT;
 		goto out;
 	}
-	for (a = 0; a < PLUGLET_ANCHOR__MAX; a++)
+	for (a = 0; pg && a < PLUGLET_ANCHOR__MAX; a++)
 		if (pg->anchors[a])
 			err = -ENOTEMPTY;
 	if (err)
 		goto out;
-	/* rm -r: the whole plugin goes from every host too (seed "rm"). */
 	for (h = p->hosts; h; h = h->next) {
 		char *text = NULL;
 		int rc;
@@ -494,7 +499,10 @@ static int rmdir_group(void *priv, const char *group)
 			pr_warn("host %s: rm plugin %s: %s", h->file, group, text ? text : strerror(-rc));
 		free(text);
 	}
-	err = pl_store_undeclare(&p->store, group);
+	if (pg)
+		err = pl_store_undeclare(&p->store, group);
+	if (!err)
+		pr_info("plugins/%s removed", group);
 out:
 	pthread_mutex_unlock(&p->lock);
 	return err;

@@ -181,5 +181,13 @@ check "restart: hosts still run the pluglets" wait_for 2 grep -q "say pre5" <(ta
 check "rm -r plugins/later" rm -r "$MNT/plugins/later"
 check "host of 'later' back to its original body" wait_result "$T_DIR/h4.log" later 7
 check "declared plugin gone from the state" test ! -e "$STATE_DIR/plugins/later"
+# rm -r of a plugin a host registers: every pluglet goes from every host;
+# the directory stays (the host still has the insertion point).
+check "rm -r plugins/find_idx succeeds" rm -r "$P"
+check "host 2 back to the original body, no PRE/POST" wait_result "$T_DIR/h2.log" find_idx 6
+: >"$T_DIR/h2.log"; sleep 0.2
+check_fails "host 2 runs no PRE/POST any more" grep -q "say " "$T_DIR/h2.log"
+check_eq "find_idx still listed (a host registers it), empty" "$(ls -R "$P" | grep -c '^[0-9]')" "0"
+check "state of find_idx gone" test ! -e "$STATE_DIR/plugins/find_idx"
 
 finish
