@@ -6,6 +6,7 @@
  */
 #include "engine_int.h"
 
+#include <plugfs/fileutil.h>
 #include <plugfs/log.h>
 
 #include <bpf/bpf.h>
@@ -17,31 +18,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
-int mkdir_p(const char *path, unsigned int mode)
-{
-	char tmp[PATH_MAX];
-	char *p;
-
-	if (xsnprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	/* the usual case: only the leaf is missing, or nothing is */
-	if (!mkdir(tmp, mode) || errno == EEXIST)
-		return 0;
-	if (errno != ENOENT)
-		return -errno;
-	for (p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, mode) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, mode) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
 
 int hook_dir(const struct engine *e, const struct eng_hook *h, char *buf, size_t size)
 {
@@ -207,7 +183,7 @@ int chain_hook_attach(struct engine *e, struct eng_hook *h)
 		return err;
 	err = hook_dir(e, h, dir, sizeof(dir));
 	if (!err)
-		err = mkdir_p(dir, 0700);
+		err = plugfs_mkdir_p(dir, 0700);
 	if (err) {
 		pr_warn("%s/%s: cannot create the pin directory %s: %s", h->ifname,
 			engine_hook_name(h->kind), dir, strerror(-err));

@@ -99,7 +99,6 @@ int chain_xdp_foreign(const struct eng_hook *h, const char *ifname, int ifindex)
 int hook_dir(const struct engine *e, const struct eng_hook *h, char *buf, size_t size);
 int entry_pin_path(const struct engine *e, const struct eng_hook *h, unsigned int prio, char *buf,
 		   size_t size);
-int mkdir_p(const char *path, unsigned int mode);
 
 /* ---- pin.c: state dir and adoption ---- */
 int state_save_hook(const struct engine *e, const struct eng_hook *h);

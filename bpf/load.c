@@ -8,6 +8,7 @@
 #include "engine_int.h"
 #include "rewrite.h"
 
+#include <plugfs/fileutil.h>
 #include <plugfs/log.h>
 
 #include <bpf/bpf.h>
@@ -403,7 +404,7 @@ static int pin_fresh_maps(struct bpf_object *obj, const struct load_req *r, stru
 	if (!any)
 		return 0;
 	xsnprintf(res->map_dir, sizeof(res->map_dir), "%s/maps/%u", r->bpffs_dir, res->prog_id);
-	err = mkdir_p(res->map_dir, 0700);
+	err = plugfs_mkdir_p(res->map_dir, 0700);
 	if (err)
 		return err;
 	bpf_object__for_each_map(m, obj) {

@@ -9,6 +9,7 @@
  */
 #include "engine_int.h"
 
+#include <plugfs/fileutil.h>
 #include <plugfs/log.h>
 #include <plugfs/sha256.h>
 
@@ -56,36 +57,6 @@ static const char *dirname_of(const char *path, char *buf, size_t size)
 	return buf;
 }
 
-static int write_file(const char *path, const void *data, size_t len)
-{
-	char tmp[PATH_MAX + 8];
-	ssize_t w;
-	int fd, err = 0;
-
-	xsnprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	while (len) {
-		w = write(fd, data, len);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			break;
-		}
-		data = (const char *)data + w;
-		len -= (size_t)w;
-	}
-	if (close(fd) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err)
-		unlink(tmp);
-	return err;
-}
-
 int state_save_hook(const struct engine *e, const struct eng_hook *h)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 16], text[256];
@@ -93,13 +64,13 @@ int state_save_hook(const struct engine *e, const struct eng_hook *h)
 
 	if (state_hook_dir(e, h->ifname, h->kind, dir, sizeof(dir)))
 		return 0;
-	err = mkdir_p(dir, 0700);
+	err = plugfs_mkdir_p(dir, 0700);
 	if (err)
 		goto out;
 	n = xsnprintf(text, sizeof(text), "[hook]\nifindex = %d\nmode = %s\nqdisc_created = %d\n",
 		     h->ifindex, h->mode, h->qdisc_created);
 	xsnprintf(path, sizeof(path), "%s/hook.ini", dir);
-	err = write_file(path, text, (size_t)n);
+	err = plugfs_write_file(path, text, (size_t)n);
 out:
 	if (err)
 		pr_warn("%s/%s: cannot save state in %s: %s", h->ifname, engine_hook_name(h->kind),
@@ -136,15 +107,15 @@ int state_save_entry(const struct engine *e, const struct eng_hook *h, const str
 
 	if (state_hook_dir(e, h->ifname, h->kind, dir, sizeof(dir)))
 		return 0;
-	err = mkdir_p(dir, 0700);
+	err = plugfs_mkdir_p(dir, 0700);
 	if (err)
 		goto out;
 	err = object_path(e, en->sha256, path, sizeof(path));
 	if (!err && obj && access(path, F_OK)) {
 		/* objects are stored once by digest: a re-used object costs no write */
-		err = mkdir_p(dirname_of(path, dir2, sizeof(dir2)), 0700);
+		err = plugfs_mkdir_p(dirname_of(path, dir2, sizeof(dir2)), 0700);
 		if (!err)
-			err = write_file(path, obj, obj_len);
+			err = plugfs_write_file(path, obj, obj_len);
 	}
 	if (err)
 		goto out;
@@ -164,7 +135,7 @@ int state_save_entry(const struct engine *e, const struct eng_hook *h, const str
 	add_lines(f, "metadata", en->metadata);
 	fclose(f);
 	xsnprintf(path, sizeof(path), "%s/%u.ini", dir, en->prio);
-	err = write_file(path, text, tlen);
+	err = plugfs_write_file(path, text, tlen);
 	free(text);
 out:
 	if (err)
@@ -342,30 +313,6 @@ static int saved_prios(const char *dir, unsigned int *prios, int max)
 	return n;
 }
 
-static void *read_file(const char *path, size_t *len)
-{
-	struct stat st;
-	char *buf = NULL;
-	ssize_t r;
-	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) || !(buf = malloc((size_t)st.st_size + 1)))
-		goto out;
-	while (got < (size_t)st.st_size) {
-		r = read(fd, buf + got, (size_t)st.st_size - got);
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	*len = got;
-out:
-	close(fd);
-	return buf;
-}
-
 static void unpin_hook_leftovers(const struct engine *e, const char *ifname, enum engine_hook kind)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 300];
@@ -408,7 +355,8 @@ void state_restore_hook(struct engine *e, const char *ifname, enum engine_hook k
 			return;
 		xsnprintf(path, sizeof(path), "%s/%u.ini", dir, prios[i]);
 		ini_parse(path, entry_ini, s);
-		obj = object_path(e, s->sha256, path, sizeof(path)) ? NULL : read_file(path, &len);
+		if (object_path(e, s->sha256, path, sizeof(path)) || plugfs_read_file(path, &obj, &len))
+			obj = NULL;
 		o.object_path = s->object_path;
 		o.prog_name = s->prog_name[0] ? s->prog_name : NULL;
 		o.proceed_on = s->proceed_on;

@@ -11,6 +11,7 @@
 #include "tree.h"
 #include "build_config.h"
 
+#include <plugfs/fileutil.h>
 #include <plugfs/log.h>
 
 #include <errno.h>
@@ -124,26 +125,6 @@ static int parse_cmdline(int argc, char **argv, struct cmdline *cl)
 	return 0;
 }
 
-static int mkdir_p(const char *path, mode_t mode)
-{
-	char tmp[PATH_MAX];
-	char *p;
-
-	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	for (p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, mode) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, mode) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 struct loop_ctx {
 	struct fuse_session *se;
 	struct fuse_loop_config *cfg;
@@ -229,9 +210,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	err = mkdir_p(cfg.state_dir, 0700);
+	err = plugfs_mkdir_p(cfg.state_dir, 0700);
 	if (!err)
-		err = mkdir_p(cfg.run_dir, 0755);
+		err = plugfs_mkdir_p(cfg.run_dir, 0755);
 	if (err) {
 		pr_warn("cannot create state/run directories: %s", strerror(-err));
 		goto out;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "plugins_state.h"
 
+#include <plugfs/fileutil.h>
 #include <plugfs/log.h>
 #include <plugfs/sha256.h>
 
@@ -43,73 +44,6 @@ static void plugin_free(struct pl_plugin *pg)
 
 /* ---- files ---- */
 
-static int write_file(const char *path, const void *buf, size_t len)
-{
-	char tmp[PL_PATH];
-	size_t off = 0;
-	int fd, rc = 0;
-
-	/* Write then rename: a crash never leaves half an object behind. */
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	while (off < len) {
-		ssize_t n = write(fd, (const char *)buf + off, len - off);
-
-		if (n < 0) {
-			rc = -errno;
-			break;
-		}
-		off += n;
-	}
-	if (close(fd) && !rc)
-		rc = -errno;
-	if (!rc && rename(tmp, path))
-		rc = -errno;
-	if (rc)
-		unlink(tmp);
-	return rc;
-}
-
-static int read_file(const char *path, void **buf, size_t *len)
-{
-	struct stat st;
-	char *b;
-	size_t off = 0;
-	int fd, rc = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return -EINVAL;
-	}
-	b = malloc(st.st_size ? st.st_size : 1);
-	if (!b) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (off < (size_t)st.st_size) {
-		ssize_t n = read(fd, b + off, st.st_size - off);
-
-		if (n <= 0) {
-			rc = n ? -errno : -EIO;
-			break;
-		}
-		off += n;
-	}
-	close(fd);
-	if (rc) {
-		free(b);
-		return rc;
-	}
-	*buf = b;
-	*len = off;
-	return 0;
-}
-
 static void plugin_dir(const struct pl_store *s, const char *plugin, char *out, size_t size)
 {
 	snprintf(out, size, "%s/%s", s->dir, plugin);
@@ -134,14 +68,14 @@ static int persist(const struct pl_store *s, const char *plugin, unsigned int an
 	if (mkdir(path, 0700) && errno != EEXIST)
 		return -errno;
 	entry_path(s, plugin, anchor, pl->name, ".o", path, sizeof(path));
-	rc = write_file(path, pl->obj, pl->len);
+	rc = plugfs_write_file(path, pl->obj, pl->len);
 	if (rc)
 		return rc;
 	n = snprintf(opts, sizeof(opts),
 		     "seq = %u\njit = %d\nextra_memory = %u\nshared_memory = %u\nentry = %s\nsource = %s\n",
 		     pl->seq, pl->jit, pl->extra_memory, pl->shared_memory, pl->entry, pl->source);
 	entry_path(s, plugin, anchor, pl->name, ".ini", path, sizeof(path));
-	return write_file(path, opts, n);
+	return plugfs_write_file(path, opts, n);
 }
 
 static void unpersist(const struct pl_store *s, const char *plugin, unsigned int anchor,
@@ -242,7 +176,7 @@ int pl_store_declare(struct pl_store *s, const char *plugin)
 	if (mkdir(path, 0700) && errno != EEXIST)
 		return -errno;
 	snprintf(path, sizeof(path), "%s/%s/declared", s->dir, plugin);
-	rc = write_file(path, "", 0);
+	rc = plugfs_write_file(path, "", 0);
 	return rc;
 }
 
@@ -400,7 +334,7 @@ static void load_anchor(struct pl_store *s, struct pl_plugin *pg, unsigned int a
 			break;
 		memcpy(pl->name, de->d_name, n - 2);
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (read_file(path, &pl->obj, &pl->len)) {
+		if (plugfs_read_file(path, &pl->obj, &pl->len)) {
 			pl_pluglet_free(pl);
 			continue;
 		}

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+/* Small file helpers shared by the daemon's state keeping (fs/ and bpf/). */
+#ifndef PLUGFS_FILEUTIL_H
+#define PLUGFS_FILEUTIL_H
+
+#include <stddef.h>
+
+/* mkdir -p; 0 or -errno. */
+int plugfs_mkdir_p(const char *path, unsigned int mode);
+/* Writes a whole file (0600) through <path>.tmp + rename, so a crash never
+ * leaves half a file; 0 or -errno. */
+int plugfs_write_file(const char *path, const void *data, size_t len);
+/* Reads a whole regular file into a malloc'd buffer (NUL-terminated, not
+ * counted in *len); 0, -errno, -EINVAL if not a regular file. */
+int plugfs_read_file(const char *path, void **buf, size_t *len);
+
+#endif
