@@ -65,6 +65,9 @@ struct jit_region {
 /* Which permission a check needs: one table per kind of access. */
 enum jit_tab { TAB_RD, TAB_WR, TAB_RW, TAB__N };
 
+/* vm->backend_flags: the code compares with the region tables. */
+#define JIT_USES_TAB 0x1
+
 /* Fault kinds the generated code records besides enum pluglet_fault_kind. */
 #define JIT_FAULT_ABORT (PLUGLET_FAULT__MAX + 1)
 
@@ -152,6 +155,16 @@ struct jit_state {
 	uint8_t grp_base;
 	uint32_t grp_end;
 	uint32_t grp_stub;
+	/*
+	 * What a run must set up (see run_init() and pluglet_vm__run()):
+	 * uses_tab: some check compares with the region tables;
+	 * frame_escape: something may read frame 0 at an address not proven
+	 * at compile time (an unproven load, a helper, a callx);
+	 * stack_read_lo: lowest r10 offset a proven load or atomic reads.
+	 */
+	bool uses_tab;
+	bool frame_escape;
+	int64_t stack_read_lo;
 	char *log;
 	size_t log_size;
 };
@@ -562,7 +575,7 @@ static void gen_check(struct jit_state *st, uint32_t pc, uint8_t breg, int16_t o
 {
 	struct jit_buf *b = &st->b;
 	int size = 1 << size_log;
-	bool stackish;
+	bool stackish, proven;
 	struct jit_stub s;
 	uint32_t target;
 	int64_t c = 0;
@@ -571,6 +584,8 @@ static void gen_check(struct jit_state *st, uint32_t pc, uint8_t breg, int16_t o
 
 	if (st->grp && breg == st->grp_base && pc < st->grp_end) {
 		/* Inside a segment whose hull check passed. */
+		if (tab != TAB_WR)
+			st->frame_escape = true;
 		if (!force_rcx) {
 			*base = REG[breg];
 			*disp = off;
@@ -582,8 +597,12 @@ static void gen_check(struct jit_state *st, uint32_t pc, uint8_t breg, int16_t o
 		return;
 	}
 	stackish = sk_get(st, breg, &c);
-	if (!st->mem_checks ||
-	    (stackish && c + off >= -(int64_t)PLUGLET_STACK_SIZE && c + off <= -size)) {
+	proven = stackish && c + off >= -(int64_t)PLUGLET_STACK_SIZE && c + off <= -size;
+	if (tab != TAB_WR && !proven)
+		st->frame_escape = true;
+	else if (tab != TAB_WR && c + off < st->stack_read_lo)
+		st->stack_read_lo = c + off;
+	if (!st->mem_checks || proven) {
 		if (!force_rcx) {
 			*base = REG[breg];
 			*disp = off;
@@ -610,6 +629,7 @@ static void gen_check(struct jit_state *st, uint32_t pc, uint8_t breg, int16_t o
 	};
 	k = st->nr_stubs;
 	target = stub_add(st, &s);
+	st->uses_tab = true;	/* the stub scans the tables */
 	if (stackish) {
 		emit_lea(b, RDX, RBP, -(int32_t)PLUGLET_STACK_SIZE);
 		emit_alu_rr(b, X_CMP, true, addr, RDX);
@@ -747,6 +767,7 @@ static void segment_start(struct jit_state *st, uint32_t i)
 	memcpy(s.sk, st->sk, sizeof(s.sk));
 	st->grp_stub = st->nr_stubs;
 	target = stub_add(st, &s);
+	st->uses_tab = true;
 	/*
 	 * rcx = first byte, rdx = last byte; both inside the region's
 	 * [start, last] and not wrapped (rcx <= rdx) = every access inside.
@@ -972,6 +993,8 @@ static void gen_helper_call(struct jit_state *st, uint32_t pc)
 {
 	struct jit_buf *b = &st->b;
 
+	/* A helper may read any live frame through a pointer argument. */
+	st->frame_escape = true;
 	emit_push(b, RDI);
 	emit_push(b, RSI);
 	emit_push(b, R8);
@@ -1461,6 +1484,10 @@ static int jit_compile(struct pluglet_vm *vm, bool mem_checks, char *log, size_t
 	vm->jit_code = mem;
 	vm->jit_size = len1;
 	vm->backend_priv = (void *)(uintptr_t)map_len;
+	vm->backend_flags = st.uses_tab ? JIT_USES_TAB : 0;
+	/* Whole 16-byte units, so that the memset stays aligned. */
+	vm->frame0_unread = st.frame_escape ? 0 :
+			    (uint32_t)(PLUGLET_STACK_SIZE + st.stack_read_lo) & ~15u;
 	err = 0;
 out:
 	free(st.insn_off);
@@ -1485,6 +1512,8 @@ static void jit_release(struct pluglet_vm *vm)
 	vm->jit_code = NULL;
 	vm->jit_size = 0;
 	vm->backend_priv = NULL;
+	vm->backend_flags = 0;
+	vm->frame0_unread = 0;
 }
 
 /* ------------------------------------------------------------- run time */
@@ -1549,7 +1578,6 @@ static void run_init(struct jit_run *run, const struct pluglet_vm *vm, struct pl
 	uint64_t budget = ex->budget ? ex->budget : vm->budget;
 	uint32_t i, k;
 
-	memset(run, 0, offsetof(struct jit_run, tab));
 	run->ex = ex;
 	run->vm = vm;
 	run->helpers = vm->helpers;
@@ -1560,6 +1588,16 @@ static void run_init(struct jit_run *run, const struct pluglet_vm *vm, struct pl
 	run->budget_asked = budget;
 	run->budget = budget > INT64_MAX ? INT64_MAX : budget;
 	run->budget_left = (int64_t)run->budget;
+	run->callx_id = 0;
+	run->fault_addr = 0;
+	run->fault_kind = PLUGLET_FAULT_NONE;
+	run->fault_insn = 0;
+	run->fault_size = 0;
+	/* Code that never checks against the tables does not read them. */
+	if (!(vm->backend_flags & JIT_USES_TAB))
+		return;
+	for (i = 0; i < TAB__N; i++)
+		run->nr[i] = 0;
 	/* Entry 0 is compared inline even when empty: make it match nothing. */
 	for (i = 0; i < TAB__N; i++) {
 		run->tab[i][0].start = UINT64_MAX;

@@ -323,7 +323,8 @@ int pluglet_vm__run(const struct pluglet_vm *vm, struct pluglet_exec *ex,
 	ex->stack_ = stack;
 	ex->stack_lo_ = (uint64_t)(uintptr_t)stack + STACK_TOTAL - PLUGLET_STACK_SIZE;
 	/* Only frame 0 is live at entry; deeper frames are zeroed when a call enters them. */
-	memset(stack + STACK_TOTAL - PLUGLET_STACK_SIZE, 0, PLUGLET_STACK_SIZE);
+	memset(stack + STACK_TOTAL - PLUGLET_STACK_SIZE + vm->frame0_unread, 0,
+	       PLUGLET_STACK_SIZE - vm->frame0_unread);
 	*r0 = 0;
 	err = vm->backend->run(vm, ex, r1, r2, r0);
 	/* The stack dies with this frame and the vm may be freed: a later

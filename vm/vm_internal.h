@@ -141,6 +141,12 @@ struct pluglet_vm {
 	void *jit_code;
 	size_t jit_size;
 	void *backend_priv;
+	uint32_t backend_flags;		/* the backend's own */
+	/*
+	 * Bytes at the bottom of frame 0 that pluglet_vm__run() need not zero:
+	 * the backend proved that no run reads them (0: zero the whole frame).
+	 */
+	uint32_t frame0_unread;
 	uint64_t load_ns;
 };
 
@@ -177,7 +183,9 @@ void vm_fault_set(struct pluglet_exec *ex, enum pluglet_fault_kind kind, uint32_
  * Run-time contract shared by the backends (added by the VM core):
  * - pluglet_vm__run() validates ex, resets its outputs, sets ex->vm_ and
  *   provides the stack: ex->stack_ points to STACK_TOTAL bytes, frame 0's
- *   r10 = ex->stack_ + STACK_TOTAL, frame 0 is zeroed. A local call moves r10
+ *   r10 = ex->stack_ + STACK_TOTAL, frame 0 is zeroed (except the
+ *   vm->frame0_unread lowest bytes, which the program never reads, nor lets
+ *   a helper read). A local call moves r10
  *   down by PLUGLET_STACK_SIZE; the backend zeroes the new frame (no host
  *   data leaks into a pluglet).
  * - Before calling a helper a backend stores the current frame's lowest

@@ -638,6 +638,86 @@ static void *thread_run(void *p)
 	return NULL;
 }
 
+/* The part of frame 0 a run need not zero (vm->frame0_unread), per program. */
+static uint32_t frame0_unread(const struct pluglet_insn *p, uint32_t n)
+{
+	struct pluglet_helpers *h = helpers();
+	struct pluglet_vm *vm = load(p, n, PLUGLET_VM_JIT, 0, h);
+	uint32_t unread;
+
+	assert_non_null(vm);
+	unread = vm->frame0_unread;
+	pluglet_vm__free(vm);
+	pluglet_helpers__free(h);
+	return unread;
+}
+
+#define UNREAD(...)                                                         \
+	({                                                                  \
+		const struct pluglet_insn p_[] = { __VA_ARGS__ };           \
+		frame0_unread(p_, sizeof(p_) / sizeof(p_[0]));              \
+	})
+
+/* Loads and runs a program with the JIT, returns r0 (always the same frame). */
+static __attribute__((noinline)) uint64_t run_jit(const struct pluglet_insn *p, uint32_t n)
+{
+	struct pluglet_vm *vm = load(p, n, PLUGLET_VM_JIT, 0, NULL);
+	struct pluglet_exec ex = { .sz = sizeof(ex) };
+	uint64_t r0 = 0;
+
+	assert_non_null(vm);
+	assert_int_equal(pluglet_vm__run(vm, &ex, 0, 0, &r0), 0);
+	pluglet_vm__free(vm);
+	return r0;
+}
+
+static void test_frame0_zeroing(void **state)
+{
+	int off;
+
+	NEED_MEM_CHECKS();
+	if (!PLUGLET_HAVE_JIT) {
+		/* The interpreter always zeroes the whole frame. */
+		assert_int_equal(UNREAD(MOV_K(0, 5), EXIT()), 0);
+		return;
+	}
+	/* Nothing read: nothing to zero. Stores alone do not need it either. */
+	assert_int_equal(UNREAD(MOV_K(0, 5), EXIT()), PLUGLET_STACK_SIZE);
+	assert_int_equal(UNREAD(ST(SZ_DW, 10, -512, 1), MOV_K(0, 5), EXIT()), PLUGLET_STACK_SIZE);
+	/* Proven loads: zero from the lowest byte read, in 16-byte units. */
+	assert_int_equal(UNREAD(LDX(SZ_DW, 0, 10, -8), EXIT()), PLUGLET_STACK_SIZE - 16);
+	assert_int_equal(UNREAD(MOV_X(3, 10), ADD_K(3, -40), LDX(SZ_W, 0, 3, 4), EXIT()),
+			 PLUGLET_STACK_SIZE - 48);
+	assert_int_equal(UNREAD(MOV_K(1, 1), ATOMIC(SZ_DW, 10, 1, -64, ALU_ADD), MOV_K(0, 0), EXIT()),
+			 PLUGLET_STACK_SIZE - 64);
+	/* Anything that may read frame 0 at an unproven address: all of it. */
+	assert_int_equal(UNREAD(MOV_X(3, 10), JA(0), LDX(SZ_DW, 0, 3, -8), EXIT()), 0);
+	assert_int_equal(UNREAD(LDX(SZ_DW, 0, 1, 0), EXIT()), 0);
+	assert_int_equal(UNREAD(MOV_X(1, 10), ADD_K(1, -8), MOV_K(2, 8), CALL(H_CHECK), EXIT()), 0);
+	assert_int_equal(UNREAD(MOV_K(1, H_SUM), CALLX(1), EXIT()), 0);
+	assert_int_equal(UNREAD(CALL_LOCAL(1), EXIT(), LDX(SZ_DW, 0, 10, 504), EXIT()), 0);
+
+	/*
+	 * No leak from an earlier run: fill frame 0 with a program that only
+	 * stores (its runs zero nothing), then read it from the same call site
+	 * (so at the same address) in the lowest and highest 8 bytes.
+	 */
+	{
+		struct pluglet_insn fill[PLUGLET_STACK_SIZE / 8 + 2];
+		const struct pluglet_insn rd[] = {
+			LDX(SZ_DW, 0, 10, -512), LDX(SZ_DW, 1, 10, -8), ADD_X(0, 1), EXIT(),
+		};
+		uint32_t n = 0;
+
+		for (off = -(int)PLUGLET_STACK_SIZE; off < 0; off += 8)
+			fill[n++] = ST(SZ_DW, 10, (int16_t)off, -1);
+		fill[n++] = MOV_K(0, 7);
+		fill[n++] = EXIT();
+		assert_int_equal(run_jit(fill, n), 7);
+		assert_int_equal(run_jit(rd, 4), 0);
+	}
+}
+
 static void test_threads(void **state)
 {
 	/* r0 = mem[0] + 2 * r2, with a stack round trip. */
@@ -681,6 +761,7 @@ int main(void)
 		cmocka_unit_test(test_many_regions),
 		cmocka_unit_test(test_data_regions),
 		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_frame0_zeroing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
