@@ -71,6 +71,18 @@ enum jit_tab { TAB_RD, TAB_WR, TAB_RW, TAB__N };
 /* Fault kinds the generated code records besides enum pluglet_fault_kind. */
 #define JIT_FAULT_ABORT (PLUGLET_FAULT__MAX + 1)
 
+/* Inline region tables: nr[t] entries of tab[t] are valid. */
+struct jit_tabs {
+	uint32_t nr[TAB__N];
+	struct jit_region tab[TAB__N][JIT_INLINE_REGIONS];
+};
+
+/* vm->backend_priv: the code's mapping and the object's part of the tables. */
+struct jit_priv {
+	size_t map_len;
+	struct jit_tabs data;	/* vm->data_regions, built once at compile time */
+};
+
 struct jit_run {
 	uint64_t saved_rsp;
 	struct pluglet_exec *ex;
@@ -84,15 +96,14 @@ struct jit_run {
 	uint32_t fault_kind;
 	uint32_t fault_insn;
 	uint32_t fault_size;
-	uint32_t nr[TAB__N];
 	const struct pluglet_vm *vm;
 	uint64_t budget;	/* what r11 started from (capped to INT64_MAX) */
 	uint64_t budget_asked;	/* the run's budget, for the fault report */
-	struct jit_region tab[TAB__N][JIT_INLINE_REGIONS];
+	struct jit_tabs tabs;
 };
 
 #define RUN_OFF(f) ((int32_t)offsetof(struct jit_run, f))
-#define TAB_OFF(t, i) ((int32_t)(offsetof(struct jit_run, tab) + \
+#define TAB_OFF(t, i) ((int32_t)(offsetof(struct jit_run, tabs.tab) + \
 				 ((size_t)(t) * JIT_INLINE_REGIONS + (i)) * sizeof(struct jit_region)))
 
 /* Memory-check info passed in edx to the slow path. */
@@ -104,6 +115,8 @@ typedef uint64_t (*jit_entry_fn)(struct jit_run *run, uint64_t r1, uint64_t r2);
 
 /* Called from generated code, by address. */
 static int jit_mem_slow(struct jit_run *run, uint64_t addr, uint32_t info, uint64_t fp);
+
+static void tab_add(struct jit_tabs *tt, const struct pluglet_region *r);
 
 enum stub_type { STUB_MEM, STUB_FAULT, STUB_SEGMENT };
 
@@ -1257,7 +1270,7 @@ static void gen_tail(struct jit_state *st)
 			j_stack = emit_jcc8(b, CC_BE);
 			patch8(b, j_nostack);
 			emit_lea(b, RDX, RUN_REG, TAB_OFF(t, 0));
-			emit_rm(b, 0x8b, false, R11, RUN_REG, RUN_OFF(nr[t]));
+			emit_rm(b, 0x8b, false, R11, RUN_REG, RUN_OFF(tabs.nr[t]));
 			loop = b->len;
 			emit_rr(b, 0x85, false, R11, R11);
 			j_empty = emit_jcc8(b, CC_E);
@@ -1435,7 +1448,9 @@ static int jit_compile(struct pluglet_vm *vm, bool mem_checks, char *log, size_t
 		.log = log, .log_size = log_size,
 	};
 	size_t len1, map_len, page;
+	struct jit_priv *priv = NULL;
 	void *mem = MAP_FAILED;
+	uint32_t i;
 	int err;
 
 	if (!vm->nr_insns || vm->nr_insns > INFO_INSN_MASK) {
@@ -1467,6 +1482,13 @@ static int jit_compile(struct pluglet_vm *vm, bool mem_checks, char *log, size_t
 		err = -EOPNOTSUPP;
 		goto out;
 	}
+	priv = calloc(1, sizeof(*priv));
+	if (!priv) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < vm->nr_data_regions; i++)
+		tab_add(&priv->data, &vm->data_regions[i]);
 	/* W^X: written while read-write, then read-execute, never both. */
 	page = (size_t)sysconf(_SC_PAGESIZE);
 	map_len = (len1 + page - 1) / page * page;
@@ -1483,7 +1505,9 @@ static int jit_compile(struct pluglet_vm *vm, bool mem_checks, char *log, size_t
 	}
 	vm->jit_code = mem;
 	vm->jit_size = len1;
-	vm->backend_priv = (void *)(uintptr_t)map_len;
+	priv->map_len = map_len;
+	vm->backend_priv = priv;
+	priv = NULL;
 	vm->backend_flags = st.uses_tab ? JIT_USES_TAB : 0;
 	/* Whole 16-byte units, so that the memset stays aligned. */
 	vm->frame0_unread = st.frame_escape ? 0 :
@@ -1497,6 +1521,7 @@ out:
 	free(st.stubs);
 	free(st.stub_off);
 	free(st.b.p);
+	free(priv);
 	return err;
 }
 
@@ -1507,8 +1532,11 @@ static int jit_prepare(struct pluglet_vm *vm, char *log, size_t log_size)
 
 static void jit_release(struct pluglet_vm *vm)
 {
+	const struct jit_priv *priv = vm->backend_priv;
+
 	if (vm->jit_code)
-		munmap(vm->jit_code, (size_t)(uintptr_t)vm->backend_priv);
+		munmap(vm->jit_code, priv->map_len);
+	free(vm->backend_priv);
 	vm->jit_code = NULL;
 	vm->jit_size = 0;
 	vm->backend_priv = NULL;
@@ -1518,25 +1546,43 @@ static void jit_release(struct pluglet_vm *vm)
 
 /* ------------------------------------------------------------- run time */
 
-static void tab_add(struct jit_run *run, const struct pluglet_region *r)
+/* Last valid address of an access of `size` bytes into [start, start + len). */
+static inline uint64_t region_lim(uint64_t start, uint64_t len, uint64_t size)
+{
+	return len >= size ? start + len - size : start - 1;
+}
+
+static void tab_add(struct jit_tabs *tt, const struct pluglet_region *r)
 {
 	static const uint32_t need[TAB__N] = {
 		PLUGLET_PERM_READ, PLUGLET_PERM_WRITE, PLUGLET_PERM_RW,
 	};
-	int t, k;
+	uint64_t l0, l1, l2, l3;
+	int t;
 
 	/* Regions the inline compare could get wrong are left to the C path. */
 	if (!r->start || !r->len || r->start + r->len < r->start)
 		return;
+	/*
+	 * This runs for every caller region on every run: the limits are
+	 * computed once, in registers, and stored straight into each table
+	 * (a struct copy through memory stalled on store forwarding).
+	 */
+	l0 = region_lim(r->start, r->len, 1);
+	l1 = region_lim(r->start, r->len, 2);
+	l2 = region_lim(r->start, r->len, 4);
+	l3 = region_lim(r->start, r->len, 8);
 	for (t = 0; t < TAB__N; t++) {
 		struct jit_region *e;
 
-		if ((r->perm & need[t]) != need[t] || run->nr[t] >= JIT_INLINE_REGIONS)
+		if ((r->perm & need[t]) != need[t] || tt->nr[t] >= JIT_INLINE_REGIONS)
 			continue;
-		e = &run->tab[t][run->nr[t]++];
+		e = &tt->tab[t][tt->nr[t]++];
 		e->start = r->start;
-		for (k = 0; k < 4; k++)
-			e->lim[k] = r->len >= (1u << k) ? r->start + r->len - (1u << k) : r->start - 1;
+		e->lim[0] = l0;
+		e->lim[1] = l1;
+		e->lim[2] = l2;
+		e->lim[3] = l3;
 	}
 }
 
@@ -1566,17 +1612,11 @@ static int jit_mem_slow(struct jit_run *run, uint64_t addr, uint32_t info, uint6
 	return 0;
 }
 
-/* The C path covers whatever the tables have no room for. */
-static bool tabs_full(const struct jit_run *run)
-{
-	return run->nr[TAB_RD] == JIT_INLINE_REGIONS && run->nr[TAB_WR] == JIT_INLINE_REGIONS &&
-	       run->nr[TAB_RW] == JIT_INLINE_REGIONS;
-}
-
 static void run_init(struct jit_run *run, const struct pluglet_vm *vm, struct pluglet_exec *ex)
 {
+	const struct jit_priv *priv = vm->backend_priv;
 	uint64_t budget = ex->budget ? ex->budget : vm->budget;
-	uint32_t i, k;
+	uint32_t i, k, n;
 
 	run->ex = ex;
 	run->vm = vm;
@@ -1597,18 +1637,32 @@ static void run_init(struct jit_run *run, const struct pluglet_vm *vm, struct pl
 	if (!(vm->backend_flags & JIT_USES_TAB))
 		return;
 	for (i = 0; i < TAB__N; i++)
-		run->nr[i] = 0;
-	/* Entry 0 is compared inline even when empty: make it match nothing. */
+		run->tabs.nr[i] = 0;
+	/*
+	 * Caller regions first: they are what pointer arguments point to.
+	 * tab_add() skips full tables and the C path covers the rest; no
+	 * early stop: reading nr[] back as one word right after tab_add()
+	 * stored its halves stalled every run (store forwarding).
+	 */
+	for (i = 0; i < ex->nr_regions; i++)
+		tab_add(&run->tabs, &ex->regions[i]);
+	/* Then the object's, whose entries compile time already made. */
 	for (i = 0; i < TAB__N; i++) {
-		run->tab[i][0].start = UINT64_MAX;
-		for (k = 0; k < 4; k++)
-			run->tab[i][0].lim[k] = 0;
+		n = JIT_INLINE_REGIONS - run->tabs.nr[i];
+		if (n > priv->data.nr[i])
+			n = priv->data.nr[i];
+		if (n) {
+			memcpy(&run->tabs.tab[i][run->tabs.nr[i]], priv->data.tab[i],
+			       n * sizeof(struct jit_region));
+			run->tabs.nr[i] += n;
+		}
+		/* Entry 0 is compared inline even when empty: make it match nothing. */
+		if (!run->tabs.nr[i]) {
+			run->tabs.tab[i][0].start = UINT64_MAX;
+			for (k = 0; k < 4; k++)
+				run->tabs.tab[i][0].lim[k] = 0;
+		}
 	}
-	/* Caller regions first: they are what pointer arguments point to. */
-	for (i = 0; i < ex->nr_regions && !tabs_full(run); i++)
-		tab_add(run, &ex->regions[i]);
-	for (i = 0; i < vm->nr_data_regions && !tabs_full(run); i++)
-		tab_add(run, &vm->data_regions[i]);
 }
 
 static int jit_run(const struct pluglet_vm *vm, struct pluglet_exec *ex, uint64_t r1, uint64_t r2,
