@@ -117,6 +117,12 @@ static bool host_registers(const struct host *h, const char *plugin)
 	return false;
 }
 
+/* A host that is ready and registers the plugin: the ones a change must reach. */
+static bool host_serves(const struct host *h, const char *plugin)
+{
+	return h->ready && host_registers(h, plugin);
+}
+
 static void forget_rejection(struct host *h, const char *plugin, unsigned int anchor, uint32_t seq)
 {
 	struct rejection **pp, *r;
@@ -492,7 +498,7 @@ static int rmdir_group(void *priv, const char *group)
 		char *text = NULL;
 		int rc;
 
-		if (!h->ready || !host_registers(h, group))
+		if (!host_serves(h, group))
 			continue;
 		rc = host_call(p, h, INJ_ACT_REMOVE_PLUGIN, group, 0, 0, NULL, &text);
 		if (rc && rc != -ENOENT)
@@ -669,7 +675,7 @@ static int commit(void *priv, const char *group, unsigned int sub, const char *n
 	for (h = p->hosts; h; h = h->next) {
 		char *text = NULL;
 
-		if (!h->ready || !host_registers(h, group))
+		if (!host_serves(h, group))
 			continue;
 		rc = host_call(p, h, old ? INJ_ACT_REPLACE : INJ_ACT_ADD, group, sub, seq, pl, &text);
 		if (rc == -ENOENT && old)	/* the host lost it: give it back */
@@ -725,7 +731,7 @@ static int unlink_entry(void *priv, const char *group, unsigned int sub, const c
 		char *text = NULL;
 		int hr;
 
-		if (!h->ready || !host_registers(h, group))
+		if (!host_serves(h, group))
 			continue;
 		hr = host_call(p, h, INJ_ACT_REMOVE, group, sub, pl->seq, NULL, &text);
 		if (hr && hr != -ENOENT)
@@ -772,7 +778,7 @@ static int rename_entry(void *priv, const char *group, unsigned int sub, const c
 		char *text = NULL;
 		int hr;
 
-		if (!h->ready || !host_registers(h, group))
+		if (!host_serves(h, group))
 			continue;
 		if (sub == PLUGLET_ANCHOR_REPLACE) {
 			hr = 0;	/* same wire seq: nothing changes in the host */
@@ -871,14 +877,14 @@ static int report(void *priv, const char *group, unsigned int sub, const char *n
 	fs_report_printf(out, "object_size: %zu\n", pl->len);
 	fs_report_printf(out, "sha256: %s\n", pl->sha256);
 	for (h = p->hosts; h; h = h->next)
-		if (h->ready && host_registers(h, group))
+		if (host_serves(h, group))
 			nr++;
 	fs_report_printf(out, "hosts: %u\n", nr);
 	for (h = p->hosts; h; h = h->next) {
 		char *text = NULL;
 		int hr;
 
-		if (!h->ready || !host_registers(h, group))
+		if (!host_serves(h, group))
 			continue;
 		fs_report_printf(out, "\n host %s\n", h->file);
 		hr = host_call(p, h, INJ_ACT_STATUS, group, 0, 0, NULL, &text);
