@@ -332,6 +332,7 @@ static struct host_pluglet *pluglet_load(struct pluglet_host *h, struct host_poi
 	p->extra_mem = o.extra_mem;
 	p->shared_mem = o.shared_mem;
 	p->obj_len = len;
+	p->needs_exec = pluglet_vm__needs_exec(p->vm);
 	pthread_mutex_init(&p->fault_lock, NULL);
 	return p;
 }
@@ -582,74 +583,66 @@ static void record_fault(struct host_pluglet *p, enum pluglet_fault_kind kind, c
 }
 
 /*
- * Runs one pluglet on the call's arguments. Returns 0 (r0 valid), 1 when
- * the pluglet gave up with next(), -EFAULT when it faulted.
+ * What a run can look at: the argument view (r1), one region per visible
+ * argument, the view itself, the private heap and the plugin's shared
+ * memory, and the context helpers reach through ex->user. Returns 0 or
+ * -EFAULT (fault recorded) when the heap cannot be had.
  */
-static int run_one(const struct host_set *s, struct host_pluglet *p, struct pluglet_call *c,
-		   uint32_t ptr_perm, uint64_t retval, uint64_t *r0)
+static int run_prepare(const struct host_set *s, struct host_pluglet *p, struct pluglet_call *c,
+		       uint32_t ptr_perm, uint64_t retval, struct args_view *view,
+		       struct pluglet_region *regs, struct host_run *run, struct pluglet_exec *ex)
 {
 	struct host_point *pt = p->point;
 	struct pluglet_host *h = pt->host;
-	struct pluglet_region regs[PLUGLET_MAX_ARGS + 3];
-	struct args_view view;
-	struct host_run run;
-	struct pluglet_exec ex;
+	int nargs = c->nargs;
 	uint32_t nr = 0;
-	uint64_t t0 = 0;
-	int nargs = c->nargs, rc;
 
-	if (nargs < 0 || nargs > PLUGLET_MAX_ARGS || (nargs && !c->args)) {
-		__atomic_add_fetch(&p->runs, 1, __ATOMIC_RELAXED);
-		record_fault(p, PLUGLET_FAULT_HELPER, "insertion point passes a bad argument array");
-		return -EFAULT;
-	}
-	view.nargs = (uint64_t)nargs;
+	view->nargs = (uint64_t)nargs;
 	for (int i = 0; i < nargs; i++) {
 		const bpf_args_t *a = &c->args[i];
 
-		view.arg[i].len = a->len;
-		view.arg[i].kind = a->kind;
-		view.arg[i].type = a->type;
-		view.arg[i].ptr = 0;
+		view->arg[i].len = a->len;
+		view->arg[i].kind = a->kind;
+		view->arg[i].type = a->type;
+		view->arg[i].ptr = 0;
 		if (a->kind == kind_hidden || !a->arg || !a->len)
 			continue;
-		view.arg[i].ptr = (uint64_t)(uintptr_t)a->arg;
+		view->arg[i].ptr = (uint64_t)(uintptr_t)a->arg;
 		regs[nr].start = (uint64_t)(uintptr_t)a->arg;
 		regs[nr].len = a->len;
 		regs[nr].perm = a->kind == kind_ptr ? ptr_perm : PLUGLET_PERM_READ;
 		regs[nr].tag = (uint32_t)i;
 		nr++;
 	}
-	regs[nr].start = (uint64_t)(uintptr_t)&view;
-	regs[nr].len = sizeof(view.nargs) + (uint64_t)nargs * sizeof(view.arg[0]);
+	regs[nr].start = (uint64_t)(uintptr_t)view;
+	regs[nr].len = sizeof(view->nargs) + (uint64_t)nargs * sizeof(view->arg[0]);
 	regs[nr].perm = PLUGLET_PERM_READ;
 	regs[nr].tag = UINT32_MAX;
 	nr++;
 
-	run.pub.host = h;
-	run.pub.args = &run.fargs;
-	run.pub.point_id = pt->id;
-	run.pub.plugin = pt->name;
-	run.pub.anchor = p->anchor;
-	run.pub.seq = p->seq;
-	run.pub.host_data = h->host_data;
-	run.fargs.args = c->args;
-	run.fargs.nargs = nargs;
-	run.pluglet = p;
-	run.shm = s->shm;
-	run.retval = retval;
-	run.heap = NULL;
-	run.heap_size = 0;
-	run.heap_top = 0;
+	run->pub.host = h;
+	run->pub.args = &run->fargs;
+	run->pub.point_id = pt->id;
+	run->pub.plugin = pt->name;
+	run->pub.anchor = p->anchor;
+	run->pub.seq = p->seq;
+	run->pub.host_data = h->host_data;
+	run->fargs.args = c->args;
+	run->fargs.nargs = nargs;
+	run->pluglet = p;
+	run->shm = s->shm;
+	run->retval = retval;
+	run->heap_size = 0;
+	run->heap_top = 0;
 	if (p->extra_mem) {
-		run.heap = host_heap_push(p->extra_mem);
-		if (!run.heap) {
+		run->heap = host_heap_push(p->extra_mem);
+		if (!run->heap) {
 			__atomic_add_fetch(&p->runs, 1, __ATOMIC_RELAXED);
 			record_fault(p, PLUGLET_FAULT_HELPER, "no memory for the private heap");
 			return -EFAULT;
 		}
-		run.heap_size = p->extra_mem;
-		regs[nr].start = (uint64_t)(uintptr_t)run.heap;
+		run->heap_size = p->extra_mem;
+		regs[nr].start = (uint64_t)(uintptr_t)run->heap;
 		regs[nr].len = p->extra_mem;
 		regs[nr].perm = PLUGLET_PERM_RW;
 		regs[nr].tag = UINT32_MAX - 1;
@@ -662,18 +655,51 @@ static int run_one(const struct host_set *s, struct host_pluglet *p, struct plug
 		regs[nr].tag = UINT32_MAX - 2;
 		nr++;
 	}
+	ex->regions = regs;
+	ex->nr_regions = nr;
+	ex->user = run;
+	return 0;
+}
 
+/*
+ * Runs one pluglet on the call's arguments. Returns 0 (r0 valid), 1 when
+ * the pluglet gave up with next(), -EFAULT when it faulted.
+ */
+static inline __attribute__((always_inline)) int
+run_one_inline(const struct host_set *s, struct host_pluglet *p, struct pluglet_call *c,
+	       uint32_t ptr_perm, uint64_t retval, uint64_t *r0)
+{
+	struct pluglet_region regs[PLUGLET_MAX_ARGS + 3];
+	struct args_view view;
+	struct host_run run;
+	struct pluglet_exec ex;
+	uint64_t t0 = 0;
+	int nargs = c->nargs, rc;
+
+	if (nargs < 0 || nargs > PLUGLET_MAX_ARGS || (nargs && !c->args)) {
+		__atomic_add_fetch(&p->runs, 1, __ATOMIC_RELAXED);
+		record_fault(p, PLUGLET_FAULT_HELPER, "insertion point passes a bad argument array");
+		return -EFAULT;
+	}
 	/* only the inputs: pluglet_vm__run() resets every output, and clearing
 	 * the whole struct (fault text included) costs more than a trivial run */
 	ex.sz = sizeof(ex);
 	ex.budget = 0;
-	ex.regions = regs;
-	ex.nr_regions = nr;
-	ex.user = &run;
-	if (h->stats_time)
+	ex.regions = NULL;
+	ex.nr_regions = 0;
+	ex.user = NULL;
+	run.heap = NULL;
+	/*
+	 * A program that reaches neither memory outside its stack nor helpers
+	 * cannot tell whether the view, the regions and the context exist; for
+	 * a short pluglet building them is most of what the runtime costs.
+	 */
+	if (p->needs_exec && run_prepare(s, p, c, ptr_perm, retval, &view, regs, &run, &ex))
+		return -EFAULT;
+	if (p->point->host->stats_time)
 		t0 = now_ns();
 	rc = pluglet_vm__run(p->vm, &ex, (uint64_t)(uintptr_t)&view, (uint64_t)nargs, r0);
-	if (h->stats_time)
+	if (p->point->host->stats_time)
 		__atomic_add_fetch(&p->run_ns, now_ns() - t0, __ATOMIC_RELAXED);
 	if (run.heap)
 		host_heap_pop(run.heap, run.heap_size);
@@ -688,6 +714,15 @@ static int run_one(const struct host_set *s, struct host_pluglet *p, struct plug
 	return ex.fault.kind == PLUGLET_FAULT_ABORTED ? 1 : 0;
 }
 
+/* PRE and POST loops call it out of line; the REPLACE call, alone in
+ * the common case, has it inlined: one call frame less per call. */
+static int __attribute__((noinline)) run_one(const struct host_set *s, struct host_pluglet *p,
+					     struct pluglet_call *c, uint32_t ptr_perm,
+					     uint64_t retval, uint64_t *r0)
+{
+	return run_one_inline(s, p, c, ptr_perm, retval, r0);
+}
+
 int pluglet__pre_replace(struct pluglet_call *c, uint64_t *ret)
 {
 	struct host_point *pt = c->point;
@@ -698,9 +733,10 @@ int pluglet__pre_replace(struct pluglet_call *c, uint64_t *ret)
 	/* one critical section for both: no host code runs in between */
 	reader_enter();
 	s = __atomic_load_n(&pt->set, __ATOMIC_ACQUIRE);
+	c->post = s && s->nr_post;
 	for (uint32_t i = 0; s && i < s->nr_pre; i++)
 		run_one(s, s->list[i], c, PLUGLET_PERM_READ, 0, &r0);
-	if (s && s->replace && run_one(s, s->replace, c, PLUGLET_PERM_RW, 0, &r0) == 0) {
+	if (s && s->replace && run_one_inline(s, s->replace, c, PLUGLET_PERM_RW, 0, &r0) == 0) {
 		*ret = r0;
 		rc = 0;
 	}

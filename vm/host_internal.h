@@ -42,6 +42,7 @@ struct host_pluglet {
 	uint32_t extra_mem;
 	uint32_t shared_mem;
 	size_t obj_len;
+	bool needs_exec;		/* pluglet_vm__needs_exec(): build view, regions, context */
 	struct host_pluglet *next;	/* writer-side list, sorted (anchor, seq) */
 
 	/* stats: counters are atomics, the last fault text is under fault_lock */

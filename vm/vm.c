@@ -192,6 +192,41 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * Any load, store or atomic whose base is not r10, or any helper call,
+ * may reach the caller's regions or context. Pointers into the stack that
+ * went through another register count too: conservative, never wrong.
+ */
+static bool needs_exec(const struct pluglet_vm *vm)
+{
+	for (uint32_t i = 0; i < vm->nr_insns; i++) {
+		const struct pluglet_insn *in = &vm->insns[i];
+
+		if (vm->insn_flags[i] & VM_INSN_LDDW_HI)
+			continue;
+		switch (OP_CLASS(in->code)) {
+		case CLS_LDX:
+			if (in->src_reg != 10)
+				return true;
+			break;
+		case CLS_ST:
+		case CLS_STX:
+			if (in->dst_reg != 10)
+				return true;
+			break;
+		case CLS_JMP:
+			/* helper by id or callx; only a local call stays inside */
+			if (OP_CODE(in->code) == JMP_CALL &&
+			    (OP_SRC(in->code) == SRC_X || in->src_reg != CALL_SRC_LOCAL))
+				return true;
+			break;
+		default:
+			break;
+		}
+	}
+	return false;
+}
+
 struct pluglet_vm *vm_load_common(const struct pluglet_insn *insns, uint32_t nr_insns,
 				  void *data_mem, const struct pluglet_region *data_regions,
 				  uint32_t nr_data_regions, const struct pluglet_vm_opts *opts)
@@ -258,6 +293,7 @@ struct pluglet_vm *vm_load_common(const struct pluglet_insn *insns, uint32_t nr_
 	err = vm_verify(vm, max, log, log_size);
 	if (err)
 		goto fail;
+	vm->needs_exec = needs_exec(vm);
 
 	vm->mode = opts->mode == PLUGLET_VM_JIT ? PLUGLET_VM_JIT : PLUGLET_VM_INTERP;
 	vm->backend = vm->mode == PLUGLET_VM_JIT ? &vm_backend_jit : &vm_backend_interp;
@@ -322,9 +358,12 @@ int pluglet_vm__run(const struct pluglet_vm *vm, struct pluglet_exec *ex,
 	ex->vm_ = vm;
 	ex->stack_ = stack;
 	ex->stack_lo_ = (uint64_t)(uintptr_t)stack + STACK_TOTAL - PLUGLET_STACK_SIZE;
-	/* Only frame 0 is live at entry; deeper frames are zeroed when a call enters them. */
-	memset(stack + STACK_TOTAL - PLUGLET_STACK_SIZE + vm->frame0_unread, 0,
-	       PLUGLET_STACK_SIZE - vm->frame0_unread);
+	/* Only frame 0 is live at entry; deeper frames are zeroed when a call
+	 * enters them. A JITed program that provably reads none of it skips the
+	 * call: for a short pluglet the call alone is a visible share of a run. */
+	if (vm->frame0_unread < PLUGLET_STACK_SIZE)
+		memset(stack + STACK_TOTAL - PLUGLET_STACK_SIZE + vm->frame0_unread, 0,
+		       PLUGLET_STACK_SIZE - vm->frame0_unread);
 	*r0 = 0;
 	err = vm->backend->run(vm, ex, r1, r2, r0);
 	/* The stack dies with this frame and the vm may be freed: a later
@@ -348,6 +387,11 @@ uint32_t pluglet_vm__nr_insns(const struct pluglet_vm *vm)
 const char *pluglet_vm__name(const struct pluglet_vm *vm)
 {
 	return vm->name;
+}
+
+bool pluglet_vm__needs_exec(const struct pluglet_vm *vm)
+{
+	return vm->needs_exec;
 }
 
 size_t pluglet_vm__jit_size(const struct pluglet_vm *vm)

@@ -147,6 +147,7 @@ struct pluglet_vm {
 	 * the backend proved that no run reads them (0: zero the whole frame).
 	 */
 	uint32_t frame0_unread;
+	bool needs_exec;		/* see pluglet_vm__needs_exec() */
 	uint64_t load_ns;
 };
 

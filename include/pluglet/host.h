@@ -236,10 +236,11 @@ struct pluglet_call {
 	void *point;
 	bpf_args_t *args;
 	int nargs;
+	int post;	/* set by pluglet__pre_replace(): POST pluglets were attached */
 };
 
 void pluglet__pre(struct pluglet_call *c);
-/* PRE then REPLACE in one go; returns like pluglet__replace(). */
+/* PRE then REPLACE in one go; returns like pluglet__replace() and sets c->post. */
 int pluglet__pre_replace(struct pluglet_call *c, uint64_t *ret);
 /* 0: the REPLACE pluglet ran, *ret holds its r0; otherwise run the original body. */
 int pluglet__replace(struct pluglet_call *c, uint64_t *ret);
@@ -256,6 +257,8 @@ void pluglet__post(struct pluglet_call *c, uint64_t ret);
  * then the REPLACE pluglet instead of the body (the body runs when there is
  * none, when it faults or calls next()), then POST pluglets at
  * RETURN_VM_VAL. With nothing attached this is one predictable branch.
+ * The POST call is skipped when the call started with no POST pluglet: a
+ * pluglet attached while the body runs starts with the next call.
  * Arguments are zero-copy: what a REPLACE pluglet wrote into a kind_ptr
  * argument before it faulted stays written when the body then runs.
  */
@@ -278,7 +281,7 @@ void pluglet__post(struct pluglet_call *c, uint64_t ret);
 #define RETURN_VM_VAL(v)                                                         \
 	do {                                                                     \
 		__typeof__(v) __pl_v = (v);                                      \
-		if (__builtin_expect(__pl_point != NULL, 0))                     \
+		if (__builtin_expect(__pl_point != NULL && __pl_call.post, 0))   \
 			pluglet__post(&__pl_call, (uint64_t)__pl_v);             \
 		return __pl_v;                                                   \
 	} while (0)
@@ -302,7 +305,7 @@ void pluglet__post(struct pluglet_call *c, uint64_t ret);
 
 #define RETURN_VM_VOID()                                                         \
 	do {                                                                     \
-		if (__builtin_expect(__pl_point != NULL, 0))                     \
+		if (__builtin_expect(__pl_point != NULL && __pl_call.post, 0))   \
 			pluglet__post(&__pl_call, 0);                            \
 		return;                                                          \
 	} while (0)

@@ -196,6 +196,14 @@ const char *pluglet_vm__name(const struct pluglet_vm *vm);
 /* JIT code size in bytes (0 for the interpreter) and compile time in ns. */
 size_t pluglet_vm__jit_size(const struct pluglet_vm *vm);
 uint64_t pluglet_vm__load_ns(const struct pluglet_vm *vm);
+/*
+ * False when no run of this program can see what a caller passes in
+ * struct pluglet_exec: it touches no memory through a register other than
+ * r10 (its own stack frame) and calls no helper (helpers get ex->user and
+ * check pointers against the regions). Such a caller may then pass no
+ * regions and no user context. Decided once at load, conservatively.
+ */
+bool pluglet_vm__needs_exec(const struct pluglet_vm *vm);
 
 #ifdef __cplusplus
 }

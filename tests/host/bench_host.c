@@ -2,16 +2,19 @@
 /*
  * Host runtime benchmarks (meson benchmark 'host', `make bench`):
  *   1. empty insertion point vs a plain call of the same function;
- *   2. REPLACE with a trivial pluglet, interpreter and JIT;
+ *   2. REPLACE with a trivial pluglet, interpreter and JIT, and with one
+ *      that reads both arguments through its argument table (sum_args);
  *   3. PRE + REPLACE + POST (trivial pluglets), interpreter and JIT.
  * Prints ns per call and the overhead against the plain call measured in
- * the same run. PLUGLET_BENCH_SCALE multiplies the iteration counts.
+ * the same run. PLUGLET_BENCH_SCALE multiplies the iteration counts;
+ * PLUGLET_BENCH_ONLY=interpreter|jit runs only that mode (for perf record).
  */
 #include <pluglet/host.h>
 #include <plugfs/log.h>
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static int __attribute__((noinline)) plain(int *p, int key)
@@ -60,13 +63,15 @@ static double measure(int (*fn)(int *, int), uint64_t n)
 	return best;
 }
 
-/* The VM alone: the trivial program run directly with the regions a call builds. */
+/* The VM alone: the program run directly with the view and regions a call builds. */
 static double measure_vm_only(const void *obj, size_t len, bool jit, uint64_t n)
 {
 	struct pluglet_vm_opts vo = { .sz = sizeof(vo), .mode = jit ? PLUGLET_VM_JIT : PLUGLET_VM_INTERP };
 	struct pluglet_vm *vm = pluglet_vm__load_elf(obj, len, &vo);
 	int v = 1, key = 2;
-	uint64_t view[7] = { 2 };
+	/* struct pluglet_args: nargs, then { ptr, len, kind | type << 32 } per argument */
+	uint64_t view[7] = { 2, (uint64_t)(uintptr_t)&v, sizeof(v), kind_ptr,
+			     (uint64_t)(uintptr_t)&key, sizeof(key), kind_primitive };
 	struct pluglet_region regs[3] = {
 		{ (uint64_t)(uintptr_t)&v, sizeof(v), PLUGLET_PERM_RW, 0 },
 		{ (uint64_t)(uintptr_t)&key, sizeof(key), PLUGLET_PERM_READ, 1 },
@@ -134,13 +139,14 @@ int main(void)
 	struct pluglet_host *h = pluglet_host__new(&o);
 	double base, empty, t, vm_only;
 	char err[256];
-	size_t len;
-	void *obj;
+	size_t len, sum_len;
+	void *obj, *sum;
 
 	if (!h)
 		return 1;
 	plog_set_level(PLOG_WARN);
 	obj = read_obj("trivial", &len);
+	sum = read_obj("sum_args", &sum_len);
 	base = measure(plain, n_fast);
 	empty = measure(pluginized, n_fast);
 	printf("plain call:                 %7.2f ns/call\n", base);
@@ -148,7 +154,11 @@ int main(void)
 	       empty - base, empty / base);
 	for (int jit = 0; jit <= 1; jit++) {
 		const char *mode = jit ? "jit" : "interpreter";
+		const char *only = getenv("PLUGLET_BENCH_ONLY");
 		struct pluglet_stats st = { .sz = sizeof(st) };
+
+		if (only && strcmp(only, mode))
+			continue;
 
 		if (attach(h, PLUGLET_ANCHOR_REPLACE, jit, obj, len))
 			return 1;
@@ -161,6 +171,26 @@ int main(void)
 		vm_only = measure_vm_only(obj, len, jit, n_slow);
 		printf("  of which the VM run alone:    %7.2f ns (host runtime: %.2f ns)\n", vm_only,
 		       t - base - vm_only);
+		/* the same with a pluglet that reads its arguments: view + regions built */
+		if (pluglet_host__replace(h, "bench", PLUGLET_ANCHOR_REPLACE, 1, sum, sum_len,
+					  &(struct pluglet_inject_opts){ .sz = sizeof(struct pluglet_inject_opts),
+									 .jit = jit },
+					  err, sizeof(err)) ||
+		    pluginized(&(int){ 1 }, 2) != 3) {
+			fprintf(stderr, "bench: sum_args: %s\n", err);
+			return 1;
+		}
+		t = measure(pluginized, n_slow);
+		printf("REPLACE sum_args (%-10s): %7.2f ns/call  overhead %+.2f ns (x%.1f)\n", mode, t,
+		       t - base, t / base);
+		vm_only = measure_vm_only(sum, sum_len, jit, n_slow);
+		printf("  of which the VM run alone:    %7.2f ns (host runtime: %.2f ns)\n", vm_only,
+		       t - base - vm_only);
+		if (pluglet_host__replace(h, "bench", PLUGLET_ANCHOR_REPLACE, 1, obj, len,
+					  &(struct pluglet_inject_opts){ .sz = sizeof(struct pluglet_inject_opts),
+									 .jit = jit },
+					  err, sizeof(err)))
+			return 1;
 		if (attach(h, PLUGLET_ANCHOR_PRE, jit, obj, len) ||
 		    attach(h, PLUGLET_ANCHOR_POST, jit, obj, len))
 			return 1;
@@ -170,6 +200,7 @@ int main(void)
 		pluglet_host__remove_plugin(h, "bench", err, sizeof(err));
 	}
 	free(obj);
+	free(sum);
 	pluglet_host__free(h);
 	return 0;
 }

@@ -24,12 +24,13 @@
 #error HOST_TEST_OBJDIR must name the directory of the compiled test pluglets
 #endif
 
-enum { P_TARGET = 1, P_VOID = 2, P_RONLY = 3, P_BIG = 5000 };
+enum { P_TARGET = 1, P_VOID = 2, P_RONLY = 3, P_LATE = 4, P_BIG = 5000 };
 
 static const struct pluglet_point_def points[] = {
 	{ "target", P_TARGET },
 	{ "vtarget", P_VOID },
 	{ "ronly", P_RONLY },
+	{ "late", P_LATE },
 	{ "big", P_BIG },
 };
 
@@ -181,6 +182,21 @@ static void add(const char *plugin, enum pluglet_anchor a, uint32_t seq, const c
 		fail_msg("add %s/%s/%u (%s): %d %s", plugin, pluglet_anchor_str(a), seq, obj, rc, err);
 }
 
+/* Its body attaches a POST pluglet to its own insertion point when x != 0. */
+static int __attribute__((noinline)) late(int x)
+{
+	bpf_args_t args[] = {
+		{ .arg = &x, .len = sizeof(x), .kind = kind_primitive, .type = 0 },
+	};
+
+	VM_CALL(P_LATE, args, 1, {
+		body_runs++;
+		if (x)
+			add("late", PLUGLET_ANCHOR_POST, 1, "mark1");
+		RETURN_VM_VAL(x);
+	});
+}
+
 static struct pluglet_stats stats(const char *plugin, enum pluglet_anchor a, uint32_t seq)
 {
 	struct pluglet_stats st = { .sz = sizeof(st) };
@@ -250,6 +266,24 @@ static void test_order(void **state)
 	assert_int_equal(nr_marks, 5);
 	assert_int_equal(marks[3], 4);
 	assert_int_equal(marks[4], 5);
+}
+
+/*
+ * A call decides at its start whether POST runs: a POST pluglet attached
+ * while the body runs (here by the body itself) starts with the next call.
+ */
+static void test_post_attached_in_body(void **state)
+{
+	add("late", PLUGLET_ANCHOR_PRE, 1, "mark2");
+	assert_int_equal(late(1), 1);
+	assert_int_equal(body_runs, 1);
+	assert_int_equal(nr_marks, 1);
+	assert_int_equal(marks[0], 2);
+	assert_int_equal(late(0), 0);
+	assert_int_equal(nr_marks, 3);
+	assert_int_equal(marks[1], 2);
+	assert_int_equal(marks[2], 1);
+	assert_int_equal(stats("late", PLUGLET_ANCHOR_POST, 1).runs, 1);
 }
 
 static void test_readonly_pre_post(void **state)
@@ -669,7 +703,7 @@ static void test_manifest(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_empty), T(test_order), T(test_readonly_pre_post), T(test_replace_result),
+		T(test_empty), T(test_order), T(test_post_attached_in_body), T(test_readonly_pre_post), T(test_replace_result),
 		T(test_replace_fallback), T(test_replace_only), T(test_hidden_args),
 		T(test_shared_memory), T(test_private_memory), T(test_next),
 		T(test_void_and_retval), T(test_misc_helpers), T(test_big_id), T(test_raw_bytecode), T(test_management), T(test_manage_from_helper),

@@ -572,6 +572,48 @@ static void misc_api(void **state)
 	assert_string_equal(pluglet_fault_kind_str(PLUGLET_FAULT__MAX), "unknown");
 }
 
+/* needs_exec: only what stays in the program's own stack frame is "false". */
+static void needs_exec(void **state)
+{
+	struct pluglet_helpers *hs = pluglet_helpers__new();
+	struct pluglet_insn ret[] = { MOV64_IMM(0, 5), EXIT() };
+	struct pluglet_insn stack[] = { STDW(10, -8, 7), LDXDW(0, 10, -8), LDDW(1, 1, 2), EXIT() };
+	struct pluglet_insn local[] = { CALL_LOCAL(1), EXIT(), MOV64_IMM(0, 1), EXIT() };
+	struct pluglet_insn load[] = { LDXW(0, 1, 0), EXIT() };
+	struct pluglet_insn store[] = { MOV64_IMM(0, 0), STXB(1, 0, 0), EXIT() };
+	struct pluglet_insn atomic[] = { MOV64_IMM(0, 0), ATOMIC_DW(1, 0, 0, 0x00), EXIT() };
+	struct pluglet_insn via_copy[] = { MOV64_REG(1, 10), STDW(1, -8, 1), MOV64_IMM(0, 0), EXIT() };
+	struct pluglet_insn helper[] = { CALL_HELPER(1), EXIT() };
+	struct pluglet_insn callx[] = { MOV64_IMM(1, 1), CALLX(1), EXIT() };
+	struct {
+		const struct pluglet_insn *p;
+		uint32_t n;
+		bool want;
+	} cases[] = {
+		{ ret, LEN(ret), false }, { stack, LEN(stack), false }, { local, LEN(local), false },
+		{ load, LEN(load), true }, { store, LEN(store), true }, { atomic, LEN(atomic), true },
+		{ via_copy, LEN(via_copy), true }, { helper, LEN(helper), true },
+		{ callx, LEN(callx), true },
+	};
+
+	assert_non_null(hs);
+	assert_int_equal(pluglet_helpers__add(hs, 1, "one", h_ret_arg), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		for (int m = 0; m < 2; m++) {
+			struct pluglet_vm *vm = load_mode(cases[i].p, cases[i].n, hs,
+							  m ? PLUGLET_VM_JIT : PLUGLET_VM_INTERP, 0);
+
+			if (!vm)
+				fail_msg("case %zu: %s", i, logbuf);
+			if (pluglet_vm__needs_exec(vm) != cases[i].want)
+				fail_msg("case %zu (%s): needs_exec %d", i, m ? "jit" : "interp",
+					 !cases[i].want);
+			pluglet_vm__free(vm);
+		}
+	}
+	pluglet_helpers__free(hs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -594,6 +636,7 @@ int main(void)
 		cmocka_unit_test(exec_check),
 		cmocka_unit_test(helper_tables),
 		cmocka_unit_test(misc_api),
+		cmocka_unit_test(needs_exec),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
