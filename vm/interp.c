@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The interpreter: one function, threaded dispatch through a table of label
- * addresses (computed goto), registers in a local array. The verifier has
- * already checked opcodes, registers and control flow, so a handler does no
+ * The interpreter: one function, direct-threaded dispatch (computed goto),
+ * registers in a local array. At load the program is decoded once into an
+ * array parallel to the instructions whose entries carry the handler's
+ * address instead of the opcode and whole-byte register numbers, so a
+ * dispatch is one load and one indirect jump. The verifier has already
+ * checked opcodes, registers and control flow, so a handler does no
  * decoding checks; what stays at run time is the budget (an increment per
  * instruction, compared only at backward jumps and calls) and memory checks
  * (the live stack frames first, then the region the last load or store hit,
@@ -11,14 +14,24 @@
 #include "vm_internal.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 
+/* One decoded instruction (16 bytes); same index as in vm->insns. */
+struct interp_insn {
+	const void *h;		/* handler label */
+	int32_t imm;
+	int16_t off;
+	uint8_t dst_reg;
+	uint8_t src_reg;
+};
+
 struct frame {
-	const struct pluglet_insn *ret;
+	const struct interp_insn *ret;
 	uint64_t saved[4];	/* r6..r9 of the caller */
 };
 
@@ -85,15 +98,24 @@ static uint64_t bswap32(uint64_t v)
 	return __builtin_bswap32((uint32_t)v);
 }
 
-static int interp_run(const struct pluglet_vm *vm, struct pluglet_exec *ex,
-		      uint64_t r1, uint64_t r2, uint64_t *r0)
+/*
+ * With tbl_out set, only hands out the handler table (label addresses exist
+ * only inside this function) for interp_prepare() to decode with.
+ */
+static int interp_exec(const struct pluglet_vm *vm, struct pluglet_exec *ex,
+		       uint64_t r1, uint64_t r2, uint64_t *r0, const void *const **tbl_out)
 {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Woverride-init"
 #ifdef __clang__
 #pragma GCC diagnostic ignored "-Winitializer-overrides"
 #endif
-	static const void *const tbl[256] = {
+	/*
+	 * [code]: the handler; [256 + code]: a variant interp_prepare() picks
+	 * when it applies (forward jumps skip the budget check, mov without
+	 * sign extension skips the size switch), NULL if none.
+	 */
+	static const void *const tbl[512] = {
 		[0 ... 255] = &&op_bad,
 		/* ALU64 */
 		[CLS_ALU64 | SRC_K | ALU_ADD] = &&alu64_add_k, [CLS_ALU64 | SRC_X | ALU_ADD] = &&alu64_add_x,
@@ -164,10 +186,39 @@ static int interp_run(const struct pluglet_vm *vm, struct pluglet_exec *ex,
 		[CLS_STX | MODE_MEM | SZ_B] = &&stx_b, [CLS_STX | MODE_MEM | SZ_H] = &&stx_h,
 		[CLS_STX | MODE_MEM | SZ_W] = &&stx_w, [CLS_STX | MODE_MEM | SZ_DW] = &&stx_dw,
 		[CLS_STX | MODE_ATOMIC | SZ_W] = &&atomic_w, [CLS_STX | MODE_ATOMIC | SZ_DW] = &&atomic_dw,
+		/* variants */
+		[256 | CLS_ALU64 | SRC_X | ALU_MOV] = &&alu64_movsx, [256 | CLS_ALU | SRC_X | ALU_MOV] = &&alu_movsx,
+		[256 | CLS_JMP | JMP_JA] = &&jmp_ja_fwd, [256 | CLS_JMP32 | JMP_JA] = &&jmp32_ja_fwd,
+		[256 | CLS_JMP | SRC_K | JMP_JEQ] = &&jeq_k_fwd, [256 | CLS_JMP | SRC_X | JMP_JEQ] = &&jeq_x_fwd,
+		[256 | CLS_JMP | SRC_K | JMP_JGT] = &&jgt_k_fwd, [256 | CLS_JMP | SRC_X | JMP_JGT] = &&jgt_x_fwd,
+		[256 | CLS_JMP | SRC_K | JMP_JGE] = &&jge_k_fwd, [256 | CLS_JMP | SRC_X | JMP_JGE] = &&jge_x_fwd,
+		[256 | CLS_JMP | SRC_K | JMP_JSET] = &&jset_k_fwd, [256 | CLS_JMP | SRC_X | JMP_JSET] = &&jset_x_fwd,
+		[256 | CLS_JMP | SRC_K | JMP_JNE] = &&jne_k_fwd, [256 | CLS_JMP | SRC_X | JMP_JNE] = &&jne_x_fwd,
+		[256 | CLS_JMP | SRC_K | JMP_JSGT] = &&jsgt_k_fwd, [256 | CLS_JMP | SRC_X | JMP_JSGT] = &&jsgt_x_fwd,
+		[256 | CLS_JMP | SRC_K | JMP_JSGE] = &&jsge_k_fwd, [256 | CLS_JMP | SRC_X | JMP_JSGE] = &&jsge_x_fwd,
+		[256 | CLS_JMP | SRC_K | JMP_JLT] = &&jlt_k_fwd, [256 | CLS_JMP | SRC_X | JMP_JLT] = &&jlt_x_fwd,
+		[256 | CLS_JMP | SRC_K | JMP_JLE] = &&jle_k_fwd, [256 | CLS_JMP | SRC_X | JMP_JLE] = &&jle_x_fwd,
+		[256 | CLS_JMP | SRC_K | JMP_JSLT] = &&jslt_k_fwd, [256 | CLS_JMP | SRC_X | JMP_JSLT] = &&jslt_x_fwd,
+		[256 | CLS_JMP | SRC_K | JMP_JSLE] = &&jsle_k_fwd, [256 | CLS_JMP | SRC_X | JMP_JSLE] = &&jsle_x_fwd,
+		[256 | CLS_JMP32 | SRC_K | JMP_JEQ] = &&jeq32_k_fwd, [256 | CLS_JMP32 | SRC_X | JMP_JEQ] = &&jeq32_x_fwd,
+		[256 | CLS_JMP32 | SRC_K | JMP_JGT] = &&jgt32_k_fwd, [256 | CLS_JMP32 | SRC_X | JMP_JGT] = &&jgt32_x_fwd,
+		[256 | CLS_JMP32 | SRC_K | JMP_JGE] = &&jge32_k_fwd, [256 | CLS_JMP32 | SRC_X | JMP_JGE] = &&jge32_x_fwd,
+		[256 | CLS_JMP32 | SRC_K | JMP_JSET] = &&jset32_k_fwd, [256 | CLS_JMP32 | SRC_X | JMP_JSET] = &&jset32_x_fwd,
+		[256 | CLS_JMP32 | SRC_K | JMP_JNE] = &&jne32_k_fwd, [256 | CLS_JMP32 | SRC_X | JMP_JNE] = &&jne32_x_fwd,
+		[256 | CLS_JMP32 | SRC_K | JMP_JSGT] = &&jsgt32_k_fwd, [256 | CLS_JMP32 | SRC_X | JMP_JSGT] = &&jsgt32_x_fwd,
+		[256 | CLS_JMP32 | SRC_K | JMP_JSGE] = &&jsge32_k_fwd, [256 | CLS_JMP32 | SRC_X | JMP_JSGE] = &&jsge32_x_fwd,
+		[256 | CLS_JMP32 | SRC_K | JMP_JLT] = &&jlt32_k_fwd, [256 | CLS_JMP32 | SRC_X | JMP_JLT] = &&jlt32_x_fwd,
+		[256 | CLS_JMP32 | SRC_K | JMP_JLE] = &&jle32_k_fwd, [256 | CLS_JMP32 | SRC_X | JMP_JLE] = &&jle32_x_fwd,
+		[256 | CLS_JMP32 | SRC_K | JMP_JSLT] = &&jslt32_k_fwd, [256 | CLS_JMP32 | SRC_X | JMP_JSLT] = &&jslt32_x_fwd,
+		[256 | CLS_JMP32 | SRC_K | JMP_JSLE] = &&jsle32_k_fwd, [256 | CLS_JMP32 | SRC_X | JMP_JSLE] = &&jsle32_x_fwd,
 	};
 #pragma GCC diagnostic pop
-	const struct pluglet_insn *const base = vm->insns;
-	const struct pluglet_insn *pc = base;
+	if (unlikely(tbl_out != NULL)) {
+		*tbl_out = tbl;
+		return 0;
+	}
+	const struct interp_insn *const base = vm->backend_priv;
+	const struct interp_insn *pc = base;
 	const struct region_set rs = {
 		.a = vm->data_regions, .na = vm->nr_data_regions,
 		.b = ex->regions, .nb = ex->nr_regions,
@@ -205,7 +256,7 @@ static int interp_run(const struct pluglet_vm *vm, struct pluglet_exec *ex,
 #define DISPATCH()                                  \
 	do {                                        \
 		count++;                            \
-		goto *tbl[pc->code];                \
+		goto *pc->h;                        \
 	} while (0)
 	/* Budget check points (see vm_internal.h): backward jumps and calls. */
 #define BUDGET_CHECK(backward)                                      \
@@ -224,6 +275,16 @@ static int interp_run(const struct pluglet_vm *vm, struct pluglet_exec *ex,
 		pc += (cond) ? pc->off + 1 : 1;     \
 		DISPATCH();                         \
 	} while (0)
+	/* Forward jumps cannot loop: no budget check. */
+#define JUMP_FWD(cond)                              \
+	do {                                        \
+		pc += (cond) ? pc->off + 1 : 1;     \
+		DISPATCH();                         \
+	} while (0)
+	/* The handler and its forward variant. */
+#define JCC(l, cond)                                \
+	l: JUMP(cond);                              \
+	l##_fwd: JUMP_FWD(cond)
 
 	/* Memory access: on failure jumps to mem_fault with the details set. */
 #define CHECK(a, sz, perm, cache)                                                   \
@@ -274,9 +335,9 @@ alu64_arsh_k: DST = (uint64_t)((int64_t)DST >> (IMM & 63)); NEXT();
 alu64_arsh_x: DST = (uint64_t)((int64_t)DST >> (SRC & 63)); NEXT();
 alu64_neg: DST = -DST; NEXT();
 alu64_mov_k: DST = IMM; NEXT();
-alu64_mov_x:
+alu64_mov_x: DST = SRC; NEXT();
+alu64_movsx:
 	switch (pc->off) {
-	case 0: DST = SRC; break;
 	case 8: DST = (uint64_t)(int64_t)(int8_t)SRC; break;
 	case 16: DST = (uint64_t)(int64_t)(int16_t)SRC; break;
 	default: DST = (uint64_t)(int64_t)(int32_t)SRC; break;
@@ -335,9 +396,9 @@ alu_arsh_k: DST = (uint32_t)((int32_t)DST32 >> (IMM32 & 31)); NEXT();
 alu_arsh_x: DST = (uint32_t)((int32_t)DST32 >> (SRC32 & 31)); NEXT();
 alu_neg: DST = (uint32_t)-DST32; NEXT();
 alu_mov_k: DST = IMM32; NEXT();
-alu_mov_x:
+alu_mov_x: DST = SRC32; NEXT();
+alu_movsx:
 	switch (pc->off) {
-	case 0: DST = SRC32; break;
 	case 8: DST = (uint32_t)(int32_t)(int8_t)SRC; break;
 	default: DST = (uint32_t)(int32_t)(int16_t)SRC; break;
 	}
@@ -383,56 +444,60 @@ alu_be:
 
 	/* ---- JMP ---- */
 jmp_ja: JUMP(1);
-jeq_k: JUMP(DST == IMM);
-jeq_x: JUMP(DST == SRC);
-jgt_k: JUMP(DST > IMM);
-jgt_x: JUMP(DST > SRC);
-jge_k: JUMP(DST >= IMM);
-jge_x: JUMP(DST >= SRC);
-jset_k: JUMP(DST & IMM);
-jset_x: JUMP(DST & SRC);
-jne_k: JUMP(DST != IMM);
-jne_x: JUMP(DST != SRC);
-jsgt_k: JUMP((int64_t)DST > (int64_t)IMM);
-jsgt_x: JUMP((int64_t)DST > (int64_t)SRC);
-jsge_k: JUMP((int64_t)DST >= (int64_t)IMM);
-jsge_x: JUMP((int64_t)DST >= (int64_t)SRC);
-jlt_k: JUMP(DST < IMM);
-jlt_x: JUMP(DST < SRC);
-jle_k: JUMP(DST <= IMM);
-jle_x: JUMP(DST <= SRC);
-jslt_k: JUMP((int64_t)DST < (int64_t)IMM);
-jslt_x: JUMP((int64_t)DST < (int64_t)SRC);
-jsle_k: JUMP((int64_t)DST <= (int64_t)IMM);
-jsle_x: JUMP((int64_t)DST <= (int64_t)SRC);
+jmp_ja_fwd: JUMP_FWD(1);
+JCC(jeq_k, DST == IMM);
+JCC(jeq_x, DST == SRC);
+JCC(jgt_k, DST > IMM);
+JCC(jgt_x, DST > SRC);
+JCC(jge_k, DST >= IMM);
+JCC(jge_x, DST >= SRC);
+JCC(jset_k, DST & IMM);
+JCC(jset_x, DST & SRC);
+JCC(jne_k, DST != IMM);
+JCC(jne_x, DST != SRC);
+JCC(jsgt_k, (int64_t)DST > (int64_t)IMM);
+JCC(jsgt_x, (int64_t)DST > (int64_t)SRC);
+JCC(jsge_k, (int64_t)DST >= (int64_t)IMM);
+JCC(jsge_x, (int64_t)DST >= (int64_t)SRC);
+JCC(jlt_k, DST < IMM);
+JCC(jlt_x, DST < SRC);
+JCC(jle_k, DST <= IMM);
+JCC(jle_x, DST <= SRC);
+JCC(jslt_k, (int64_t)DST < (int64_t)IMM);
+JCC(jslt_x, (int64_t)DST < (int64_t)SRC);
+JCC(jsle_k, (int64_t)DST <= (int64_t)IMM);
+JCC(jsle_x, (int64_t)DST <= (int64_t)SRC);
 
 	/* ---- JMP32 ---- */
 jmp32_ja:
 	BUDGET_CHECK(pc->imm < 0);
 	pc += pc->imm + 1;
 	DISPATCH();
-jeq32_k: JUMP(DST32 == IMM32);
-jeq32_x: JUMP(DST32 == SRC32);
-jgt32_k: JUMP(DST32 > IMM32);
-jgt32_x: JUMP(DST32 > SRC32);
-jge32_k: JUMP(DST32 >= IMM32);
-jge32_x: JUMP(DST32 >= SRC32);
-jset32_k: JUMP(DST32 & IMM32);
-jset32_x: JUMP(DST32 & SRC32);
-jne32_k: JUMP(DST32 != IMM32);
-jne32_x: JUMP(DST32 != SRC32);
-jsgt32_k: JUMP((int32_t)DST32 > (int32_t)IMM32);
-jsgt32_x: JUMP((int32_t)DST32 > (int32_t)SRC32);
-jsge32_k: JUMP((int32_t)DST32 >= (int32_t)IMM32);
-jsge32_x: JUMP((int32_t)DST32 >= (int32_t)SRC32);
-jlt32_k: JUMP(DST32 < IMM32);
-jlt32_x: JUMP(DST32 < SRC32);
-jle32_k: JUMP(DST32 <= IMM32);
-jle32_x: JUMP(DST32 <= SRC32);
-jslt32_k: JUMP((int32_t)DST32 < (int32_t)IMM32);
-jslt32_x: JUMP((int32_t)DST32 < (int32_t)SRC32);
-jsle32_k: JUMP((int32_t)DST32 <= (int32_t)IMM32);
-jsle32_x: JUMP((int32_t)DST32 <= (int32_t)SRC32);
+jmp32_ja_fwd:
+	pc += pc->imm + 1;
+	DISPATCH();
+JCC(jeq32_k, DST32 == IMM32);
+JCC(jeq32_x, DST32 == SRC32);
+JCC(jgt32_k, DST32 > IMM32);
+JCC(jgt32_x, DST32 > SRC32);
+JCC(jge32_k, DST32 >= IMM32);
+JCC(jge32_x, DST32 >= SRC32);
+JCC(jset32_k, DST32 & IMM32);
+JCC(jset32_x, DST32 & SRC32);
+JCC(jne32_k, DST32 != IMM32);
+JCC(jne32_x, DST32 != SRC32);
+JCC(jsgt32_k, (int32_t)DST32 > (int32_t)IMM32);
+JCC(jsgt32_x, (int32_t)DST32 > (int32_t)SRC32);
+JCC(jsge32_k, (int32_t)DST32 >= (int32_t)IMM32);
+JCC(jsge32_x, (int32_t)DST32 >= (int32_t)SRC32);
+JCC(jlt32_k, DST32 < IMM32);
+JCC(jlt32_x, DST32 < SRC32);
+JCC(jle32_k, DST32 <= IMM32);
+JCC(jle32_x, DST32 <= SRC32);
+JCC(jslt32_k, (int32_t)DST32 < (int32_t)IMM32);
+JCC(jslt32_x, (int32_t)DST32 < (int32_t)SRC32);
+JCC(jsle32_k, (int32_t)DST32 <= (int32_t)IMM32);
+JCC(jsle32_x, (int32_t)DST32 <= (int32_t)SRC32);
 
 	/* ---- calls ---- */
 jmp_call:
@@ -564,7 +629,7 @@ atomic_dw: {
 
 op_bad:
 	/* Unreachable after verification; kept so a table hole cannot run wild. */
-	vm_fault_set(ex, PLUGLET_FAULT_BAD_HELPER, INSN_IDX, pc->code, 0);
+	vm_fault_set(ex, PLUGLET_FAULT_BAD_HELPER, INSN_IDX, vm->insns[INSN_IDX].code, 0);
 	err = -EFAULT;
 	goto out;
 
@@ -591,19 +656,72 @@ out:
 #undef DISPATCH
 #undef NEXT
 #undef JUMP
+#undef JUMP_FWD
+#undef JCC
 #undef BUDGET_CHECK
 #undef CHECK
 #undef LOAD
 #undef STORE
 }
 
+static int interp_run(const struct pluglet_vm *vm, struct pluglet_exec *ex,
+		      uint64_t r1, uint64_t r2, uint64_t *r0)
+{
+	return interp_exec(vm, ex, r1, r2, r0, NULL);
+}
+
+/* For an opcode that has a variant handler: does this instruction qualify? */
+static bool use_variant(const struct pluglet_insn *in)
+{
+	switch (OP_CLASS(in->code)) {
+	case CLS_ALU:
+	case CLS_ALU64:		/* mov with sign extension */
+		return in->off != 0;
+	case CLS_JMP32:
+		if (OP_CODE(in->code) == JMP_JA)
+			return in->imm >= 0;
+		return in->off >= 0;
+	default:		/* CLS_JMP: forward */
+		return in->off >= 0;
+	}
+}
+
 static int interp_prepare(struct pluglet_vm *vm, char *log, size_t log_size)
 {
+	const void *const *tbl = NULL;
+	struct interp_insn *d;
+
+	interp_exec(NULL, NULL, 0, 0, NULL, &tbl);
+	d = calloc(vm->nr_insns, sizeof(*d));
+	if (!d) {
+		vm_log(log, log_size, "out of memory decoding %u instructions", vm->nr_insns);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < vm->nr_insns; i++) {
+		const struct pluglet_insn *in = &vm->insns[i];
+
+		/* the second half of an lddw is never dispatched; its imm is read */
+		d[i].h = tbl[in->code];
+		if (tbl[256 + in->code] && use_variant(in))
+			d[i].h = tbl[256 + in->code];
+		d[i].imm = in->imm;
+		d[i].off = in->off;
+		d[i].dst_reg = in->dst_reg;
+		d[i].src_reg = in->src_reg;
+	}
+	vm->backend_priv = d;
 	return 0;
+}
+
+static void interp_release(struct pluglet_vm *vm)
+{
+	free(vm->backend_priv);
+	vm->backend_priv = NULL;
 }
 
 const struct vm_backend vm_backend_interp = {
 	.name = "interpreter",
 	.prepare = interp_prepare,
 	.run = interp_run,
+	.release = interp_release,
 };
