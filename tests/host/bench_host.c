@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Host runtime benchmarks (meson benchmark 'host', `make bench`):
- *   1. empty insertion point vs a plain call of the same function;
+ *   1. empty insertion point vs a plain call of the same function, with the
+ *      seed's argument array built before VM_CALL and built inside it;
  *   2. REPLACE with a trivial pluglet, interpreter and JIT, and with one
  *      that reads both arguments through its argument table (sum_args);
  *   3. PRE + REPLACE + POST (trivial pluglets), interpreter and JIT.
@@ -30,6 +31,21 @@ static int __attribute__((noinline)) pluginized(int *p, int key)
 	};
 
 	VM_CALL(1, args, 2, {
+		RETURN_VM_VAL(*p + key);
+	});
+}
+
+/*
+ * The same with the argument array written inside VM_CALL (a compound
+ * literal): built only when pluglets are attached, so the empty point
+ * costs the point test alone.
+ */
+static int __attribute__((noinline)) pluginized_lazy(int *p, int key)
+{
+	VM_CALL(1, ((bpf_args_t[]){
+			{ .arg = p, .len = sizeof(*p), .kind = kind_ptr, .type = 0 },
+			{ .arg = &key, .len = sizeof(key), .kind = kind_primitive, .type = 0 },
+		}), 2, {
 		RETURN_VM_VAL(*p + key);
 	});
 }
@@ -151,6 +167,9 @@ int main(void)
 	empty = measure(pluginized, n_fast);
 	printf("plain call:                 %7.2f ns/call\n", base);
 	printf("empty insertion point:      %7.2f ns/call  overhead %+.2f ns (x%.2f)\n", empty,
+	       empty - base, empty / base);
+	empty = measure(pluginized_lazy, n_fast);
+	printf("  args built inside VM_CALL:  %7.2f ns/call  overhead %+.2f ns (x%.2f)\n", empty,
 	       empty - base, empty / base);
 	for (int jit = 0; jit <= 1; jit++) {
 		const char *mode = jit ? "jit" : "interpreter";
