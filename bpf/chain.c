@@ -74,7 +74,7 @@ int chain_xdp_foreign(const struct eng_hook *h, const char *ifname, int ifindex)
 	__u32 len = sizeof(info);
 
 	if (bpf_xdp_query(ifindex, 0, &q))
-		return 0;	/* cannot tell: the attach will say */
+		return 0;	/* cannot tell: the attach error says what it can */
 	if (!q.prog_id)
 		return 0;
 	if (h && h->root_fd >= 0 && !bpf_obj_get_info_by_fd(h->root_fd, &info, &len) &&
@@ -110,6 +110,9 @@ static int attach_xdp(struct engine *e, struct eng_hook *h)
 	fd = bpf_link_create(h->root_fd, h->ifindex, BPF_XDP, &lo);
 	if (fd < 0) {
 		fd = -errno;
+		/* a program of someone else's, in this mode or the other */
+		if ((fd == -EBUSY || fd == -EEXIST) && chain_xdp_foreign(h, h->ifname, h->ifindex))
+			return -EBUSY;
 		pr_warn("%s/xdp: cannot attach the root program in %s mode: %s%s", h->ifname, h->mode,
 			strerror(-fd),
 			fd == -EOPNOTSUPP && strcmp(h->mode, "skb") ?
@@ -178,12 +181,13 @@ int chain_hook_attach(struct engine *e, struct eng_hook *h)
 	char dir[PATH_MAX], path[PATH_MAX];
 	int err;
 
-	err = load_root_prog(h->kind, h->map_fd, &h->root_fd);
+	/* a spare brings its root, loaded with its map */
+	err = h->root_fd >= 0 ? 0 : load_root_prog(h->kind, h->map_fd, &h->root_fd);
 	if (err)
 		return err;
 	err = hook_dir(e, h, dir, sizeof(dir));
 	if (!err)
-		err = plugfs_mkdir_p(dir, 0700);
+		err = mkdir_fast(dir, 0700);
 	if (err) {
 		pr_warn("%s/%s: cannot create the pin directory %s: %s", h->ifname,
 			engine_hook_name(h->kind), dir, strerror(-err));

@@ -7,6 +7,7 @@
  */
 #include "engine_int.h"
 
+#include <plugfs/fileutil.h>
 #include <plugfs/log.h>
 #include <plugfs/sha256.h>
 
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -152,6 +154,38 @@ int xsnprintf(char *buf, size_t size, const char *fmt, ...)
 	return n;
 }
 
+int mkdir_fast(const char *dir, unsigned int mode)
+{
+	char tmp[PATH_MAX], *cut[16];
+	int n = 0;
+
+	/* the directory usually exists or only its last parts are missing:
+	 * one mkdir per missing part, not one per component (each is a
+	 * path walk, and syscalls are dear in VMs) */
+	if (!mkdir(dir, mode) || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT || xsnprintf(tmp, sizeof(tmp), "%s", dir) >= (int)sizeof(tmp))
+		return errno == ENOENT ? -ENAMETOOLONG : -errno;
+	for (;;) {
+		char *slash = strrchr(tmp, '/');
+
+		if (!slash || slash == tmp || n == 16)
+			return plugfs_mkdir_p(dir, mode);
+		*slash = '\0';
+		cut[n++] = slash;
+		if (!mkdir(tmp, mode) || errno == EEXIST)
+			break;
+		if (errno != ENOENT)
+			return -errno;
+	}
+	while (n--) {
+		*cut[n] = '/';
+		if (mkdir(tmp, mode) && errno != EEXIST)
+			return -errno;
+	}
+	return 0;
+}
+
 int errno_from_libbpf(int err)
 {
 	if (err >= 0)
@@ -184,6 +218,9 @@ struct engine *engine__new(const struct engine_opts *opts)
 	if (!e)
 		return NULL;
 	pthread_mutex_init(&e->lock, NULL);
+	/* one verifier log for the loads (serialised by lock): a fresh MiB per
+	 * load is an mmap and munmap on the path; pages are touched on demand */
+	e->log_buf = malloc(LOAD_LOG_SIZE);
 	xsnprintf(e->bpffs_dir, sizeof(e->bpffs_dir), "%s",
 		 opts && opts->bpffs_dir ? opts->bpffs_dir : "/sys/fs/bpf/plugfs");
 	xsnprintf(e->state_dir, sizeof(e->state_dir), "%s",
@@ -209,8 +246,11 @@ struct engine *engine__new(const struct engine_opts *opts)
 	}
 	/* the bpffs dir is created by the first load: a daemon that loads
 	 * nothing leaves nothing in bpffs */
-	load_register_handlers();
+	load_prepare_roots();
 	state_adopt(e);
+	/* after the adoption: lost chains are reloaded on the cold path */
+	if (!(opts && opts->no_spares))
+		spare_start(e);
 	return e;
 }
 
@@ -235,11 +275,13 @@ void engine__free(struct engine *e)
 
 	if (!e)
 		return;
+	spare_stop(e);
 	for (h = e->hooks; h; h = n) {
 		n = h->next;
 		hook_free(h);
 	}
 	pthread_mutex_destroy(&e->lock);
+	free(e->log_buf);
 	free(e);
 }
 
@@ -367,16 +409,19 @@ char *kv_lines(const struct engine_kv *kv, size_t n)
 /*
  * The interface behind a hook may have gone (entries hidden, state kept) or
  * been re-created with a new index (the chain was lost with it: rebuilt
- * from the state dir). Returns -ENOENT while the interface is absent.
+ * from the state dir). Returns -ENOENT while the interface is absent, else
+ * 0 and its index in *ifindex (when not NULL).
  */
 static int hook_revalidate(struct engine *e, struct eng_hook **hp, const char *ifname,
-			   enum engine_hook kind)
+			   enum engine_hook kind, int *ifindex)
 {
 	struct eng_hook *h = *hp;
 	int idx = (int)if_nametoindex(ifname);
 
 	if (!idx)
 		return -ENOENT;
+	if (ifindex)
+		*ifindex = idx;
 	if (!h || h->ifindex == idx)
 		return 0;
 	pr_info("%s/%s: interface re-created (index %d, was %d): restoring its chain",
@@ -401,18 +446,17 @@ int engine_do_load(struct engine *e, const char *ifname, enum engine_hook kind, 
 	char what[IF_NAMESIZE + 32], pin[PATH_MAX], tmp[PATH_MAX + 8], map_dir[PATH_MAX];
 	char old_sha[65] = "";
 	double t[4];
-	bool new_hook = false, fresh_maps = false;
+	bool new_hook = false, fresh_maps = false, spare = false;
 	const char *mode;
 	uint32_t mask;
 	int err, pos, idx;
 
 	xsnprintf(what, sizeof(what), "%s/%s/%u", ifname, engine_hook_name(kind), prio);
-	err = hook_revalidate(e, &h, ifname, kind);
+	err = hook_revalidate(e, &h, ifname, kind, &idx);
 	if (err) {
 		pr_warn("%s: no such interface", what);
 		return err;
 	}
-	idx = (int)if_nametoindex(ifname);
 	if (o && o->proceed_on) {
 		err = engine_parse_proceed_on(kind, o->proceed_on, &mask);
 		if (err) {
@@ -469,11 +513,8 @@ int engine_do_load(struct engine *e, const char *ifname, enum engine_hook kind, 
 		xsnprintf(map_dir, sizeof(map_dir), "%s", old->map_pin_path);
 	}
 	if (!h) {
-		if (kind == ENGINE_HOOK_XDP) {
-			err = chain_xdp_foreign(NULL, ifname, idx);
-			if (err)
-				return err;
-		}
+		/* a foreign XDP program is found by the attach (which refuses to
+		 * replace it): asking first costs a netlink round trip per load */
 		h = calloc(1, sizeof(*h));
 		if (!h)
 			return -ENOMEM;
@@ -482,11 +523,13 @@ int engine_do_load(struct engine *e, const char *ifname, enum engine_hook kind, 
 		h->kind = kind;
 		h->map_fd = h->root_fd = h->link_fd = -1;
 		xsnprintf(h->mode, sizeof(h->mode), "%s", mode);
-		err = chain_hook_create(e, h);
+		spare = spare_take(e, kind, &h->map_fd, &h->root_fd);
+		err = spare ? 0 : chain_hook_create(e, h);
 		if (err) {
 			free(h);
 			return err;
 		}
+		e->spare_taken |= spare;
 		new_hook = true;
 	}
 	rq.obj = obj;
@@ -501,8 +544,23 @@ int engine_do_load(struct engine *e, const char *ifname, enum engine_hook kind, 
 	rq.mask = mask;
 	rq.map_dir = map_dir[0] ? map_dir : NULL;
 	rq.bpffs_dir = e->bpffs_dir;
+	rq.spare = spare;
+	rq.log_buf = e->log_buf;
 	t[0] = now_us();
 	err = load_user_prog(&rq, &res);
+	if (err == -EAGAIN && spare) {
+		pr_info("%s: the spare chain map does not fit the program (JIT switched?): "
+			"loading without it", what);
+		close(h->root_fd);
+		close(h->map_fd);
+		h->root_fd = h->map_fd = -1;
+		spare = false;
+		err = chain_hook_create(e, h);
+		rq.chain_map_fd = h->map_fd;
+		rq.spare = false;
+		if (!err)
+			err = load_user_prog(&rq, &res);
+	}
 	t[1] = now_us();
 	if (err)
 		goto fail;
@@ -538,6 +596,8 @@ int engine_do_load(struct engine *e, const char *ifname, enum engine_hook kind, 
 		goto fail;
 	t[2] = now_us();
 	if (new_hook) {
+		/* before the root is attached: with a spare, this swaps its
+		 * stub for the program (one text poke of the root's jump) */
 		err = chain_set(h, 0, en->prog_fd);
 		if (!err)
 			err = chain_hook_attach(e, h);
@@ -593,8 +653,9 @@ int engine_do_load(struct engine *e, const char *ifname, enum engine_hook kind, 
 	}
 	t[3] = now_us();
 	state_save_entry(e, h, en, obj, obj_len);
-	pr_debug("%s: load %.0f us, record %.0f us, chain+attach+pins %.0f us, state %.0f us", what,
-		 t[1] - t[0], t[2] - t[1], t[3] - t[2], now_us() - t[3]);
+	pr_debug("%s: load %.0f us, record %.0f us, chain+attach+pins %.0f us%s, state %.0f us",
+		 what, t[1] - t[0], t[2] - t[1], t[3] - t[2],
+		 !new_hook ? "" : spare ? " (spare root)" : " (root loaded)", now_us() - t[3]);
 	if (old_sha[0] && !object_used(e, old_sha))
 		state_drop_object(e, old_sha);
 	pr_info("%s: loaded program '%s' id %u (slot %u)%s", what, en->prog_name, en->prog_id,
@@ -613,6 +674,17 @@ fail:
 		load_remove_map_dir(res.map_dir);
 	entry_free(en);
 	return err;
+}
+
+/* Ends a verb; a spare it took is replaced once the request is answered. */
+static void verb_unlock(struct engine *e)
+{
+	bool refill = e->spare_taken;
+
+	e->spare_taken = false;
+	pthread_mutex_unlock(&e->lock);
+	if (refill)
+		spare_refill(e);
 }
 
 static int check_args(const char *ifname, enum engine_hook hook, unsigned int prio)
@@ -637,7 +709,7 @@ int engine__load(struct engine *e, const char *ifname, enum engine_hook hook, un
 		return err;
 	pthread_mutex_lock(&e->lock);
 	err = engine_do_load(e, ifname, hook, prio, obj, obj_len, opts, NULL);
-	pthread_mutex_unlock(&e->lock);
+	verb_unlock(e);
 	return err;
 }
 
@@ -678,7 +750,7 @@ static int find_entry(struct engine *e, const char *ifname, enum engine_hook hoo
 		      unsigned int prio, struct eng_hook **hp, int *pos)
 {
 	struct eng_hook *h = hook_find(e, ifname, hook);
-	int err = hook_revalidate(e, &h, ifname, hook);
+	int err = hook_revalidate(e, &h, ifname, hook, NULL);
 
 	if (err)
 		return err;
@@ -699,7 +771,7 @@ int engine__unload(struct engine *e, const char *ifname, enum engine_hook hook, 
 	err = find_entry(e, ifname, hook, prio, &h, &pos);
 	if (!err)
 		err = do_unload(e, h, (unsigned int)pos);
-	pthread_mutex_unlock(&e->lock);
+	verb_unlock(e);
 	return err;
 }
 
@@ -757,7 +829,7 @@ renamed:
 	pr_info("%s/%s: moved program id %u from priority %u to %u (position %u)", ifname,
 		engine_hook_name(hook), en->prog_id, from, to, np);
 out:
-	pthread_mutex_unlock(&e->lock);
+	verb_unlock(e);
 	return err;
 }
 
@@ -770,13 +842,13 @@ int engine__may_create(struct engine *e, const char *ifname, enum engine_hook ho
 		return err;
 	pthread_mutex_lock(&e->lock);
 	h = hook_find(e, ifname, hook);
-	err = hook_revalidate(e, &h, ifname, hook);
+	err = hook_revalidate(e, &h, ifname, hook, NULL);
 	if (!err && h && entry_pos(h, prio) < 0 && h->n >= e->max_chain) {
 		pr_warn("%s/%s/%u: the chain is full (%u programs, limit %u)", ifname,
 			engine_hook_name(hook), prio, h->n, e->max_chain);
 		err = -ENOSPC;
 	}
-	pthread_mutex_unlock(&e->lock);
+	verb_unlock(e);
 	return err;
 }
 
@@ -791,13 +863,13 @@ int engine__list(struct engine *e, const char *ifname, enum engine_hook hook, un
 		return -ENOENT;
 	pthread_mutex_lock(&e->lock);
 	h = hook_find(e, ifname, hook);
-	err = hook_revalidate(e, &h, ifname, hook);
+	err = hook_revalidate(e, &h, ifname, hook, NULL);
 	if (!err) {
 		for (i = 0; h && i < h->n && i < max; i++)
 			prios[i] = h->ent[i]->prio;
 		err = h ? (int)(h->n < max ? h->n : max) : 0;
 	}
-	pthread_mutex_unlock(&e->lock);
+	verb_unlock(e);
 	return err;
 }
 
@@ -812,7 +884,7 @@ uint32_t engine__prog_id(struct engine *e, const char *ifname, enum engine_hook 
 	pos = entry_pos(h, prio);
 	if (pos >= 0)
 		id = h->ent[pos]->prog_id;
-	pthread_mutex_unlock(&e->lock);
+	verb_unlock(e);
 	return id;
 }
 
@@ -829,6 +901,6 @@ int engine__report(struct engine *e, const char *ifname, enum engine_hook hook, 
 	err = find_entry(e, ifname, hook, prio, &h, &pos);
 	if (!err)
 		err = report_entry(e, h, (unsigned int)pos, buf, len);
-	pthread_mutex_unlock(&e->lock);
+	verb_unlock(e);
 	return err;
 }

@@ -44,6 +44,7 @@ struct engine_opts {
 	const char *xdp_proceed_on;	/* defaults of the seed when NULL */
 	const char *tc_proceed_on;
 	const char *xdp_mode;		/* "native" (default) or "skb" */
+	bool no_spares;			/* no chain maps made ahead (see engine__spares) */
 };
 
 struct engine;
@@ -89,6 +90,15 @@ uint32_t engine__prog_id(struct engine *e, const char *ifname, enum engine_hook 
 /* The `cat` text; *buf is malloc'ed. */
 int engine__report(struct engine *e, const char *ifname, enum engine_hook hook, unsigned int prio,
 		   char **buf, size_t *len);
+
+/*
+ * Spares: per program type (xdp, tc) a chain map with our root program
+ * loaded, made ahead by a thread of the engine so a first load on a hook
+ * does not wait for the root; unpinned, closed by engine__free. Waits up to
+ * wait_ms for both to be ready; root_ids[0] (xdp) and [1] (tc) are the
+ * kernel ids of their roots, 0 when none is ready. Returns how many are.
+ */
+int engine__spares(struct engine *e, unsigned int wait_ms, uint32_t root_ids[2]);
 
 /* ---- pure helpers (unit tested) ---- */
 

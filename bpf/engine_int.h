@@ -5,10 +5,13 @@
 
 #include "engine.h"
 
+#include <linux/bpf.h>
+
 #include <limits.h>
 #include <net/if.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define CHAIN_MAP_ENTRIES (ENGINE_CHAIN_HARD_MAX + 1)
@@ -47,6 +50,13 @@ struct eng_hook {
 	struct eng_hook *next;
 };
 
+/* A chain map with the root program loaded with it (bpf/spare.c). */
+struct eng_spare {
+	int map_fd;
+	int root_fd;
+};
+#define SPARE_KINDS 2			/* xdp, tc (both directions) */
+
 struct engine {
 	pthread_mutex_t lock;
 	char bpffs_dir[PATH_MAX];
@@ -56,9 +66,21 @@ struct engine {
 	uint32_t default_mask[ENGINE_HOOK__COUNT];
 	char xdp_mode[8];
 	struct eng_hook *hooks;
+	char *log_buf;			/* verifier log of the load under lock */
+	bool spare_taken;		/* under lock: refill when the verb is done */
+	/* spare_lock guards spare[], spare_failed[] and spare_stop; the spare
+	 * thread never takes lock */
+	pthread_mutex_t spare_lock;
+	pthread_cond_t spare_cond;
+	pthread_t spare_tid;
+	bool spare_running;
+	bool spare_stop;
+	bool spare_failed[SPARE_KINDS];
+	struct eng_spare spare[SPARE_KINDS];
 };
 
 /* ---- load.c: objects into kernel programs ---- */
+#define LOAD_LOG_SIZE (1u << 20)	/* verifier log */
 struct load_req {
 	const void *obj;
 	size_t obj_len;
@@ -72,6 +94,9 @@ struct load_req {
 	uint32_t mask;
 	const char *map_dir;		/* reuse/pin maps here; NULL: fresh dir maps/<id> */
 	const char *bpffs_dir;
+	char *log_buf;			/* LOAD_LOG_SIZE bytes; NULL: one is allocated */
+	bool spare;			/* chain map of a spare: -EAGAIN, quietly, when
+					 * the kernel refuses the pair after verifying */
 };
 
 struct load_res {
@@ -83,8 +108,17 @@ struct load_res {
 
 void load_register_handlers(void);
 int load_user_prog(const struct load_req *r, struct load_res *res);
-/* Loads a root program (embedded object) with the chain map. */
+/* Takes the roots' instructions from the embedded objects (once a process). */
+void load_prepare_roots(void);
+/* Loads a root program with the chain map: from those instructions, or from
+ * the embedded object when they could not be taken. */
 int load_root_prog(enum engine_hook hook, int chain_map_fd, int *prog_fd);
+/* A program that returns what a root returns with an empty chain, of the
+ * root's type (the place holder in a spare's slot 0). */
+int load_stub_prog(enum engine_hook hook, int *prog_fd);
+/* Index of the ld_imm64 of a map by fd in a program; (size_t)-1 if there is
+ * none or more than one (a root loads its chain map only). */
+size_t root_map_insn(const struct bpf_insn *in, size_t n);
 /* Removes a map pin dir created by a failed or last user. */
 void load_remove_map_dir(const char *dir);
 
@@ -99,6 +133,16 @@ int chain_xdp_foreign(const struct eng_hook *h, const char *ifname, int ifindex)
 int hook_dir(const struct engine *e, const struct eng_hook *h, char *buf, size_t size);
 int entry_pin_path(const struct engine *e, const struct eng_hook *h, unsigned int prio, char *buf,
 		   size_t size);
+
+/* ---- spare.c: chain maps with their root made ahead ---- */
+int spare_start(struct engine *e);
+/* Stops the thread and closes the spares (nothing of them is pinned). */
+void spare_stop(struct engine *e);
+/* Takes the spare of the hook's type if one is ready (the caller owns the
+ * fds; slot 0 holds a stub until the first program replaces it). */
+bool spare_take(struct engine *e, enum engine_hook kind, int *map_fd, int *root_fd);
+/* Wakes the thread to replace taken spares; call once the request is done. */
+void spare_refill(struct engine *e);
 
 /* ---- pin.c: state dir and adoption ---- */
 int state_save_hook(const struct engine *e, const struct eng_hook *h);
@@ -130,5 +174,7 @@ void entry_free(struct eng_entry *en);
 /* "key=value\n" lines of n pairs (malloc'ed), NULL when n is 0. */
 char *kv_lines(const struct engine_kv *kv, size_t n);
 int errno_from_libbpf(int err);
+/* mkdir -p that costs one mkdir when at most the last component is missing. */
+int mkdir_fast(const char *dir, unsigned int mode);
 
 #endif

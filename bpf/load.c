@@ -29,7 +29,7 @@ extern const size_t plugfs_root_xdp_obj_len;
 extern const unsigned char plugfs_root_tc_obj[];
 extern const size_t plugfs_root_tc_obj_len;
 
-#define VERIFIER_LOG_SIZE (1u << 20)
+#define VERIFIER_LOG_SIZE LOAD_LOG_SIZE
 
 /* The load in progress (the engine serialises loads under its lock). */
 struct load_ctx {
@@ -43,6 +43,44 @@ struct load_ctx {
 };
 
 static __thread struct load_ctx *cur_load;
+
+
+/*
+ * A root program's final instructions, taken once from libbpf's load of the
+ * embedded object: later roots are loaded from them with one BPF_PROG_LOAD
+ * (the chain map's fd patched in), without opening the ELF or loading its
+ * BTF again, which is most of the cost of a first load on a hook.
+ */
+struct root_code {
+	struct bpf_insn *insns;
+	size_t cnt;
+	size_t map_insn;		/* the ld_imm64 of the chain map */
+	enum bpf_prog_type type;
+	enum bpf_attach_type attach;
+	char name[BPF_OBJ_NAME_LEN];
+};
+
+static struct root_code root_code[2];	/* xdp, tc */
+static __thread struct root_code *cur_root;
+
+static void capture_root(struct bpf_program *prog)
+{
+	struct root_code *rc = cur_root;
+	const struct bpf_insn *in = bpf_program__insns(prog);
+	size_t n = bpf_program__insn_cnt(prog);
+
+	rc->map_insn = root_map_insn(in, n);
+	if (rc->map_insn == (size_t)-1)
+		return;		/* not the shape expected: roots keep libbpf's path */
+	rc->insns = malloc(n * sizeof(*in));
+	if (!rc->insns)
+		return;
+	memcpy(rc->insns, in, n * sizeof(*in));
+	rc->cnt = n;
+	rc->type = bpf_program__type(prog);
+	rc->attach = bpf_program__expected_attach_type(prog);
+	xsnprintf(rc->name, sizeof(rc->name), "%s", bpf_program__name(prog));
+}
 
 static int shift_btf_info(struct load_ctx *c, struct bpf_prog_load_opts *lo, size_t shift)
 {
@@ -85,6 +123,8 @@ static int prepare_load(struct bpf_program *prog, struct bpf_prog_load_opts *lo,
 	size_t out_cnt = 0;
 	int err;
 
+	if (!c && cur_root)
+		capture_root(prog);
 	if (!c || c->prog != prog)
 		return 0;	/* our root programs, or programs not being chained */
 	err = rewrite_chain(bpf_program__insns(prog), bpf_program__insn_cnt(prog), &c->rp, &out,
@@ -404,7 +444,7 @@ static int pin_fresh_maps(struct bpf_object *obj, const struct load_req *r, stru
 	if (!any)
 		return 0;
 	xsnprintf(res->map_dir, sizeof(res->map_dir), "%s/maps/%u", r->bpffs_dir, res->prog_id);
-	err = plugfs_mkdir_p(res->map_dir, 0700);
+	err = mkdir_fast(res->map_dir, 0700);
 	if (err)
 		return err;
 	bpf_object__for_each_map(m, obj) {
@@ -460,7 +500,7 @@ int load_user_prog(const struct load_req *r, struct load_res *res)
 	if (err)
 		goto out;
 	/* not calloc: zeroing 1 MiB on every load costs more than the load */
-	log = malloc(VERIFIER_LOG_SIZE);
+	log = r->log_buf ? r->log_buf : malloc(VERIFIER_LOG_SIZE);
 	if (!log) {
 		err = -ENOMEM;
 		goto out;
@@ -478,6 +518,13 @@ int load_user_prog(const struct load_req *r, struct load_res *res)
 	cur_load = NULL;
 	free(ctx.func_info);
 	free(ctx.line_info);
+	if (err && !ctx.rc && r->spare && strstr(log, "processed ")) {
+		/* verified, then refused: the map's owner (JIT) differs */
+		err = -EAGAIN;
+		for (i = 0; i < (size_t)np.n; i++)
+			unlink(np.path[i]);
+		goto out;
+	}
 	if (err || ctx.rc) {
 		if (ctx.rc == -E2BIG || ctx.err[0])
 			pr_warn("%s: program '%s' cannot be chained: %s", r->what,
@@ -517,11 +564,12 @@ out:
 		res->prog_fd = -1;
 	}
 	bpf_object__close(obj);
-	free(log);
+	if (log != r->log_buf)
+		free(log);
 	return err;
 }
 
-int load_root_prog(enum engine_hook hook, int chain_map_fd, int *prog_fd)
+static int load_root_libbpf(enum engine_hook hook, int chain_map_fd, int *prog_fd)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "plugfs_root");
 	const void *bytes = hook == ENGINE_HOOK_XDP ? (const void *)plugfs_root_xdp_obj
@@ -558,4 +606,89 @@ int load_root_prog(enum engine_hook hook, int chain_map_fd, int *prog_fd)
 out:
 	bpf_object__close(obj);
 	return err;
+}
+
+size_t root_map_insn(const struct bpf_insn *in, size_t n)
+{
+	size_t i, at = (size_t)-1;
+
+	for (i = 0; i + 1 < n; i++) {
+		if (in[i].code != (BPF_LD | BPF_IMM | BPF_DW))
+			continue;
+		if (in[i].src_reg != BPF_PSEUDO_MAP_FD || at != (size_t)-1)
+			return (size_t)-1;
+		at = i++;
+	}
+	return at;
+}
+
+static void take_root_code(void)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, mo);
+	int k, map_fd, fd;
+
+	for (k = 0; k < 2; k++) {
+		map_fd = bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, "plugfs_chain", 4, 4,
+					CHAIN_MAP_ENTRIES, &mo);
+		if (map_fd < 0)
+			continue;
+		cur_root = &root_code[k];
+		fd = -1;
+		if (!load_root_libbpf(k ? ENGINE_HOOK_TC_INGRESS : ENGINE_HOOK_XDP, map_fd, &fd))
+			close(fd);
+		cur_root = NULL;
+		close(map_fd);
+	}
+}
+
+void load_prepare_roots(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	load_register_handlers();
+	pthread_once(&once, take_root_code);
+}
+
+int load_root_prog(enum engine_hook hook, int chain_map_fd, int *prog_fd)
+{
+	const struct root_code *rc = &root_code[hook == ENGINE_HOOK_XDP ? 0 : 1];
+	LIBBPF_OPTS(bpf_prog_load_opts, lo, .expected_attach_type = rc->attach);
+	struct bpf_insn insns[64];
+	int fd;
+
+	if (!rc->insns || rc->cnt > sizeof(insns) / sizeof(insns[0]))
+		return load_root_libbpf(hook, chain_map_fd, prog_fd);
+	memcpy(insns, rc->insns, rc->cnt * sizeof(insns[0]));
+	insns[rc->map_insn].imm = chain_map_fd;
+	/* the license of bpf/progs/root_*.bpf.c */
+	fd = bpf_prog_load(rc->type, rc->name, "Dual MIT/GPL", insns, (__u32)rc->cnt, &lo);
+	if (fd < 0) {
+		pr_info("bpf: cannot load the %s root program from its instructions (%s): "
+			"loading the object", engine_hook_name(hook), strerror(errno));
+		return load_root_libbpf(hook, chain_map_fd, prog_fd);
+	}
+	*prog_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	close(fd);
+	return *prog_fd < 0 ? -errno : 0;
+}
+
+int load_stub_prog(enum engine_hook hook, int *prog_fd)
+{
+	const struct root_code *rc = &root_code[hook == ENGINE_HOOK_XDP ? 0 : 1];
+	LIBBPF_OPTS(bpf_prog_load_opts, lo, .expected_attach_type = rc->attach);
+	/* what a root returns with an empty chain: XDP_PASS, TC_ACT_OK */
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0,
+		  .imm = hook == ENGINE_HOOK_XDP ? 2 : 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int fd;
+
+	if (!rc->insns)
+		return -ENOENT;
+	fd = bpf_prog_load(rc->type, "plugfs_stub", "Dual MIT/GPL", insns, 2, &lo);
+	if (fd < 0)
+		return -errno;
+	*prog_fd = fd;
+	return 0;
 }

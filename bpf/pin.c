@@ -57,6 +57,22 @@ static const char *dirname_of(const char *path, char *buf, size_t size)
 	return buf;
 }
 
+/*
+ * plugfs_write_file in a directory made on demand: the directories are
+ * there on every write but the first (they are kept when a hook empties),
+ * so trying first spares a mkdir per file on the path of a load.
+ */
+static int write_in_dir(const char *path, const void *data, size_t len)
+{
+	char dir[PATH_MAX];
+	int err = plugfs_write_file(path, data, len);
+
+	if (err != -ENOENT)
+		return err;
+	err = mkdir_fast(dirname_of(path, dir, sizeof(dir)), 0700);
+	return err ? err : plugfs_write_file(path, data, len);
+}
+
 int state_save_hook(const struct engine *e, const struct eng_hook *h)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 16], text[256];
@@ -64,14 +80,10 @@ int state_save_hook(const struct engine *e, const struct eng_hook *h)
 
 	if (state_hook_dir(e, h->ifname, h->kind, dir, sizeof(dir)))
 		return 0;
-	err = plugfs_mkdir_p(dir, 0700);
-	if (err)
-		goto out;
 	n = xsnprintf(text, sizeof(text), "[hook]\nifindex = %d\nmode = %s\nqdisc_created = %d\n",
 		     h->ifindex, h->mode, h->qdisc_created);
 	xsnprintf(path, sizeof(path), "%s/hook.ini", dir);
-	err = plugfs_write_file(path, text, (size_t)n);
-out:
+	err = write_in_dir(path, text, (size_t)n);
 	if (err)
 		pr_warn("%s/%s: cannot save state in %s: %s", h->ifname, engine_hook_name(h->kind),
 			dir, strerror(-err));
@@ -99,7 +111,7 @@ static void add_lines(FILE *f, const char *section, const char *lines)
 int state_save_entry(const struct engine *e, const struct eng_hook *h, const struct eng_entry *en,
 		     const void *obj, size_t obj_len)
 {
-	char dir[PATH_MAX], dir2[PATH_MAX], path[PATH_MAX + 16], po[256];
+	char dir[PATH_MAX], path[PATH_MAX + 16], po[256];
 	char *text = NULL;
 	size_t tlen = 0;
 	FILE *f;
@@ -107,16 +119,10 @@ int state_save_entry(const struct engine *e, const struct eng_hook *h, const str
 
 	if (state_hook_dir(e, h->ifname, h->kind, dir, sizeof(dir)))
 		return 0;
-	err = plugfs_mkdir_p(dir, 0700);
-	if (err)
-		goto out;
 	err = object_path(e, en->sha256, path, sizeof(path));
-	if (!err && obj && access(path, F_OK)) {
-		/* objects are stored once by digest: a re-used object costs no write */
-		err = plugfs_mkdir_p(dirname_of(path, dir2, sizeof(dir2)), 0700);
-		if (!err)
-			err = plugfs_write_file(path, obj, obj_len);
-	}
+	/* objects are stored once by digest: a re-used object costs no write */
+	if (!err && obj && access(path, F_OK))
+		err = write_in_dir(path, obj, obj_len);
 	if (err)
 		goto out;
 	f = open_memstream(&text, &tlen);
@@ -135,7 +141,7 @@ int state_save_entry(const struct engine *e, const struct eng_hook *h, const str
 	add_lines(f, "metadata", en->metadata);
 	fclose(f);
 	xsnprintf(path, sizeof(path), "%s/%u.ini", dir, en->prio);
-	err = plugfs_write_file(path, text, tlen);
+	err = write_in_dir(path, text, tlen);
 	free(text);
 out:
 	if (err)

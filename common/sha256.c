@@ -42,6 +42,84 @@ static void block(uint32_t h[8], const uint8_t *p)
 	h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
 }
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+
+/*
+ * The same compression with the SHA extensions (SHA-NI): ~5x faster, which
+ * matters when a digest sits on the path of a request (the kernel engine
+ * digests every object it loads). The state is kept as the two halves the
+ * rounds instruction wants: ABEF and CDGH.
+ */
+__attribute__((target("sha,ssse3,sse4.1")))
+static void blocks_shani(uint32_t h[8], const uint8_t *p, size_t n)
+{
+	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+	__m128i abef, cdgh, t, w[4], m, abef0, cdgh0;
+	int g;
+
+	t = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[0]), 0xb1);	/* c d a b */
+	cdgh = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[4]), 0x1b);	/* e f g h */
+	abef = _mm_alignr_epi8(t, cdgh, 8);
+	cdgh = _mm_blend_epi16(cdgh, t, 0xf0);
+	for (; n; n--, p += 64) {
+		abef0 = abef;
+		cdgh0 = cdgh;
+		for (g = 0; g < 16; g++) {
+			__m128i *cur = &w[g & 3];
+
+			if (g < 4)
+				*cur = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * g)),
+							bswap);
+			else
+				/* W[4g..4g+3] from the four groups before */
+				*cur = _mm_sha256msg2_epu32(
+					_mm_add_epi32(_mm_sha256msg1_epu32(*cur, w[(g + 1) & 3]),
+						      _mm_alignr_epi8(w[(g + 3) & 3], w[(g + 2) & 3], 4)),
+					w[(g + 3) & 3]);
+			m = _mm_add_epi32(*cur, _mm_loadu_si128((const __m128i *)&K[4 * g]));
+			cdgh = _mm_sha256rnds2_epu32(cdgh, abef, m);
+			abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(m, 0x0e));
+		}
+		abef = _mm_add_epi32(abef, abef0);
+		cdgh = _mm_add_epi32(cdgh, cdgh0);
+	}
+	t = _mm_shuffle_epi32(abef, 0x1b);	/* f e b a */
+	cdgh = _mm_shuffle_epi32(cdgh, 0xb1);	/* d c h g */
+	_mm_storeu_si128((__m128i *)&h[0], _mm_blend_epi16(t, cdgh, 0xf0));
+	_mm_storeu_si128((__m128i *)&h[4], _mm_alignr_epi8(cdgh, t, 8));
+}
+
+static int have_shani(void)
+{
+	static int have = -1;
+	unsigned int a, b, c, d;
+
+	if (have < 0) {
+		have = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_SSSE3) && (c & bit_SSE4_1) &&
+		       __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA);
+	}
+	return have;
+}
+
+static void blocks(uint32_t h[8], const uint8_t *p, size_t n)
+{
+	if (have_shani()) {
+		blocks_shani(h, p, n);
+		return;
+	}
+	for (; n; n--, p += 64)
+		block(h, p);
+}
+#else
+static void blocks(uint32_t h[8], const uint8_t *p, size_t n)
+{
+	for (; n; n--, p += 64)
+		block(h, p);
+}
+#endif
+
 void plugfs_sha256(const void *data, size_t len, uint8_t out[32])
 {
 	uint32_t h[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
@@ -52,8 +130,7 @@ void plugfs_sha256(const void *data, size_t len, uint8_t out[32])
 	uint64_t bits = (uint64_t)len * 8;
 	int i;
 
-	for (size_t off = 0; off < full; off += 64)
-		block(h, p + off);
+	blocks(h, p, full / 64);
 	/* Padding: 0x80, zeros, then the bit length big-endian. */
 	memset(tail, 0, sizeof(tail));
 	memcpy(tail, p + full, rest);
@@ -61,9 +138,7 @@ void plugfs_sha256(const void *data, size_t len, uint8_t out[32])
 	tail_len = rest < 56 ? 64 : 128;
 	for (i = 0; i < 8; i++)
 		tail[tail_len - 1 - i] = bits >> (8 * i);
-	block(h, tail);
-	if (tail_len == 128)
-		block(h, tail + 64);
+	blocks(h, tail, tail_len / 64);
 	for (i = 0; i < 8; i++) {
 		out[4 * i] = h[i] >> 24;
 		out[4 * i + 1] = h[i] >> 16;

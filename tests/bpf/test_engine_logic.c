@@ -2,9 +2,11 @@
 /*
  * Unit tests of the engine's pure logic: proceed-on parsing and printing,
  * priority names, and the chain rewrite of instruction arrays (main length,
- * stack depth, prologue/epilogue layout, exits turned into jumps).
+ * stack depth, prologue/epilogue layout, exits turned into jumps), and where
+ * a root's chain map fd goes when it is loaded from its instructions.
  */
 #include "engine.h"
+#include "engine_int.h"
 #include "rewrite.h"
 
 #include <errno.h>
@@ -187,6 +189,36 @@ static void stack_too_deep(void **st)
 	assert_null(out);
 }
 
+/* The root is loaded from libbpf's final instructions with its map's fd
+ * patched in: the one ld_imm64 of a map by fd, nothing else. */
+static void root_map_load(void **st)
+{
+	struct bpf_insn root[] = {
+		I(BPF_LD | BPF_IMM | BPF_DW, 2, BPF_PSEUDO_MAP_FD, 0, 7), I(0, 0, 0, 0, 0),
+		MOV0(0),
+		I(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_tail_call),
+		MOV0(2),
+		EXIT,
+	};
+	struct bpf_insn two[] = {
+		MOV0(0),
+		I(BPF_LD | BPF_IMM | BPF_DW, 2, BPF_PSEUDO_MAP_FD, 0, 7), I(0, 0, 0, 0, 0),
+		I(BPF_LD | BPF_IMM | BPF_DW, 3, BPF_PSEUDO_MAP_FD, 0, 8), I(0, 0, 0, 0, 0),
+		EXIT,
+	};
+	struct bpf_insn value[] = {
+		I(BPF_LD | BPF_IMM | BPF_DW, 2, BPF_PSEUDO_MAP_VALUE, 0, 7), I(0, 0, 0, 0, 0),
+		EXIT,
+	};
+
+	assert_int_equal(root_map_insn(root, 6), 0);
+	assert_int_equal(root_map_insn(root + 2, 4), (size_t)-1);	/* no map */
+	assert_int_equal(root_map_insn(two, 6), (size_t)-1);		/* two maps */
+	assert_int_equal(root_map_insn(value, 3), (size_t)-1);	/* a global's value */
+	/* a truncated ld_imm64 at the end is not a map load */
+	assert_int_equal(root_map_insn(root, 1), (size_t)-1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +230,7 @@ int main(void)
 		cmocka_unit_test(layout),
 		cmocka_unit_test(subprog_exits_kept),
 		cmocka_unit_test(stack_too_deep),
+		cmocka_unit_test(root_map_load),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

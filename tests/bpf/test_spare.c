@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Spares (bpf/spare.c), in a private network namespace on its own veth:
+ * the engine makes an xdp and a tc chain map with their roots ahead; a first
+ * load on a hook attaches that very root (same kernel id) with the program
+ * in slot 0 in place of the stub (packets reach it: a drop program drops
+ * through the root); the spare is made again after the load; an engine
+ * without spares has none and still loads; engine__free leaves no spare,
+ * root or stub in the kernel and nothing in the bpffs dir.
+ * Needs root (exit 77 without it, failure when CI=true).
+ *   test_spare build/tests/bpf/drop.bpf.o
+ */
+#include "engine.h"
+
+#include <plugfs/fileutil.h>
+#include <plugfs/log.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <dirent.h>
+#include <errno.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The clsact filter of the engine (bpf/engine_int.h). */
+#define PLUGFS_TC_HANDLE 0x706c
+#define PLUGFS_TC_PRIO 0x706c
+
+static int failures;
+
+#define CHECK(cond, ...)                                                                   \
+	do {                                                                               \
+		if (cond) {                                                                \
+			printf("ok - ");                                                   \
+		} else {                                                                   \
+			printf("not ok - ");                                               \
+			failures++;                                                        \
+		}                                                                          \
+		printf(__VA_ARGS__);                                                       \
+		printf("\n");                                                              \
+	} while (0)
+
+static uint32_t xdp_prog_id(int ifindex)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	return bpf_xdp_query(ifindex, 0, &q) ? 0 : q.prog_id;
+}
+
+static uint32_t tc_prog_id(int ifindex)
+{
+	LIBBPF_OPTS(bpf_tc_hook, th, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, to, .handle = PLUGFS_TC_HANDLE, .priority = PLUGFS_TC_PRIO);
+
+	return bpf_tc_query(&th, &to) ? 0 : to.prog_id;
+}
+
+/* Verdict of a pinned program for a 64-byte IPv4 frame, -1 on error. */
+static int verdict(const char *pin)
+{
+	unsigned char pkt[64] = { 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = sizeof(pkt), .repeat = 1);
+	int fd = bpf_obj_get(pin), rc;
+
+	pkt[12] = 0x08;
+	if (fd < 0)
+		return -1;
+	rc = bpf_prog_test_run_opts(fd, &o) ? -1 : (int)o.retval;
+	close(fd);
+	return rc;
+}
+
+static uint32_t chain_slot0(const char *pin)
+{
+	int fd = bpf_obj_get(pin);
+	__u32 key = 0, val = 0;
+
+	if (fd < 0)
+		return 0;
+	if (bpf_map_lookup_elem(fd, &key, &val))
+		val = 0;
+	close(fd);
+	return val;
+}
+
+/* Is a program id gone from the kernel? Frees are deferred: wait up to 2 s. */
+static bool prog_gone(uint32_t id)
+{
+	int i, fd;
+
+	for (i = 0; i < 200; i++) {
+		fd = bpf_prog_get_fd_by_id(id);
+		if (fd < 0 && errno == ENOENT)
+			return true;
+		if (fd >= 0)
+			close(fd);
+		usleep(10000);
+	}
+	return false;
+}
+
+static int entries_in(const char *dir)
+{
+	struct dirent *d;
+	DIR *dp = opendir(dir);
+	int n = 0;
+
+	if (!dp)
+		return 0;
+	while ((d = readdir(dp)))
+		n += d->d_name[0] != '.';
+	closedir(dp);
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	char bpffs[128], state[128], pin[256], cmd[400];
+	struct engine_opts eo = { .sz = sizeof(eo) };
+	uint32_t ids[2], again[2], none[2], prog_id, seen[8];
+	struct engine *e, *cold;
+	size_t len = 0, nseen = 0, i;
+	int ifindex, n;
+	void *obj = NULL;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s drop.bpf.o\n", argv[0]);
+		return 2;
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "SKIP: needs root\n");
+		return getenv("CI") && !strcmp(getenv("CI"), "true") ? 1 : 77;
+	}
+	if (plugfs_read_file(argv[1], &obj, &len) || unshare(CLONE_NEWNET) ||
+	    system("ip link set lo up && ip link add sA type veth peer name sB && "
+		   "ip link set sA up && ip link set sB up")) {
+		fprintf(stderr, "test_spare: set-up failed\n");
+		return 1;
+	}
+	ifindex = (int)if_nametoindex("sA");
+	snprintf(bpffs, sizeof(bpffs), "/sys/fs/bpf/plugfs-test-spare-%d", getpid());
+	snprintf(state, sizeof(state), "/tmp/plugfs-test-spare-%d", getpid());
+	eo.bpffs_dir = bpffs;
+	eo.state_dir = state;
+	plog_route_libbpf();
+
+	e = engine__new(&eo);
+	if (!e)
+		return 1;
+	n = engine__spares(e, 5000, ids);
+	CHECK(n == 2 && ids[0] && ids[1] && ids[0] != ids[1],
+	      "two spares made at start (xdp root %u, tc root %u)", ids[0], ids[1]);
+	seen[nseen++] = ids[0];
+	seen[nseen++] = ids[1];
+	CHECK(entries_in(bpffs) == 0, "spares pin nothing");
+
+	CHECK(engine__load(e, "sA", ENGINE_HOOK_XDP, 10, obj, len, NULL) == 0, "xdp load");
+	CHECK(xdp_prog_id(ifindex) == ids[0], "the xdp spare's root is attached (%u)",
+	      xdp_prog_id(ifindex));
+	prog_id = engine__prog_id(e, "sA", ENGINE_HOOK_XDP, 10);
+	snprintf(pin, sizeof(pin), "%s/sA/xdp/chain", bpffs);
+	CHECK(prog_id && chain_slot0(pin) == prog_id, "slot 0 holds the program, not the stub");
+	snprintf(pin, sizeof(pin), "%s/sA/xdp/root", bpffs);
+	CHECK(verdict(pin) == 1, "the root runs the program: XDP_DROP");
+
+	n = engine__spares(e, 5000, again);
+	CHECK(n == 2 && again[0] && again[0] != ids[0] && again[1] == ids[1],
+	      "the xdp spare is made again after the load (%u), tc kept", again[0]);
+	seen[nseen++] = again[0];
+
+	CHECK(engine__load(e, "sA", ENGINE_HOOK_TC_INGRESS, 10, obj, len, NULL) == 0,
+	      "tc-ingress load");
+	CHECK(tc_prog_id(ifindex) == ids[1], "the tc spare's root is attached");
+	snprintf(pin, sizeof(pin), "%s/sA/tc-ingress/root", bpffs);
+	CHECK(verdict(pin) == 2, "the tc root runs the program: TC_ACT_SHOT");
+	n = engine__spares(e, 5000, again);
+	CHECK(n == 2 && again[1] && again[1] != ids[1], "the tc spare is made again (%u)",
+	      again[1]);
+	seen[nseen++] = again[1];
+
+	CHECK(engine__unload(e, "sA", ENGINE_HOOK_XDP, 10) == 0 &&
+	      engine__unload(e, "sA", ENGINE_HOOK_TC_INGRESS, 10) == 0, "unload both");
+	engine__free(e);
+	for (i = 0; i < nseen; i++)
+		CHECK(prog_gone(seen[i]), "root %u gone after unload and engine__free", seen[i]);
+	CHECK(entries_in(bpffs) == 0, "nothing left in %s", bpffs);
+	CHECK(xdp_prog_id(ifindex) == 0 && tc_prog_id(ifindex) == 0, "nothing attached");
+
+	/* no spares: nothing made ahead, the first load makes its own root */
+	eo.no_spares = true;
+	cold = engine__new(&eo);
+	CHECK(cold && engine__spares(cold, 100, none) == 0 && !none[0] && !none[1],
+	      "no_spares: none made");
+	CHECK(cold && engine__load(cold, "sA", ENGINE_HOOK_XDP, 10, obj, len, NULL) == 0,
+	      "no_spares: xdp load");
+	prog_id = xdp_prog_id(ifindex);
+	CHECK(prog_id && prog_id != ids[0] && prog_id != again[0], "no_spares: a root of its own");
+	snprintf(pin, sizeof(pin), "%s/sA/xdp/root", bpffs);
+	CHECK(verdict(pin) == 1, "no_spares: the root runs the program");
+	if (cold)
+		engine__unload(cold, "sA", ENGINE_HOOK_XDP, 10);
+	engine__free(cold);
+	CHECK(prog_id && prog_gone(prog_id), "no_spares: root gone");
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s %s", bpffs, state);
+	if (system(cmd))
+		failures++;
+	free(obj);
+	printf("%s: %d failure(s)\n", argv[0], failures);
+	return failures ? 1 : 0;
+}
