@@ -548,7 +548,7 @@ int engine_do_load(struct engine *e, const char *ifname, enum engine_hook kind, 
 	rq.log_buf = e->log_buf;
 	t[0] = now_us();
 	err = load_user_prog(&rq, &res);
-	if (err == -EAGAIN && spare) {
+	if (err && res.spare_refused) {
 		pr_info("%s: the spare chain map does not fit the program (JIT switched?): "
 			"loading without it", what);
 		close(h->root_fd);

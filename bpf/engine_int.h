@@ -95,8 +95,9 @@ struct load_req {
 	const char *map_dir;		/* reuse/pin maps here; NULL: fresh dir maps/<id> */
 	const char *bpffs_dir;
 	char *log_buf;			/* LOAD_LOG_SIZE bytes; NULL: one is allocated */
-	bool spare;			/* chain map of a spare: -EAGAIN, quietly, when
-					 * the kernel refuses the pair after verifying */
+	bool spare;			/* chain map of a spare: fail quietly with
+					 * spare_refused when the kernel refuses the
+					 * pair after verifying the program */
 };
 
 struct load_res {
@@ -104,6 +105,7 @@ struct load_res {
 	uint32_t prog_id;
 	char prog_name[128];
 	char map_dir[PATH_MAX];		/* where its maps are pinned ("" if none) */
+	bool spare_refused;
 };
 
 void load_register_handlers(void);

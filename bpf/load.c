@@ -520,7 +520,8 @@ int load_user_prog(const struct load_req *r, struct load_res *res)
 	free(ctx.line_info);
 	if (err && !ctx.rc && r->spare && strstr(log, "processed ")) {
 		/* verified, then refused: the map's owner (JIT) differs */
-		err = -EAGAIN;
+		err = -EINVAL;
+		res->spare_refused = true;
 		for (i = 0; i < (size_t)np.n; i++)
 			unlink(np.path[i]);
 		goto out;
