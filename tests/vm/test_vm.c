@@ -572,6 +572,51 @@ static void misc_api(void **state)
 	assert_string_equal(pluglet_fault_kind_str(PLUGLET_FAULT__MAX), "unknown");
 }
 
+/*
+ * Frame 0 reads as zero where it was not written, even when the previous
+ * run left its bytes all ones at the same address: direct reads on r10,
+ * through a copy of r10, and from a callee reaching up into frame 0.
+ */
+static void stack_starts_zeroed(void **state)
+{
+	struct pluglet_insn fill[PLUGLET_STACK_SIZE / 8 + 2];
+	struct pluglet_insn direct[] = { LDXDW(0, 10, -256), EXIT() };
+	struct pluglet_insn low[] = { STDW(10, -8, 0), LDXDW(0, 10, -512), EXIT() };
+	struct pluglet_insn copy[] = { MOV64_REG(1, 10), LDXDW(0, 1, -8), EXIT() };
+	struct pluglet_insn callee[] = { CALL_LOCAL(1), EXIT(), LDXDW(0, 10, 504), EXIT() };
+	struct {
+		const struct pluglet_insn *p;
+		uint32_t n;
+	} readers[] = { { direct, LEN(direct) }, { low, LEN(low) }, { copy, LEN(copy) },
+			{ callee, LEN(callee) } };
+	uint32_t n = 0;
+
+	for (int off = -8; off >= -(int)PLUGLET_STACK_SIZE; off -= 8)
+		fill[n++] = STDW(10, (int16_t)off, -1);
+	fill[n++] = MOV64_IMM(0, 0);
+	fill[n++] = EXIT();
+	for (int m = 0; m < 2; m++) {
+		enum pluglet_vm_mode mode = m ? PLUGLET_VM_JIT : PLUGLET_VM_INTERP;
+		struct pluglet_vm *f = load_mode(fill, n, NULL, mode, 0);
+
+		assert_non_null(f);
+		for (size_t i = 0; i < sizeof(readers) / sizeof(readers[0]); i++) {
+			struct pluglet_vm *r = load_mode(readers[i].p, readers[i].n, NULL, mode, 0);
+			struct pluglet_exec ex = { .sz = sizeof(ex) };
+			uint64_t r0 = 1;
+
+			assert_non_null(r);
+			assert_int_equal(pluglet_vm__run(f, &ex, 0, 0, &r0), 0);
+			assert_int_equal(pluglet_vm__run(r, &ex, 0, 0, &r0), 0);
+			if (r0 != 0)
+				fail_msg("%s: reader %zu read %#llx", m ? "jit" : "interp", i,
+					 (unsigned long long)r0);
+			pluglet_vm__free(r);
+		}
+		pluglet_vm__free(f);
+	}
+}
+
 /* needs_exec: only what stays in the program's own stack frame is "false". */
 static void needs_exec(void **state)
 {
@@ -637,6 +682,7 @@ int main(void)
 		cmocka_unit_test(helper_tables),
 		cmocka_unit_test(misc_api),
 		cmocka_unit_test(needs_exec),
+		cmocka_unit_test(stack_starts_zeroed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
