@@ -29,6 +29,7 @@
 
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -84,9 +85,14 @@ static void spare_close(struct eng_spare *s)
 static void *spare_thread(void *arg)
 {
 	struct engine *e = arg;
+	struct sched_param sp = { 0 };
 	struct eng_spare s;
 	int i, err;
 
+	/* woken at the end of a verb, the thread must not preempt the verb's
+	 * thread on its CPU before the reply: in the idle class it runs on an
+	 * idle CPU, or once nothing else wants one */
+	pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
 	pthread_mutex_lock(&e->spare_lock);
 	for (;;) {
 		for (i = 0; i < SPARE_KINDS && (e->spare[i].root_fd >= 0 || e->spare_failed[i]); i++)
