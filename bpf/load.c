@@ -662,15 +662,15 @@ int load_root_prog(enum engine_hook hook, int chain_map_fd, int *prog_fd)
 	memcpy(insns, rc->insns, rc->cnt * sizeof(insns[0]));
 	insns[rc->map_insn].imm = chain_map_fd;
 	/* the license of bpf/progs/root_*.bpf.c */
+	/* the kernel makes bpf fds close-on-exec, libbpf keeps them above 2 */
 	fd = bpf_prog_load(rc->type, rc->name, "Dual MIT/GPL", insns, (__u32)rc->cnt, &lo);
 	if (fd < 0) {
 		pr_info("bpf: cannot load the %s root program from its instructions (%s): "
 			"loading the object", engine_hook_name(hook), strerror(errno));
 		return load_root_libbpf(hook, chain_map_fd, prog_fd);
 	}
-	*prog_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	close(fd);
-	return *prog_fd < 0 ? -errno : 0;
+	*prog_fd = fd;
+	return 0;
 }
 
 int load_stub_prog(enum engine_hook hook, int *prog_fd)
