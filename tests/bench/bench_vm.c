@@ -247,8 +247,9 @@ int main(int argc, char **argv)
 			return 0;
 		}
 	}
-	printf("%s: median of %d runs; BPF: clang -O2 -target bpf, native: clang -O2\n",
-	       mode_name, runs);
+	printf("%s: %s of %d runs; BPF: clang -O2 -target bpf, native: clang -O2\n", mode_name,
+	       getenv("PLUGLET_BENCH_STAT") && !strcmp(getenv("PLUGLET_BENCH_STAT"), "min") ?
+	       "fastest" : "median", runs);
 	printf("%-14s %12s %11s %8s %12s %8s\n", "program", "vm ns/run", "insns/run", "ns/insn",
 	       "native ns", "vm/native");
 	for (i = 0; i < n; i++) {
