@@ -595,8 +595,16 @@ static int run_prepare(const struct host_set *s, struct host_pluglet *p, struct 
 	struct host_point *pt = p->point;
 	struct pluglet_host *h = pt->host;
 	int nargs = c->nargs;
-	uint32_t nr = 0;
+	uint32_t nr = 1;
 
+	/*
+	 * The view first: nearly every pluglet starts by reading it, and the
+	 * JIT compares the first region inline (the others are scanned).
+	 */
+	regs[0].start = (uint64_t)(uintptr_t)view;
+	regs[0].len = sizeof(view->nargs) + (uint64_t)nargs * sizeof(view->arg[0]);
+	regs[0].perm = PLUGLET_PERM_READ;
+	regs[0].tag = UINT32_MAX;
 	view->nargs = (uint64_t)nargs;
 	for (int i = 0; i < nargs; i++) {
 		const bpf_args_t *a = &c->args[i];
@@ -614,11 +622,6 @@ static int run_prepare(const struct host_set *s, struct host_pluglet *p, struct 
 		regs[nr].tag = (uint32_t)i;
 		nr++;
 	}
-	regs[nr].start = (uint64_t)(uintptr_t)view;
-	regs[nr].len = sizeof(view->nargs) + (uint64_t)nargs * sizeof(view->arg[0]);
-	regs[nr].perm = PLUGLET_PERM_READ;
-	regs[nr].tag = UINT32_MAX;
-	nr++;
 
 	run->pub.host = h;
 	run->pub.args = &run->fargs;

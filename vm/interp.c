@@ -686,55 +686,6 @@ static bool use_variant(const struct pluglet_insn *in)
 	}
 }
 
-/*
- * Bytes at the bottom of frame 0 that no run reads, so pluglet_vm__run()
- * need not zero them. While r10 itself never leaves (no copy, no
- * arithmetic, no store of it), the stack is read only by loads and
- * atomics on r10 with constant offsets: helpers and local calls can reach
- * the frame only through a register holding a copy of r10.
- */
-static uint32_t frame0_unread(const struct pluglet_vm *vm)
-{
-	int64_t lo = 0;
-
-	for (uint32_t i = 0; i < vm->nr_insns; i++) {
-		const struct pluglet_insn *in = &vm->insns[i];
-
-		if (vm->insn_flags[i] & VM_INSN_LDDW_HI)
-			continue;
-		switch (OP_CLASS(in->code)) {
-		case CLS_LDX:
-			/* r10 + off >= 0 in a callee reads its callers' frames */
-			if (in->src_reg == 10 && in->off >= 0)
-				return 0;
-			if (in->src_reg == 10 && in->off < lo)
-				lo = in->off;
-			break;
-		case CLS_STX:
-			if (in->src_reg == 10)
-				return 0;
-			if (OP_MODE(in->code) == MODE_ATOMIC && in->dst_reg == 10) {
-				if (in->off >= 0)
-					return 0;
-				if (in->off < lo)
-					lo = in->off;
-			}
-			break;
-		case CLS_ALU:
-		case CLS_ALU64:
-			if (OP_SRC(in->code) == SRC_X && in->src_reg == 10)
-				return 0;
-			break;
-		default:
-			break;
-		}
-	}
-	if (lo < -(int64_t)PLUGLET_STACK_SIZE)
-		return 0;
-	/* whole 16-byte units, so that the memset stays aligned */
-	return (uint32_t)((int64_t)PLUGLET_STACK_SIZE + lo) & ~15u;
-}
-
 static int interp_prepare(struct pluglet_vm *vm, char *log, size_t log_size)
 {
 	const void *const *tbl = NULL;
@@ -759,7 +710,7 @@ static int interp_prepare(struct pluglet_vm *vm, char *log, size_t log_size)
 		d[i].src_reg = in->src_reg;
 	}
 	vm->backend_priv = d;
-	vm->frame0_unread = frame0_unread(vm);
+	vm->frame0_unread = vm_frame0_unread(vm);
 	return 0;
 }
 

@@ -65,8 +65,8 @@ struct jit_region {
 /* Which permission a check needs: one table per kind of access. */
 enum jit_tab { TAB_RD, TAB_WR, TAB_RW, TAB__N };
 
-/* vm->backend_flags: the code compares with the region tables. */
-#define JIT_USES_TAB 0x1
+/* vm->backend_flags: bit 1 << t when the code compares with table t. */
+#define JIT_TABS_USED ((1u << TAB__N) - 1)
 
 /* Fault kinds the generated code records besides enum pluglet_fault_kind. */
 #define JIT_FAULT_ABORT (PLUGLET_FAULT__MAX + 1)
@@ -116,7 +116,7 @@ typedef uint64_t (*jit_entry_fn)(struct jit_run *run, uint64_t r1, uint64_t r2);
 /* Called from generated code, by address. */
 static int jit_mem_slow(struct jit_run *run, uint64_t addr, uint32_t info, uint64_t fp);
 
-static void tab_add(struct jit_tabs *tt, const struct pluglet_region *r);
+static void tab_add(struct jit_tabs *tt, const struct pluglet_region *r, uint32_t tabs);
 
 enum stub_type { STUB_MEM, STUB_FAULT, STUB_SEGMENT };
 
@@ -170,12 +170,12 @@ struct jit_state {
 	uint32_t grp_stub;
 	/*
 	 * What a run must set up (see run_init() and pluglet_vm__run()):
-	 * uses_tab: some check compares with the region tables;
+	 * tabs_used: the tables some check compares with (1 << enum jit_tab);
 	 * frame_escape: something may read frame 0 at an address not proven
 	 * at compile time (an unproven load, a helper, a callx);
 	 * stack_read_lo: lowest r10 offset a proven load or atomic reads.
 	 */
-	bool uses_tab;
+	uint32_t tabs_used;
 	bool frame_escape;
 	int64_t stack_read_lo;
 	char *log;
@@ -642,7 +642,7 @@ static void gen_check(struct jit_state *st, uint32_t pc, uint8_t breg, int16_t o
 	};
 	k = st->nr_stubs;
 	target = stub_add(st, &s);
-	st->uses_tab = true;	/* the stub scans the tables */
+	st->tabs_used |= 1u << tab;	/* the stub scans the table */
 	if (stackish) {
 		emit_lea(b, RDX, RBP, -(int32_t)PLUGLET_STACK_SIZE);
 		emit_alu_rr(b, X_CMP, true, addr, RDX);
@@ -780,7 +780,7 @@ static void segment_start(struct jit_state *st, uint32_t i)
 	memcpy(s.sk, st->sk, sizeof(s.sk));
 	st->grp_stub = st->nr_stubs;
 	target = stub_add(st, &s);
-	st->uses_tab = true;
+	st->tabs_used |= 1u << tab;
 	/*
 	 * rcx = first byte, rdx = last byte; both inside the region's
 	 * [start, last] and not wrapped (rcx <= rdx) = every access inside.
@@ -1488,7 +1488,7 @@ static int jit_compile(struct pluglet_vm *vm, bool mem_checks, char *log, size_t
 		goto out;
 	}
 	for (i = 0; i < vm->nr_data_regions; i++)
-		tab_add(&priv->data, &vm->data_regions[i]);
+		tab_add(&priv->data, &vm->data_regions[i], JIT_TABS_USED);
 	/* W^X: written while read-write, then read-execute, never both. */
 	page = (size_t)sysconf(_SC_PAGESIZE);
 	map_len = (len1 + page - 1) / page * page;
@@ -1508,10 +1508,13 @@ static int jit_compile(struct pluglet_vm *vm, bool mem_checks, char *log, size_t
 	priv->map_len = map_len;
 	vm->backend_priv = priv;
 	priv = NULL;
-	vm->backend_flags = st.uses_tab ? JIT_USES_TAB : 0;
+	vm->backend_flags = st.tabs_used;
 	/* Whole 16-byte units, so that the memset stays aligned. */
 	vm->frame0_unread = st.frame_escape ? 0 :
 			    (uint32_t)(PLUGLET_STACK_SIZE + st.stack_read_lo) & ~15u;
+	/* The shared rule still holds where an unproven load set frame_escape. */
+	if (vm_frame0_unread(vm) > vm->frame0_unread)
+		vm->frame0_unread = vm_frame0_unread(vm);
 	err = 0;
 out:
 	free(st.insn_off);
@@ -1552,7 +1555,8 @@ static inline uint64_t region_lim(uint64_t start, uint64_t len, uint64_t size)
 	return len >= size ? start + len - size : start - 1;
 }
 
-static void tab_add(struct jit_tabs *tt, const struct pluglet_region *r)
+/* Adds the region to each table in `tabs` whose permission it grants. */
+static void tab_add(struct jit_tabs *tt, const struct pluglet_region *r, uint32_t tabs)
 {
 	static const uint32_t need[TAB__N] = {
 		PLUGLET_PERM_READ, PLUGLET_PERM_WRITE, PLUGLET_PERM_RW,
@@ -1575,7 +1579,8 @@ static void tab_add(struct jit_tabs *tt, const struct pluglet_region *r)
 	for (t = 0; t < TAB__N; t++) {
 		struct jit_region *e;
 
-		if ((r->perm & need[t]) != need[t] || tt->nr[t] >= JIT_INLINE_REGIONS)
+		if (!(tabs & (1u << t)) || (r->perm & need[t]) != need[t] ||
+		    tt->nr[t] >= JIT_INLINE_REGIONS)
 			continue;
 		e = &tt->tab[t][tt->nr[t]++];
 		e->start = r->start;
@@ -1616,7 +1621,7 @@ static void run_init(struct jit_run *run, const struct pluglet_vm *vm, struct pl
 {
 	const struct jit_priv *priv = vm->backend_priv;
 	uint64_t budget = ex->budget ? ex->budget : vm->budget;
-	uint32_t i, k, n;
+	uint32_t i, k, n, tabs;
 
 	run->ex = ex;
 	run->vm = vm;
@@ -1633,8 +1638,9 @@ static void run_init(struct jit_run *run, const struct pluglet_vm *vm, struct pl
 	run->fault_kind = PLUGLET_FAULT_NONE;
 	run->fault_insn = 0;
 	run->fault_size = 0;
-	/* Code that never checks against the tables does not read them. */
-	if (!(vm->backend_flags & JIT_USES_TAB))
+	/* Only the tables the code checks against are filled. */
+	tabs = vm->backend_flags & JIT_TABS_USED;
+	if (!tabs)
 		return;
 	for (i = 0; i < TAB__N; i++)
 		run->tabs.nr[i] = 0;
@@ -1645,9 +1651,11 @@ static void run_init(struct jit_run *run, const struct pluglet_vm *vm, struct pl
 	 * stored its halves stalled every run (store forwarding).
 	 */
 	for (i = 0; i < ex->nr_regions; i++)
-		tab_add(&run->tabs, &ex->regions[i]);
+		tab_add(&run->tabs, &ex->regions[i], tabs);
 	/* Then the object's, whose entries compile time already made. */
 	for (i = 0; i < TAB__N; i++) {
+		if (!(tabs & (1u << i)))
+			continue;
 		n = JIT_INLINE_REGIONS - run->tabs.nr[i];
 		if (n > priv->data.nr[i])
 			n = priv->data.nr[i];

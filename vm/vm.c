@@ -227,6 +227,55 @@ static bool needs_exec(const struct pluglet_vm *vm)
 	return false;
 }
 
+/*
+ * Bytes at the bottom of frame 0 that no run reads, so pluglet_vm__run()
+ * need not zero them. While r10 itself never leaves (no copy, no
+ * arithmetic, no store of it), the stack is read only by loads and
+ * atomics on r10 with constant offsets: helpers and local calls can reach
+ * the frame only through a register holding a copy of r10.
+ */
+uint32_t vm_frame0_unread(const struct pluglet_vm *vm)
+{
+	int64_t lo = 0;
+
+	for (uint32_t i = 0; i < vm->nr_insns; i++) {
+		const struct pluglet_insn *in = &vm->insns[i];
+
+		if (vm->insn_flags[i] & VM_INSN_LDDW_HI)
+			continue;
+		switch (OP_CLASS(in->code)) {
+		case CLS_LDX:
+			/* r10 + off >= 0 in a callee reads its callers' frames */
+			if (in->src_reg == 10 && in->off >= 0)
+				return 0;
+			if (in->src_reg == 10 && in->off < lo)
+				lo = in->off;
+			break;
+		case CLS_STX:
+			if (in->src_reg == 10)
+				return 0;
+			if (OP_MODE(in->code) == MODE_ATOMIC && in->dst_reg == 10) {
+				if (in->off >= 0)
+					return 0;
+				if (in->off < lo)
+					lo = in->off;
+			}
+			break;
+		case CLS_ALU:
+		case CLS_ALU64:
+			if (OP_SRC(in->code) == SRC_X && in->src_reg == 10)
+				return 0;
+			break;
+		default:
+			break;
+		}
+	}
+	if (lo < -(int64_t)PLUGLET_STACK_SIZE)
+		return 0;
+	/* whole 16-byte units, so that the memset stays aligned */
+	return (uint32_t)((int64_t)PLUGLET_STACK_SIZE + lo) & ~15u;
+}
+
 struct pluglet_vm *vm_load_common(const struct pluglet_insn *insns, uint32_t nr_insns,
 				  void *data_mem, const struct pluglet_region *data_regions,
 				  uint32_t nr_data_regions, const struct pluglet_vm_opts *opts)

@@ -88,10 +88,10 @@ static double measure_vm_only(const void *obj, size_t len, bool jit, uint64_t n)
 	/* struct pluglet_args: nargs, then { ptr, len, kind | type << 32 } per argument */
 	uint64_t view[7] = { 2, (uint64_t)(uintptr_t)&v, sizeof(v), kind_ptr,
 			     (uint64_t)(uintptr_t)&key, sizeof(key), kind_primitive };
-	struct pluglet_region regs[3] = {
+	struct pluglet_region regs[3] = {	/* in the order the host builds them */
+		{ (uint64_t)(uintptr_t)view, sizeof(view), PLUGLET_PERM_READ, 2 },
 		{ (uint64_t)(uintptr_t)&v, sizeof(v), PLUGLET_PERM_RW, 0 },
 		{ (uint64_t)(uintptr_t)&key, sizeof(key), PLUGLET_PERM_READ, 1 },
-		{ (uint64_t)(uintptr_t)view, sizeof(view), PLUGLET_PERM_READ, 2 },
 	};
 	struct pluglet_exec ex = { .sz = sizeof(ex), .regions = regs, .nr_regions = 3 };
 	double best = 1e30;
