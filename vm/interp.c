@@ -710,7 +710,7 @@ static int interp_prepare(struct pluglet_vm *vm, char *log, size_t log_size)
 		d[i].src_reg = in->src_reg;
 	}
 	vm->backend_priv = d;
-	vm->frame0_unread = vm_frame0_unread(vm);
+	vm->frame0_unread = vm->frame0_unread_rule;
 	return 0;
 }
 

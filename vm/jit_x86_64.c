@@ -1513,8 +1513,8 @@ static int jit_compile(struct pluglet_vm *vm, bool mem_checks, char *log, size_t
 	vm->frame0_unread = st.frame_escape ? 0 :
 			    (uint32_t)(PLUGLET_STACK_SIZE + st.stack_read_lo) & ~15u;
 	/* The shared rule still holds where an unproven load set frame_escape. */
-	if (vm_frame0_unread(vm) > vm->frame0_unread)
-		vm->frame0_unread = vm_frame0_unread(vm);
+	if (vm->frame0_unread_rule > vm->frame0_unread)
+		vm->frame0_unread = vm->frame0_unread_rule;
 	err = 0;
 out:
 	free(st.insn_off);

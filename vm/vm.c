@@ -193,87 +193,61 @@ static uint64_t now_ns(void)
 }
 
 /*
- * Any load, store or atomic whose base is not r10, or any helper call,
- * may reach the caller's regions or context. Pointers into the stack that
- * went through another register count too: conservative, never wrong.
+ * One pass over the verified program for what its runs can reach:
+ * - needs_exec: a load, store or atomic whose base is not r10, or a helper
+ *   call or callx, may reach the caller's regions or context (stack
+ *   pointers that went through another register count too: conservative);
+ * - frame0_unread_rule: while r10 never leaves r10 (no copy, arithmetic or
+ *   store of it), only loads and atomics on r10 at negative offsets read
+ *   frame 0 (helpers and local calls reach it only through a copy of r10;
+ *   a callee's r10 + off >= 0 reads its callers' frames), so the bytes
+ *   below the lowest of those offsets are never read.
  */
-static bool needs_exec(const struct pluglet_vm *vm)
+static void scan_memory_use(struct pluglet_vm *vm)
 {
-	for (uint32_t i = 0; i < vm->nr_insns; i++) {
-		const struct pluglet_insn *in = &vm->insns[i];
-
-		if (vm->insn_flags[i] & VM_INSN_LDDW_HI)
-			continue;
-		switch (OP_CLASS(in->code)) {
-		case CLS_LDX:
-			if (in->src_reg != 10)
-				return true;
-			break;
-		case CLS_ST:
-		case CLS_STX:
-			if (in->dst_reg != 10)
-				return true;
-			break;
-		case CLS_JMP:
-			/* helper by id or callx; only a local call stays inside */
-			if (OP_CODE(in->code) == JMP_CALL &&
-			    (OP_SRC(in->code) == SRC_X || in->src_reg != CALL_SRC_LOCAL))
-				return true;
-			break;
-		default:
-			break;
-		}
-	}
-	return false;
-}
-
-/*
- * Bytes at the bottom of frame 0 that no run reads, so pluglet_vm__run()
- * need not zero them. While r10 itself never leaves (no copy, no
- * arithmetic, no store of it), the stack is read only by loads and
- * atomics on r10 with constant offsets: helpers and local calls can reach
- * the frame only through a register holding a copy of r10.
- */
-uint32_t vm_frame0_unread(const struct pluglet_vm *vm)
-{
+	bool exec = false, escape = false;
 	int64_t lo = 0;
 
 	for (uint32_t i = 0; i < vm->nr_insns; i++) {
 		const struct pluglet_insn *in = &vm->insns[i];
+		bool stack_read = false;
 
 		if (vm->insn_flags[i] & VM_INSN_LDDW_HI)
 			continue;
 		switch (OP_CLASS(in->code)) {
 		case CLS_LDX:
-			/* r10 + off >= 0 in a callee reads its callers' frames */
-			if (in->src_reg == 10 && in->off >= 0)
-				return 0;
-			if (in->src_reg == 10 && in->off < lo)
-				lo = in->off;
+			exec |= in->src_reg != 10;
+			stack_read = in->src_reg == 10;
+			break;
+		case CLS_ST:
+			exec |= in->dst_reg != 10;
 			break;
 		case CLS_STX:
-			if (in->src_reg == 10)
-				return 0;
-			if (OP_MODE(in->code) == MODE_ATOMIC && in->dst_reg == 10) {
-				if (in->off >= 0)
-					return 0;
-				if (in->off < lo)
-					lo = in->off;
-			}
+			exec |= in->dst_reg != 10;
+			escape |= in->src_reg == 10;
+			stack_read = OP_MODE(in->code) == MODE_ATOMIC && in->dst_reg == 10;
 			break;
 		case CLS_ALU:
 		case CLS_ALU64:
-			if (OP_SRC(in->code) == SRC_X && in->src_reg == 10)
-				return 0;
+			escape |= OP_SRC(in->code) == SRC_X && in->src_reg == 10;
+			break;
+		case CLS_JMP:
+			/* helper by id or callx; only a local call stays inside */
+			exec |= OP_CODE(in->code) == JMP_CALL &&
+				(OP_SRC(in->code) == SRC_X || in->src_reg != CALL_SRC_LOCAL);
 			break;
 		default:
 			break;
 		}
+		if (stack_read && in->off >= 0)
+			escape = true;
+		else if (stack_read && in->off < lo)
+			lo = in->off;
 	}
-	if (lo < -(int64_t)PLUGLET_STACK_SIZE)
-		return 0;
+	vm->needs_exec = exec;
 	/* whole 16-byte units, so that the memset stays aligned */
-	return (uint32_t)((int64_t)PLUGLET_STACK_SIZE + lo) & ~15u;
+	vm->frame0_unread_rule = escape || lo < -(int64_t)PLUGLET_STACK_SIZE ? 0 :
+				 (uint32_t)((int64_t)PLUGLET_STACK_SIZE + lo) & ~15u;
 }
 
 struct pluglet_vm *vm_load_common(const struct pluglet_insn *insns, uint32_t nr_insns,
@@ -342,7 +316,7 @@ struct pluglet_vm *vm_load_common(const struct pluglet_insn *insns, uint32_t nr_
 	err = vm_verify(vm, max, log, log_size);
 	if (err)
 		goto fail;
-	vm->needs_exec = needs_exec(vm);
+	scan_memory_use(vm);
 
 	vm->mode = opts->mode == PLUGLET_VM_JIT ? PLUGLET_VM_JIT : PLUGLET_VM_INTERP;
 	vm->backend = vm->mode == PLUGLET_VM_JIT ? &vm_backend_jit : &vm_backend_interp;

@@ -147,6 +147,13 @@ struct pluglet_vm {
 	 * the backend proved that no run reads them (0: zero the whole frame).
 	 */
 	uint32_t frame0_unread;
+	/*
+	 * The same, by a simple rule both backends share (set before
+	 * prepare(); the JIT may prove more): see scan_memory_use() in vm.c.
+	 * It relies on helpers never handing out stack addresses they were
+	 * not given.
+	 */
+	uint32_t frame0_unread_rule;
 	bool needs_exec;		/* see pluglet_vm__needs_exec() */
 	uint64_t load_ns;
 };
@@ -155,15 +162,6 @@ struct pluglet_vm {
 #define VM_INSN_JUMP_TARGET	0x01	/* some jump lands here */
 #define VM_INSN_LDDW_HI		0x02	/* second half of an lddw: not an instruction */
 #define VM_INSN_FUNC_START	0x04	/* first instruction of main or a local function */
-
-/*
- * Bytes at the bottom of frame 0 no run of this program reads, by a simple
- * rule both backends share (the JIT may prove more): while r10 never
- * leaves r10 (no copy, arithmetic or store of it), only loads and atomics
- * on r10 with constant offsets read the frame. This relies on helpers
- * never handing out stack addresses they were not given.
- */
-uint32_t vm_frame0_unread(const struct pluglet_vm *vm);
 
 /* Writes a formatted message to the load log (never overflows). */
 void vm_log(char *log, size_t log_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -133,6 +133,19 @@ static void *read_obj(const char *name, size_t *len)
 	return buf;
 }
 
+/* Swaps the REPLACE pluglet for another object (same mode). */
+static int swap_replace(struct pluglet_host *h, bool jit, const void *obj, size_t len)
+{
+	struct pluglet_inject_opts o = { .sz = sizeof(o), .jit = jit };
+	char err[512];
+	int rc = pluglet_host__replace(h, "bench", PLUGLET_ANCHOR_REPLACE, 1, obj, len, &o, err,
+				       sizeof(err));
+
+	if (rc)
+		fprintf(stderr, "bench: %s\n", err);
+	return rc;
+}
+
 static int attach(struct pluglet_host *h, enum pluglet_anchor a, bool jit, const void *obj, size_t len)
 {
 	struct pluglet_inject_opts o = { .sz = sizeof(o), .jit = jit };
@@ -191,24 +204,15 @@ int main(void)
 		printf("  of which the VM run alone:    %7.2f ns (host runtime: %.2f ns)\n", vm_only,
 		       t - base - vm_only);
 		/* the same with a pluglet that reads its arguments: view + regions built */
-		if (pluglet_host__replace(h, "bench", PLUGLET_ANCHOR_REPLACE, 1, sum, sum_len,
-					  &(struct pluglet_inject_opts){ .sz = sizeof(struct pluglet_inject_opts),
-									 .jit = jit },
-					  err, sizeof(err)) ||
-		    pluginized(&(int){ 1 }, 2) != 3) {
-			fprintf(stderr, "bench: sum_args: %s\n", err);
+		if (swap_replace(h, jit, sum, sum_len) || pluginized(&(int){ 1 }, 2) != 3)
 			return 1;
-		}
 		t = measure(pluginized, n_slow);
 		printf("REPLACE sum_args (%-10s): %7.2f ns/call  overhead %+.2f ns (x%.1f)\n", mode, t,
 		       t - base, t / base);
 		vm_only = measure_vm_only(sum, sum_len, jit, n_slow);
 		printf("  of which the VM run alone:    %7.2f ns (host runtime: %.2f ns)\n", vm_only,
 		       t - base - vm_only);
-		if (pluglet_host__replace(h, "bench", PLUGLET_ANCHOR_REPLACE, 1, obj, len,
-					  &(struct pluglet_inject_opts){ .sz = sizeof(struct pluglet_inject_opts),
-									 .jit = jit },
-					  err, sizeof(err)))
+		if (swap_replace(h, jit, obj, len))
 			return 1;
 		if (attach(h, PLUGLET_ANCHOR_PRE, jit, obj, len) ||
 		    attach(h, PLUGLET_ANCHOR_POST, jit, obj, len))
