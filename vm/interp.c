@@ -102,8 +102,19 @@ static uint64_t bswap32(uint64_t v)
  * With tbl_out set, only hands out the handler table (label addresses exist
  * only inside this function) for interp_prepare() to decode with.
  */
+/* A superinstruction: opcodes a then b, run by handler h. */
+struct interp_pair {
+	uint8_t a, b;
+	const void *h;
+};
+
+struct interp_tables {
+	const void *const *tbl;
+	const struct interp_pair *pairs;	/* ends with h == NULL */
+};
+
 static int interp_exec(const struct pluglet_vm *vm, struct pluglet_exec *ex,
-		       uint64_t r1, uint64_t r2, uint64_t *r0, const void *const **tbl_out)
+		       uint64_t r1, uint64_t r2, uint64_t *r0, struct interp_tables *tbl_out)
 {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Woverride-init"
@@ -213,8 +224,33 @@ static int interp_exec(const struct pluglet_vm *vm, struct pluglet_exec *ex,
 		[256 | CLS_JMP32 | SRC_K | JMP_JSLE] = &&jsle32_k_fwd, [256 | CLS_JMP32 | SRC_X | JMP_JSLE] = &&jsle32_x_fwd,
 	};
 #pragma GCC diagnostic pop
+#define A64(op, src) (CLS_ALU64 | (src) | (op))
+#define J64(op) (CLS_JMP | SRC_X | (op))
+	static const struct interp_pair pairs[] = {
+		{ A64(ALU_MOV, SRC_X), A64(ALU_ADD, SRC_X), &&sup_movx_addx },
+		{ A64(ALU_MOV, SRC_X), A64(ALU_ADD, SRC_K), &&sup_movx_addk },
+		{ A64(ALU_ADD, SRC_K), A64(ALU_ADD, SRC_K), &&sup_addk_addk },
+		{ A64(ALU_ADD, SRC_X), A64(ALU_MOV, SRC_X), &&sup_addx_movx },
+		{ A64(ALU_ADD, SRC_K), A64(ALU_MOV, SRC_X), &&sup_addk_movx },
+		{ A64(ALU_ADD, SRC_X), CLS_LDX | MODE_MEM | SZ_B, &&sup_addx_ldxb },
+		{ A64(ALU_ADD, SRC_X), CLS_LDX | MODE_MEM | SZ_H, &&sup_addx_ldxh },
+		{ A64(ALU_ADD, SRC_X), CLS_LDX | MODE_MEM | SZ_W, &&sup_addx_ldxw },
+		{ A64(ALU_ADD, SRC_X), CLS_LDX | MODE_MEM | SZ_DW, &&sup_addx_ldxdw },
+		{ A64(ALU_ADD, SRC_K), J64(JMP_JGT), &&sup_addk_jgtx },
+		{ A64(ALU_ADD, SRC_K), J64(JMP_JLT), &&sup_addk_jltx },
+		{ A64(ALU_ADD, SRC_K), J64(JMP_JNE), &&sup_addk_jnex },
+		{ A64(ALU_MOV, SRC_K), J64(JMP_JGT), &&sup_movk_jgtx },
+		{ A64(ALU_MOV, SRC_K), J64(JMP_JLT), &&sup_movk_jltx },
+		{ A64(ALU_MOV, SRC_K), J64(JMP_JNE), &&sup_movk_jnex },
+		{ CLS_LDX | MODE_MEM | SZ_B, CLS_STX | MODE_MEM | SZ_B, &&sup_ldxb_stxb },
+		{ CLS_LDX | MODE_MEM | SZ_DW, CLS_STX | MODE_MEM | SZ_DW, &&sup_ldxdw_stxdw },
+		{ 0, 0, NULL },
+	};
+#undef A64
+#undef J64
 	if (unlikely(tbl_out != NULL)) {
-		*tbl_out = tbl;
+		tbl_out->tbl = tbl;
+		tbl_out->pairs = pairs;
 		return 0;
 	}
 	const struct interp_insn *const base = vm->backend_priv;
@@ -296,13 +332,23 @@ static int interp_exec(const struct pluglet_vm *vm, struct pluglet_exec *ex,
 			goto mem_fault;                                             \
 		}                                                                   \
 	} while (0)
-#define LOAD(type, sz, ext)                                                          \
+#define LOAD_ONLY(type, sz, ext)                                                     \
 	do {                                                                         \
 		type v_;                                                             \
 		CHECK(SRC + (uint64_t)(int64_t)pc->off, sz, PLUGLET_PERM_READ, lcache);      \
 		memcpy(&v_, (const void *)(uintptr_t)addr, sz);                      \
 		DST = (uint64_t)(ext)v_;                                             \
+	} while (0)
+#define LOAD(type, sz, ext)                                                          \
+	do {                                                                         \
+		LOAD_ONLY(type, sz, ext);                                            \
 		NEXT();                                                              \
+	} while (0)
+	/* From the first instruction of a superinstruction to its second. */
+#define PAIR_NEXT()                                 \
+	do {                                        \
+		pc++;                               \
+		count++;                            \
 	} while (0)
 #define STORE(type, sz, value)                                                       \
 	do {                                                                         \
@@ -627,6 +673,31 @@ atomic_dw: {
 	NEXT();
 }
 
+	/*
+	 * ---- superinstructions ----
+	 * Frequent pairs run in one dispatch (see pair_up()). The first
+	 * faults, if it does, at its own index as it would alone; the second
+	 * runs with pc and count already on it, so its faults, jumps and
+	 * budget check see what they would alone.
+	 */
+sup_movx_addx: DST = SRC; PAIR_NEXT(); DST += SRC; NEXT();
+sup_movx_addk: DST = SRC; PAIR_NEXT(); DST += IMM; NEXT();
+sup_addk_addk: DST += IMM; PAIR_NEXT(); DST += IMM; NEXT();
+sup_addx_movx: DST += SRC; PAIR_NEXT(); DST = SRC; NEXT();
+sup_addk_movx: DST += IMM; PAIR_NEXT(); DST = SRC; NEXT();
+sup_addx_ldxb: DST += SRC; PAIR_NEXT(); LOAD(uint8_t, 1, uint8_t);
+sup_addx_ldxh: DST += SRC; PAIR_NEXT(); LOAD(uint16_t, 2, uint16_t);
+sup_addx_ldxw: DST += SRC; PAIR_NEXT(); LOAD(uint32_t, 4, uint32_t);
+sup_addx_ldxdw: DST += SRC; PAIR_NEXT(); LOAD(uint64_t, 8, uint64_t);
+sup_addk_jgtx: DST += IMM; PAIR_NEXT(); JUMP(DST > SRC);
+sup_addk_jltx: DST += IMM; PAIR_NEXT(); JUMP(DST < SRC);
+sup_addk_jnex: DST += IMM; PAIR_NEXT(); JUMP(DST != SRC);
+sup_movk_jgtx: DST = IMM; PAIR_NEXT(); JUMP(DST > SRC);
+sup_movk_jltx: DST = IMM; PAIR_NEXT(); JUMP(DST < SRC);
+sup_movk_jnex: DST = IMM; PAIR_NEXT(); JUMP(DST != SRC);
+sup_ldxb_stxb: LOAD_ONLY(uint8_t, 1, uint8_t); PAIR_NEXT(); STORE(uint8_t, 1, SRC);
+sup_ldxdw_stxdw: LOAD_ONLY(uint64_t, 8, uint64_t); PAIR_NEXT(); STORE(uint64_t, 8, SRC);
+
 op_bad:
 	/* Unreachable after verification; kept so a table hole cannot run wild. */
 	vm_fault_set(ex, PLUGLET_FAULT_BAD_HELPER, INSN_IDX, vm->insns[INSN_IDX].code, 0);
@@ -661,6 +732,8 @@ out:
 #undef BUDGET_CHECK
 #undef CHECK
 #undef LOAD
+#undef LOAD_ONLY
+#undef PAIR_NEXT
 #undef STORE
 }
 
@@ -686,12 +759,46 @@ static bool use_variant(const struct pluglet_insn *in)
 	}
 }
 
+/* A 64-bit movsx shares the opcode of mov: the pairs only take mov. */
+static bool is_movsx64(const struct pluglet_insn *in)
+{
+	return in->code == (CLS_ALU64 | SRC_X | ALU_MOV) && in->off != 0;
+}
+
+/*
+ * Superinstructions: where an instruction and the next form one of the
+ * pairs and no jump lands on the second, the first's entry runs both (the
+ * second keeps its own entry, never dispatched). Pairs do not overlap.
+ */
+static void pair_up(const struct pluglet_vm *vm, struct interp_insn *d,
+		    const struct interp_pair *pairs)
+{
+	for (uint32_t i = 0; i + 1 < vm->nr_insns; i++) {
+		const struct pluglet_insn *a = &vm->insns[i], *b = &vm->insns[i + 1];
+
+		if ((vm->insn_flags[i] & VM_INSN_LDDW_HI) ||
+		    (vm->insn_flags[i + 1] & (VM_INSN_JUMP_TARGET | VM_INSN_LDDW_HI)))
+			continue;
+		if (is_movsx64(a) || is_movsx64(b))
+			continue;
+		for (const struct interp_pair *q = pairs; q->h; q++) {
+			if (q->a == a->code && q->b == b->code) {
+				d[i].h = q->h;
+				i++;
+				break;
+			}
+		}
+	}
+}
+
 static int interp_prepare(struct pluglet_vm *vm, char *log, size_t log_size)
 {
-	const void *const *tbl = NULL;
+	struct interp_tables t = { 0 };
+	const void *const *tbl;
 	struct interp_insn *d;
 
-	interp_exec(NULL, NULL, 0, 0, NULL, &tbl);
+	interp_exec(NULL, NULL, 0, 0, NULL, &t);
+	tbl = t.tbl;
 	d = calloc(vm->nr_insns, sizeof(*d));
 	if (!d) {
 		vm_log(log, log_size, "out of memory decoding %u instructions", vm->nr_insns);
@@ -709,6 +816,7 @@ static int interp_prepare(struct pluglet_vm *vm, char *log, size_t log_size)
 		d[i].dst_reg = in->dst_reg;
 		d[i].src_reg = in->src_reg;
 	}
+	pair_up(vm, d, t.pairs);
 	vm->backend_priv = d;
 	vm->frame0_unread = vm->frame0_unread_rule;
 	return 0;

@@ -671,6 +671,79 @@ static __attribute__((noinline)) uint64_t run_jit(const struct pluglet_insn *p, 
 	return r0;
 }
 
+#define JGT_X(d, s, o)	INSN(CLS_JMP | JMP_JGT | SRC_X, d, s, o, 0)
+#define JLT_X(d, s, o)	INSN(CLS_JMP | JMP_JLT | SRC_X, d, s, o, 0)
+#define JNE_X(d, s, o)	INSN(CLS_JMP | JMP_JNE | SRC_X, d, s, o, 0)
+#define MOVSX(d, s, b)	INSN(CLS_ALU64 | ALU_MOV | SRC_X, d, s, b, 0)
+
+/*
+ * The interpreter's superinstructions (pair_up() in vm/interp.c) against
+ * the JIT, which has none: same r0, memory, executed count and faults,
+ * also when the second of a pair faults or runs out of budget, when the
+ * first faults, and where a pair must not form (jump target, movsx).
+ */
+static void test_superinstructions(void **state)
+{
+	struct pluglet_region r;
+	struct setup s = one_region(PLUGLET_PERM_RW, &r);
+	struct outcome o;
+
+	/* buf[8..15] = buf[0..7]: mov+add, ldxb+stxb, addk+jltx (backward) */
+	o = BOTH(&s, MOV_K(3, 0), MOV_K(6, 8),
+		 MOV_X(4, 1), ADD_X(4, 3), LDX(SZ_B, 5, 4, 0), STX(SZ_B, 4, 5, 8),
+		 ADD_K(3, 1), JLT_X(3, 6, -6),
+		 LDX(SZ_DW, 0, 1, 8), EXIT());
+	assert_int_equal(o.err, 0);
+	assert_int_equal(o.r0, 0x0807060504030201ull);
+	assert_int_equal(o.executed, 2 + 8 * 6 + 2);
+	/* ldxdw+stxdw, then add_x+ldx of every size */
+	o = BOTH(&s, LDX(SZ_DW, 2, 1, 0), STX(SZ_DW, 1, 2, 8),
+		 MOV_K(7, 9), ADD_X(7, 1), LDX(SZ_B, 0, 7, 0),
+		 MOV_K(7, 10), ADD_X(7, 1), LDX(SZ_H, 2, 7, 0), ADD_X(0, 2),
+		 MOV_K(7, 12), ADD_X(7, 1), LDX(SZ_W, 2, 7, 0), ADD_X(0, 2),
+		 MOV_K(7, 8), ADD_X(7, 1), LDX(SZ_DW, 2, 7, 0), ADD_X(0, 2), EXIT());
+	assert_int_equal(o.r0, 2 + 0x0403 + 0x08070605ull + 0x0807060504030201ull);
+	/* ALU pairs */
+	o = BOTH(&s, MOV_K(2, 5), MOV_X(3, 2), ADD_K(3, 7), ADD_K(3, 1), ADD_K(3, 2),
+		 ADD_X(3, 2), MOV_X(4, 3), ADD_K(4, 3), MOV_X(0, 4), ADD_X(0, 3), EXIT());
+	assert_int_equal(o.r0, 23 + 20);
+	/* movk/addk + jgt/jlt/jne, taken and not */
+	o = BOTH(&s, MOV_K(0, 0), MOV_K(2, 3),
+		 MOV_K(3, 4), JGT_X(3, 2, 1), ADD_K(0, 100),		/* 4 > 3: taken */
+		 MOV_K(3, 2), JGT_X(3, 2, 1), ADD_K(0, 1),		/* 2 > 3: not */
+		 MOV_K(3, 2), JLT_X(3, 2, 1), ADD_K(0, 10),		/* 2 < 3: taken */
+		 MOV_K(3, 1), JNE_X(3, 2, 1), ADD_K(0, 100),		/* 1 != 3: taken */
+		 ADD_K(2, 1), JNE_X(2, 3, 1), ADD_K(0, 1000),		/* 4 != 3: taken */
+		 ADD_K(2, -1), JLT_X(2, 3, 1), ADD_K(0, 10000),	/* 3 < 3: not */
+		 ADD_K(2, 1), JGT_X(2, 3, 1), ADD_K(0, 100000),	/* 4 > 3: taken */
+		 MOV_K(3, 3), JNE_X(3, 2, 1), ADD_K(0, 1000000),	/* 3 != 4: taken */
+		 ADD_K(2, -1), JNE_X(2, 3, 1), ADD_K(0, 10000000),	/* 3 != 3: not */
+		 EXIT());
+	assert_int_equal(o.r0, 1 + 10000 + 10000000);
+	/* The second of a pair faults: at its own index. */
+	o = BOTH(&s, MOV_K(2, 16), ADD_X(2, 1), LDX(SZ_B, 0, 2, 0), EXIT());
+	expect_fault(&o, PLUGLET_FAULT_OOB_LOAD, 2, r.start + 16, 1);
+	o = BOTH(&s, LDX(SZ_B, 2, 1, 0), STX(SZ_B, 1, 2, 16), EXIT());
+	expect_fault(&o, PLUGLET_FAULT_OOB_STORE, 1, r.start + 16, 1);
+	/* The first faults: at its own index, the second never runs. */
+	o = BOTH(&s, LDX(SZ_B, 2, 1, 16), STX(SZ_B, 1, 2, 0), EXIT());
+	expect_fault(&o, PLUGLET_FAULT_OOB_LOAD, 0, r.start + 16, 1);
+	s = one_region(PLUGLET_PERM_READ, &r);
+	o = BOTH(&s, LDX(SZ_DW, 2, 1, 0), STX(SZ_DW, 1, 2, 8), EXIT());
+	expect_fault(&o, PLUGLET_FAULT_READONLY, 1, r.start + 8, 8);
+	/* Out of budget at a fused backward jump: same count and index. */
+	s.budget = 50;
+	o = BOTH(&s, MOV_K(0, 0), MOV_K(2, 1000), ADD_K(0, 1), JLT_X(0, 2, -2), EXIT());
+	assert_int_equal(o.fault.kind, PLUGLET_FAULT_BUDGET);
+	assert_int_equal(o.fault.insn, 3);
+	s.budget = 0;
+	/* No pair where a jump lands on the second, nor with a movsx. */
+	o = BOTH(&s, MOV_K(2, 1), MOV_K(3, 2), JA(1), MOV_X(3, 2), ADD_X(3, 2), MOV_X(0, 3), EXIT());
+	assert_int_equal(o.r0, 3);
+	o = BOTH(&s, MOV_K(2, 0xff), MOVSX(3, 2, 8), ADD_X(3, 2), MOV_X(0, 3), EXIT());
+	assert_int_equal(o.r0, 0xfe);
+}
+
 static void test_frame0_zeroing(void **state)
 {
 	int off;
@@ -768,6 +841,7 @@ int main(void)
 		cmocka_unit_test(test_data_regions),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_frame0_zeroing),
+		cmocka_unit_test(test_superinstructions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
