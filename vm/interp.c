@@ -98,10 +98,6 @@ static uint64_t bswap32(uint64_t v)
 	return __builtin_bswap32((uint32_t)v);
 }
 
-/*
- * With tbl_out set, only hands out the handler table (label addresses exist
- * only inside this function) for interp_prepare() to decode with.
- */
 /* A superinstruction: opcodes a then b, run by handler h. */
 struct interp_pair {
 	uint8_t a, b;
@@ -113,6 +109,10 @@ struct interp_tables {
 	const struct interp_pair *pairs;	/* ends with h == NULL */
 };
 
+/*
+ * With tbl_out set, only hands out the handler tables (label addresses
+ * exist only inside this function) for interp_prepare() to decode with.
+ */
 static int interp_exec(const struct pluglet_vm *vm, struct pluglet_exec *ex,
 		       uint64_t r1, uint64_t r2, uint64_t *r0, struct interp_tables *tbl_out)
 {
