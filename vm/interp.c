@@ -4,7 +4,9 @@
  * registers in a local array. At load the program is decoded once into an
  * array parallel to the instructions whose entries carry the handler's
  * address instead of the opcode and whole-byte register numbers, so a
- * dispatch is one load and one indirect jump. The verifier has already
+ * dispatch is one load and one indirect jump; decoding also picks handler
+ * variants (forward jumps, plain moves) and superinstructions for frequent
+ * pairs (pair_up()). The verifier has already
  * checked opcodes, registers and control flow, so a handler does no
  * decoding checks; what stays at run time is the budget (an increment per
  * instruction, compared only at backward jumps and calls) and memory checks
