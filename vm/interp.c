@@ -5,8 +5,9 @@
  * array parallel to the instructions whose entries carry the handler's
  * address instead of the opcode and whole-byte register numbers, so a
  * dispatch is one load and one indirect jump; decoding also picks handler
- * variants (forward jumps, plain moves) and superinstructions for frequent
- * pairs (pair_up()). The verifier has already
+ * variants (forward jumps, plain moves), superinstructions for frequent
+ * pairs (pair_up()) and a table for each switch-shaped compare tree
+ * (find_trees()). The verifier has already
  * checked opcodes, registers and control flow, so a handler does no
  * decoding checks; what stays at run time is the budget (an increment per
  * instruction, compared only at backward jumps and calls) and memory checks
@@ -109,6 +110,35 @@ struct interp_pair {
 struct interp_tables {
 	const void *const *tbl;
 	const struct interp_pair *pairs;	/* ends with h == NULL */
+	const void *const *tree_h;	/* [0]: the compare tree handler */
+};
+
+/*
+ * A compare tree: conditional jumps of one register against constants, the
+ * shape clang gives a switch (BPF has no indirect jump). Its root runs the
+ * whole tree with one table lookup when the register is in [lo, lo + span]
+ * (see find_trees()); other values run the root's own handler.
+ */
+#define TREE_MAX_VALUES	64
+#define TREE_MAX_STEPS	64
+#define TREE_MAX	256	/* the index lives in the root's src_reg byte */
+
+struct tree_leaf {
+	int32_t delta;		/* from the root to the first instruction past the tree */
+	uint32_t extra;		/* tree instructions executed after the root */
+};
+
+struct interp_tree {
+	const void *orig_h;	/* the root's handler, for values off the table */
+	int64_t lo;
+	uint64_t span;
+	struct tree_leaf leaf[TREE_MAX_VALUES];
+};
+
+/* In front of the decoded instructions (backend_priv points past it). */
+struct interp_head {
+	struct interp_tree *trees;
+	uint64_t pad_;		/* keeps the instructions 16-byte aligned */
 };
 
 /*
@@ -250,9 +280,11 @@ static int interp_exec(const struct pluglet_vm *vm, struct pluglet_exec *ex,
 	};
 #undef A64
 #undef J64
+	static const void *const tree_handler[] = { &&sw_tree };
 	if (unlikely(tbl_out != NULL)) {
 		tbl_out->tbl = tbl;
 		tbl_out->pairs = pairs;
+		tbl_out->tree_h = tree_handler;
 		return 0;
 	}
 	const struct interp_insn *const base = vm->backend_priv;
@@ -700,6 +732,23 @@ sup_movk_jnex: DST = IMM; PAIR_NEXT(); JUMP(DST != SRC);
 sup_ldxb_stxb: LOAD_ONLY(uint8_t, 1, uint8_t); PAIR_NEXT(); STORE(uint8_t, 1, SRC);
 sup_ldxdw_stxdw: LOAD_ONLY(uint64_t, 8, uint64_t); PAIR_NEXT(); STORE(uint64_t, 8, SRC);
 
+	/*
+	 * ---- compare trees ----
+	 * All the tree's jumps are forward (no budget check to skip); the
+	 * count goes up by what the tree would have executed.
+	 */
+sw_tree: {
+	const struct interp_tree *t = &((const struct interp_head *)base)[-1].trees[pc->src_reg];
+	uint64_t x = DST - (uint64_t)t->lo;
+
+	if (likely(x <= t->span)) {
+		count += t->leaf[x].extra;
+		pc += t->leaf[x].delta;
+		DISPATCH();
+	}
+	goto *t->orig_h;
+}
+
 op_bad:
 	/* Unreachable after verification; kept so a table hole cannot run wild. */
 	vm_fault_set(ex, PLUGLET_FAULT_BAD_HELPER, INSN_IDX, vm->insns[INSN_IDX].code, 0);
@@ -793,19 +842,190 @@ static void pair_up(const struct pluglet_vm *vm, struct interp_insn *d,
 	}
 }
 
+/* A conditional jump of reg against a constant, forward: a tree node. */
+static bool tree_node(const struct pluglet_insn *in, uint8_t reg)
+{
+	if (OP_CLASS(in->code) != CLS_JMP || (in->code & SRC_X) || in->dst_reg != reg ||
+	    in->off < 0)
+		return false;
+	switch (OP_CODE(in->code)) {
+	case JMP_JA:
+	case JMP_CALL:
+	case JMP_EXIT:
+		return false;
+	default:
+		return true;
+	}
+}
+
+static bool tree_ja(const struct pluglet_insn *in)
+{
+	return in->code == (CLS_JMP | JMP_JA) && in->off >= 0;
+}
+
+/* What the interpreter's handler of in would decide for dst == v. */
+static bool tree_taken(const struct pluglet_insn *in, uint64_t v)
+{
+	uint64_t k = (uint64_t)(int64_t)in->imm;
+
+	switch (OP_CODE(in->code)) {
+	case JMP_JEQ: return v == k;
+	case JMP_JNE: return v != k;
+	case JMP_JGT: return v > k;
+	case JMP_JGE: return v >= k;
+	case JMP_JLT: return v < k;
+	case JMP_JLE: return v <= k;
+	case JMP_JSET: return v & k;
+	case JMP_JSGT: return (int64_t)v > (int64_t)k;
+	case JMP_JSGE: return (int64_t)v >= (int64_t)k;
+	case JMP_JSLT: return (int64_t)v < (int64_t)k;
+	default: /* JMP_JSLE */ return (int64_t)v <= (int64_t)k;
+	}
+}
+
+/*
+ * Runs the tree rooted at root for dst == v: where it leaves the tree and
+ * after how many instructions (root included). -1 if it does not end in
+ * TREE_MAX_STEPS (cannot happen with forward jumps in a verified program,
+ * kept as a bound).
+ */
+static int tree_walk(const struct pluglet_vm *vm, uint32_t root, uint64_t v, uint32_t *leaf)
+{
+	uint32_t pc = root;
+	int steps;
+
+	for (steps = 0; steps < TREE_MAX_STEPS; steps++) {
+		const struct pluglet_insn *in = &vm->insns[pc];
+
+		if (tree_node(in, vm->insns[root].dst_reg))
+			pc += tree_taken(in, v) ? (uint32_t)in->off + 1 : 1;
+		else if (steps > 0 && tree_ja(in))
+			pc += (uint32_t)in->off + 1;
+		else
+			break;
+	}
+	*leaf = pc;
+	return steps < TREE_MAX_STEPS ? steps : -1;
+}
+
+/*
+ * Whether root heads a tree worth a table: at least three compares, the
+ * constants within TREE_MAX_VALUES - 3 of each other (the table covers one
+ * value more on each side: a switch's default usually sits there).
+ * Stamps what it visits with root + 1 in visit[]: a compare visited from
+ * an earlier root is not tried as a root again, which bounds the work of
+ * the search to TREE_MAX_STEPS per instruction.
+ */
+static bool tree_shape(const struct pluglet_vm *vm, uint32_t root, uint32_t *visit,
+		       int64_t *lo_out, uint64_t *span_out)
+{
+	uint32_t stack[2 * TREE_MAX_STEPS];
+	uint32_t ns = 0, nseen = 0, nodes = 0;
+	uint8_t reg = vm->insns[root].dst_reg;
+	int64_t lo = INT64_MAX, hi = INT64_MIN;
+
+	stack[ns++] = root;
+	while (ns) {
+		uint32_t pc = stack[--ns];
+		const struct pluglet_insn *in = &vm->insns[pc];
+
+		if (visit[pc] == root + 1)
+			continue;
+		if (++nseen > TREE_MAX_STEPS)
+			return false;
+		visit[pc] = root + 1;
+		if (tree_ja(in) && pc != root) {
+			stack[ns++] = pc + in->off + 1;
+			continue;
+		}
+		if (!tree_node(in, reg))
+			continue;
+		nodes++;
+		lo = in->imm < lo ? in->imm : lo;
+		hi = in->imm > hi ? in->imm : hi;
+		stack[ns++] = pc + 1;
+		stack[ns++] = pc + in->off + 1;
+	}
+	if (nodes < 3 || hi - lo > TREE_MAX_VALUES - 3)
+		return false;
+	*lo_out = lo - 1;
+	*span_out = (uint64_t)(hi - lo + 2);
+	return true;
+}
+
+/*
+ * Finds the compare trees, fills their tables and points their roots at
+ * the tree handler. A compare inside a tree keeps its own handler: it runs
+ * when the root's value is off the table or a jump lands on it.
+ */
+static int find_trees(struct pluglet_vm *vm, struct interp_insn *d, const void *tree_h,
+		      struct interp_tree **out)
+{
+	struct interp_tree *trees = NULL, *t;
+	uint32_t n = 0, *visit;
+
+	*out = NULL;
+	visit = calloc(vm->nr_insns, sizeof(*visit));
+	if (!visit)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < vm->nr_insns && n < TREE_MAX; i++) {
+		int64_t lo;
+		uint64_t span, v;
+
+		if (visit[i] || (vm->insn_flags[i] & VM_INSN_LDDW_HI) ||
+		    !tree_node(&vm->insns[i], vm->insns[i].dst_reg) ||
+		    !tree_shape(vm, i, visit, &lo, &span))
+			continue;
+		t = realloc(trees, (n + 1) * sizeof(*t));
+		if (!t) {
+			free(trees);
+			free(visit);
+			return -ENOMEM;
+		}
+		trees = t;
+		t = &trees[n];
+		t->orig_h = d[i].h;
+		t->lo = lo;
+		t->span = span;
+		for (v = 0; v <= span; v++) {
+			uint32_t leaf;
+			int steps = tree_walk(vm, i, (uint64_t)lo + v, &leaf);
+
+			if (steps < 1)
+				break;
+			t->leaf[v].delta = (int32_t)(leaf - i);
+			t->leaf[v].extra = (uint32_t)steps - 1;
+		}
+		if (v <= span)
+			continue;	/* not a tree after all: slot reused */
+		d[i].h = tree_h;
+		d[i].src_reg = (uint8_t)n;
+		n++;
+	}
+	free(visit);
+	*out = trees;
+	vm->nr_trees = n;
+	return 0;
+}
+
 static int interp_prepare(struct pluglet_vm *vm, char *log, size_t log_size)
 {
 	struct interp_tables t = { 0 };
 	const void *const *tbl;
+	struct interp_head *head;
 	struct interp_insn *d;
+	int err;
 
 	interp_exec(NULL, NULL, 0, 0, NULL, &t);
 	tbl = t.tbl;
-	d = calloc(vm->nr_insns, sizeof(*d));
-	if (!d) {
+	_Static_assert(sizeof(struct interp_head) % _Alignof(struct interp_insn) == 0,
+		       "instructions follow the head");
+	head = calloc(1, sizeof(*head) + (size_t)vm->nr_insns * sizeof(*d));
+	if (!head) {
 		vm_log(log, log_size, "out of memory decoding %u instructions", vm->nr_insns);
 		return -ENOMEM;
 	}
+	d = (struct interp_insn *)(head + 1);
 	for (uint32_t i = 0; i < vm->nr_insns; i++) {
 		const struct pluglet_insn *in = &vm->insns[i];
 
@@ -819,6 +1039,12 @@ static int interp_prepare(struct pluglet_vm *vm, char *log, size_t log_size)
 		d[i].src_reg = in->src_reg;
 	}
 	pair_up(vm, d, t.pairs);
+	err = find_trees(vm, d, t.tree_h[0], &head->trees);
+	if (err) {
+		vm_log(log, log_size, "out of memory decoding %u instructions", vm->nr_insns);
+		free(head);
+		return err;
+	}
 	vm->backend_priv = d;
 	vm->frame0_unread = vm->frame0_unread_rule;
 	return 0;
@@ -826,7 +1052,13 @@ static int interp_prepare(struct pluglet_vm *vm, char *log, size_t log_size)
 
 static void interp_release(struct pluglet_vm *vm)
 {
-	free(vm->backend_priv);
+	struct interp_head *head;
+
+	if (!vm->backend_priv)
+		return;
+	head = (struct interp_head *)vm->backend_priv - 1;
+	free(head->trees);
+	free(head);
 	vm->backend_priv = NULL;
 }
 

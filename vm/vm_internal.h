@@ -142,6 +142,7 @@ struct pluglet_vm {
 	size_t jit_size;
 	void *backend_priv;
 	uint32_t backend_flags;		/* the backend's own */
+	uint32_t nr_trees;		/* compare trees the interpreter runs by table */
 	/*
 	 * Bytes at the bottom of frame 0 that pluglet_vm__run() need not zero:
 	 * the backend proved that no run reads them (0: zero the whole frame).

@@ -35,6 +35,8 @@
 #define JA(o)		INSN(CLS_JMP | JMP_JA, 0, 0, o, 0)
 #define JNE_K(d, i, o)	INSN(CLS_JMP | JMP_JNE | SRC_K, d, 0, o, i)
 #define JLT_K(d, i, o)	INSN(CLS_JMP | JMP_JLT | SRC_K, d, 0, o, i)
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define JCC_K(op, d, i, o) INSN(CLS_JMP | (op) | SRC_K, d, 0, o, i)
 #define CALL(id)	INSN(CLS_JMP | JMP_CALL, 0, CALL_SRC_HELPER, 0, id)
 #define CALL_LOCAL(rel)	INSN(CLS_JMP | JMP_CALL, 0, CALL_SRC_LOCAL, 0, rel)
 #define CALLX(d)	INSN(CLS_JMP | JMP_CALL | SRC_X, d, 0, 0, 0)
@@ -176,6 +178,104 @@ static struct outcome both(const struct pluglet_insn *p, uint32_t n, const struc
 		const struct pluglet_insn p_[] = { __VA_ARGS__ };           \
 		both(p_, sizeof(p_) / sizeof(p_[0]), s);                    \
 	})
+
+/*
+ * Compare trees (find_trees() in vm/interp.c: the interpreter runs a
+ * switch-shaped tree with one table lookup) against the JIT, which walks
+ * them: same r0 and executed count for values on the table, at its edges
+ * and off it, signed and unsigned, with every kind of compare and a goto
+ * inside the tree; a jump from outside into the tree; a tree too wide or
+ * too small for a table.
+ */
+static void test_compare_trees(void **state)
+{
+	static const int64_t edge[] = {
+		INT64_MIN, INT64_MIN + 1, -(1ll << 40), INT32_MIN, -100, -2, -1,
+		0x7fffffff, 0x80000000ll, 1ll << 40, INT64_MAX,
+	};
+	/* r2: the value; leaves put distinct values in r0 */
+	const struct pluglet_insn tree[] = {
+		/* 0 */ JCC_K(JMP_JSGT, 2, 6, 7),		/* -> 8 */
+		/* 1 */ JCC_K(JMP_JEQ, 2, 0, 11),		/* -> 13 */
+		/* 2 */ JCC_K(JMP_JSLT, 2, -1, 12),	/* -> 15 */
+		/* 3 */ JCC_K(JMP_JNE, 2, 3, 2),		/* -> 6 */
+		/* 4 */ MOV_K(0, 30),
+		/* 5 */ EXIT(),
+		/* 6 */ JCC_K(JMP_JSET, 2, 4, 10),	/* -> 17 */
+		/* 7 */ JA(11),				/* -> 19 */
+		/* 8 */ JCC_K(JMP_JGE, 2, 12, 2),		/* -> 11 */
+		/* 9 */ JCC_K(JMP_JLE, 2, 8, 7),		/* -> 17 */
+		/* 10 */ JA(10),			/* -> 21 */
+		/* 11 */ JCC_K(JMP_JGT, 2, 20, 9),	/* -> 21 */
+		/* 12 */ JCC_K(JMP_JSGE, 2, 14, 6),	/* -> 19 */
+		/* 13 */ MOV_K(0, 1000),
+		/* 14 */ EXIT(),
+		/* 15 */ MOV_K(0, 2000),
+		/* 16 */ EXIT(),
+		/* 17 */ MOV_K(0, 3000),
+		/* 18 */ EXIT(),
+		/* 19 */ MOV_K(0, 4000),
+		/* 20 */ EXIT(),
+		/* 21 */ JCC_K(JMP_JSLE, 2, 25, -10),	/* -> 12: into the tree, backward */
+		/* 22 */ JCC_K(JMP_JLT, 2, 30, -20),	/* -> 3 */
+		/* 23 */ MOV_K(0, 5000),
+		/* 24 */ EXIT(),
+	};
+	struct pluglet_vm *vm;
+	struct setup s = { 0 };
+	struct outcome o;
+	uint64_t seen = 0;
+
+	(void)state;
+	vm = load(tree, ARRAY_SIZE(tree), PLUGLET_VM_INTERP, 0, NULL);
+	assert_non_null(vm);
+	assert_int_equal(vm->nr_trees, 1);
+	pluglet_vm__free(vm);
+	for (int64_t v = -40; v <= 60; v++) {
+		s.r2 = (uint64_t)v;
+		o = both(tree, ARRAY_SIZE(tree), &s);
+		assert_int_equal(o.err, 0);
+		seen |= 1ull << (o.r0 / 1000);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(edge); i++) {
+		s.r2 = (uint64_t)edge[i];
+		o = both(tree, ARRAY_SIZE(tree), &s);
+		assert_int_equal(o.err, 0);
+	}
+	assert_int_equal(seen, 0x3f);	/* every leaf was reached */
+	/* out of budget at the backward jump the tree leads to: same count */
+	s.r2 = 10;
+	s.budget = 4;
+	o = both(tree, ARRAY_SIZE(tree), &s);
+	assert_int_equal(o.fault.kind, PLUGLET_FAULT_BUDGET);
+	assert_int_equal(o.fault.insn, 21);
+	assert_int_equal(o.executed, 5);
+	s.budget = 0;
+
+	/* Constants too far apart, and too few compares: no table. */
+	const struct pluglet_insn wide[] = {
+		JCC_K(JMP_JEQ, 2, 0, 4), JCC_K(JMP_JEQ, 2, 62, 5), JCC_K(JMP_JEQ, 2, 1, 2),
+		MOV_K(0, 1), EXIT(), MOV_K(0, 2), EXIT(), MOV_K(0, 3), EXIT(),
+	};
+	const struct pluglet_insn fits[] = {
+		JCC_K(JMP_JEQ, 2, 0, 4), JCC_K(JMP_JEQ, 2, 61, 5), JCC_K(JMP_JEQ, 2, 1, 2),
+		MOV_K(0, 1), EXIT(), MOV_K(0, 2), EXIT(), MOV_K(0, 3), EXIT(),
+	};
+	vm = load(wide, ARRAY_SIZE(wide), PLUGLET_VM_INTERP, 0, NULL);
+	assert_int_equal(vm->nr_trees, 0);
+	pluglet_vm__free(vm);
+	vm = load(fits, ARRAY_SIZE(fits), PLUGLET_VM_INTERP, 0, NULL);
+	assert_int_equal(vm->nr_trees, 1);
+	pluglet_vm__free(vm);
+	vm = load(fits + 1, ARRAY_SIZE(fits) - 1, PLUGLET_VM_INTERP, 0, NULL);
+	assert_int_equal(vm->nr_trees, 0);
+	pluglet_vm__free(vm);
+	for (int64_t v = -3; v <= 64; v++) {
+		s.r2 = (uint64_t)v;
+		o = both(fits, ARRAY_SIZE(fits), &s);
+		assert_int_equal(o.r0, v == 61 ? 3 : v == 0 || v == 1 ? 2 : 1);
+	}
+}
 
 static uint8_t buf[16];
 static const uint8_t buf_init[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
@@ -842,6 +942,7 @@ int main(void)
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_frame0_zeroing),
 		cmocka_unit_test(test_superinstructions),
+		cmocka_unit_test(test_compare_trees),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
