@@ -167,6 +167,11 @@ int main(int argc, char **argv)
 		perror("bench_engine: set-up");
 		return 1;
 	}
+	/* as tests/lib.sh does: a fresh machine may not have bpffs mounted */
+	if (system("mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf")) {
+		fprintf(stderr, "bench_engine: no bpffs at /sys/fs/bpf\n");
+		return 1;
+	}
 	if (system("ip link set lo up && ip link add bA type veth peer name bB && "
 		   "ip link set bA up && ip link set bB up")) {
 		fprintf(stderr, "bench_engine: cannot create the veth\n");

@@ -46,4 +46,29 @@ check "drop after classifier/accept" cp "$PROGS/drop.bpf.o" "$IF/tc-ingress/20"
 check "the chain goes on past classifier/accept" ping_fails
 rm -f "$IF/xdp/10" "$IF/tc-ingress/10" "$IF/tc-ingress/20"
 check "nothing left" no_leftovers
+
+# A full chain (the default limit, 10) runs every program, once, in one
+# packet: each mark.bpf.o adds 1 to the first byte of a packet run through
+# the root with BPF_PROG_TEST_RUN (no traffic of the namespace involved).
+head -c 64 /dev/zero > "$T_DIR/pkt"
+first_byte() { od -An -tu1 -N1 "$1" | tr -d ' '; }
+run_root() {
+	rm -f "$T_DIR/out"
+	bpftool prog run pinned "$BPFFS_DIR/$VETH_B/$1/root" data_in "$T_DIR/pkt" \
+		data_out "$T_DIR/out" >/dev/null 2>&1 && first_byte "$T_DIR/out"
+}
+for hook in xdp tc-ingress; do
+	d=$IF/$hook
+	for p in 1 2 3 4 5 6 7 8 9 10; do
+		cp "$PROGS/mark.bpf.o" "$d/$p" || fail "$hook: cp mark to $p"
+	done
+	check_eq "$hook: 10 programs" "$(ls "$d" | wc -l)" "10"
+	check_eq "$hook: a packet through the chain of 10 is marked 10 times" "$(run_root "$hook")" "10"
+	check "$hook: rm 5" rm "$d/5"
+	check_eq "$hook: then 9 times" "$(run_root "$hook")" "9"
+	check "$hook: mv 10 5" mv "$d/10" "$d/5"
+	check_eq "$hook: still 9 times after mv" "$(run_root "$hook")" "9"
+	rm -f "$d"/*
+done
+check "nothing left after the full chains" no_leftovers
 finish
