@@ -5,9 +5,9 @@
  * array parallel to the instructions whose entries carry the handler's
  * address instead of the opcode and whole-byte register numbers, so a
  * dispatch is one load and one indirect jump; decoding also picks handler
- * variants (forward jumps, plain moves), superinstructions for frequent
- * pairs (pair_up()) and a table for each switch-shaped compare tree
- * (find_trees()). The verifier has already
+ * variants (forward jumps, plain moves), branch-free conditional skips
+ * (skip_up()), superinstructions for frequent pairs (pair_up()) and a
+ * table for each switch-shaped compare tree (find_trees()). The verifier has already
  * checked opcodes, registers and control flow, so a handler does no
  * decoding checks; what stays at run time is the budget (an increment per
  * instruction, compared only at backward jumps and calls) and memory checks
@@ -110,6 +110,7 @@ struct interp_pair {
 struct interp_tables {
 	const void *const *tbl;
 	const struct interp_pair *pairs;	/* ends with h == NULL */
+	const struct interp_pair *skips;	/* a = jump, b = ALU; ends with h == NULL */
 	const void *const *tree_h;	/* [0]: the compare tree handler */
 };
 
@@ -278,12 +279,35 @@ static int interp_exec(const struct pluglet_vm *vm, struct pluglet_exec *ex,
 		{ CLS_LDX | MODE_MEM | SZ_DW, CLS_STX | MODE_MEM | SZ_DW, &&sup_ldxdw_stxdw },
 		{ 0, 0, NULL },
 	};
+	/*
+	 * Conditional skips: a forward jump by one over an ALU instruction
+	 * (`if r7 > r5 goto +1; r0 |= 16`), run without a branch on the
+	 * condition (see skip_up()).
+	 */
+#define SK_ROWS(p, j)                                                              \
+	{ j, A64(ALU_MOV, SRC_K), &&p##_movk }, { j, A64(ALU_MOV, SRC_X), &&p##_movx }, \
+	{ j, A64(ALU_ADD, SRC_K), &&p##_addk }, { j, A64(ALU_ADD, SRC_X), &&p##_addx }, \
+	{ j, A64(ALU_OR, SRC_K), &&p##_ork }, { j, A64(ALU_AND, SRC_K), &&p##_andk },   \
+	{ j, A64(ALU_RSH, SRC_K), &&p##_rshk }, { j, A64(ALU_LSH, SRC_K), &&p##_lshk }
+	static const struct interp_pair skips[] = {
+		SK_ROWS(sk_jgtx, CLS_JMP | SRC_X | JMP_JGT),
+		SK_ROWS(sk_jgtk, CLS_JMP | SRC_K | JMP_JGT),
+		SK_ROWS(sk_jltx, CLS_JMP | SRC_X | JMP_JLT),
+		SK_ROWS(sk_jsgtx, CLS_JMP | SRC_X | JMP_JSGT),
+		SK_ROWS(sk_jeqk, CLS_JMP | SRC_K | JMP_JEQ),
+		SK_ROWS(sk_jeqx, CLS_JMP | SRC_X | JMP_JEQ),
+		SK_ROWS(sk_jnek, CLS_JMP | SRC_K | JMP_JNE),
+		SK_ROWS(sk_jnex, CLS_JMP | SRC_X | JMP_JNE),
+		{ 0, 0, NULL },
+	};
+#undef SK_ROWS
 #undef A64
 #undef J64
 	static const void *const tree_handler[] = { &&sw_tree };
 	if (unlikely(tbl_out != NULL)) {
 		tbl_out->tbl = tbl;
 		tbl_out->pairs = pairs;
+		tbl_out->skips = skips;
 		tbl_out->tree_h = tree_handler;
 		return 0;
 	}
@@ -733,6 +757,49 @@ sup_ldxb_stxb: LOAD_ONLY(uint8_t, 1, uint8_t); PAIR_NEXT(); STORE(uint8_t, 1, SR
 sup_ldxdw_stxdw: LOAD_ONLY(uint64_t, 8, uint64_t); PAIR_NEXT(); STORE(uint64_t, 8, SRC);
 
 	/*
+	 * ---- conditional skips ----
+	 * The ALU instruction's result is computed always and kept only when
+	 * the jump is not taken: a select instead of a branch that random
+	 * data would mispredict. Neither half can fault; the jump is forward
+	 * (no budget check) and the count goes up by the ALU instruction only
+	 * when it runs.
+	 */
+#define NIMM ((uint64_t)(int64_t)n_->imm)
+#define NSRC reg[n_->src_reg]
+#define SKIP_OP(l, cond, expr)                                      \
+	l: {                                                        \
+		const bool c_ = (cond);                             \
+		const struct interp_insn *n_ = pc + 1;              \
+		const uint64_t o_ = reg[n_->dst_reg];               \
+		const uint64_t v_ = (expr);                         \
+		reg[n_->dst_reg] = c_ ? o_ : v_;                    \
+		count += !c_;                                       \
+		pc += 2;                                            \
+		DISPATCH();                                         \
+	}
+#define SKIPS(p, cond)                                              \
+	SKIP_OP(p##_movk, cond, NIMM)                               \
+	SKIP_OP(p##_movx, cond, NSRC)                               \
+	SKIP_OP(p##_addk, cond, o_ + NIMM)                          \
+	SKIP_OP(p##_addx, cond, o_ + NSRC)                          \
+	SKIP_OP(p##_ork, cond, o_ | NIMM)                           \
+	SKIP_OP(p##_andk, cond, o_ & NIMM)                          \
+	SKIP_OP(p##_rshk, cond, o_ >> (n_->imm & 63))               \
+	SKIP_OP(p##_lshk, cond, o_ << (n_->imm & 63))
+SKIPS(sk_jgtx, DST > SRC)
+SKIPS(sk_jgtk, DST > IMM)
+SKIPS(sk_jltx, DST < SRC)
+SKIPS(sk_jsgtx, (int64_t)DST > (int64_t)SRC)
+SKIPS(sk_jeqk, DST == IMM)
+SKIPS(sk_jeqx, DST == SRC)
+SKIPS(sk_jnek, DST != IMM)
+SKIPS(sk_jnex, DST != SRC)
+#undef SKIPS
+#undef SKIP_OP
+#undef NIMM
+#undef NSRC
+
+	/*
 	 * ---- compare trees ----
 	 * All the tree's jumps are forward (no budget check to skip); the
 	 * count goes up by what the tree would have executed.
@@ -822,12 +889,12 @@ static bool is_movsx64(const struct pluglet_insn *in)
  * second keeps its own entry, never dispatched). Pairs do not overlap.
  */
 static void pair_up(const struct pluglet_vm *vm, struct interp_insn *d,
-		    const struct interp_pair *pairs)
+		    const struct interp_pair *pairs, const bool *fused)
 {
 	for (uint32_t i = 0; i + 1 < vm->nr_insns; i++) {
 		const struct pluglet_insn *a = &vm->insns[i], *b = &vm->insns[i + 1];
 
-		if ((vm->insn_flags[i] & VM_INSN_LDDW_HI) ||
+		if (fused[i] || fused[i + 1] || (vm->insn_flags[i] & VM_INSN_LDDW_HI) ||
 		    (vm->insn_flags[i + 1] & (VM_INSN_JUMP_TARGET | VM_INSN_LDDW_HI)))
 			continue;
 		if (is_movsx64(a) || is_movsx64(b))
@@ -1008,12 +1075,44 @@ static int find_trees(struct pluglet_vm *vm, struct interp_insn *d, const void *
 	return 0;
 }
 
+/*
+ * Conditional skips: `if COND goto +1` then an ALU instruction no other
+ * jump lands on. The jump's entry runs both without branching on COND (the
+ * ALU instruction keeps its own entry, never dispatched). Taken before the
+ * pairs: a mispredicted branch costs more than a dispatch. Marks both
+ * instructions in fused.
+ */
+static void skip_up(struct pluglet_vm *vm, struct interp_insn *d,
+		    const struct interp_pair *skips, bool *fused)
+{
+	vm->nr_skips = 0;
+	for (uint32_t i = 0; i + 1 < vm->nr_insns; i++) {
+		const struct pluglet_insn *a = &vm->insns[i], *b = &vm->insns[i + 1];
+
+		if (a->off != 1 || OP_CLASS(a->code) != CLS_JMP ||
+		    (vm->insn_flags[i] & VM_INSN_LDDW_HI) ||
+		    (vm->insn_flags[i + 1] & (VM_INSN_JUMP_TARGET | VM_INSN_LDDW_HI)) ||
+		    is_movsx64(b))
+			continue;
+		for (const struct interp_pair *q = skips; q->h; q++) {
+			if (q->a == a->code && q->b == b->code) {
+				d[i].h = q->h;
+				fused[i] = fused[i + 1] = true;
+				vm->nr_skips++;
+				i++;
+				break;
+			}
+		}
+	}
+}
+
 static int interp_prepare(struct pluglet_vm *vm, char *log, size_t log_size)
 {
 	struct interp_tables t = { 0 };
 	const void *const *tbl;
 	struct interp_head *head;
 	struct interp_insn *d;
+	bool *fused;
 	int err;
 
 	interp_exec(NULL, NULL, 0, 0, NULL, &t);
@@ -1038,7 +1137,15 @@ static int interp_prepare(struct pluglet_vm *vm, char *log, size_t log_size)
 		d[i].dst_reg = in->dst_reg;
 		d[i].src_reg = in->src_reg;
 	}
-	pair_up(vm, d, t.pairs);
+	fused = calloc(vm->nr_insns, sizeof(*fused));
+	if (!fused) {
+		vm_log(log, log_size, "out of memory decoding %u instructions", vm->nr_insns);
+		free(head);
+		return -ENOMEM;
+	}
+	skip_up(vm, d, t.skips, fused);
+	pair_up(vm, d, t.pairs, fused);
+	free(fused);
 	err = find_trees(vm, d, t.tree_h[0], &head->trees);
 	if (err) {
 		vm_log(log, log_size, "out of memory decoding %u instructions", vm->nr_insns);

@@ -143,6 +143,7 @@ struct pluglet_vm {
 	void *backend_priv;
 	uint32_t backend_flags;		/* the backend's own */
 	uint32_t nr_trees;		/* compare trees the interpreter runs by table */
+	uint32_t nr_skips;		/* conditional skips it runs without a branch */
 	/*
 	 * Bytes at the bottom of frame 0 that pluglet_vm__run() need not zero:
 	 * the backend proved that no run reads them (0: zero the whole frame).

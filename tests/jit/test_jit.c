@@ -277,6 +277,85 @@ static void test_compare_trees(void **state)
 	}
 }
 
+/*
+ * Conditional skips (skip_up() in vm/interp.c: `if COND goto +1` over an
+ * ALU instruction runs as a select) against the JIT: every condition and
+ * ALU operation of the table, taken and not taken, with the ALU
+ * instruction writing a register the condition reads; same r0 and count.
+ * No skip where another jump lands on the ALU instruction, nor over a
+ * movsx.
+ */
+static void test_conditional_skips(void **state)
+{
+	static const uint8_t jumps[] = {
+		CLS_JMP | SRC_X | JMP_JGT, CLS_JMP | SRC_K | JMP_JGT, CLS_JMP | SRC_X | JMP_JLT,
+		CLS_JMP | SRC_X | JMP_JSGT, CLS_JMP | SRC_K | JMP_JEQ, CLS_JMP | SRC_X | JMP_JEQ,
+		CLS_JMP | SRC_K | JMP_JNE, CLS_JMP | SRC_X | JMP_JNE,
+	};
+	static const uint8_t alus[] = {
+		CLS_ALU64 | SRC_K | ALU_MOV, CLS_ALU64 | SRC_X | ALU_MOV,
+		CLS_ALU64 | SRC_K | ALU_ADD, CLS_ALU64 | SRC_X | ALU_ADD,
+		CLS_ALU64 | SRC_K | ALU_OR, CLS_ALU64 | SRC_K | ALU_AND,
+		CLS_ALU64 | SRC_K | ALU_RSH, CLS_ALU64 | SRC_K | ALU_LSH,
+	};
+	static const int64_t values[] = { 9, 10, 11, -1 };
+	struct setup s = { 0 };
+	struct outcome o;
+	struct pluglet_vm *vm;
+	unsigned int taken = 0, not_taken = 0;
+
+	(void)state;
+	for (size_t j = 0; j < ARRAY_SIZE(jumps); j++) {
+		for (size_t a = 0; a < ARRAY_SIZE(alus); a++) {
+			for (int dst = 0; dst <= 2; dst += 2) {	/* r2: the compared register */
+				const struct pluglet_insn p[] = {
+					MOV_K(4, 10), MOV_K(0, 0x55), MOV_K(3, 3),
+					INSN(jumps[j], 2, (jumps[j] & SRC_X) ? 4 : 0, 1,
+					     (jumps[j] & SRC_X) ? 0 : 10),
+					INSN(alus[a], dst, (alus[a] & SRC_X) ? 3 : 0, 0,
+					     (alus[a] & SRC_X) ? 0 : 4),
+					ADD_X(0, 2), EXIT(),
+				};
+
+				vm = load(p, ARRAY_SIZE(p), PLUGLET_VM_INTERP, 0, NULL);
+				assert_non_null(vm);
+				assert_int_equal(vm->nr_skips, 1);
+				pluglet_vm__free(vm);
+				for (size_t v = 0; v < ARRAY_SIZE(values); v++) {
+					s.r2 = (uint64_t)values[v];
+					o = both(p, ARRAY_SIZE(p), &s);
+					assert_int_equal(o.err, 0);
+					if (o.executed == 6)
+						taken++;
+					else
+						not_taken++;
+				}
+			}
+		}
+	}
+	assert_true(taken > 100 && not_taken > 100);
+
+	/* another jump lands on the ALU instruction: no skip */
+	const struct pluglet_insn landed[] = {
+		MOV_K(0, 1), JNE_K(2, 0, 1), INSN(CLS_JMP | SRC_K | JMP_JEQ, 2, 0, 1, 0),
+		ADD_K(0, 5), EXIT(),
+	};
+	vm = load(landed, ARRAY_SIZE(landed), PLUGLET_VM_INTERP, 0, NULL);
+	assert_int_equal(vm->nr_skips, 0);
+	pluglet_vm__free(vm);
+	s.r2 = 3;
+	assert_int_equal(both(landed, ARRAY_SIZE(landed), &s).r0, 6);
+	/* a movsx shares mov's opcode: not a skip */
+	const struct pluglet_insn sx[] = {
+		MOV_K(0, 0xff), INSN(CLS_JMP | SRC_K | JMP_JEQ, 2, 0, 1, 0),
+		INSN(CLS_ALU64 | ALU_MOV | SRC_X, 0, 0, 8, 0), EXIT(),
+	};
+	vm = load(sx, ARRAY_SIZE(sx), PLUGLET_VM_INTERP, 0, NULL);
+	assert_int_equal(vm->nr_skips, 0);
+	pluglet_vm__free(vm);
+	assert_int_equal(both(sx, ARRAY_SIZE(sx), &s).r0, UINT64_MAX);
+}
+
 static uint8_t buf[16];
 static const uint8_t buf_init[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
 
@@ -943,6 +1022,7 @@ int main(void)
 		cmocka_unit_test(test_frame0_zeroing),
 		cmocka_unit_test(test_superinstructions),
 		cmocka_unit_test(test_compare_trees),
+		cmocka_unit_test(test_conditional_skips),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
