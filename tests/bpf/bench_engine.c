@@ -23,6 +23,7 @@
 #include <linux/if_link.h>
 #include <net/if.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,6 +153,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "SKIP: needs root\n");
 		return getenv("CI") && !strcmp(getenv("CI"), "true") ? 1 : 77;
 	}
+	/* piped into head: carry on to the clean-up of the pins and state */
+	signal(SIGPIPE, SIG_IGN);
 	obj = slurp(argv[1], &len);
 	if (!obj || unshare(CLONE_NEWNET)) {
 		perror("bench_engine: set-up");
