@@ -979,9 +979,11 @@ static int tree_walk(const struct pluglet_vm *vm, uint32_t root, uint64_t v, uin
  * Whether root heads a tree worth a table: at least three compares, the
  * constants within TREE_MAX_VALUES - 3 of each other (the table covers one
  * value more on each side: a switch's default usually sits there).
- * Stamps what it visits with root + 1 in visit[]: a compare visited from
- * an earlier root is not tried as a root again, which bounds the work of
- * the search to TREE_MAX_STEPS per instruction.
+ * Stamps the compares and gotos it visits with root + 1 in visit[]: a
+ * compare visited from an earlier root is not tried as a root again, which
+ * bounds the work of the search to TREE_MAX_STEPS per instruction. Leaves
+ * are not stamped: a case that starts with a switch of its own heads a
+ * tree too.
  */
 static bool tree_shape(const struct pluglet_vm *vm, uint32_t root, uint32_t *visit,
 		       int64_t *lo_out, uint64_t *span_out)
@@ -996,17 +998,18 @@ static bool tree_shape(const struct pluglet_vm *vm, uint32_t root, uint32_t *vis
 		uint32_t pc = stack[--ns];
 		const struct pluglet_insn *in = &vm->insns[pc];
 
-		if (visit[pc] == root + 1)
+		bool ja = tree_ja(in) && pc != root;
+
+		/* a leaf is not stamped: it may head a tree of its own */
+		if (visit[pc] == root + 1 || (!ja && !tree_node(in, reg)))
 			continue;
 		if (++nseen > TREE_MAX_STEPS)
 			return false;
 		visit[pc] = root + 1;
-		if (tree_ja(in) && pc != root) {
+		if (ja) {
 			stack[ns++] = pc + in->off + 1;
 			continue;
 		}
-		if (!tree_node(in, reg))
-			continue;
 		nodes++;
 		lo = in->imm < lo ? in->imm : lo;
 		hi = in->imm > hi ? in->imm : hi;

@@ -261,6 +261,39 @@ static void test_compare_trees(void **state)
 		JCC_K(JMP_JEQ, 2, 0, 4), JCC_K(JMP_JEQ, 2, 61, 5), JCC_K(JMP_JEQ, 2, 1, 2),
 		MOV_K(0, 1), EXIT(), MOV_K(0, 2), EXIT(), MOV_K(0, 3), EXIT(),
 	};
+	/* A case that is itself a switch (on r1): two trees, same results. */
+	const struct pluglet_insn nested[] = {
+		/* 0 */ JCC_K(JMP_JEQ, 2, 0, 3),		/* -> 4 */
+		/* 1 */ JCC_K(JMP_JEQ, 2, 1, 8),		/* -> 10 */
+		/* 2 */ JCC_K(JMP_JEQ, 2, 2, 9),		/* -> 12 */
+		/* 3 */ JA(10),				/* -> 14 */
+		/* 4 */ JCC_K(JMP_JEQ, 1, 0, 3),		/* -> 8 */
+		/* 5 */ JCC_K(JMP_JEQ, 1, 1, 4),		/* -> 10 */
+		/* 6 */ JCC_K(JMP_JEQ, 1, 2, 5),		/* -> 12 */
+		/* 7 */ JA(6),				/* -> 14 */
+		/* 8 */ MOV_K(0, 1),
+		/* 9 */ EXIT(),
+		/* 10 */ MOV_K(0, 2),
+		/* 11 */ EXIT(),
+		/* 12 */ MOV_K(0, 3),
+		/* 13 */ EXIT(),
+		/* 14 */ MOV_K(0, 4),
+		/* 15 */ EXIT(),
+	};
+	vm = load(nested, ARRAY_SIZE(nested), PLUGLET_VM_INTERP, 0, NULL);
+	assert_int_equal(vm->nr_trees, 2);
+	pluglet_vm__free(vm);
+	for (int64_t a = -1; a <= 3; a++) {
+		for (int64_t b = -1; b <= 3; b++) {
+			s.r2 = (uint64_t)a;
+			s.r1 = (uint64_t)b;
+			o = both(nested, ARRAY_SIZE(nested), &s);
+			assert_int_equal(o.r0, a == 0 ? (b >= 0 && b <= 2 ? b + 1 : 4) :
+					       a == 1 ? 2 : a == 2 ? 3 : 4);
+		}
+	}
+	s.r1 = 0;
+
 	vm = load(wide, ARRAY_SIZE(wide), PLUGLET_VM_INTERP, 0, NULL);
 	assert_int_equal(vm->nr_trees, 0);
 	pluglet_vm__free(vm);
