@@ -182,7 +182,7 @@ int chain_hook_attach(struct engine *e, struct eng_hook *h)
 	int err;
 
 	/* a spare brings its root, loaded with its map */
-	err = h->root_fd >= 0 ? 0 : load_root_prog(h->kind, h->map_fd, &h->root_fd);
+	err = h->root_fd >= 0 ? 0 : load_root_prog(h->kind, false, h->map_fd, &h->root_fd);
 	if (err)
 		return err;
 	err = hook_dir(e, h, dir, sizeof(dir));
@@ -215,9 +215,48 @@ pin_fail:
 	return err;
 }
 
+int chain_root_swap(struct engine *e, struct eng_hook *h, int root_fd)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 8];
+	int err = 0;
+
+	/* pinned first: a crash after the swap leaves the new root pinned
+	 * beside the old one, not attached and unpinned */
+	hook_pin(e, h, "root", path, sizeof(path));
+	xsnprintf(tmp, sizeof(tmp), "%s_new", path);
+	unlink(tmp);
+	if (bpf_obj_pin(root_fd, tmp))
+		return -errno;
+	if (h->kind == ENGINE_HOOK_XDP) {
+		if (bpf_link_update(h->link_fd, root_fd, NULL))
+			err = -errno;
+	} else {
+		LIBBPF_OPTS(bpf_tc_hook, th, .ifindex = h->ifindex);
+		LIBBPF_OPTS(bpf_tc_opts, to, .handle = PLUGFS_TC_HANDLE,
+			    .priority = PLUGFS_TC_PRIO, .prog_fd = root_fd,
+			    .flags = BPF_TC_F_REPLACE);
+
+		th.attach_point = h->kind == ENGINE_HOOK_TC_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS;
+		err = bpf_tc_attach(&th, &to);
+	}
+	if (err) {
+		unlink(tmp);
+		return err;
+	}
+	if (rename(tmp, path))
+		pr_warn("%s/%s: cannot rename %s: %s (the attached root is pinned there)",
+			h->ifname, engine_hook_name(h->kind), tmp, strerror(errno));
+	close(h->root_fd);
+	h->root_fd = root_fd;
+	if (h->stub_fd >= 0)
+		close(h->stub_fd);
+	h->stub_fd = -1;
+	return 0;
+}
+
 void chain_hook_destroy(struct engine *e, struct eng_hook *h)
 {
-	static const char *const leaves[] = { "link", "root", "chain" };
+	static const char *const leaves[] = { "link", "root", "root_new", "chain" };
 	char path[PATH_MAX];
 	size_t i;
 
@@ -241,5 +280,7 @@ void chain_hook_destroy(struct engine *e, struct eng_hook *h)
 		close(h->root_fd);
 	if (h->map_fd >= 0)
 		close(h->map_fd);
-	h->link_fd = h->root_fd = h->map_fd = -1;
+	if (h->stub_fd >= 0)
+		close(h->stub_fd);
+	h->link_fd = h->root_fd = h->map_fd = h->stub_fd = -1;
 }

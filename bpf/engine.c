@@ -249,8 +249,10 @@ struct engine *engine__new(const struct engine_opts *opts)
 	load_prepare_roots();
 	state_adopt(e);
 	/* after the adoption: lost chains are reloaded on the cold path */
-	if (!(opts && opts->no_spares))
-		spare_start(e);
+	e->bg_idle_us = 1e3 * (opts && opts->sz >= offsetof(struct engine_opts, idle_ms) +
+					     sizeof(opts->idle_ms) && opts->idle_ms ?
+				       opts->idle_ms : 2);
+	spare_start(e, !(opts && opts->no_spares));
 	return e;
 }
 
@@ -266,6 +268,8 @@ static void hook_free(struct eng_hook *h)
 		close(h->root_fd);
 	if (h->map_fd >= 0)
 		close(h->map_fd);
+	if (h->stub_fd >= 0)
+		close(h->stub_fd);
 	free(h);
 }
 
@@ -521,15 +525,17 @@ int engine_do_load(struct engine *e, const char *ifname, enum engine_hook kind, 
 		xsnprintf(h->ifname, sizeof(h->ifname), "%s", ifname);
 		h->ifindex = idx;
 		h->kind = kind;
-		h->map_fd = h->root_fd = h->link_fd = -1;
+		h->map_fd = h->root_fd = h->link_fd = h->stub_fd = -1;
+		h->serial = ++e->hook_serial;
 		xsnprintf(h->mode, sizeof(h->mode), "%s", mode);
-		spare = spare_take(e, kind, &h->map_fd, &h->root_fd);
+		spare = spare_take(e, kind, &h->map_fd, &h->root_fd, &h->stub_fd);
 		err = spare ? 0 : chain_hook_create(e, h);
 		if (err) {
 			free(h);
 			return err;
 		}
-		e->spare_taken |= spare;
+		h->root_indirect = spare;
+		e->bg_wanted |= spare;
 		new_hook = true;
 	}
 	rq.obj = obj;
@@ -553,8 +559,9 @@ int engine_do_load(struct engine *e, const char *ifname, enum engine_hook kind, 
 			"loading without it", what);
 		close(h->root_fd);
 		close(h->map_fd);
-		h->root_fd = h->map_fd = -1;
-		spare = false;
+		close(h->stub_fd);
+		h->root_fd = h->map_fd = h->stub_fd = -1;
+		h->root_indirect = spare = false;
 		err = chain_hook_create(e, h);
 		rq.chain_map_fd = h->map_fd;
 		rq.spare = false;
@@ -597,7 +604,7 @@ int engine_do_load(struct engine *e, const char *ifname, enum engine_hook kind, 
 	t[2] = now_us();
 	if (new_hook) {
 		/* before the root is attached: with a spare, this swaps its
-		 * stub for the program (one text poke of the root's jump) */
+		 * stub for the program (a pointer swap: its root is indirect) */
 		err = chain_set(h, 0, en->prog_fd);
 		if (!err)
 			err = chain_hook_attach(e, h);
@@ -676,15 +683,14 @@ fail:
 	return err;
 }
 
-/* Ends a verb; a spare it took is replaced once the request is answered. */
+/* Ends a verb; the background work it asks for starts after a quiet time. */
 static void verb_unlock(struct engine *e)
 {
-	bool refill = e->spare_taken;
+	bool wake = e->bg_wanted;
 
-	e->spare_taken = false;
+	e->bg_wanted = false;
 	pthread_mutex_unlock(&e->lock);
-	if (refill)
-		spare_refill(e);
+	spare_kick(e, wake);
 }
 
 static int check_args(const char *ifname, enum engine_hook hook, unsigned int prio)

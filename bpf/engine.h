@@ -45,6 +45,8 @@ struct engine_opts {
 	const char *tc_proceed_on;
 	const char *xdp_mode;		/* "native" (default) or "skb" */
 	bool no_spares;			/* no chain maps made ahead (see engine__spares) */
+	unsigned int idle_ms;		/* background work waits this long after a verb
+					 * (default 2; see engine__settle) */
 };
 
 struct engine;
@@ -99,6 +101,15 @@ int engine__report(struct engine *e, const char *ifname, enum engine_hook hook, 
  * kernel ids of their roots, 0 when none is ready. Returns how many are.
  */
 int engine__spares(struct engine *e, unsigned int wait_ms, uint32_t root_ids[2]);
+
+/*
+ * Waits up to wait_ms for the engine's background work to be done: spares
+ * made again and every root attached by a first load (the indirect build,
+ * which the load does not wait for) replaced by the direct one. The thread
+ * starts a job only after engine_opts.idle_ms without a verb. 0, or
+ * -ETIMEDOUT.
+ */
+int engine__settle(struct engine *e, unsigned int wait_ms);
 
 /* ---- pure helpers (unit tested) ---- */
 

@@ -43,6 +43,9 @@ struct eng_hook {
 	int map_fd;
 	int root_fd;
 	int link_fd;			/* xdp */
+	int stub_fd;			/* the spare's stub, freed off the load's path */
+	bool root_indirect;		/* attached root is the *_ind build (bpf/spare.c) */
+	unsigned long serial;		/* tells a re-created hook of the same name apart */
 	bool qdisc_created;		/* tc: we created the clsact qdisc */
 	char mode[8];			/* xdp attach mode */
 	struct eng_entry *ent[ENGINE_CHAIN_HARD_MAX];	/* sorted by prio */
@@ -54,6 +57,7 @@ struct eng_hook {
 struct eng_spare {
 	int map_fd;
 	int root_fd;
+	int stub_fd;
 };
 #define SPARE_KINDS 2			/* xdp, tc (both directions) */
 
@@ -67,14 +71,23 @@ struct engine {
 	char xdp_mode[8];
 	struct eng_hook *hooks;
 	char *log_buf;			/* verifier log of the load under lock */
-	bool spare_taken;		/* under lock: refill when the verb is done */
-	/* spare_lock guards spare[], spare_failed[] and spare_stop; the spare
-	 * thread never takes lock */
+	bool bg_wanted;			/* under lock: wake the thread when the verb is done */
+	unsigned long hook_serial;	/* under lock */
+	/*
+	 * The background thread (bpf/spare.c) makes spares and swaps direct
+	 * roots in. spare_lock guards the fields below; it is taken after lock,
+	 * never before: the thread takes lock only while holding nothing.
+	 */
 	pthread_mutex_t spare_lock;
 	pthread_cond_t spare_cond;
 	pthread_t spare_tid;
-	bool spare_running;
+	bool spare_running;		/* the thread runs */
+	bool spares_on;			/* it makes spares (engine_opts.no_spares unset) */
 	bool spare_stop;
+	bool bg_busy;			/* the thread is at a job */
+	unsigned int upgrades_wanted;	/* hooks with an indirect root, as last counted */
+	double bg_quiet_until;		/* CLOCK_MONOTONIC us: no job before */
+	double bg_idle_us;		/* engine_opts.idle_ms */
 	bool spare_failed[SPARE_KINDS];
 	struct eng_spare spare[SPARE_KINDS];
 };
@@ -114,7 +127,9 @@ int load_user_prog(const struct load_req *r, struct load_res *res);
 void load_prepare_roots(void);
 /* Loads a root program with the chain map: from those instructions, or from
  * the embedded object when they could not be taken. */
-int load_root_prog(enum engine_hook hook, int chain_map_fd, int *prog_fd);
+int load_root_prog(enum engine_hook hook, bool indirect, int chain_map_fd, int *prog_fd);
+/* Is this the name of the indirect build of a root? */
+bool root_is_indirect(const char *prog_name);
 /* A program that returns what a root returns with an empty chain, of the
  * root's type (the place holder in a spare's slot 0). */
 int load_stub_prog(enum engine_hook hook, int *prog_fd);
@@ -127,6 +142,9 @@ void load_remove_map_dir(const char *dir);
 /* ---- chain.c: hooks, chain map updates, attach ---- */
 int chain_hook_create(struct engine *e, struct eng_hook *h);	/* map only */
 int chain_hook_attach(struct engine *e, struct eng_hook *h);	/* root + attach + pins */
+/* Attaches root_fd in place of the hook's root (atomic) and pins it; on
+ * success the hook owns root_fd and the old root is closed. */
+int chain_root_swap(struct engine *e, struct eng_hook *h, int root_fd);
 void chain_hook_destroy(struct engine *e, struct eng_hook *h);	/* detach, unpin */
 /* chain[slot] = fd (fd < 0: delete). */
 int chain_set(struct eng_hook *h, unsigned int slot, int fd);
@@ -136,15 +154,18 @@ int hook_dir(const struct engine *e, const struct eng_hook *h, char *buf, size_t
 int entry_pin_path(const struct engine *e, const struct eng_hook *h, unsigned int prio, char *buf,
 		   size_t size);
 
-/* ---- spare.c: chain maps with their root made ahead ---- */
-int spare_start(struct engine *e);
+/* ---- spare.c: the background thread: spares made ahead, roots made direct ---- */
+int spare_start(struct engine *e, bool spares);
 /* Stops the thread and closes the spares (nothing of them is pinned). */
 void spare_stop(struct engine *e);
 /* Takes the spare of the hook's type if one is ready (the caller owns the
- * fds; slot 0 holds a stub until the first program replaces it). */
-bool spare_take(struct engine *e, enum engine_hook kind, int *map_fd, int *root_fd);
-/* Wakes the thread to replace taken spares; call once the request is done. */
-void spare_refill(struct engine *e);
+ * fds; slot 0 holds the stub until the first program replaces it; the root
+ * is the indirect build). */
+bool spare_take(struct engine *e, enum engine_hook kind, int *map_fd, int *root_fd,
+		int *stub_fd);
+/* At the end of every verb (lock released): jobs wait for a quiet time
+ * after it. wake: the verb took a spare (refill it, make its root direct). */
+void spare_kick(struct engine *e, bool wake);
 
 /* ---- pin.c: state dir and adoption ---- */
 int state_save_hook(const struct engine *e, const struct eng_hook *h);

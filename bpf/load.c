@@ -60,8 +60,22 @@ struct root_code {
 	char name[BPF_OBJ_NAME_LEN];
 };
 
-static struct root_code root_code[2];	/* xdp, tc */
+/* [xdp, tc][direct, indirect]: see bpf/progs/root_xdp.bpf.c */
+static struct root_code root_code[2][2];
 static __thread struct root_code *cur_root;
+
+static const char *root_prog_name(enum engine_hook hook, bool indirect)
+{
+	if (hook == ENGINE_HOOK_XDP)
+		return indirect ? "plugfs_xdp_ind" : "plugfs_xdp_root";
+	return indirect ? "plugfs_tc_ind" : "plugfs_tc_root";
+}
+
+bool root_is_indirect(const char *prog_name)
+{
+	return !strcmp(prog_name, root_prog_name(ENGINE_HOOK_XDP, true)) ||
+	       !strcmp(prog_name, root_prog_name(ENGINE_HOOK_TC_INGRESS, true));
+}
 
 static void capture_root(struct bpf_program *prog)
 {
@@ -570,14 +584,14 @@ out:
 	return err;
 }
 
-static int load_root_libbpf(enum engine_hook hook, int chain_map_fd, int *prog_fd)
+static int load_root_libbpf(enum engine_hook hook, bool indirect, int chain_map_fd, int *prog_fd)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "plugfs_root");
 	const void *bytes = hook == ENGINE_HOOK_XDP ? (const void *)plugfs_root_xdp_obj
 						    : (const void *)plugfs_root_tc_obj;
 	size_t len = hook == ENGINE_HOOK_XDP ? plugfs_root_xdp_obj_len : plugfs_root_tc_obj_len;
 	struct bpf_object *obj;
-	struct bpf_program *prog;
+	struct bpf_program *prog, *p;
 	struct bpf_map *map;
 	int err, fd;
 
@@ -586,11 +600,13 @@ static int load_root_libbpf(enum engine_hook hook, int chain_map_fd, int *prog_f
 	if (!obj)
 		return -errno;
 	map = bpf_object__find_map_by_name(obj, "plugfs_chain");
-	prog = bpf_object__next_program(obj, NULL);
+	prog = bpf_object__find_program_by_name(obj, root_prog_name(hook, indirect));
 	if (!map || !prog) {
 		err = -ENOENT;
 		goto out;
 	}
+	bpf_object__for_each_program(p, obj)
+		bpf_program__set_autoload(p, p == prog);
 	err = bpf_map__reuse_fd(map, chain_map_fd);
 	if (!err)
 		err = bpf_object__load(obj);
@@ -626,18 +642,21 @@ size_t root_map_insn(const struct bpf_insn *in, size_t n)
 static void take_root_code(void)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, mo);
-	int k, map_fd, fd;
+	int k, v, map_fd, fd;
 
 	for (k = 0; k < 2; k++) {
 		map_fd = bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, "plugfs_chain", 4, 4,
 					CHAIN_MAP_ENTRIES, &mo);
 		if (map_fd < 0)
 			continue;
-		cur_root = &root_code[k];
-		fd = -1;
-		if (!load_root_libbpf(k ? ENGINE_HOOK_TC_INGRESS : ENGINE_HOOK_XDP, map_fd, &fd))
-			close(fd);
-		cur_root = NULL;
+		for (v = 0; v < 2; v++) {
+			cur_root = &root_code[k][v];
+			fd = -1;
+			if (!load_root_libbpf(k ? ENGINE_HOOK_TC_INGRESS : ENGINE_HOOK_XDP, v, map_fd,
+					      &fd))
+				close(fd);
+			cur_root = NULL;
+		}
 		close(map_fd);
 	}
 }
@@ -650,15 +669,15 @@ void load_prepare_roots(void)
 	pthread_once(&once, take_root_code);
 }
 
-int load_root_prog(enum engine_hook hook, int chain_map_fd, int *prog_fd)
+int load_root_prog(enum engine_hook hook, bool indirect, int chain_map_fd, int *prog_fd)
 {
-	const struct root_code *rc = &root_code[hook == ENGINE_HOOK_XDP ? 0 : 1];
+	const struct root_code *rc = &root_code[hook == ENGINE_HOOK_XDP ? 0 : 1][indirect];
 	LIBBPF_OPTS(bpf_prog_load_opts, lo, .expected_attach_type = rc->attach);
 	struct bpf_insn insns[64];
 	int fd;
 
 	if (!rc->insns || rc->cnt > sizeof(insns) / sizeof(insns[0]))
-		return load_root_libbpf(hook, chain_map_fd, prog_fd);
+		return load_root_libbpf(hook, indirect, chain_map_fd, prog_fd);
 	memcpy(insns, rc->insns, rc->cnt * sizeof(insns[0]));
 	insns[rc->map_insn].imm = chain_map_fd;
 	/* the license of bpf/progs/root_*.bpf.c */
@@ -667,7 +686,7 @@ int load_root_prog(enum engine_hook hook, int chain_map_fd, int *prog_fd)
 	if (fd < 0) {
 		pr_info("bpf: cannot load the %s root program from its instructions (%s): "
 			"loading the object", engine_hook_name(hook), strerror(errno));
-		return load_root_libbpf(hook, chain_map_fd, prog_fd);
+		return load_root_libbpf(hook, indirect, chain_map_fd, prog_fd);
 	}
 	*prog_fd = fd;
 	return 0;
@@ -675,7 +694,7 @@ int load_root_prog(enum engine_hook hook, int chain_map_fd, int *prog_fd)
 
 int load_stub_prog(enum engine_hook hook, int *prog_fd)
 {
-	const struct root_code *rc = &root_code[hook == ENGINE_HOOK_XDP ? 0 : 1];
+	const struct root_code *rc = &root_code[hook == ENGINE_HOOK_XDP ? 0 : 1][0];
 	LIBBPF_OPTS(bpf_prog_load_opts, lo, .expected_attach_type = rc->attach);
 	/* what a root returns with an empty chain: XDP_PASS, TC_ACT_OK */
 	const struct bpf_insn insns[] = {

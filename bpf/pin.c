@@ -433,6 +433,56 @@ static bool hook_attached(struct eng_hook *h)
 	}
 }
 
+
+/* The attached program's id: the XDP link's, or our tc filter's. */
+static uint32_t attached_prog_id(const struct eng_hook *h)
+{
+	if (h->kind == ENGINE_HOOK_XDP) {
+		struct bpf_link_info li = { 0 };
+		__u32 len = sizeof(li);
+
+		return h->link_fd >= 0 && !bpf_obj_get_info_by_fd(h->link_fd, &li, &len) ?
+			       li.prog_id : 0;
+	} else {
+		LIBBPF_OPTS(bpf_tc_hook, th, .ifindex = h->ifindex);
+		LIBBPF_OPTS(bpf_tc_opts, to, .handle = PLUGFS_TC_HANDLE,
+			    .priority = PLUGFS_TC_PRIO);
+
+		th.attach_point = h->kind == ENGINE_HOOK_TC_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS;
+		return bpf_tc_query(&th, &to) ? 0 : to.prog_id;
+	}
+}
+
+/*
+ * The root as pinned. A daemon that died while swapping the direct root in
+ * (chain_root_swap) may have left it pinned as root_new: attached, it takes
+ * the place of root; otherwise it goes. An indirect root still attached is
+ * swapped by the background thread once it starts.
+ */
+static void adopt_root(struct engine *e, struct eng_hook *h)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+	char path[PATH_MAX], tmp[PATH_MAX + 8];
+	int fd = get_pin(e, h, "root_new");
+
+	xsnprintf(path, sizeof(path), "%s/%s/%s/root", e->bpffs_dir, h->ifname,
+		 engine_hook_name(h->kind));
+	xsnprintf(tmp, sizeof(tmp), "%s_new", path);
+	if (fd >= 0) {
+		if (fd_prog_id(fd) && fd_prog_id(fd) == attached_prog_id(h) && !rename(tmp, path)) {
+			if (h->root_fd >= 0)
+				close(h->root_fd);
+			h->root_fd = fd;
+		} else {
+			close(fd);
+			unlink(tmp);
+		}
+	}
+	if (h->root_fd >= 0 && !bpf_obj_get_info_by_fd(h->root_fd, &info, &len))
+		h->root_indirect = root_is_indirect(info.name);
+}
+
 static void adopt_hook(struct engine *e, const char *ifname, enum engine_hook kind)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 16];
@@ -455,9 +505,12 @@ static void adopt_hook(struct engine *e, const char *ifname, enum engine_hook ki
 	h->ifindex = sh.ifindex;
 	h->qdisc_created = sh.qdisc_created;
 	xsnprintf(h->mode, sizeof(h->mode), "%s", sh.mode[0] ? sh.mode : "native");
+	h->serial = ++e->hook_serial;
+	h->stub_fd = -1;
 	h->map_fd = get_pin(e, h, "chain");
 	h->root_fd = get_pin(e, h, "root");
 	h->link_fd = kind == ENGINE_HOOK_XDP ? get_pin(e, h, "link") : -1;
+	adopt_root(e, h);
 	n = saved_prios(dir, prios, ENGINE_CHAIN_HARD_MAX);
 	for (i = 0; i < n; i++) {
 		struct saved_entry *s = calloc(1, sizeof(*s));
@@ -498,6 +551,7 @@ static void adopt_hook(struct engine *e, const char *ifname, enum engine_hook ki
 	e->hooks = h;
 	cur = (int)if_nametoindex(ifname);
 	if (!cur) {
+		h->root_indirect = false;	/* restored on the cold path if it returns */
 		pr_info("%s/%s: interface absent: its %u entries wait in %s", ifname,
 			engine_hook_name(kind), h->n, dir);
 		return;

@@ -1,17 +1,30 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Spares: per program type (XDP; TC for both directions) a chain map with
- * our root program loaded with it, made ahead by a thread of the engine, so
- * a first load on a hook neither loads the root nor waits for the kernel to
- * patch it.
+ * The engine's background thread, with two jobs kept off the path of a verb.
  *
- * Why slot 0 holds a stub: the root's tail call has a constant key, so the
- * JIT makes it a direct jump that the kernel patches (text poke, which
- * synchronises every CPU) whenever slot 0 changes. Patching an empty slot
- * into a filled one is two pokes (the jump and its bypass), one filled slot
- * into another is one; loading a root over a filled slot is two more. With
- * the stub in place before the root is loaded, all of that is done here and
- * the first load only swaps the stub for its program: one poke.
+ * Spares: per program type (XDP; TC for both directions) a chain map with
+ * the indirect build of our root loaded with it and a stub in slot 0, so a
+ * first load on a hook neither loads a root nor waits for the kernel to
+ * patch one: it swaps the stub for its program (a pointer swap) and
+ * attaches.
+ *
+ * Direct roots: the direct build of a root (tail-call key the constant 0)
+ * gets a direct jump from the JIT, which the kernel patches whenever slot 0
+ * changes: a text poke that synchronises every CPU, 80-150 us on our VMs;
+ * loading it over a filled slot costs two pokes. The indirect build costs a
+ * pointer swap per slot-0 change but a retpoline (about 11 ns) per packet.
+ * So a first load attaches the spare's indirect root and answers; then
+ * this thread loads the direct root with the hook's map and swaps it in by
+ * an atomic replacement of the attachment (bpf_link_update for XDP, a
+ * replacing change of our tc filter), which loses no packet.
+ *
+ * Jobs wait until no verb has ended for engine_opts.idle_ms: kernel work on the
+ * other CPU slows a verb running at the same time (pokes and attaches
+ * synchronise the CPUs), and verbs come in bursts (a script of cp).
+ *
+ * The stub stays open with the hook until the thread swaps the root: its
+ * last reference going is a program free (the JIT image returned with a
+ * text write), which the first load need not wait for.
  *
  * Spares are neither pinned nor attached: their fds die with the daemon, so
  * a crash leaves nothing of them, and engine__free closes them.
@@ -29,10 +42,29 @@
 
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+static double mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static void mono_deadline(struct timespec *ts, double us)
+{
+	ts->tv_sec = (time_t)(us / 1e6);
+	ts->tv_nsec = (long)((us - (double)ts->tv_sec * 1e6) * 1e3);
+	if (ts->tv_nsec >= 1000000000) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000;
+	}
+}
 
 static int spare_index(enum engine_hook kind)
 {
@@ -44,7 +76,20 @@ static enum engine_hook spare_kind(int i)
 	return i ? ENGINE_HOOK_TC_INGRESS : ENGINE_HOOK_XDP;
 }
 
-/* Map, stub in slot 0, then the root; no lock needed. */
+/* Under spare_lock: the index of a spare to make, -1 if none is missing. */
+static int spare_missing(const struct engine *e)
+{
+	int i;
+
+	if (!e->spares_on)
+		return -1;
+	for (i = 0; i < SPARE_KINDS; i++)
+		if (e->spare[i].root_fd < 0 && !e->spare_failed[i])
+			return i;
+	return -1;
+}
+
+/* Map, stub in slot 0, then the indirect root; no lock needed. */
 static int spare_make(enum engine_hook kind, struct eng_spare *s)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, mo);
@@ -60,16 +105,18 @@ static int spare_make(enum engine_hook kind, struct eng_spare *s)
 		val = (__u32)stub_fd;
 		if (bpf_map_update_elem(map_fd, &key, &val, BPF_ANY))
 			err = -errno;
-		close(stub_fd);	/* the map holds it */
 	}
 	if (!err)
-		err = load_root_prog(kind, map_fd, &root_fd);
+		err = load_root_prog(kind, true, map_fd, &root_fd);
 	if (err) {
+		if (stub_fd >= 0)
+			close(stub_fd);
 		close(map_fd);
 		return err;
 	}
 	s->map_fd = map_fd;
 	s->root_fd = root_fd;
+	s->stub_fd = stub_fd;
 	return 0;
 }
 
@@ -79,31 +126,127 @@ static void spare_close(struct eng_spare *s)
 		close(s->root_fd);
 	if (s->map_fd >= 0)
 		close(s->map_fd);
-	s->root_fd = s->map_fd = -1;
+	if (s->stub_fd >= 0)
+		close(s->stub_fd);
+	s->root_fd = s->map_fd = s->stub_fd = -1;
+}
+
+/* Holding lock in the idle class would leave a verb waiting for a thread
+ * that runs only when a CPU has nothing else to do. */
+static void set_idle_class(bool idle)
+{
+	struct sched_param sp = { 0 };
+
+	pthread_setschedparam(pthread_self(), idle ? SCHED_IDLE : SCHED_OTHER, &sp);
+}
+
+static struct eng_hook *hook_by_serial(struct engine *e, unsigned long serial)
+{
+	struct eng_hook *h;
+
+	for (h = e->hooks; h; h = h->next)
+		if (h->serial == serial)
+			return h;
+	return NULL;
+}
+
+/* Swaps the direct root in on one hook with an indirect one. No lock held. */
+static void upgrade_one(struct engine *e)
+{
+	struct eng_hook *h;
+	enum engine_hook kind = ENGINE_HOOK_XDP;
+	unsigned long serial = 0;
+	unsigned int left = 0;
+	int map_fd = -1, root_fd = -1, err;
+
+	set_idle_class(false);
+	pthread_mutex_lock(&e->lock);
+	for (h = e->hooks; h; h = h->next) {
+		if (!h->root_indirect)
+			continue;
+		if (map_fd >= 0) {
+			left++;
+			continue;
+		}
+		map_fd = fcntl(h->map_fd, F_DUPFD_CLOEXEC, 3);
+		if (map_fd < 0) {
+			pr_warn("%s/%s: the root stays indirect: %s", h->ifname,
+				engine_hook_name(h->kind), strerror(errno));
+			h->root_indirect = false;
+			continue;
+		}
+		kind = h->kind;
+		serial = h->serial;
+	}
+	pthread_mutex_lock(&e->spare_lock);
+	e->upgrades_wanted = left;
+	pthread_mutex_unlock(&e->spare_lock);
+	pthread_mutex_unlock(&e->lock);
+	set_idle_class(true);
+	if (map_fd < 0)
+		return;
+
+	/* the slow part (verifier, JIT, two pokes), without lock */
+	err = load_root_prog(kind, false, map_fd, &root_fd);
+	close(map_fd);
+
+	set_idle_class(false);
+	pthread_mutex_lock(&e->lock);
+	h = hook_by_serial(e, serial);
+	if (h && h->root_indirect) {
+		if (!err) {
+			err = chain_root_swap(e, h, root_fd);
+			if (!err)
+				root_fd = -1;
+		}
+		if (err)
+			pr_warn("%s/%s: the root stays indirect (a retpoline more per packet): %s",
+				h->ifname, engine_hook_name(h->kind), strerror(-err));
+		else
+			pr_debug("%s/%s: direct root attached", h->ifname,
+				 engine_hook_name(h->kind));
+		h->root_indirect = false;	/* done, or given up: not retried */
+	}
+	pthread_mutex_unlock(&e->lock);
+	set_idle_class(true);
+	if (root_fd >= 0)
+		close(root_fd);
 }
 
 static void *spare_thread(void *arg)
 {
 	struct engine *e = arg;
-	struct sched_param sp = { 0 };
 	struct eng_spare s;
+	struct timespec until;
 	int i, err;
 
 	/* woken at the end of a verb, the thread must not preempt the verb's
 	 * thread on its CPU before the reply: in the idle class it runs on an
 	 * idle CPU, or once nothing else wants one */
-	pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+	set_idle_class(true);
 	pthread_mutex_lock(&e->spare_lock);
 	for (;;) {
-		for (i = 0; i < SPARE_KINDS && (e->spare[i].root_fd >= 0 || e->spare_failed[i]); i++)
-			;
 		if (e->spare_stop)
 			break;
-		if (i == SPARE_KINDS) {
+		if (mono_us() < e->bg_quiet_until) {
+			mono_deadline(&until, e->bg_quiet_until);
+			pthread_cond_timedwait(&e->spare_cond, &e->spare_lock, &until);
+			continue;
+		}
+		i = spare_missing(e);
+		if (i < 0 && !e->upgrades_wanted) {
+			e->bg_busy = false;
+			pthread_cond_broadcast(&e->spare_cond);
 			pthread_cond_wait(&e->spare_cond, &e->spare_lock);
 			continue;
 		}
+		e->bg_busy = true;
 		pthread_mutex_unlock(&e->spare_lock);
+		if (i < 0) {
+			upgrade_one(e);
+			pthread_mutex_lock(&e->spare_lock);
+			continue;
+		}
 		err = spare_make(spare_kind(i), &s);
 		pthread_mutex_lock(&e->spare_lock);
 		if (err) {
@@ -116,23 +259,35 @@ static void *spare_thread(void *arg)
 		}
 		pthread_cond_broadcast(&e->spare_cond);
 	}
+	e->bg_busy = false;
+	pthread_cond_broadcast(&e->spare_cond);
 	pthread_mutex_unlock(&e->spare_lock);
 	return NULL;
 }
 
-int spare_start(struct engine *e)
+int spare_start(struct engine *e, bool spares)
 {
+	pthread_condattr_t ca;
+	struct eng_hook *h;
 	int i, err;
 
 	for (i = 0; i < SPARE_KINDS; i++)
-		e->spare[i].map_fd = e->spare[i].root_fd = -1;
+		e->spare[i].map_fd = e->spare[i].root_fd = e->spare[i].stub_fd = -1;
+	e->spares_on = spares;
+	/* adopted hooks whose root was still the indirect one */
+	for (h = e->hooks; h; h = h->next)
+		e->upgrades_wanted += h->root_indirect;
 	pthread_mutex_init(&e->spare_lock, NULL);
-	pthread_cond_init(&e->spare_cond, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&e->spare_cond, &ca);
+	pthread_condattr_destroy(&ca);
 	err = -pthread_create(&e->spare_tid, NULL, spare_thread, e);
 	if (err) {
-		pr_warn("bpf: cannot start the spare thread: %s", strerror(-err));
+		pr_warn("bpf: cannot start the engine's background thread: %s", strerror(-err));
 		pthread_cond_destroy(&e->spare_cond);
 		pthread_mutex_destroy(&e->spare_lock);
+		e->spares_on = false;
 		return err;
 	}
 	e->spare_running = true;
@@ -157,32 +312,54 @@ void spare_stop(struct engine *e)
 	e->spare_running = false;
 }
 
-bool spare_take(struct engine *e, enum engine_hook kind, int *map_fd, int *root_fd)
+bool spare_take(struct engine *e, enum engine_hook kind, int *map_fd, int *root_fd,
+		int *stub_fd)
 {
 	struct eng_spare *s;
 	bool got = false;
 
-	if (!e->spare_running)
+	if (!e->spare_running || !e->spares_on)
 		return false;
 	pthread_mutex_lock(&e->spare_lock);
 	s = &e->spare[spare_index(kind)];
 	if (s->root_fd >= 0) {
 		*map_fd = s->map_fd;
 		*root_fd = s->root_fd;
-		s->map_fd = s->root_fd = -1;
+		*stub_fd = s->stub_fd;
+		s->map_fd = s->root_fd = s->stub_fd = -1;
 		got = true;
 	}
 	pthread_mutex_unlock(&e->spare_lock);
 	return got;
 }
 
-void spare_refill(struct engine *e)
+void spare_kick(struct engine *e, bool wake)
 {
 	if (!e->spare_running)
 		return;
 	pthread_mutex_lock(&e->spare_lock);
-	pthread_cond_broadcast(&e->spare_cond);
+	e->bg_quiet_until = mono_us() + e->bg_idle_us;
+	if (wake) {
+		/* recounted by the thread: one more is enough to make it look */
+		e->upgrades_wanted++;
+		pthread_cond_broadcast(&e->spare_cond);
+	}
 	pthread_mutex_unlock(&e->spare_lock);
+}
+
+int engine__settle(struct engine *e, unsigned int wait_ms)
+{
+	struct timespec until;
+	int err = 0;
+
+	if (!e->spare_running)
+		return 0;
+	mono_deadline(&until, mono_us() + wait_ms * 1e3);
+	pthread_mutex_lock(&e->spare_lock);
+	while (!err && (e->bg_busy || e->upgrades_wanted || spare_missing(e) >= 0))
+		err = pthread_cond_timedwait(&e->spare_cond, &e->spare_lock, &until);
+	pthread_mutex_unlock(&e->spare_lock);
+	return err ? -ETIMEDOUT : 0;
 }
 
 static uint32_t fd_id(int fd)
@@ -199,15 +376,9 @@ int engine__spares(struct engine *e, unsigned int wait_ms, uint32_t root_ids[2])
 	int i, n, err = 0;
 
 	root_ids[0] = root_ids[1] = 0;
-	if (!e->spare_running)
+	if (!e->spare_running || !e->spares_on)
 		return 0;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += wait_ms / 1000;
-	until.tv_nsec += (long)(wait_ms % 1000) * 1000000;
-	if (until.tv_nsec >= 1000000000) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000;
-	}
+	mono_deadline(&until, mono_us() + wait_ms * 1e3);
 	pthread_mutex_lock(&e->spare_lock);
 	for (;;) {
 		for (i = 0, n = 0; i < SPARE_KINDS; i++)

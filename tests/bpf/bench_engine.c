@@ -115,6 +115,13 @@ static double run_ns(int fd)
 	return o.duration;
 }
 
+static void quiesce(struct engine *e, struct engine *ec)
+{
+	engine__settle(e, 2000);
+	engine__settle(ec, 2000);
+	usleep(getenv("BENCH_PAUSE_US") ? atoi(getenv("BENCH_PAUSE_US")) : 20000);
+}
+
 /* A first load on the hook by an engine without spares, then its removal. */
 static int cold_first(struct engine *ec, const void *obj, size_t len, double *us)
 {
@@ -143,7 +150,7 @@ int main(int argc, char **argv)
 	unsigned int prio;
 	size_t len = 0;
 	void *obj;
-	int ifindex, i, k, plain_fd = -1, rc = 1;
+	int plain_ifindex, i, k, plain_fd = -1, rc = 1;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: %s pass.bpf.o\n", argv[0]);
@@ -171,7 +178,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_engine: cannot create the veth\n");
 		return 1;
 	}
-	ifindex = (int)if_nametoindex("bA");
+	plain_ifindex = (int)if_nametoindex("bC");
 	snprintf(bpffs, sizeof(bpffs), "/sys/fs/bpf/plugfs-bench-%d", getpid());
 	snprintf(state, sizeof(state), "%s/plugfs-bench-%d",
 		 getenv("BENCH_STATE_ROOT") ? getenv("BENCH_STATE_ROOT") : "/tmp", getpid());
@@ -198,11 +205,16 @@ int main(int argc, char **argv)
 	engine__spares(e, 2000, spare_ids);
 
 	for (i = 0; i < ROUNDS; i++) {
-		plain[i] = plain_load(obj, len, ifindex, i ? NULL : &plain_fd);
+		/* the plain load and the engine's first load each start the
+		 * same way: an idle engine (spare made, roots swapped), the
+		 * kernel's deferred frees of programs (RCU) done, then one
+		 * load that takes the cost of the first kernel work after a
+		 * pause (tens of us on these VMs) */
+		quiesce(e, ec);
 		plain_nl[i] = plain_load(obj, len, 0, NULL);
-		/* cold and spare take turns at following the plain loads */
-		if (i % 2 && cold_first(ec, obj, len, &cold[i]))
-			goto out;
+		plain[i] = plain_load(obj, len, plain_ifindex, i ? NULL : &plain_fd);
+		quiesce(e, ec);
+		plain_load(obj, len, 0, NULL);
 		spare_ready += engine__spares(e, 0, spare_ids) && spare_ids[0];
 		t0 = now_us();
 		if (engine__load(e, "bA", ENGINE_HOOK_XDP, 10, obj, len, NULL))
@@ -218,7 +230,9 @@ int main(int argc, char **argv)
 		repl[i] = now_us() - t0;
 		engine__unload(e, "bA", ENGINE_HOOK_XDP, 20);
 		engine__unload(e, "bA", ENGINE_HOOK_XDP, 10);
-		if (i % 2 == 0 && cold_first(ec, obj, len, &cold[i]))
+		quiesce(e, ec);
+		plain_load(obj, len, 0, NULL);
+		if (cold_first(ec, obj, len, &cold[i]))
 			goto out;
 		if (plain[i] < 0 || plain_nl[i] < 0)
 			goto out;
@@ -251,6 +265,8 @@ int main(int argc, char **argv)
 		if (chain_fd[k] < 0)
 			goto out;
 	}
+	/* the direct roots swapped in */
+	engine__settle(e, 2000);
 	base_ns = 1e18;
 	for (k = 0; k < 3; k++)
 		chain_ns[k] = 1e18;

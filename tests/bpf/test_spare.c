@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Spares (bpf/spare.c), in a private network namespace on its own veth:
- * the engine makes an xdp and a tc chain map with their roots ahead; a first
- * load on a hook attaches that very root (same kernel id) with the program
- * in slot 0 in place of the stub (packets reach it: a drop program drops
- * through the root); the spare is made again after the load; an engine
- * without spares has none and still loads; engine__free leaves no spare,
- * root or stub in the kernel and nothing in the bpffs dir.
+ * The engine's background thread (bpf/spare.c), in a private network
+ * namespace on its own veth: the engine makes an xdp and a tc chain map with
+ * their (indirect) roots ahead; a first load on a hook attaches that very
+ * root with the program in slot 0 in place of the stub (packets reach it: a
+ * drop program drops through the root); once the engine is idle the direct
+ * root takes its place (same XDP link, root pin and attachment agree, the
+ * spare's root freed) and the spare is made again; an engine stopped before
+ * that leaves the indirect root, and the next one adopts and replaces it
+ * without reloading the program; an engine without spares has none and
+ * still loads; engine__free leaves no spare, root or stub in the kernel and
+ * nothing in the bpffs dir.
  * Needs root (exit 77 without it, failure when CI=true).
  *   test_spare build/tests/bpf/drop.bpf.o
  */
@@ -74,6 +78,37 @@ static int verdict(const char *pin)
 	return rc;
 }
 
+/* Kernel id and name of a program by id (name "" when gone). */
+static uint32_t prog_name(uint32_t id, char name[BPF_OBJ_NAME_LEN])
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(id);
+
+	name[0] = '\0';
+	if (fd < 0)
+		return 0;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+		snprintf(name, BPF_OBJ_NAME_LEN, "%s", info.name);
+	close(fd);
+	return info.id;
+}
+
+/* Id of what a pin holds: a program's, or for a link its own id. */
+static uint32_t pin_id(const char *pin, bool link)
+{
+	struct bpf_link_info li = { 0 };
+	struct bpf_prog_info pi = { 0 };
+	__u32 len = link ? sizeof(li) : sizeof(pi);
+	int fd = bpf_obj_get(pin), err;
+
+	if (fd < 0)
+		return 0;
+	err = link ? bpf_obj_get_info_by_fd(fd, &li, &len) : bpf_obj_get_info_by_fd(fd, &pi, &len);
+	close(fd);
+	return err ? 0 : link ? li.id : pi.id;
+}
+
 static uint32_t chain_slot0(const char *pin)
 {
 	int fd = bpf_obj_get(pin);
@@ -119,9 +154,9 @@ static int entries_in(const char *dir)
 
 int main(int argc, char **argv)
 {
-	char bpffs[128], state[128], pin[256], cmd[400];
+	char bpffs[128], state[128], pin[256], cmd[400], name[BPF_OBJ_NAME_LEN];
 	struct engine_opts eo = { .sz = sizeof(eo) };
-	uint32_t ids[2], again[2], none[2], prog_id, seen[8];
+	uint32_t ids[2], again[2], none[2], prog_id, seen[12], link_id, root_id;
 	struct engine *e, *cold;
 	size_t len = 0, nseen = 0, i;
 	int ifindex, n;
@@ -158,14 +193,31 @@ int main(int argc, char **argv)
 	seen[nseen++] = ids[1];
 	CHECK(entries_in(bpffs) == 0, "spares pin nothing");
 
+	CHECK(prog_name(ids[0], name) && !strcmp(name, "plugfs_xdp_ind"),
+	      "the xdp spare's root is the indirect build (%s)", name);
 	CHECK(engine__load(e, "sA", ENGINE_HOOK_XDP, 10, obj, len, NULL) == 0, "xdp load");
-	CHECK(xdp_prog_id(ifindex) == ids[0], "the xdp spare's root is attached (%u)",
-	      xdp_prog_id(ifindex));
 	prog_id = engine__prog_id(e, "sA", ENGINE_HOOK_XDP, 10);
-	snprintf(pin, sizeof(pin), "%s/sA/xdp/chain", bpffs);
-	CHECK(prog_id && chain_slot0(pin) == prog_id, "slot 0 holds the program, not the stub");
+	snprintf(pin, sizeof(pin), "%s/sA/xdp/link", bpffs);
+	link_id = pin_id(pin, true);
 	snprintf(pin, sizeof(pin), "%s/sA/xdp/root", bpffs);
 	CHECK(verdict(pin) == 1, "the root runs the program: XDP_DROP");
+	snprintf(pin, sizeof(pin), "%s/sA/xdp/chain", bpffs);
+	CHECK(prog_id && chain_slot0(pin) == prog_id, "slot 0 holds the program, not the stub");
+
+	CHECK(engine__settle(e, 5000) == 0, "the engine settles");
+	root_id = xdp_prog_id(ifindex);
+	CHECK(root_id && root_id != ids[0] && prog_name(root_id, name) &&
+	      !strcmp(name, "plugfs_xdp_root"), "then the direct root is attached (%u %s)",
+	      root_id, name);
+	seen[nseen++] = root_id;
+	snprintf(pin, sizeof(pin), "%s/sA/xdp/root", bpffs);
+	CHECK(pin_id(pin, false) == root_id, "and pinned as root");
+	CHECK(verdict(pin) == 1, "the direct root runs the program: XDP_DROP");
+	snprintf(pin, sizeof(pin), "%s/sA/xdp/link", bpffs);
+	CHECK(link_id && pin_id(pin, true) == link_id, "through the same XDP link (%u)", link_id);
+	snprintf(pin, sizeof(pin), "%s/sA/xdp/root_new", bpffs);
+	CHECK(access(pin, F_OK) != 0, "no root_new pin left");
+	CHECK(prog_gone(ids[0]), "the spare's indirect root is freed (%u)", ids[0]);
 
 	n = engine__spares(e, 5000, again);
 	CHECK(n == 2 && again[0] && again[0] != ids[0] && again[1] == ids[1],
@@ -174,9 +226,17 @@ int main(int argc, char **argv)
 
 	CHECK(engine__load(e, "sA", ENGINE_HOOK_TC_INGRESS, 10, obj, len, NULL) == 0,
 	      "tc-ingress load");
-	CHECK(tc_prog_id(ifindex) == ids[1], "the tc spare's root is attached");
 	snprintf(pin, sizeof(pin), "%s/sA/tc-ingress/root", bpffs);
 	CHECK(verdict(pin) == 2, "the tc root runs the program: TC_ACT_SHOT");
+	CHECK(engine__settle(e, 5000) == 0, "the engine settles");
+	root_id = tc_prog_id(ifindex);
+	CHECK(root_id && root_id != ids[1] && prog_name(root_id, name) &&
+	      !strcmp(name, "plugfs_tc_root"), "then the direct tc root is our filter (%u %s)",
+	      root_id, name);
+	seen[nseen++] = root_id;
+	CHECK(pin_id(pin, false) == root_id, "and pinned as root");
+	CHECK(verdict(pin) == 2, "the direct tc root runs the program: TC_ACT_SHOT");
+	CHECK(prog_gone(ids[1]), "the tc spare's indirect root is freed (%u)", ids[1]);
 	n = engine__spares(e, 5000, again);
 	CHECK(n == 2 && again[1] && again[1] != ids[1], "the tc spare is made again (%u)",
 	      again[1]);
@@ -184,6 +244,40 @@ int main(int argc, char **argv)
 
 	CHECK(engine__unload(e, "sA", ENGINE_HOOK_XDP, 10) == 0 &&
 	      engine__unload(e, "sA", ENGINE_HOOK_TC_INGRESS, 10) == 0, "unload both");
+
+	/*
+	 * Stopped before it was idle long enough, the engine leaves the
+	 * indirect root attached and pinned; the next engine on the same
+	 * dirs adopts the hook (same program) and swaps the direct root in.
+	 */
+	engine__free(e);
+	eo.idle_ms = 60000;
+	e = engine__new(&eo);
+	CHECK(e && engine__spares(e, 5000, ids) == 2, "an engine that waits a minute when idle");
+	seen[nseen++] = ids[0];
+	seen[nseen++] = ids[1];
+	CHECK(e && engine__load(e, "sA", ENGINE_HOOK_XDP, 10, obj, len, NULL) == 0, "xdp load");
+	prog_id = e ? engine__prog_id(e, "sA", ENGINE_HOOK_XDP, 10) : 0;
+	engine__free(e);
+	root_id = xdp_prog_id(ifindex);
+	CHECK(root_id == ids[0] && prog_name(root_id, name) && !strcmp(name, "plugfs_xdp_ind"),
+	      "stopped at once, it leaves the indirect root attached (%u %s)", root_id, name);
+	eo.idle_ms = 0;
+	e = engine__new(&eo);
+	CHECK(e && engine__prog_id(e, "sA", ENGINE_HOOK_XDP, 10) == prog_id,
+	      "the next engine adopts the program (%u)", prog_id);
+	CHECK(e && engine__settle(e, 5000) == 0, "and settles");
+	root_id = xdp_prog_id(ifindex);
+	CHECK(root_id && root_id != ids[0] && prog_name(root_id, name) &&
+	      !strcmp(name, "plugfs_xdp_root"), "with the direct root attached (%u %s)", root_id,
+	      name);
+	seen[nseen++] = root_id;
+	snprintf(pin, sizeof(pin), "%s/sA/xdp/root", bpffs);
+	CHECK(verdict(pin) == 1, "which runs the program: XDP_DROP");
+	CHECK(e && engine__unload(e, "sA", ENGINE_HOOK_XDP, 10) == 0, "unload");
+	engine__spares(e, 5000, again);
+	seen[nseen++] = again[0];
+	seen[nseen++] = again[1];
 	engine__free(e);
 	for (i = 0; i < nseen; i++)
 		CHECK(prog_gone(seen[i]), "root %u gone after unload and engine__free", seen[i]);
