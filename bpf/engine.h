@@ -111,6 +111,14 @@ int engine__spares(struct engine *e, unsigned int wait_ms, uint32_t root_ids[2])
  */
 int engine__settle(struct engine *e, unsigned int wait_ms);
 
+/*
+ * Starts the background work a verb left (a spare to make again, a root to
+ * make direct). Call it once the verb's answer has gone out: the wake-up is
+ * not free, and the caller of the verb need not wait for it.
+ * engine__settle and engine__spares kick too.
+ */
+void engine__kick(struct engine *e);
+
 /* ---- pure helpers (unit tested) ---- */
 
 /* Parses "pass, dispatcher_return" into a mask of verdict bits (see

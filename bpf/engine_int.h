@@ -63,6 +63,7 @@ struct eng_spare {
 
 struct engine {
 	pthread_mutex_t lock;
+	int ioctl_fd;			/* SIOCGIFINDEX */
 	char bpffs_dir[PATH_MAX];
 	char state_dir[PATH_MAX];	/* "" = none */
 	unsigned int max_chain;
@@ -164,8 +165,9 @@ void spare_stop(struct engine *e);
 bool spare_take(struct engine *e, enum engine_hook kind, int *map_fd, int *root_fd,
 		int *stub_fd);
 /* At the end of every verb (lock released): jobs wait for a quiet time
- * after it. wake: the verb took a spare (refill it, make its root direct). */
-void spare_kick(struct engine *e, bool wake);
+ * after it. upgrade: the verb attached an indirect root. The thread is woken
+ * by engine__kick(). */
+void spare_note(struct engine *e, bool upgrade);
 
 /* ---- pin.c: state dir and adoption ---- */
 int state_save_hook(const struct engine *e, const struct eng_hook *h);
@@ -197,6 +199,8 @@ void entry_free(struct eng_entry *en);
 /* "key=value\n" lines of n pairs (malloc'ed), NULL when n is 0. */
 char *kv_lines(const struct engine_kv *kv, size_t n);
 int errno_from_libbpf(int err);
+/* if_nametoindex on the engine's socket; 0 if there is no such interface. */
+int engine_ifindex(struct engine *e, const char *ifname);
 /* mkdir -p that costs one mkdir when at most the last component is missing. */
 int mkdir_fast(const char *dir, unsigned int mode);
 

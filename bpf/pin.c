@@ -73,6 +73,48 @@ static int write_in_dir(const char *path, const void *data, size_t len)
 	return err ? err : plugfs_write_file(path, data, len);
 }
 
+/*
+ * A state file written whole: created in place when it is new (the usual
+ * case on a load: one syscall and no rename fewer), else replaced through
+ * a temporary file. A daemon killed between the create and its one write
+ * leaves the file empty, before the load was answered: adoption then finds
+ * the chain inconsistent and restores what the other files hold.
+ */
+static int create_in_dir(const char *path, const void *data, size_t len)
+{
+	char dir[PATH_MAX];
+	int err = plugfs_create_file(path, data, len);
+
+	if (err != -ENOENT)
+		return err;
+	err = mkdir_fast(dirname_of(path, dir, sizeof(dir)), 0700);
+	return err ? err : plugfs_create_file(path, data, len);
+}
+
+static int save_in_dir(const char *path, const void *data, size_t len)
+{
+	int err = create_in_dir(path, data, len);
+
+	return err == -EEXIST ? write_in_dir(path, data, len) : err;
+}
+
+/*
+ * Objects are stored once by digest: a stored one costs a failed create.
+ * One cut short by a crash has the wrong size and is written again; the
+ * digest is checked again when it is read (state_restore_hook).
+ */
+static int store_object(const char *path, const void *obj, size_t len)
+{
+	struct stat st;
+	int err = create_in_dir(path, obj, len);
+
+	if (err != -EEXIST)
+		return err;
+	if (!stat(path, &st) && (size_t)st.st_size == len)
+		return 0;
+	return write_in_dir(path, obj, len);
+}
+
 int state_save_hook(const struct engine *e, const struct eng_hook *h)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 16], text[256];
@@ -83,7 +125,7 @@ int state_save_hook(const struct engine *e, const struct eng_hook *h)
 	n = xsnprintf(text, sizeof(text), "[hook]\nifindex = %d\nmode = %s\nqdisc_created = %d\n",
 		     h->ifindex, h->mode, h->qdisc_created);
 	xsnprintf(path, sizeof(path), "%s/hook.ini", dir);
-	err = write_in_dir(path, text, (size_t)n);
+	err = save_in_dir(path, text, (size_t)n);
 	if (err)
 		pr_warn("%s/%s: cannot save state in %s: %s", h->ifname, engine_hook_name(h->kind),
 			dir, strerror(-err));
@@ -120,9 +162,8 @@ int state_save_entry(const struct engine *e, const struct eng_hook *h, const str
 	if (state_hook_dir(e, h->ifname, h->kind, dir, sizeof(dir)))
 		return 0;
 	err = object_path(e, en->sha256, path, sizeof(path));
-	/* objects are stored once by digest: a re-used object costs no write */
-	if (!err && obj && access(path, F_OK))
-		err = write_in_dir(path, obj, obj_len);
+	if (!err && obj)
+		err = store_object(path, obj, obj_len);
 	if (err)
 		goto out;
 	f = open_memstream(&text, &tlen);
@@ -141,7 +182,7 @@ int state_save_entry(const struct engine *e, const struct eng_hook *h, const str
 	add_lines(f, "metadata", en->metadata);
 	fclose(f);
 	xsnprintf(path, sizeof(path), "%s/%u.ini", dir, en->prio);
-	err = write_in_dir(path, text, tlen);
+	err = save_in_dir(path, text, tlen);
 	free(text);
 out:
 	if (err)
@@ -341,6 +382,14 @@ static void unpin_hook_leftovers(const struct engine *e, const char *ifname, enu
 	rmdir(dir);
 }
 
+static bool object_intact(const void *obj, size_t len, const char *sha256)
+{
+	char got[65];
+
+	plugfs_sha256_hex(obj, len, got);
+	return !strcmp(got, sha256);
+}
+
 void state_restore_hook(struct engine *e, const char *ifname, enum engine_hook kind)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 16];
@@ -363,6 +412,13 @@ void state_restore_hook(struct engine *e, const char *ifname, enum engine_hook k
 		ini_parse(path, entry_ini, s);
 		if (object_path(e, s->sha256, path, sizeof(path)) || plugfs_read_file(path, &obj, &len))
 			obj = NULL;
+		if (obj && !object_intact(obj, len, s->sha256)) {
+			pr_warn("%s/%s/%u: stored object %s is damaged: removed", ifname,
+				engine_hook_name(kind), prios[i], path);
+			unlink(path);
+			free(obj);
+			obj = NULL;
+		}
 		o.object_path = s->object_path;
 		o.prog_name = s->prog_name[0] ? s->prog_name : NULL;
 		o.proceed_on = s->proceed_on;
@@ -549,7 +605,7 @@ static void adopt_hook(struct engine *e, const char *ifname, enum engine_hook ki
 	}
 	h->next = e->hooks;
 	e->hooks = h;
-	cur = (int)if_nametoindex(ifname);
+	cur = engine_ifindex(e, ifname);
 	if (!cur) {
 		h->root_indirect = false;	/* restored on the cold path if it returns */
 		pr_info("%s/%s: interface absent: its %u entries wait in %s", ifname,

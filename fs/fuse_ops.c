@@ -766,6 +766,8 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 				n->name, strerror(-err));
 	}
 	reply_err(req, err);
+	if (d->ops->answered)
+		d->ops->answered(d->priv);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)

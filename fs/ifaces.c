@@ -282,6 +282,14 @@ static int report(void *priv, const char *group, unsigned int sub, const char *n
 	return 0;
 }
 
+/* The engine's background work (spare, direct root) after cp has its answer. */
+static void answered(void *priv)
+{
+	struct ifaces *f = priv;
+
+	engine__kick(f->eng);
+}
+
 static const struct fs_backend_ops ifaces_ops = {
 	.list_groups = list_groups,
 	.group_exists = group_exists,
@@ -292,6 +300,7 @@ static const struct fs_backend_ops ifaces_ops = {
 	.unlink = do_unlink,
 	.rename = do_rename,
 	.report = report,
+	.answered = answered,
 };
 
 int ifaces_domain_init(struct fs_domain *d, const struct plugfs_config *cfg)

@@ -220,6 +220,8 @@ int main(int argc, char **argv)
 		if (engine__load(e, "bA", ENGINE_HOOK_XDP, 10, obj, len, NULL))
 			goto out;
 		first[i] = now_us() - t0;
+		/* as the daemon does once cp has its answer */
+		engine__kick(e);
 		t0 = now_us();
 		if (engine__load(e, "bA", ENGINE_HOOK_XDP, 20, obj, len, NULL))
 			goto out;

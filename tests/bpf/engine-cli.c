@@ -153,6 +153,9 @@ int main(int argc, char **argv)
 		printf("%u\n", id);
 		err = id ? 0 : -ENOENT;
 	}
+	/* a root attached indirect, here or by a daemon that died, is made
+	 * direct before we go */
+	engine__settle(e, 5000);
 	engine__free(e);
 	if (err)
 		fprintf(stderr, "engine-cli: %s: %s\n", argv[0], strerror(-err));

@@ -77,6 +77,14 @@ cp "$PROGS/count.bpf.o" "$IF/xdp/10"
 check_eq "replace stores the new object, keeps the shared one" "$(ls "$STATE_DIR/objects" | wc -l)" "2"
 rm -f "$IF/xdp/10" "$IF/tc-egress/10"
 check_eq "objects dropped with their last entry" "$(ls "$STATE_DIR/objects" | wc -l)" "0"
+# a stored object cut short (a daemon killed between its create and its
+# write) is written again by the next load of the same object
+cp "$PROGS/pass.bpf.o" "$IF/xdp/10" || fail "pass"
+obj=$(ls "$STATE_DIR"/objects/*.o)
+: > "$obj"
+cp "$PROGS/pass.bpf.o" "$IF/tc-egress/10" || fail "pass again"
+check_eq "a stored object cut short is written again" "$(stat -c %s "$obj")" "$(stat -c %s "$PROGS/pass.bpf.o")"
+rm -f "$IF/xdp/10" "$IF/tc-egress/10"
 
 # interface deleted while loaded, then re-created
 R=ra$T_ID
@@ -94,4 +102,16 @@ check "restored chain attached" bash -c "ip -n '$NSB' link show '$R' | grep -q x
 check "rm restored" rm "$MNT/ifaces/$R/xdp/10"
 check_fails "no pins left for it" test -e "$BPFFS_DIR/$R"
 check_eq "no stored object left" "$(ls "$STATE_DIR/objects" 2>/dev/null)" ""
+
+# a stored object damaged while its interface was away is not loaded
+cp "$PROGS/pass.bpf.o" "$MNT/ifaces/$R/xdp/10" || fail "load on $R again"
+ip -n "$NSB" link del "$R"
+wait_for 2 bash -c "! test -e '$MNT/ifaces/$R'"
+obj=$(ls "$STATE_DIR"/objects/*.o)
+printf 'damaged' | dd of="$obj" bs=1 seek=64 conv=notrunc status=none
+ip -n "$NSB" link add "$R" type veth peer name "rb$T_ID"
+check_eq "the entry is not restored" "$(ls "$MNT/ifaces/$R/xdp" 2>/dev/null)" ""
+check "damage logged" grep -q "stored object .* is damaged" "$MNT/log"
+check_fails "the damaged object is removed" test -e "$obj"
+check_fails "nothing attached" bash -c "ip -n '$NSB' link show '$R' | grep -q xdp"
 finish

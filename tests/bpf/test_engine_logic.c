@@ -9,13 +9,17 @@
 #include "engine_int.h"
 #include "rewrite.h"
 
+#include <plugfs/fileutil.h>
+
 #include <errno.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #define I(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
@@ -219,6 +223,28 @@ static void root_map_load(void **st)
 	assert_int_equal(root_map_insn(root, 1), (size_t)-1);
 }
 
+/* State files: created in place when new, never over an existing one. */
+static void create_file(void **state)
+{
+	char dir[] = "/tmp/plugfs-test-create-XXXXXX", path[64], bad[96];
+	void *buf = NULL;
+	size_t len = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/a.ini", dir);
+	snprintf(bad, sizeof(bad), "%s/missing/a.ini", dir);
+	assert_int_equal(plugfs_create_file(path, "one", 3), 0);
+	assert_int_equal(plugfs_create_file(path, "two!", 4), -EEXIST);
+	assert_int_equal(plugfs_read_file(path, &buf, &len), 0);
+	assert_int_equal(len, 3);
+	assert_memory_equal(buf, "one", 3);
+	free(buf);
+	assert_int_equal(plugfs_create_file(bad, "x", 1), -ENOENT);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,6 +257,7 @@ int main(void)
 		cmocka_unit_test(subprog_exits_kept),
 		cmocka_unit_test(stack_too_deep),
 		cmocka_unit_test(root_map_load),
+		cmocka_unit_test(create_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
