@@ -176,6 +176,17 @@ static void detach_tc(struct engine *e, struct eng_hook *h)
 	bpf_tc_hook_destroy(&th);
 }
 
+/* Does another hook of this interface (its pin directory) exist? */
+static bool ifdir_in_use(const struct engine *e, const struct eng_hook *h)
+{
+	const struct eng_hook *o;
+
+	for (o = e->hooks; o; o = o->next)
+		if (o != h && !strcmp(o->ifname, h->ifname))
+			return true;
+	return false;
+}
+
 int chain_hook_attach(struct engine *e, struct eng_hook *h)
 {
 	char dir[PATH_MAX], path[PATH_MAX];
@@ -186,6 +197,13 @@ int chain_hook_attach(struct engine *e, struct eng_hook *h)
 	if (err)
 		return err;
 	err = hook_dir(e, h, dir, sizeof(dir));
+	if (!err && !ifdir_in_use(e, h)) {
+		/* the interface's directory goes with its last hook: make it
+		 * first rather than fail on the hook's (a syscall less) */
+		*strrchr(dir, '/') = '\0';
+		err = mkdir(dir, 0700) && errno != EEXIST ? mkdir_fast(dir, 0700) : 0;
+		dir[strlen(dir)] = '/';
+	}
 	if (!err)
 		err = mkdir_fast(dir, 0700);
 	if (err) {

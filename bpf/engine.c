@@ -634,7 +634,6 @@ int engine_do_load(struct engine *e, const char *ifname, enum engine_hook kind, 
 		h->n = 1;
 		h->next = e->hooks;
 		e->hooks = h;
-		state_save_hook(e, h);
 	} else if (old) {
 		xsnprintf(tmp, sizeof(tmp), "%s_new", pin);
 		unlink(tmp);
@@ -764,7 +763,6 @@ static int do_unload(struct engine *e, struct eng_hook *h, unsigned int pos)
 	if (!h->n) {
 		hook_unlink(e, h);
 		chain_hook_destroy(e, h);
-		state_remove_hook(e, h);
 		hook_free(h);
 	}
 	return 0;

@@ -170,6 +170,7 @@ bool spare_take(struct engine *e, enum engine_hook kind, int *map_fd, int *root_
 void spare_note(struct engine *e, bool upgrade);
 
 /* ---- pin.c: state dir and adoption ---- */
+/* The hook's fields changed (they are kept in each entry's file). */
 int state_save_hook(const struct engine *e, const struct eng_hook *h);
 /* obj NULL: the options only (the object is stored already). */
 int state_save_entry(const struct engine *e, const struct eng_hook *h, const struct eng_entry *en,
@@ -179,7 +180,6 @@ void state_remove_entry(const struct engine *e, const struct eng_hook *h, unsign
 void state_drop_object(const struct engine *e, const char *sha256);
 int state_rename_entry(const struct engine *e, const struct eng_hook *h, unsigned int from,
 		       unsigned int to);
-void state_remove_hook(const struct engine *e, const struct eng_hook *h);
 int state_adopt(struct engine *e);
 /* Reloads a hook's entries from the state dir (chain lost with its interface). */
 void state_restore_hook(struct engine *e, const char *ifname, enum engine_hook kind);

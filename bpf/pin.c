@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * State dir and adoption. Per hook, <state>/ifaces/<ifname>/<hook>/ holds
- * hook.ini and, per entry, <prio>.o (the object as written) and <prio>.ini
- * (the options and the slot). A new engine adopts a hook when its pins are
+ * per entry <prio>.ini: the hook's fields (ifindex, XDP mode, whether we
+ * created the clsact qdisc: the same in every entry, so a first load writes
+ * one file), then the entry's options and slot; the objects as written are
+ * kept once by digest in <state>/objects/. A new engine adopts a hook when its pins are
  * all there and still attached to the same interface index; otherwise the
  * chain was lost (reboot, interface re-created) and it is reloaded from the
  * objects. A hook whose interface is absent stays dormant until it returns.
@@ -117,18 +119,12 @@ static int store_object(const char *path, const void *obj, size_t len)
 
 int state_save_hook(const struct engine *e, const struct eng_hook *h)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 16], text[256];
-	int err, n;
+	unsigned int i;
+	int err = 0;
 
-	if (state_hook_dir(e, h->ifname, h->kind, dir, sizeof(dir)))
-		return 0;
-	n = xsnprintf(text, sizeof(text), "[hook]\nifindex = %d\nmode = %s\nqdisc_created = %d\n",
-		     h->ifindex, h->mode, h->qdisc_created);
-	xsnprintf(path, sizeof(path), "%s/hook.ini", dir);
-	err = save_in_dir(path, text, (size_t)n);
-	if (err)
-		pr_warn("%s/%s: cannot save state in %s: %s", h->ifname, engine_hook_name(h->kind),
-			dir, strerror(-err));
+	/* the hook's fields are in each entry's file */
+	for (i = 0; i < h->n; i++)
+		err = state_save_entry(e, h, h->ent[i], NULL, 0) ?: err;
 	return err;
 }
 
@@ -172,6 +168,8 @@ int state_save_entry(const struct engine *e, const struct eng_hook *h, const str
 		goto out;
 	}
 	engine_format_proceed_on(h->kind, en->proceed_mask, po, sizeof(po));
+	fprintf(f, "[hook]\nifindex = %d\nmode = %s\nqdisc_created = %d\n", h->ifindex, h->mode,
+		h->qdisc_created);
 	fprintf(f, "[entry]\nslot = %u\nprog_id = %u\nprog_name = %s\nproceed_on = %s\n"
 		   "object_path = %s\nsha256 = %s\nobj_size = %zu\nmap_pin_path = %s\n"
 		   "map_owner_id = %u\nmode = %s\n",
@@ -221,20 +219,17 @@ int state_rename_entry(const struct engine *e, const struct eng_hook *h, unsigne
 	return rename(a, b) ? -errno : 0;
 }
 
-void state_remove_hook(const struct engine *e, const struct eng_hook *h)
-{
-	char dir[PATH_MAX], path[PATH_MAX + 16];
-
-	if (state_hook_dir(e, h->ifname, h->kind, dir, sizeof(dir)))
-		return;
-	/* the directories stay: the next first load on this hook skips creating them */
-	xsnprintf(path, sizeof(path), "%s/hook.ini", dir);
-	unlink(path);
-}
-
 /* ---- reading ---- */
 
+struct saved_hook {
+	int ifindex;
+	char mode[8];
+	int qdisc_created;
+};
+
 struct saved_entry {
+	bool has_hook;
+	struct saved_hook hook;
 	unsigned int prio;
 	unsigned int slot;
 	uint32_t prog_id;
@@ -282,6 +277,16 @@ static int entry_ini(void *user, const char *sec, const char *k, const char *v)
 {
 	struct saved_entry *s = user;
 
+	if (!strcmp(sec, "hook")) {
+		s->has_hook = true;
+		if (!strcmp(k, "ifindex"))
+			s->hook.ifindex = atoi(v);
+		else if (!strcmp(k, "mode"))
+			xsnprintf(s->hook.mode, sizeof(s->hook.mode), "%s", v);
+		else if (!strcmp(k, "qdisc_created"))
+			s->hook.qdisc_created = atoi(v);
+		return 1;
+	}
 	if (!strcmp(sec, "global"))
 		return kv_add(s->globals, &s->n_globals, k, v);
 	if (!strcmp(sec, "metadata"))
@@ -311,24 +316,6 @@ static int entry_ini(void *user, const char *sec, const char *k, const char *v)
 	return 1;
 }
 
-struct saved_hook {
-	int ifindex;
-	char mode[8];
-	int qdisc_created;
-};
-
-static int hook_ini(void *user, const char *sec, const char *k, const char *v)
-{
-	struct saved_hook *s = user;
-
-	if (!strcmp(k, "ifindex"))
-		s->ifindex = atoi(v);
-	else if (!strcmp(k, "mode"))
-		xsnprintf(s->mode, sizeof(s->mode), "%s", v);
-	else if (!strcmp(k, "qdisc_created"))
-		s->qdisc_created = atoi(v);
-	return 1;
-}
 
 static int cmp_uint(const void *a, const void *b)
 {
@@ -539,6 +526,31 @@ static void adopt_root(struct engine *e, struct eng_hook *h)
 		h->root_indirect = root_is_indirect(info.name);
 }
 
+/* The hook's fields from the first entry file that has them. */
+static bool saved_hook_of(const char *dir, const unsigned int *prios, int n, struct saved_hook *sh)
+{
+	char path[PATH_MAX + 16];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		struct saved_entry *s = calloc(1, sizeof(*s));
+		bool got;
+
+		if (!s)
+			return false;
+		xsnprintf(path, sizeof(path), "%s/%u.ini", dir, prios[i]);
+		ini_parse(path, entry_ini, s);
+		got = s->has_hook;
+		if (got)
+			*sh = s->hook;
+		saved_free(s);
+		free(s);
+		if (got)
+			return true;
+	}
+	return false;
+}
+
 static void adopt_hook(struct engine *e, const char *ifname, enum engine_hook kind)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 16];
@@ -550,8 +562,8 @@ static void adopt_hook(struct engine *e, const char *ifname, enum engine_hook ki
 
 	if (state_hook_dir(e, ifname, kind, dir, sizeof(dir)))
 		return;
-	xsnprintf(path, sizeof(path), "%s/hook.ini", dir);
-	if (ini_parse(path, hook_ini, &sh))
+	n = saved_prios(dir, prios, ENGINE_CHAIN_HARD_MAX);
+	if (!n || !saved_hook_of(dir, prios, n, &sh))
 		return;
 	h = calloc(1, sizeof(*h));
 	if (!h)
@@ -567,7 +579,6 @@ static void adopt_hook(struct engine *e, const char *ifname, enum engine_hook ki
 	h->root_fd = get_pin(e, h, "root");
 	h->link_fd = kind == ENGINE_HOOK_XDP ? get_pin(e, h, "link") : -1;
 	adopt_root(e, h);
-	n = saved_prios(dir, prios, ENGINE_CHAIN_HARD_MAX);
 	for (i = 0; i < n; i++) {
 		struct saved_entry *s = calloc(1, sizeof(*s));
 		struct eng_entry *en = calloc(1, sizeof(*en));
