@@ -187,6 +187,31 @@ static bool ifdir_in_use(const struct engine *e, const struct eng_hook *h)
 	return false;
 }
 
+/*
+ * A spare's pins into the hook's directory: with the interface's directory
+ * absent the spare's becomes it, one rename (its subdirectory has the
+ * hook's name for xdp and tc-ingress); otherwise its subdirectory is
+ * renamed to the hook's.
+ */
+static int move_spare_pins(struct engine *e, struct eng_hook *h, const char *hookdir)
+{
+	char src[PATH_MAX + 32], ifdir[PATH_MAX];
+
+	xsnprintf(ifdir, sizeof(ifdir), "%s/%s", e->bpffs_dir, h->ifname);
+	if (!ifdir_in_use(e, h) && !strcmp(spare_pin_subdir(h->kind), engine_hook_name(h->kind)) &&
+	    !rename(h->spare_dir, ifdir))
+		goto moved;
+	xsnprintf(src, sizeof(src), "%s/%s", h->spare_dir, spare_pin_subdir(h->kind));
+	if (mkdir(ifdir, 0700) && errno != EEXIST)
+		return -errno;
+	if (rename(src, hookdir))
+		return -errno;
+	rmdir(h->spare_dir);
+moved:
+	h->spare_dir[0] = '\0';
+	return 0;
+}
+
 int chain_hook_attach(struct engine *e, struct eng_hook *h)
 {
 	char dir[PATH_MAX], path[PATH_MAX];
@@ -197,7 +222,15 @@ int chain_hook_attach(struct engine *e, struct eng_hook *h)
 	if (err)
 		return err;
 	err = hook_dir(e, h, dir, sizeof(dir));
-	if (!err && !ifdir_in_use(e, h)) {
+	if (err)
+		return err;
+	if (h->spare_dir[0] && !move_spare_pins(e, h, dir))
+		goto pinned;
+	if (h->spare_dir[0]) {
+		spare_unpin(h->spare_dir, h->kind);
+		h->spare_dir[0] = '\0';
+	}
+	if (!ifdir_in_use(e, h)) {
 		/* the interface's directory goes with its last hook: make it
 		 * first rather than fail on the hook's (a syscall less) */
 		*strrchr(dir, '/') = '\0';
@@ -217,6 +250,7 @@ int chain_hook_attach(struct engine *e, struct eng_hook *h)
 	hook_pin(e, h, "root", path, sizeof(path));
 	if (bpf_obj_pin(h->root_fd, path))
 		goto pin_fail;
+pinned:
 	err = h->kind == ENGINE_HOOK_XDP ? attach_xdp(e, h) : attach_tc(e, h);
 	if (err)
 		return err;
@@ -278,6 +312,9 @@ void chain_hook_destroy(struct engine *e, struct eng_hook *h)
 	char path[PATH_MAX];
 	size_t i;
 
+	if (h->spare_dir[0])
+		spare_unpin(h->spare_dir, h->kind);
+	h->spare_dir[0] = '\0';
 	if (h->kind == ENGINE_HOOK_XDP) {
 		if (h->link_fd >= 0)
 			bpf_link_detach(h->link_fd);

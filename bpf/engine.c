@@ -546,7 +546,17 @@ int engine_do_load(struct engine *e, const char *ifname, enum engine_hook kind, 
 		h->map_fd = h->root_fd = h->link_fd = h->stub_fd = -1;
 		h->serial = ++e->hook_serial;
 		xsnprintf(h->mode, sizeof(h->mode), "%s", mode);
-		spare = spare_take(e, kind, &h->map_fd, &h->root_fd, &h->stub_fd);
+		{
+			struct eng_spare s;
+
+			spare = spare_take(e, kind, &s);
+			if (spare) {
+				h->map_fd = s.map_fd;
+				h->root_fd = s.root_fd;
+				h->stub_fd = s.stub_fd;
+				xsnprintf(h->spare_dir, sizeof(h->spare_dir), "%s", s.dir);
+			}
+		}
 		err = spare ? 0 : chain_hook_create(e, h);
 		if (err) {
 			free(h);
@@ -579,6 +589,9 @@ int engine_do_load(struct engine *e, const char *ifname, enum engine_hook kind, 
 		close(h->map_fd);
 		close(h->stub_fd);
 		h->root_fd = h->map_fd = h->stub_fd = -1;
+		if (h->spare_dir[0])
+			spare_unpin(h->spare_dir, kind);
+		h->spare_dir[0] = '\0';
 		h->root_indirect = spare = false;
 		err = chain_hook_create(e, h);
 		rq.chain_map_fd = h->map_fd;

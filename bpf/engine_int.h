@@ -44,6 +44,7 @@ struct eng_hook {
 	int root_fd;
 	int link_fd;			/* xdp */
 	int stub_fd;			/* the spare's stub, freed off the load's path */
+	char spare_dir[PATH_MAX];	/* the spare's pins, until moved into place */
 	bool root_indirect;		/* attached root is the *_ind build (bpf/spare.c) */
 	unsigned long serial;		/* tells a re-created hook of the same name apart */
 	bool qdisc_created;		/* tc: we created the clsact qdisc */
@@ -58,6 +59,7 @@ struct eng_spare {
 	int map_fd;
 	int root_fd;
 	int stub_fd;
+	char dir[PATH_MAX];		/* its pins: <dir>/<hook>/{chain,root}; "": none */
 };
 #define SPARE_KINDS 2			/* xdp, tc (both directions) */
 
@@ -89,6 +91,7 @@ struct engine {
 	unsigned int upgrades_wanted;	/* hooks with an indirect root, as last counted */
 	double bg_quiet_until;		/* CLOCK_MONOTONIC us: no job before */
 	double bg_idle_us;		/* engine_opts.idle_ms */
+	unsigned int spare_serial;	/* the thread's: names of spare pin dirs */
 	bool spare_failed[SPARE_KINDS];
 	struct eng_spare spare[SPARE_KINDS];
 };
@@ -162,8 +165,11 @@ void spare_stop(struct engine *e);
 /* Takes the spare of the hook's type if one is ready (the caller owns the
  * fds; slot 0 holds the stub until the first program replaces it; the root
  * is the indirect build). */
-bool spare_take(struct engine *e, enum engine_hook kind, int *map_fd, int *root_fd,
-		int *stub_fd);
+bool spare_take(struct engine *e, enum engine_hook kind, struct eng_spare *s);
+/* The directory holding a spare's pins in <dir>: "xdp" or "tc-ingress". */
+const char *spare_pin_subdir(enum engine_hook kind);
+/* Removes a spare's pins and directory. */
+void spare_unpin(const char *dir, enum engine_hook kind);
 /* At the end of every verb (lock released): jobs wait for a quiet time
  * after it. upgrade: the verb attached an indirect root. The thread is woken
  * by engine__kick(). */

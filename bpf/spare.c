@@ -29,8 +29,11 @@
  * last reference going is a program free (the JIT image returned with a
  * text write), which the first load need not wait for.
  *
- * Spares are neither pinned nor attached: their fds die with the daemon, so
- * a crash leaves nothing of them, and engine__free closes them.
+ * A spare's map and root are pinned ahead too, in <bpffs>/spare:<kind>:<n>/
+ * <xdp|tc-ingress>/: a first load renames that directory into place (one
+ * syscall for the interface's and the hook's directories and two pins).
+ * engine__free removes them; a daemon that dies leaves them pinned, and the
+ * next one removes them when it starts. Nothing of them is attached.
  *
  * A PROG_ARRAY takes the program type, expected attach type, JIT and XDP
  * frags setting of the first program put in it (here: the stub), so a spare
@@ -44,6 +47,7 @@
 #include <plugfs/log.h>
 
 #include <bpf/bpf.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -92,6 +96,65 @@ static int spare_missing(const struct engine *e)
 	return -1;
 }
 
+const char *spare_pin_subdir(enum engine_hook kind)
+{
+	return kind == ENGINE_HOOK_XDP ? "xdp" : "tc-ingress";
+}
+
+void spare_unpin(const char *dir, enum engine_hook kind)
+{
+	char path[PATH_MAX + 32];
+
+	xsnprintf(path, sizeof(path), "%s/%s/chain", dir, spare_pin_subdir(kind));
+	unlink(path);
+	xsnprintf(path, sizeof(path), "%s/%s/root", dir, spare_pin_subdir(kind));
+	unlink(path);
+	xsnprintf(path, sizeof(path), "%s/%s", dir, spare_pin_subdir(kind));
+	rmdir(path);
+	rmdir(dir);
+}
+
+/* Pins a spare's map and root; an unpinned spare still serves (the first
+ * load pins them itself). */
+static void spare_pin(struct engine *e, enum engine_hook kind, struct eng_spare *s)
+{
+	char dir[PATH_MAX + 32], path[PATH_MAX + 48];
+
+	xsnprintf(s->dir, sizeof(s->dir), "%s/spare:%s:%u", e->bpffs_dir,
+		 kind == ENGINE_HOOK_XDP ? "xdp" : "tc", ++e->spare_serial);
+	xsnprintf(dir, sizeof(dir), "%s/%s", s->dir, spare_pin_subdir(kind));
+	if (!mkdir_fast(dir, 0700)) {
+		xsnprintf(path, sizeof(path), "%s/chain", dir);
+		if (!bpf_obj_pin(s->map_fd, path)) {
+			xsnprintf(path, sizeof(path), "%s/root", dir);
+			if (!bpf_obj_pin(s->root_fd, path))
+				return;
+		}
+	}
+	pr_debug("bpf: spare not pinned in %s: %s", dir, strerror(errno));
+	spare_unpin(s->dir, kind);
+	s->dir[0] = '\0';
+}
+
+/* Spare pins left by a daemon that died. */
+static void unpin_old_spares(struct engine *e)
+{
+	char path[PATH_MAX + 300];
+	struct dirent *d;
+	DIR *dp = opendir(e->bpffs_dir);
+
+	if (!dp)
+		return;
+	while ((d = readdir(dp))) {
+		if (strncmp(d->d_name, "spare:", 6))
+			continue;
+		xsnprintf(path, sizeof(path), "%s/%s", e->bpffs_dir, d->d_name);
+		spare_unpin(path, strncmp(d->d_name, "spare:xdp:", 10) ? ENGINE_HOOK_TC_INGRESS :
+									   ENGINE_HOOK_XDP);
+	}
+	closedir(dp);
+}
+
 /* Map, stub in slot 0, then the indirect root; no lock needed. */
 static int spare_make(enum engine_hook kind, struct eng_spare *s)
 {
@@ -123,8 +186,11 @@ static int spare_make(enum engine_hook kind, struct eng_spare *s)
 	return 0;
 }
 
-static void spare_close(struct eng_spare *s)
+static void spare_close(struct eng_spare *s, enum engine_hook kind)
 {
+	if (s->dir[0])
+		spare_unpin(s->dir, kind);
+	s->dir[0] = '\0';
 	if (s->root_fd >= 0)
 		close(s->root_fd);
 	if (s->map_fd >= 0)
@@ -227,6 +293,8 @@ static void *spare_thread(void *arg)
 	 * thread on its CPU before the reply: in the idle class it runs on an
 	 * idle CPU, or once nothing else wants one */
 	set_idle_class(true);
+	if (e->spares_on)
+		unpin_old_spares(e);
 	pthread_mutex_lock(&e->spare_lock);
 	for (;;) {
 		if (e->spare_stop)
@@ -251,6 +319,8 @@ static void *spare_thread(void *arg)
 			continue;
 		}
 		err = spare_make(spare_kind(i), &s);
+		if (!err)
+			spare_pin(e, spare_kind(i), &s);
 		pthread_mutex_lock(&e->spare_lock);
 		if (err) {
 			/* not retried: first loads take the cold path, which
@@ -274,8 +344,10 @@ int spare_start(struct engine *e, bool spares)
 	struct eng_hook *h;
 	int i, err;
 
-	for (i = 0; i < SPARE_KINDS; i++)
+	for (i = 0; i < SPARE_KINDS; i++) {
 		e->spare[i].map_fd = e->spare[i].root_fd = e->spare[i].stub_fd = -1;
+		e->spare[i].dir[0] = '\0';
+	}
 	e->spares_on = spares;
 	/* adopted hooks whose root was still the indirect one */
 	for (h = e->hooks; h; h = h->next)
@@ -309,14 +381,16 @@ void spare_stop(struct engine *e)
 	pthread_mutex_unlock(&e->spare_lock);
 	pthread_join(e->spare_tid, NULL);
 	for (i = 0; i < SPARE_KINDS; i++)
-		spare_close(&e->spare[i]);
+		spare_close(&e->spare[i], spare_kind(i));
+	/* made for the spares: gone when empty, as a daemon that loaded
+	 * nothing leaves nothing in bpffs */
+	rmdir(e->bpffs_dir);
 	pthread_cond_destroy(&e->spare_cond);
 	pthread_mutex_destroy(&e->spare_lock);
 	e->spare_running = false;
 }
 
-bool spare_take(struct engine *e, enum engine_hook kind, int *map_fd, int *root_fd,
-		int *stub_fd)
+bool spare_take(struct engine *e, enum engine_hook kind, struct eng_spare *out)
 {
 	struct eng_spare *s;
 	bool got = false;
@@ -326,10 +400,9 @@ bool spare_take(struct engine *e, enum engine_hook kind, int *map_fd, int *root_
 	pthread_mutex_lock(&e->spare_lock);
 	s = &e->spare[spare_index(kind)];
 	if (s->root_fd >= 0) {
-		*map_fd = s->map_fd;
-		*root_fd = s->root_fd;
-		*stub_fd = s->stub_fd;
+		*out = *s;
 		s->map_fd = s->root_fd = s->stub_fd = -1;
+		s->dir[0] = '\0';
 		got = true;
 	}
 	pthread_mutex_unlock(&e->spare_lock);

@@ -138,6 +138,30 @@ static bool prog_gone(uint32_t id)
 	return false;
 }
 
+/* How many spare:<kind>:* dirs hold <sub>/chain and <sub>/root. */
+static int spare_pins(const char *bpffs, const char *kind, const char *sub)
+{
+	char prefix[32], path[512];
+	struct dirent *d;
+	DIR *dp = opendir(bpffs);
+	int n = 0;
+
+	if (!dp)
+		return 0;
+	snprintf(prefix, sizeof(prefix), "spare:%s:", kind);
+	while ((d = readdir(dp))) {
+		if (strncmp(d->d_name, prefix, strlen(prefix)))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/%s/chain", bpffs, d->d_name, sub);
+		if (access(path, F_OK))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/%s/root", bpffs, d->d_name, sub);
+		n += !access(path, F_OK);
+	}
+	closedir(dp);
+	return n;
+}
+
 static int entries_in(const char *dir)
 {
 	struct dirent *d;
@@ -191,7 +215,9 @@ int main(int argc, char **argv)
 	      "two spares made at start (xdp root %u, tc root %u)", ids[0], ids[1]);
 	seen[nseen++] = ids[0];
 	seen[nseen++] = ids[1];
-	CHECK(entries_in(bpffs) == 0, "spares pin nothing");
+	CHECK(entries_in(bpffs) == 2 && spare_pins(bpffs, "xdp", "xdp") == 1 &&
+	      spare_pins(bpffs, "tc", "tc-ingress") == 1,
+	      "each spare pins its map and root in a spare: directory, nothing else");
 
 	CHECK(prog_name(ids[0], name) && !strcmp(name, "plugfs_xdp_ind"),
 	      "the xdp spare's root is the indirect build (%s)", name);
@@ -201,6 +227,9 @@ int main(int argc, char **argv)
 	link_id = pin_id(pin, true);
 	snprintf(pin, sizeof(pin), "%s/sA/xdp/root", bpffs);
 	CHECK(verdict(pin) == 1, "the root runs the program: XDP_DROP");
+	CHECK(pin_id(pin, false) == ids[0], "the spare's pins were moved into place (root %u)",
+	      pin_id(pin, false));
+	CHECK(spare_pins(bpffs, "xdp", "xdp") == 0, "no xdp spare pins left until it is made again");
 	snprintf(pin, sizeof(pin), "%s/sA/xdp/chain", bpffs);
 	CHECK(prog_id && chain_slot0(pin) == prog_id, "slot 0 holds the program, not the stub");
 
@@ -222,6 +251,7 @@ int main(int argc, char **argv)
 	n = engine__spares(e, 5000, again);
 	CHECK(n == 2 && again[0] && again[0] != ids[0] && again[1] == ids[1],
 	      "the xdp spare is made again after the load (%u), tc kept", again[0]);
+	CHECK(spare_pins(bpffs, "xdp", "xdp") == 1, "and pinned");
 	seen[nseen++] = again[0];
 
 	CHECK(engine__load(e, "sA", ENGINE_HOOK_TC_INGRESS, 10, obj, len, NULL) == 0,
@@ -281,6 +311,21 @@ int main(int argc, char **argv)
 	engine__free(e);
 	for (i = 0; i < nseen; i++)
 		CHECK(prog_gone(seen[i]), "root %u gone after unload and engine__free", seen[i]);
+	CHECK(entries_in(bpffs) == 0, "nothing left in %s", bpffs);
+
+	/* spare pins of a daemon that died are removed by the next one */
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/spare:xdp:99/xdp && bpftool map create "
+		 "%s/spare:xdp:99/xdp/chain type prog_array key 4 value 4 entries 4 name stale",
+		 bpffs, bpffs);
+	CHECK(system(cmd) == 0, "a stale spare pin");
+	eo.no_spares = false;
+	e = engine__new(&eo);
+	CHECK(e && engine__spares(e, 5000, ids) == 2, "a new engine makes its spares");
+	seen[nseen++] = ids[0];
+	seen[nseen++] = ids[1];
+	snprintf(pin, sizeof(pin), "%s/spare:xdp:99", bpffs);
+	CHECK(access(pin, F_OK) != 0, "and removes the stale spare's pins");
+	engine__free(e);
 	CHECK(entries_in(bpffs) == 0, "nothing left in %s", bpffs);
 	CHECK(xdp_prog_id(ifindex) == 0 && tc_prog_id(ifindex) == 0, "nothing attached");
 
