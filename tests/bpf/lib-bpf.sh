@@ -36,6 +36,22 @@ manifest() {
 	local f=$1; shift
 	printf '%s\n' "$@" > "$f"
 }
+# root_is_direct HOOK: the pinned root is the direct build and is what the
+# interface runs (a first load attaches the indirect build; the daemon
+# swaps the direct one in once idle).
+root_is_direct() {
+	local hook=$1 want id
+	[ "$hook" = xdp ] && want=plugfs_xdp_root || want=plugfs_tc_root
+	id=$(bpftool prog show pinned "$BPFFS_DIR/$VETH_B/$hook/root" 2>/dev/null |
+		sed -n "s/^\([0-9]*\): .* name $want .*/\1/p")
+	[ -n "$id" ] || return 1
+	case $hook in
+	xdp) ip netns exec "$NSB" bpftool net show dev "$VETH_B" |
+		grep -Eq "^$VETH_B\([0-9]+\) (driver|generic) id $id\$" ;;
+	*) ip netns exec "$NSB" bpftool net show dev "$VETH_B" |
+		grep -q "clsact/${hook#tc-} $want:\[$id\] id $id\$" ;;
+	esac
+}
 # Nothing of ours left in the kernel or bpffs for the veth.
 no_leftovers() {
 	[ ! -e "$BPFFS_DIR/$VETH_B" ] && [ -z "$(ls "$BPFFS_DIR/maps" 2>/dev/null)" ] &&

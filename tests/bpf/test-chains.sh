@@ -12,6 +12,8 @@ for hook in xdp tc-ingress tc-egress; do
 	check "$hook: cp drop to 10" cp "$PROGS/drop.bpf.o" "$d/10"
 	check_eq "$hook: ls shows 10" "$(ls "$d")" "10"
 	check "$hook: ping fails with drop" ping_fails
+	check "$hook: the direct root takes the indirect one's place" wait_for 2 root_is_direct "$hook"
+	check "$hook: ping still fails with drop" ping_fails
 	check "$hook: rm 10" rm "$d/10"
 	check "$hook: ping works again" ping_ok
 	check "$hook: nothing left after rm" no_leftovers
