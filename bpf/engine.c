@@ -220,6 +220,7 @@ struct engine *engine__new(const struct engine_opts *opts)
 	if (!e)
 		return NULL;
 	pthread_mutex_init(&e->lock, NULL);
+	e->journal_fd = -1;
 	/* in the daemon's network namespace, as if_nametoindex would be */
 	e->ioctl_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	/* one verifier log for the loads (serialised by lock): a fresh MiB per
@@ -257,6 +258,9 @@ struct engine *engine__new(const struct engine_opts *opts)
 					     sizeof(opts->idle_ms) && opts->idle_ms ?
 				       opts->idle_ms : 2);
 	spare_start(e, !(opts && opts->no_spares));
+	/* the journal needs the thread that folds it */
+	if (e->spare_running)
+		journal_open(e);
 	return e;
 }
 
@@ -284,6 +288,8 @@ void engine__free(struct engine *e)
 	if (!e)
 		return;
 	spare_stop(e);
+	journal_fold(e);
+	journal_close(e);
 	for (h = e->hooks; h; h = n) {
 		n = h->next;
 		hook_free(h);
@@ -716,11 +722,11 @@ fail:
 /* Ends a verb; the background work it asks for starts after a quiet time. */
 static void verb_unlock(struct engine *e)
 {
-	bool wake = e->bg_wanted;
+	bool wake = e->bg_wanted, fold = e->journal_dirty;
 
 	e->bg_wanted = false;
 	pthread_mutex_unlock(&e->lock);
-	spare_note(e, wake);
+	spare_note(e, wake, fold);
 }
 
 static int check_args(const char *ifname, enum engine_hook hook, unsigned int prio)

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #define CHAIN_MAP_ENTRIES (ENGINE_CHAIN_HARD_MAX + 1)
 /* Our clsact filter: a handle and priority no other tool is expected to use. */
@@ -66,6 +67,8 @@ struct eng_spare {
 struct engine {
 	pthread_mutex_t lock;
 	int ioctl_fd;			/* SIOCGIFINDEX */
+	int journal_fd;			/* <state>/journal (bpf/journal.c); -1: none */
+	bool journal_dirty;		/* under lock: records not folded yet */
 	char bpffs_dir[PATH_MAX];
 	char state_dir[PATH_MAX];	/* "" = none */
 	unsigned int max_chain;
@@ -89,6 +92,7 @@ struct engine {
 	bool spare_stop;
 	bool bg_busy;			/* the thread is at a job */
 	unsigned int upgrades_wanted;	/* hooks with an indirect root, as last counted */
+	bool fold_wanted;		/* the state journal has records to fold */
 	double bg_quiet_until;		/* CLOCK_MONOTONIC us: no job before */
 	double bg_idle_us;		/* engine_opts.idle_ms */
 	unsigned int spare_serial;	/* the thread's: names of spare pin dirs */
@@ -173,18 +177,28 @@ void spare_unpin(const char *dir, enum engine_hook kind);
 /* At the end of every verb (lock released): jobs wait for a quiet time
  * after it. upgrade: the verb attached an indirect root. The thread is woken
  * by engine__kick(). */
-void spare_note(struct engine *e, bool upgrade);
+void spare_note(struct engine *e, bool upgrade, bool fold);
+
+/* ---- journal.c: the state dir's changes, appended, folded when idle ---- */
+int journal_open(struct engine *e);
+void journal_close(struct engine *e);
+/* One writev of whole records; -errno (the caller then writes directly). */
+int journal_append(struct engine *e, const struct iovec *iov, int n);
+/* Applies the records to the files and empties the journal. Under lock. */
+int journal_fold(struct engine *e);
 
 /* ---- pin.c: state dir and adoption ---- */
+/* A state file written whole (temporary + rename; directories on demand). */
+int state_write_file(const char *path, const void *data, size_t len);
 /* The hook's fields changed (they are kept in each entry's file). */
-int state_save_hook(const struct engine *e, const struct eng_hook *h);
+int state_save_hook(struct engine *e, const struct eng_hook *h);
 /* obj NULL: the options only (the object is stored already). */
-int state_save_entry(const struct engine *e, const struct eng_hook *h, const struct eng_entry *en,
+int state_save_entry(struct engine *e, const struct eng_hook *h, const struct eng_entry *en,
 		     const void *obj, size_t obj_len);
-void state_remove_entry(const struct engine *e, const struct eng_hook *h, unsigned int prio);
+void state_remove_entry(struct engine *e, const struct eng_hook *h, unsigned int prio);
 /* Removes a stored object (call when no entry has that digest any more). */
-void state_drop_object(const struct engine *e, const char *sha256);
-int state_rename_entry(const struct engine *e, const struct eng_hook *h, unsigned int from,
+void state_drop_object(struct engine *e, const char *sha256);
+int state_rename_entry(struct engine *e, const struct eng_hook *h, unsigned int from,
 		       unsigned int to);
 int state_adopt(struct engine *e);
 /* Reloads a hook's entries from the state dir (chain lost with its interface). */

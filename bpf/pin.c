@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ini.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +65,7 @@ static const char *dirname_of(const char *path, char *buf, size_t size)
  * there on every write but the first (they are kept when a hook empties),
  * so trying first spares a mkdir per file on the path of a load.
  */
-static int write_in_dir(const char *path, const void *data, size_t len)
+int state_write_file(const char *path, const void *data, size_t len)
 {
 	char dir[PATH_MAX];
 	int err = plugfs_write_file(path, data, len);
@@ -75,49 +76,13 @@ static int write_in_dir(const char *path, const void *data, size_t len)
 	return err ? err : plugfs_write_file(path, data, len);
 }
 
-/*
- * A state file written whole: created in place when it is new (the usual
- * case on a load: one syscall and no rename fewer), else replaced through
- * a temporary file. A daemon killed between the create and its one write
- * leaves the file empty, before the load was answered: adoption then finds
- * the chain inconsistent and restores what the other files hold.
- */
-static int create_in_dir(const char *path, const void *data, size_t len)
-{
-	char dir[PATH_MAX];
-	int err = plugfs_create_file(path, data, len);
-
-	if (err != -ENOENT)
-		return err;
-	err = mkdir_fast(dirname_of(path, dir, sizeof(dir)), 0700);
-	return err ? err : plugfs_create_file(path, data, len);
-}
-
-static int save_in_dir(const char *path, const void *data, size_t len)
-{
-	int err = create_in_dir(path, data, len);
-
-	return err == -EEXIST ? write_in_dir(path, data, len) : err;
-}
-
-/*
- * Objects are stored once by digest: a stored one costs a failed create.
- * One cut short by a crash has the wrong size and is written again; the
- * digest is checked again when it is read (state_restore_hook).
- */
+/* Objects are stored once by digest: a stored one costs no write. */
 static int store_object(const char *path, const void *obj, size_t len)
 {
-	struct stat st;
-	int err = create_in_dir(path, obj, len);
-
-	if (err != -EEXIST)
-		return err;
-	if (!stat(path, &st) && (size_t)st.st_size == len)
-		return 0;
-	return write_in_dir(path, obj, len);
+	return access(path, F_OK) ? state_write_file(path, obj, len) : 0;
 }
 
-int state_save_hook(const struct engine *e, const struct eng_hook *h)
+int state_save_hook(struct engine *e, const struct eng_hook *h)
 {
 	unsigned int i;
 	int err = 0;
@@ -146,22 +111,72 @@ static void add_lines(FILE *f, const char *section, const char *lines)
 	}
 }
 
-int state_save_entry(const struct engine *e, const struct eng_hook *h, const struct eng_entry *en,
+/* Is the object stored (or on its way, in the journal) for another entry? */
+static bool object_elsewhere(const struct engine *e, const struct eng_entry *en)
+{
+	const struct eng_hook *h;
+	unsigned int i;
+
+	for (h = e->hooks; h; h = h->next)
+		for (i = 0; i < h->n; i++)
+			if (h->ent[i] != en && !strcmp(h->ent[i]->sha256, en->sha256))
+				return true;
+	return false;
+}
+
+/* The entry's file and, when given and new, the object: one append. */
+static int journal_entry(struct engine *e, const struct eng_hook *h, const struct eng_entry *en,
+			 const void *obj, size_t obj_len, const char *text, size_t tlen)
+{
+	char ohdr[160], ehdr[IF_NAMESIZE + 96];
+	struct iovec iov[4];
+	int n = 0;
+
+	if (e->journal_fd < 0)
+		return -EBADF;
+	if (obj && !object_elsewhere(e, en)) {
+		xsnprintf(ohdr, sizeof(ohdr), "put %zu objects/%s.o\n", obj_len, en->sha256);
+		iov[n++] = (struct iovec){ ohdr, strlen(ohdr) };
+		iov[n++] = (struct iovec){ (void *)obj, obj_len };
+	}
+	xsnprintf(ehdr, sizeof(ehdr), "put %zu ifaces/%s/%s/%u.ini\n", tlen, h->ifname,
+		  engine_hook_name(h->kind), en->prio);
+	iov[n++] = (struct iovec){ ehdr, strlen(ehdr) };
+	iov[n++] = (struct iovec){ (void *)text, tlen };
+	return journal_append(e, iov, n);
+}
+
+/* A one-line record (del, mv); -errno when the caller must do it itself. */
+static int journal_line(struct engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int journal_line(struct engine *e, const char *fmt, ...)
+{
+	char line[2 * PATH_MAX];
+	struct iovec iov;
+	va_list ap;
+	int n;
+
+	if (e->journal_fd < 0)
+		return -EBADF;
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0 || n >= (int)sizeof(line))
+		return -ENAMETOOLONG;
+	iov = (struct iovec){ line, (size_t)n };
+	return journal_append(e, &iov, 1);
+}
+
+int state_save_entry(struct engine *e, const struct eng_hook *h, const struct eng_entry *en,
 		     const void *obj, size_t obj_len)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 16], po[256];
 	char *text = NULL;
 	size_t tlen = 0;
 	FILE *f;
-	int err;
+	int err = 0;
 
 	if (state_hook_dir(e, h->ifname, h->kind, dir, sizeof(dir)))
 		return 0;
-	err = object_path(e, en->sha256, path, sizeof(path));
-	if (!err && obj)
-		err = store_object(path, obj, obj_len);
-	if (err)
-		goto out;
 	f = open_memstream(&text, &tlen);
 	if (!f) {
 		err = -errno;
@@ -179,8 +194,16 @@ int state_save_entry(const struct engine *e, const struct eng_hook *h, const str
 	add_lines(f, "global", en->globals);
 	add_lines(f, "metadata", en->metadata);
 	fclose(f);
+	if (!journal_entry(e, h, en, obj, obj_len, text, tlen)) {
+		free(text);
+		return 0;
+	}
+	err = object_path(e, en->sha256, path, sizeof(path));
+	if (!err && obj)
+		err = store_object(path, obj, obj_len);
 	xsnprintf(path, sizeof(path), "%s/%u.ini", dir, en->prio);
-	err = save_in_dir(path, text, tlen);
+	if (!err)
+		err = state_write_file(path, text, tlen);
 	free(text);
 out:
 	if (err)
@@ -189,30 +212,39 @@ out:
 	return err;
 }
 
-void state_remove_entry(const struct engine *e, const struct eng_hook *h, unsigned int prio)
+void state_remove_entry(struct engine *e, const struct eng_hook *h, unsigned int prio)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 16];
 
 	if (state_hook_dir(e, h->ifname, h->kind, dir, sizeof(dir)))
 		return;
+	if (!journal_line(e, "del ifaces/%s/%s/%u.ini\n", h->ifname, engine_hook_name(h->kind),
+			  prio))
+		return;
 	xsnprintf(path, sizeof(path), "%s/%u.ini", dir, prio);
 	unlink(path);
 }
 
-void state_drop_object(const struct engine *e, const char *sha256)
+void state_drop_object(struct engine *e, const char *sha256)
 {
 	char path[PATH_MAX];
 
+	if (strlen(sha256) == 64 && !journal_line(e, "del objects/%s.o\n", sha256))
+		return;
 	if (!object_path(e, sha256, path, sizeof(path)))
 		unlink(path);
 }
 
-int state_rename_entry(const struct engine *e, const struct eng_hook *h, unsigned int from,
+int state_rename_entry(struct engine *e, const struct eng_hook *h, unsigned int from,
 		       unsigned int to)
 {
 	char dir[PATH_MAX], a[PATH_MAX + 16], b[PATH_MAX + 16];
 
 	if (state_hook_dir(e, h->ifname, h->kind, dir, sizeof(dir)))
+		return 0;
+	if (!journal_line(e, "mv ifaces/%s/%s/%u.ini ifaces/%s/%s/%u.ini\n", h->ifname,
+			  engine_hook_name(h->kind), from, h->ifname, engine_hook_name(h->kind),
+			  to))
 		return 0;
 	xsnprintf(a, sizeof(a), "%s/%u.ini", dir, from);
 	xsnprintf(b, sizeof(b), "%s/%u.ini", dir, to);
@@ -385,6 +417,8 @@ void state_restore_hook(struct engine *e, const char *ifname, enum engine_hook k
 
 	if (state_hook_dir(e, ifname, kind, dir, sizeof(dir)))
 		return;
+	/* the files must say all the journal holds */
+	journal_fold(e);
 	unpin_hook_leftovers(e, ifname, kind);
 	n = saved_prios(dir, prios, (int)(sizeof(prios) / sizeof(prios[0])));
 	for (i = 0; i < n; i++) {
@@ -664,6 +698,8 @@ int state_adopt(struct engine *e)
 
 	if (!e->state_dir[0])
 		return 0;
+	/* what a daemon that died had not folded yet */
+	journal_fold(e);
 	xsnprintf(dir, sizeof(dir), "%s/ifaces", e->state_dir);
 	dp = opendir(dir);
 	if (!dp)

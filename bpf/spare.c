@@ -21,6 +21,7 @@
  * The thread is woken by engine__kick(), which the daemon calls once the
  * answer to a load has gone out: a wake-up of a thread on an idle vCPU
  * costs the waker some 20 us here, which the user need not wait for.
+ * It also folds the state journal into the state files (bpf/journal.c).
  * Jobs wait until no verb has ended for engine_opts.idle_ms: kernel work on the
  * other CPU slows a verb running at the same time (pokes and attaches
  * synchronise the CPUs), and verbs come in bursts (a script of cp).
@@ -282,11 +283,21 @@ static void upgrade_one(struct engine *e)
 		close(root_fd);
 }
 
+static void fold_journal(struct engine *e)
+{
+	set_idle_class(false);
+	pthread_mutex_lock(&e->lock);
+	journal_fold(e);
+	pthread_mutex_unlock(&e->lock);
+	set_idle_class(true);
+}
+
 static void *spare_thread(void *arg)
 {
 	struct engine *e = arg;
 	struct eng_spare s;
 	struct timespec until;
+	bool upgrade, fold;
 	int i, err;
 
 	/* woken at the end of a verb, the thread must not preempt the verb's
@@ -305,16 +316,25 @@ static void *spare_thread(void *arg)
 			continue;
 		}
 		i = spare_missing(e);
-		if (i < 0 && !e->upgrades_wanted) {
+		if (i < 0 && !e->upgrades_wanted && !e->fold_wanted) {
 			e->bg_busy = false;
 			pthread_cond_broadcast(&e->spare_cond);
 			pthread_cond_wait(&e->spare_cond, &e->spare_lock);
 			continue;
 		}
 		e->bg_busy = true;
+		/* the direct root first (every packet pays until then), then the
+		 * spares, then the state files (the journal holds them safely) */
+		upgrade = e->upgrades_wanted;
+		fold = !upgrade && i < 0;
+		if (fold)
+			e->fold_wanted = false;
 		pthread_mutex_unlock(&e->spare_lock);
-		if (i < 0) {
-			upgrade_one(e);
+		if (upgrade || fold) {
+			if (upgrade)
+				upgrade_one(e);
+			else
+				fold_journal(e);
 			pthread_mutex_lock(&e->spare_lock);
 			continue;
 		}
@@ -409,7 +429,7 @@ bool spare_take(struct engine *e, enum engine_hook kind, struct eng_spare *out)
 	return got;
 }
 
-void spare_note(struct engine *e, bool upgrade)
+void spare_note(struct engine *e, bool upgrade, bool fold)
 {
 	if (!e->spare_running)
 		return;
@@ -417,13 +437,14 @@ void spare_note(struct engine *e, bool upgrade)
 	e->bg_quiet_until = mono_us() + e->bg_idle_us;
 	/* recounted by the thread: one more is enough to make it look */
 	e->upgrades_wanted += upgrade;
+	e->fold_wanted |= fold;
 	pthread_mutex_unlock(&e->spare_lock);
 }
 
 /* Under spare_lock. */
 static void kick_locked(struct engine *e)
 {
-	if (e->upgrades_wanted || spare_missing(e) >= 0)
+	if (e->upgrades_wanted || e->fold_wanted || spare_missing(e) >= 0)
 		pthread_cond_broadcast(&e->spare_cond);
 }
 
@@ -446,7 +467,7 @@ int engine__settle(struct engine *e, unsigned int wait_ms)
 	mono_deadline(&until, mono_us() + wait_ms * 1e3);
 	pthread_mutex_lock(&e->spare_lock);
 	kick_locked(e);
-	while (!err && (e->bg_busy || e->upgrades_wanted || spare_missing(e) >= 0))
+	while (!err && (e->bg_busy || e->upgrades_wanted || e->fold_wanted || spare_missing(e) >= 0))
 		err = pthread_cond_timedwait(&e->spare_cond, &e->spare_lock, &until);
 	pthread_mutex_unlock(&e->spare_lock);
 	return err ? -ETIMEDOUT : 0;

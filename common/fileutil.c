@@ -61,32 +61,6 @@ int plugfs_write_file(const char *path, const void *data, size_t len)
 	return err;
 }
 
-int plugfs_create_file(const char *path, const void *data, size_t len)
-{
-	int fd, err = 0;
-
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	while (len) {
-		ssize_t w = write(fd, data, len);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			break;
-		}
-		data = (const char *)data + w;
-		len -= (size_t)w;
-	}
-	if (close(fd) && !err)
-		err = -errno;
-	if (err)
-		unlink(path);
-	return err;
-}
-
 int plugfs_read_file(const char *path, void **buf, size_t *len)
 {
 	struct stat st;

@@ -64,8 +64,8 @@ struct fs_backend_ops {
 	/* Builds the `cat` text, read fresh from the kernel / hosts. */
 	int (*report)(void *priv, const char *group, unsigned int sub, const char *name,
 		      struct fs_report *out);
-	/* Optional: called once the answer to a commit has been sent, for
-	 * work the caller of close() need not wait for. */
+	/* Optional: called once the answer to a commit, unlink or rename has
+	 * been sent, for work the caller need not wait for. */
 	void (*answered)(void *priv);
 };
 

@@ -55,6 +55,13 @@ static void reply_err(fuse_req_t req, int err)
 
 /* ---- helpers ---- */
 
+/* After the reply to a change: work its caller need not wait for. */
+static void answered(const struct fs_domain *d)
+{
+	if (d->ops->answered)
+		d->ops->answered(d->priv);
+}
+
 static const struct fs_domain *dom(int idx)
 {
 	return idx >= 0 && idx < (int)fs->nr_domains ? &fs->domains[idx] : NULL;
@@ -766,8 +773,7 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 				n->name, strerror(-err));
 	}
 	reply_err(req, err);
-	if (d->ops->answered)
-		d->ops->answered(d->priv);
+	answered(d);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -818,6 +824,7 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	if (err && err != -ENOENT)
 		pr_warn("rm %s/%s/%s/%s: %s", d->name, p->group, d->subdirs[p->sub], name, strerror(-err));
 	reply_err(req, err);
+	answered(d);
 }
 
 static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
@@ -914,6 +921,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 		pr_warn("mv %s/%s/%s/%s -> %s: %s", d->name, p->group, d->subdirs[p->sub], name,
 			newname, strerror(-err));
 	reply_err(req, err);
+	answered(d);
 }
 
 static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)

@@ -10,10 +10,6 @@ int plugfs_mkdir_p(const char *path, unsigned int mode);
 /* Writes a whole file (0600) through <path>.tmp + rename, so a crash never
  * leaves half a file; 0 or -errno. */
 int plugfs_write_file(const char *path, const void *data, size_t len);
-/* Writes a new file (0600) in place: -EEXIST if path exists. One syscall
- * fewer than plugfs_write_file and no rename; a crash can leave it short
- * (empty at worst), so readers must check what they read. */
-int plugfs_create_file(const char *path, const void *data, size_t len);
 /* Reads a whole regular file into a malloc'd buffer (NUL-terminated, not
  * counted in *len); 0, -errno, -EINVAL if not a regular file. */
 int plugfs_read_file(const char *path, void **buf, size_t *len);

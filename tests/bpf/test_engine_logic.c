@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -223,26 +224,92 @@ static void root_map_load(void **st)
 	assert_int_equal(root_map_insn(root, 1), (size_t)-1);
 }
 
-/* State files: created in place when new, never over an existing one. */
-static void create_file(void **state)
+static void put_file(const char *dir, const char *name, const void *data, size_t len)
 {
-	char dir[] = "/tmp/plugfs-test-create-XXXXXX", path[64], bad[96];
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_int_equal(plugfs_write_file(path, data, len), 0);
+}
+
+/* Contents of dir/name, NULL if absent (static buffer). */
+static const char *file_text(const char *dir, const char *name, size_t *len)
+{
+	static char *last;
+	char path[PATH_MAX];
 	void *buf = NULL;
-	size_t len = 0;
+
+	free(last);
+	last = NULL;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (plugfs_read_file(path, &buf, len))
+		return NULL;
+	last = buf;
+	return last;
+}
+
+/* The state journal: records applied in order, a cut record ends the fold. */
+static void journal_records(void **state)
+{
+	static const char obj[] = { 0x7f, 'E', 'L', 'F', '\n', 0, 'p', 'u', 't', ' ' };
+	char dir[] = "/tmp/plugfs-test-journal-XXXXXX", rec[256];
+	struct engine *e = calloc(1, sizeof(*e));
+	struct iovec iov[2];
+	const char *t;
+	size_t len, n;
 
 	(void)state;
+	assert_non_null(e);
 	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/a.ini", dir);
-	snprintf(bad, sizeof(bad), "%s/missing/a.ini", dir);
-	assert_int_equal(plugfs_create_file(path, "one", 3), 0);
-	assert_int_equal(plugfs_create_file(path, "two!", 4), -EEXIST);
-	assert_int_equal(plugfs_read_file(path, &buf, &len), 0);
-	assert_int_equal(len, 3);
-	assert_memory_equal(buf, "one", 3);
-	free(buf);
-	assert_int_equal(plugfs_create_file(bad, "x", 1), -ENOENT);
-	assert_int_equal(unlink(path), 0);
-	assert_int_equal(rmdir(dir), 0);
+	snprintf(e->state_dir, sizeof(e->state_dir), "%s", dir);
+	e->journal_fd = -1;
+
+	/* what a daemon that died left: folded before the state is read */
+	n = (size_t)snprintf(rec, sizeof(rec),
+			     "put 4 ifaces/e0/xdp/10.ini\nx=1\nput %zu objects/o.o\n", sizeof(obj));
+	memcpy(rec + n, obj, sizeof(obj));
+	n += sizeof(obj);
+	n += (size_t)snprintf(rec + n, sizeof(rec) - n,
+			      "mv ifaces/e0/xdp/10.ini ifaces/e0/xdp/5.ini\nput 1 gone.ini\nz"
+			      "del gone.ini\nput 100 cut.ini\nabc");
+	put_file(dir, "journal", rec, n);
+	assert_int_equal(journal_fold(e), 0);
+	t = file_text(dir, "ifaces/e0/xdp/5.ini", &len);
+	assert_non_null(t);
+	assert_int_equal(len, 4);
+	assert_memory_equal(t, "x=1\n", 4);
+	assert_null(file_text(dir, "ifaces/e0/xdp/10.ini", &len));
+	t = file_text(dir, "objects/o.o", &len);
+	assert_non_null(t);
+	assert_int_equal(len, sizeof(obj));
+	assert_memory_equal(t, obj, sizeof(obj));
+	assert_null(file_text(dir, "gone.ini", &len));
+	assert_null(file_text(dir, "cut.ini", &len));
+	assert_non_null(file_text(dir, "journal", &len));
+	assert_int_equal(len, 0);
+
+	/* appended by a verb, then folded */
+	assert_int_equal(journal_open(e), 0);
+	iov[0] = (struct iovec){ "put 2 a.ini\n", 12 };
+	iov[1] = (struct iovec){ "ok", 2 };
+	assert_int_equal(journal_append(e, iov, 2), 0);
+	assert_true(e->journal_dirty);
+	assert_null(file_text(dir, "a.ini", &len));
+	assert_int_equal(journal_fold(e), 0);
+	assert_false(e->journal_dirty);
+	t = file_text(dir, "a.ini", &len);
+	assert_non_null(t);
+	assert_memory_equal(t, "ok", 2);
+	iov[0] = (struct iovec){ "del a.ini\n", 10 };
+	assert_int_equal(journal_append(e, iov, 1), 0);
+	assert_int_equal(journal_fold(e), 0);
+	assert_null(file_text(dir, "a.ini", &len));
+	journal_close(e);
+	file_text(dir, "journal", &len);
+
+	snprintf(rec, sizeof(rec), "rm -rf %s", dir);
+	assert_int_equal(system(rec), 0);
+	free(e);
 }
 
 int main(void)
@@ -257,7 +324,7 @@ int main(void)
 		cmocka_unit_test(subprog_exits_kept),
 		cmocka_unit_test(stack_too_deep),
 		cmocka_unit_test(root_map_load),
-		cmocka_unit_test(create_file),
+		cmocka_unit_test(journal_records),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -28,6 +28,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* The clsact filter of the engine (bpf/engine_int.h). */
@@ -344,6 +346,58 @@ int main(int argc, char **argv)
 		engine__unload(cold, "sA", ENGINE_HOOK_XDP, 10);
 	engine__free(cold);
 	CHECK(prog_id && prog_gone(prog_id), "no_spares: root gone");
+
+	/*
+	 * A daemon that dies right after a load leaves the entry in the state
+	 * journal only (its files are written once the engine is idle): the
+	 * next engine folds the journal before it reads the state, and adopts.
+	 */
+	{
+		char ini[300], jpath[300];
+		uint32_t child_id = 0;
+		struct stat st;
+		int pfd[2], status;
+		pid_t pid;
+
+		if (pipe(pfd))
+			return 1;
+		pid = fork();
+		if (pid == 0) {
+			struct engine *ce;
+			uint32_t id = 0;
+
+			eo.idle_ms = 60000;
+			ce = engine__new(&eo);
+			if (ce && !engine__load(ce, "sA", ENGINE_HOOK_XDP, 10, obj, len, NULL))
+				id = engine__prog_id(ce, "sA", ENGINE_HOOK_XDP, 10);
+			if (write(pfd[1], &id, sizeof(id)) != sizeof(id))
+				_exit(1);
+			_exit(0);	/* no engine__free: as if killed */
+		}
+		close(pfd[1]);
+		if (read(pfd[0], &child_id, sizeof(child_id)) != sizeof(child_id))
+			child_id = 0;
+		close(pfd[0]);
+		waitpid(pid, &status, 0);
+		snprintf(jpath, sizeof(jpath), "%s/journal", state);
+		snprintf(ini, sizeof(ini), "%s/ifaces/sA/xdp/10.ini", state);
+		CHECK(child_id && !stat(jpath, &st) && st.st_size > 0 && access(ini, F_OK) != 0,
+		      "a daemon killed after a load leaves the entry in the journal only "
+		      "(program %u, %lld bytes)", child_id, (long long)st.st_size);
+		eo.idle_ms = 0;
+		e = engine__new(&eo);
+		CHECK(e && engine__prog_id(e, "sA", ENGINE_HOOK_XDP, 10) == child_id,
+		      "the next engine folds the journal and adopts the program");
+		CHECK(access(ini, F_OK) == 0 && !stat(jpath, &st) && st.st_size == 0,
+		      "the entry's file is written, the journal emptied");
+		CHECK(e && engine__settle(e, 5000) == 0 && xdp_prog_id(ifindex) &&
+		      prog_name(xdp_prog_id(ifindex), name) && !strcmp(name, "plugfs_xdp_root"),
+		      "and swaps the direct root in (%s)", name);
+		CHECK(e && engine__unload(e, "sA", ENGINE_HOOK_XDP, 10) == 0, "unload");
+		engine__free(e);
+		CHECK(entries_in(bpffs) == 0 && xdp_prog_id(ifindex) == 0,
+		      "nothing left in %s, nothing attached", bpffs);
+	}
 
 	snprintf(cmd, sizeof(cmd), "rm -rf %s %s", bpffs, state);
 	if (system(cmd))
