@@ -272,8 +272,8 @@ int chain_root_swap(struct engine *e, struct eng_hook *h, int root_fd)
 	char path[PATH_MAX], tmp[PATH_MAX + 8];
 	int err = 0;
 
-	/* pinned first: a crash after the swap leaves the new root pinned
-	 * beside the old one, not attached and unpinned */
+	/* pinned before the swap: a crash right after it leaves the attached
+	 * root pinned as root_new (adoption takes it), never unpinned */
 	hook_pin(e, h, "root", path, sizeof(path));
 	xsnprintf(tmp, sizeof(tmp), "%s_new", path);
 	unlink(tmp);

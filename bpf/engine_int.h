@@ -69,6 +69,7 @@ struct engine {
 	int ioctl_fd;			/* SIOCGIFINDEX */
 	int journal_fd;			/* <state>/journal (bpf/journal.c); -1: none */
 	bool journal_dirty;		/* under lock: records not folded yet */
+	size_t journal_size;		/* under lock: bytes appended since the fold */
 	char bpffs_dir[PATH_MAX];
 	char state_dir[PATH_MAX];	/* "" = none */
 	unsigned int max_chain;

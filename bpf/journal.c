@@ -29,6 +29,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#define JOURNAL_FOLD_SIZE (4u << 20)
+
 static void journal_path(const struct engine *e, char *buf, size_t size)
 {
 	xsnprintf(buf, size, "%s/journal", e->state_dir);
@@ -73,6 +75,11 @@ int journal_append(struct engine *e, const struct iovec *iov, int n)
 	got = writev(e->journal_fd, iov, n);
 	if (got == (ssize_t)want) {
 		e->journal_dirty = true;
+		e->journal_size += want;
+		/* verbs that never leave the engine idle: fold on the path
+		 * now and then rather than let the journal grow */
+		if (e->journal_size > JOURNAL_FOLD_SIZE)
+			journal_fold(e);
 		return 0;
 	}
 	/* a short append (disk full) would cut the records after it: give
@@ -156,5 +163,6 @@ int journal_fold(struct engine *e)
 	if (len && truncate(path, 0))
 		pr_warn("bpf: cannot empty the state journal %s: %s", path, strerror(errno));
 	e->journal_dirty = false;
+	e->journal_size = 0;
 	return 0;
 }

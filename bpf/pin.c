@@ -4,10 +4,12 @@
  * per entry <prio>.ini: the hook's fields (ifindex, XDP mode, whether we
  * created the clsact qdisc: the same in every entry, so a first load writes
  * one file), then the entry's options and slot; the objects as written are
- * kept once by digest in <state>/objects/. A new engine adopts a hook when its pins are
- * all there and still attached to the same interface index; otherwise the
- * chain was lost (reboot, interface re-created) and it is reloaded from the
- * objects. A hook whose interface is absent stays dormant until it returns.
+ * kept once by digest in <state>/objects/. Verbs append their changes to
+ * the state journal (bpf/journal.c), folded into these files when idle.
+ * A new engine adopts a hook when its pins are all there and still
+ * attached to the same interface index; otherwise the chain was lost
+ * (reboot, interface re-created) and it is reloaded from the objects. A
+ * hook whose interface is absent stays dormant until it returns.
  */
 #include "engine_int.h"
 

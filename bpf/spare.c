@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The engine's background thread, with two jobs kept off the path of a verb.
+ * The engine's background thread: the work a verb leaves, done once the
+ * engine is idle so that no request waits for it.
  *
  * Spares: per program type (XDP; TC for both directions) a chain map with
  * the indirect build of our root loaded with it and a stub in slot 0, so a
  * first load on a hook neither loads a root nor waits for the kernel to
  * patch one: it swaps the stub for its program (a pointer swap) and
- * attaches.
+ * attaches. The map and root are pinned ahead too, in
+ * <bpffs>/spare:<kind>:<n>/<xdp|tc-ingress>/: a first load renames that
+ * directory into place (one syscall for the interface's and the hook's
+ * directories and two pins). engine__free removes unused ones; a daemon
+ * that dies leaves them pinned, and the next one removes them when it
+ * starts. Nothing of them is attached.
  *
  * Direct roots: the direct build of a root (tail-call key the constant 0)
  * gets a direct jump from the JIT, which the kernel patches whenever slot 0
@@ -16,25 +22,18 @@
  * So a first load attaches the spare's indirect root and answers; then
  * this thread loads the direct root with the hook's map and swaps it in by
  * an atomic replacement of the attachment (bpf_link_update for XDP, a
- * replacing change of our tc filter), which loses no packet.
+ * replacing change of our tc filter), which loses no packet. The stub stays
+ * open with the hook until then: its last reference going is a program
+ * free (the JIT image returned with a text write).
  *
- * The thread is woken by engine__kick(), which the daemon calls once the
- * answer to a load has gone out: a wake-up of a thread on an idle vCPU
- * costs the waker some 20 us here, which the user need not wait for.
- * It also folds the state journal into the state files (bpf/journal.c).
- * Jobs wait until no verb has ended for engine_opts.idle_ms: kernel work on the
- * other CPU slows a verb running at the same time (pokes and attaches
- * synchronise the CPUs), and verbs come in bursts (a script of cp).
+ * The state journal (bpf/journal.c) is folded into the state files.
  *
- * The stub stays open with the hook until the thread swaps the root: its
- * last reference going is a program free (the JIT image returned with a
- * text write), which the first load need not wait for.
- *
- * A spare's map and root are pinned ahead too, in <bpffs>/spare:<kind>:<n>/
- * <xdp|tc-ingress>/: a first load renames that directory into place (one
- * syscall for the interface's and the hook's directories and two pins).
- * engine__free removes them; a daemon that dies leaves them pinned, and the
- * next one removes them when it starts. Nothing of them is attached.
+ * Verbs only note their work (spare_note); the thread is woken by
+ * engine__kick(), which the daemon calls once the answer to a request has
+ * gone out: waking a thread on an idle vCPU costs the waker some 20 us
+ * here. Jobs wait until no verb has ended for engine_opts.idle_ms: kernel
+ * work on the other CPU slows a verb running at the same time (pokes and
+ * attaches synchronise the CPUs), and verbs come in bursts (a script of cp).
  *
  * A PROG_ARRAY takes the program type, expected attach type, JIT and XDP
  * frags setting of the first program put in it (here: the stub), so a spare
