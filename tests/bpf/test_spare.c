@@ -182,7 +182,7 @@ int main(int argc, char **argv)
 {
 	char bpffs[128], state[128], pin[256], cmd[400], name[BPF_OBJ_NAME_LEN];
 	struct engine_opts eo = { .sz = sizeof(eo) };
-	uint32_t ids[2], again[2], none[2], prog_id, seen[12], link_id, root_id;
+	uint32_t ids[2], again[2], none[2], prog_id, seen[32], link_id, root_id;
 	struct engine *e, *cold;
 	size_t len = 0, nseen = 0, i;
 	int ifindex, n;
@@ -215,8 +215,10 @@ int main(int argc, char **argv)
 	n = engine__spares(e, 5000, ids);
 	CHECK(n == 2 && ids[0] && ids[1] && ids[0] != ids[1],
 	      "two spares made at start (xdp root %u, tc root %u)", ids[0], ids[1]);
-	seen[nseen++] = ids[0];
-	seen[nseen++] = ids[1];
+	if (nseen < sizeof(seen) / sizeof(seen[0]))
+		seen[nseen++] = ids[0];
+	if (nseen < sizeof(seen) / sizeof(seen[0]))
+		seen[nseen++] = ids[1];
 	CHECK(entries_in(bpffs) == 2 && spare_pins(bpffs, "xdp", "xdp") == 1 &&
 	      spare_pins(bpffs, "tc", "tc-ingress") == 1,
 	      "each spare pins its map and root in a spare: directory, nothing else");
@@ -240,7 +242,8 @@ int main(int argc, char **argv)
 	CHECK(root_id && root_id != ids[0] && prog_name(root_id, name) &&
 	      !strcmp(name, "plugfs_xdp_root"), "then the direct root is attached (%u %s)",
 	      root_id, name);
-	seen[nseen++] = root_id;
+	if (nseen < sizeof(seen) / sizeof(seen[0]))
+		seen[nseen++] = root_id;
 	snprintf(pin, sizeof(pin), "%s/sA/xdp/root", bpffs);
 	CHECK(pin_id(pin, false) == root_id, "and pinned as root");
 	CHECK(verdict(pin) == 1, "the direct root runs the program: XDP_DROP");
@@ -254,7 +257,8 @@ int main(int argc, char **argv)
 	CHECK(n == 2 && again[0] && again[0] != ids[0] && again[1] == ids[1],
 	      "the xdp spare is made again after the load (%u), tc kept", again[0]);
 	CHECK(spare_pins(bpffs, "xdp", "xdp") == 1, "and pinned");
-	seen[nseen++] = again[0];
+	if (nseen < sizeof(seen) / sizeof(seen[0]))
+		seen[nseen++] = again[0];
 
 	CHECK(engine__load(e, "sA", ENGINE_HOOK_TC_INGRESS, 10, obj, len, NULL) == 0,
 	      "tc-ingress load");
@@ -265,14 +269,16 @@ int main(int argc, char **argv)
 	CHECK(root_id && root_id != ids[1] && prog_name(root_id, name) &&
 	      !strcmp(name, "plugfs_tc_root"), "then the direct tc root is our filter (%u %s)",
 	      root_id, name);
-	seen[nseen++] = root_id;
+	if (nseen < sizeof(seen) / sizeof(seen[0]))
+		seen[nseen++] = root_id;
 	CHECK(pin_id(pin, false) == root_id, "and pinned as root");
 	CHECK(verdict(pin) == 2, "the direct tc root runs the program: TC_ACT_SHOT");
 	CHECK(prog_gone(ids[1]), "the tc spare's indirect root is freed (%u)", ids[1]);
 	n = engine__spares(e, 5000, again);
 	CHECK(n == 2 && again[1] && again[1] != ids[1], "the tc spare is made again (%u)",
 	      again[1]);
-	seen[nseen++] = again[1];
+	if (nseen < sizeof(seen) / sizeof(seen[0]))
+		seen[nseen++] = again[1];
 
 	CHECK(engine__unload(e, "sA", ENGINE_HOOK_XDP, 10) == 0 &&
 	      engine__unload(e, "sA", ENGINE_HOOK_TC_INGRESS, 10) == 0, "unload both");
@@ -286,8 +292,10 @@ int main(int argc, char **argv)
 	eo.idle_ms = 60000;
 	e = engine__new(&eo);
 	CHECK(e && engine__spares(e, 5000, ids) == 2, "an engine that waits a minute when idle");
-	seen[nseen++] = ids[0];
-	seen[nseen++] = ids[1];
+	if (nseen < sizeof(seen) / sizeof(seen[0]))
+		seen[nseen++] = ids[0];
+	if (nseen < sizeof(seen) / sizeof(seen[0]))
+		seen[nseen++] = ids[1];
 	CHECK(e && engine__load(e, "sA", ENGINE_HOOK_XDP, 10, obj, len, NULL) == 0, "xdp load");
 	prog_id = e ? engine__prog_id(e, "sA", ENGINE_HOOK_XDP, 10) : 0;
 	engine__free(e);
@@ -303,13 +311,16 @@ int main(int argc, char **argv)
 	CHECK(root_id && root_id != ids[0] && prog_name(root_id, name) &&
 	      !strcmp(name, "plugfs_xdp_root"), "with the direct root attached (%u %s)", root_id,
 	      name);
-	seen[nseen++] = root_id;
+	if (nseen < sizeof(seen) / sizeof(seen[0]))
+		seen[nseen++] = root_id;
 	snprintf(pin, sizeof(pin), "%s/sA/xdp/root", bpffs);
 	CHECK(verdict(pin) == 1, "which runs the program: XDP_DROP");
 	CHECK(e && engine__unload(e, "sA", ENGINE_HOOK_XDP, 10) == 0, "unload");
 	engine__spares(e, 5000, again);
-	seen[nseen++] = again[0];
-	seen[nseen++] = again[1];
+	if (nseen < sizeof(seen) / sizeof(seen[0]))
+		seen[nseen++] = again[0];
+	if (nseen < sizeof(seen) / sizeof(seen[0]))
+		seen[nseen++] = again[1];
 	engine__free(e);
 	for (i = 0; i < nseen; i++)
 		CHECK(prog_gone(seen[i]), "root %u gone after unload and engine__free", seen[i]);
@@ -323,8 +334,10 @@ int main(int argc, char **argv)
 	eo.no_spares = false;
 	e = engine__new(&eo);
 	CHECK(e && engine__spares(e, 5000, ids) == 2, "a new engine makes its spares");
-	seen[nseen++] = ids[0];
-	seen[nseen++] = ids[1];
+	if (nseen < sizeof(seen) / sizeof(seen[0]))
+		seen[nseen++] = ids[0];
+	if (nseen < sizeof(seen) / sizeof(seen[0]))
+		seen[nseen++] = ids[1];
 	snprintf(pin, sizeof(pin), "%s/spare:xdp:99", bpffs);
 	CHECK(access(pin, F_OK) != 0, "and removes the stale spare's pins");
 	engine__free(e);
