@@ -26,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now_us(void)
+double engine_now_us(void)
 {
 	struct timespec ts;
 
@@ -586,7 +586,7 @@ int engine_do_load(struct engine *e, const char *ifname, enum engine_hook kind, 
 	rq.bpffs_dir = e->bpffs_dir;
 	rq.spare = spare;
 	rq.log_buf = e->log_buf;
-	t[0] = now_us();
+	t[0] = engine_now_us();
 	err = load_user_prog(&rq, &res);
 	if (err && res.spare_refused) {
 		pr_info("%s: the spare chain map does not fit the program (JIT switched?): "
@@ -605,7 +605,7 @@ int engine_do_load(struct engine *e, const char *ifname, enum engine_hook kind, 
 		if (!err)
 			err = load_user_prog(&rq, &res);
 	}
-	t[1] = now_us();
+	t[1] = engine_now_us();
 	if (err)
 		goto fail;
 	fresh_maps = !rq.map_dir && res.map_dir[0];
@@ -638,7 +638,7 @@ int engine_do_load(struct engine *e, const char *ifname, enum engine_hook kind, 
 	err = entry_pin_path(e, h, prio, pin, sizeof(pin));
 	if (err)
 		goto fail;
-	t[2] = now_us();
+	t[2] = engine_now_us();
 	if (new_hook) {
 		/* before the root is attached: with a spare, this swaps its
 		 * stub for the program (a pointer swap: its root is indirect) */
@@ -694,11 +694,11 @@ int engine_do_load(struct engine *e, const char *ifname, enum engine_hook kind, 
 		h->ent[ip] = en;
 		h->n++;
 	}
-	t[3] = now_us();
+	t[3] = engine_now_us();
 	state_save_entry(e, h, en, obj, obj_len);
 	pr_debug("%s: load %.0f us, record %.0f us, chain+attach+pins %.0f us%s, state %.0f us",
 		 what, t[1] - t[0], t[2] - t[1], t[3] - t[2],
-		 !new_hook ? "" : spare ? " (spare root)" : " (root loaded)", now_us() - t[3]);
+		 !new_hook ? "" : spare ? " (spare root)" : " (root loaded)", engine_now_us() - t[3]);
 	if (old_sha[0] && !object_used(e, old_sha))
 		state_drop_object(e, old_sha);
 	pr_info("%s: loaded program '%s' id %u (slot %u)%s", what, en->prog_name, en->prog_id,

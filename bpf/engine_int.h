@@ -220,6 +220,8 @@ void entry_free(struct eng_entry *en);
 /* "key=value\n" lines of n pairs (malloc'ed), NULL when n is 0. */
 char *kv_lines(const struct engine_kv *kv, size_t n);
 int errno_from_libbpf(int err);
+/* CLOCK_MONOTONIC in microseconds. */
+double engine_now_us(void);
 /* if_nametoindex on the engine's socket; 0 if there is no such interface. */
 int engine_ifindex(struct engine *e, const char *ifname);
 /* mkdir -p that costs one mkdir when at most the last component is missing. */

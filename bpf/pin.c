@@ -493,24 +493,6 @@ static bool chain_consistent(const struct eng_hook *h)
 	return bpf_map_lookup_elem(h->map_fd, &key, &val) != 0;
 }
 
-/* Are the pinned root and its attachment still in place on this interface? */
-static bool hook_attached(struct eng_hook *h)
-{
-	if (h->kind == ENGINE_HOOK_XDP) {
-		struct bpf_link_info li = { 0 };
-		__u32 len = sizeof(li);
-
-		return h->link_fd >= 0 && !bpf_obj_get_info_by_fd(h->link_fd, &li, &len) &&
-		       (int)li.xdp.ifindex == h->ifindex;
-	} else {
-		LIBBPF_OPTS(bpf_tc_hook, th, .ifindex = h->ifindex);
-		LIBBPF_OPTS(bpf_tc_opts, to, .handle = PLUGFS_TC_HANDLE,
-			    .priority = PLUGFS_TC_PRIO);
-
-		th.attach_point = h->kind == ENGINE_HOOK_TC_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS;
-		return !bpf_tc_query(&th, &to) && to.prog_id == fd_prog_id(h->root_fd);
-	}
-}
 
 
 /* The attached program's id: the XDP link's, or our tc filter's. */
@@ -530,6 +512,18 @@ static uint32_t attached_prog_id(const struct eng_hook *h)
 		th.attach_point = h->kind == ENGINE_HOOK_TC_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS;
 		return bpf_tc_query(&th, &to) ? 0 : to.prog_id;
 	}
+}
+
+/* Are the pinned root and its attachment still in place on this interface? */
+static bool hook_attached(struct eng_hook *h)
+{
+	struct bpf_link_info li = { 0 };
+	__u32 len = sizeof(li);
+
+	if (h->kind != ENGINE_HOOK_XDP)
+		return attached_prog_id(h) && attached_prog_id(h) == fd_prog_id(h->root_fd);
+	return h->link_fd >= 0 && !bpf_obj_get_info_by_fd(h->link_fd, &li, &len) &&
+	       (int)li.xdp.ifindex == h->ifindex;
 }
 
 /*

@@ -55,14 +55,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static double mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
 static void mono_deadline(struct timespec *ts, double us)
 {
 	ts->tv_sec = (time_t)(us / 1e6);
@@ -309,7 +301,7 @@ static void *spare_thread(void *arg)
 	for (;;) {
 		if (e->spare_stop)
 			break;
-		if (mono_us() < e->bg_quiet_until) {
+		if (engine_now_us() < e->bg_quiet_until) {
 			mono_deadline(&until, e->bg_quiet_until);
 			pthread_cond_timedwait(&e->spare_cond, &e->spare_lock, &until);
 			continue;
@@ -433,7 +425,7 @@ void spare_note(struct engine *e, bool upgrade, bool fold)
 	if (!e->spare_running)
 		return;
 	pthread_mutex_lock(&e->spare_lock);
-	e->bg_quiet_until = mono_us() + e->bg_idle_us;
+	e->bg_quiet_until = engine_now_us() + e->bg_idle_us;
 	/* recounted by the thread: one more is enough to make it look */
 	e->upgrades_wanted += upgrade;
 	e->fold_wanted |= fold;
@@ -463,7 +455,7 @@ int engine__settle(struct engine *e, unsigned int wait_ms)
 
 	if (!e->spare_running)
 		return 0;
-	mono_deadline(&until, mono_us() + wait_ms * 1e3);
+	mono_deadline(&until, engine_now_us() + wait_ms * 1e3);
 	pthread_mutex_lock(&e->spare_lock);
 	kick_locked(e);
 	while (!err && (e->bg_busy || e->upgrades_wanted || e->fold_wanted || spare_missing(e) >= 0))
@@ -488,7 +480,7 @@ int engine__spares(struct engine *e, unsigned int wait_ms, uint32_t root_ids[2])
 	root_ids[0] = root_ids[1] = 0;
 	if (!e->spare_running || !e->spares_on)
 		return 0;
-	mono_deadline(&until, mono_us() + wait_ms * 1e3);
+	mono_deadline(&until, engine_now_us() + wait_ms * 1e3);
 	pthread_mutex_lock(&e->spare_lock);
 	if (wait_ms)
 		kick_locked(e);
