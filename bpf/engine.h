@@ -94,9 +94,10 @@ int engine__report(struct engine *e, const char *ifname, enum engine_hook hook, 
 		   char **buf, size_t *len);
 
 /*
- * Spares: per program type (xdp, tc) a chain map with our root program
- * loaded, made ahead by a thread of the engine so a first load on a hook
- * does not wait for the root; unpinned, closed by engine__free. Waits up to
+ * Spares: per program type (xdp, tc) a chain map with the indirect build of
+ * our root loaded, made ahead by the engine's thread so a first load on a
+ * hook does not wait for a root; pinned under <bpffs>/spare:<kind>:<n>/,
+ * removed by engine__free. Waits up to
  * wait_ms for both to be ready; root_ids[0] (xdp) and [1] (tc) are the
  * kernel ids of their roots, 0 when none is ready. Returns how many are.
  */
