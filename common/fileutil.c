@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* Whole-file reads and crash-safe writes, directories made on demand. */
 #include <plugfs/fileutil.h>
 
 #include <errno.h>
@@ -10,23 +11,36 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Missing directories are usually only the last one or two: one mkdir per
+ * missing part, not one per component (each is a path walk). */
 int plugfs_mkdir_p(const char *path, unsigned int mode)
 {
-	char tmp[PATH_MAX];
-	char *p;
+	char tmp[PATH_MAX], *cut[PATH_MAX / 2];
+	size_t n = 0;
 
+	if (!mkdir(path, mode) || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return -errno;
 	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	for (p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
+	for (;;) {
+		char *slash = strrchr(tmp, '/');
+
+		if (!slash || slash == tmp)
+			return -ENOENT;
+		*slash = '\0';
+		cut[n++] = slash;
+		if (!mkdir(tmp, mode) || errno == EEXIST)
+			break;
+		if (errno != ENOENT)
+			return -errno;
+	}
+	while (n--) {
+		*cut[n] = '/';
 		if (mkdir(tmp, mode) && errno != EEXIST)
 			return -errno;
-		*p = '/';
 	}
-	if (mkdir(tmp, mode) && errno != EEXIST)
-		return -errno;
 	return 0;
 }
 

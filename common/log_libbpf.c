@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
+/* libbpf glue: its messages go through our log, its errors become errnos. */
 #include <plugfs/log.h>
 
 #include <bpf/libbpf.h>
+#include <errno.h>
 
 /* libbpf hands us its own format strings. */
 #pragma GCC diagnostic push
@@ -19,4 +21,15 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 void plog_route_libbpf(void)
 {
 	libbpf_set_print(libbpf_print);
+}
+
+int plugfs_errno_from_libbpf(int err)
+{
+	if (err >= 0)
+		return err;
+	if (-err >= 4000)	/* libbpf's own codes: a bad object */
+		return -EINVAL;
+	if (err == -EACCES)	/* the verifier refused it */
+		return -EINVAL;
+	return err;
 }

@@ -36,5 +36,8 @@ void plogv(enum plog_level level, const char *fmt, va_list ap) __attribute__((fo
 
 /* Route libbpf's own messages through plog (call once at start). */
 void plog_route_libbpf(void);
+/* A libbpf error as the errno a user should see: libbpf's own codes (a bad
+ * object) and the verifier's EACCES become -EINVAL (common/log_libbpf.c). */
+int plugfs_errno_from_libbpf(int err);
 
 #endif
