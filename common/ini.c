@@ -44,11 +44,11 @@ static int finish(struct ini_ctx *c, int line, char *err, size_t err_size)
 		return 0;
 	if (c->rc) {
 		if (err_size)
-			snprintf(err, err_size, "line %d: %s", line, c->reason);
+			snprintf(err, err_size, "%s on line %d", c->reason, line);
 		return c->rc;
 	}
 	if (err_size)
-		snprintf(err, err_size, "line %d: syntax error", line);
+		snprintf(err, err_size, "syntax error on line %d", line);
 	return -EINVAL;
 }
 

@@ -10,6 +10,8 @@
 #include "engine.h"
 #include "manifest.h"
 
+#include <plugfs/hex.h>
+
 #include <plugfs/log.h>
 
 #include <errno.h>
@@ -156,7 +158,7 @@ static int commit(void *priv, const char *group, unsigned int sub, const char *n
 {
 	struct engine_load_opts o = { .sz = sizeof(o) };
 	struct engine_kv g[MANIFEST_MAX_KV], md[MANIFEST_MAX_KV];
-	char hexes[MANIFEST_MAX_KV][2 * 512 + 1];
+	char hexes[MANIFEST_MAX_KV][2 * sizeof(((struct manifest_kv *)0)->data) + 1];
 	struct plugfs_manifest *m = NULL;
 	struct ifaces *f = priv;
 	const void *obj = buf;
@@ -205,17 +207,7 @@ static int commit(void *priv, const char *group, unsigned int sub, const char *n
 		o.proceed_on = m->proceed_on[0] ? m->proceed_on : NULL;
 		o.mode = m->mode[0] ? m->mode : NULL;
 		for (i = 0; i < m->nr_globals; i++) {
-			uint8_t bytes[512];
-			int n = manifest_hex_decode(m->globals[i].value, bytes, sizeof(bytes)), j;
-
-			if (n <= 0) {
-				pr_warn("ifaces/%s/%s/%s: global.%s: bad hex '%s'", group, hooks[sub],
-					name, m->globals[i].key, m->globals[i].value);
-				err = -EINVAL;
-				goto out;
-			}
-			for (j = 0; j < n; j++)
-				snprintf(hexes[i] + 2 * j, 3, "%02x", bytes[j]);
+			plugfs_hex_encode(m->globals[i].data, m->globals[i].len, hexes[i]);
 			g[i] = (struct engine_kv){ m->globals[i].key, hexes[i] };
 		}
 		for (i = 0; i < m->nr_metadata; i++)

@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
+/* Load manifests: the ini text a write may hold instead of an ELF object. */
 #include "manifest.h"
 
-#include <ctype.h>
+#include <plugfs/hex.h>
+#include <plugfs/ini.h>
+
 #include <errno.h>
 #include <fcntl.h>
-#include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,124 +20,116 @@ bool manifest_is_elf(const void *buf, size_t len)
 
 struct parse_ctx {
 	struct plugfs_manifest *m;
-	char *err;
-	size_t err_size;
-	int rc;
 	bool have_object;
 };
 
-static int set_str(char *dst, size_t size, const char *value)
+static int parse_size(const char *v, int64_t *out)
 {
-	if (strlen(value) >= size)
-		return -EINVAL;
-	memcpy(dst, value, strlen(value) + 1);
-	return 0;
+	uint64_t x;
+	int rc = plugfs_parse_u64(v, INT64_MAX, &x);
+
+	if (!rc)
+		*out = (int64_t)x;
+	return rc;
 }
 
-static int parse_i64(const char *v, int64_t *out)
-{
-	char *end;
-	long long x;
-
-	errno = 0;
-	x = strtoll(v, &end, 0);
-	if (errno || end == v || *end || x < 0)
-		return -EINVAL;
-	*out = x;
-	return 0;
-}
-
-static int add_kv(struct manifest_kv *arr, unsigned int *n, const char *key, const char *value)
+static int add_kv(struct manifest_kv *arr, unsigned int *n, const char *key, const char *value,
+		  char *err, size_t err_size)
 {
 	unsigned int i;
 
 	if (!*key)
 		return -EINVAL;
-	for (i = 0; i < *n; i++)
-		if (!strcmp(arr[i].key, key))
-			return -EEXIST;
-	if (*n >= MANIFEST_MAX_KV)
-		return -E2BIG;
-	if (set_str(arr[*n].key, sizeof(arr[*n].key), key) ||
-	    set_str(arr[*n].value, sizeof(arr[*n].value), value))
+	for (i = 0; i < *n; i++) {
+		if (!strcmp(arr[i].key, key)) {
+			snprintf(err, err_size, "key '%s' given twice", key);
+			return -EINVAL;
+		}
+	}
+	if (*n >= MANIFEST_MAX_KV) {
+		snprintf(err, err_size, "more than %d keys like '%s'", MANIFEST_MAX_KV, key);
+		return -EINVAL;
+	}
+	if (plugfs_set_str(arr[*n].key, sizeof(arr[*n].key), key) ||
+	    plugfs_set_str(arr[*n].value, sizeof(arr[*n].value), value))
 		return -EINVAL;
 	(*n)++;
 	return 0;
 }
 
-static int handle(struct parse_ctx *c, const char *name, const char *value)
+static int add_global(struct plugfs_manifest *m, const char *key, const char *value, char *err,
+		      size_t err_size)
+{
+	struct manifest_kv *g = &m->globals[m->nr_globals];
+	uint8_t bytes[sizeof(g->data)];
+	ssize_t n = plugfs_hex_decode(value, bytes, sizeof(bytes));
+	int rc;
+
+	if (n <= 0)
+		return -EINVAL;
+	rc = add_kv(m->globals, &m->nr_globals, key, value, err, err_size);
+	if (!rc) {
+		memcpy(g->data, bytes, (size_t)n);
+		g->len = (size_t)n;
+	}
+	return rc;
+}
+
+static int handle(struct parse_ctx *c, const char *name, const char *value, char *err,
+		  size_t err_size)
 {
 	struct plugfs_manifest *m = c->m;
+	bool b;
 
 	if (!strcmp(name, "object")) {
 		c->have_object = true;
-		return set_str(m->object, sizeof(m->object), value);
+		return plugfs_set_str(m->object, sizeof(m->object), value);
 	}
 	if (!strcmp(name, "name") || !strcmp(name, "entry"))
-		return set_str(m->name, sizeof(m->name), value);
+		return plugfs_set_str(m->name, sizeof(m->name), value);
 	if (!strcmp(name, "proceed_on"))
-		return set_str(m->proceed_on, sizeof(m->proceed_on), value);
+		return plugfs_set_str(m->proceed_on, sizeof(m->proceed_on), value);
 	if (!strcmp(name, "map_owner"))
-		return set_str(m->map_owner, sizeof(m->map_owner), value);
+		return plugfs_set_str(m->map_owner, sizeof(m->map_owner), value);
 	if (!strcmp(name, "mode")) {
 		if (strcmp(value, "native") && strcmp(value, "skb"))
 			return -EINVAL;
-		return set_str(m->mode, sizeof(m->mode), value);
+		return plugfs_set_str(m->mode, sizeof(m->mode), value);
 	}
 	if (!strcmp(name, "jit")) {
-		if (!strcasecmp(value, "true") || !strcmp(value, "1") || !strcasecmp(value, "yes"))
-			m->jit = 1;
-		else if (!strcasecmp(value, "false") || !strcmp(value, "0") || !strcasecmp(value, "no"))
-			m->jit = 0;
-		else
+		if (plugfs_parse_bool(value, &b))
 			return -EINVAL;
+		m->jit = b;
 		return 0;
 	}
 	if (!strcmp(name, "extra_memory"))
-		return parse_i64(value, &m->extra_memory);
+		return parse_size(value, &m->extra_memory);
 	if (!strcmp(name, "shared_memory"))
-		return parse_i64(value, &m->shared_memory);
-	if (!strncmp(name, "global.", 7)) {
-		uint8_t tmp[512];
-
-		if (manifest_hex_decode(value, tmp, sizeof(tmp)) <= 0)
-			return -EINVAL;
-		return add_kv(m->globals, &m->nr_globals, name + 7, value);
-	}
+		return parse_size(value, &m->shared_memory);
+	if (!strncmp(name, "global.", 7))
+		return add_global(m, name + 7, value, err, err_size);
 	if (!strncmp(name, "metadata.", 9))
-		return add_kv(m->metadata, &m->nr_metadata, name + 9, value);
-	return -ENOENT;
+		return add_kv(m->metadata, &m->nr_metadata, name + 9, value, err, err_size);
+	snprintf(err, err_size, "unknown key '%s'", name);
+	return -EINVAL;
 }
 
-static int ini_cb(void *user, const char *section, const char *name, const char *value)
+static int on_key(void *cookie, const char *section, const char *name, const char *value,
+		  char *err, size_t err_size)
 {
-	struct parse_ctx *c = user;
-	int err;
-
-	if (c->rc)
-		return 0;
 	if (*section) {
-		snprintf(c->err, c->err_size, "manifest: sections are not used ([%s])", section);
-		c->rc = -EINVAL;
-		return 0;
+		snprintf(err, err_size, "sections are not used ([%s])", section);
+		return -EINVAL;
 	}
-	err = handle(c, name, value);
-	if (err == -ENOENT)
-		snprintf(c->err, c->err_size, "manifest: unknown key '%s'", name);
-	else if (err == -EEXIST)
-		snprintf(c->err, c->err_size, "manifest: key '%s' given twice", name);
-	else if (err)
-		snprintf(c->err, c->err_size, "manifest: bad value for '%s': '%s'", name, value);
-	if (err)
-		c->rc = -EINVAL;
-	return err ? 0 : 1;
+	return handle(cookie, name, value, err, err_size);
 }
 
 int manifest_parse(const void *buf, size_t len, struct plugfs_manifest *m, char *err, size_t err_size)
 {
-	struct parse_ctx c = { .m = m, .err = err, .err_size = err_size };
+	struct parse_ctx c = { .m = m };
+	char why[512];
 	char *text;
-	int line;
+	int rc;
 
 	memset(m, 0, sizeof(*m));
 	m->jit = -1;
@@ -149,13 +142,11 @@ int manifest_parse(const void *buf, size_t len, struct plugfs_manifest *m, char 
 	text = strndup(buf, len);
 	if (!text)
 		return -ENOMEM;
-	line = ini_parse_string(text, ini_cb, &c);
+	rc = plugfs_ini_parse_string(text, on_key, &c, why, sizeof(why));
 	free(text);
-	if (c.rc)
-		return c.rc;
-	if (line) {
-		snprintf(err, err_size, "manifest: syntax error on line %d", line);
-		return -EINVAL;
+	if (rc) {
+		snprintf(err, err_size, "manifest: %s", why);
+		return rc == -ENOMEM ? rc : -EINVAL;
 	}
 	if (!c.have_object || !m->object[0]) {
 		snprintf(err, err_size, "manifest: 'object' is required");
@@ -215,37 +206,4 @@ out:
 	free(buf);
 	close(fd);
 	return rc;
-}
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-int manifest_hex_decode(const char *hex, uint8_t *out, size_t out_size)
-{
-	size_t n = 0;
-
-	if (!strncmp(hex, "0x", 2) || !strncmp(hex, "0X", 2))
-		hex += 2;
-	while (*hex) {
-		int hi, lo;
-
-		if (isspace((unsigned char)*hex) || *hex == ':') {
-			hex++;
-			continue;
-		}
-		hi = hexval(hex[0]);
-		lo = hex[1] ? hexval(hex[1]) : -1;
-		if (hi < 0 || lo < 0 || n >= out_size)
-			return -EINVAL;
-		out[n++] = hi << 4 | lo;
-		hex += 2;
-	}
-	return n;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Load manifests: what a write into the tree may contain besides an ELF
- * object (SPEC §2). One ini document, keys without a section:
+ * object (plugfs(8), "Manifests"). One ini document, keys without a section:
  *   object, name, proceed_on, global.NAME, metadata.KEY, map_owner, mode,
  *   jit, extra_memory, shared_memory, entry
  */
@@ -16,7 +16,9 @@
 
 struct manifest_kv {
 	char key[64];
-	char value[512];
+	char value[512];		/* as written */
+	uint8_t data[256];		/* global.X: the decoded bytes */
+	size_t len;
 };
 
 struct plugfs_manifest {
@@ -50,8 +52,5 @@ int manifest_parse(const void *buf, size_t len, struct plugfs_manifest *m, char 
  */
 int manifest_read_object(const struct plugfs_manifest *m, size_t max, void **obj, size_t *len,
 			 char *err, size_t err_size);
-
-/* Decodes "01020304" / "0x01 02 03" into bytes; returns count or -EINVAL. */
-int manifest_hex_decode(const char *hex, uint8_t *out, size_t out_size);
 
 #endif

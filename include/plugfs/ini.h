@@ -3,8 +3,8 @@
  * The one strict ini reader for every file plugfs parses (load manifests,
  * host manifests, run files, state files, the daemon's config), on top of
  * inih. A key handler returns 0 to go on or -errno with a reason; the first
- * failure stops the parse and its reason comes back prefixed with its line:
- * "line 3: bad value for 'seq': 'x'". Syntax errors name their line too.
+ * failure stops the parse and its reason comes back with its line:
+ * "bad value for 'seq': 'x' on line 3". Syntax errors name their line too.
  *
  * Values are checked with the parsers below: whole string, no silent
  * truncation, no sign where none belongs.

@@ -103,18 +103,21 @@ static void test_is_elf(void **state)
 	assert_false(manifest_is_elf("\177EL", 3));
 }
 
-static void test_hex(void **state)
+/* Globals are decoded once, here; the engine gets bytes. */
+static void test_global_bytes(void **state)
 {
-	uint8_t out[8];
+	struct plugfs_manifest m;
+	char err[256] = "";
 
-	assert_int_equal(manifest_hex_decode("01020304", out, sizeof(out)), 4);
-	assert_int_equal(out[0], 1);
-	assert_int_equal(out[3], 4);
-	assert_int_equal(manifest_hex_decode("0xAB cd", out, sizeof(out)), 2);
-	assert_int_equal(out[0], 0xab);
-	assert_int_equal(out[1], 0xcd);
-	assert_int_equal(manifest_hex_decode("abc", out, sizeof(out)), -EINVAL);
-	assert_int_equal(manifest_hex_decode("0102030405060708090a", out, sizeof(out)), -EINVAL);
+	assert_int_equal(parse("object = /x.o\nglobal.G = 0xAB cd\n", &m, err), 0);
+	assert_int_equal(m.nr_globals, 1);
+	assert_int_equal(m.globals[0].len, 2);
+	assert_int_equal(m.globals[0].data[0], 0xab);
+	assert_int_equal(m.globals[0].data[1], 0xcd);
+	assert_string_equal(m.globals[0].value, "0xAB cd");
+	assert_int_equal(parse("object = /x.o\nglobal.G = abc\n", &m, err), -EINVAL);
+	assert_non_null(strstr(err, "bad value for 'global.G'"));
+	assert_non_null(strstr(err, "on line 2"));
 }
 
 static void test_read_object(void **state)
@@ -150,7 +153,7 @@ int main(void)
 		cmocka_unit_test(test_defaults_unset),
 		cmocka_unit_test(test_rejections),
 		cmocka_unit_test(test_is_elf),
-		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_global_bytes),
 		cmocka_unit_test(test_read_object),
 	};
 
