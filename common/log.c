@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* The logging family: levels, a prefix, stderr and one optional sink. */
 #include <plugfs/log.h>
 
 #include <pthread.h>

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* Small file helpers shared by the daemon's state keeping (fs/ and bpf/). */
+/* Small file helpers: directories, whole-file reads and crash-safe writes. */
 #ifndef PLUGFS_FILEUTIL_H
 #define PLUGFS_FILEUTIL_H
 
 #include <stddef.h>
 
-/* mkdir -p; 0 or -errno. */
+/* mkdir -p (one mkdir when only the last part is missing); 0 or -errno. */
 int plugfs_mkdir_p(const char *path, unsigned int mode);
 /* Writes a whole file (0600) through <path>.tmp + rename, so a crash never
  * leaves half a file; 0 or -errno. */
