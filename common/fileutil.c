@@ -5,11 +5,19 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && S_ISDIR(st.st_mode);
+}
 
 /* Missing directories are usually only the last one or two: one mkdir per
  * missing part, not one per component (each is a path walk). */
@@ -18,8 +26,10 @@ int plugfs_mkdir_p(const char *path, unsigned int mode)
 	char tmp[PATH_MAX], *cut[PATH_MAX / 2];
 	size_t n = 0;
 
-	if (!mkdir(path, mode) || errno == EEXIST)
+	if (!mkdir(path, mode))
 		return 0;
+	if (errno == EEXIST)
+		return is_dir(path) ? 0 : -EEXIST;
 	if (errno != ENOENT)
 		return -errno;
 	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
@@ -31,8 +41,13 @@ int plugfs_mkdir_p(const char *path, unsigned int mode)
 			return -ENOENT;
 		*slash = '\0';
 		cut[n++] = slash;
-		if (!mkdir(tmp, mode) || errno == EEXIST)
+		if (!mkdir(tmp, mode))
 			break;
+		if (errno == EEXIST) {
+			if (!is_dir(tmp))
+				return -ENOTDIR;
+			break;
+		}
 		if (errno != ENOENT)
 			return -errno;
 	}

@@ -2,6 +2,7 @@
 /* The strict ini reader and value parsers (include/plugfs/ini.h). */
 #include <plugfs/ini.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <stdio.h>
@@ -9,12 +10,58 @@
 #include <string.h>
 #include <strings.h>
 
+/*
+ * inih tells the line of the first failure but not whose: lines are read
+ * through our own reader, which counts them, so a key's failure and a
+ * syntax error are told apart, and a line longer than inih's buffer is
+ * refused instead of being cut into two lines.
+ */
 struct ini_ctx {
 	plugfs_ini_key_fn fn;
 	void *cookie;
+	const char *text;		/* string source */
+	FILE *file;			/* file source */
+	int line;			/* lines read so far */
+	int err_line;			/* line of the key that failed; 0: none */
+	int long_line;			/* first line over the buffer; 0: none */
 	char reason[512];
 	int rc;
 };
+
+/* Copies the next line (with its '\n', at most num - 1 bytes) into str,
+ * as fgets does; NULL at the end. */
+static char *next_line(char *str, int num, struct ini_ctx *c)
+{
+	size_t n = 0;
+
+	if (c->file)
+		return fgets(str, num, c->file) ? str : NULL;
+	if (!*c->text)
+		return NULL;
+	while (c->text[n] && n < (size_t)num - 1)
+		if (c->text[n++] == '\n')
+			break;
+	memcpy(str, c->text, n);
+	str[n] = '\0';
+	c->text += n;
+	return str;
+}
+
+static char *read_line(char *str, int num, void *stream)
+{
+	struct ini_ctx *c = stream;
+	size_t n;
+
+	if (c->long_line || !next_line(str, num, c))
+		return NULL;
+	c->line++;
+	n = strlen(str);
+	if (n + 1 >= (size_t)num && str[n - 1] != '\n') {
+		c->long_line = c->line;	/* stop here: the rest is not a line of its own */
+		return NULL;
+	}
+	return str;
+}
 
 static int on_key(void *user, const char *section, const char *key, const char *value)
 {
@@ -28,66 +75,79 @@ static int on_key(void *user, const char *section, const char *key, const char *
 	if (!rc)
 		return 1;
 	c->rc = rc < 0 ? rc : -EINVAL;
+	c->err_line = c->line;
 	if (!c->reason[0])
 		snprintf(c->reason, sizeof(c->reason), "bad value for '%s': '%s'", key, value);
-	return 0;			/* inih returns this line */
+	return 0;
 }
 
-static int finish(struct ini_ctx *c, int line, char *err, size_t err_size)
+static int parse(struct ini_ctx *c, char *err, size_t err_size)
 {
-	if (line < 0) {
-		if (err_size)
-			snprintf(err, err_size, "cannot read it");
-		return line == -2 ? -ENOMEM : -ENOENT;
+	int line = ini_parse_stream(read_line, c, on_key, c);
+
+	if (line == -2)
+		return -ENOMEM;
+	/* the first failure wins, whichever kind it is */
+	if (line > 0 && (!c->err_line || line < c->err_line) &&
+	    (!c->long_line || line < c->long_line)) {
+		snprintf(err, err_size, "syntax error on line %d", line);
+		return -EINVAL;
 	}
-	if (!line)
-		return 0;
-	if (c->rc) {
-		if (err_size)
-			snprintf(err, err_size, "%s on line %d", c->reason, line);
+	if (c->err_line && (!c->long_line || c->err_line < c->long_line)) {
+		snprintf(err, err_size, "%s on line %d", c->reason, c->err_line);
 		return c->rc;
 	}
-	if (err_size)
-		snprintf(err, err_size, "syntax error on line %d", line);
-	return -EINVAL;
+	if (c->long_line) {
+		snprintf(err, err_size, "line %d is longer than %d bytes", c->long_line,
+			 INI_MAX_LINE - 2);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int plugfs_ini_parse_string(const char *text, plugfs_ini_key_fn fn, void *cookie, char *err,
 			    size_t err_size)
 {
-	struct ini_ctx c = { .fn = fn, .cookie = cookie };
+	struct ini_ctx c = { .fn = fn, .cookie = cookie, .text = text };
 
-	return finish(&c, ini_parse_string(text, on_key, &c), err, err_size);
+	return parse(&c, err, err_size);
 }
 
 int plugfs_ini_parse_file(const char *path, plugfs_ini_key_fn fn, void *cookie, char *err,
 			  size_t err_size)
 {
 	struct ini_ctx c = { .fn = fn, .cookie = cookie };
-	FILE *f = fopen(path, "re");
-	int line, rc;
+	int rc;
 
-	if (!f) {
+	c.file = fopen(path, "re");
+	if (!c.file) {
 		rc = -errno;
-		if (err_size)
-			snprintf(err, err_size, "cannot open %s: %s", path, strerror(errno));
+		snprintf(err, err_size, "cannot open %s: %s", path, strerror(errno));
 		return rc;
 	}
-	line = ini_parse_file(f, on_key, &c);
-	fclose(f);
-	return finish(&c, line, err, err_size);
+	rc = parse(&c, err, err_size);
+	fclose(c.file);
+	return rc;
 }
 
 int plugfs_parse_u64(const char *s, uint64_t max, uint64_t *out)
 {
 	unsigned long long v;
+	int base = 10;
 	char *end;
 
-	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+	if (!s)
+		return -EINVAL;
+	if ((s[0] == '0') && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	/* strtoull would take a sign or leading white space */
+	if (!isxdigit((unsigned char)*s) || (base == 10 && !isdigit((unsigned char)*s)))
 		return -EINVAL;
 	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (end == s || *end)
+	v = strtoull(s, &end, base);
+	if (*end)
 		return -EINVAL;
 	if (errno == ERANGE || v > max)
 		return -ERANGE;

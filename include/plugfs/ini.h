@@ -4,7 +4,8 @@
  * host manifests, run files, state files, the daemon's config), on top of
  * inih. A key handler returns 0 to go on or -errno with a reason; the first
  * failure stops the parse and its reason comes back with its line:
- * "bad value for 'seq': 'x' on line 3". Syntax errors name their line too.
+ * "bad value for 'seq': 'x' on line 3". Syntax errors name their line too,
+ * and a line longer than inih's buffer (INI_MAX_LINE) is refused, not cut.
  *
  * Values are checked with the parsers below: whole string, no silent
  * truncation, no sign where none belongs.
@@ -27,7 +28,8 @@ int plugfs_ini_parse_string(const char *text, plugfs_ini_key_fn fn, void *cookie
 int plugfs_ini_parse_file(const char *path, plugfs_ini_key_fn fn, void *cookie, char *err,
 			  size_t err_size);
 
-/* Decimal, or hex with 0x: the whole string, at most max. -EINVAL, -ERANGE. */
+/* Decimal ("010" is ten), or hex after 0x: the whole string, nothing around
+ * it, at most max. -EINVAL, -ERANGE. */
 int plugfs_parse_u64(const char *s, uint64_t max, uint64_t *out);
 int plugfs_parse_u32(const char *s, uint32_t *out);
 /* true/yes/on/1, false/no/off/0 (any case); -EINVAL otherwise. */

@@ -2,10 +2,12 @@
 /*
  * The rule for every options struct that starts with `size_t sz`, as
  * libbpf applies it: NULL means all defaults; a struct from an older
- * caller (smaller sz) is accepted and its missing fields read as zero; a
+ * caller (smaller sz) is accepted and its missing fields keep their
+ * defaults; a
  * struct from a newer caller (larger sz) is accepted only if every byte
  * past what we know is zero, since a non-zero byte asks for something this
- * build cannot do.
+ * build cannot do. Callers zero the whole struct (a designated
+ * initializer does): the copy takes sz bytes, padding included.
  */
 #ifndef PLUGFS_OPTS_H
 #define PLUGFS_OPTS_H
