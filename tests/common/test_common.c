@@ -93,15 +93,14 @@ static void test_strbuf_put_bytes(void **state)
 	strbuf__fini(&sb);
 }
 
-static int vprintf_wrapper(struct strbuf *sb, const char *fmt, ...)
+/* strbuf__vprintf() itself, as a caller's own printf-like function uses it */
+static void vprintf_ok(struct strbuf *sb, const char *fmt, ...)
 {
 	va_list ap;
-	int rc;
 
 	va_start(ap, fmt);
-	rc = strbuf__vprintf(sb, fmt, ap);
+	assert_int_equal(strbuf__vprintf(sb, fmt, ap), 0);
 	va_end(ap);
-	return rc;
 }
 
 static void test_strbuf_printf(void **state)
@@ -120,7 +119,7 @@ static void test_strbuf_printf(void **state)
 	assert_int_equal(strlen(sb.buf), 1007);
 	assert_memory_equal(sb.buf, "42-ab[x", 7);
 	assert_int_equal(sb.buf[1006], ']');
-	assert_int_equal(vprintf_wrapper(&sb, "%s=%u", "k", 7u), 0);
+	vprintf_ok(&sb, "%s=%u", "k", 7u);
 	assert_string_equal(sb.buf + 1007, "k=7");
 	assert_int_equal(sb.len, 1010);
 	assert_int_equal(strbuf__printf(&sb, "%s", ""), 0);
@@ -586,15 +585,21 @@ struct t_opts_new {
 
 #define T_DEFAULTS { .sz = sizeof(struct t_opts), .a = 7, .b = 8, .c = 9 }
 
+/* The copy keeps our own sz, whatever the caller's. */
+static void assert_opts(const struct t_opts *o, long a, long b, long c)
+{
+	assert_int_equal(o->sz, sizeof(*o));
+	assert_int_equal(o->a, a);
+	assert_int_equal(o->b, b);
+	assert_int_equal(o->c, c);
+}
+
 static void test_opts_null(void **state)
 {
 	struct t_opts ours = T_DEFAULTS;
 
 	assert_int_equal(PLUGFS_OPTS_COPY(&ours, (const struct t_opts *)NULL), 0);
-	assert_int_equal(ours.sz, sizeof(ours));
-	assert_int_equal(ours.a, 7);
-	assert_int_equal(ours.b, 8);
-	assert_int_equal(ours.c, 9);
+	assert_opts(&ours, 7, 8, 9);
 	assert_true(plugfs_opts_valid(NULL, 0, sizeof(ours)));
 }
 
@@ -604,10 +609,7 @@ static void test_opts_same_size(void **state)
 	struct t_opts user = { .sz = sizeof(user), .a = 1, .b = 2, .c = 3 };
 
 	assert_int_equal(PLUGFS_OPTS_COPY(&ours, &user), 0);
-	assert_int_equal(ours.a, 1);
-	assert_int_equal(ours.b, 2);
-	assert_int_equal(ours.c, 3);
-	assert_int_equal(ours.sz, sizeof(ours));
+	assert_opts(&ours, 1, 2, 3);
 }
 
 /* An older caller: its fields are taken, the ones it does not know keep what
@@ -619,10 +621,7 @@ static void test_opts_smaller(void **state)
 
 	assert_true(plugfs_opts_valid(&user, user.sz, sizeof(ours)));
 	assert_int_equal(plugfs_opts_copy(&ours, sizeof(ours), &user), 0);
-	assert_int_equal(ours.a, 5);
-	assert_int_equal(ours.b, 8);
-	assert_int_equal(ours.c, 9);
-	assert_int_equal(ours.sz, sizeof(ours));
+	assert_opts(&ours, 5, 8, 9);
 }
 
 static void test_opts_bigger(void **state)
@@ -633,19 +632,14 @@ static void test_opts_bigger(void **state)
 	/* a newer struct whose unknown tail is zero asks nothing new */
 	assert_true(plugfs_opts_valid(&user, user.sz, sizeof(ours)));
 	assert_int_equal(PLUGFS_OPTS_COPY(&ours, &user), 0);
-	assert_int_equal(ours.a, 1);
-	assert_int_equal(ours.b, 2);
-	assert_int_equal(ours.c, 3);
-	assert_int_equal(ours.sz, sizeof(ours));
+	assert_opts(&ours, 1, 2, 3);
 
 	/* non-zero past what we know: refused, and nothing is copied */
 	ours = (struct t_opts)T_DEFAULTS;
 	user.d = 1;
 	assert_false(plugfs_opts_valid(&user, user.sz, sizeof(ours)));
 	assert_int_equal(PLUGFS_OPTS_COPY(&ours, &user), -EINVAL);
-	assert_int_equal(ours.a, 7);
-	assert_int_equal(ours.b, 8);
-	assert_int_equal(ours.c, 9);
+	assert_opts(&ours, 7, 8, 9);
 	/* the same struct announcing only what we know is fine again */
 	user.sz = sizeof(ours);
 	assert_int_equal(PLUGFS_OPTS_COPY(&ours, &user), 0);
@@ -665,8 +659,7 @@ static void test_opts_too_small_sz(void **state)
 	/* just the size field: valid, changes nothing */
 	user.sz = sizeof(size_t);
 	assert_int_equal(PLUGFS_OPTS_COPY(&ours, &user), 0);
-	assert_int_equal(ours.a, 7);
-	assert_int_equal(ours.sz, sizeof(ours));
+	assert_opts(&ours, 7, 8, 9);
 }
 
 /* ---- file helpers ---- */

@@ -22,13 +22,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=${PLUGFS_SRC:-$(cd "$here/../.." && pwd)}
 DIRS=(common vm injector bpf fs include tests examples scripts)
 
-list_files() {
-	if git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
-		git -C "$src" ls-files --cached --others --exclude-standard -- "${DIRS[@]}" | sort -u
-	else
-		(cd "$src" && find "${DIRS[@]}" -type f 2>/dev/null | sort)
-	fi
-}
+# shellcheck source=tests/meta/lib-meta.sh
+. "$here/lib-meta.sh"
 
 # Prints "file:line: reason" when a C file lacks its opening comment.
 check_c_header() {
@@ -96,9 +91,9 @@ check_tree() {
 		*.c | *.h) check_c_header "$f" ;;
 		*.sh) check_sh_header "$f" ;;
 		esac
-	done < <(list_files))
-	mapfile -t files < <(cd "$src" && list_files | while IFS= read -r f; do
-		[ "$f" != tests/meta/test-file-headers.sh ] && [ -f "$f" ] && grep -Iq . "$f" && echo "$f"
+	done < <(meta_files "${DIRS[@]}"))
+	mapfile -t files < <(meta_files "${DIRS[@]}" | while IFS= read -r f; do
+		[ "$f" != tests/meta/test-file-headers.sh ] && (cd "$src" && grep -Iq . "$f") && echo "$f"
 	done)
 	n_files=${#files[@]}
 	out+=$'\n'$(cd "$src" && check_words "${files[@]}")
@@ -159,13 +154,7 @@ scripts/words.sh:3: the ${s}ed's order: # in the ${s}ed's order
 scripts/words.sh:6: ${c}ACT: # ${c}ACT between two parts
 scripts/words.sh:7: ${s}ed -s: # ${s}ed -s option"
 	got=$(PLUGFS_SRC=$dir bash "$0" | grep -v '^Files without\|^file headers:' | LC_ALL=C sort)
-	if [ "$got" = "$want" ]; then
-		echo "ok - headers and words on good and bad files"
-	else
-		echo "not ok - headers and words on good and bad files"
-		diff <(echo "$want") <(echo "$got") | sed 's/^/  /'
-		rc=1
-	fi
+	expect_output "headers and words on good and bad files" "$want" "$got" || rc=1
 	if PLUGFS_SRC=$dir bash "$0" >/dev/null; then
 		echo "not ok - the check fails on offenders"
 		rc=1

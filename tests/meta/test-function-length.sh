@@ -11,19 +11,12 @@ MAX=120
 ALLOW="vm/interp.c:interp_exec"
 DIRS=(common vm injector bpf fs)
 
-# Files in git (committed or new, not ignored), or all files without git.
-list_sources() {
-	if git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
-		git -C "$src" ls-files --cached --others --exclude-standard -- "${DIRS[@]}" |
-			grep -E '\.[ch]$' | sort -u
-	else
-		(cd "$src" && find "${DIRS[@]}" -name '*.[ch]' | sort)
-	fi
-}
+# shellcheck source=tests/meta/lib-meta.sh
+. "$here/lib-meta.sh"
 
 check_tree() {
 	local out
-	mapfile -t files < <(list_sources)
+	mapfile -t files < <(meta_files "${DIRS[@]}" | grep -E '\.[ch]$')
 	[ "${#files[@]}" -gt 0 ] || { echo "no sources found under $src"; return 1; }
 	out=$(cd "$src" && awk -v MAX="$MAX" -v ALLOW="$ALLOW" -f "$here/funclen.awk" "${files[@]}")
 	if [ -n "$out" ]; then
@@ -140,13 +133,8 @@ table.c:10: 8 lines: labels
 other.c:1: 8 lines: interp_exec'
 	got=$(cd "$dir" && awk -v MAX=4 -v ALLOW="interp.c:interp_exec" -f "$here/funclen.awk" \
 		knr.c sig.c noise.c table.c interp.c other.c)
-	if [ "$got" = "$want" ]; then
-		echo "ok - funclen.awk on K&R, split signatures, macros, literals, tables, labels"
-	else
-		echo "not ok - funclen.awk reports"
-		diff <(echo "$want") <(echo "$got") | sed 's/^/  /'
-		rc=1
-	fi
+	expect_output "funclen.awk on K&R, split signatures, macros, literals, tables, labels" \
+		"$want" "$got" || rc=1
 	# the limit itself: five() passes with MAX=5, not with MAX=4
 	got=$(cd "$dir" && awk -v MAX=5 -f "$here/funclen.awk" five.c)
 	got+=/$(cd "$dir" && awk -v MAX=4 -f "$here/funclen.awk" five.c)
