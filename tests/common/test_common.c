@@ -433,17 +433,23 @@ static void test_ini_syntax_error(void **state)
 	assert_int_equal(plugfs_ini_parse_string("oops\n", record_key, &c, NULL, 0), -EINVAL);
 }
 
-/* A fresh directory under $TMPDIR (or /tmp), removed by rm_tree(). */
-static char *make_tmpdir(void)
+/* Tests of files get a fresh directory under $TMPDIR (or /tmp) as their
+ * state; the teardown removes it, even after a failed assertion. */
+static int tmpdir_setup(void **state)
 {
 	const char *base = getenv("TMPDIR");
 	char *dir;
 
 	if (!base || !*base)
 		base = "/tmp";
-	assert_true(asprintf(&dir, "%s/plugfs-common.XXXXXX", base) > 0);
-	assert_non_null(mkdtemp(dir));
-	return dir;
+	if (asprintf(&dir, "%s/plugfs-common.XXXXXX", base) < 0)
+		return -1;
+	if (!mkdtemp(dir)) {
+		free(dir);
+		return -1;
+	}
+	*state = dir;
+	return 0;
 }
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -451,15 +457,17 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 	return remove(path);
 }
 
-static void rm_tree(char *dir)
+static int tmpdir_teardown(void **state)
 {
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(dir);
+	nftw(*state, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(*state);
+	return 0;
 }
 
 static void test_ini_file(void **state)
 {
-	char *dir = make_tmpdir(), path[512], err[256] = "";
+	const char *dir = *state;
+	char path[512], err[256] = "";
 	struct ini_calls c = { 0 };
 
 	snprintf(path, sizeof(path), "%s/x.ini", dir);
@@ -477,7 +485,6 @@ static void test_ini_file(void **state)
 	assert_int_equal(plugfs_ini_parse_file(path, record_key, &c, err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "missing.ini"));
 	assert_int_equal(c.n, 0);
-	rm_tree(dir);
 }
 
 static void test_parse_u64(void **state)
@@ -673,7 +680,8 @@ static bool is_dir(const char *path)
 
 static void test_mkdir_p(void **state)
 {
-	char *dir = make_tmpdir(), path[512];
+	const char *dir = *state;
+	char path[512];
 
 	snprintf(path, sizeof(path), "%s/a/b/c", dir);
 	assert_int_equal(plugfs_mkdir_p(path, 0700), 0);
@@ -692,12 +700,12 @@ static void test_mkdir_p(void **state)
 	snprintf(path, sizeof(path), "%s/e/f/", dir);
 	assert_int_equal(plugfs_mkdir_p(path, 0700), 0);
 	assert_true(is_dir(path));
-	rm_tree(dir);
 }
 
 static void test_mkdir_p_file_in_the_way(void **state)
 {
-	char *dir = make_tmpdir(), file[512], path[600];
+	const char *dir = *state;
+	char file[512], path[600];
 
 	snprintf(file, sizeof(file), "%s/f", dir);
 	assert_int_equal(plugfs_write_file(file, "x", 1), 0);
@@ -705,29 +713,27 @@ static void test_mkdir_p_file_in_the_way(void **state)
 	assert_int_equal(plugfs_mkdir_p(path, 0700), -ENOTDIR);
 	snprintf(path, sizeof(path), "%s/x", file);
 	assert_int_equal(plugfs_mkdir_p(path, 0700), -ENOTDIR);
-	rm_tree(dir);
 }
 
 /* mkdir -p fails when the path itself is a file; plugfs_mkdir_p() returns 0
- * today (mkdir's EEXIST is taken as success). Enable once it is fixed. */
+ * today (mkdir's EEXIST is taken as success), so this skips until fixed. */
 static void test_mkdir_p_is_a_file(void **state)
 {
-	char *dir = make_tmpdir(), file[512];
+	const char *dir = *state;
+	char file[512];
 
 	snprintf(file, sizeof(file), "%s/f", dir);
 	assert_int_equal(plugfs_write_file(file, "x", 1), 0);
-	if (plugfs_mkdir_p(file, 0700) == 0) {
-		rm_tree(dir);
+	if (plugfs_mkdir_p(file, 0700) == 0)
 		skip();
-	}
 	assert_true(plugfs_mkdir_p(file, 0700) < 0);
-	rm_tree(dir);
 }
 
 static void test_write_read_file(void **state)
 {
 	static const char data[] = "line one\n\0binary\xff tail";
-	char *dir = make_tmpdir(), path[512], tmp[600];
+	const char *dir = *state;
+	char path[512], tmp[600];
 	struct stat st;
 	void *buf = NULL;
 	size_t len = 0;
@@ -757,12 +763,12 @@ static void test_write_read_file(void **state)
 	assert_int_equal(len, 0);
 	assert_string_equal(buf, "");
 	free(buf);
-	rm_tree(dir);
 }
 
 static void test_read_write_errors(void **state)
 {
-	char *dir = make_tmpdir(), path[512];
+	const char *dir = *state;
+	char path[512];
 	void *buf = NULL;
 	size_t len = 0;
 
@@ -772,7 +778,6 @@ static void test_read_write_errors(void **state)
 	snprintf(path, sizeof(path), "%s/no/such/dir", dir);
 	assert_int_equal(plugfs_write_file(path, "x", 1), -ENOENT);
 	assert_null(buf);
-	rm_tree(dir);
 }
 
 int main(void)
@@ -796,7 +801,7 @@ int main(void)
 		cmocka_unit_test(test_ini_handler_error_stops),
 		cmocka_unit_test(test_ini_handler_error_default_reason),
 		cmocka_unit_test(test_ini_syntax_error),
-		cmocka_unit_test(test_ini_file),
+		cmocka_unit_test_setup_teardown(test_ini_file, tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test(test_parse_u64),
 		cmocka_unit_test(test_parse_u32),
 		cmocka_unit_test(test_parse_bool),
@@ -806,11 +811,11 @@ int main(void)
 		cmocka_unit_test(test_opts_smaller),
 		cmocka_unit_test(test_opts_bigger),
 		cmocka_unit_test(test_opts_too_small_sz),
-		cmocka_unit_test(test_mkdir_p),
-		cmocka_unit_test(test_mkdir_p_file_in_the_way),
-		cmocka_unit_test(test_mkdir_p_is_a_file),
-		cmocka_unit_test(test_write_read_file),
-		cmocka_unit_test(test_read_write_errors),
+		cmocka_unit_test_setup_teardown(test_mkdir_p, tmpdir_setup, tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_mkdir_p_file_in_the_way, tmpdir_setup, tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_mkdir_p_is_a_file, tmpdir_setup, tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_write_read_file, tmpdir_setup, tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_read_write_errors, tmpdir_setup, tmpdir_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
