@@ -780,6 +780,9 @@ static void test_read_write_errors(void **state)
 	assert_null(buf);
 }
 
+/* A test that gets its own temporary directory. */
+#define FILE_TEST(test) cmocka_unit_test_setup_teardown(test, tmpdir_setup, tmpdir_teardown)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -801,7 +804,7 @@ int main(void)
 		cmocka_unit_test(test_ini_handler_error_stops),
 		cmocka_unit_test(test_ini_handler_error_default_reason),
 		cmocka_unit_test(test_ini_syntax_error),
-		cmocka_unit_test_setup_teardown(test_ini_file, tmpdir_setup, tmpdir_teardown),
+		FILE_TEST(test_ini_file),
 		cmocka_unit_test(test_parse_u64),
 		cmocka_unit_test(test_parse_u32),
 		cmocka_unit_test(test_parse_bool),
@@ -811,11 +814,11 @@ int main(void)
 		cmocka_unit_test(test_opts_smaller),
 		cmocka_unit_test(test_opts_bigger),
 		cmocka_unit_test(test_opts_too_small_sz),
-		cmocka_unit_test_setup_teardown(test_mkdir_p, tmpdir_setup, tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_mkdir_p_file_in_the_way, tmpdir_setup, tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_mkdir_p_is_a_file, tmpdir_setup, tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_write_read_file, tmpdir_setup, tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_read_write_errors, tmpdir_setup, tmpdir_teardown),
+		FILE_TEST(test_mkdir_p),
+		FILE_TEST(test_mkdir_p_file_in_the_way),
+		FILE_TEST(test_mkdir_p_is_a_file),
+		FILE_TEST(test_write_read_file),
+		FILE_TEST(test_read_write_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
