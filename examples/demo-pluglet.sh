@@ -2,8 +2,8 @@
 # demo-pluglet.sh: a live pluglet in a running pluginized program, through
 # the file system and through ebpf_injecter.
 #
-# Shows: find_idx_host (the seed's find_idx() behind VM_CALL, printing
-# find_idx=<result> ten times a second) connected to plugfs; a REPLACE
+# Shows: find_idx_host (libubpf's find_idx() example behind VM_CALL,
+# printing find_idx=<result> ten times a second) connected to plugfs; a REPLACE
 # pluglet injected with cp, replaced by overwriting it, removed with rm,
 # with the host's output changing at each step (6 -> 1006 -> 2006 -> 6);
 # then the same with ebpf_injecter on the host's message queue, plus PRE

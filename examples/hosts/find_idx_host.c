@@ -1,5 +1,5 @@
 /*
- * find_idx_host: the seed's find_idx() behind VM_CALL, called in a loop.
+ * find_idx_host: libubpf's find_idx() example behind VM_CALL, in a loop.
  *
  * Shows the host side of a pluginized function: bpf_args_t arguments
  * (a zero-copy array and two primitives), VM_CALL / RETURN_VM_VAL, a host

@@ -1,6 +1,6 @@
 /*
  * med_host: a BGP-like MED decision made pluginizable with
- * CALL_REPLACE_ONLY, as in the seed's BGP_MED_DECISION example.
+ * CALL_REPLACE_ONLY, as in libubpf's BGP_MED_DECISION example.
  *
  * Shows: CALL_REPLACE_ONLY with a check function (ret_val_med_decision) and
  * VM_RETURN_VALUE; a kind_hidden argument (the RIB) that pluglets cannot
@@ -41,7 +41,7 @@ struct rib {
 
 static struct rib rib;
 
-/* Host helper: the seed's add_route(ctx, route). */
+/* Host helper: add_route(ctx, route), as libubpf's example writes it. */
 static uint64_t add_route(struct pluglet_exec *ex, uint64_t route, uint64_t a2, uint64_t a3,
 			  uint64_t a4, uint64_t a5)
 {

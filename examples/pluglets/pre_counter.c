@@ -4,7 +4,7 @@
  * pluglets) and logs every 10th one. It only reads the arguments: a PRE
  * pluglet cannot change them.
  *
- * Run (needs shared memory, seed -s):
+ * Run (needs shared memory, ebpf_injecter -s):
  *   find_idx_host --run-dir /tmp/run &
  *   ebpf_injecter -a add -i find_idx -m <msqid> -p pre_counter.o -h pre -n 1 -s 64
  * or from C: pluglet_host__add(h, "find_idx", PLUGLET_ANCHOR_PRE, 1, obj, len,

@@ -1,8 +1,8 @@
 /*
- * REPLACE pluglet for the seed's find_idx(array, key, len): a binary search
- * of the sorted array instead of the host's linear scan. To make the swap
- * visible it answers index + 1000 (find_idx_host prints find_idx=1006
- * instead of find_idx=6); -1 stays -1.
+ * REPLACE pluglet for libubpf's find_idx(array, key, len) example: a
+ * binary search of the sorted array instead of the host's linear scan. To
+ * make the swap visible it answers index + 1000 (find_idx_host prints
+ * find_idx=1006 instead of find_idx=6); -1 stays -1.
  *
  * Arguments (see examples/hosts/find_idx_host.c): 0 = the array (kind_ptr,
  * read-write here), 1 = key (kind_primitive), 2 = len (kind_primitive).
