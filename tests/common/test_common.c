@@ -464,6 +464,34 @@ static int tmpdir_teardown(void **state)
 	return 0;
 }
 
+/* Whichever failure comes first is the one named, with its own line. */
+static void test_ini_first_failure_wins(void **state)
+{
+	struct ini_calls bad = { .fail_key = "bad", .fail_rc = -EINVAL };
+	char err[256] = "";
+
+	assert_int_equal(plugfs_ini_parse_string("[s]\ngarbage\nbad = 1\n", record_key, &bad, err,
+						 sizeof(err)), -EINVAL);
+	assert_string_equal(err, "syntax error on line 2");
+	assert_int_equal(plugfs_ini_parse_string("bad = 1\ngarbage\n", record_key, &bad, err,
+						 sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "on line 1"));
+	assert_null(strstr(err, "syntax"));
+}
+
+/* A line longer than inih's buffer is refused, not cut into two lines. */
+static void test_ini_long_line(void **state)
+{
+	struct ini_calls bad = { .fail_key = "bad", .fail_rc = -EINVAL };
+	char text[600], err[256] = "";
+
+	memset(text, 'a', sizeof(text));
+	memcpy(text, "ok = 1\nk = ", 11);
+	strcpy(text + 400, "\nz = 1\n");
+	assert_int_equal(plugfs_ini_parse_string(text, record_key, &bad, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "line 2 is longer than"));
+}
+
 static void test_ini_file(void **state)
 {
 	const char *dir = *state;
@@ -515,7 +543,14 @@ static void test_parse_u64(void **state)
 	assert_int_equal(plugfs_parse_u64("12 ", UINT64_MAX, &v), -EINVAL);
 	assert_int_equal(plugfs_parse_u64("0x", UINT64_MAX, &v), -EINVAL);
 	assert_int_equal(plugfs_parse_u64("x", UINT64_MAX, &v), -EINVAL);
+	assert_int_equal(plugfs_parse_u64("\t12", UINT64_MAX, &v), -EINVAL);
+	assert_int_equal(plugfs_parse_u64("0x-1", UINT64_MAX, &v), -EINVAL);
 	assert_int_equal(v, 99);		/* untouched by the failures */
+	/* decimal is decimal: no octal */
+	assert_int_equal(plugfs_parse_u64("010", UINT64_MAX, &v), 0);
+	assert_int_equal(v, 10);
+	assert_int_equal(plugfs_parse_u64("09", UINT64_MAX, &v), 0);
+	assert_int_equal(v, 9);
 }
 
 static void test_parse_u32(void **state)
@@ -715,8 +750,7 @@ static void test_mkdir_p_file_in_the_way(void **state)
 	assert_int_equal(plugfs_mkdir_p(path, 0700), -ENOTDIR);
 }
 
-/* mkdir -p fails when the path itself is a file; plugfs_mkdir_p() returns 0
- * today (mkdir's EEXIST is taken as success), so this skips until fixed. */
+/* mkdir -p fails when the path itself is a file, as mkdir -p does. */
 static void test_mkdir_p_is_a_file(void **state)
 {
 	const char *dir = *state;
@@ -724,9 +758,7 @@ static void test_mkdir_p_is_a_file(void **state)
 
 	snprintf(file, sizeof(file), "%s/f", dir);
 	assert_int_equal(plugfs_write_file(file, "x", 1), 0);
-	if (plugfs_mkdir_p(file, 0700) == 0)
-		skip();
-	assert_true(plugfs_mkdir_p(file, 0700) < 0);
+	assert_int_equal(plugfs_mkdir_p(file, 0700), -EEXIST);
 }
 
 static void test_write_read_file(void **state)
@@ -804,6 +836,8 @@ int main(void)
 		cmocka_unit_test(test_ini_handler_error_stops),
 		cmocka_unit_test(test_ini_handler_error_default_reason),
 		cmocka_unit_test(test_ini_syntax_error),
+		cmocka_unit_test(test_ini_first_failure_wins),
+		cmocka_unit_test(test_ini_long_line),
 		FILE_TEST(test_ini_file),
 		cmocka_unit_test(test_parse_u64),
 		cmocka_unit_test(test_parse_u32),
