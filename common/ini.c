@@ -11,56 +11,93 @@
 #include <strings.h>
 
 /*
- * inih tells the line of the first failure but not whose: lines are read
- * through our own reader, which counts them, so a key's failure and a
- * syntax error are told apart, and a line longer than inih's buffer is
- * refused instead of being cut into two lines.
+ * inih tells the line of the first failure but not whose, and cuts a line
+ * longer than its fixed buffer (INI_MAX_LINE) into two. Lines are read
+ * through our own reader: it counts them, so a key's failure and a syntax
+ * error are told apart; and it hands inih a long line's value as a marker,
+ * keeping the value itself aside, so long paths and global values arrive
+ * whole.
  */
+#define LONG_VALUE_MARK "\001"
+
 struct ini_ctx {
 	plugfs_ini_key_fn fn;
 	void *cookie;
 	const char *text;		/* string source */
 	FILE *file;			/* file source */
+	char *line_buf;			/* file source: getline's buffer */
+	size_t line_cap;
+	char *long_value;		/* the value behind LONG_VALUE_MARK */
 	int line;			/* lines read so far */
 	int err_line;			/* line of the key that failed; 0: none */
-	int long_line;			/* first line over the buffer; 0: none */
+	int long_line;			/* a long line that is not key = value; 0: none */
 	char reason[512];
 	int rc;
 };
 
-/* Copies the next line (with its '\n', at most num - 1 bytes) into str,
- * as fgets does; NULL at the end. */
-static char *next_line(char *str, int num, struct ini_ctx *c)
+/* The next whole line without its '\n' (*len bytes); NULL at the end. */
+static const char *next_line(struct ini_ctx *c, size_t *len)
 {
-	size_t n = 0;
+	const char *l;
+	ssize_t n;
 
-	if (c->file)
-		return fgets(str, num, c->file) ? str : NULL;
+	if (c->file) {
+		n = getline(&c->line_buf, &c->line_cap, c->file);
+		if (n < 0)
+			return NULL;
+		*len = (size_t)n - (n && c->line_buf[n - 1] == '\n');
+		return c->line_buf;
+	}
 	if (!*c->text)
 		return NULL;
-	while (c->text[n] && n < (size_t)num - 1)
-		if (c->text[n++] == '\n')
+	l = c->text;
+	*len = strcspn(l, "\n");
+	c->text += *len + (l[*len] == '\n');
+	return l;
+}
+
+/* A line too long for inih: "key = value" is passed on as "key = MARK" with
+ * the value (trimmed, inline comment cut as inih cuts it) kept aside;
+ * false for anything else. */
+static bool shorten(struct ini_ctx *c, const char *l, size_t len, char *str, int num)
+{
+	size_t k = strcspn(l, "=:"), v, e;
+
+	if (k >= len || k + sizeof(" = " LONG_VALUE_MARK "\n") > (size_t)num)
+		return false;
+	for (v = k + 1; v < len && isspace((unsigned char)l[v]); v++)
+		;
+	for (e = v; e < len; e++)
+		if (l[e] == ';' && isspace((unsigned char)l[e - 1]))
 			break;
-	memcpy(str, c->text, n);
-	str[n] = '\0';
-	c->text += n;
-	return str;
+	while (e > v && isspace((unsigned char)l[e - 1]))
+		e--;
+	free(c->long_value);
+	c->long_value = strndup(l + v, e - v);
+	if (!c->long_value)
+		return false;
+	snprintf(str, (size_t)num, "%.*s = " LONG_VALUE_MARK "\n", (int)k, l);
+	return true;
 }
 
 static char *read_line(char *str, int num, void *stream)
 {
 	struct ini_ctx *c = stream;
-	size_t n;
+	const char *l;
+	size_t len;
 
-	if (c->long_line || !next_line(str, num, c))
+	if (c->long_line || !(l = next_line(c, &len)))
 		return NULL;
 	c->line++;
-	n = strlen(str);
-	if (n + 1 >= (size_t)num && str[n - 1] != '\n') {
-		c->long_line = c->line;	/* stop here: the rest is not a line of its own */
-		return NULL;
+	if (len + 2 <= (size_t)num) {
+		memcpy(str, l, len);
+		memcpy(str + len, "\n", 2);
+		return str;
 	}
-	return str;
+	if (shorten(c, l, len, str, num))
+		return str;
+	c->long_line = c->line;		/* stop here: say which line */
+	return NULL;
 }
 
 static int on_key(void *user, const char *section, const char *key, const char *value)
@@ -71,6 +108,8 @@ static int on_key(void *user, const char *section, const char *key, const char *
 	if (c->rc)			/* inih goes on after an error: ignore the rest */
 		return 1;
 	c->reason[0] = '\0';
+	if (c->long_value && !strcmp(value, LONG_VALUE_MARK))
+		value = c->long_value;
 	rc = c->fn(c->cookie, section, key, value, c->reason, sizeof(c->reason));
 	if (!rc)
 		return 1;
@@ -81,10 +120,8 @@ static int on_key(void *user, const char *section, const char *key, const char *
 	return 0;
 }
 
-static int parse(struct ini_ctx *c, char *err, size_t err_size)
+static int verdict(struct ini_ctx *c, int line, char *err, size_t err_size)
 {
-	int line = ini_parse_stream(read_line, c, on_key, c);
-
 	if (line == -2)
 		return -ENOMEM;
 	/* the first failure wins, whichever kind it is */
@@ -98,11 +135,21 @@ static int parse(struct ini_ctx *c, char *err, size_t err_size)
 		return c->rc;
 	}
 	if (c->long_line) {
-		snprintf(err, err_size, "line %d is longer than %d bytes", c->long_line,
-			 INI_MAX_LINE - 2);
+		snprintf(err, err_size, "line %d is longer than %d bytes and not a key = value line",
+			 c->long_line, INI_MAX_LINE - 2);
 		return -EINVAL;
 	}
 	return 0;
+}
+
+static int parse(struct ini_ctx *c, char *err, size_t err_size)
+{
+	int line = ini_parse_stream(read_line, c, on_key, c);
+	int rc = verdict(c, line, err, err_size);
+
+	free(c->long_value);
+	free(c->line_buf);
+	return rc;
 }
 
 int plugfs_ini_parse_string(const char *text, plugfs_ini_key_fn fn, void *cookie, char *err,

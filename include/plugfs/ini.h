@@ -5,7 +5,8 @@
  * inih. A key handler returns 0 to go on or -errno with a reason; the first
  * failure stops the parse and its reason comes back with its line:
  * "bad value for 'seq': 'x' on line 3". Syntax errors name their line too,
- * and a line longer than inih's buffer (INI_MAX_LINE) is refused, not cut.
+ * A key = value line longer than inih's buffer (INI_MAX_LINE) arrives whole;
+ * any other line that long is refused, never cut.
  *
  * Values are checked with the parsers below: whole string, no silent
  * truncation, no sign where none belongs.
