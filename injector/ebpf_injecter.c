@@ -275,7 +275,7 @@ int main(int argc, char **argv)
 	if (action == INJ_ACT_ADD || action == INJ_ACT_REPLACE || action == INJ_ACT_REMOVE) {
 		if (!anchor_s)
 			usage_error("action %s needs -h (pre, replace or post)", action_s);
-		anchor = inj_anchor_parse(anchor_s);
+		anchor = pluglet_anchor_parse(anchor_s);
 		if (anchor < 0)
 			usage_error("unknown anchor '%s' (pre, replace or post)", anchor_s);
 		if (anchor != PLUGLET_ANCHOR_REPLACE && !have_seq)
@@ -334,7 +334,7 @@ int main(int argc, char **argv)
 		if (req.action == INJ_ACT_ADD || req.action == INJ_ACT_REPLACE ||
 		    req.action == INJ_ACT_REMOVE)
 			fprintf(stderr, "%s: %s %s %s/%u: %s\n", prog, action_s, plugin,
-				inj_anchor_str(req.anchor), req.seq,
+				pluglet_anchor_str(req.anchor), req.seq,
 				reply.text ? reply.text : strerror(-err));
 		else
 			fprintf(stderr, "%s: %s %s: %s\n", prog, action_s, plugin ? plugin : "",

@@ -319,7 +319,7 @@ int inj_host_status__format(const struct inj_host_status *s, struct strbuf *out)
 		const struct inj_pluglet_status *p = &s->pluglets[i];
 
 		strbuf__printf(out, "\nplugin: %s\nanchor: %s\nseq: %u\n", p->plugin,
-			       inj_anchor_str((enum pluglet_anchor)p->anchor), p->seq);
+			       pluglet_anchor_str((enum pluglet_anchor)p->anchor), p->seq);
 		inj_pluglet_status__format(p, "", out);
 	}
 	return out->err;

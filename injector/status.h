@@ -17,7 +17,8 @@
 #ifndef PLUGFS_INJECTOR_STATUS_H
 #define PLUGFS_INJECTOR_STATUS_H
 
-#include "proto.h"
+#include "client.h"
+#include "wire.h"
 
 #include <plugfs/strbuf.h>
 

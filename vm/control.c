@@ -12,6 +12,7 @@
 #include "config.h"
 #include "proto.h"
 
+#include <plugfs/fileutil.h>
 #include <plugfs/log.h>
 
 #include <errno.h>
@@ -123,7 +124,7 @@ static int reg_add(int qid, const char *path)
 
 /* ---- requests ---- */
 
-static int do_report(struct pluglet_host *h, struct inj_text *out)
+static int do_report(struct pluglet_host *h, struct strbuf *out)
 {
 	size_t size = 16384;
 	int n = -ENOMEM;
@@ -135,7 +136,7 @@ static int do_report(struct pluglet_host *h, struct inj_text *out)
 			return -ENOMEM;
 		n = pluglet_host__report(h, buf, size);
 		if (n >= 0 && (size_t)n < size) {
-			n = inj_text__put(out, buf, (size_t)n);
+			n = strbuf__put(out, buf, (size_t)n);
 			free(buf);
 			return n;
 		}
@@ -151,7 +152,7 @@ static int do_report(struct pluglet_host *h, struct inj_text *out)
 }
 
 /* The status as fields, encoded (INJ_ACT_HOST_STATUS). */
-static int do_host_status(struct pluglet_host *h, struct inj_text *out)
+static int do_host_status(struct pluglet_host *h, struct strbuf *out)
 {
 	struct inj_host_status st;
 	struct strbuf sb = STRBUF_INIT;
@@ -166,13 +167,13 @@ static int do_host_status(struct pluglet_host *h, struct inj_text *out)
 	else
 		rc = inj_host_status__encode(&st, &sb);
 	if (!rc)
-		rc = inj_text__put(out, sb.buf, sb.len);
+		rc = strbuf__put(out, sb.buf, sb.len);
 	strbuf__fini(&sb);
 	inj_host_status__fini(&st);
 	return rc;
 }
 
-static int ctl_handle(void *arg, const struct inj_server_req *r, struct inj_text *out)
+static int ctl_handle(void *arg, const struct inj_server_req *r, struct strbuf *out)
 {
 	struct pluglet_ctl *c = arg;
 	const struct inj_hdr *h = r->h;
@@ -228,11 +229,11 @@ static int ctl_handle(void *arg, const struct inj_server_req *r, struct inj_text
 			rc ? err : "done");
 	else
 		pr_info("control %s: %s %s %s/%u (%zu bytes) from pid %d: %s", c->name,
-			inj_action_str(h->action), h->plugin, inj_anchor_str(anchor), h->seq,
+			inj_action_str(h->action), h->plugin, pluglet_anchor_str(anchor), h->seq,
 			r->len, h->pid, rc ? err : "done");
 out:
 	if (rc && err[0])
-		inj_text__put(out, err, strlen(err));
+		strbuf__puts(out, err);
 	return rc;
 }
 
@@ -270,31 +271,10 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-static int mkdir_p(const char *dir, mode_t mode)
-{
-	char tmp[PATH_MAX];
-	size_t n = strlen(dir);
-
-	if (n == 0 || n >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	memcpy(tmp, dir, n + 1);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, mode) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 static int publish(struct pluglet_ctl *c, const struct pluglet_ctl_opts *o, size_t max_object)
 {
 	const char *run_dir = o->run_dir;
-	struct inj_text t = { 0 };
+	struct strbuf t = STRBUF_INIT;
 	char dir[PATH_MAX], tmp[PATH_MAX + 96];
 	int fd = -1, err;
 
@@ -313,11 +293,11 @@ static int publish(struct pluglet_ctl *c, const struct pluglet_ctl_opts *o, size
 		err = -ENAMETOOLONG;
 		goto out;
 	}
-	err = mkdir_p(dir, 0755);
+	err = plugfs_mkdir_p(dir, 0755);
 	if (err)
 		goto out;
 
-	inj_text__printf(&t, "[host]\nname = %s\npid = %d\nmsqid = %d\nprotocol = %d\nmax_object = %zu\n[points]\n",
+	strbuf__printf(&t, "[host]\nname = %s\npid = %d\nmsqid = %d\nprotocol = %d\nmax_object = %zu\n[points]\n",
 			 c->name, (int)getpid(), c->qid, INJ_VERSION, max_object);
 	for (size_t i = 0; i < o->nr_points; i++) {
 		const char *p = o->points[i];
@@ -327,7 +307,7 @@ static int publish(struct pluglet_ctl *c, const struct pluglet_ctl_opts *o, size
 				c->name, i);
 			continue;
 		}
-		inj_text__printf(&t, "%s = %u\n", p, o->point_ids ? o->point_ids[i] : (unsigned int)i);
+		strbuf__printf(&t, "%s = %u\n", p, o->point_ids ? o->point_ids[i] : (unsigned int)i);
 	}
 	err = t.err;
 	if (err)
@@ -350,7 +330,7 @@ static int publish(struct pluglet_ctl *c, const struct pluglet_ctl_opts *o, size
 out:
 	if (err)
 		c->path[0] = '\0';
-	free(t.buf);
+	strbuf__fini(&t);
 	return err;
 }
 

@@ -63,23 +63,6 @@ void *pluglet__points[PLUGLET_FAST_IDS];
 static struct pluglet_host *default_host;
 static pthread_mutex_t default_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* ---- anchors ---- */
-
-static const char *const anchor_names[PLUGLET_ANCHOR__MAX] = { "pre", "replace", "post" };
-
-const char *pluglet_anchor_str(enum pluglet_anchor a)
-{
-	return (unsigned)a < PLUGLET_ANCHOR__MAX ? anchor_names[a] : "?";
-}
-
-int pluglet_anchor_parse(const char *s)
-{
-	for (int i = 0; s && i < PLUGLET_ANCHOR__MAX; i++)
-		if (!strcmp(s, anchor_names[i]))
-			return i;
-	return -EINVAL;
-}
-
 /* ---- reader registration (lazy, once per thread) ---- */
 
 static pthread_key_t thread_key;

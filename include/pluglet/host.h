@@ -10,6 +10,7 @@
 #ifndef PLUGLET_HOST_H
 #define PLUGLET_HOST_H
 
+#include <pluglet/anchor.h>
 #include <pluglet/vm.h>
 
 #include <stdbool.h>
@@ -19,17 +20,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-enum pluglet_anchor {
-	PLUGLET_ANCHOR_PRE = 0,
-	PLUGLET_ANCHOR_REPLACE = 1,
-	PLUGLET_ANCHOR_POST = 2,
-	PLUGLET_ANCHOR__MAX,
-};
-
-/* "pre", "replace", "post" <-> enum; parse returns -EINVAL for others. */
-const char *pluglet_anchor_str(enum pluglet_anchor a);
-int pluglet_anchor_parse(const char *s);
 
 struct pluglet_host;
 

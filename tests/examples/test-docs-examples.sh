@@ -62,7 +62,7 @@ for key in $(grep -oE 'strcmp\((name|section), "[a-z_]+"\)' "$S/fs/config.c" | g
 	check "plugfs(8) documents config key/section $key" hasw "$man8" "$key"
 done
 # Every errno the daemon, the engine and the channel it uses can return.
-for e in $(grep -ohE -- '-E[A-Z0-9]+\b' "$S"/fs/*.c "$S"/bpf/*.c "$S"/injector/proto.c | tr -d - | sort -u); do
+for e in $(grep -ohE -- '-E[A-Z0-9]+\b' "$S"/fs/*.c "$S"/bpf/*.c "$S"/injector/{wire,client,server,status}.c | tr -d - | sort -u); do
 	check "plugfs(8) explains $e" grep -qE "^ +$e\b" <<<"$man8"
 done
 # Report fields: the kernel engine's entries (bpf/report.c) ...
@@ -92,7 +92,7 @@ for m in $(grep -oE '^#define (VM_[A-Z_]+|RETURN_VM_[A-Z]+|CALL_REPLACE_ONLY)' "
 	 kind_ptr kind_pointer kind_primitive kind_hidden bpf_args_t context_t pluglet_context; do
 	check "pluglet-api.md documents $m" has "$api" "$m"
 done
-for fn in $(grep -oE '^[a-z].*[ *](pluglet_[a-z_]+)\(' "$S/include/pluglet/host.h" | grep -oE 'pluglet_[a-z_]+\($' | tr -d '(' | grep -v '^pluglet__' | sort -u); do
+for fn in $(cat "$S/include/pluglet/host.h" "$S/include/pluglet/anchor.h" | grep -oE '^[a-z].*[ *](pluglet_[a-z_]+)\(' | grep -oE 'pluglet_[a-z_]+\($' | tr -d '(' | grep -v '^pluglet__' | sort -u); do
 	check "pluglet-api.md documents $fn()" has "$api" "$fn("
 done
 for key in $(sed -n '/^static int manifest_key/,/^}/p' "$S/vm/host.c" | grep -oE 'strcmp\(key, "[a-z_]+"\)' | grep -oE '"[a-z_]+"' | tr -d '"'); do

@@ -12,6 +12,7 @@
  */
 #include "proto.h"
 
+#include <plugfs/clock.h>
 #include <plugfs/log.h>
 #include <pluglet/host.h>
 
@@ -73,11 +74,11 @@ static struct stats bare_round_trip(int n, uint64_t *ns)
 
 	pthread_create(&t, NULL, echo, &p);
 	for (int i = 0; i < n; i++) {
-		uint64_t t0 = inj_now_ns();
+		uint64_t t0 = plugfs_now_ns();
 
 		msgsnd(p.q_in, &m, sizeof(m.b) - 512, 0);
 		msgrcv(p.q_out, &m, sizeof(m.b), 0, 0);
-		ns[i] = inj_now_ns() - t0;
+		ns[i] = plugfs_now_ns() - t0;
 	}
 	pthread_join(t, NULL);
 	msgctl(p.q_in, IPC_RMID, NULL);
@@ -114,11 +115,11 @@ static int direct(struct pluglet_host *h, const void *obj, size_t len, int n, ui
 	char err[512];
 
 	for (int i = 0; i < n; i++) {
-		uint64_t t0 = inj_now_ns();
+		uint64_t t0 = plugfs_now_ns();
 		int rc = pluglet_host__replace(h, "bench", PLUGLET_ANCHOR_REPLACE, 0, obj, len, &o,
 					       err, sizeof(err));
 
-		ns[i] = inj_now_ns() - t0;
+		ns[i] = plugfs_now_ns() - t0;
 		if (rc) {
 			fprintf(stderr, "bench_control: direct replace: %s\n", err);
 			return rc;
@@ -134,10 +135,10 @@ static int timed(struct inj_client *c, const struct inj_request *r, const void *
 	struct inj_reply rep;
 
 	for (int i = 0; i < n; i++) {
-		uint64_t t0 = inj_now_ns();
+		uint64_t t0 = plugfs_now_ns();
 		int err = inj_client__request(c, r, obj, len, &rep, 10000);
 
-		ns[i] = inj_now_ns() - t0;
+		ns[i] = plugfs_now_ns() - t0;
 		if (err) {
 			fprintf(stderr, "bench_control: %s: %s\n", inj_action_str(r->action),
 				rep.text ? rep.text : strerror(-err));

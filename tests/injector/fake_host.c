@@ -254,13 +254,6 @@ int host_status_fill(struct pluglet_host *h, struct inj_host_status *s)
 	return 0;
 }
 
-const char *pluglet_anchor_str(enum pluglet_anchor a)
-{
-	static const char *const names[] = { "pre", "replace", "post" };
-
-	return (unsigned int)a < 3 ? names[a] : "?";
-}
-
 int fake_host__count(struct pluglet_host *h)
 {
 	int n;

@@ -25,14 +25,14 @@ static struct inj_server *srv;
 static int rq = -1;
 static struct inj_msg *msg, *rx;
 
-static int handler(void *arg, const struct inj_server_req *r, struct inj_text *out)
+static int handler(void *arg, const struct inj_server_req *r, struct strbuf *out)
 {
 	/* touch the whole object: a wrong length shows up under ASan */
 	unsigned int sum = 0;
 
 	for (size_t i = 0; i < r->len; i++)
 		sum += ((const unsigned char *)r->obj)[i];
-	inj_text__printf(out, "%s %u %zu %u", r->h->plugin, r->h->seq, r->len, sum);
+	strbuf__printf(out, "%s %u %zu %u", r->h->plugin, r->h->seq, r->len, sum);
 	return sum & 1 ? -EINVAL : 0;
 }
 

@@ -7,7 +7,10 @@
  */
 #include "proto.h"
 
+#include <plugfs/clock.h>
+
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -41,12 +44,12 @@ static void test_names(void **state)
 	assert_string_equal(inj_action_str(0), "?");
 	assert_string_equal(inj_action_str(INJ_ACT__MAX), "?");
 
-	assert_int_equal(inj_anchor_parse("pre"), PLUGLET_ANCHOR_PRE);
-	assert_int_equal(inj_anchor_parse("replace"), PLUGLET_ANCHOR_REPLACE);
-	assert_int_equal(inj_anchor_parse("post"), PLUGLET_ANCHOR_POST);
-	assert_int_equal(inj_anchor_parse("middle"), -EINVAL);
-	assert_string_equal(inj_anchor_str(PLUGLET_ANCHOR_POST), "post");
-	assert_string_equal(inj_anchor_str(PLUGLET_ANCHOR__MAX), "?");
+	assert_int_equal(pluglet_anchor_parse("pre"), PLUGLET_ANCHOR_PRE);
+	assert_int_equal(pluglet_anchor_parse("replace"), PLUGLET_ANCHOR_REPLACE);
+	assert_int_equal(pluglet_anchor_parse("post"), PLUGLET_ANCHOR_POST);
+	assert_int_equal(pluglet_anchor_parse("middle"), -EINVAL);
+	assert_string_equal(pluglet_anchor_str(PLUGLET_ANCHOR_POST), "post");
+	assert_string_equal(pluglet_anchor_str(PLUGLET_ANCHOR__MAX), "?");
 
 	assert_true(inj_action_has_object(INJ_ACT_ADD));
 	assert_true(inj_action_has_object(INJ_ACT_REPLACE));
@@ -202,27 +205,6 @@ static void test_chunk_size(void **state)
 	assert_true(inj_chunk_size(q) < 0);
 }
 
-static void test_text(void **state)
-{
-	struct inj_text t = { 0 };
-	char big[1000];
-
-	assert_int_equal(inj_text__printf(&t, "a=%d ", 1), 0);
-	assert_int_equal(inj_text__put(&t, "bc", 2), 0);
-	assert_string_equal(t.buf, "a=1 bc");
-	memset(big, 'z', sizeof(big));
-	for (int i = 0; i < 100; i++)
-		assert_int_equal(inj_text__put(&t, big, sizeof(big)), 0);
-	assert_int_equal(t.len, 6 + 100 * sizeof(big));
-	/* the ceiling holds and sticks */
-	for (int i = 0; i < 2000 && !t.err; i++)
-		inj_text__put(&t, big, sizeof(big));
-	assert_int_equal(t.err, -EFBIG);
-	assert_true(t.len <= INJ_TEXT_MAX);
-	assert_int_equal(inj_text__printf(&t, "x"), -EFBIG);
-	free(t.buf);
-}
-
 /* ---- server, fed message by message ---- */
 
 struct seen {
@@ -234,7 +216,7 @@ struct seen {
 	int status;
 };
 
-static int record(void *arg, const struct inj_server_req *r, struct inj_text *out)
+static int record(void *arg, const struct inj_server_req *r, struct strbuf *out)
 {
 	struct seen *s = arg;
 
@@ -244,7 +226,7 @@ static int record(void *arg, const struct inj_server_req *r, struct inj_text *ou
 	s->len = r->len;
 	if (r->obj)
 		memcpy(s->obj, r->obj, r->len < sizeof(s->obj) ? r->len : sizeof(s->obj));
-	inj_text__printf(out, "handled %u", r->h->req_id);
+	strbuf__printf(out, "handled %u", r->h->req_id);
 	return s->status;
 }
 
@@ -275,6 +257,76 @@ static int get_reply(int q, struct inj_msg *m, uint32_t *id, int *status, char *
 	memcpy(text, m->data, m->h.len);
 	text[m->h.len] = '\0';
 	return 1;
+}
+
+/* A handler that answers more than a reply can carry. */
+static int too_long(void *arg, const struct inj_server_req *r, struct strbuf *out)
+{
+	static char big[4096];
+
+	memset(big, 'z', sizeof(big));
+	for (size_t n = 0; n <= INJ_TEXT_MAX; n += sizeof(big))
+		strbuf__put(out, big, sizeof(big));
+	return 0;
+}
+
+/* Reads a whole reply from a queue while the server sends it. */
+struct drain {
+	int q;
+	int status;
+	uint32_t total, got, id;
+};
+
+static void *drain_reply(void *arg)
+{
+	struct drain *d = arg;
+	struct inj_msg *m = mk(INJ_MSG_MAX);
+	uint64_t end = plugfs_now_ns() + 5000000000ull;
+
+	do {
+		ssize_t n = msgrcv(d->q, m, HDR_SZ + INJ_MSG_MAX, 0, IPC_NOWAIT);
+
+		if (n < 0) {
+			usleep(100);
+			continue;
+		}
+		if (!d->got) {
+			d->status = m->h.status;
+			d->total = m->h.total;
+			d->id = m->h.req_id;
+		}
+		d->got += m->h.len;
+	} while ((!d->total || d->got < d->total) && plugfs_now_ns() < end);
+	free(m);
+	return NULL;
+}
+
+/* The reply ceiling: the request fails with -EFBIG, the text is cut. */
+static void test_server_text_limit(void **state)
+{
+	struct inj_msg *m = mk(64);
+	struct drain d = { 0 };
+	struct inj_server *s;
+	pthread_t t;
+
+	d.q = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+	assert_true(d.q >= 0);
+	s = inj_server__new(d.q, too_long, NULL, NULL);
+	assert_non_null(s);
+	good_req(&m->h, 0, 0);
+	m->h.action = INJ_ACT_STATUS;
+	m->h.req_id = 7;
+	m->h.reply_qid = d.q;
+	assert_int_equal(pthread_create(&t, NULL, drain_reply, &d), 0);
+	inj_server__handle(s, m, HDR_SZ);
+	pthread_join(t, NULL);
+	assert_int_equal(d.id, 7);
+	assert_int_equal(d.status, -EFBIG);
+	assert_int_equal(d.total, INJ_TEXT_MAX);
+	assert_int_equal(d.got, INJ_TEXT_MAX);
+	inj_server__free(s);
+	msgctl(d.q, IPC_RMID, NULL);
+	free(m);
 }
 
 static void test_server_reassembly(void **state)
@@ -456,13 +508,13 @@ static void test_client_no_server(void **state)
 	assert_true(rq >= 0 && rq != q);
 
 	/* nobody reads: times out, with a message, in about the time asked */
-	t0 = inj_now_ns();
+	t0 = plugfs_now_ns();
 	rc = inj_client__request(c, &req, NULL, 0, &rep, 200);
 	assert_int_equal(rc, -ETIMEDOUT);
 	assert_int_equal(rep.status, -ETIMEDOUT);
 	assert_false(rep.from_host);
 	assert_non_null(strstr(rep.text, "no reply"));
-	assert_true(inj_now_ns() - t0 < 1500000000ull);
+	assert_true(plugfs_now_ns() - t0 < 1500000000ull);
 	inj_reply__fini(&rep);
 
 	/* bad requests are refused locally */
@@ -499,7 +551,7 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_hdr_check),
 		cmocka_unit_test(test_chunk_size),
-		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_server_text_limit),
 		cmocka_unit_test(test_server_reassembly),
 		cmocka_unit_test(test_server_limits),
 		cmocka_unit_test(test_client_no_server),
