@@ -12,6 +12,10 @@
 extern "C" {
 #endif
 
+/* What this header declares is libpluglet's API: exported from the shared
+ * library, whose own symbols are hidden by default (vm/libpluglet.map). */
+#pragma GCC visibility push(default)
+
 /* Values travel on the control channel: never renumber. */
 enum pluglet_anchor {
 	PLUGLET_ANCHOR_PRE = 0,
@@ -24,6 +28,8 @@ enum pluglet_anchor {
  * returns -EINVAL for other names. */
 const char *pluglet_anchor_str(enum pluglet_anchor a);
 int pluglet_anchor_parse(const char *s);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

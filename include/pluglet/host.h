@@ -21,6 +21,10 @@
 extern "C" {
 #endif
 
+/* What this header declares is libpluglet's API: exported from the shared
+ * library, whose own symbols are hidden by default (vm/libpluglet.map). */
+#pragma GCC visibility push(default)
+
 struct pluglet_host;
 
 struct pluglet_inject_opts {
@@ -323,6 +327,8 @@ void pluglet__post(struct pluglet_call *c, uint64_t ret);
 			pl_on_err                                                \
 		}                                                                \
 	} while (0)
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

@@ -23,6 +23,10 @@
 extern "C" {
 #endif
 
+/* What this header declares is libpluglet's API: exported from the shared
+ * library, whose own symbols are hidden by default (vm/libpluglet.map). */
+#pragma GCC visibility push(default)
+
 /* Same layout as the kernel's struct bpf_insn. */
 struct pluglet_insn {
 	uint8_t code;
@@ -204,6 +208,8 @@ uint64_t pluglet_vm__load_ns(const struct pluglet_vm *vm);
  * regions and no user context. Decided once at load, conservatively.
  */
 bool pluglet_vm__needs_exec(const struct pluglet_vm *vm);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }
