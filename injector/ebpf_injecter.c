@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ebpf_injecter: adds, replaces and removes pluglets in a running
- * pluginized program through its control queue (seed 000). It waits for
- * the host's answer and exits non-zero when the request failed; exit codes
- * are documented in ebpf_injecter(8).
+ * pluginized program through its control queue, with the command line of
+ * libubpf's ebpf_injecter. It waits for the host's answer and exits
+ * non-zero when the request failed; exit codes are documented in
+ * ebpf_injecter(8).
  */
 #include "proto.h"
+
+#include <plugfs/fileutil.h>
 
 #include <elf.h>
 #include <errno.h>
@@ -106,75 +109,72 @@ static double parse_timeout(const char *s)
 	return v;
 }
 
-/* Reads the whole object into *out; 0, or prints why and returns EXIT_OBJECT. */
-static int read_object(const char *path, unsigned char **out, size_t *len)
+/*
+ * Cheap checks here give a clear message before anything is sent; the host
+ * runs the full ELF loader and verifier. 0, or prints why and returns
+ * EXIT_OBJECT.
+ */
+static int check_elf(const char *path, const unsigned char *buf, size_t len)
 {
-	unsigned char *buf = NULL;
-	const Elf64_Ehdr *eh;
-	struct stat st;
-	size_t got = 0;
-	ssize_t n;
-	int fd;
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)buf;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(stderr, "%s: cannot open %s: %s\n", prog, path, strerror(errno));
+	if (len < SELFMAG || memcmp(buf, ELFMAG, SELFMAG)) {
+		fprintf(stderr, "%s: %s: not an ELF object (no \\177ELF magic)\n", prog, path);
 		return EXIT_OBJECT;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		fprintf(stderr, "%s: %s: not a regular file\n", prog, path);
-		goto fail;
-	}
-	if (st.st_size == 0) {
-		fprintf(stderr, "%s: %s: empty file, not an ELF object\n", prog, path);
-		goto fail;
-	}
-	if ((unsigned long long)st.st_size > INJ_OBJ_HARD_MAX) {
-		fprintf(stderr, "%s: %s: %lld bytes, over the limit of %u bytes\n", prog, path,
-			(long long)st.st_size, INJ_OBJ_HARD_MAX);
-		goto fail;
-	}
-	buf = malloc((size_t)st.st_size);
-	if (!buf) {
-		fprintf(stderr, "%s: %s: out of memory\n", prog, path);
-		goto fail;
-	}
-	while (got < (size_t)st.st_size) {
-		n = read(fd, buf + got, (size_t)st.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			fprintf(stderr, "%s: cannot read %s: %s\n", prog, path,
-				n < 0 ? strerror(errno) : "file shrank while reading");
-			goto fail;
-		}
-		got += (size_t)n;
-	}
-
-	/* Cheap checks here give a clear message before anything is sent; the
-	 * host runs the full ELF loader and verifier. */
-	eh = (const Elf64_Ehdr *)buf;
-	if (got < SELFMAG || memcmp(buf, ELFMAG, SELFMAG)) {
-		fprintf(stderr, "%s: %s: not an ELF object (no \\177ELF magic)\n", prog, path);
-		goto fail;
-	}
-	if (got < sizeof(*eh) || eh->e_ident[EI_CLASS] != ELFCLASS64) {
+	if (len < sizeof(*eh) || eh->e_ident[EI_CLASS] != ELFCLASS64) {
 		fprintf(stderr, "%s: %s: not a 64-bit ELF object\n", prog, path);
-		goto fail;
+		return EXIT_OBJECT;
 	}
 	if (eh->e_machine != EM_BPF) {
 		fprintf(stderr, "%s: %s: ELF object for machine %u, not eBPF (%u); compile with clang -target bpf\n",
 			prog, path, eh->e_machine, EM_BPF);
-		goto fail;
+		return EXIT_OBJECT;
 	}
-	close(fd);
-	*out = buf;
-	*len = got;
 	return 0;
-fail:
-	free(buf);
-	close(fd);
-	return EXIT_OBJECT;
+}
+
+/* Reads the whole object into *out; 0, or prints why and returns EXIT_OBJECT. */
+static int read_object(const char *path, unsigned char **out, size_t *len)
+{
+	struct stat st;
+	void *buf;
+	int err;
+
+	/* The size first: a file over the limit is not read at all. */
+	if (stat(path, &st) < 0) {
+		fprintf(stderr, "%s: cannot open %s: %s\n", prog, path, strerror(errno));
+		return EXIT_OBJECT;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fprintf(stderr, "%s: %s: not a regular file\n", prog, path);
+		return EXIT_OBJECT;
+	}
+	if ((unsigned long long)st.st_size > INJ_OBJ_HARD_MAX) {
+		fprintf(stderr, "%s: %s: %lld bytes, over the limit of %u bytes\n", prog, path,
+			(long long)st.st_size, INJ_OBJ_HARD_MAX);
+		return EXIT_OBJECT;
+	}
+	err = plugfs_read_file(path, &buf, len);
+	if (err) {
+		if (err == -ENOMEM)
+			fprintf(stderr, "%s: %s: out of memory\n", prog, path);
+		else
+			fprintf(stderr, "%s: cannot open %s: %s\n", prog, path, strerror(-err));
+		return EXIT_OBJECT;
+	}
+	if (!*len) {
+		fprintf(stderr, "%s: %s: empty file, not an ELF object\n", prog, path);
+		err = EXIT_OBJECT;
+	} else {
+		err = check_elf(path, buf, *len);
+	}
+	if (err) {
+		free(buf);
+		return err;
+	}
+	*out = buf;
+	return 0;
 }
 
 /* Interrupted while waiting: do not leave the private reply queue behind. */
@@ -202,54 +202,48 @@ static int exit_code_for(const struct inj_reply *r, int err)
 	}
 }
 
-int main(int argc, char **argv)
+/* The command line, as given and as a request. */
+struct cmdline {
+	const char *action_s, *plugin, *path, *anchor_s, *msqid_s;
+	bool have_seq, have_e, have_s;
+	double timeout;
+	int msqid;
+	struct inj_request req;
+};
+
+static void parse_options(int argc, char **argv, struct cmdline *cl)
 {
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *action_s = NULL, *plugin = NULL, *path = NULL, *anchor_s = NULL;
-	const char *msqid_s = NULL;
-	bool have_seq = false, have_e = false, have_s = false, jit = false;
-	struct inj_request req = { .sz = sizeof(req) };
-	struct inj_reply reply = { 0 };
-	struct inj_client *c;
-	struct sigaction sa;
-	unsigned char *obj = NULL;
-	double timeout = 5;
-	size_t len = 0;
-	int opt, action, anchor = -1, msqid, err, code = 0;
-
-	if (argv[0] && strrchr(argv[0], '/'))
-		prog = strrchr(argv[0], '/') + 1;
-	else if (argv[0] && *argv[0])
-		prog = argv[0];
+	int opt;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":a:i:m:p:h:e:s:n:jt:", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'a': action_s = optarg; break;
-		case 'i': plugin = optarg; break;
-		case 'm': msqid_s = optarg; break;
-		case 'p': path = optarg; break;
-		case 'h': anchor_s = optarg; break;
+		case 'a': cl->action_s = optarg; break;
+		case 'i': cl->plugin = optarg; break;
+		case 'm': cl->msqid_s = optarg; break;
+		case 'p': cl->path = optarg; break;
+		case 'h': cl->anchor_s = optarg; break;
 		case 'e':
-			req.extra_mem = (uint32_t)parse_num('e', optarg, INJ_MEM_MAX);
-			have_e = true;
+			cl->req.extra_mem = (uint32_t)parse_num('e', optarg, INJ_MEM_MAX);
+			cl->have_e = true;
 			break;
 		case 's':
-			req.shared_mem = (uint32_t)parse_num('s', optarg, INJ_MEM_MAX);
-			have_s = true;
+			cl->req.shared_mem = (uint32_t)parse_num('s', optarg, INJ_MEM_MAX);
+			cl->have_s = true;
 			break;
 		case 'n':
-			req.seq = (uint32_t)parse_num('n', optarg, UINT32_MAX);
-			have_seq = true;
+			cl->req.seq = (uint32_t)parse_num('n', optarg, UINT32_MAX);
+			cl->have_seq = true;
 			break;
-		case 'j': jit = true; break;
-		case 't': timeout = parse_timeout(optarg); break;
+		case 'j': cl->req.jit = true; break;
+		case 't': cl->timeout = parse_timeout(optarg); break;
 		case 'H':
 			usage(stdout);
-			return 0;
+			exit(0);
 		case ':':
 			usage_error("option -%c needs a value", optopt);
 		default:
@@ -260,53 +254,58 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		usage_error("unexpected argument '%s'", argv[optind]);
+}
 
-	if (!action_s)
+/* What each action needs; options it does not use are a warning, and
+ * ignored as libubpf's ebpf_injecter ignored them. */
+static void check_options(struct cmdline *cl)
+{
+	const char *act = cl->action_s;
+	int action, anchor = -1;
+
+	if (!act)
 		usage_error("missing mandatory option -a (add, rm, replace or rm_pluglet)");
-	action = inj_action_parse(action_s);
+	action = inj_action_parse(act);
 	if (action < 0)
-		usage_error("unknown action '%s' (add, rm, replace or rm_pluglet)", action_s);
-	if (!plugin && action != INJ_ACT_STATUS)
+		usage_error("unknown action '%s' (add, rm, replace or rm_pluglet)", act);
+	if (!cl->plugin && action != INJ_ACT_STATUS)
 		usage_error("missing mandatory option -i (plugin name)");
-	if (!msqid_s)
+	if (!cl->msqid_s)
 		usage_error("missing mandatory option -m (msqid of the program's control queue)");
-	msqid = (int)parse_num('m', msqid_s, INT_MAX);
+	cl->msqid = (int)parse_num('m', cl->msqid_s, INT_MAX);
 
 	if (action == INJ_ACT_ADD || action == INJ_ACT_REPLACE || action == INJ_ACT_REMOVE) {
-		if (!anchor_s)
-			usage_error("action %s needs -h (pre, replace or post)", action_s);
-		anchor = pluglet_anchor_parse(anchor_s);
+		if (!cl->anchor_s)
+			usage_error("action %s needs -h (pre, replace or post)", act);
+		anchor = pluglet_anchor_parse(cl->anchor_s);
 		if (anchor < 0)
-			usage_error("unknown anchor '%s' (pre, replace or post)", anchor_s);
-		if (anchor != PLUGLET_ANCHOR_REPLACE && !have_seq)
+			usage_error("unknown anchor '%s' (pre, replace or post)", cl->anchor_s);
+		if (anchor != PLUGLET_ANCHOR_REPLACE && !cl->have_seq)
 			usage_error("action %s on the %s anchor needs -n (sequence number)",
-				    action_s, anchor_s);
-		if (inj_action_has_object(action) && !path)
-			usage_error("action %s needs -p (path of the ELF object)", action_s);
+				    act, cl->anchor_s);
+		if (inj_action_has_object(action) && !cl->path)
+			usage_error("action %s needs -p (path of the ELF object)", act);
 	}
-	/* Options the action does not use: tell, but do as the seed did. */
 	if (!inj_action_has_object(action)) {
-		if (path)
-			fprintf(stderr, "%s: warning: -p is not used by action %s\n", prog, action_s);
-		if (have_e || have_s || jit)
-			fprintf(stderr, "%s: warning: -e/-s/-j are not used by action %s\n", prog, action_s);
+		if (cl->path)
+			fprintf(stderr, "%s: warning: -p is not used by action %s\n", prog, act);
+		if (cl->have_e || cl->have_s || cl->req.jit)
+			fprintf(stderr, "%s: warning: -e/-s/-j are not used by action %s\n", prog, act);
 	}
-	if (action == INJ_ACT_REMOVE_PLUGIN || action == INJ_ACT_STATUS) {
-		if (anchor_s || have_seq)
-			fprintf(stderr, "%s: warning: -h/-n are not used by action %s\n", prog, action_s);
-	}
+	if ((action == INJ_ACT_REMOVE_PLUGIN || action == INJ_ACT_STATUS) &&
+	    (cl->anchor_s || cl->have_seq))
+		fprintf(stderr, "%s: warning: -h/-n are not used by action %s\n", prog, act);
+	cl->req.action = action;
+	cl->req.plugin = cl->plugin;
+	cl->req.anchor = anchor < 0 ? PLUGLET_ANCHOR_PRE : anchor;
+}
 
-	req.action = action;
-	req.plugin = plugin;
-	req.anchor = anchor < 0 ? PLUGLET_ANCHOR_PRE : anchor;
-	req.jit = jit;
-	if (inj_action_has_object(action)) {
-		code = read_object(path, &obj, &len);
-		if (code)
-			return code;
-	}
+static struct inj_client *open_client(int msqid)
+{
+	struct inj_client *c = inj_client__open(msqid);
+	struct sigaction sa;
+	int err;
 
-	c = inj_client__open(msqid);
 	if (!c) {
 		err = errno;
 		if (err == EINVAL || err == ENOENT || err == EIDRM)
@@ -317,8 +316,7 @@ int main(int argc, char **argv)
 				"program's user or as root)\n", prog, msqid);
 		else
 			fprintf(stderr, "%s: message queue %d: %s\n", prog, msqid, strerror(err));
-		free(obj);
-		return EXIT_UNREACHABLE;
+		return NULL;
 	}
 	reply_qid = inj_client__reply_qid(c);
 	memset(&sa, 0, sizeof(sa));
@@ -327,23 +325,60 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	return c;
+}
 
-	err = inj_client__request(c, &req, obj, len, &reply, (int)(timeout * 1000 + 0.5));
+/* Prints the outcome; returns the exit code. */
+static int report(const struct cmdline *cl, const struct inj_reply *reply, int err)
+{
+	const struct inj_request *req = &cl->req;
+
 	if (err) {
-		code = exit_code_for(&reply, err);
-		if (req.action == INJ_ACT_ADD || req.action == INJ_ACT_REPLACE ||
-		    req.action == INJ_ACT_REMOVE)
-			fprintf(stderr, "%s: %s %s %s/%u: %s\n", prog, action_s, plugin,
-				pluglet_anchor_str(req.anchor), req.seq,
-				reply.text ? reply.text : strerror(-err));
+		if (req->action == INJ_ACT_ADD || req->action == INJ_ACT_REPLACE ||
+		    req->action == INJ_ACT_REMOVE)
+			fprintf(stderr, "%s: %s %s %s/%u: %s\n", prog, cl->action_s, cl->plugin,
+				pluglet_anchor_str(req->anchor), req->seq,
+				reply->text ? reply->text : strerror(-err));
 		else
-			fprintf(stderr, "%s: %s %s: %s\n", prog, action_s, plugin ? plugin : "",
-				reply.text ? reply.text : strerror(-err));
-	} else if (req.action == INJ_ACT_STATUS && reply.text) {
-		fputs(reply.text, stdout);
-		if (reply.text_len && reply.text[reply.text_len - 1] != '\n')
+			fprintf(stderr, "%s: %s %s: %s\n", prog, cl->action_s,
+				cl->plugin ? cl->plugin : "", reply->text ? reply->text : strerror(-err));
+		return exit_code_for(reply, err);
+	}
+	if (req->action == INJ_ACT_STATUS && reply->text) {
+		fputs(reply->text, stdout);
+		if (reply->text_len && reply->text[reply->text_len - 1] != '\n')
 			fputc('\n', stdout);
 	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct cmdline cl = { .timeout = 5, .req = { .sz = sizeof(cl.req) } };
+	struct inj_reply reply = { 0 };
+	struct inj_client *c;
+	unsigned char *obj = NULL;
+	size_t len = 0;
+	int err, code;
+
+	if (argv[0] && strrchr(argv[0], '/'))
+		prog = strrchr(argv[0], '/') + 1;
+	else if (argv[0] && *argv[0])
+		prog = argv[0];
+	parse_options(argc, argv, &cl);
+	check_options(&cl);
+	if (inj_action_has_object(cl.req.action)) {
+		code = read_object(cl.path, &obj, &len);
+		if (code)
+			return code;
+	}
+	c = open_client(cl.msqid);
+	if (!c) {
+		free(obj);
+		return EXIT_UNREACHABLE;
+	}
+	err = inj_client__request(c, &cl.req, obj, len, &reply, (int)(cl.timeout * 1000 + 0.5));
+	code = report(&cl, &reply, err);
 	inj_client__close(c);
 	reply_qid = -1;
 	inj_reply__fini(&reply);

@@ -14,6 +14,7 @@
 
 #include <plugfs/fileutil.h>
 #include <plugfs/log.h>
+#include <plugfs/opts.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -351,13 +352,15 @@ static bool name_ok(const char *s)
 struct pluglet_ctl *pluglet_ctl__start(struct pluglet_host *h, const struct pluglet_ctl_opts *opts)
 {
 	struct inj_server_opts so = { .sz = sizeof(so) };
+	struct pluglet_ctl_opts o = { .sz = sizeof(o) };
 	struct pluglet_ctl *c = NULL;
 	sigset_t all, old;
 	size_t max_object;
 	int err;
 
-	if (!h || !opts || opts->sz < sizeof(*opts) || !name_ok(opts->name) ||
-	    (opts->nr_points && !opts->points)) {
+	/* opts are required (the name), then the options-size rule */
+	if (!h || !opts || PLUGFS_OPTS_COPY(&o, opts) || !name_ok(o.name) ||
+	    (o.nr_points && !o.points)) {
 		err = EINVAL;
 		goto fail;
 	}
@@ -370,8 +373,8 @@ struct pluglet_ctl *pluglet_ctl__start(struct pluglet_host *h, const struct plug
 	c->owner = getpid();
 	c->slot = -1;
 	c->qid = -1;
-	snprintf(c->name, sizeof(c->name), "%s", opts->name);
-	max_object = opts->max_object ? opts->max_object : INJ_OBJ_DEFAULT_MAX;
+	snprintf(c->name, sizeof(c->name), "%s", o.name);
+	max_object = o.max_object ? o.max_object : INJ_OBJ_DEFAULT_MAX;
 	if (max_object > INJ_OBJ_HARD_MAX)
 		max_object = INJ_OBJ_HARD_MAX;
 
@@ -398,7 +401,7 @@ struct pluglet_ctl *pluglet_ctl__start(struct pluglet_host *h, const struct plug
 		goto fail;
 	}
 
-	err = -publish(c, opts, max_object);
+	err = -publish(c, &o, max_object);
 	if (err)
 		/* The queue still works: the id can be given to -m by hand. */
 		pr_warn("control %s: cannot publish queue %d in the run directory: %s",

@@ -17,6 +17,7 @@
 #include "vm_internal.h"
 
 #include <plugfs/log.h>
+#include <plugfs/opts.h>
 
 #include <errno.h>
 #include <gelf.h>
@@ -895,13 +896,9 @@ struct pluglet_vm *pluglet_vm__load_elf(const void *buf, size_t len,
 	char *copy = NULL;
 	int err;
 
-	if (opts) {
-		if (opts->sz < offsetof(struct pluglet_vm_opts, sz) + sizeof(opts->sz)) {
-			errno = EINVAL;
-			return NULL;
-		}
-		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
-		o.sz = sizeof(o);
+	if (PLUGFS_OPTS_COPY(&o, opts)) {
+		errno = EINVAL;
+		return NULL;
 	}
 	L.log = o.log_buf;
 	L.log_size = o.log_size;

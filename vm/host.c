@@ -13,10 +13,11 @@
 #include "host_internal.h"
 #include "control.h"
 
+#include <plugfs/clock.h>
 #include <plugfs/log.h>
+#include <plugfs/opts.h>
 
 #include <errno.h>
-#include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,14 +137,6 @@ static void set_err(char *err, size_t size, const char *fmt, ...)
 	va_end(ap);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static struct host_point *point_by_name(struct pluglet_host *h, const char *name)
 {
 	for (size_t i = 0; name && i < h->nr_points; i++)
@@ -151,9 +144,6 @@ static struct host_point *point_by_name(struct pluglet_host *h, const char *name
 			return &h->points[i];
 	return NULL;
 }
-
-static int manifest_apply(struct pluglet_host *h, const char *path, char *err, size_t err_size,
-			  int *failed);
 
 /* ---- snapshots ---- */
 
@@ -267,14 +257,17 @@ static struct host_pluglet *pluglet_load(struct pluglet_host *h, struct host_poi
 					 const struct pluglet_inject_opts *opts,
 					 char *err, size_t err_size)
 {
-	struct pluglet_inject_opts o = { 0 };
+	struct pluglet_inject_opts o = { .sz = sizeof(o) };
 	struct pluglet_vm_opts vo = { .sz = sizeof(vo) };
 	struct host_pluglet *p;
 	char name[96], log[512] = "";
 
-	if (opts)
-		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
 	snprintf(name, sizeof(name), "%s/%s/%u", pt->name, pluglet_anchor_str(anchor), seq);
+	if (PLUGFS_OPTS_COPY(&o, opts)) {
+		set_err(err, err_size, "%s: bad injection options", name);
+		errno = EINVAL;
+		return NULL;
+	}
 	p = calloc(1, sizeof(*p));
 	if (!p) {
 		set_err(err, err_size, "%s: out of memory", name);
@@ -683,10 +676,10 @@ run_one_inline(const struct host_set *s, struct host_pluglet *p, struct pluglet_
 	if (p->needs_exec && run_prepare(s, p, c, ptr_perm, retval, &view, regs, &run, &ex))
 		return -EFAULT;
 	if (p->point->host->stats_time)
-		t0 = now_ns();
+		t0 = plugfs_now_ns();
 	rc = pluglet_vm__run(p->vm, &ex, (uint64_t)(uintptr_t)&view, (uint64_t)nargs, r0);
 	if (p->point->host->stats_time)
-		__atomic_add_fetch(&p->run_ns, now_ns() - t0, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&p->run_ns, plugfs_now_ns() - t0, __ATOMIC_RELAXED);
 	if (run.heap)
 		host_heap_pop(run.heap, run.heap_size);
 	__atomic_add_fetch(&p->runs, 1, __ATOMIC_RELAXED);
@@ -889,17 +882,14 @@ static void host_destroy(struct pluglet_host *h)
 
 struct pluglet_host *pluglet_host__new(const struct pluglet_host_opts *opts)
 {
-	struct pluglet_host_opts o = { 0 };
+	struct pluglet_host_opts o = { .sz = sizeof(o) };
 	struct pluglet_host *h;
 	char err[512];
 	int rc;
 
-	if (!opts || opts->sz < offsetof(struct pluglet_host_opts, points)) {
-		errno = EINVAL;
-		return NULL;
-	}
-	memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
-	if ((o.nr_points && !o.points) || (o.nr_helpers && !o.helpers)) {
+	/* opts describe the host: required, then the options-size rule */
+	if (!opts || PLUGFS_OPTS_COPY(&o, opts) ||
+	    (o.nr_points && !o.points) || (o.nr_helpers && !o.helpers)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -962,7 +952,7 @@ struct pluglet_host *pluglet_host__new(const struct pluglet_host_opts *opts)
 		int failed = 0;
 
 		/* a pluglet that does not load is logged; a broken manifest is an error */
-		rc = manifest_apply(h, o.manifest, err, sizeof(err), &failed);
+		rc = host_manifest_apply(h, o.manifest, err, sizeof(err), &failed);
 		if (rc) {
 			pr_warn("pluglet host %s: manifest %s: %s\n", h->name, o.manifest, err);
 			goto fail;
@@ -992,168 +982,6 @@ void pluglet_shutdown(void)
 	host_destroy(pluglet_host__default());
 }
 
-/* ---- manifest ---- */
-
-struct manifest_entry {
-	char section[64];
-	char plugin[64];
-	char object[512];
-	char entry[64];
-	int anchor;
-	long long seq;
-	struct pluglet_inject_opts opts;
-};
-
-struct manifest {
-	struct manifest_entry *e;
-	size_t nr;
-	int bad_line;
-	char why[128];
-};
-
-static int parse_bool(const char *v)
-{
-	return !strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on");
-}
-
-static int manifest_key(void *user, const char *section, const char *key, const char *value)
-{
-	struct manifest *m = user;
-	struct manifest_entry *e = NULL;
-	char *end;
-
-	for (size_t i = 0; i < m->nr; i++)
-		if (!strcmp(m->e[i].section, section))
-			e = &m->e[i];
-	if (!e) {
-		struct manifest_entry *ne = realloc(m->e, (m->nr + 1) * sizeof(*ne));
-
-		if (!ne)
-			return 0;
-		m->e = ne;
-		e = &m->e[m->nr++];
-		memset(e, 0, sizeof(*e));
-		snprintf(e->section, sizeof(e->section), "%s", section);
-		e->anchor = -1;
-		e->seq = -1;
-		e->opts.sz = sizeof(e->opts);
-	}
-	if (!strcmp(key, "plugin")) {
-		snprintf(e->plugin, sizeof(e->plugin), "%s", value);
-	} else if (!strcmp(key, "anchor")) {
-		e->anchor = pluglet_anchor_parse(value);
-	} else if (!strcmp(key, "seq")) {
-		e->seq = strtoll(value, &end, 10);
-		if (*end || e->seq < 0 || e->seq > UINT32_MAX)
-			e->seq = -1;
-	} else if (!strcmp(key, "object")) {
-		snprintf(e->object, sizeof(e->object), "%s", value);
-	} else if (!strcmp(key, "name") || !strcmp(key, "entry")) {
-		snprintf(e->entry, sizeof(e->entry), "%s", value);
-	} else if (!strcmp(key, "jit")) {
-		e->opts.jit = parse_bool(value);
-	} else if (!strcmp(key, "extra_memory")) {
-		e->opts.extra_mem = (uint32_t)strtoul(value, NULL, 0);
-	} else if (!strcmp(key, "shared_memory")) {
-		e->opts.shared_mem = (uint32_t)strtoul(value, NULL, 0);
-	} else {
-		snprintf(m->why, sizeof(m->why), "[%s]: unknown key '%s'", section, key);
-		return 0;
-	}
-	return 1;
-}
-
-static void *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET))
-		goto out;
-	buf = malloc(n ? (size_t)n : 1);
-	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-		errno = EIO;
-	}
-	*len = (size_t)n;
-out:
-	fclose(f);
-	return buf;
-}
-
-/*
- * Returns -ENOENT (unreadable) or -EINVAL (syntax, missing keys) for a bad
- * manifest; entries that fail to load are logged, counted in *failed and
- * the first reason goes to err.
- */
-static int manifest_apply(struct pluglet_host *h, const char *path, char *err, size_t err_size,
-			  int *failed)
-{
-	struct manifest m = { 0 };
-	int rc = 0, line;
-
-	line = ini_parse(path, manifest_key, &m);
-	if (line) {
-		rc = line < 0 ? -ENOENT : -EINVAL;
-		if (line < 0)
-			set_err(err, err_size, "cannot read %s", path);
-		else
-			set_err(err, err_size, "%s:%d: %s", path, line, m.why[0] ? m.why : "syntax error");
-		goto out;
-	}
-	for (size_t i = 0; i < m.nr; i++) {
-		struct manifest_entry *e = &m.e[i];
-		char why[512];
-		size_t len = 0;
-		void *obj;
-		int r;
-
-		if (!e->plugin[0] || e->anchor < 0 || e->seq < 0 || e->object[0] != '/') {
-			set_err(err, err_size, "%s: [%s] needs plugin, anchor (pre|replace|post), seq and an absolute object path",
-				path, e->section);
-			rc = -EINVAL;
-			goto out;
-		}
-		obj = read_file(e->object, &len);
-		if (!obj) {
-			pr_warn("pluglet host %s: manifest %s [%s]: cannot read %s: %s\n", h->name, path,
-				e->section, e->object, strerror(errno));
-			if (!(*failed)++)
-				set_err(err, err_size, "[%s]: cannot read %s: %s", e->section, e->object,
-					strerror(errno));
-			continue;
-		}
-		e->opts.entry = e->entry[0] ? e->entry : NULL;
-		r = pluglet_host__add(h, e->plugin, (enum pluglet_anchor)e->anchor, (uint32_t)e->seq,
-				      obj, len, &e->opts, why, sizeof(why));
-		free(obj);
-		if (r) {
-			pr_warn("pluglet host %s: manifest %s [%s]: %s\n", h->name, path, e->section, why);
-			if (!(*failed)++)
-				set_err(err, err_size, "[%s]: %s", e->section, why);
-		}
-	}
-out:
-	free(m.e);
-	return rc;
-}
-
-int pluglet_host__load_manifest(struct pluglet_host *h, const char *path, char *err, size_t err_size)
-{
-	int failed = 0, rc;
-
-	if (!h || !path)
-		return -EINVAL;
-	rc = manifest_apply(h, path, err, err_size, &failed);
-	if (!rc && failed)
-		rc = -EIO;
-	return rc;
-}
-
 /* ---- reports ---- */
 
 static void pluglet_stats_fill(struct host_pluglet *p, struct pluglet_stats *st)
@@ -1177,7 +1005,8 @@ int pluglet_host__stats(struct pluglet_host *h, const char *plugin, enum pluglet
 	int rc = 0;
 
 	pt = manage_point(h, plugin, anchor, &rc, NULL, 0);
-	if (!pt || !st)
+	/* an output struct: the caller's size says how much it can take */
+	if (!pt || !st || !plugfs_opts_valid(st, st->sz, sizeof(tmp)))
 		return pt ? -EINVAL : rc;
 	pthread_mutex_lock(&h->lock);
 	pp = list_find(pt, anchor, seq);
@@ -1187,7 +1016,7 @@ int pluglet_host__stats(struct pluglet_host *h, const char *plugin, enum pluglet
 	if (!pp)
 		return -ENOENT;
 	tmp.sz = st->sz;
-	memcpy(st, &tmp, st->sz && st->sz < sizeof(tmp) ? st->sz : sizeof(tmp));
+	memcpy(st, &tmp, st->sz < sizeof(tmp) ? st->sz : sizeof(tmp));
 	return 0;
 }
 

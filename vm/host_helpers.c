@@ -10,6 +10,7 @@
  */
 #include "host_internal.h"
 
+#include <plugfs/clock.h>
 #include <plugfs/log.h>
 
 #include <endian.h>
@@ -381,16 +382,15 @@ HELPER(ebpf_htonll) { return htobe64(a1); }
 
 /* ---- time ---- */
 
-static uint64_t clock_ns(clockid_t id)
+HELPER(ebpf_time_ns) { return plugfs_now_ns(); }
+
+HELPER(ebpf_realtime_ns)
 {
 	struct timespec ts;
 
-	clock_gettime(id, &ts);
+	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
-
-HELPER(ebpf_time_ns) { return clock_ns(CLOCK_MONOTONIC); }
-HELPER(ebpf_realtime_ns) { return clock_ns(CLOCK_REALTIME); }
 
 /* ---- control ---- */
 

@@ -104,6 +104,15 @@ static inline struct host_run *host_run_of(struct pluglet_exec *ex)
 	return (struct host_run *)ex->user;
 }
 
+/*
+ * host_manifest.c: loads the pluglets of a manifest. -ENOENT (unreadable)
+ * or -EINVAL (syntax, unknown or missing key, bad value) for a bad
+ * manifest; entries that fail to load are logged, counted in *failed and
+ * the first reason goes to err.
+ */
+int host_manifest_apply(struct pluglet_host *h, const char *path, char *err, size_t err_size,
+			int *failed);
+
 /* host_helpers.c: registers the built-in helpers (fixed ids, see pluglet.h). */
 int host_helpers_register(struct pluglet_helpers *hs);
 

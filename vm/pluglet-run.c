@@ -14,100 +14,96 @@
  * stops the program with r0 = 0 when that argument is 0.
  */
 #include <pluglet/vm.h>
+#include <plugfs/clock.h>
+#include <plugfs/fileutil.h>
+#include <plugfs/hex.h>
+#include <plugfs/ini.h>
 #include <plugfs/log.h>
+#include <plugfs/strbuf.h>
 
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
-struct buf {
+/* A program or the memory, as read or decoded (malloc'ed). */
+struct blob {
 	uint8_t *data;
 	size_t len;
-	size_t cap;
 };
 
-static int buf_put(struct buf *b, const void *p, size_t n)
+/*
+ * Hex bytes as pluglet-run(1) documents them: white space or commas between
+ * bytes, a 0x prefix on any group ("0x01 0x02", "0x0102"). Brought to the
+ * form plugfs_hex_decode() reads, which decodes it.
+ */
+static int parse_hex(const char *s, struct blob *out)
 {
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 4096;
-		uint8_t *d;
+	size_t n = strlen(s), digits = 0;	/* hex digits since the last separator */
+	char *clean = malloc(n + 1), *c = clean;
+	ssize_t got = -ENOMEM;
 
-		while (cap < b->len + n)
-			cap *= 2;
-		d = realloc(b->data, cap);
-		if (!d)
-			return -ENOMEM;
-		b->data = d;
-		b->cap = cap;
+	out->data = malloc(n / 2 + 1);
+	if (!clean || !out->data)
+		goto out;
+	for (; *s; s++) {
+		if (isspace((unsigned char)*s) || *s == ',') {
+			*c++ = ' ';
+			digits = 0;
+		} else if (digits % 2 == 0 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+			s++;
+		} else if (*s == ':') {
+			break;			/* plugfs_hex_decode() takes it, we do not */
+		} else {
+			*c++ = *s;
+			digits++;
+		}
 	}
-	memcpy(b->data + b->len, p, n);
-	b->len += n;
+	*c = '\0';
+	got = *s ? -EINVAL : plugfs_hex_decode(clean, out->data, n / 2 + 1);
+out:
+	free(clean);
+	if (got < 0) {
+		free(out->data);
+		out->data = NULL;
+		return (int)got;
+	}
+	out->len = (size_t)got;
 	return 0;
 }
 
-static int hexval(int c)
+static int read_stream(FILE *f, struct blob *out)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* Hex bytes, separated by white space or not ("01 02", "0102"); "0x" prefixes are skipped. */
-static int parse_hex(const char *s, struct buf *out)
-{
-	int hi = -1, v;
-
-	for (; *s; s++) {
-		if (isspace((unsigned char)*s) || *s == ',') {
-			if (hi >= 0)
-				return -EINVAL;
-			continue;
-		}
-		if (hi < 0 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-			s++;
-			continue;
-		}
-		v = hexval((unsigned char)*s);
-		if (v < 0)
-			return -EINVAL;
-		if (hi < 0) {
-			hi = v;
-		} else {
-			uint8_t byte = (uint8_t)(hi << 4 | v);
-
-			if (buf_put(out, &byte, 1))
-				return -ENOMEM;
-			hi = -1;
-		}
-	}
-	return hi >= 0 ? -EINVAL : 0;
-}
-
-static int read_stream(FILE *f, struct buf *out)
-{
+	struct strbuf sb = STRBUF_INIT;
 	char tmp[65536];
 	size_t n;
 
 	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
-		if (buf_put(out, tmp, n))
-			return -ENOMEM;
-	return ferror(f) ? -EIO : 0;
+		strbuf__put(&sb, tmp, n);
+	if (ferror(f) || sb.err) {
+		n = sb.err;
+		strbuf__fini(&sb);
+		return n ? -ENOMEM : -EIO;
+	}
+	out->data = (uint8_t *)strbuf__detach(&sb, &out->len);
+	return out->data ? 0 : -ENOMEM;
 }
 
-static int read_file(const char *path, struct buf *out)
+/* A whole file; one that is not regular (a FIFO from <(...)) as a stream. */
+static int read_file(const char *path, struct blob *out)
 {
-	FILE *f = fopen(path, "rb");
+	FILE *f;
 	int err;
 
+	err = plugfs_read_file(path, (void **)&out->data, &out->len);
+	if (err != -EINVAL)
+		return err;
+	f = fopen(path, "rb");
 	if (!f)
 		return -errno;
 	err = read_stream(f, out);
@@ -135,14 +131,6 @@ static int cmp_u64(const void *a, const void *b)
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
 	return x < y ? -1 : x > y;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static void usage(FILE *f)
@@ -177,7 +165,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char *end;
+	uint64_t v;
 	int c, npos;
 
 	while ((c = getopt_long(argc, argv, "ije:m:r:b:sh", opts, NULL)) != -1) {
@@ -188,15 +176,14 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		case 'm': a->mem_file = optarg; break;
 		case 's': a->stats = true; break;
 		case 'r':
-			a->repeat = strtoul(optarg, &end, 0);
-			if (*end || !a->repeat) {
+			if (plugfs_parse_u64(optarg, ULONG_MAX, &v) || !v) {
 				fprintf(stderr, "pluglet-run: bad --repeat '%s'\n", optarg);
 				return -EINVAL;
 			}
+			a->repeat = (unsigned long)v;
 			break;
 		case 'b':
-			a->budget = strtoull(optarg, &end, 0);
-			if (*end || !a->budget) {
+			if (plugfs_parse_u64(optarg, UINT64_MAX, &a->budget) || !a->budget) {
 				fprintf(stderr, "pluglet-run: bad --budget '%s'\n", optarg);
 				return -EINVAL;
 			}
@@ -243,7 +230,7 @@ static struct pluglet_vm *load_program(const struct run_args *a, const struct pl
 		.log_buf = log,
 		.log_size = log_size,
 	};
-	struct buf prog = { 0 }, text = { 0 };
+	struct blob prog = { 0 }, text = { 0 };
 	struct pluglet_vm *vm = NULL;
 	const char *what = a->program ? a->program : "stdin";
 	int err;
@@ -252,9 +239,7 @@ static struct pluglet_vm *load_program(const struct run_args *a, const struct pl
 	if (a->program) {
 		err = read_file(a->program, &prog);
 	} else {
-		err = read_stream(stdin, &text);
-		if (!err && buf_put(&text, "", 1))
-			err = -ENOMEM;
+		err = read_stream(stdin, &text);	/* NUL-terminated */
 		if (!err)
 			err = parse_hex((const char *)text.data, &prog);
 	}
@@ -287,7 +272,7 @@ int main(int argc, char **argv)
 	struct run_args a = { .mode = PLUGLET_VM_INTERP, .repeat = 1 };
 	struct pluglet_helpers *helpers = NULL;
 	struct pluglet_vm *vm = NULL;
-	struct buf mem = { 0 }, work = { 0 };
+	struct blob mem = { 0 }, work = { 0 };
 	uint64_t *times = NULL, r0 = 0, insns = 0;
 	struct pluglet_region region;
 	struct pluglet_exec ex;
@@ -297,8 +282,8 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &a))
 		return 2;
-	if (a.mem_file && read_file(a.mem_file, &mem)) {
-		fprintf(stderr, "pluglet-run: cannot read %s: %s\n", a.mem_file, strerror(errno));
+	if (a.mem_file && (err = read_file(a.mem_file, &mem))) {
+		fprintf(stderr, "pluglet-run: cannot read %s: %s\n", a.mem_file, strerror(-err));
 		goto out;
 	}
 	if (a.mem_hex && parse_hex(a.mem_hex, &mem)) {
@@ -321,7 +306,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	times = calloc(a.repeat, sizeof(*times));
-	if (!times || (mem.len && buf_put(&work, mem.data, mem.len))) {
+	work.len = mem.len;
+	work.data = mem.len ? malloc(mem.len) : NULL;
+	if (!times || (mem.len && !work.data)) {
 		fprintf(stderr, "pluglet-run: out of memory\n");
 		goto out;
 	}
@@ -332,14 +319,14 @@ int main(int argc, char **argv)
 		uint64_t t0;
 
 		/* Every run starts from the same memory; the copy is not timed. */
-		if (i && mem.len)
+		if (mem.len)
 			memcpy(work.data, mem.data, mem.len);
 		ex = (struct pluglet_exec){
 			.sz = sizeof(ex), .regions = &region, .nr_regions = mem.len ? 1 : 0,
 		};
-		t0 = now_ns();
+		t0 = plugfs_now_ns();
 		err = pluglet_vm__run(vm, &ex, mem.len ? region.start : 0, mem.len, &r0);
-		times[i] = now_ns() - t0;
+		times[i] = plugfs_now_ns() - t0;
 		insns = ex.insns_executed;
 		if (err) {
 			fprintf(stderr, "pluglet-run: %s: %s fault: %s\n", pluglet_vm__name(vm),

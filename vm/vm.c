@@ -7,14 +7,15 @@
  */
 #include "vm_internal.h"
 
+#include <plugfs/clock.h>
 #include <plugfs/log.h>
+#include <plugfs/opts.h>
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 void vm_log(char *log, size_t log_size, const char *fmt, ...)
 {
@@ -184,14 +185,6 @@ bool pluglet_is_elf(const void *buf, size_t len)
 	return buf && len >= 4 && !memcmp(buf, "\x7f" "ELF", 4);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /*
  * One pass over the verified program for what its runs can reach:
  * - needs_exec: a load, store or atomic whose base is not r10, or a helper
@@ -254,25 +247,26 @@ struct pluglet_vm *vm_load_common(const struct pluglet_insn *insns, uint32_t nr_
 				  void *data_mem, const struct pluglet_region *data_regions,
 				  uint32_t nr_data_regions, const struct pluglet_vm_opts *opts)
 {
-	static const struct pluglet_vm_opts defaults = { .sz = sizeof(defaults) };
+	struct pluglet_vm_opts o = { .sz = sizeof(o) };
 	struct pluglet_vm *vm = NULL;
-	uint64_t t0 = now_ns();
+	uint64_t t0 = plugfs_now_ns();
 	char *log;
 	size_t log_size;
 	uint32_t max, id;
 	int err;
 
-	if (!opts)
-		opts = &defaults;
-	log = opts->log_buf;
-	log_size = opts->log_size;
+	err = PLUGFS_OPTS_COPY(&o, opts);
+	/* A refused newer struct still holds our log fields. */
+	log = err && opts->sz >= sizeof(o) ? opts->log_buf : o.log_buf;
+	log_size = err && opts->sz >= sizeof(o) ? opts->log_size : o.log_size;
 	if (log && log_size)
 		log[0] = '\0';
-	if (opts->sz < sizeof(size_t) || (!insns && nr_insns)) {
+	if (err || (!insns && nr_insns)) {
 		vm_log(log, log_size, "bad load options");
 		err = -EINVAL;
 		goto fail;
 	}
+	opts = &o;
 	max = opts->max_insns ? opts->max_insns : PLUGLET_MAX_INSNS;
 	if (!nr_insns) {
 		vm_log(log, log_size, "empty program");
@@ -334,7 +328,7 @@ struct pluglet_vm *vm_load_common(const struct pluglet_insn *insns, uint32_t nr_
 		vm->backend = NULL;
 		goto fail;
 	}
-	vm->load_ns = now_ns() - t0;
+	vm->load_ns = plugfs_now_ns() - t0;
 	return vm;
 
 fail:
@@ -362,13 +356,27 @@ void pluglet_vm__free(struct pluglet_vm *vm)
 	free(vm);
 }
 
+/*
+ * The options-size rule for struct pluglet_exec, which also carries the
+ * run's outputs and the VM's private fields: a newer, larger struct is
+ * accepted when its unknown tail is zero; an older, smaller one cannot be
+ * (the run writes every field), and copying it in and out would cost every
+ * run.
+ */
+static bool __attribute__((noinline)) exec_size_ok(const struct pluglet_exec *ex)
+{
+	return ex->sz > sizeof(*ex) && plugfs_opts_valid(ex, ex->sz, sizeof(*ex));
+}
+
 int pluglet_vm__run(const struct pluglet_vm *vm, struct pluglet_exec *ex,
 		    uint64_t r1, uint64_t r2, uint64_t *r0)
 {
 	uint8_t stack[STACK_TOTAL] __attribute__((aligned(16)));
 	int err;
 
-	if (!vm || !ex || !r0 || ex->sz < sizeof(*ex) || (ex->nr_regions && !ex->regions))
+	if (!vm || !ex || !r0 || (ex->nr_regions && !ex->regions))
+		return -EINVAL;
+	if (__builtin_expect(ex->sz != sizeof(*ex), 0) && !exec_size_ok(ex))
 		return -EINVAL;
 	ex->insns_executed = 0;
 	ex->fault.kind = PLUGLET_FAULT_NONE;

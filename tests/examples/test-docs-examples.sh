@@ -95,7 +95,7 @@ done
 for fn in $(cat "$S/include/pluglet/host.h" "$S/include/pluglet/anchor.h" | grep -oE '^[a-z].*[ *](pluglet_[a-z_]+)\(' | grep -oE 'pluglet_[a-z_]+\($' | tr -d '(' | grep -v '^pluglet__' | sort -u); do
 	check "pluglet-api.md documents $fn()" has "$api" "$fn("
 done
-for key in $(sed -n '/^static int manifest_key/,/^}/p' "$S/vm/host.c" | grep -oE 'strcmp\(key, "[a-z_]+"\)' | grep -oE '"[a-z_]+"' | tr -d '"'); do
+for key in $(sed -n '/^static int manifest_key/,/^}/p' "$S/vm/host_manifest.c" | grep -oE 'strcmp\(key, "[a-z_]+"\)' | grep -oE '"[a-z_]+"' | tr -d '"'); do
 	check "pluglet-api.md documents host manifest key $key" has "$api" "\`$key\`"
 done
 for e in $(grep -ohE -- '-E[A-Z0-9]+\b' "$S"/vm/host*.c "$S"/vm/control.c | tr -d - | sort -u); do

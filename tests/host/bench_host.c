@@ -11,12 +11,12 @@
  * PLUGLET_BENCH_ONLY=interpreter|jit runs only that mode (for perf record).
  */
 #include <pluglet/host.h>
+#include <plugfs/clock.h>
 #include <plugfs/log.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static int __attribute__((noinline)) plain(int *p, int key)
 {
@@ -50,14 +50,6 @@ static int __attribute__((noinline)) pluginized_lazy(int *p, int key)
 	});
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* Best of 9 rounds, ns per call: the minimum filters out preemption on a shared machine. */
 static double measure(int (*fn)(int *, int), uint64_t n)
 {
@@ -66,11 +58,11 @@ static double measure(int (*fn)(int *, int), uint64_t n)
 	int v = 1;
 
 	for (int r = 0; r < 9; r++) {
-		uint64_t t0 = now_ns();
+		uint64_t t0 = plugfs_now_ns();
 
 		for (uint64_t i = 0; i < n; i++)
 			sink += fn(&v, (int)i);
-		double ns = (double)(now_ns() - t0) / (double)n;
+		double ns = (double)(plugfs_now_ns() - t0) / (double)n;
 
 		if (ns < best)
 			best = ns;
@@ -100,11 +92,11 @@ static double measure_vm_only(const void *obj, size_t len, bool jit, uint64_t n)
 	if (!vm)
 		return 0;
 	for (int r = 0; r < 9; r++) {
-		uint64_t t0 = now_ns();
+		uint64_t t0 = plugfs_now_ns();
 
 		for (uint64_t i = 0; i < n; i++)
 			pluglet_vm__run(vm, &ex, (uint64_t)(uintptr_t)view, 2, &r0);
-		double ns = (double)(now_ns() - t0) / (double)n;
+		double ns = (double)(plugfs_now_ns() - t0) / (double)n;
 
 		if (ns < best)
 			best = ns;

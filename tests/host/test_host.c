@@ -706,6 +706,40 @@ static void test_manifest(void **state)
 		assert_non_null(strstr(err, "nope.o"));
 	}
 	assert_int_equal(target(&v, 1), 3);
+	/* bad values fail the whole manifest and name their line */
+	{
+		static const char *const bad[] = {
+			"seq = x", "seq = -1", "seq = 4294967296", "seq = 1.5",
+			"extra_memory = 12abc", "extra_memory = 4294967296",
+			"shared_memory = -1", "jit = maybe", "anchor = middle",
+			"object = relative.o", "color = red",
+		};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			char err[512] = "";
+
+			f = fopen(path, "w");
+			assert_non_null(f);
+			fprintf(f, "[b]\nplugin = target\nanchor = pre\nseq = 7\nobject = %s/mark1.o\n%s\n",
+				HOST_TEST_OBJDIR, bad[i]);
+			fclose(f);
+			print_message("%s\n", bad[i]);
+			assert_int_equal(pluglet_host__load_manifest(g_host, path, err, sizeof(err)), -EINVAL);
+			assert_non_null(strstr(err, "on line 6"));
+		}
+	}
+	/* seq is decimal: "010" is 10 */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "[d]\nplugin = target\nanchor = pre\nseq = 010\nobject = %s/mark1.o\n"
+		"extra_memory = 0x1000\n", HOST_TEST_OBJDIR);
+	fclose(f);
+	assert_int_equal(pluglet_host__load_manifest(g_host, path, NULL, 0), 0);
+	{
+		struct pluglet_stats st = { .sz = sizeof(st) };
+
+		assert_int_equal(pluglet_host__stats(g_host, "target", PLUGLET_ANCHOR_PRE, 10, &st), 0);
+	}
 	pluglet_host__free(g_host);
 	unlink(path);
 	/* and only one host serves VM_CALL */
@@ -714,6 +748,66 @@ static void test_manifest(void **state)
 	assert_non_null(g_host);
 	assert_null(pluglet_host__new(&o));
 	assert_int_equal(errno, EBUSY);
+}
+
+/* The options-size rule on every options struct of the host API. */
+static void test_opts_size(void **state)
+{
+	struct {
+		struct pluglet_host_opts o;
+		uint64_t tail;
+	} bigh = { .o = { .name = "big", .points = points, .nr_points = 1, .no_control = true,
+			  .no_default = true } };
+	struct {
+		struct pluglet_inject_opts o;
+		uint32_t tail;
+	} bigi = { .o = { .jit = false } };
+	struct pluglet_stats st = { .sz = sizeof(st) };
+	struct pluglet_host *h;
+	size_t len;
+	void *obj = read_obj("mark1", &len);
+	char err[256] = "";
+	int v = 1;
+
+	/* a newer struct: accepted when its unknown tail is zero */
+	bigh.o.sz = sizeof(bigh);
+	bigh.tail = 1;
+	assert_null(pluglet_host__new(&bigh.o));
+	assert_int_equal(errno, EINVAL);
+	bigh.tail = 0;
+	h = pluglet_host__new(&bigh.o);
+	assert_non_null(h);
+	pluglet_host__free(h);
+	/* an older one (up to nr_points): the rest reads as zero */
+	bigh.o.sz = offsetof(struct pluglet_host_opts, helpers);
+	h = pluglet_host__new(&bigh.o);
+	assert_null(h);		/* no no_default: the test host already serves VM_CALL */
+	assert_int_equal(errno, EBUSY);
+	bigh.o.sz = 0;
+	assert_null(pluglet_host__new(&bigh.o));
+	assert_int_equal(errno, EINVAL);
+
+	bigi.o.sz = sizeof(bigi);
+	bigi.tail = 5;
+	assert_int_equal(pluglet_host__add(g_host, "target", PLUGLET_ANCHOR_PRE, 1, obj, len, &bigi.o,
+					   err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "bad injection options"));
+	bigi.tail = 0;
+	bigi.o.sz = offsetof(struct pluglet_inject_opts, extra_mem);	/* no memory sizes */
+	assert_int_equal(pluglet_host__add(g_host, "target", PLUGLET_ANCHOR_PRE, 1, obj, len, &bigi.o,
+					   err, sizeof(err)), 0);
+	assert_int_equal(target(&v, 1), 2);
+	free(obj);
+
+	/* an output struct: an older caller gets what fits, the rest untouched */
+	memset(&st, 0xee, sizeof(st));
+	st.sz = offsetof(struct pluglet_stats, run_ns);
+	assert_int_equal(pluglet_host__stats(g_host, "target", PLUGLET_ANCHOR_PRE, 1, &st), 0);
+	assert_int_equal(st.runs, 1);
+	assert_int_equal(st.sz, offsetof(struct pluglet_stats, run_ns));
+	assert_int_equal(st.run_ns, 0xeeeeeeeeeeeeeeeeull);
+	st.sz = 0;
+	assert_int_equal(pluglet_host__stats(g_host, "target", PLUGLET_ANCHOR_PRE, 1, &st), -EINVAL);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -725,7 +819,7 @@ int main(void)
 		T(test_replace_fallback), T(test_replace_only), T(test_hidden_args),
 		T(test_shared_memory), T(test_private_memory), T(test_next),
 		T(test_void_and_retval), T(test_misc_helpers), T(test_big_id), T(test_raw_bytecode), T(test_management), T(test_manage_from_helper),
-		T(test_bad_elf), T(test_report), T(test_manifest),
+		T(test_bad_elf), T(test_report), T(test_manifest), T(test_opts_size),
 	};
 	int rc;
 

@@ -232,6 +232,31 @@ static void test_actions(void **state)
 	fx_free(f);
 }
 
+/* inj_request follows the options-size rule. */
+static void test_request_size(void **state)
+{
+	struct fx *f = fx_new(0, 0);
+	struct {
+		struct inj_request r;
+		uint64_t tail;
+	} big = { .r = { .sz = sizeof(big), .action = INJ_ACT_STATUS }, .tail = 1 };
+	struct inj_reply rep;
+
+	assert_int_equal(inj_client__request(f->c, &big.r, NULL, 0, &rep, 2000), -EINVAL);
+	assert_false(rep.from_host);
+	assert_string_equal(rep.text, "bad request structure");
+	inj_reply__fini(&rep);
+	big.tail = 0;
+	assert_int_equal(inj_client__request(f->c, &big.r, NULL, 0, &rep, 2000), 0);
+	inj_reply__fini(&rep);
+	/* an older one, without entry: that field reads as NULL */
+	big.r.sz = offsetof(struct inj_request, entry);
+	big.r.entry = "not/a valid name";
+	assert_int_equal(inj_client__request(f->c, &big.r, NULL, 0, &rep, 2000), 0);
+	inj_reply__fini(&rep);
+	fx_free(f);
+}
+
 static void test_big_objects(void **state)
 {
 	struct fx *f = fx_new(0, 0);
@@ -374,6 +399,17 @@ static void test_bad_opts(void **state)
 	assert_int_equal(errno, EINVAL);
 	o.name = "";
 	assert_null(pluglet_ctl__start(h, &o));
+	/* a newer struct with something in its unknown tail */
+	{
+		struct {
+			struct pluglet_ctl_opts o;
+			uint64_t tail;
+		} big = { .o = { .sz = sizeof(big), .name = "ok" }, .tail = 1 };
+
+		errno = 0;
+		assert_null(pluglet_ctl__start(h, &big.o));
+		assert_int_equal(errno, EINVAL);
+	}
 	assert_null(pluglet_ctl__start(h, NULL));
 	assert_null(pluglet_ctl__start(NULL, &o));
 	pluglet_ctl__stop(NULL);
@@ -386,6 +422,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_run_file),
 		cmocka_unit_test(test_actions),
+		cmocka_unit_test(test_request_size),
 		cmocka_unit_test(test_big_objects),
 		cmocka_unit_test(test_late_reply),
 		cmocka_unit_test(test_hostile),

@@ -565,7 +565,45 @@ static void misc_api(void **state)
 	ex.sz = sizeof(ex);
 	assert_int_equal(pluglet_vm__run(vm, &ex, 0, 0, &r0), 0);
 	assert_int_equal(r0, 3);
+	/* the options-size rule: a newer exec struct needs a zero tail, an
+	 * older one is refused (the run writes every field) */
+	{
+		struct {
+			struct pluglet_exec ex;
+			uint64_t tail;
+		} big = { .ex = { .sz = sizeof(big) }, .tail = 1 };
+
+		assert_int_equal(pluglet_vm__run(vm, &big.ex, 0, 0, &r0), -EINVAL);
+		big.tail = 0;
+		assert_int_equal(pluglet_vm__run(vm, &big.ex, 0, 0, &r0), 0);
+		big.ex.sz = offsetof(struct pluglet_exec, fault);
+		assert_int_equal(pluglet_vm__run(vm, &big.ex, 0, 0, &r0), -EINVAL);
+	}
 	pluglet_vm__free(vm);
+	/* load options: older accepted (missing fields zero), newer with a non-zero tail refused */
+	{
+		struct {
+			struct pluglet_vm_opts o;
+			uint64_t tail;
+		} big = { .o = { .sz = sizeof(big), .log_buf = logbuf, .log_size = sizeof(logbuf) },
+			  .tail = 1 };
+
+		errno = 0;
+		assert_null(pluglet_vm__load(p, 2, &big.o));
+		assert_int_equal(errno, EINVAL);
+		assert_string_equal(logbuf, "bad load options");
+		assert_null(pluglet_vm__load_elf("x", 1, &big.o));
+		assert_int_equal(errno, EINVAL);
+		big.tail = 0;
+		vm = pluglet_vm__load(p, 2, &big.o);
+		assert_non_null(vm);
+		pluglet_vm__free(vm);
+		big.o.sz = offsetof(struct pluglet_vm_opts, max_insns);
+		big.o.max_insns = 1;	/* not seen: past the caller's size */
+		vm = pluglet_vm__load(p, 2, &big.o);
+		assert_non_null(vm);
+		pluglet_vm__free(vm);
+	}
 	assert_true(pluglet_is_elf("\x7f" "ELF\2", 5));
 	assert_false(pluglet_is_elf("\x7f" "EL", 3));
 	assert_string_equal(pluglet_fault_kind_str(PLUGLET_FAULT_BUDGET), "budget");
