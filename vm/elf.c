@@ -185,23 +185,21 @@ static bool is_maps_name(const char *name)
 	       !strncmp(name, ".maps.", 6);
 }
 
-static int read_sections(struct eload *L)
+/* The section header table: every header read, named and inside the file. */
+static int read_headers(struct eload *L)
 {
 	size_t shnum, shstrndx, i;
+	GElf_Ehdr eh;
 
 	if (elf_getshdrnum(L->elf, &shnum) || elf_getshdrstrndx(L->elf, &shstrndx))
 		return elf_fail(L, "bad section header table (%s)", elf_errmsg(-1));
 	if (shnum < 2)
 		return elf_fail(L, "no sections");
-	{
-		GElf_Ehdr eh;
-
-		if (!gelf_getehdr(L->elf, &eh))
-			return elf_fail(L, "bad ELF header (%s)", elf_errmsg(-1));
-		if (shnum > (L->file_len - eh.e_shoff) / sizeof(Elf64_Shdr))
-			return elf_fail(L, "%zu section headers at 0x%llx do not fit in the file (%zu bytes)",
-					shnum, (unsigned long long)eh.e_shoff, L->file_len);
-	}
+	if (!gelf_getehdr(L->elf, &eh))
+		return elf_fail(L, "bad ELF header (%s)", elf_errmsg(-1));
+	if (shnum > (L->file_len - eh.e_shoff) / sizeof(Elf64_Shdr))
+		return elf_fail(L, "%zu section headers at 0x%llx do not fit in the file (%zu bytes)",
+				shnum, (unsigned long long)eh.e_shoff, L->file_len);
 	if (shstrndx >= shnum)
 		return elf_fail(L, "section name table index %zu out of range (%zu sections)",
 				shstrndx, shnum);
@@ -226,60 +224,67 @@ static int read_sections(struct eload *L)
 					s->name, (unsigned long long)s->sh.sh_offset,
 					(unsigned long long)s->sh.sh_size, L->file_len);
 	}
+	return 0;
+}
 
-	for (i = 1; i < shnum; i++) {
-		struct esec *s = &L->secs[i];
-		const GElf_Shdr *sh = &s->sh;
-		bool alloc = sh->sh_flags & SHF_ALLOC;
+/* What section i holds: code, data, the symbol table, relocations. */
+static int classify_section(struct eload *L, size_t i)
+{
+	struct esec *s = &L->secs[i];
+	const GElf_Shdr *sh = &s->sh;
+	bool alloc = sh->sh_flags & SHF_ALLOC;
 
-		if (is_maps_name(s->name) && sh->sh_size)
-			return elf_fail(L, "section '%s': BPF maps are not supported in pluglets "
-					"(use .data/.bss globals or shared memory helpers)", s->name);
-		switch (sh->sh_type) {
-		case SHT_PROGBITS:
-			if (sh->sh_flags & SHF_EXECINSTR) {
-				if (sh->sh_size % INSN_SZ)
-					return elf_fail(L, "section '%s': size %llu is not a multiple of %zu",
-							s->name, (unsigned long long)sh->sh_size, INSN_SZ);
-				if (sh->sh_size / INSN_SZ > UINT32_MAX / 2)
-					return elf_fail(L, "section '%s': too large", s->name);
-				s->kind = SEC_CODE;
-				s->nr_insns = sh->sh_size / INSN_SZ;
-			} else if (alloc) {
-				s->kind = (sh->sh_flags & SHF_WRITE) ? SEC_RWDATA : SEC_RODATA;
-			}
-			break;
-		case SHT_NOBITS:
-			if (alloc)
-				s->kind = (sh->sh_flags & SHF_WRITE) ? SEC_RWDATA : SEC_RODATA;
-			break;
-		case SHT_SYMTAB:
-			if (L->symtab)
-				return elf_fail(L, "section '%s': second symbol table", s->name);
-			if (sh->sh_entsize != sizeof(Elf64_Sym))
-				return elf_fail(L, "section '%s': entry size %llu is not %zu", s->name,
-						(unsigned long long)sh->sh_entsize, sizeof(Elf64_Sym));
-			if (sh->sh_link == 0 || sh->sh_link >= shnum ||
-			    L->secs[sh->sh_link].sh.sh_type != SHT_STRTAB)
-				return elf_fail(L, "section '%s': string table index %u is not a string table",
-						s->name, sh->sh_link);
-			L->symtab = i;
-			L->strtab = sh->sh_link;
-			break;
-		case SHT_REL:
-		case SHT_RELA:
-			/* Only relocations of code and data matter; debug info is ignored. */
-			if (sh->sh_info == 0 || sh->sh_info >= shnum)
-				return elf_fail(L, "section '%s': target section %u out of range",
-						s->name, sh->sh_info);
-			break;
-		default:
-			break;
+	if (is_maps_name(s->name) && sh->sh_size)
+		return elf_fail(L, "section '%s': BPF maps are not supported in pluglets "
+				"(use .data/.bss globals or shared memory helpers)", s->name);
+	switch (sh->sh_type) {
+	case SHT_PROGBITS:
+		if (sh->sh_flags & SHF_EXECINSTR) {
+			if (sh->sh_size % INSN_SZ)
+				return elf_fail(L, "section '%s': size %llu is not a multiple of %zu",
+						s->name, (unsigned long long)sh->sh_size, INSN_SZ);
+			if (sh->sh_size / INSN_SZ > UINT32_MAX / 2)
+				return elf_fail(L, "section '%s': too large", s->name);
+			s->kind = SEC_CODE;
+			s->nr_insns = sh->sh_size / INSN_SZ;
+		} else if (alloc) {
+			s->kind = (sh->sh_flags & SHF_WRITE) ? SEC_RWDATA : SEC_RODATA;
 		}
+		break;
+	case SHT_NOBITS:
+		if (alloc)
+			s->kind = (sh->sh_flags & SHF_WRITE) ? SEC_RWDATA : SEC_RODATA;
+		break;
+	case SHT_SYMTAB:
+		if (L->symtab)
+			return elf_fail(L, "section '%s': second symbol table", s->name);
+		if (sh->sh_entsize != sizeof(Elf64_Sym))
+			return elf_fail(L, "section '%s': entry size %llu is not %zu", s->name,
+					(unsigned long long)sh->sh_entsize, sizeof(Elf64_Sym));
+		if (sh->sh_link == 0 || sh->sh_link >= L->nr_secs ||
+		    L->secs[sh->sh_link].sh.sh_type != SHT_STRTAB)
+			return elf_fail(L, "section '%s': string table index %u is not a string table",
+					s->name, sh->sh_link);
+		L->symtab = i;
+		L->strtab = sh->sh_link;
+		break;
+	case SHT_REL:
+	case SHT_RELA:
+		/* Only relocations of code and data matter; debug info is ignored. */
+		if (sh->sh_info == 0 || sh->sh_info >= L->nr_secs)
+			return elf_fail(L, "section '%s': target section %u out of range",
+					s->name, sh->sh_info);
+		break;
+	default:
+		break;
 	}
+	return 0;
+}
 
-	/* Bind relocation sections once every section is classified. */
-	for (i = 1; i < shnum; i++) {
+/* Binds relocation sections once every section is classified. */
+static int bind_relocations(struct eload *L)
+{
+	for (size_t i = 1; i < L->nr_secs; i++) {
 		const GElf_Shdr *sh = &L->secs[i].sh;
 		struct esec *t;
 
@@ -302,9 +307,20 @@ static int read_sections(struct eload *L)
 					L->secs[i].name, sh->sh_link);
 		t->rel = i;
 	}
-	if (!L->symtab)
-		return elf_fail(L, "no symbol table");
 	return 0;
+}
+
+static int read_sections(struct eload *L)
+{
+	int err = read_headers(L);
+
+	for (size_t i = 1; !err && i < L->nr_secs; i++)
+		err = classify_section(L, i);
+	if (!err)
+		err = bind_relocations(L);
+	if (!err && !L->symtab)
+		err = elf_fail(L, "no symbol table");
+	return err;
 }
 
 static int read_code(struct eload *L)

@@ -1207,14 +1207,12 @@ static void gen_prologue(struct jit_state *st)
 	emit_load64(b, BUDGET_REG, RUN_REG, RUN_OFF(budget_left));
 }
 
-static void gen_tail(struct jit_state *st)
+/* Stubs, in the order the sites were emitted (segment copies add more). */
+static void gen_stubs(struct jit_state *st)
 {
 	struct jit_buf *b = &st->b;
-	uint32_t k;
-	int t, s;
 
-	/* Stubs, in the order the sites were emitted (segment copies add more). */
-	for (k = 0; k < st->nr_stubs && !b->oom; k++) {
+	for (uint32_t k = 0; k < st->nr_stubs && !b->oom; k++) {
 		const struct jit_stub *sb = &st->stubs[k];
 
 		stub_off_set(st, k, (uint32_t)b->len);
@@ -1234,6 +1232,12 @@ static void gen_tail(struct jit_state *st)
 			emit_jmp(b, st->lbl[LBL_FAULT_EXIT]);
 		}
 	}
+}
+
+/* The normal exit (epilogue) and the fault exit, which restores rsp first. */
+static void gen_exits(struct jit_state *st)
+{
+	struct jit_buf *b = &st->b;
 
 	st->lbl[LBL_EXIT] = (uint32_t)b->len;
 	emit_store64(b, RUN_REG, RUN_OFF(budget_left), BUDGET_REG);
@@ -1249,92 +1253,111 @@ static void gen_tail(struct jit_state *st)
 	st->lbl[LBL_FAULT_EXIT] = (uint32_t)b->len;
 	emit_load64(b, RSP, RUN_REG, RUN_OFF(saved_rsp));
 	emit_jmp(b, st->lbl[LBL_EXIT]);
+}
 
-	/*
-	 * Scan of a whole inline table for an address in rcx (edx = info);
-	 * returns if a region holds the access, else falls to the C slow path.
-	 */
-	for (t = 0; t < TAB__N; t++) {
-		for (s = 0; s < 4; s++) {
-			size_t j_empty, j_below, j_found, loop;
+/*
+ * Scan of inline table t for an address in rcx (edx = info) and an access
+ * of size class s; returns if a region holds the access, else falls to the
+ * C slow path.
+ */
+static void gen_scan(struct jit_state *st, int t, int s)
+{
+	struct jit_buf *b = &st->b;
+	size_t j_empty, j_below, j_found, loop;
+	size_t j_nostack, j_stack;
 
-			size_t j_nostack, j_stack;
+	st->lbl[LBL_SCAN + t * 4 + s] = (uint32_t)b->len;
+	emit_push(b, R11);
+	emit_push(b, RDX);
+	emit_lea(b, RDX, RBP, -(int32_t)PLUGLET_STACK_SIZE);
+	emit_alu_rr(b, X_CMP, true, RCX, RDX);
+	j_nostack = emit_jcc8(b, CC_B);
+	emit_cmp_rm(b, RCX, RUN_REG, RUN_OFF(stack_lim[s]));
+	j_stack = emit_jcc8(b, CC_BE);
+	patch8(b, j_nostack);
+	emit_lea(b, RDX, RUN_REG, TAB_OFF(t, 0));
+	emit_rm(b, 0x8b, false, R11, RUN_REG, RUN_OFF(tabs.nr[t]));
+	loop = b->len;
+	emit_rr(b, 0x85, false, R11, R11);
+	j_empty = emit_jcc8(b, CC_E);
+	emit_cmp_rm(b, RCX, RDX, (int32_t)offsetof(struct jit_region, start));
+	j_below = emit_jcc8(b, CC_B);
+	emit_cmp_rm(b, RCX, RDX, (int32_t)offsetof(struct jit_region, lim[s]));
+	j_found = emit_jcc8(b, CC_BE);
+	patch8(b, j_below);
+	emit_alu_ri(b, X_ADD, true, RDX, (int32_t)sizeof(struct jit_region));
+	emit_alu_ri(b, X_SUB, false, R11, 1);
+	emit8(b, 0xeb);
+	emit8(b, (uint8_t)(int8_t)((int64_t)loop - (int64_t)(b->len + 1)));
+	patch8(b, j_found);
+	patch8(b, j_stack);
+	emit_pop(b, RDX);
+	emit_pop(b, R11);
+	emit_ret(b);
+	patch8(b, j_empty);
+	emit_pop(b, RDX);
+	emit_pop(b, R11);
+	emit_jmp(b, st->lbl[LBL_CSLOW]);
+}
 
-			st->lbl[LBL_SCAN + t * 4 + s] = (uint32_t)b->len;
-			emit_push(b, R11);
-			emit_push(b, RDX);
-			emit_lea(b, RDX, RBP, -(int32_t)PLUGLET_STACK_SIZE);
-			emit_alu_rr(b, X_CMP, true, RCX, RDX);
-			j_nostack = emit_jcc8(b, CC_B);
-			emit_cmp_rm(b, RCX, RUN_REG, RUN_OFF(stack_lim[s]));
-			j_stack = emit_jcc8(b, CC_BE);
-			patch8(b, j_nostack);
-			emit_lea(b, RDX, RUN_REG, TAB_OFF(t, 0));
-			emit_rm(b, 0x8b, false, R11, RUN_REG, RUN_OFF(tabs.nr[t]));
-			loop = b->len;
-			emit_rr(b, 0x85, false, R11, R11);
-			j_empty = emit_jcc8(b, CC_E);
-			emit_cmp_rm(b, RCX, RDX, (int32_t)offsetof(struct jit_region, start));
-			j_below = emit_jcc8(b, CC_B);
-			emit_cmp_rm(b, RCX, RDX, (int32_t)offsetof(struct jit_region, lim[s]));
-			j_found = emit_jcc8(b, CC_BE);
-			patch8(b, j_below);
-			emit_alu_ri(b, X_ADD, true, RDX, (int32_t)sizeof(struct jit_region));
-			emit_alu_ri(b, X_SUB, false, R11, 1);
-			emit8(b, 0xeb);
-			emit8(b, (uint8_t)(int8_t)((int64_t)loop - (int64_t)(b->len + 1)));
-			patch8(b, j_found);
-			patch8(b, j_stack);
-			emit_pop(b, RDX);
-			emit_pop(b, R11);
-			emit_ret(b);
-			patch8(b, j_empty);
-			emit_pop(b, RDX);
-			emit_pop(b, R11);
-			emit_jmp(b, st->lbl[LBL_CSLOW]);
-		}
-	}
+/*
+ * C slow path: rcx = address, edx = info, return address of the stub on
+ * the stack (rsp = 8 mod 16). Keeps every eBPF register.
+ */
+static void gen_cslow(struct jit_state *st)
+{
+	static const uint8_t saved[] = { RAX, RDI, RSI, R8, R9, R10, R11, RCX };
+	struct jit_buf *b = &st->b;
+	size_t i, j_fault;
 
-	/*
-	 * C slow path: rcx = address, edx = info, return address of the stub on
-	 * the stack (rsp = 8 mod 16). Keeps every eBPF register.
-	 */
 	st->lbl[LBL_CSLOW] = (uint32_t)b->len;
-	{
-		static const uint8_t saved[] = { RAX, RDI, RSI, R8, R9, R10, R11, RCX };
-		size_t i, j_fault;
+	for (i = 0; i < sizeof(saved); i++)
+		emit_push(b, saved[i]);
+	emit_alu_ri(b, X_SUB, true, RSP, 8);
+	emit_mov_rr(b, true, RDI, RUN_REG);
+	emit_mov_rr(b, true, RSI, RCX);
+	emit_mov_rr(b, true, RCX, RBP);
+	emit_mov_imm64(b, RAX, (uint64_t)(uintptr_t)jit_mem_slow);
+	emit_call_reg(b, RAX);
+	emit_alu_ri(b, X_ADD, true, RSP, 8);
+	emit_rr(b, 0x85, false, RAX, RAX);
+	j_fault = emit_jcc8(b, CC_E);
+	for (i = sizeof(saved); i-- > 0;)
+		emit_pop(b, saved[i]);
+	emit_ret(b);
+	patch8(b, j_fault);
+	emit_pop(b, RCX);	/* fault_exit needs no register but r11 */
+	emit_pop(b, R11);
+	emit_jmp(b, st->lbl[LBL_FAULT_EXIT]);
+}
 
-		for (i = 0; i < sizeof(saved); i++)
-			emit_push(b, saved[i]);
-		emit_alu_ri(b, X_SUB, true, RSP, 8);
-		emit_mov_rr(b, true, RDI, RUN_REG);
-		emit_mov_rr(b, true, RSI, RCX);
-		emit_mov_rr(b, true, RCX, RBP);
-		emit_mov_imm64(b, RAX, (uint64_t)(uintptr_t)jit_mem_slow);
-		emit_call_reg(b, RAX);
-		emit_alu_ri(b, X_ADD, true, RSP, 8);
-		emit_rr(b, 0x85, false, RAX, RAX);
-		j_fault = emit_jcc8(b, CC_E);
-		for (i = sizeof(saved); i-- > 0;)
-			emit_pop(b, saved[i]);
-		emit_ret(b);
-		patch8(b, j_fault);
-		emit_pop(b, RCX);	/* fault_exit needs no register but r11 */
-		emit_pop(b, R11);
-		emit_jmp(b, st->lbl[LBL_FAULT_EXIT]);
-	}
+/* Zeroes the frame a local call enters, [r10 - 512, r10). */
+static void gen_zero_frame(struct jit_state *st)
+{
+	struct jit_buf *b = &st->b;
 
-	/* Zeroes the frame a local call enters, [r10 - 512, r10). */
 	st->lbl[LBL_ZERO_FRAME] = (uint32_t)b->len;
 	emit8(b, 0x0f);		/* xorps xmm0, xmm0 */
 	emit8(b, 0x57);
 	emit8(b, 0xc0);
-	for (s = 0; s < (int)PLUGLET_STACK_SIZE; s += 16) {
+	for (int s = 0; s < (int)PLUGLET_STACK_SIZE; s += 16) {
 		emit8(b, 0x0f);	/* movups [rbp + disp], xmm0 */
 		emit8(b, 0x11);
 		emit_mem(b, 0, RBP, s - (int)PLUGLET_STACK_SIZE);
 	}
 	emit_ret(b);
+}
+
+/* Everything after the program's code, in this order. */
+static void gen_tail(struct jit_state *st)
+{
+	gen_stubs(st);
+	gen_exits(st);
+	for (int t = 0; t < TAB__N; t++)
+		for (int s = 0; s < 4; s++)
+			gen_scan(st, t, s);
+	gen_cslow(st);
+	gen_zero_frame(st);
 }
 
 /* ------------------------------------------------------------- analysis */
