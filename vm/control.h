@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * CONTRACT between the host runtime (host.c) and the control thread
+ * The interface between the host runtime (host.c) and the control thread
  * (control.c). The host init starts the control thread with this; the
- * control thread calls the pluglet_host__* functions of <pluglet/host.h>.
+ * control thread calls the pluglet_host__* functions of <pluglet/host.h>
+ * and host_status_fill() below.
  */
 #ifndef PLUGLET_CONTROL_H
 #define PLUGLET_CONTROL_H

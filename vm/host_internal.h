@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Host runtime internals shared by host.c (points, anchors, hot swap),
- * host_mem.c (private and shared memory) and host_helpers.c (helpers).
+ * host_mem.c (private and shared memory), host_helpers.c (helpers) and
+ * host_manifest.c (manifests).
  *
  * Concurrency: everything a running insertion point reads hangs off
  * point->set, an immutable snapshot published with a release store and read
@@ -20,7 +21,7 @@
 #define HOST_NAME_MAX_LEN 64
 #define SHM_MAX_BLOCKS 64
 
-/* Per plugin shared memory (seed -s): one area cut into keyed blocks. */
+/* Per plugin shared memory (shared_memory, ebpf_injecter -s): one area cut into keyed blocks. */
 struct host_shm {
 	pthread_mutex_t lock;		/* serialises ctx_shmnew/shmrm between runs */
 	uint8_t *mem;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Pluglet memory: the private heap of a run (seed -e) and the shared memory
- * of a plugin (seed -s).
+ * Pluglet memory: the private heap of a run (extra_memory, ebpf_injecter
+ * -e) and the shared memory of a plugin (shared_memory, ebpf_injecter -s).
  *
  * Private heaps come from a per-thread LIFO arena so that a run costs no
  * malloc: runs nest (a host helper may enter another insertion point) but

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What a pluginized host program includes (seed "Pluginize C functions").
+ * What a pluginized host program includes: the VM_CALL API of pluginized C
+ * functions and the host runtime behind it.
  *
- * CONTRACT SECTION (fixed, used by the control channel and the daemon):
- * the pluglet_host__add/replace/remove/remove_plugin/report functions and
- * enum pluglet_anchor below. The rest of this header (bpf_args_t, VM_CALL
- * family, init options, helpers) belongs to the host runtime.
+ * The management calls first (pluglet_host__add/replace/remove/
+ * remove_plugin/report): the control thread (vm/control.c) serves the
+ * control channel with them, and their meaning does not change. The anchors
+ * are in <pluglet/anchor.h>, shared with the control protocol. The rest of
+ * this header (bpf_args_t, the VM_CALL family, creation options, helpers)
+ * is the host runtime.
  */
 #ifndef PLUGLET_HOST_H
 #define PLUGLET_HOST_H
@@ -29,9 +32,9 @@ struct pluglet_host;
 
 struct pluglet_inject_opts {
 	size_t sz;			/* sizeof(struct pluglet_inject_opts) */
-	bool jit;			/* seed -j */
-	uint32_t extra_mem;		/* seed -e: private memory for ctx_malloc, bytes */
-	uint32_t shared_mem;		/* seed -s: plugin shared memory, bytes */
+	bool jit;			/* ebpf_injecter -j */
+	uint32_t extra_mem;		/* ebpf_injecter -e: private memory for ctx_malloc, bytes */
+	uint32_t shared_mem;		/* ebpf_injecter -s: plugin shared memory, bytes */
 	const char *entry;		/* function in the object; NULL: the only global one */
 };
 
@@ -63,7 +66,7 @@ int pluglet_host__remove_plugin(struct pluglet_host *h, const char *plugin,
 int pluglet_host__report(struct pluglet_host *h, char *buf, size_t size);
 
 /* ======================================================================
- * Host runtime (everything below is the non-contract part).
+ * Host runtime: insertion points, the host and its helpers.
  *
  * Concurrency: insertion points never block and never take a lock; the
  * management calls above may run in any thread (the control thread uses
@@ -74,7 +77,7 @@ int pluglet_host__report(struct pluglet_host *h, char *buf, size_t size);
  * fail with -EDEADLK. pluglet_host__free() must not race with calls.
  * ====================================================================== */
 
-/* ---- arguments of an insertion point (seed 001) ---- */
+/* ---- arguments of an insertion point (the VM_CALL API of pluginized C functions) ---- */
 
 enum {
 	kind_ptr = 1,		/* zero-copy region: read-only in PRE/POST, read-write in REPLACE */
@@ -100,8 +103,8 @@ typedef struct bpf_full_args {
 #define PLUGLET_MAX_ARGS 16
 
 /*
- * The call context a helper gets through pluglet_context(ex) (seed's
- * context_t): the host, the arguments of the current call (hidden ones
+ * The call context a helper gets through pluglet_context(ex) (context_t,
+ * as pluginized C functions name it): the host, the arguments of the current call (hidden ones
  * included) and which pluglet is running.
  */
 typedef struct pluglet_context {
@@ -169,7 +172,7 @@ struct pluglet_host *pluglet_host__default(void);
  */
 void pluglet_thread_register(void);
 
-/* Seed-style shortcuts on the default host. */
+/* Shortcuts on the default host, as pluginized C programs call them. */
 int pluglet_init(const struct pluglet_host_opts *opts);	/* 0 or -errno */
 void pluglet_shutdown(void);
 
@@ -215,7 +218,7 @@ struct pluglet_stats {
 int pluglet_host__stats(struct pluglet_host *h, const char *plugin, enum pluglet_anchor anchor,
 			uint32_t seq, struct pluglet_stats *st);
 
-/* ---- the VM_CALL family (seed 001) ---- */
+/* ---- the VM_CALL family ---- */
 
 /*
  * Internal, used by the macros. An insertion point whose id is below

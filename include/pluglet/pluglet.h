@@ -87,13 +87,13 @@ extern uint64_t get_nargs(void);
 /* In a POST pluglet: the value the function returns (0 for void functions). */
 extern uint64_t get_retval(void);
 
-/* ---- private memory (injection option extra_memory, seed -e) ----
+/* ---- private memory (injection option extra_memory, ebpf_injecter -e) ----
  * A fresh, zeroed heap for every run: nothing survives the run. */
 extern void *ctx_malloc(uint64_t size);
 extern void *ctx_calloc(uint64_t nmemb, uint64_t size);
 extern void ctx_free(void *p);
 
-/* ---- shared memory (shared_memory, seed -s) ----
+/* ---- shared memory (shared_memory, ebpf_injecter -s) ----
  * Blocks named by key, shared by all pluglets of the plugin in one host and
  * kept across runs. shmnew returns the existing block if the key is taken
  * (and large enough), so racing pluglets agree. */

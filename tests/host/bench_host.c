@@ -2,7 +2,8 @@
 /*
  * Host runtime benchmarks (meson benchmark 'host', `make bench`):
  *   1. empty insertion point vs a plain call of the same function, with the
- *      seed's argument array built before VM_CALL and built inside it;
+ *      argument array of the VM_CALL API examples built before VM_CALL and
+ *      built inside it;
  *   2. REPLACE with a trivial pluglet, interpreter and JIT, and with one
  *      that reads both arguments through its argument table (sum_args);
  *   3. PRE + REPLACE + POST (trivial pluglets), interpreter and JIT.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # find_idx_host driven live through its control thread with ebpf_injecter
-# (seed 000): add a REPLACE, hot-replace it by one that faults, read the
+# (the libubpf command line): add a REPLACE, hot-replace it by one that faults, read the
 # status, remove the plugin; the host prints every call and never stops.
 # No root needed: a SysV queue and a private run directory.
 . "$PLUGFS_SRC/tests/lib.sh"

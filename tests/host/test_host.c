@@ -48,7 +48,8 @@ static uint64_t test_mark(struct pluglet_exec *ex, uint64_t v, uint64_t a2, uint
 	return v;
 }
 
-/* The seed's add_route pattern: the hidden argument is found through the context. */
+/* The add_route pattern of pluginized C programs: the hidden argument is
+ * found through the context. */
 static uint64_t test_hidden(struct pluglet_exec *ex, uint64_t a1, uint64_t a2, uint64_t a3,
 			    uint64_t a4, uint64_t a5)
 {

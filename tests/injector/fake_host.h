@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A stand-in for the host runtime in control-channel tests: implements the
- * pluglet_host__* contract of <pluglet/host.h> over an in-memory table, so
+ * pluglet_host__* management calls of <pluglet/host.h> and the
+ * host_status_fill() of vm/control.h over an in-memory table, so
  * the control thread and the protocol can be tested without the VM.
  * Objects must start with the ELF magic; one that contains "REJECT" is
  * refused like a verifier would (with an instruction index).

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests of the control-channel protocol (injector/proto.c): names,
+ * Unit tests of the control-channel protocol (injector/wire.c, client.c,
+ * server.c): names,
  * header validation against hostile input, chunk sizing, reassembly on the
  * server side (messages fed directly, replies read from a real SysV queue)
  * and client timeouts. Run: meson test -C build --suite unit test_proto
