@@ -205,16 +205,16 @@ static int ctl_handle(void *arg, const struct inj_server_req *r, struct strbuf *
 		rc = pluglet_host__remove_plugin(c->host, h->plugin, err, sizeof(err));
 		break;
 	case INJ_ACT_STATUS:
-		rc = do_report(c->host, out);
-		if (rc)
-			snprintf(err, sizeof(err), "report: %s", strerror(-rc));
-		pr_debug("control %s: status for pid %d: %d", c->name, h->pid, rc);
-		goto out;
 	case INJ_ACT_HOST_STATUS:
-		rc = do_host_status(c->host, out);
+		/* the text for older clients, or the fields */
+		if (h->action == INJ_ACT_STATUS)
+			rc = do_report(c->host, out);
+		else
+			rc = do_host_status(c->host, out);
 		if (rc)
-			snprintf(err, sizeof(err), "status: %s", strerror(-rc));
-		pr_debug("control %s: host status for pid %d: %d", c->name, h->pid, rc);
+			snprintf(err, sizeof(err), "%s: %s",
+				 h->action == INJ_ACT_STATUS ? "report" : "status", strerror(-rc));
+		pr_debug("control %s: %s for pid %d: %d", c->name, inj_action_str(h->action), h->pid, rc);
 		goto out;
 	default:
 		rc = -EINVAL;
