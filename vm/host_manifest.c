@@ -58,13 +58,11 @@ static struct manifest_entry *entry_of(struct manifest *m, const char *section)
 	return e;
 }
 
-/* seq is decimal, as in the daemon's entry names: "010" is 10. */
+/* seq is decimal only, as in the daemon's entry names ("010" is 10, no 0x). */
 static int parse_seq(const char *v, uint32_t *out)
 {
 	if (!*v || strspn(v, "0123456789") != strlen(v))
 		return -EINVAL;
-	while (v[0] == '0' && v[1])
-		v++;
 	return plugfs_parse_u32(v, out);
 }
 
