@@ -313,7 +313,7 @@ static void test_longer_records(void **state)
 		strbuf__put(&big, p + PL0 + i * PLUGLET, PLUGLET);
 		strbuf__put(&big, pad, 4);
 	}
-	big.buf[O_HDR_SIZE] = HDR + 8;
+	((unsigned char *)big.buf)[O_HDR_SIZE] = HDR + 8;
 	put32((unsigned char *)big.buf + O_POINT_SIZE, POINT + 16);
 	put32((unsigned char *)big.buf + O_PLUGLET_SIZE, PLUGLET + 4);
 	assert_int_equal(inj_host_status__decode(big.buf, big.len, &s, err, sizeof(err)), 0);
