@@ -299,7 +299,7 @@ static int publish(struct pluglet_ctl *c, const struct pluglet_ctl_opts *o, size
 		goto out;
 
 	strbuf__printf(&t, "[host]\nname = %s\npid = %d\nmsqid = %d\nprotocol = %d\nmax_object = %zu\n[points]\n",
-			 c->name, (int)getpid(), c->qid, INJ_VERSION, max_object);
+		       c->name, (int)getpid(), c->qid, INJ_VERSION, max_object);
 	for (size_t i = 0; i < o->nr_points; i++) {
 		const char *p = o->points[i];
 

@@ -77,7 +77,7 @@ int pluglet_host__report(struct pluglet_host *h, char *buf, size_t size);
  * fail with -EDEADLK. pluglet_host__free() must not race with calls.
  * ====================================================================== */
 
-/* ---- arguments of an insertion point (the VM_CALL API of pluginized C functions) ---- */
+/* ---- arguments of an insertion point, as VM_CALL takes them ---- */
 
 enum {
 	kind_ptr = 1,		/* zero-copy region: read-only in PRE/POST, read-write in REPLACE */
@@ -104,8 +104,8 @@ typedef struct bpf_full_args {
 
 /*
  * The call context a helper gets through pluglet_context(ex) (context_t,
- * as pluginized C functions name it): the host, the arguments of the current call (hidden ones
- * included) and which pluglet is running.
+ * as pluginized C functions name it): the host, the arguments of the
+ * current call (hidden ones included) and which pluglet is running.
  */
 typedef struct pluglet_context {
 	struct pluglet_host *host;
