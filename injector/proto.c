@@ -29,6 +29,7 @@ static const char *const action_names[INJ_ACT__MAX] = {
 	[INJ_ACT_REPLACE] = "replace",
 	[INJ_ACT_REMOVE] = "rm_pluglet",
 	[INJ_ACT_STATUS] = "status",
+	[INJ_ACT_HOST_STATUS] = "host_status",
 };
 
 static const char *const anchor_names[PLUGLET_ANCHOR__MAX] = {
@@ -58,7 +59,9 @@ const char *inj_action_str(enum inj_action a)
 
 int inj_action_parse(const char *s)
 {
-	return name_find(action_names, 1, INJ_ACT__MAX, s);
+	int a = name_find(action_names, 1, INJ_ACT__MAX, s);
+
+	return a == INJ_ACT_HOST_STATUS ? -EINVAL : a;
 }
 
 const char *inj_anchor_str(enum pluglet_anchor a)
@@ -74,6 +77,11 @@ int inj_anchor_parse(const char *s)
 bool inj_action_has_object(enum inj_action a)
 {
 	return a == INJ_ACT_ADD || a == INJ_ACT_REPLACE;
+}
+
+bool inj_action_is_status(enum inj_action a)
+{
+	return a == INJ_ACT_STATUS || a == INJ_ACT_HOST_STATUS;
 }
 
 uint64_t inj_now_ns(void)
@@ -167,7 +175,7 @@ int inj_hdr__check(const struct inj_hdr *h, size_t msg_len, size_t max_object,
 		BAD(-EPROTO, "request header at offset %u", h->offset);
 	if (h->action == 0 || h->action >= INJ_ACT__MAX)
 		BAD(-EINVAL, "unknown action %u", h->action);
-	if (check_name(h->plugin, sizeof(h->plugin), h->action == INJ_ACT_STATUS))
+	if (check_name(h->plugin, sizeof(h->plugin), inj_action_is_status(h->action)))
 		BAD(-EINVAL, "bad plugin name (empty, unterminated or not printable)");
 	if (check_name(h->entry, sizeof(h->entry), true))
 		BAD(-EINVAL, "bad entry function name");
@@ -470,9 +478,9 @@ static int check_request(const struct inj_request *req, size_t len, struct inj_r
 		return reply_local(r, -EINVAL, "bad request structure");
 	if ((int)req->action <= 0 || req->action >= INJ_ACT__MAX)
 		return reply_local(r, -EINVAL, "unknown action %d", (int)req->action);
-	if (req->action == INJ_ACT_STATUS && !req->plugin)
+	if (inj_action_is_status(req->action) && !req->plugin)
 		; /* the report covers the whole host */
-	else if (!req->plugin || check_name(req->plugin, INJ_NAME_MAX, req->action == INJ_ACT_STATUS))
+	else if (!req->plugin || check_name(req->plugin, INJ_NAME_MAX, inj_action_is_status(req->action)))
 		return reply_local(r, -EINVAL, "bad plugin name '%s' (1 to %d printable characters, no '/' or space)",
 				   req->plugin ? req->plugin : "", INJ_NAME_MAX - 1);
 	if (req->entry && check_name(req->entry, INJ_ENTRY_MAX, true))

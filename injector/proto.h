@@ -61,6 +61,7 @@ enum inj_action {
 	INJ_ACT_REPLACE = 3,		/* seed "replace" */
 	INJ_ACT_REMOVE = 4,		/* seed "rm_pluglet" */
 	INJ_ACT_STATUS = 5,		/* pluglet_host__report() text */
+	INJ_ACT_HOST_STATUS = 6,	/* the same as fields: an encoded struct inj_host_status */
 	INJ_ACT__MAX,
 };
 
@@ -112,7 +113,9 @@ struct inj_msg {
 	unsigned char data[];
 };
 
-/* "add", "rm", "replace", "rm_pluglet", "status" <-> enum inj_action. */
+/* "add", "rm", "replace", "rm_pluglet", "status" <-> enum inj_action
+ * ("host_status" is named in messages but not parsed: inj_client__status()
+ * asks for it). */
 const char *inj_action_str(enum inj_action a);
 /* Returns the action or -EINVAL. */
 int inj_action_parse(const char *s);
@@ -121,6 +124,8 @@ const char *inj_anchor_str(enum pluglet_anchor a);
 int inj_anchor_parse(const char *s);
 /* Does this action carry an object? */
 bool inj_action_has_object(enum inj_action a);
+/* Is this a status request (the plugin name may be empty)? */
+bool inj_action_is_status(enum inj_action a);
 
 /*
  * Checks a header received in a message of msg_len bytes (msgrcv's return,

@@ -150,6 +150,28 @@ static int do_report(struct pluglet_host *h, struct inj_text *out)
 	return -EAGAIN;
 }
 
+/* The status as fields, encoded (INJ_ACT_HOST_STATUS). */
+static int do_host_status(struct pluglet_host *h, struct inj_text *out)
+{
+	struct inj_host_status st;
+	struct strbuf sb = STRBUF_INIT;
+	int rc;
+
+	rc = host_status_fill(h, &st);
+	if (rc)
+		return rc;
+	/* more than a reply can carry */
+	if (st.nr_points > INJ_STATUS_MAX_POINTS || st.nr_pluglets > INJ_STATUS_MAX_PLUGLETS)
+		rc = -EFBIG;
+	else
+		rc = inj_host_status__encode(&st, &sb);
+	if (!rc)
+		rc = inj_text__put(out, sb.buf, sb.len);
+	strbuf__fini(&sb);
+	inj_host_status__fini(&st);
+	return rc;
+}
+
 static int ctl_handle(void *arg, const struct inj_server_req *r, struct inj_text *out)
 {
 	struct pluglet_ctl *c = arg;
@@ -185,6 +207,12 @@ static int ctl_handle(void *arg, const struct inj_server_req *r, struct inj_text
 		if (rc)
 			snprintf(err, sizeof(err), "report: %s", strerror(-rc));
 		pr_debug("control %s: status for pid %d: %d", c->name, h->pid, rc);
+		goto out;
+	case INJ_ACT_HOST_STATUS:
+		rc = do_host_status(c->host, out);
+		if (rc)
+			snprintf(err, sizeof(err), "status: %s", strerror(-rc));
+		pr_debug("control %s: host status for pid %d: %d", c->name, h->pid, rc);
 		goto out;
 	default:
 		rc = -EINVAL;

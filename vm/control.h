@@ -9,6 +9,8 @@
 
 #include <pluglet/host.h>
 
+#include "status.h"
+
 struct pluglet_ctl;
 
 struct pluglet_ctl_opts {
@@ -30,5 +32,13 @@ struct pluglet_ctl *pluglet_ctl__start(struct pluglet_host *h, const struct plug
 void pluglet_ctl__stop(struct pluglet_ctl *c);
 /* The queue id, for tests and reports. */
 int pluglet_ctl__msqid(const struct pluglet_ctl *c);
+
+/*
+ * Implemented by the host runtime (host.c), called by the control thread
+ * for INJ_ACT_HOST_STATUS: fills s (arrays malloc'ed, free with
+ * inj_host_status__fini()) from one consistent view of the host. 0 or
+ * -ENOMEM.
+ */
+int host_status_fill(struct pluglet_host *h, struct inj_host_status *s);
 
 #endif

@@ -1173,26 +1173,6 @@ int pluglet_host__load_manifest(struct pluglet_host *h, const char *path, char *
 
 /* ---- reports ---- */
 
-struct sbuf {
-	char *buf;
-	size_t size;
-	size_t len;
-};
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(b->len < b->size ? b->buf + b->len : NULL,
-		      b->len < b->size ? b->size - b->len : 0, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		b->len += (size_t)n;
-}
-
 static void pluglet_stats_fill(struct host_pluglet *p, struct pluglet_stats *st)
 {
 	st->runs = __atomic_load_n(&p->runs, __ATOMIC_RELAXED);
@@ -1228,38 +1208,88 @@ int pluglet_host__stats(struct pluglet_host *h, const char *plugin, enum pluglet
 	return 0;
 }
 
-int pluglet_host__report(struct pluglet_host *h, char *buf, size_t size)
+/* One pluglet's fields (host->lock held: the list does not change). */
+static void pluglet_status_fill(const struct pluglet_host *h, const struct host_point *pt,
+				struct host_pluglet *p, struct inj_pluglet_status *ps)
 {
-	struct sbuf b = { buf, size, 0 };
+	struct pluglet_stats st = { .sz = sizeof(st) };
 
-	if (!h || (!buf && size))
-		return -EINVAL;
-	if (size)
-		buf[0] = '\0';
-	pthread_mutex_lock(&h->lock);
-	sb_printf(&b, "name: %s\npid: %d\nmsqid: %d\npoints:", h->name, (int)getpid(),
-		  pluglet_host__msqid(h));
+	pluglet_stats_fill(p, &st);
+	snprintf(ps->plugin, sizeof(ps->plugin), "%s", pt->name);
+	ps->anchor = p->anchor;
+	ps->seq = p->seq;
+	ps->jit = st.jit;
+	ps->obj_size = p->obj_len;
+	ps->extra_mem = p->extra_mem;
+	ps->shared_mem = p->shared_mem;
+	ps->runs = st.runs;
+	ps->faults = st.faults;
+	ps->has_run_ns = h->stats_time;
+	ps->run_ns = st.run_ns;
+	ps->last_fault_kind = st.last_fault_kind;
+	snprintf(ps->last_fault, sizeof(ps->last_fault), "%s", st.last_fault);
+}
+
+/* Allocates the arrays for the host's current points and pluglets (host->lock held). */
+static int status_alloc(const struct pluglet_host *h, struct inj_host_status *s)
+{
+	size_t n = 0;
+
 	for (size_t i = 0; i < h->nr_points; i++)
-		sb_printf(&b, " %s=%u", h->points[i].name, h->points[i].id);
-	sb_printf(&b, "\n");
+		for (struct host_pluglet *p = h->points[i].pluglets; p; p = p->next)
+			n++;
+	s->points = calloc(h->nr_points ? h->nr_points : 1, sizeof(*s->points));
+	s->pluglets = calloc(n ? n : 1, sizeof(*s->pluglets));
+	if (!s->points || !s->pluglets)
+		return -ENOMEM;
+	s->nr_points = h->nr_points;
+	s->nr_pluglets = n;
+	return 0;
+}
+
+int host_status_fill(struct pluglet_host *h, struct inj_host_status *s)
+{
+	uint32_t k = 0;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	pthread_mutex_lock(&h->lock);
+	rc = status_alloc(h, s);
+	if (rc)
+		goto out;
+	snprintf(s->name, sizeof(s->name), "%s", h->name);
+	s->pid = (int32_t)getpid();
+	s->msqid = pluglet_host__msqid(h);
 	for (size_t i = 0; i < h->nr_points; i++) {
 		struct host_point *pt = &h->points[i];
 
-		for (struct host_pluglet *p = pt->pluglets; p; p = p->next) {
-			struct pluglet_stats st = { .sz = sizeof(st) };
-
-			pluglet_stats_fill(p, &st);
-			sb_printf(&b, "\nplugin: %s\nanchor: %s\nseq: %u\nmode: %s\nobject size: %zu\n"
-				  "extra memory: %u\nshared memory: %u\nruns: %llu\nfaults: %llu\n"
-				  "last fault: %s\n",
-				  pt->name, pluglet_anchor_str(p->anchor), p->seq,
-				  st.jit ? "jit" : "interpreter", p->obj_len, p->extra_mem,
-				  p->shared_mem, (unsigned long long)st.runs,
-				  (unsigned long long)st.faults, st.last_fault[0] ? st.last_fault : "none");
-			if (h->stats_time)
-				sb_printf(&b, "run time ns: %llu\n", (unsigned long long)st.run_ns);
-		}
+		snprintf(s->points[i].name, sizeof(s->points[i].name), "%s", pt->name);
+		s->points[i].id = pt->id;
+		for (struct host_pluglet *p = pt->pluglets; p; p = p->next)
+			pluglet_status_fill(h, pt, p, &s->pluglets[k++]);
 	}
+out:
 	pthread_mutex_unlock(&h->lock);
-	return b.len > INT32_MAX ? -EOVERFLOW : (int)b.len;
+	if (rc)
+		inj_host_status__fini(s);
+	return rc;
+}
+
+int pluglet_host__report(struct pluglet_host *h, char *buf, size_t size)
+{
+	struct inj_host_status st;
+	struct strbuf sb;
+	int rc;
+
+	if (!h || (!buf && size))
+		return -EINVAL;
+	strbuf__init_fixed(&sb, buf, size);
+	rc = host_status_fill(h, &st);
+	if (rc)
+		return rc;
+	rc = inj_host_status__format(&st, &sb);
+	inj_host_status__fini(&st);
+	if (rc)
+		return rc;
+	return sb.len > INT32_MAX ? -EOVERFLOW : (int)sb.len;
 }

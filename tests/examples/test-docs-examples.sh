@@ -72,9 +72,9 @@ fields=$( { grep -oE '("|\\n)[A-Z][A-Za-z0-9 ()]+: ' "$S/bpf/report.c" | sed -E 
 while IFS= read -r f; do
 	[ -n "$f" ] && check "plugfs(8) documents report field '$f'" has "$man8" "$f"
 done <<<"$fields"
-# ... pluglet entries and hosts/ (fs/plugins.c), the hosts' own blocks (vm/host.c)
+# ... pluglet entries and hosts/ (fs/plugins.c), the hosts' own blocks (injector/status.c)
 fields=$( { grep -E 'fs_report_printf' "$S/fs/plugins.c"
-	    sed -n '/^int pluglet_host__report/,/^}/p' "$S/vm/host.c"; } |
+	    sed -n '/^int inj_[a-z_]*status__format/,/^}/p' "$S/injector/status.c"; } |
 	  grep -oE '("|\\n|^ *)[a-z][a-z0-9_ ]*:( |")' | sed -E 's/^("|\\n)//; s/:( |")$//; s/^ +//' | sort -u)
 while IFS= read -r f; do
 	[ -n "$f" ] && check "plugfs(8) documents report field '$f'" grep -qE "(^|[^a-z_])$f:" <<<"$man8"

@@ -632,9 +632,27 @@ static void test_report(void **state)
 	assert_non_null(strstr(buf, "target=1"));
 	assert_non_null(strstr(buf, "plugin: target\nanchor: replace\nseq: 9\n"));
 	assert_non_null(strstr(buf, "runs: 2\nfaults: 2\nlast fault: oob-load"));
+	/* the whole text, line by line */
+	{
+		struct pluglet_stats st = { .sz = sizeof(st) };
+		char want[1024];
+		size_t len;
+
+		free(read_obj("oob", &len));
+		snprintf(want, sizeof(want), "name: test_host\npid: %d\nmsqid: -1\n"
+			 "points: target=1 vtarget=2 ronly=3 late=4 big=5000\n", (int)getpid());
+		assert_int_equal(strncmp(buf, want, strlen(want)), 0);
+		assert_int_equal(pluglet_host__stats(g_host, "target", PLUGLET_ANCHOR_REPLACE, 9, &st), 0);
+		snprintf(want, sizeof(want), "\nplugin: target\nanchor: replace\nseq: 9\nmode: %s\n"
+			 "object size: %zu\nextra memory: 0\nshared memory: 0\nruns: 2\nfaults: 2\n"
+			 "last fault: %s\nrun time ns: %llu\n", st.jit ? "jit" : "interpreter", len,
+			 st.last_fault, (unsigned long long)st.run_ns);
+		assert_non_null(strstr(buf, want));
+	}
 	/* like snprintf: the length it would need */
 	assert_int_equal(pluglet_host__report(g_host, buf, 10), n);
 	assert_int_equal(strlen(buf), 9);
+	assert_int_equal(pluglet_host__report(g_host, NULL, 0), n);
 }
 
 static void test_manifest(void **state)

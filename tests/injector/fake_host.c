@@ -2,12 +2,15 @@
 /* In-memory pluglet_host__* for control-channel tests; see fake_host.h. */
 #include "fake_host.h"
 
+#include "control.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_ENT 256
 
@@ -208,6 +211,47 @@ int pluglet_host__report(struct pluglet_host *h, char *buf, size_t size)
 	}
 	pthread_mutex_unlock(&h->lock);
 	return (int)off;
+}
+
+int host_status_fill(struct pluglet_host *h, struct inj_host_status *s)
+{
+	int np = 0;
+
+	memset(s, 0, sizeof(*s));
+	enter(h);
+	while (h->plugins[np])
+		np++;
+	s->points = calloc((size_t)np + 1, sizeof(*s->points));
+	s->pluglets = calloc((size_t)h->n + 1, sizeof(*s->pluglets));
+	if (!s->points || !s->pluglets) {
+		pthread_mutex_unlock(&h->lock);
+		inj_host_status__fini(s);
+		return -ENOMEM;
+	}
+	snprintf(s->name, sizeof(s->name), "fake");
+	s->pid = (int32_t)getpid();
+	s->msqid = -1;
+	s->nr_points = (uint32_t)np;
+	for (int i = 0; i < np; i++) {
+		snprintf(s->points[i].name, sizeof(s->points[i].name), "%s", h->plugins[i]);
+		s->points[i].id = (uint32_t)i + 1;
+	}
+	s->nr_pluglets = (uint32_t)h->n;
+	for (int i = 0; i < h->n; i++) {
+		const struct ent *e = &h->e[i];
+		struct inj_pluglet_status *p = &s->pluglets[i];
+
+		snprintf(p->plugin, sizeof(p->plugin), "%s", e->plugin);
+		p->anchor = e->anchor;
+		p->seq = e->seq;
+		p->jit = e->opts.jit;
+		p->obj_size = e->len;
+		p->extra_mem = e->opts.extra_mem;
+		p->shared_mem = e->opts.shared_mem;
+		p->runs = e->sum;	/* lets a test check the object through the status */
+	}
+	pthread_mutex_unlock(&h->lock);
+	return 0;
 }
 
 const char *pluglet_anchor_str(enum pluglet_anchor a)

@@ -5,9 +5,12 @@
  * queue would deliver them, plus inj_hdr__check on each. Replies go to a
  * private queue of this process (the fuzzed reply queue id is overwritten,
  * so no other queue on the machine is touched) and are drained each run.
+ * The whole input is also decoded as a host status (inj_host_status__decode)
+ * and, when it decodes, formatted and encoded again.
  * Built with -Dfuzz=true (CC=clang); run by tests/fuzz/run-fuzzers.sh.
  */
 #include "proto.h"
+#include "status.h"
 
 #include <plugfs/log.h>
 
@@ -42,9 +45,27 @@ static void cleanup(void)
 	free(rx);
 }
 
+static void fuzz_status(const uint8_t *data, size_t size)
+{
+	struct inj_host_status st;
+	struct strbuf sb = STRBUF_INIT;
+	char err[160];
+
+	if (inj_host_status__decode(data, size, &st, err, sizeof(err)))
+		return;
+	inj_host_status__format(&st, &sb);
+	strbuf__fini(&sb);
+	if (inj_host_status__encode(&st, &sb))
+		abort();	/* whatever decodes is valid to send */
+	strbuf__fini(&sb);
+	inj_host_status__fini(&st);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	size_t hs = sizeof(struct inj_hdr);
+
+	fuzz_status(data, size);
 
 	if (!srv) {
 		struct inj_server_opts o = { .sz = sizeof(o), .max_object = 1 << 16,

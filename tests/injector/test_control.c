@@ -9,6 +9,7 @@
 #include "control.h"
 #include "fake_host.h"
 #include "proto.h"
+#include "status.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -131,6 +132,33 @@ static void test_run_file(void **state)
 	fx_free(f);
 }
 
+/* The same state as fields (fake_host's status: runs = the object's sum). */
+static void test_host_status(struct fx *f, const unsigned char *b)
+{
+	struct inj_host_status st;
+	bool seen = false;
+
+	assert_int_equal(inj_client__status(f->c, &st, 2000), 0);
+	assert_string_equal(st.name, "fake");
+	assert_int_equal(st.pid, getpid());
+	assert_int_equal(st.nr_points, 3);
+	assert_string_equal(st.points[2].name, "p2");
+	assert_int_equal(st.nr_pluglets, 3);
+	for (uint32_t i = 0; i < st.nr_pluglets; i++) {
+		const struct inj_pluglet_status *p = &st.pluglets[i];
+
+		if (p->anchor != PLUGLET_ANCHOR_POST)
+			continue;
+		assert_string_equal(p->plugin, "find_idx");
+		assert_int_equal(p->seq, 1);
+		assert_int_equal(p->obj_size, 5000);
+		assert_int_equal(p->runs, fake_host__fnv(b, 5000));
+		seen = true;
+	}
+	assert_true(seen);
+	inj_host_status__fini(&st);
+}
+
 static void test_actions(void **state)
 {
 	struct fx *f = fx_new(0, 0);
@@ -187,6 +215,7 @@ static void test_actions(void **state)
 	assert_non_null(strstr(rep.text, "pluglet: find_idx post 1 size=5000"));
 	assert_int_equal(strlen(rep.text), rep.text_len);
 	inj_reply__fini(&rep);
+	test_host_status(f, b);
 
 	/* rm_pluglet removes one, rm the rest */
 	assert_int_equal(req(f, INJ_ACT_REMOVE, "find_idx", PLUGLET_ANCHOR_POST, 1, NULL, 0, &rep), 0);

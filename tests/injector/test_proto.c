@@ -33,8 +33,11 @@ static void test_names(void **state)
 	assert_int_equal(inj_action_parse("ADD"), -EINVAL);
 	assert_int_equal(inj_action_parse(""), -EINVAL);
 	assert_int_equal(inj_action_parse(NULL), -EINVAL);
-	for (int a = 1; a < INJ_ACT__MAX; a++)
+	for (int a = 1; a < INJ_ACT_HOST_STATUS; a++)
 		assert_int_equal(inj_action_parse(inj_action_str(a)), a);
+	/* asked for by inj_client__status(), never by name */
+	assert_string_equal(inj_action_str(INJ_ACT_HOST_STATUS), "host_status");
+	assert_int_equal(inj_action_parse("host_status"), -EINVAL);
 	assert_string_equal(inj_action_str(0), "?");
 	assert_string_equal(inj_action_str(INJ_ACT__MAX), "?");
 
@@ -50,6 +53,9 @@ static void test_names(void **state)
 	assert_false(inj_action_has_object(INJ_ACT_REMOVE));
 	assert_false(inj_action_has_object(INJ_ACT_REMOVE_PLUGIN));
 	assert_false(inj_action_has_object(INJ_ACT_STATUS));
+	assert_false(inj_action_has_object(INJ_ACT_HOST_STATUS));
+	assert_true(inj_action_is_status(INJ_ACT_HOST_STATUS));
+	assert_false(inj_action_is_status(INJ_ACT_ADD));
 }
 
 static void good_req(struct inj_hdr *h, uint32_t total, uint32_t len)
@@ -113,6 +119,7 @@ static void m_noobj(struct inj_hdr *h) { h->total = 0; }
 static void m_rmobj(struct inj_hdr *h) { h->action = INJ_ACT_REMOVE_PLUGIN; }
 static void m_rm(struct inj_hdr *h) { h->action = INJ_ACT_REMOVE; h->total = 0; }
 static void m_status(struct inj_hdr *h) { h->action = INJ_ACT_STATUS; h->total = 0; h->plugin[0] = 0; }
+static void m_host_status(struct inj_hdr *h) { h->action = INJ_ACT_HOST_STATUS; h->total = 0; h->plugin[0] = 0; }
 static void m_rmempty(struct inj_hdr *h) { h->action = INJ_ACT_REMOVE; h->total = 0; h->plugin[0] = 0; }
 static void m_status_set(struct inj_hdr *h) { h->status = -1; }
 static void m_reqoff(struct inj_hdr *h) { h->offset = 1; }
@@ -131,6 +138,7 @@ static void test_hdr_check(void **state)
 	assert_int_equal(check_mut(m_entry_ok, 0, 0), 0);
 	assert_int_equal(check_mut(m_rm, 0, 0), 0);
 	assert_int_equal(check_mut(m_status, 0, 0), 0);
+	assert_int_equal(check_mut(m_host_status, 0, 0), 0);
 	assert_int_equal(check_mut(m_reply_ok, 0, 0), 0);
 
 	assert_int_equal(check_mut(m_magic, 0, 0), -EPROTO);

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A host's status as structured fields: what its control thread answers to
+ * INJ_ACT_HOST_STATUS (encoded record), and the one formatter of the
+ * "key: value" text that pluglet_host__report(), the STATUS reply and the
+ * daemon's reports show.
+ *
+ * Encoding (little-endian, fixed-size records, no padding on the wire):
+ *   header:  magic "PLGS" u32, version u16, header size u16,
+ *            point record size u32, pluglet record size u32,
+ *            name[INJ_NAME_MAX], pid i32, msqid i32, nr_points u32,
+ *            nr_pluglets u32
+ *   then nr_points point records, then nr_pluglets pluglet records.
+ * Sizes are sent so that a later version may append fields to a record; a
+ * reader takes the fields it knows and skips the rest.
+ */
+#ifndef PLUGFS_INJECTOR_STATUS_H
+#define PLUGFS_INJECTOR_STATUS_H
+
+#include "proto.h"
+
+#include <plugfs/strbuf.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define INJ_STATUS_MAGIC	0x53474c50u	/* "PLGS" */
+#define INJ_STATUS_VERSION	1
+/* Bounds a decoder accepts (a record never needs more). */
+#define INJ_STATUS_MAX_POINTS	65536u
+#define INJ_STATUS_MAX_PLUGLETS	65536u
+/* Fault kinds are the host's enum pluglet_fault_kind: passed through, bounded. */
+#define INJ_STATUS_MAX_FAULT_KIND 255u
+
+struct inj_point_status {
+	char name[INJ_NAME_MAX];
+	uint32_t id;
+};
+
+struct inj_pluglet_status {
+	char plugin[INJ_NAME_MAX];	/* insertion point (plugin) name */
+	uint32_t anchor;		/* enum pluglet_anchor */
+	uint32_t seq;
+	bool jit;			/* running JIT code (else interpreter) */
+	uint64_t obj_size;
+	uint32_t extra_mem, shared_mem;
+	uint64_t runs, faults;
+	bool has_run_ns;		/* host keeps run time (opts.stats_time) */
+	uint64_t run_ns;
+	uint32_t last_fault_kind;	/* enum pluglet_fault_kind */
+	char last_fault[160];		/* "" if none */
+};
+
+struct inj_host_status {
+	char name[INJ_NAME_MAX];
+	int32_t pid, msqid;
+	uint32_t nr_points, nr_pluglets;
+	struct inj_point_status *points;	/* malloc'ed by decode */
+	struct inj_pluglet_status *pluglets;	/* malloc'ed by decode */
+};
+
+/* Serialises s into out (the layout above). 0 or -EINVAL (a count over the
+ * bounds, an anchor out of range), -ENOMEM. */
+int inj_host_status__encode(const struct inj_host_status *s, struct strbuf *out);
+/*
+ * 0 or -EPROTO/-ENOMEM with the reason in err; validates everything (the
+ * buffer comes from another process): sizes, counts, NUL-terminated names,
+ * anchors, flags.
+ */
+int inj_host_status__decode(const void *buf, size_t len, struct inj_host_status *s, char *err,
+			    size_t err_size);
+/* Frees the arrays; s is empty after. */
+void inj_host_status__fini(struct inj_host_status *s);
+/* The "key: value" text of pluglet_host__report(), from the fields. */
+int inj_host_status__format(const struct inj_host_status *s, struct strbuf *out);
+/*
+ * One pluglet's lines as the daemon's plugin report shows them under a
+ * host: its block without the plugin/anchor/seq lines, each line prefixed
+ * by indent.
+ */
+int inj_pluglet_status__format(const struct inj_pluglet_status *p, const char *indent,
+			       struct strbuf *out);
+/*
+ * Client side: sends INJ_ACT_HOST_STATUS and decodes the answer. Same
+ * return conventions as inj_client__request(); -EPROTO for an answer that
+ * does not decode. out is empty (fini'ed) on failure.
+ */
+int inj_client__status(struct inj_client *c, struct inj_host_status *out, int timeout_ms);
+
+#endif /* PLUGFS_INJECTOR_STATUS_H */
