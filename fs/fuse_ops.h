@@ -6,7 +6,7 @@
 #include <fuse_lowlevel.h>
 
 #include "backend.h"
-#include "config.h"
+#include "daemon_config.h"
 
 #include <time.h>
 

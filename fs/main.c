@@ -9,7 +9,7 @@
 #include "fuse_ops.h"
 #include "logring.h"
 #include "tree.h"
-#include "build_config.h"
+#include "config.h"
 
 #include <plugfs/fileutil.h>
 #include <plugfs/log.h>

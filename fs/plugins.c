@@ -12,7 +12,7 @@
  * round trip) and bounded by host_timeout_ms, so readers wait at most that.
  */
 #include "backend.h"
-#include "config.h"
+#include "daemon_config.h"
 #include "manifest.h"
 #include "pluglet_check.h"
 #include "plugins_state.h"
