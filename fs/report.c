@@ -1,31 +1,23 @@
 /* SPDX-License-Identifier: MIT */
+/* fs_report_printf(): the common string builder behind a report's buf/len. */
 #include "backend.h"
 
-#include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
+#include <plugfs/strbuf.h>
 
-/* Reports are a few hundred bytes: one realloc per line is cheap enough and
- * keeps struct fs_report free of a capacity field. */
+#include <stdarg.h>
+
 int fs_report_printf(struct fs_report *r, const char *fmt, ...)
 {
+	/* A report holds len + 1 bytes (its text and the NUL): that is all the
+	 * builder needs to know to grow it. */
+	struct strbuf sb = { .buf = r->buf, .len = r->len, .cap = r->buf ? r->len + 1 : 0 };
 	va_list ap;
-	char *nb;
-	int n;
+	int rc;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	rc = strbuf__vprintf(&sb, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return -EINVAL;
-	nb = realloc(r->buf, r->len + n + 1);
-	if (!nb)
-		return -ENOMEM;
-	r->buf = nb;
-	va_start(ap, fmt);
-	vsnprintf(r->buf + r->len, n + 1, fmt, ap);
-	va_end(ap);
-	r->len += n;
-	return 0;
+	r->buf = sb.buf;
+	r->len = sb.len;
+	return rc;
 }
