@@ -172,30 +172,26 @@ int host__call(struct host *h, const struct inj_request *req, const void *obj, s
 	return request(h, h->cli, req, obj, len, text);
 }
 
-/* The status request itself; the plugin name is required on the wire but
- * the host reports every plugin. */
-static int ask_status(struct host *h, char **text)
+static int ask_status(struct host *h, struct inj_host_status *out)
 {
-	struct inj_request req = {
-		.sz = sizeof(req),
-		.action = INJ_ACT_STATUS,
-		.plugin = h->info.nr_points ? h->info.points[0] : "-",
-	};
+	int rc = inj_client__status(h->status_cli, out, h->reg->opts.timeout_ms);
 
-	return request(h, h->status_cli, &req, NULL, 0, text);
+	note_outcome(h, rc);
+	return rc;
 }
 
-int host__status(struct host *h, char **text)
+int host__status(struct host *h, struct inj_host_status *out)
 {
 	int silent;
 
-	*text = NULL;
 	pthread_mutex_lock(&h->reg->lock);
 	silent = h->silent;
 	pthread_mutex_unlock(&h->reg->lock);
-	if (silent)
+	if (silent) {
+		memset(out, 0, sizeof(*out));
 		return silent;
-	return ask_status(h, text);
+	}
+	return ask_status(h, out);
 }
 
 /* ---- rejections ---- */
@@ -659,9 +655,9 @@ static void *discovery_main(void *arg)
 static void probe_round(struct host_registry *r)
 {
 	struct host_set silent = { 0 };
+	struct inj_host_status st;
 	struct host *h;
 	unsigned int n = 0, i;
-	char *text;
 
 	/* Under the lock: referenced copies of the silent hosts. */
 	for (h = r->hosts; h; h = h->next)
@@ -677,9 +673,8 @@ static void probe_round(struct host_registry *r)
 	}
 	pthread_mutex_unlock(&r->lock);
 	for (i = 0; i < silent.nr; i++) {
-		text = NULL;
-		ask_status(silent.v[i], &text);
-		free(text);
+		ask_status(silent.v[i], &st);
+		inj_host_status__fini(&st);
 	}
 	host_set__release(&silent);
 	pthread_mutex_lock(&r->lock);

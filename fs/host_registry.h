@@ -28,6 +28,7 @@
 #define PLUGFS_FS_HOST_REGISTRY_H
 
 #include <proto.h>
+#include <status.h>
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -110,11 +111,11 @@ bool host__registers(const struct host *h, const char *point);
 int host__call(struct host *h, const struct inj_request *req, const void *obj, size_t len,
 	       char **text);
 /*
- * The host's status report for a read: 0 and the host's text in *text
- * (malloc'ed, may be NULL when empty), or -errno; a silent host is not
- * asked and gives the error of the request that timed out.
+ * The host's status for a read: 0 and its fields in *out (to
+ * inj_host_status__fini()), or -errno with *out empty; a silent host is
+ * not asked and gives the error of the request that timed out.
  */
-int host__status(struct host *h, char **text);
+int host__status(struct host *h, struct inj_host_status *out);
 
 /*
  * Pluglets a host refused when they were pushed to it, kept for `cat` of

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hosts/<name>.<pid>: what each connected host says of itself (its status
- * report), or what its run file says when it cannot answer, and the
- * pluglets it refused. The host is asked without any lock held: a host
+ * hosts/<name>.<pid>: what each connected host says of itself (its status,
+ * as its own report shows it), or what its run file says when it cannot
+ * answer, and the pluglets it refused. The host is asked without any lock held: a host
  * that does not answer delays only the reads of its own file.
  */
 #include "hosts.h"
@@ -35,9 +35,9 @@ static void report_rejection(void *arg, const char *plugin, const char *anchor, 
 static int hosts_report(void *priv, const char *name, struct fs_report *out)
 {
 	struct strbuf sb = STRBUF_INIT;
+	struct inj_host_status st;
 	const struct host_info *hi;
 	struct host *h;
-	char *text = NULL;
 	unsigned int i;
 	int hr;
 
@@ -45,19 +45,19 @@ static int hosts_report(void *priv, const char *name, struct fs_report *out)
 	if (!h)
 		return -ENOENT;
 	hi = host__info(h);
-	hr = host__status(h, &text);
-	if (hr || !text) {
+	hr = host__status(h, &st);
+	if (hr) {
 		/* What the run file said, when the host itself cannot answer. */
 		strbuf__printf(&sb, "name: %s\npid: %d\nmsqid: %d\npoints:", hi->name, hi->pid,
 			       hi->msqid);
 		for (i = 0; i < hi->nr_points; i++)
 			strbuf__printf(&sb, " %s", hi->points[i]);
-		strbuf__printf(&sb, "\nstate: unreachable (%s)\n", strerror(hr ? -hr : EPROTO));
+		strbuf__printf(&sb, "\nstate: unreachable (%s)\n", strerror(-hr));
 	} else {
-		strbuf__printf(&sb, "state: ready\n%s%s", text,
-			       *text && text[strlen(text) - 1] != '\n' ? "\n" : "");
+		strbuf__puts(&sb, "state: ready\n");
+		inj_host_status__format(&st, &sb);
+		inj_host_status__fini(&st);
 	}
-	free(text);
 	host__for_each_rejection(h, report_rejection, &sb);
 	host__put(h);
 	out->buf = strbuf__detach(&sb, &out->len);

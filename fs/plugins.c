@@ -599,78 +599,44 @@ out:
 
 /* ---- reports ---- */
 
-/*
- * Copies the block of one pluglet from a host's report (blocks start at a
- * "plugin:" line and carry "anchor:" and "seq:") into r, indented, without
- * the lines that identify it. Returns true if the host has the pluglet.
- */
-static bool append_host_block(struct strbuf *r, const char *text, const char *plugin,
-			      const char *anchor, uint32_t seq)
+static const struct inj_pluglet_status *find_pluglet(const struct inj_host_status *st,
+						      const char *plugin, unsigned int anchor,
+						      uint32_t wire_seq)
 {
-	struct strbuf blk = STRBUF_INIT;
-	char want_p[200], want_a[32], want_s[32];
-	bool match = false, found = false;
-	const char *line, *next;
+	uint32_t i;
 
-	snprintf(want_p, sizeof(want_p), "plugin: %s", plugin);
-	snprintf(want_a, sizeof(want_a), "anchor: %s", anchor);
-	snprintf(want_s, sizeof(want_s), "seq: %u", seq);
-	for (line = text; line && *line && !found; line = next) {
-		int n;
+	for (i = 0; i < st->nr_pluglets; i++) {
+		const struct inj_pluglet_status *ps = &st->pluglets[i];
 
-		next = strchr(line, '\n');
-		n = next ? (int)(next - line) : (int)strlen(line);
-		if (next)
-			next++;
-		if (!strncmp(line, "plugin:", 7)) {
-			/* A new block: judge the previous one first. */
-			if (match && blk.len)
-				found = true;
-			else
-				blk.len = 0;
-			match = n == (int)strlen(want_p) && !strncmp(line, want_p, n);
-			continue;
-		}
-		if (!match)
-			continue;
-		if (!strncmp(line, "anchor:", 7))
-			match = n == (int)strlen(want_a) && !strncmp(line, want_a, n);
-		else if (!strncmp(line, "seq:", 4))
-			match = n == (int)strlen(want_s) && !strncmp(line, want_s, n);
-		else if (n)
-			strbuf__printf(&blk, "    %.*s\n", n, line);
+		if (!strcmp(ps->plugin, plugin) && ps->anchor == anchor && ps->seq == wire_seq)
+			return ps;
 	}
-	if (match && blk.len)
-		found = true;
-	if (found) {
-		strbuf__puts(r, "    state: loaded\n");
-		if (blk.len)
-			strbuf__put(r, blk.buf, blk.len);
-	}
-	strbuf__fini(&blk);
-	return found;
+	return NULL;
 }
 
 /* The per-host part of an entry's report: state and counters. */
 static void report_host(struct strbuf *out, struct host *h, const char *group, unsigned int sub,
 			uint32_t seq)
 {
+	const struct inj_pluglet_status *ps;
+	struct inj_host_status st;
 	char reason[512];
-	char *text = NULL;
 	int hr;
 
 	strbuf__printf(out, "\n host %s\n", host_file(h));
-	hr = host__status(h, &text);
-	if (hr)
+	hr = host__status(h, &st);
+	ps = hr ? NULL : find_pluglet(&st, group, sub, sub == PLUGLET_ANCHOR_REPLACE ? 0 : seq);
+	if (hr) {
 		strbuf__printf(out, "    state: unreachable (%s)\n", strerror(-hr));
-	else if (append_host_block(out, text ? text : "", group, anchor_dirs[sub],
-				   sub == PLUGLET_ANCHOR_REPLACE ? 0 : seq))
-		;
-	else if (host__rejection(h, group, anchor_dirs[sub], seq, reason, sizeof(reason)))
+	} else if (ps) {
+		strbuf__puts(out, "    state: loaded\n");
+		inj_pluglet_status__format(ps, "    ", out);
+	} else if (host__rejection(h, group, anchor_dirs[sub], seq, reason, sizeof(reason))) {
 		strbuf__printf(out, "    state: rejected: %s\n", reason);
-	else
+	} else {
 		strbuf__puts(out, "    state: missing\n");
-	free(text);
+	}
+	inj_host_status__fini(&st);
 }
 
 static int report(void *priv, const char *group, unsigned int sub, const char *name,
