@@ -87,6 +87,9 @@ struct fs_flatdir_ops {
 
 /* Bounded printf into a growing report; returns 0 or -ENOMEM. */
 int fs_report_printf(struct fs_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+struct strbuf;
+/* Hands a report built in a strbuf over to *r: 0, or -ENOMEM if an append failed. */
+int fs_report_take(struct fs_report *r, struct strbuf *sb);
 
 /*
  * Every pr_warn/pr_info message (<plugfs/log.h>) lands in the `log` file

@@ -60,8 +60,7 @@ static int hosts_report(void *priv, const char *name, struct fs_report *out)
 	}
 	host__for_each_rejection(h, report_rejection, &sb);
 	host__put(h);
-	out->buf = strbuf__detach(&sb, &out->len);
-	return out->buf ? 0 : -ENOMEM;
+	return fs_report_take(out, &sb);
 }
 
 static const struct fs_flatdir_ops hosts_ops = {

@@ -671,8 +671,7 @@ static int report(void *priv, const char *group, unsigned int sub, const char *n
 	for (i = 0; i < hosts.nr; i++)
 		report_host(&sb, hosts.v[i], group, sub, copy.seq);
 	host_set__release(&hosts);
-	out->buf = strbuf__detach(&sb, &out->len);
-	return out->buf ? 0 : -ENOMEM;
+	return fs_report_take(out, &sb);
 }
 
 static const struct fs_backend_ops plugins_ops = {
@@ -697,11 +696,10 @@ int plugins_domain_init(struct fs_domain *d, const struct plugfs_config *cfg,
 	struct plugins *p;
 	int err;
 
-	p = calloc(1, sizeof(*p));
+	p = malloc(sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	p->cfg = cfg;
-	p->reg = reg;
+	*p = (struct plugins){ .cfg = cfg, .reg = reg };
 	pthread_mutex_init(&p->change_lock, NULL);
 	pthread_mutex_init(&p->store_lock, NULL);
 	d->priv = p;

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* fs_report_printf(): the common string builder behind a report's buf/len. */
+/* Reports (backend.h) built with the common string builder. */
 #include "backend.h"
 
 #include <plugfs/strbuf.h>
 
+#include <errno.h>
 #include <stdarg.h>
 
 int fs_report_printf(struct fs_report *r, const char *fmt, ...)
@@ -20,4 +21,10 @@ int fs_report_printf(struct fs_report *r, const char *fmt, ...)
 	r->buf = sb.buf;
 	r->len = sb.len;
 	return rc;
+}
+
+int fs_report_take(struct fs_report *r, struct strbuf *sb)
+{
+	r->buf = strbuf__detach(sb, &r->len);
+	return r->buf ? 0 : -ENOMEM;
 }
