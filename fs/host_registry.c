@@ -128,18 +128,20 @@ bool host__registers(const struct host *h, const char *point)
 	return false;
 }
 
-/* Every answer, or its absence, moves the host in or out of silence. */
-static void note_outcome(struct host *h, int rc)
+/* A request that timed out makes the host silent, an answer ends its
+ * silence; a local failure (the request was not sent) says nothing. */
+static void note_outcome(struct host *h, int rc, bool answered)
 {
 	struct host_registry *r = h->reg;
-	bool was, now = rc == -ETIMEDOUT;
+	bool was, now;
 
 	pthread_mutex_lock(&r->lock);
 	was = h->silent != 0;
-	if (now)
+	if (rc == -ETIMEDOUT)
 		h->silent = rc;
-	else
+	else if (answered)
 		h->silent = 0;
+	now = h->silent != 0;
 	if (now && !was)
 		pthread_cond_signal(&r->probe_cond);
 	pthread_mutex_unlock(&r->lock);
@@ -150,14 +152,14 @@ static void note_outcome(struct host *h, int rc)
 		pr_info("host %s: answers again", h->info.file);
 }
 
-static int request(struct host *h, struct inj_client *cli, const struct inj_request *req,
-		   const void *obj, size_t len, char **text)
+int host__call(struct host *h, const struct inj_request *req, const void *obj, size_t len,
+	       char **text)
 {
 	struct inj_reply rep = { 0 };
 	int rc;
 
-	rc = inj_client__request(cli, req, obj, len, &rep, h->reg->opts.timeout_ms);
-	note_outcome(h, rc);
+	rc = inj_client__request(h->cli, req, obj, len, &rep, h->reg->opts.timeout_ms);
+	note_outcome(h, rc, rep.from_host);
 	if (text) {
 		*text = rep.text;
 		rep.text = NULL;
@@ -166,17 +168,11 @@ static int request(struct host *h, struct inj_client *cli, const struct inj_requ
 	return rc;
 }
 
-int host__call(struct host *h, const struct inj_request *req, const void *obj, size_t len,
-	       char **text)
-{
-	return request(h, h->cli, req, obj, len, text);
-}
-
 static int ask_status(struct host *h, struct inj_host_status *out)
 {
 	int rc = inj_client__status(h->status_cli, out, h->reg->opts.timeout_ms);
 
-	note_outcome(h, rc);
+	note_outcome(h, rc, rc == 0);
 	return rc;
 }
 
