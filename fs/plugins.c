@@ -16,7 +16,8 @@
  *    written. The store changes only under both locks, so the holder of
  *    change_lock reads it without store_lock.
  * Reads (listings, lookups, `cat`) take store_lock only, then ask the
- * hosts through references that the registry hands out.
+ * hosts through references that the registry hands out. Lock order:
+ * change_lock, store_lock, then the registry's own.
  */
 #include "plugins.h"
 
