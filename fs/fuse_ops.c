@@ -23,8 +23,25 @@
 #include <time.h>
 #include <unistd.h>
 
+/*
+ * Open files and listings are referenced by their open handle and, for the
+ * time of a reply, by the read that sends from them: the kernel may take
+ * the reply, let the process close the file and have another thread free
+ * it while fuse_reply_buf() has not returned yet. The last one frees.
+ */
+static void ref_get(int *refs)
+{
+	__atomic_add_fetch(refs, 1, __ATOMIC_RELAXED);
+}
+
+static bool ref_put(int *refs)
+{
+	return __atomic_sub_fetch(refs, 1, __ATOMIC_ACQ_REL) == 0;
+}
+
 /* Open file state: a report snapshot for readers, a buffer for writers. */
 struct handle {
+	int refs;
 	uint64_t ino;
 	bool writing;
 	bool dirty;		/* written since the last commit (or just created) */
@@ -36,6 +53,7 @@ struct handle {
 
 /* A directory listing built at opendir. */
 struct dirlist {
+	int refs;
 	char *buf;
 	size_t len, cap;
 	uint64_t next_fake_ino;
@@ -458,6 +476,8 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		return;
 	}
 	dl = calloc(1, sizeof(*dl));
+	if (dl)
+		dl->refs = 1;
 	if (!dl) {
 		reply_err(req, -ENOMEM);
 		return;
@@ -515,6 +535,14 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	fuse_reply_open(req, fi);
 }
 
+static void dirlist_put(struct dirlist *dl)
+{
+	if (ref_put(&dl->refs)) {
+		free(dl->buf);
+		free(dl);
+	}
+}
+
 static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
@@ -536,15 +564,14 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			break;
 		end = next;
 	}
+	ref_get(&dl->refs);
 	fuse_reply_buf(req, dl->buf + off, end - off);
+	dirlist_put(dl);
 }
 
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct dirlist *dl = (struct dirlist *)(uintptr_t)fi->fh;
-
-	free(dl->buf);
-	free(dl);
+	dirlist_put((struct dirlist *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }
 
@@ -571,6 +598,12 @@ static void handle_free(struct handle *h)
 	free(h);
 }
 
+static void handle_put(struct handle *h)
+{
+	if (ref_put(&h->refs))
+		handle_free(h);
+}
+
 static int open_handle(struct plugfs_fs *fs, struct node *n, int flags, bool created,
 		       struct handle **out)
 {
@@ -587,6 +620,7 @@ static int open_handle(struct plugfs_fs *fs, struct node *n, int flags, bool cre
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
+	h->refs = 1;
 	h->ino = n->ino;
 	if (acc != O_WRONLY && !created)
 		err = build_report(fs, n, &h->rep);
@@ -710,7 +744,9 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, stru
 	}
 	if (size > h->rep.len - off)
 		size = h->rep.len - off;
+	ref_get(&h->refs);
 	fuse_reply_buf(req, h->rep.buf + off, size);
+	handle_put(h);
 }
 
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
@@ -801,7 +837,7 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		}
 		tree__unlock(fs->tree);
 	}
-	handle_free(h);
+	handle_put(h);
 	fuse_reply_err(req, 0);
 }
 
