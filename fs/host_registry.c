@@ -146,8 +146,8 @@ static void note_outcome(struct host *h, int rc, bool answered)
 		pthread_cond_signal(&r->probe_cond);
 	pthread_mutex_unlock(&r->lock);
 	if (now && !was)
-		pr_info("host %s: no answer within %u ms; shown unreachable until it answers",
-			h->info.file, r->opts.timeout_ms);
+		pr_info("host %s: no answer in time; shown unreachable until it answers",
+			h->info.file);
 	else if (was && !now)
 		pr_info("host %s: answers again", h->info.file);
 }
@@ -730,8 +730,6 @@ struct host_registry *host_registry__new(const struct host_registry_opts *opts)
 	err = PLUGFS_OPTS_COPY(&r->opts, opts);
 	if (!err && (!opts || !r->opts.run_dir))
 		err = -EINVAL;
-	if (!err && !r->opts.timeout_ms)
-		r->opts.timeout_ms = 2000;
 	if (!err)
 		err = plugfs_snprintf(r->hosts_dir, sizeof(r->hosts_dir), "%s/hosts", r->opts.run_dir);
 	if (!err) {

@@ -64,7 +64,7 @@ typedef int (*host_name_fn)(const char *name, void *arg);
 struct host_registry_opts {
 	size_t sz;			/* sizeof(struct host_registry_opts) */
 	const char *run_dir;		/* required: hosts are in <run_dir>/hosts */
-	unsigned int timeout_ms;	/* per request; 0: 2000 */
+	unsigned int timeout_ms;	/* per request; 0: inj_client__request()'s default */
 };
 
 /* Creates <run_dir>/hosts; no host is looked for before _start(). NULL + errno. */
