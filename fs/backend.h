@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * CONTRACT between the FUSE core (fs/fuse_ops.c, fs/tree.c) and the two
- * backends: ifaces/ (fs/ifaces.c, on the kernel engine) and plugins/
- * (fs/plugins.c, on the connected hosts).
+ * What the FUSE core (fs/fuse_ops.c, fs/tree.c) expects of the trees it
+ * serves: ifaces/ (fs/ifaces.c, on the kernel engine), plugins/
+ * (fs/plugins.c, on the connected hosts) and hosts/ (fs/hosts.c).
  *
- * Both trees have the same shape, <domain>/<group>/<sub>/<entry>:
+ * ifaces/ and plugins/ have the same shape, <domain>/<group>/<sub>/<entry>:
  *   ifaces/<ifname>/{xdp,tc-ingress,tc-egress}/<priority>
  *   plugins/<plugin>/{pre,replace,post}/<seq>
  * The core owns inodes, open files and write buffers; a backend owns what
@@ -87,6 +87,9 @@ struct fs_flatdir_ops {
 
 /* Bounded printf into a growing report; returns 0 or -ENOMEM. */
 int fs_report_printf(struct fs_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+struct strbuf;
+/* Hands a report built in a strbuf over to *r: 0, or -ENOMEM if an append failed. */
+int fs_report_take(struct fs_report *r, struct strbuf *sb);
 
 /*
  * Every pr_warn/pr_info message (<plugfs/log.h>) lands in the `log` file
@@ -96,13 +99,10 @@ int fs_report_printf(struct fs_report *r, const char *fmt, ...) __attribute__((f
 
 struct plugfs_config;
 
-/* Backend constructors, called once by main() after the config is read.
- * Each fills *d (name, subdirs, ops, priv); 0 or -errno. */
+/* The ifaces/ constructor, called once by main() after the config is read.
+ * It fills *d (name, subdirs, ops, priv); 0 or -errno. plugins/ and hosts/
+ * have theirs in plugins.h and hosts.h. */
 int ifaces_domain_init(struct fs_domain *d, const struct plugfs_config *cfg);
 void ifaces_domain_fini(struct fs_domain *d);
-int plugins_domain_init(struct fs_domain *d, const struct plugfs_config *cfg);
-void plugins_domain_fini(struct fs_domain *d);
-/* hosts/ is served by the plugins backend. */
-int hosts_flatdir_get(const struct fs_domain *plugins, const struct fs_flatdir_ops **ops, void **priv);
 
 #endif

@@ -23,10 +23,25 @@
 #include <time.h>
 #include <unistd.h>
 
-static struct plugfs_fs *fs;	/* one mount per process */
+/*
+ * Open files and listings are referenced by their open handle and, for the
+ * time of a reply, by the read that sends from them: the kernel may take
+ * the reply, let the process close the file and have another thread free
+ * it while fuse_reply_buf() has not returned yet. The last one frees.
+ */
+static void ref_get(int *refs)
+{
+	__atomic_add_fetch(refs, 1, __ATOMIC_RELAXED);
+}
+
+static bool ref_put(int *refs)
+{
+	return __atomic_sub_fetch(refs, 1, __ATOMIC_ACQ_REL) == 0;
+}
 
 /* Open file state: a report snapshot for readers, a buffer for writers. */
 struct handle {
+	int refs;
 	uint64_t ino;
 	bool writing;
 	bool dirty;		/* written since the last commit (or just created) */
@@ -38,6 +53,7 @@ struct handle {
 
 /* A directory listing built at opendir. */
 struct dirlist {
+	int refs;
 	char *buf;
 	size_t len, cap;
 	uint64_t next_fake_ino;
@@ -62,12 +78,12 @@ static void answered(const struct fs_domain *d)
 		d->ops->answered(d->priv);
 }
 
-static const struct fs_domain *dom(int idx)
+static const struct fs_domain *dom(const struct plugfs_fs *fs, int idx)
 {
 	return idx >= 0 && idx < (int)fs->nr_domains ? &fs->domains[idx] : NULL;
 }
 
-static int find_domain(const char *name)
+static int find_domain(const struct plugfs_fs *fs, const char *name)
 {
 	unsigned int i;
 
@@ -98,9 +114,9 @@ static bool domain_writable(const struct fs_domain *d, enum node_kind kind)
 	return false;
 }
 
-static int entry_size(const struct node *n, off_t *size)
+static int entry_size(struct plugfs_fs *fs, const struct node *n, off_t *size)
 {
-	const struct fs_domain *d = dom(n->domain);
+	const struct fs_domain *d = dom(fs, n->domain);
 	struct fs_report rep = { 0 };
 	int err;
 
@@ -111,7 +127,7 @@ static int entry_size(const struct node *n, off_t *size)
 	return err;
 }
 
-static int flat_size(const struct node *n, off_t *size)
+static int flat_size(struct plugfs_fs *fs, const struct node *n, off_t *size)
 {
 	struct fs_report rep = { 0 };
 	int err;
@@ -128,9 +144,9 @@ static int flat_size(const struct node *n, off_t *size)
 }
 
 /* Fills st for a node; for entries the size is the report length. */
-static int node_stat(const struct node *n, struct stat *st)
+static int node_stat(struct plugfs_fs *fs, const struct node *n, struct stat *st)
 {
-	const struct fs_domain *d = dom(n->domain);
+	const struct fs_domain *d = dom(fs, n->domain);
 	mode_t wbits = fs->cfg->have_write_gid ? 0775 : 0755;
 	mode_t fbits = fs->cfg->have_write_gid ? 0664 : 0644;
 	int err = 0;
@@ -159,7 +175,7 @@ static int node_stat(const struct node *n, struct stat *st)
 		if (n->orphan)
 			err = -ENOENT;
 		else if (d->ops->entry_exists(d->priv, n->group, n->sub, n->name) == 0)
-			err = entry_size(n, &st->st_size);
+			err = entry_size(fs, n, &st->st_size);
 		else if (!n->writers)
 			err = -ENOENT;
 		break;
@@ -167,7 +183,7 @@ static int node_stat(const struct node *n, struct stat *st)
 	case NODE_LOG:
 		st->st_mode = S_IFREG | 0444;
 		st->st_nlink = 1;
-		err = flat_size(n, &st->st_size);
+		err = flat_size(fs, n, &st->st_size);
 		break;
 	}
 	st->st_blksize = 4096;
@@ -177,10 +193,10 @@ static int node_stat(const struct node *n, struct stat *st)
 
 /* Resolves `name` under `parent` to a node position, asking the backends
  * whether it exists. Returns the interned node (not yet referenced). */
-static int resolve(struct node *parent, const char *name, struct node **out)
+static int resolve(struct plugfs_fs *fs, struct node *parent, const char *name, struct node **out)
 {
 	enum node_kind kind;
-	const struct fs_domain *d = dom(parent->domain);
+	const struct fs_domain *d = dom(fs, parent->domain);
 	int domain = parent->domain, sub = parent->sub, err = 0;
 	const char *group = parent->group, *ename = NULL;
 	struct node *n;
@@ -192,7 +208,7 @@ static int resolve(struct node *parent, const char *name, struct node **out)
 		} else if (!strcmp(name, "hosts")) {
 			kind = NODE_HOSTS;
 		} else {
-			domain = find_domain(name);
+			domain = find_domain(fs, name);
 			if (domain < 0)
 				return -ENOENT;
 			kind = NODE_DOMAIN;
@@ -224,11 +240,11 @@ static int resolve(struct node *parent, const char *name, struct node **out)
 		return -ENOTDIR;
 	}
 
-	tree_lock();
-	n = tree_intern(kind, domain, group, sub, ename);
+	tree__lock(fs->tree);
+	n = tree__intern(fs->tree, kind, domain, group, sub, ename);
 	if (n && err && kind == NODE_ENTRY && n->writers)
 		err = 0;	/* being written by cp: visible until its close */
-	tree_unlock();
+	tree__unlock(fs->tree);
 	if (!n)
 		return -ENOMEM;
 	if (err)
@@ -257,33 +273,34 @@ static void fill_entry(struct fuse_entry_param *e, const struct node *n, const s
 /* Takes a lookup reference and replies with the entry. */
 static void reply_node(fuse_req_t req, struct node *n)
 {
+	struct plugfs_fs *fs = fuse_req_userdata(req);
 	struct fuse_entry_param e;
 	struct stat st;
 	int err;
 
-	err = node_stat(n, &st);
+	err = node_stat(fs, n, &st);
 	if (err) {
 		reply_err(req, err);
 		return;
 	}
-	tree_lock();
+	tree__lock(fs->tree);
 	n->nlookup++;
-	tree_unlock();
+	tree__unlock(fs->tree);
 	fill_entry(&e, n, &st);
 	if (fuse_reply_entry(req, &e)) {
-		tree_lock();
-		tree_forget(n, 1);
-		tree_unlock();
+		tree__lock(fs->tree);
+		tree__forget(fs->tree, n, 1);
+		tree__unlock(fs->tree);
 	}
 }
 
-static struct node *get_node(fuse_ino_t ino)
+static struct node *get_node(struct plugfs_fs *fs, fuse_ino_t ino)
 {
 	struct node *n;
 
-	tree_lock();
-	n = tree_get(ino);
-	tree_unlock();
+	tree__lock(fs->tree);
+	n = tree__get(fs->tree, ino);
+	tree__unlock(fs->tree);
 	return n;
 }
 
@@ -299,14 +316,15 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct node *p = get_node(parent), *n;
+	struct plugfs_fs *fs = fuse_req_userdata(req);
+	struct node *p = get_node(fs, parent), *n;
 	int err;
 
 	if (!p) {
 		reply_err(req, -ESTALE);
 		return;
 	}
-	err = resolve(p, name, &n);
+	err = resolve(fs, p, name, &n);
 	if (err) {
 		reply_err(req, err);
 		return;
@@ -316,34 +334,37 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
+	struct plugfs_fs *fs = fuse_req_userdata(req);
 	struct node *n;
 
-	tree_lock();
-	n = tree_get(ino);
+	tree__lock(fs->tree);
+	n = tree__get(fs->tree, ino);
 	if (n)
-		tree_forget(n, nlookup);
-	tree_unlock();
+		tree__forget(fs->tree, n, nlookup);
+	tree__unlock(fs->tree);
 	fuse_reply_none(req);
 }
 
 static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
 {
+	struct plugfs_fs *fs = fuse_req_userdata(req);
 	size_t i;
 
-	tree_lock();
+	tree__lock(fs->tree);
 	for (i = 0; i < count; i++) {
-		struct node *n = tree_get(forgets[i].ino);
+		struct node *n = tree__get(fs->tree, forgets[i].ino);
 
 		if (n)
-			tree_forget(n, forgets[i].nlookup);
+			tree__forget(fs->tree, n, forgets[i].nlookup);
 	}
-	tree_unlock();
+	tree__unlock(fs->tree);
 	fuse_reply_none(req);
 }
 
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct node *n = get_node(ino);
+	struct plugfs_fs *fs = fuse_req_userdata(req);
+	struct node *n = get_node(fs, ino);
 	struct stat st;
 	int err;
 
@@ -351,7 +372,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		reply_err(req, -ESTALE);
 		return;
 	}
-	err = node_stat(n, &st);
+	err = node_stat(fs, n, &st);
 	if (err)
 		reply_err(req, err);
 	else
@@ -361,7 +382,8 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		       struct fuse_file_info *fi)
 {
-	struct node *n = get_node(ino);
+	struct plugfs_fs *fs = fuse_req_userdata(req);
+	struct node *n = get_node(fs, ino);
 	struct stat st;
 	int err;
 
@@ -383,7 +405,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 			h->dirty = true;
 		}
 	}
-	err = node_stat(n, &st);
+	err = node_stat(fs, n, &st);
 	if (err && n->writers)
 		err = 0;
 	if (err)
@@ -441,7 +463,8 @@ static int list_cb_count(const char *name, void *arg)
 
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct node *n = get_node(ino);
+	struct plugfs_fs *fs = fuse_req_userdata(req);
+	struct node *n = get_node(fs, ino);
 	struct dirlist *dl;
 	const struct fs_domain *d;
 	struct list_ctx c;
@@ -453,20 +476,22 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		return;
 	}
 	dl = calloc(1, sizeof(*dl));
+	if (dl)
+		dl->refs = 1;
 	if (!dl) {
 		reply_err(req, -ENOMEM);
 		return;
 	}
 	dl->next_fake_ino = 0x100000000ull;
 	c = (struct list_ctx){ .req = req, .dl = dl, .type = S_IFDIR };
-	d = dom(n->domain);
+	d = dom(fs, n->domain);
 	err = dir_add(req, dl, ".", S_IFDIR);
 	if (!err)
 		err = dir_add(req, dl, "..", S_IFDIR);
 	switch (n->kind) {
 	case NODE_ROOT:
 		for (i = 0; !err && i < sizeof(root_names) / sizeof(root_names[0]); i++) {
-			if (find_domain(root_names[i]) < 0 && strcmp(root_names[i], "hosts") &&
+			if (find_domain(fs, root_names[i]) < 0 && strcmp(root_names[i], "hosts") &&
 			    strcmp(root_names[i], "log"))
 				continue;
 			err = dir_add(req, dl, root_names[i],
@@ -510,6 +535,14 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	fuse_reply_open(req, fi);
 }
 
+static void dirlist_put(struct dirlist *dl)
+{
+	if (ref_put(&dl->refs)) {
+		free(dl->buf);
+		free(dl);
+	}
+}
+
 static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
@@ -531,21 +564,20 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			break;
 		end = next;
 	}
+	ref_get(&dl->refs);
 	fuse_reply_buf(req, dl->buf + off, end - off);
+	dirlist_put(dl);
 }
 
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct dirlist *dl = (struct dirlist *)(uintptr_t)fi->fh;
-
-	free(dl->buf);
-	free(dl);
+	dirlist_put((struct dirlist *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }
 
-static int build_report(const struct node *n, struct fs_report *rep)
+static int build_report(struct plugfs_fs *fs, const struct node *n, struct fs_report *rep)
 {
-	const struct fs_domain *d = dom(n->domain);
+	const struct fs_domain *d = dom(fs, n->domain);
 
 	switch (n->kind) {
 	case NODE_LOG:
@@ -566,7 +598,14 @@ static void handle_free(struct handle *h)
 	free(h);
 }
 
-static int open_handle(struct node *n, int flags, bool created, struct handle **out)
+static void handle_put(struct handle *h)
+{
+	if (ref_put(&h->refs))
+		handle_free(h);
+}
+
+static int open_handle(struct plugfs_fs *fs, struct node *n, int flags, bool created,
+		       struct handle **out)
 {
 	int acc = flags & O_ACCMODE;
 	struct handle *h;
@@ -576,22 +615,23 @@ static int open_handle(struct node *n, int flags, bool created, struct handle **
 		return -EISDIR;
 	if (acc != O_RDONLY && n->kind != NODE_ENTRY)
 		return -EACCES;
-	if (acc != O_RDONLY && !dom(n->domain)->ops->commit)
+	if (acc != O_RDONLY && !dom(fs, n->domain)->ops->commit)
 		return -EROFS;
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
+	h->refs = 1;
 	h->ino = n->ino;
 	if (acc != O_WRONLY && !created)
-		err = build_report(n, &h->rep);
+		err = build_report(fs, n, &h->rep);
 	if (!err && acc != O_RDONLY) {
 		h->writing = true;
 		/* A created file commits at close even when nothing was written,
 		 * so an empty `cp` fails loudly instead of leaving a ghost. */
 		h->dirty = created || (flags & O_TRUNC);
-		tree_lock();
+		tree__lock(fs->tree);
 		n->writers++;
-		tree_unlock();
+		tree__unlock(fs->tree);
 	}
 	if (err) {
 		handle_free(h);
@@ -603,7 +643,8 @@ static int open_handle(struct node *n, int flags, bool created, struct handle **
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct node *n = get_node(ino);
+	struct plugfs_fs *fs = fuse_req_userdata(req);
+	struct node *n = get_node(fs, ino);
 	struct handle *h;
 	int err;
 
@@ -611,7 +652,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		reply_err(req, -ESTALE);
 		return;
 	}
-	err = open_handle(n, fi->flags, false, &h);
+	err = open_handle(fs, n, fi->flags, false, &h);
 	if (err) {
 		reply_err(req, err);
 		return;
@@ -622,9 +663,9 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fi->keep_cache = 0;
 	if (fuse_reply_open(req, fi)) {
 		if (h->writing) {
-			tree_lock();
+			tree__lock(fs->tree);
 			n->writers--;
-			tree_unlock();
+			tree__unlock(fs->tree);
 		}
 		handle_free(h);
 	}
@@ -633,7 +674,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		      struct fuse_file_info *fi)
 {
-	struct node *p = get_node(parent), *n;
+	struct plugfs_fs *fs = fuse_req_userdata(req);
+	struct node *p = get_node(fs, parent), *n;
 	const struct fs_domain *d;
 	struct fuse_entry_param e;
 	struct handle *h;
@@ -648,7 +690,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		reply_err(req, p->kind == NODE_HOSTS ? -EACCES : -EPERM);
 		return;
 	}
-	d = dom(p->domain);
+	d = dom(fs, p->domain);
 	if (!d->ops->commit || !d->ops->may_create) {
 		reply_err(req, -EROFS);
 		return;
@@ -660,34 +702,34 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		reply_err(req, err);
 		return;
 	}
-	tree_lock();
-	n = tree_intern(NODE_ENTRY, p->domain, p->group, p->sub, name);
-	tree_unlock();
+	tree__lock(fs->tree);
+	n = tree__intern(fs->tree, NODE_ENTRY, p->domain, p->group, p->sub, name);
+	tree__unlock(fs->tree);
 	if (!n) {
 		reply_err(req, -ENOMEM);
 		return;
 	}
-	err = open_handle(n, fi->flags, true, &h);
+	err = open_handle(fs, n, fi->flags, true, &h);
 	if (err) {
 		reply_err(req, err);
 		return;
 	}
 	memset(&st, 0, sizeof(st));
-	node_stat(n, &st);	/* size 0 until committed */
+	node_stat(fs, n, &st);	/* size 0 until committed */
 	st.st_mode = S_IFREG | 0644;
 	st.st_ino = n->ino;
 	st.st_nlink = 1;
-	tree_lock();
+	tree__lock(fs->tree);
 	n->nlookup++;
-	tree_unlock();
+	tree__unlock(fs->tree);
 	fill_entry(&e, n, &st);
 	fi->fh = (uintptr_t)h;
 	fi->direct_io = 1;
 	if (fuse_reply_create(req, &e, fi)) {
-		tree_lock();
+		tree__lock(fs->tree);
 		n->writers--;
-		tree_forget(n, 1);
-		tree_unlock();
+		tree__forget(fs->tree, n, 1);
+		tree__unlock(fs->tree);
 		handle_free(h);
 	}
 }
@@ -702,12 +744,15 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, stru
 	}
 	if (size > h->rep.len - off)
 		size = h->rep.len - off;
+	ref_get(&h->refs);
 	fuse_reply_buf(req, h->rep.buf + off, size);
+	handle_put(h);
 }
 
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
+	struct plugfs_fs *fs = fuse_req_userdata(req);
 	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
 	size_t end;
 
@@ -748,8 +793,9 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 /* close(): the one moment a write takes effect. */
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct plugfs_fs *fs = fuse_req_userdata(req);
 	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
-	struct node *n = get_node(ino);
+	struct node *n = get_node(fs, ino);
 	const struct fs_domain *d;
 	int err;
 
@@ -762,7 +808,7 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		reply_err(req, -ENOENT);
 		return;
 	}
-	d = dom(n->domain);
+	d = dom(fs, n->domain);
 	err = h->error;
 	h->error = 0;
 	h->dirty = false;
@@ -778,25 +824,27 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct plugfs_fs *fs = fuse_req_userdata(req);
 	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
 	struct node *n;
 
 	if (h->writing) {
-		tree_lock();
-		n = tree_get(h->ino);
+		tree__lock(fs->tree);
+		n = tree__get(fs->tree, h->ino);
 		if (n && n->writers) {
 			n->writers--;
-			tree_forget(n, 0);
+			tree__forget(fs->tree, n, 0);
 		}
-		tree_unlock();
+		tree__unlock(fs->tree);
 	}
-	handle_free(h);
+	handle_put(h);
 	fuse_reply_err(req, 0);
 }
 
 static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct node *p = get_node(parent);
+	struct plugfs_fs *fs = fuse_req_userdata(req);
+	struct node *p = get_node(fs, parent);
 	const struct fs_domain *d;
 	int err;
 
@@ -809,7 +857,7 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 				       -EACCES : -EPERM);
 		return;
 	}
-	d = dom(p->domain);
+	d = dom(fs, p->domain);
 	if (!d->ops->unlink) {
 		reply_err(req, -EROFS);
 		return;
@@ -817,9 +865,9 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	err = d->ops->unlink(d->priv, p->group, p->sub, name);
 	if (!err) {
 		/* A later entry of the same name is a new file with a new inode. */
-		tree_lock();
-		tree_orphan_entry(p->domain, p->group, p->sub, name);
-		tree_unlock();
+		tree__lock(fs->tree);
+		tree__orphan_entry(fs->tree, p->domain, p->group, p->sub, name);
+		tree__unlock(fs->tree);
 	}
 	if (err && err != -ENOENT)
 		pr_warn("rm %s/%s/%s/%s: %s", d->name, p->group, d->subdirs[p->sub], name, strerror(-err));
@@ -829,7 +877,8 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
-	struct node *p = get_node(parent), *n;
+	struct plugfs_fs *fs = fuse_req_userdata(req);
+	struct node *p = get_node(fs, parent), *n;
 	const struct fs_domain *d;
 	int err;
 
@@ -837,7 +886,7 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 		reply_err(req, -ESTALE);
 		return;
 	}
-	d = dom(p->domain);
+	d = dom(fs, p->domain);
 	if (p->kind != NODE_DOMAIN || !d->ops->mkdir_group) {
 		reply_err(req, -EPERM);
 		return;
@@ -847,7 +896,7 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 		reply_err(req, err);
 		return;
 	}
-	err = resolve(p, name, &n);
+	err = resolve(fs, p, name, &n);
 	if (err)
 		reply_err(req, err);
 	else
@@ -856,7 +905,8 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 
 static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct node *p = get_node(parent);
+	struct plugfs_fs *fs = fuse_req_userdata(req);
+	struct node *p = get_node(fs, parent);
 	const struct fs_domain *d;
 	int err = -EPERM;
 
@@ -864,7 +914,7 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 		reply_err(req, -ESTALE);
 		return;
 	}
-	d = dom(p->domain);
+	d = dom(fs, p->domain);
 	if (p->kind == NODE_DOMAIN && d->ops->rmdir_group) {
 		err = d->ops->rmdir_group(d->priv, name);
 	} else if (p->kind == NODE_GROUP && d->ops->rmdir_group && find_sub(d, name) >= 0) {
@@ -883,7 +933,8 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
 		      const char *newname, unsigned int flags)
 {
-	struct node *p = get_node(parent), *np = get_node(newparent);
+	struct plugfs_fs *fs = fuse_req_userdata(req);
+	struct node *p = get_node(fs, parent), *np = get_node(fs, newparent);
 	const struct fs_domain *d;
 	int err;
 
@@ -901,7 +952,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 		reply_err(req, -EINVAL);
 		return;
 	}
-	d = dom(p->domain);
+	d = dom(fs, p->domain);
 	if (!d->ops->rename) {
 		reply_err(req, -EROFS);
 		return;
@@ -913,9 +964,9 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 	err = d->ops->rename(d->priv, p->group, p->sub, name, newname);
 	if (!err) {
 		/* The kernel keeps the inode under its new name: so do we. */
-		tree_lock();
-		tree_rename_entry(p->domain, p->group, p->sub, name, newname);
-		tree_unlock();
+		tree__lock(fs->tree);
+		tree__rename_entry(fs->tree, p->domain, p->group, p->sub, name, newname);
+		tree__unlock(fs->tree);
 	}
 	if (err)
 		pr_warn("mv %s/%s/%s/%s -> %s: %s", d->name, p->group, d->subdirs[p->sub], name,
@@ -971,8 +1022,3 @@ const struct fuse_lowlevel_ops plugfs_ll_ops = {
 	.link = op_link,
 	.statfs = op_statfs,
 };
-
-void plugfs_fs_set(struct plugfs_fs *f)
-{
-	fs = f;
-}

@@ -6,7 +6,7 @@
  * write is an ELF object or a load manifest (fs/manifest.h).
  */
 #include "backend.h"
-#include "config.h"
+#include "daemon_config.h"
 #include "engine.h"
 #include "manifest.h"
 

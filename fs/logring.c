@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
+/* The ring of recent messages behind <mnt>/log (logring.h), fed as a log sink. */
 #include "logring.h"
 
 #include <plugfs/log.h>
+#include <plugfs/strbuf.h>
 
 #include <errno.h>
 #include <pthread.h>
@@ -68,29 +70,14 @@ void logring_fini(void)
 
 int logring_snapshot(char **buf, size_t *len)
 {
+	struct strbuf sb = STRBUF_INIT;
 	unsigned int i, start;
-	size_t total = 0, off = 0;
-	char *out;
 
 	pthread_mutex_lock(&ring_lock);
 	start = (ring_head + ring_cap - ring_count) % (ring_cap ? ring_cap : 1);
 	for (i = 0; i < ring_count; i++)
-		total += strlen(ring[(start + i) % ring_cap]);
-	out = malloc(total + 1);
-	if (!out) {
-		pthread_mutex_unlock(&ring_lock);
-		return -ENOMEM;
-	}
-	for (i = 0; i < ring_count; i++) {
-		const char *l = ring[(start + i) % ring_cap];
-		size_t n = strlen(l);
-
-		memcpy(out + off, l, n);
-		off += n;
-	}
+		strbuf__puts(&sb, ring[(start + i) % ring_cap]);
 	pthread_mutex_unlock(&ring_lock);
-	out[off] = '\0';
-	*buf = out;
-	*len = off;
-	return 0;
+	*buf = strbuf__detach(&sb, len);
+	return *buf ? 0 : -ENOMEM;
 }

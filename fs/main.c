@@ -6,10 +6,13 @@
  * unmount, exit 0). Kernel programs stay attached when the daemon exits:
  * they are pinned, and a new daemon adopts them.
  */
+#include "config.h"
 #include "fuse_ops.h"
+#include "host_registry.h"
+#include "hosts.h"
 #include "logring.h"
+#include "plugins.h"
 #include "tree.h"
-#include "build_config.h"
 
 #include <plugfs/fileutil.h>
 #include <plugfs/log.h>
@@ -125,6 +128,131 @@ static int parse_cmdline(int argc, char **argv, struct cmdline *cl)
 	return 0;
 }
 
+/* Everything main() starts, in one place so that one function stops it. */
+struct daemon {
+	struct plugfs_config cfg;
+	struct plugfs_fs fs;
+	struct host_registry *reg;
+	bool ifaces_up, plugins_up;
+	struct fuse_args args;
+	struct fuse_session *se;
+	bool mounted;
+};
+
+/* Configuration from the embedded defaults, --config and the command line;
+ * 0, or the exit code (2) after saying what is wrong. */
+static int configure(struct plugfs_config *cfg, const struct cmdline *cl)
+{
+	struct stat st;
+
+	plugfs_config_defaults(cfg);
+	if (cl->config && plugfs_config_load(cfg, cl->config))
+		return 2;
+	if ((cl->state_dir && set_path(cfg->state_dir, sizeof(cfg->state_dir), cl->state_dir, "state")) ||
+	    (cl->run_dir && set_path(cfg->run_dir, sizeof(cfg->run_dir), cl->run_dir, "run")) ||
+	    (cl->bpffs_dir && set_path(cfg->bpffs_dir, sizeof(cfg->bpffs_dir), cl->bpffs_dir, "bpffs")))
+		return 2;
+	if (cl->mountpoint &&
+	    set_path(cfg->mountpoint, sizeof(cfg->mountpoint), cl->mountpoint, "mount"))
+		return 2;
+	if (!cfg->mountpoint[0]) {
+		fprintf(stderr, "plugfs: no mount point (give MOUNTPOINT or [paths] mountpoint)\n");
+		usage(stderr);
+		return 2;
+	}
+	if (stat(cfg->mountpoint, &st) || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "plugfs: mount point %s is not a directory\n", cfg->mountpoint);
+		return 2;
+	}
+	if (cl->verbose > cfg->verbosity)
+		cfg->verbosity = cl->verbose;
+	cfg->foreground = cl->foreground;
+	cfg->debug = cl->debug;
+	return 0;
+}
+
+/* The backends and the inode table; 0 or -errno (logged). */
+static int start_backends(struct daemon *d)
+{
+	struct host_registry_opts ro = {
+		.sz = sizeof(ro),
+		.run_dir = d->cfg.run_dir,
+		.timeout_ms = d->cfg.host_timeout_ms,
+	};
+	int err;
+
+	err = plugfs_mkdir_p(d->cfg.state_dir, 0700);
+	if (!err)
+		err = plugfs_mkdir_p(d->cfg.run_dir, 0755);
+	if (err) {
+		pr_warn("cannot create state/run directories: %s", strerror(-err));
+		return err;
+	}
+	d->fs.cfg = &d->cfg;
+	clock_gettime(CLOCK_REALTIME, &d->fs.start_time);
+	err = ifaces_domain_init(&d->fs.domains[DOMAIN_IFACES], &d->cfg);
+	if (err) {
+		pr_warn("ifaces: cannot start: %s", strerror(-err));
+		return err;
+	}
+	d->ifaces_up = true;
+	d->reg = host_registry__new(&ro);
+	err = d->reg ? 0 : -errno;
+	if (!err)
+		err = plugins_domain_init(&d->fs.domains[DOMAIN_PLUGINS], &d->cfg, d->reg);
+	d->plugins_up = !err;
+	/* Hosts already running get their pluglets before the tree is served. */
+	if (!err)
+		err = host_registry__start(d->reg);
+	if (err) {
+		pr_warn("plugins: cannot start: %s", strerror(-err));
+		return err;
+	}
+	d->fs.nr_domains = NR_DOMAINS;
+	hosts_flatdir_init(d->reg, &d->fs.hosts_ops, &d->fs.hosts_priv);
+	d->fs.tree = tree__new();
+	return d->fs.tree ? 0 : -ENOMEM;
+}
+
+static void stop_backends(struct daemon *d)
+{
+	/* The registry first: its threads call into plugins/. */
+	host_registry__free(d->reg);
+	if (d->plugins_up)
+		plugins_domain_fini(&d->fs.domains[DOMAIN_PLUGINS]);
+	if (d->ifaces_up)
+		ifaces_domain_fini(&d->fs.domains[DOMAIN_IFACES]);
+	tree__free(d->fs.tree);
+}
+
+/* The FUSE session on the mount point; 0 or -1 (logged). */
+static int mount_tree(struct daemon *d, const struct cmdline *cl, const char *argv0)
+{
+	char opts[4200];
+
+	/* Others may read the tree; the kernel enforces the modes we report. */
+	snprintf(opts, sizeof(opts), "-ofsname=plugfs,subtype=plugfs,default_permissions%s%s%s",
+		 geteuid() == 0 ? ",allow_other" : "", cl->fuse_opts[0] ? "," : "", cl->fuse_opts);
+	if (fuse_opt_add_arg(&d->args, argv0) || fuse_opt_add_arg(&d->args, opts) ||
+	    (cl->debug && fuse_opt_add_arg(&d->args, "-d"))) {
+		pr_warn("out of memory");
+		return -1;
+	}
+	d->se = fuse_session_new(&d->args, &plugfs_ll_ops, sizeof(plugfs_ll_ops), &d->fs);
+	if (!d->se) {
+		pr_warn("cannot create the FUSE session (bad -o option?)");
+		return -1;
+	}
+	if (fuse_session_mount(d->se, d->cfg.mountpoint)) {
+		pr_warn("cannot mount on %s", d->cfg.mountpoint);
+		return -1;
+	}
+	d->mounted = true;
+	pr_info("plugfs %s started: mounted on %s (state %s, run %s, bpffs %s)", PLUGFS_VERSION,
+		d->cfg.mountpoint, d->cfg.state_dir, d->cfg.run_dir, d->cfg.bpffs_dir);
+	return 0;
+}
+
 struct loop_ctx {
 	struct fuse_session *se;
 	struct fuse_loop_config *cfg;
@@ -142,58 +270,61 @@ static void *loop_main(void *arg)
 	return NULL;
 }
 
+/* Serves the tree until a stop signal or an outside unmount; the exit code. */
+static int serve(struct daemon *d, const sigset_t *stop_sigs)
+{
+	struct loop_ctx loop = { .se = d->se, .main_thread = pthread_self() };
+	pthread_t loop_thread;
+	int err, sig = 0;
+
+	loop.cfg = fuse_loop_cfg_create();
+	if (!loop.cfg)
+		return 1;
+	fuse_loop_cfg_set_clone_fd(loop.cfg, 0);
+	fuse_loop_cfg_set_max_threads(loop.cfg, 16);
+	err = pthread_create(&loop_thread, NULL, loop_main, &loop);
+	if (err) {
+		pr_warn("cannot start the FUSE loop: %s", strerror(err));
+		fuse_loop_cfg_destroy(loop.cfg);
+		return 1;
+	}
+	/* No handler: this thread waits for the signals every other thread
+	 * blocks, then unmounts, which ends the loop's reads. */
+	while (sigwait(stop_sigs, &sig) || (sig != SIGUSR1 && sig != SIGINT && sig != SIGTERM &&
+					      sig != SIGHUP))
+		;
+	if (sig == SIGUSR1) {
+		pr_info("plugfs stopping (%s)", loop.rc < 0 ? strerror(-loop.rc) : "unmounted");
+	} else {
+		pr_info("plugfs stopping (signal %d), unmounting %s", sig, d->cfg.mountpoint);
+		fuse_session_exit(d->se);
+		fuse_session_unmount(d->se);
+		d->mounted = false;
+	}
+	pthread_join(loop_thread, NULL);
+	fuse_loop_cfg_destroy(loop.cfg);
+	return sig == SIGUSR1 && loop.rc < 0 ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
-	static struct plugfs_config cfg;
-	static struct plugfs_fs fsd;
-	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
-	struct fuse_loop_config *loop_cfg = NULL;
-	struct fuse_session *se = NULL;
-	struct loop_ctx loop = { 0 };
-	pthread_t loop_thread;
+	static struct daemon d = { .args = FUSE_ARGS_INIT(0, NULL) };
 	sigset_t stop_sigs;
 	struct cmdline cl;
-	int sig = 0;
-	bool ifaces_up = false, plugins_up = false, mounted = false;
-	char opts[4200];
-	int err, rc = 1;
+	int rc = 1;
 
 	if (parse_cmdline(argc, argv, &cl))
 		return 2;
-
-	plugfs_config_defaults(&cfg);
 	plog_set_prefix("plugfs");
-	if (cl.config && plugfs_config_load(&cfg, cl.config))
-		return 2;
-	if ((cl.state_dir && set_path(cfg.state_dir, sizeof(cfg.state_dir), cl.state_dir, "state")) ||
-	    (cl.run_dir && set_path(cfg.run_dir, sizeof(cfg.run_dir), cl.run_dir, "run")) ||
-	    (cl.bpffs_dir && set_path(cfg.bpffs_dir, sizeof(cfg.bpffs_dir), cl.bpffs_dir, "bpffs")))
-		return 2;
-	if (cl.mountpoint && set_path(cfg.mountpoint, sizeof(cfg.mountpoint), cl.mountpoint, "mount"))
-		return 2;
-	if (!cfg.mountpoint[0]) {
-		fprintf(stderr, "plugfs: no mount point (give MOUNTPOINT or [paths] mountpoint)\n");
-		usage(stderr);
-		return 2;
-	}
-	{
-		struct stat st;
-
-		if (stat(cfg.mountpoint, &st) || !S_ISDIR(st.st_mode)) {
-			fprintf(stderr, "plugfs: mount point %s is not a directory\n", cfg.mountpoint);
-			return 2;
-		}
-	}
-	if (cl.verbose > cfg.verbosity)
-		cfg.verbosity = cl.verbose;
-	cfg.foreground = cl.foreground;
-	cfg.debug = cl.debug;
-	plog_set_level(cfg.verbosity >= 2 ? PLOG_DEBUG : cfg.verbosity == 1 ? PLOG_INFO : PLOG_INFO);
-	if (logring_init(cfg.log_lines)) {
+	rc = configure(&d.cfg, &cl);
+	if (rc)
+		return rc;
+	plog_set_level(d.cfg.verbosity >= 2 ? PLOG_DEBUG : PLOG_INFO);
+	if (logring_init(d.cfg.log_lines)) {
 		fprintf(stderr, "plugfs: out of memory\n");
 		return 1;
 	}
-	plog_set_stderr(cfg.foreground);
+	plog_set_stderr(d.cfg.foreground);
 	plog_route_libbpf();
 
 	/* Before any thread exists: every thread inherits the blocked set,
@@ -205,102 +336,18 @@ int main(int argc, char **argv)
 	sigaddset(&stop_sigs, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &stop_sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (fuse_daemonize(cfg.foreground)) {
+	rc = 1;
+	if (fuse_daemonize(d.cfg.foreground))
 		pr_warn("cannot daemonize");
-		goto out;
+	else if (!start_backends(&d) && !mount_tree(&d, &cl, argv[0]))
+		rc = serve(&d, &stop_sigs);
+	if (d.se) {
+		if (d.mounted)
+			fuse_session_unmount(d.se);
+		fuse_session_destroy(d.se);
 	}
-
-	err = plugfs_mkdir_p(cfg.state_dir, 0700);
-	if (!err)
-		err = plugfs_mkdir_p(cfg.run_dir, 0755);
-	if (err) {
-		pr_warn("cannot create state/run directories: %s", strerror(-err));
-		goto out;
-	}
-
-	fsd.cfg = &cfg;
-	clock_gettime(CLOCK_REALTIME, &fsd.start_time);
-	err = ifaces_domain_init(&fsd.domains[DOMAIN_IFACES], &cfg);
-	if (err) {
-		pr_warn("ifaces: cannot start: %s", strerror(-err));
-		goto out;
-	}
-	ifaces_up = true;
-	err = plugins_domain_init(&fsd.domains[DOMAIN_PLUGINS], &cfg);
-	if (err) {
-		pr_warn("plugins: cannot start: %s", strerror(-err));
-		goto out;
-	}
-	plugins_up = true;
-	fsd.nr_domains = NR_DOMAINS;
-	if (hosts_flatdir_get(&fsd.domains[DOMAIN_PLUGINS], &fsd.hosts_ops, &fsd.hosts_priv))
-		fsd.hosts_ops = NULL;
-	plugfs_fs_set(&fsd);
-	if (tree_init())
-		goto out;
-
-	/* Others may read the tree; the kernel enforces the modes we report. */
-	snprintf(opts, sizeof(opts), "-ofsname=plugfs,subtype=plugfs,default_permissions%s%s%s",
-		 geteuid() == 0 ? ",allow_other" : "", cl.fuse_opts[0] ? "," : "", cl.fuse_opts);
-	if (fuse_opt_add_arg(&args, argv[0]) || fuse_opt_add_arg(&args, opts) ||
-	    (cl.debug && fuse_opt_add_arg(&args, "-d"))) {
-		pr_warn("out of memory");
-		goto out;
-	}
-	se = fuse_session_new(&args, &plugfs_ll_ops, sizeof(plugfs_ll_ops), &fsd);
-	if (!se) {
-		pr_warn("cannot create the FUSE session (bad -o option?)");
-		goto out;
-	}
-	if (fuse_session_mount(se, cfg.mountpoint)) {
-		pr_warn("cannot mount on %s", cfg.mountpoint);
-		goto out;
-	}
-	mounted = true;
-	pr_info("plugfs %s started: mounted on %s (state %s, run %s, bpffs %s)", PLUGFS_VERSION,
-		cfg.mountpoint, cfg.state_dir, cfg.run_dir, cfg.bpffs_dir);
-	loop_cfg = fuse_loop_cfg_create();
-	if (!loop_cfg)
-		goto out;
-	fuse_loop_cfg_set_clone_fd(loop_cfg, 0);
-	fuse_loop_cfg_set_max_threads(loop_cfg, 16);
-	loop.se = se;
-	loop.cfg = loop_cfg;
-	loop.main_thread = pthread_self();
-	err = pthread_create(&loop_thread, NULL, loop_main, &loop);
-	if (err) {
-		pr_warn("cannot start the FUSE loop: %s", strerror(err));
-		goto out;
-	}
-	/* No handler: this thread waits for the signals every other thread
-	 * blocks, then unmounts, which ends the loop's reads. */
-	while (sigwait(&stop_sigs, &sig) || (sig != SIGUSR1 && sig != SIGINT && sig != SIGTERM &&
-					       sig != SIGHUP))
-		;
-	if (sig == SIGUSR1) {
-		pr_info("plugfs stopping (%s)", loop.rc < 0 ? strerror(-loop.rc) : "unmounted");
-	} else {
-		pr_info("plugfs stopping (signal %d), unmounting %s", sig, cfg.mountpoint);
-		fuse_session_exit(se);
-		fuse_session_unmount(se);
-		mounted = false;
-	}
-	pthread_join(loop_thread, NULL);
-	rc = sig == SIGUSR1 && loop.rc < 0 ? 1 : 0;
-out:
-	if (loop_cfg)
-		fuse_loop_cfg_destroy(loop_cfg);
-	if (se) {
-		if (mounted)
-			fuse_session_unmount(se);
-		fuse_session_destroy(se);
-	}
-	fuse_opt_free_args(&args);
-	if (plugins_up)
-		plugins_domain_fini(&fsd.domains[DOMAIN_PLUGINS]);
-	if (ifaces_up)
-		ifaces_domain_fini(&fsd.domains[DOMAIN_IFACES]);
-	tree_fini();
+	fuse_opt_free_args(&d.args);
+	stop_backends(&d);
 	logring_fini();
 	return rc;
 }

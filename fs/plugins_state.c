@@ -1,18 +1,18 @@
 /* SPDX-License-Identifier: MIT */
+/* The desired state of plugins/ in memory and in <state>/plugins (plugins_state.h). */
 #include "plugins_state.h"
 
 #include <plugfs/fileutil.h>
+#include <plugfs/ini.h>
 #include <plugfs/log.h>
 #include <plugfs/sha256.h>
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define PL_PATH 8192
@@ -61,12 +61,10 @@ static int persist(const struct pl_store *s, const char *plugin, unsigned int an
 	char path[PL_PATH], opts[8192];
 	int n, rc;
 
-	plugin_dir(s, plugin, path, sizeof(path));
-	if (mkdir(path, 0700) && errno != EEXIST)
-		return -errno;
 	snprintf(path, sizeof(path), "%s/%s/%s", s->dir, plugin, anchor_names[anchor]);
-	if (mkdir(path, 0700) && errno != EEXIST)
-		return -errno;
+	rc = plugfs_mkdir_p(path, 0700);
+	if (rc)
+		return rc;
 	entry_path(s, plugin, anchor, pl->name, ".o", path, sizeof(path));
 	rc = plugfs_write_file(path, pl->obj, pl->len);
 	if (rc)
@@ -173,11 +171,11 @@ int pl_store_declare(struct pl_store *s, const char *plugin)
 		return -ENOMEM;
 	pg->declared = true;
 	plugin_dir(s, plugin, path, sizeof(path));
-	if (mkdir(path, 0700) && errno != EEXIST)
-		return -errno;
+	rc = plugfs_mkdir_p(path, 0700);
+	if (rc)
+		return rc;
 	snprintf(path, sizeof(path), "%s/%s/declared", s->dir, plugin);
-	rc = plugfs_write_file(path, "", 0);
-	return rc;
+	return plugfs_write_file(path, "", 0);
 }
 
 int pl_store_undeclare(struct pl_store *s, const char *plugin)
@@ -289,32 +287,72 @@ int pl_store_rename(struct pl_store *s, const char *plugin, unsigned int anchor,
 
 /* ---- loading at start ---- */
 
-struct opt_ctx {
-	struct pl_pluglet *pl;
-};
-
-static int opt_cb(void *user, const char *section, const char *name, const char *value)
+/* The options file persist() writes: every key it writes, nothing else. */
+static int opt_key(void *cookie, const char *section, const char *key, const char *value,
+		   char *err, size_t err_size)
 {
-	struct pl_pluglet *pl = ((struct opt_ctx *)user)->pl;
+	struct pl_pluglet *pl = cookie;
 
-	if (!strcmp(name, "seq"))
-		pl->seq = strtoul(value, NULL, 10);
-	else if (!strcmp(name, "jit"))
-		pl->jit = atoi(value) != 0;
-	else if (!strcmp(name, "extra_memory"))
-		pl->extra_memory = strtoul(value, NULL, 10);
-	else if (!strcmp(name, "shared_memory"))
-		pl->shared_memory = strtoul(value, NULL, 10);
-	else if (!strcmp(name, "entry"))
-		snprintf(pl->entry, sizeof(pl->entry), "%s", value);
-	else if (!strcmp(name, "source"))
-		snprintf(pl->source, sizeof(pl->source), "%s", value);
-	return 1;
+	if (section[0]) {
+		snprintf(err, err_size, "unexpected section [%s]", section);
+		return -EINVAL;
+	}
+	if (!strcmp(key, "seq"))
+		return plugfs_parse_u32(value, &pl->seq);
+	if (!strcmp(key, "jit"))
+		return plugfs_parse_bool(value, &pl->jit);
+	if (!strcmp(key, "extra_memory"))
+		return plugfs_parse_u32(value, &pl->extra_memory);
+	if (!strcmp(key, "shared_memory"))
+		return plugfs_parse_u32(value, &pl->shared_memory);
+	if (!strcmp(key, "entry"))
+		return plugfs_set_str(pl->entry, sizeof(pl->entry), value);
+	if (!strcmp(key, "source"))
+		return plugfs_set_str(pl->source, sizeof(pl->source), value);
+	snprintf(err, err_size, "unknown key '%s'", key);
+	return -EINVAL;
+}
+
+/*
+ * One saved pluglet: <name>.o and its options <name>.ini. Without an
+ * options file (a crash between the two writes) the defaults and the seq
+ * of the name apply; an options file that does not parse drops the
+ * pluglet rather than run it with options nobody chose. 0 or -errno.
+ */
+static int load_pluglet(const char *dir, const char *name, struct pl_pluglet **out)
+{
+	char path[PL_PATH + 512], err[640];
+	struct pl_pluglet *pl;
+	int rc;
+
+	pl = calloc(1, sizeof(*pl));
+	if (!pl)
+		return -ENOMEM;
+	snprintf(pl->name, sizeof(pl->name), "%s", name);
+	snprintf(path, sizeof(path), "%s/%s.o", dir, name);
+	rc = plugfs_read_file(path, &pl->obj, &pl->len);
+	if (rc)
+		goto fail;
+	pl->seq = strtoul(pl->name, NULL, 10);
+	snprintf(path, sizeof(path), "%s/%s.ini", dir, name);
+	rc = plugfs_ini_parse_file(path, opt_key, pl, err, sizeof(err));
+	if (rc == -ENOENT)
+		rc = 0;
+	if (rc) {
+		pr_warn("plugins: %s: %s; pluglet not restored", path, err);
+		goto fail;
+	}
+	plugfs_sha256_hex(pl->obj, pl->len, pl->sha256);
+	*out = pl;
+	return 0;
+fail:
+	pl_pluglet_free(pl);
+	return rc;
 }
 
 static void load_anchor(struct pl_store *s, struct pl_plugin *pg, unsigned int anchor)
 {
-	char dir[PL_PATH], path[PL_PATH + 512];
+	char dir[PL_PATH], name[sizeof(((struct pl_pluglet *)0)->name)];
 	struct dirent *de;
 	DIR *d;
 
@@ -324,26 +362,18 @@ static void load_anchor(struct pl_store *s, struct pl_plugin *pg, unsigned int a
 		return;
 	while ((de = readdir(d))) {
 		size_t n = strlen(de->d_name);
-		struct opt_ctx c;
 		struct pl_pluglet *pl;
+		int rc;
 
-		if (n < 3 || n - 2 >= sizeof(pl->name) || strcmp(de->d_name + n - 2, ".o"))
+		if (n < 3 || n - 2 >= sizeof(name) || strcmp(de->d_name + n - 2, ".o"))
 			continue;
-		pl = calloc(1, sizeof(*pl));
-		if (!pl)
+		memcpy(name, de->d_name, n - 2);
+		name[n - 2] = '\0';
+		rc = load_pluglet(dir, name, &pl);
+		if (rc == -ENOMEM)
 			break;
-		memcpy(pl->name, de->d_name, n - 2);
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (plugfs_read_file(path, &pl->obj, &pl->len)) {
-			pl_pluglet_free(pl);
-			continue;
-		}
-		pl->seq = strtoul(pl->name, NULL, 10);
-		c.pl = pl;
-		snprintf(path, sizeof(path), "%s/%s.ini", dir, pl->name);
-		ini_parse(path, opt_cb, &c);
-		plugfs_sha256_hex(pl->obj, pl->len, pl->sha256);
-		list_insert(&pg->anchors[anchor], pl);
+		if (!rc)
+			list_insert(&pg->anchors[anchor], pl);
 	}
 	closedir(d);
 }
@@ -352,12 +382,14 @@ int pl_store_open(struct pl_store *s, const char *state_dir)
 {
 	struct dirent *de;
 	DIR *d;
+	int rc;
 
 	memset(s, 0, sizeof(*s));
 	snprintf(s->dir, sizeof(s->dir), "%s/plugins", state_dir);
-	if (mkdir(s->dir, 0700) && errno != EEXIST) {
-		pr_warn("plugins: cannot create %s: %s", s->dir, strerror(errno));
-		return -errno;
+	rc = plugfs_mkdir_p(s->dir, 0700);
+	if (rc) {
+		pr_warn("plugins: cannot create %s: %s", s->dir, strerror(-rc));
+		return rc;
 	}
 	d = opendir(s->dir);
 	if (!d)

@@ -6,7 +6,8 @@
  *   <state>/plugins/<plugin>/declared              (mkdir'd by the user)
  *   <state>/plugins/<plugin>/<anchor>/<name>.o     (object)
  *   <state>/plugins/<plugin>/<anchor>/<name>.ini   (options)
- * Not thread-safe: the plugins backend holds its lock around every call.
+ * Not thread-safe: plugins.c serialises the changes and guards the reads
+ * with its own locks.
  */
 #ifndef PLUGFS_FS_PLUGINS_STATE_H
 #define PLUGFS_FS_PLUGINS_STATE_H

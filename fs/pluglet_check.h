@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* The daemon's check of a pluglet with the VM's own loader and verifier. */
 #ifndef PLUGFS_FS_PLUGLET_CHECK_H
 #define PLUGFS_FS_PLUGLET_CHECK_H
 

@@ -1,31 +1,30 @@
 /* SPDX-License-Identifier: MIT */
+/* Reports (backend.h) built with the common string builder. */
 #include "backend.h"
+
+#include <plugfs/strbuf.h>
 
 #include <errno.h>
 #include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 
-/* Reports are a few hundred bytes: one realloc per line is cheap enough and
- * keeps struct fs_report free of a capacity field. */
 int fs_report_printf(struct fs_report *r, const char *fmt, ...)
 {
+	/* A report holds len + 1 bytes (its text and the NUL): that is all the
+	 * builder needs to know to grow it. */
+	struct strbuf sb = { .buf = r->buf, .len = r->len, .cap = r->buf ? r->len + 1 : 0 };
 	va_list ap;
-	char *nb;
-	int n;
+	int rc;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	rc = strbuf__vprintf(&sb, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return -EINVAL;
-	nb = realloc(r->buf, r->len + n + 1);
-	if (!nb)
-		return -ENOMEM;
-	r->buf = nb;
-	va_start(ap, fmt);
-	vsnprintf(r->buf + r->len, n + 1, fmt, ap);
-	va_end(ap);
-	r->len += n;
-	return 0;
+	r->buf = sb.buf;
+	r->len = sb.len;
+	return rc;
+}
+
+int fs_report_take(struct fs_report *r, struct strbuf *sb)
+{
+	r->buf = strbuf__detach(sb, &r->len);
+	return r->buf ? 0 : -ENOMEM;
 }

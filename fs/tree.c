@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* The inode table (tree.h): two hash chains per node, by inode number and by path. */
 #include "tree.h"
 
 #include <errno.h>
@@ -9,11 +10,13 @@
 
 #define NR_BUCKETS 4096
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static struct node *by_ino[NR_BUCKETS];
-static struct node *by_path[NR_BUCKETS];
-static uint64_t next_ino = TREE_ROOT_INO + 1;
-static struct node root = { .ino = TREE_ROOT_INO, .kind = NODE_ROOT, .domain = -1, .path = "/" };
+struct tree {
+	pthread_mutex_t lock;
+	struct node *by_ino[NR_BUCKETS];
+	struct node *by_path[NR_BUCKETS];
+	uint64_t next_ino;
+	struct node root;
+};
 
 static unsigned int hash_str(const char *s)
 {
@@ -24,15 +27,29 @@ static unsigned int hash_str(const char *s)
 	return h % NR_BUCKETS;
 }
 
-void tree_lock(void) { pthread_mutex_lock(&lock); }
-void tree_unlock(void) { pthread_mutex_unlock(&lock); }
-
-int tree_init(void)
+void tree__lock(struct tree *t)
 {
-	root.nlookup = 1;
-	by_ino[TREE_ROOT_INO % NR_BUCKETS] = &root;
-	by_path[hash_str(root.path)] = &root;
-	return 0;
+	pthread_mutex_lock(&t->lock);
+}
+
+void tree__unlock(struct tree *t)
+{
+	pthread_mutex_unlock(&t->lock);
+}
+
+struct tree *tree__new(void)
+{
+	struct tree *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	pthread_mutex_init(&t->lock, NULL);
+	t->next_ino = TREE_ROOT_INO + 1;
+	t->root = (struct node){ .ino = TREE_ROOT_INO, .kind = NODE_ROOT, .domain = -1,
+				 .path = "/", .nlookup = 1 };
+	t->by_ino[TREE_ROOT_INO % NR_BUCKETS] = &t->root;
+	t->by_path[hash_str(t->root.path)] = &t->root;
+	return t;
 }
 
 static void node_free(struct node *n)
@@ -43,27 +60,30 @@ static void node_free(struct node *n)
 	free(n);
 }
 
-void tree_fini(void)
+void tree__free(struct tree *t)
 {
 	unsigned int i;
 
+	if (!t)
+		return;
 	for (i = 0; i < NR_BUCKETS; i++) {
-		struct node *n = by_ino[i], *next;
+		struct node *n = t->by_ino[i], *next;
 
 		for (; n; n = next) {
 			next = n->next_ino;
-			if (n != &root)
+			if (n != &t->root)
 				node_free(n);
 		}
-		by_ino[i] = by_path[i] = NULL;
 	}
+	pthread_mutex_destroy(&t->lock);
+	free(t);
 }
 
-struct node *tree_get(uint64_t ino)
+struct node *tree__get(struct tree *t, uint64_t ino)
 {
 	struct node *n;
 
-	for (n = by_ino[ino % NR_BUCKETS]; n; n = n->next_ino)
+	for (n = t->by_ino[ino % NR_BUCKETS]; n; n = n->next_ino)
 		if (n->ino == ino)
 			return n;
 	return NULL;
@@ -89,7 +109,7 @@ static char *make_path(enum node_kind kind, int domain, const char *group, unsig
 	return rc < 0 ? NULL : p;
 }
 
-struct node *tree_intern(enum node_kind kind, int domain, const char *group, unsigned int sub,
+struct node *tree__intern(struct tree *t, enum node_kind kind, int domain, const char *group, unsigned int sub,
 			 const char *name)
 {
 	char *path = make_path(kind, domain, group, sub, name);
@@ -99,7 +119,7 @@ struct node *tree_intern(enum node_kind kind, int domain, const char *group, uns
 	if (!path)
 		return NULL;
 	h = hash_str(path);
-	for (n = by_path[h]; n; n = n->next_path) {
+	for (n = t->by_path[h]; n; n = n->next_path) {
 		if (!strcmp(n->path, path)) {
 			free(path);
 			return n;
@@ -110,7 +130,7 @@ struct node *tree_intern(enum node_kind kind, int domain, const char *group, uns
 		free(path);
 		return NULL;
 	}
-	n->ino = next_ino++;
+	n->ino = t->next_ino++;
 	n->kind = kind;
 	n->domain = domain;
 	n->sub = sub;
@@ -119,10 +139,10 @@ struct node *tree_intern(enum node_kind kind, int domain, const char *group, uns
 		node_free(n);
 		return NULL;
 	}
-	n->next_path = by_path[h];
-	by_path[h] = n;
-	n->next_ino = by_ino[n->ino % NR_BUCKETS];
-	by_ino[n->ino % NR_BUCKETS] = n;
+	n->next_path = t->by_path[h];
+	t->by_path[h] = n;
+	n->next_ino = t->by_ino[n->ino % NR_BUCKETS];
+	t->by_ino[n->ino % NR_BUCKETS] = n;
 	return n;
 }
 
@@ -138,34 +158,34 @@ static void unlink_from(struct node **head, struct node *n, int by_ino_chain)
 	}
 }
 
-static struct node *find_path(const char *path)
+static struct node *find_path(struct tree *t, const char *path)
 {
 	struct node *n;
 
-	for (n = by_path[hash_str(path)]; n; n = n->next_path)
+	for (n = t->by_path[hash_str(path)]; n; n = n->next_path)
 		if (!strcmp(n->path, path))
 			return n;
 	return NULL;
 }
 
-static void orphan(struct node *n)
+static void orphan(struct tree *t, struct node *n)
 {
-	unlink_from(&by_path[hash_str(n->path)], n, 0);
+	unlink_from(&t->by_path[hash_str(n->path)], n, 0);
 	n->next_path = NULL;
 	n->orphan = true;
 }
 
-void tree_orphan_entry(int domain, const char *group, unsigned int sub, const char *name)
+void tree__orphan_entry(struct tree *t, int domain, const char *group, unsigned int sub, const char *name)
 {
 	char *path = make_path(NODE_ENTRY, domain, group, sub, name);
-	struct node *n = path ? find_path(path) : NULL;
+	struct node *n = path ? find_path(t, path) : NULL;
 
 	if (n)
-		orphan(n);
+		orphan(t, n);
 	free(path);
 }
 
-void tree_rename_entry(int domain, const char *group, unsigned int sub, const char *from,
+void tree__rename_entry(struct tree *t, int domain, const char *group, unsigned int sub, const char *from,
 		       const char *to)
 {
 	char *old_path = make_path(NODE_ENTRY, domain, group, sub, from);
@@ -175,35 +195,35 @@ void tree_rename_entry(int domain, const char *group, unsigned int sub, const ch
 
 	if (!old_path || !new_path || !new_name)
 		goto out;
-	over = find_path(new_path);
+	over = find_path(t, new_path);
 	if (over)
-		orphan(over);
-	n = find_path(old_path);
+		orphan(t, over);
+	n = find_path(t, old_path);
 	if (!n)
 		goto out;
-	unlink_from(&by_path[hash_str(n->path)], n, 0);
+	unlink_from(&t->by_path[hash_str(n->path)], n, 0);
 	free(n->path);
 	free(n->name);
 	n->path = new_path;
 	n->name = new_name;
 	new_path = new_name = NULL;
-	n->next_path = by_path[hash_str(n->path)];
-	by_path[hash_str(n->path)] = n;
+	n->next_path = t->by_path[hash_str(n->path)];
+	t->by_path[hash_str(n->path)] = n;
 out:
 	free(old_path);
 	free(new_path);
 	free(new_name);
 }
 
-void tree_forget(struct node *n, uint64_t nlookup)
+void tree__forget(struct tree *t, struct node *n, uint64_t nlookup)
 {
-	if (n == &root)
+	if (n == &t->root)
 		return;
 	n->nlookup = nlookup >= n->nlookup ? 0 : n->nlookup - nlookup;
 	if (n->nlookup || n->writers)
 		return;
-	unlink_from(&by_ino[n->ino % NR_BUCKETS], n, 1);
+	unlink_from(&t->by_ino[n->ino % NR_BUCKETS], n, 1);
 	if (!n->orphan)
-		unlink_from(&by_path[hash_str(n->path)], n, 0);
+		unlink_from(&t->by_path[hash_str(n->path)], n, 0);
 	node_free(n);
 }

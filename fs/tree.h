@@ -38,25 +38,30 @@ struct node {
 
 #define TREE_ROOT_INO 1
 
-int tree_init(void);
-void tree_fini(void);
-void tree_lock(void);
-void tree_unlock(void);
+/* One table per mount, held by the FUSE session's state (fuse_ops.h). */
+struct tree;
+
+/* A table holding the root node; NULL on ENOMEM. */
+struct tree *tree__new(void);
+void tree__free(struct tree *t);
+void tree__lock(struct tree *t);
+void tree__unlock(struct tree *t);
 /* Under the lock. */
-struct node *tree_get(uint64_t ino);
+struct node *tree__get(struct tree *t, uint64_t ino);
 /* Finds or creates the node for this position; NULL on ENOMEM. Under the lock. */
-struct node *tree_intern(enum node_kind kind, int domain, const char *group, unsigned int sub,
-			 const char *name);
+struct node *tree__intern(struct tree *t, enum node_kind kind, int domain, const char *group,
+			  unsigned int sub, const char *name);
 /*
  * Follows a rename of an entry: the node at `from` takes the path `to`
  * (the kernel keeps using its inode under the new name); a node that was
  * at `to` becomes an orphan. Under the lock.
  */
-void tree_rename_entry(int domain, const char *group, unsigned int sub, const char *from,
-		       const char *to);
+void tree__rename_entry(struct tree *t, int domain, const char *group, unsigned int sub,
+			const char *from, const char *to);
 /* Follows an unlink: the node at that path becomes an orphan. Under the lock. */
-void tree_orphan_entry(int domain, const char *group, unsigned int sub, const char *name);
+void tree__orphan_entry(struct tree *t, int domain, const char *group, unsigned int sub,
+			const char *name);
 /* Drops nlookup references; frees the node at zero. Under the lock. */
-void tree_forget(struct node *n, uint64_t nlookup);
+void tree__forget(struct tree *t, struct node *n, uint64_t nlookup);
 
 #endif

@@ -6,20 +6,13 @@
  *
  *   bench_meta LABEL PATH DIR BASE_PATH BASE_DIR RUNS
  */
+#include <plugfs/clock.h>
+
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#include <time.h>
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -34,13 +27,13 @@ static uint64_t median_stat(const char *path, int runs)
 	struct stat st;
 
 	for (int i = 0; i < runs; i++) {
-		uint64_t t0 = now_ns();
+		uint64_t t0 = plugfs_now_ns();
 
 		if (stat(path, &st)) {
 			perror(path);
 			exit(1);
 		}
-		t[i] = now_ns() - t0;
+		t[i] = plugfs_now_ns() - t0;
 	}
 	qsort(t, runs, sizeof(*t), cmp_u64);
 	m = t[runs / 2];
@@ -53,7 +46,7 @@ static uint64_t median_list(const char *dir, int runs, int *entries)
 	uint64_t *t = calloc(runs, sizeof(*t)), m;
 
 	for (int i = 0; i < runs; i++) {
-		uint64_t t0 = now_ns();
+		uint64_t t0 = plugfs_now_ns();
 		DIR *d = opendir(dir);
 		int n = 0;
 
@@ -64,7 +57,7 @@ static uint64_t median_list(const char *dir, int runs, int *entries)
 		while (readdir(d))
 			n++;
 		closedir(d);
-		t[i] = now_ns() - t0;
+		t[i] = plugfs_now_ns() - t0;
 		*entries = n - 2;
 	}
 	qsort(t, runs, sizeof(*t), cmp_u64);

@@ -19,8 +19,10 @@ for opt in $("$PLUGFS_BUILD/fs/plugfs" --help | grep -oE -- '^  -[a-zA-Z]' | sor
 	check "plugfs(8) documents ${opt# }" grep -qE -- "${opt# }" <<<"$man8"
 done
 
-# Config keys: the strcmp(name, "...") of fs/config.c's handler.
-for key in $(grep -oE 'strcmp\(name, "[a-z_]+"\)' "$PLUGFS_SRC/fs/config.c" | grep -oE '"[a-z_]+"' | tr -d '"' | sort -u); do
+# Config keys: the strcmp(key, "...") of fs/daemon_config.c's handlers.
+keys=$(grep -oE 'strcmp\(key, "[a-z_]+"\)' "$PLUGFS_SRC/fs/daemon_config.c" | grep -oE '"[a-z_]+"' | tr -d '"' | sort -u)
+check "config keys found in fs/daemon_config.c" test -n "$keys"
+for key in $keys; do
 	check "plugfs(8) documents config key $key" grep -qw -- "$key" <<<"$man8"
 done
 # Manifest keys: fs/manifest.c's handler.

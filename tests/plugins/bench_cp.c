@@ -7,6 +7,9 @@
  *
  *   bench_cp TARGET OBJ_A OBJ_B RUNS BASELINE_FILE LABEL
  */
+#include <plugfs/clock.h>
+#include <plugfs/fileutil.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -14,30 +17,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 static char *slurp(const char *path, size_t *len)
 {
-	struct stat st;
-	char *b;
-	int fd = open(path, O_RDONLY);
+	void *b;
+	int err = plugfs_read_file(path, &b, len);
 
-	if (fd < 0 || fstat(fd, &st) || !(b = malloc(st.st_size)) ||
-	    read(fd, b, st.st_size) != st.st_size) {
-		perror(path);
+	if (err) {
+		fprintf(stderr, "%s: %s\n", path, strerror(-err));
 		exit(1);
 	}
-	close(fd);
-	*len = st.st_size;
 	return b;
 }
 
@@ -68,10 +58,10 @@ static void measure(const char *target, char *bufs[2], size_t lens[2], int runs,
 	int i, err;
 
 	for (i = 0; i < runs; i++) {
-		uint64_t t0 = now_ns();
+		uint64_t t0 = plugfs_now_ns();
 
 		err = put(target, bufs[i & 1], lens[i & 1]);
-		t[i] = now_ns() - t0;
+		t[i] = plugfs_now_ns() - t0;
 		if (err) {
 			fprintf(stderr, "write to %s failed: %s\n", target, strerror(-err));
 			exit(1);

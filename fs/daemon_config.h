@@ -3,8 +3,8 @@
  * Daemon configuration: embedded defaults, then the ini file (--config),
  * then the command line. Every key is documented in docs/plugfs.8.
  */
-#ifndef PLUGFS_FS_CONFIG_H
-#define PLUGFS_FS_CONFIG_H
+#ifndef PLUGFS_FS_DAEMON_CONFIG_H
+#define PLUGFS_FS_DAEMON_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -35,7 +35,8 @@ struct plugfs_config {
 };
 
 void plugfs_config_defaults(struct plugfs_config *c);
-/* Parses an ini file into c; 0 or -errno (-EINVAL with a message naming the line). */
+/* Parses an ini file into c; 0 or -errno. The first bad key stops the
+ * parse; the message (logged) names it and its line. */
 int plugfs_config_load(struct plugfs_config *c, const char *path);
 
 #endif

@@ -1,0 +1,817 @@
+/* SPDX-License-Identifier: MIT */
+/* The list of connected hosts, their discovery and their silence (host_registry.h). */
+#include "host_registry.h"
+
+#include <plugfs/clock.h>
+#include <plugfs/fileutil.h>
+#include <plugfs/ini.h>
+#include <plugfs/log.h>
+#include <plugfs/opts.h>
+#include <plugfs/strbuf.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/msg.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RESCAN_MS 200
+#define PROBE_MS 1000
+
+struct rejection {
+	char plugin[INJ_NAME_MAX];
+	char anchor[16];
+	uint32_t seq;
+	char reason[512];
+	struct rejection *next;
+};
+
+struct host {
+	struct host_info info;
+	struct host_registry *reg;
+	struct inj_client *cli;		/* changes */
+	struct inj_client *status_cli;	/* status requests: never queued behind a change */
+	/* Under the registry's lock: */
+	unsigned int refs;
+	bool published;
+	int silent;			/* 0, or the -errno of the request that timed out */
+	struct rejection *rejected;
+	struct host *next;		/* written by the discovery thread only */
+	bool dropping, dead;		/* the discovery thread's own */
+};
+
+/* A run file that could not be read, warned about once. */
+struct refused {
+	char file[HOST_FILE_MAX];
+	struct refused *next;
+};
+
+struct host_registry {
+	struct host_registry_opts opts;
+	char hosts_dir[PATH_MAX];
+	pthread_mutex_t lock;
+	pthread_cond_t probe_cond;	/* a host went silent, or stop */
+	struct host *hosts;		/* published, newest first */
+	bool stopping;
+	host_added_fn host_added;
+	void *host_added_arg;
+	/* The discovery thread's own: */
+	struct refused *refused;
+	pthread_t discovery, prober;
+	bool discovery_up, prober_up;
+	int wake[2];			/* pipe: wakes the discovery thread to stop */
+	int inotify_fd;
+};
+
+/* ---- hosts ---- */
+
+static void host_free(struct host *h)
+{
+	unsigned int i;
+
+	while (h->rejected) {
+		struct rejection *rj = h->rejected;
+
+		h->rejected = rj->next;
+		free(rj);
+	}
+	inj_client__close(h->cli);
+	inj_client__close(h->status_cli);
+	for (i = 0; i < h->info.nr_points; i++)
+		free(h->info.points[i]);
+	free(h->info.points);
+	free(h);
+}
+
+struct host *host__get(struct host *h)
+{
+	pthread_mutex_lock(&h->reg->lock);
+	h->refs++;
+	pthread_mutex_unlock(&h->reg->lock);
+	return h;
+}
+
+void host__put(struct host *h)
+{
+	bool last;
+
+	if (!h)
+		return;
+	pthread_mutex_lock(&h->reg->lock);
+	last = --h->refs == 0;
+	pthread_mutex_unlock(&h->reg->lock);
+	if (last)
+		host_free(h);
+}
+
+const struct host_info *host__info(const struct host *h)
+{
+	return &h->info;
+}
+
+bool host__registers(const struct host *h, const char *point)
+{
+	unsigned int i;
+
+	for (i = 0; i < h->info.nr_points; i++)
+		if (!strcmp(h->info.points[i], point))
+			return true;
+	return false;
+}
+
+/* A request that timed out makes the host silent, an answer ends its
+ * silence; a local failure (the request was not sent) says nothing. */
+static void note_outcome(struct host *h, int rc, bool answered)
+{
+	struct host_registry *r = h->reg;
+	bool was, now;
+
+	pthread_mutex_lock(&r->lock);
+	was = h->silent != 0;
+	if (rc == -ETIMEDOUT)
+		h->silent = rc;
+	else if (answered)
+		h->silent = 0;
+	now = h->silent != 0;
+	if (now && !was)
+		pthread_cond_signal(&r->probe_cond);
+	pthread_mutex_unlock(&r->lock);
+	if (now && !was)
+		pr_info("host %s: no answer in time; shown unreachable until it answers",
+			h->info.file);
+	else if (was && !now)
+		pr_info("host %s: answers again", h->info.file);
+}
+
+int host__call(struct host *h, const struct inj_request *req, const void *obj, size_t len,
+	       char **text)
+{
+	struct inj_reply rep = { 0 };
+	int rc;
+
+	rc = inj_client__request(h->cli, req, obj, len, &rep, h->reg->opts.timeout_ms);
+	note_outcome(h, rc, rep.from_host);
+	if (text) {
+		*text = rep.text;
+		rep.text = NULL;
+	}
+	inj_reply__fini(&rep);
+	return rc;
+}
+
+static int ask_status(struct host *h, struct inj_host_status *out)
+{
+	int rc = inj_client__status(h->status_cli, out, h->reg->opts.timeout_ms);
+
+	note_outcome(h, rc, rc == 0);
+	return rc;
+}
+
+int host__status(struct host *h, struct inj_host_status *out)
+{
+	int silent;
+
+	pthread_mutex_lock(&h->reg->lock);
+	silent = h->silent;
+	pthread_mutex_unlock(&h->reg->lock);
+	if (silent) {
+		memset(out, 0, sizeof(*out));
+		return silent;
+	}
+	return ask_status(h, out);
+}
+
+/* ---- rejections ---- */
+
+static bool rejection_is(const struct rejection *rj, const char *plugin, const char *anchor,
+			 uint32_t seq)
+{
+	return !strcmp(rj->plugin, plugin) && !strcmp(rj->anchor, anchor) && rj->seq == seq;
+}
+
+static void forget_locked(struct host *h, const char *plugin, const char *anchor, uint32_t seq)
+{
+	struct rejection **pp, *rj;
+
+	for (pp = &h->rejected; (rj = *pp);) {
+		if (rejection_is(rj, plugin, anchor, seq)) {
+			*pp = rj->next;
+			free(rj);
+		} else {
+			pp = &rj->next;
+		}
+	}
+}
+
+void host__forget_rejection(struct host *h, const char *plugin, const char *anchor, uint32_t seq)
+{
+	pthread_mutex_lock(&h->reg->lock);
+	forget_locked(h, plugin, anchor, seq);
+	pthread_mutex_unlock(&h->reg->lock);
+}
+
+void host__note_rejection(struct host *h, const char *plugin, const char *anchor, uint32_t seq,
+			  const char *reason)
+{
+	struct rejection *rj = calloc(1, sizeof(*rj));
+
+	if (rj) {
+		snprintf(rj->plugin, sizeof(rj->plugin), "%s", plugin);
+		snprintf(rj->anchor, sizeof(rj->anchor), "%s", anchor);
+		rj->seq = seq;
+		snprintf(rj->reason, sizeof(rj->reason), "%s", reason);
+	}
+	pthread_mutex_lock(&h->reg->lock);
+	forget_locked(h, plugin, anchor, seq);
+	if (rj) {
+		rj->next = h->rejected;
+		h->rejected = rj;
+	}
+	pthread_mutex_unlock(&h->reg->lock);
+}
+
+bool host__rejection(struct host *h, const char *plugin, const char *anchor, uint32_t seq,
+		     char *reason, size_t size)
+{
+	const struct rejection *rj;
+	bool found = false;
+
+	pthread_mutex_lock(&h->reg->lock);
+	for (rj = h->rejected; rj && !found; rj = rj->next) {
+		if (rejection_is(rj, plugin, anchor, seq)) {
+			snprintf(reason, size, "%s", rj->reason);
+			found = true;
+		}
+	}
+	pthread_mutex_unlock(&h->reg->lock);
+	return found;
+}
+
+void host__for_each_rejection(struct host *h, host_rejection_fn fn, void *arg)
+{
+	const struct rejection *rj;
+
+	pthread_mutex_lock(&h->reg->lock);
+	for (rj = h->rejected; rj; rj = rj->next)
+		fn(arg, rj->plugin, rj->anchor, rj->seq, rj->reason);
+	pthread_mutex_unlock(&h->reg->lock);
+}
+
+/* ---- the list ---- */
+
+void host_registry__publish(struct host_registry *r, struct host *h)
+{
+	pthread_mutex_lock(&r->lock);
+	if (!h->published) {
+		h->published = true;
+		h->refs++;			/* the list's */
+		h->next = r->hosts;
+		r->hosts = h;
+	}
+	pthread_mutex_unlock(&r->lock);
+}
+
+int host_registry__select(struct host_registry *r, const char *plugin, struct host_set *out)
+{
+	unsigned int n = 0;
+	struct host *h;
+	int err = 0;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&r->lock);
+	for (h = r->hosts; h; h = h->next)
+		n++;
+	out->v = n ? calloc(n, sizeof(*out->v)) : NULL;
+	if (n && !out->v)
+		err = -ENOMEM;
+	for (h = r->hosts; h && !err; h = h->next) {
+		if (plugin && !host__registers(h, plugin))
+			continue;
+		h->refs++;
+		out->v[out->nr++] = h;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return err;
+}
+
+void host_set__release(struct host_set *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nr; i++)
+		host__put(s->v[i]);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+struct host *host_registry__find(struct host_registry *r, const char *file)
+{
+	struct host *h;
+
+	pthread_mutex_lock(&r->lock);
+	for (h = r->hosts; h; h = h->next) {
+		if (!strcmp(h->info.file, file)) {
+			h->refs++;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
+	return h;
+}
+
+bool host_registry__has_point(struct host_registry *r, const char *point)
+{
+	struct host *h;
+
+	pthread_mutex_lock(&r->lock);
+	for (h = r->hosts; h && !host__registers(h, point); h = h->next)
+		;
+	pthread_mutex_unlock(&r->lock);
+	return h != NULL;
+}
+
+int host_registry__for_each_point(struct host_registry *r, host_name_fn fn, void *arg)
+{
+	struct host *h, *h2;
+	unsigned int i;
+	int err = 0;
+
+	pthread_mutex_lock(&r->lock);
+	for (h = r->hosts; h && !err; h = h->next) {
+		for (i = 0; i < h->info.nr_points && !err; i++) {
+			const char *point = h->info.points[i];
+
+			/* Once each: skip what a host listed earlier registers. */
+			for (h2 = r->hosts; h2 != h && !host__registers(h2, point); h2 = h2->next)
+				;
+			if (h2 == h)
+				err = fn(point, arg);
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
+	return err;
+}
+
+int host_registry__for_each_host(struct host_registry *r, host_name_fn fn, void *arg)
+{
+	struct host *h;
+	int err = 0;
+
+	pthread_mutex_lock(&r->lock);
+	for (h = r->hosts; h && !err; h = h->next)
+		err = fn(h->info.file, arg);
+	pthread_mutex_unlock(&r->lock);
+	return err;
+}
+
+/* ---- run files ---- */
+
+static int add_point(struct host_info *hi, const char *name)
+{
+	char **np = realloc(hi->points, (hi->nr_points + 1) * sizeof(*np));
+
+	if (!np)
+		return -ENOMEM;
+	hi->points = np;
+	hi->points[hi->nr_points] = strdup(name);
+	if (!hi->points[hi->nr_points])
+		return -ENOMEM;
+	hi->nr_points++;
+	return 0;
+}
+
+/* A pid or a queue id: a positive int. */
+static int parse_id(const char *value, int *out)
+{
+	uint64_t v;
+	int rc = plugfs_parse_u64(value, INT_MAX, &v);
+
+	if (!rc)
+		*out = (int)v;
+	return rc;
+}
+
+/* [host] name, pid, msqid and [points] <name> = <id>; the other keys
+ * (protocol, max_object) are for the ebpf_injecter command line. */
+static int runfile_key(void *cookie, const char *section, const char *key, const char *value,
+		       char *err, size_t err_size)
+{
+	struct host_info *hi = cookie;
+	uint32_t id;
+	int rc = 0;
+
+	if (!strcmp(section, "host")) {
+		if (!strcmp(key, "name"))
+			rc = plugfs_set_str(hi->name, sizeof(hi->name), value);
+		else if (!strcmp(key, "pid"))
+			rc = parse_id(value, &hi->pid);
+		else if (!strcmp(key, "msqid"))
+			rc = parse_id(value, &hi->msqid);
+	} else if (!strcmp(section, "points")) {
+		rc = plugfs_parse_u32(value, &id);
+		if (!rc)
+			rc = add_point(hi, key);
+	}
+	if (rc == -ENOMEM)
+		snprintf(err, err_size, "out of memory");
+	return rc;
+}
+
+/* A host from its run file: 0, or -errno with the reason in err. */
+static int host_read(struct host_registry *r, const char *file, struct host **out, char *err,
+		     size_t err_size)
+{
+	char path[PATH_MAX];
+	struct host *h;
+	int rc;
+
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->reg = r;
+	h->refs = 1;
+	h->info.msqid = -1;
+	snprintf(h->info.file, sizeof(h->info.file), "%s", file);
+	rc = plugfs_snprintf(path, sizeof(path), "%s/%s", r->hosts_dir, file);
+	if (!rc)
+		rc = plugfs_ini_parse_file(path, runfile_key, &h->info, err, err_size);
+	if (!rc && (!h->info.name[0] || h->info.pid <= 0 || h->info.msqid < 0)) {
+		snprintf(err, err_size, "no %s", !h->info.name[0] ? "name" :
+			 h->info.pid <= 0 ? "pid" : "msqid");
+		rc = -EINVAL;
+	}
+	if (rc) {
+		host_free(h);
+		return rc;
+	}
+	*out = h;
+	return 0;
+}
+
+static bool pid_alive(pid_t pid)
+{
+	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+static void host_drop(struct host_registry *r, struct host *h, bool dead)
+{
+	char path[PATH_MAX];
+
+	if (dead) {
+		/* A host that died cannot remove its queue and run file. */
+		if (h->info.msqid >= 0 && msgctl(h->info.msqid, IPC_RMID, NULL) == 0)
+			pr_info("host %s: removed leftover queue %d", h->info.file, h->info.msqid);
+		if (!plugfs_snprintf(path, sizeof(path), "%s/%s", r->hosts_dir, h->info.file))
+			unlink(path);
+	}
+	pr_info("host %s: %s", h->info.file, dead ? "died" : "gone");
+	host__put(h);
+}
+
+/* ---- discovery ---- */
+
+static bool file_exists(struct host_registry *r, const char *file)
+{
+	char path[PATH_MAX];
+
+	return !plugfs_snprintf(path, sizeof(path), "%s/%s", r->hosts_dir, file) &&
+	       access(path, F_OK) == 0;
+}
+
+/*
+ * Unlinks the hosts whose run file is gone or whose process died. Only
+ * the discovery thread changes the list, so it reads it without the lock.
+ */
+static void drop_gone(struct host_registry *r)
+{
+	struct host **pp, *h, *gone = NULL;
+	bool any = false;
+
+	for (h = r->hosts; h; h = h->next) {
+		h->dead = !pid_alive(h->info.pid);
+		h->dropping = h->dead || !file_exists(r, h->info.file);
+		any |= h->dropping;
+	}
+	if (!any)
+		return;
+	pthread_mutex_lock(&r->lock);
+	for (pp = &r->hosts; (h = *pp);) {
+		if (h->dropping) {
+			*pp = h->next;
+			h->next = gone;
+			gone = h;
+			continue;
+		}
+		pp = &h->next;
+	}
+	pthread_mutex_unlock(&r->lock);
+	while ((h = gone)) {
+		gone = h->next;
+		host_drop(r, h, h->dead);
+	}
+}
+
+static bool is_known(struct host_registry *r, const char *file)
+{
+	struct host *h;
+
+	for (h = r->hosts; h && strcmp(h->info.file, file); h = h->next)
+		;
+	return h != NULL;
+}
+
+/* Run files are written whole (rename), so one that cannot be read is
+ * wrong, not half-written: say why once, not at every rescan. */
+static bool refused_before(struct host_registry *r, const char *file, const char *why)
+{
+	struct refused *rf;
+
+	for (rf = r->refused; rf; rf = rf->next)
+		if (!strcmp(rf->file, file))
+			return true;
+	if (!why)
+		return false;
+	pr_warn("host %s: run file ignored: %s", file, why);
+	rf = calloc(1, sizeof(*rf));
+	if (rf) {
+		snprintf(rf->file, sizeof(rf->file), "%s", file);
+		rf->next = r->refused;
+		r->refused = rf;
+	}
+	return true;
+}
+
+static void prune_refused(struct host_registry *r)
+{
+	struct refused **pp, *rf;
+
+	for (pp = &r->refused; (rf = *pp);) {
+		if (!file_exists(r, rf->file)) {
+			*pp = rf->next;
+			free(rf);
+		} else {
+			pp = &rf->next;
+		}
+	}
+}
+
+/* A run file not seen before: the host is connected, brought up to date
+ * by host_added, and published. */
+static void host_found(struct host_registry *r, const char *file)
+{
+	char err[640] = "";
+	struct host *h;
+	int rc;
+
+	rc = host_read(r, file, &h, err, sizeof(err));
+	if (rc) {
+		/* Gone already (the host exited), or no memory: try again later. */
+		if (rc != -ENOENT && rc != -ENOMEM)
+			refused_before(r, file, err);
+		return;
+	}
+	if (!pid_alive(h->info.pid)) {
+		host_drop(r, h, true);
+		return;
+	}
+	h->cli = inj_client__open(h->info.msqid);
+	h->status_cli = h->cli ? inj_client__open(h->info.msqid) : NULL;
+	if (!h->status_cli) {
+		pr_warn("host %s: cannot open queue %d: %s", file, h->info.msqid, strerror(errno));
+		host__put(h);
+		return;
+	}
+	if (r->host_added)
+		r->host_added(r->host_added_arg, r, h);
+	else
+		host_registry__publish(r, h);
+	if (h->published)
+		pr_info("host %s: connected (pid %d, queue %d, %u insertion points)", file,
+			h->info.pid, h->info.msqid, h->info.nr_points);
+	host__put(h);
+}
+
+/* Brings the host list in line with the run directory. Discovery thread
+ * only (and _start() before it runs). */
+static void rescan(struct host_registry *r)
+{
+	struct dirent *de;
+	DIR *d;
+
+	drop_gone(r);
+	prune_refused(r);
+	d = opendir(r->hosts_dir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		/* Hidden names are run files being written. */
+		if (de->d_name[0] == '.' || strlen(de->d_name) >= HOST_FILE_MAX)
+			continue;
+		if (is_known(r, de->d_name) || refused_before(r, de->d_name, NULL))
+			continue;
+		host_found(r, de->d_name);
+	}
+	closedir(d);
+}
+
+static void *discovery_main(void *arg)
+{
+	struct host_registry *r = arg;
+	char buf[4096];
+
+	for (;;) {
+		struct pollfd fds[2] = {
+			{ .fd = r->wake[0], .events = POLLIN },
+			{ .fd = r->inotify_fd, .events = POLLIN },
+		};
+
+		if (poll(fds, r->inotify_fd >= 0 ? 2 : 1, RESCAN_MS) < 0 && errno != EINTR)
+			break;
+		if (fds[0].revents)
+			break;
+		if (r->inotify_fd >= 0 && (fds[1].revents & POLLIN))
+			while (read(r->inotify_fd, buf, sizeof(buf)) > 0)
+				;
+		rescan(r);
+	}
+	return NULL;
+}
+
+/* ---- probing silent hosts ---- */
+
+static void probe_round(struct host_registry *r)
+{
+	struct host_set silent = { 0 };
+	struct inj_host_status st;
+	struct host *h;
+	unsigned int n = 0, i;
+
+	/* Under the lock: referenced copies of the silent hosts. */
+	for (h = r->hosts; h; h = h->next)
+		n += h->silent != 0;
+	if (!n)
+		return;
+	silent.v = calloc(n, sizeof(*silent.v));
+	for (h = r->hosts; h && silent.v; h = h->next) {
+		if (h->silent) {
+			h->refs++;
+			silent.v[silent.nr++] = h;
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
+	for (i = 0; i < silent.nr; i++) {
+		ask_status(silent.v[i], &st);
+		inj_host_status__fini(&st);
+	}
+	host_set__release(&silent);
+	pthread_mutex_lock(&r->lock);
+}
+
+static bool any_silent(const struct host_registry *r)
+{
+	const struct host *h;
+
+	for (h = r->hosts; h && !h->silent; h = h->next)
+		;
+	return h != NULL;
+}
+
+static void *probe_main(void *arg)
+{
+	struct host_registry *r = arg;
+	struct timespec until;
+	uint64_t ns;
+
+	pthread_mutex_lock(&r->lock);
+	while (!r->stopping) {
+		if (!any_silent(r)) {
+			pthread_cond_wait(&r->probe_cond, &r->lock);
+			continue;
+		}
+		/* A pause first: the request that found the host silent was just made. */
+		ns = plugfs_now_ns() + PROBE_MS * 1000000ull;
+		until = (struct timespec){ .tv_sec = ns / 1000000000ull, .tv_nsec = ns % 1000000000ull };
+		pthread_cond_timedwait(&r->probe_cond, &r->lock, &until);
+		if (!r->stopping)
+			probe_round(r);
+	}
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
+
+/* ---- life cycle ---- */
+
+struct host_registry *host_registry__new(const struct host_registry_opts *opts)
+{
+	struct host_registry *r;
+	pthread_condattr_t ca;
+	int err;
+
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->opts.sz = sizeof(r->opts);
+	r->inotify_fd = -1;
+	r->wake[0] = r->wake[1] = -1;
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);	/* the clock of plugfs_now_ns() */
+	pthread_cond_init(&r->probe_cond, &ca);
+	pthread_condattr_destroy(&ca);
+	err = PLUGFS_OPTS_COPY(&r->opts, opts);
+	if (!err && (!opts || !r->opts.run_dir))
+		err = -EINVAL;
+	if (!err)
+		err = plugfs_snprintf(r->hosts_dir, sizeof(r->hosts_dir), "%s/hosts", r->opts.run_dir);
+	if (!err) {
+		err = plugfs_mkdir_p(r->hosts_dir, 0755);
+		if (err)
+			pr_warn("plugins: cannot create %s: %s", r->hosts_dir, strerror(-err));
+	}
+	if (!err && pipe2(r->wake, O_CLOEXEC))
+		err = -errno;
+	if (err) {
+		host_registry__free(r);
+		errno = -err;
+		return NULL;
+	}
+	r->opts.run_dir = NULL;		/* not kept: the caller's string */
+	r->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (r->inotify_fd >= 0 &&
+	    inotify_add_watch(r->inotify_fd, r->hosts_dir,
+			      IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM | IN_CREATE) < 0) {
+		close(r->inotify_fd);
+		r->inotify_fd = -1;
+	}
+	return r;
+}
+
+void host_registry__on_host_added(struct host_registry *r, host_added_fn fn, void *arg)
+{
+	r->host_added = fn;
+	r->host_added_arg = arg;
+}
+
+int host_registry__start(struct host_registry *r)
+{
+	int err;
+
+	rescan(r);
+	err = -pthread_create(&r->discovery, NULL, discovery_main, r);
+	if (err)
+		return err;
+	r->discovery_up = true;
+	err = -pthread_create(&r->prober, NULL, probe_main, r);
+	if (err)
+		return err;
+	r->prober_up = true;
+	return 0;
+}
+
+void host_registry__free(struct host_registry *r)
+{
+	struct host *h;
+
+	if (!r)
+		return;
+	if (r->discovery_up) {
+		if (write(r->wake[1], "x", 1) < 0)
+			pr_warn("plugins: cannot wake the discovery thread");
+		pthread_join(r->discovery, NULL);
+	}
+	if (r->prober_up) {
+		pthread_mutex_lock(&r->lock);
+		r->stopping = true;
+		pthread_cond_signal(&r->probe_cond);
+		pthread_mutex_unlock(&r->lock);
+		pthread_join(r->prober, NULL);
+	}
+	while ((h = r->hosts)) {
+		r->hosts = h->next;
+		host__put(h);
+	}
+	while (r->refused) {
+		struct refused *rf = r->refused;
+
+		r->refused = rf->next;
+		free(rf);
+	}
+	if (r->inotify_fd >= 0)
+		close(r->inotify_fd);
+	if (r->wake[0] >= 0)
+		close(r->wake[0]);
+	if (r->wake[1] >= 0)
+		close(r->wake[1]);
+	pthread_cond_destroy(&r->probe_cond);
+	pthread_mutex_destroy(&r->lock);
+	free(r);
+}

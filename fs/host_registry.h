@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The pluginized hosts the daemon knows of. Hosts publish themselves with
+ * a run file in <run>/hosts/<name>.<pid> (injector/proto.h, "Run file");
+ * a discovery thread follows that directory (inotify plus a short rescan
+ * that also notices dead pids) and keeps the list here.
+ *
+ * Hosts are reference counted: a caller takes a reference under the
+ * registry's lock and talks to the host without it, so a host that does
+ * not answer delays only the calls made to it.
+ *
+ * A new host is handed to the host_added callback before anyone else sees
+ * it; the callback brings the host up to date and publishes it. Listings
+ * and lookups show published hosts only.
+ *
+ * A host that let a request time out is "silent". Status requests (reads
+ * of the tree) are not sent to a silent host: they fail at once with the
+ * error of the request that timed out, so a stopped host costs a reader
+ * nothing. A probe thread asks each silent host for its status once a
+ * second; the first answer (to the probe or to any change) makes the host
+ * answer reads again. Changes (host__call) are always sent: their caller
+ * must know whether the host took them.
+ *
+ * Lock order for callers: their own locks, then the registry's (taken
+ * inside these functions, never held while a host is asked anything).
+ */
+#ifndef PLUGFS_FS_HOST_REGISTRY_H
+#define PLUGFS_FS_HOST_REGISTRY_H
+
+#include <proto.h>
+#include <status.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define HOST_FILE_MAX 192
+
+/* What a host's run file says; fixed once the host is found. */
+struct host_info {
+	char file[HOST_FILE_MAX];	/* <name>.<pid>: the run file and the hosts/ entry */
+	char name[INJ_NAME_MAX];
+	pid_t pid;
+	int msqid;
+	char **points;			/* insertion point names, as the run file lists them */
+	unsigned int nr_points;
+};
+
+struct host;
+struct host_registry;
+
+/*
+ * Called by the discovery thread, with no lock of the registry held, for a
+ * host just found. It must call host_registry__publish() once the host may
+ * take changes: a change made after that call has to reach the host, so a
+ * caller that serialises its changes with a lock holds it across both the
+ * update and the publication. A host it does not publish is forgotten.
+ */
+typedef void (*host_added_fn)(void *arg, struct host_registry *r, struct host *h);
+/* Called for each name of a listing; non-zero stops it and is returned. */
+typedef int (*host_name_fn)(const char *name, void *arg);
+
+struct host_registry_opts {
+	size_t sz;			/* sizeof(struct host_registry_opts) */
+	const char *run_dir;		/* required: hosts are in <run_dir>/hosts */
+	unsigned int timeout_ms;	/* per request; 0: inj_client__request()'s default */
+};
+
+/* Creates <run_dir>/hosts; no host is looked for before _start(). NULL + errno. */
+struct host_registry *host_registry__new(const struct host_registry_opts *opts);
+/* Sets the callback for new hosts, before _start(); without one, hosts are
+ * published as they are found. */
+void host_registry__on_host_added(struct host_registry *r, host_added_fn fn, void *arg);
+/* Finds the hosts already running (their host_added runs in this call), then
+ * starts the discovery and probe threads. 0 or -errno. */
+int host_registry__start(struct host_registry *r);
+/* Stops the threads and drops every host. NULL is a no-op. */
+void host_registry__free(struct host_registry *r);
+
+void host_registry__publish(struct host_registry *r, struct host *h);
+
+/* Published hosts, newest first, each referenced (host_set__release()). */
+struct host_set {
+	struct host **v;
+	unsigned int nr;
+};
+/* The published hosts that register plugin (NULL: all of them). 0 or -ENOMEM. */
+int host_registry__select(struct host_registry *r, const char *plugin, struct host_set *out);
+void host_set__release(struct host_set *s);
+
+/* The published host of that hosts/ name, referenced (host__put()); NULL if none. */
+struct host *host_registry__find(struct host_registry *r, const char *file);
+/* Does a published host register this insertion point? */
+bool host_registry__has_point(struct host_registry *r, const char *point);
+/* Every insertion point of the published hosts, each name once. */
+int host_registry__for_each_point(struct host_registry *r, host_name_fn fn, void *arg);
+/* The hosts/ names of the published hosts. */
+int host_registry__for_each_host(struct host_registry *r, host_name_fn fn, void *arg);
+
+struct host *host__get(struct host *h);
+void host__put(struct host *h);
+const struct host_info *host__info(const struct host *h);
+bool host__registers(const struct host *h, const char *point);
+
+/*
+ * One change request (add, replace, rm, rm_pluglet), always sent. Returns
+ * what inj_client__request() returns; *text (may be NULL) gets the host's
+ * reason or the local one, malloc'ed, to free().
+ */
+int host__call(struct host *h, const struct inj_request *req, const void *obj, size_t len,
+	       char **text);
+/*
+ * The host's status for a read: 0 and its fields in *out (to
+ * inj_host_status__fini()), or -errno with *out empty; a silent host is
+ * not asked and gives the error of the request that timed out.
+ */
+int host__status(struct host *h, struct inj_host_status *out);
+
+/*
+ * Pluglets a host refused when they were pushed to it, kept for `cat` of
+ * the entry and of hosts/<host>. anchor is the anchor's directory name.
+ */
+void host__note_rejection(struct host *h, const char *plugin, const char *anchor, uint32_t seq,
+			  const char *reason);
+void host__forget_rejection(struct host *h, const char *plugin, const char *anchor, uint32_t seq);
+/* Copies the reason of a noted rejection into reason; false if there is none. */
+bool host__rejection(struct host *h, const char *plugin, const char *anchor, uint32_t seq,
+		     char *reason, size_t size);
+typedef void (*host_rejection_fn)(void *arg, const char *plugin, const char *anchor, uint32_t seq,
+				  const char *reason);
+/* Newest first. fn runs under the registry's lock: it must not call in here. */
+void host__for_each_rejection(struct host *h, host_rejection_fn fn, void *arg);
+
+#endif
