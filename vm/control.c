@@ -153,15 +153,17 @@ static int do_report(struct pluglet_host *h, struct strbuf *out)
 }
 
 /* The status as fields, encoded (INJ_ACT_HOST_STATUS). */
-static int do_host_status(struct pluglet_host *h, struct strbuf *out)
+static int do_host_status(struct pluglet_ctl *c, struct strbuf *out)
 {
 	struct inj_host_status st;
 	struct strbuf sb = STRBUF_INIT;
 	int rc;
 
-	rc = host_status_fill(h, &st);
+	rc = host_status_fill(c->host, &st);
 	if (rc)
 		return rc;
+	/* the host may not have stored its control thread yet: we know our queue */
+	st.msqid = c->qid;
 	/* more than a reply can carry */
 	if (st.nr_points > INJ_STATUS_MAX_POINTS || st.nr_pluglets > INJ_STATUS_MAX_PLUGLETS)
 		rc = -EFBIG;
@@ -210,7 +212,7 @@ static int ctl_handle(void *arg, const struct inj_server_req *r, struct strbuf *
 		if (h->action == INJ_ACT_STATUS)
 			rc = do_report(c->host, out);
 		else
-			rc = do_host_status(c->host, out);
+			rc = do_host_status(c, out);
 		if (rc)
 			snprintf(err, sizeof(err), "%s: %s",
 				 h->action == INJ_ACT_STATUS ? "report" : "status", strerror(-rc));

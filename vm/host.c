@@ -791,7 +791,10 @@ const char *pluglet_host__name(const struct pluglet_host *h)
 
 int pluglet_host__msqid(const struct pluglet_host *h)
 {
-	return h && h->ctl ? pluglet_ctl__msqid(h->ctl) : -1;
+	/* read by the control thread's status answers while the host starts it */
+	const struct pluglet_ctl *c = h ? __atomic_load_n(&h->ctl, __ATOMIC_ACQUIRE) : NULL;
+
+	return c ? pluglet_ctl__msqid(c) : -1;
 }
 
 int pluglet_host__add_helper(struct pluglet_host *h, const char *name, pluglet_helper_fn fn)
@@ -849,7 +852,7 @@ static void host_start_control(struct pluglet_host *h, const struct pluglet_host
 	co.points = names;
 	co.point_ids = ids;
 	co.nr_points = h->nr_points;
-	h->ctl = pluglet_ctl__start(h, &co);
+	__atomic_store_n(&h->ctl, pluglet_ctl__start(h, &co), __ATOMIC_RELEASE);
 	if (!h->ctl)
 		pr_warn("pluglet host %s: control thread not started: %s\n", h->name, strerror(errno));
 out:
@@ -862,7 +865,7 @@ static void host_destroy(struct pluglet_host *h)
 	if (!h)
 		return;
 	pluglet_ctl__stop(h->ctl);
-	h->ctl = NULL;
+	__atomic_store_n(&h->ctl, NULL, __ATOMIC_RELEASE);
 	pthread_mutex_lock(&h->lock);
 	for (size_t i = 0; h->points && i < h->nr_points; i++)
 		point_clear(&h->points[i]);
