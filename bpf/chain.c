@@ -4,7 +4,7 @@
  * pinned bpf_link, TC through a clsact filter of our own handle/priority),
  * and the chain-map updates that link programs together.
  */
-#include "engine_int.h"
+#include "engine_internal.h"
 
 #include <plugfs/fileutil.h>
 #include <plugfs/log.h>

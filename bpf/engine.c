@@ -5,7 +5,7 @@
  * chain: a new program is linked to its successor before its predecessor
  * points at it; a removed one is bypassed before it goes.
  */
-#include "engine_int.h"
+#include "engine_internal.h"
 
 #include <plugfs/fileutil.h>
 #include <plugfs/log.h>

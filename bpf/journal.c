@@ -16,7 +16,7 @@
  * the next engine folds what is left before it reads the state. A record
  * cut short (power loss) ends the fold there.
  */
-#include "engine_int.h"
+#include "engine_internal.h"
 
 #include <plugfs/fileutil.h>
 #include <plugfs/log.h>

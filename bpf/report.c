@@ -3,7 +3,7 @@
  * The `cat` text of an entry: the plugfs state, then the kernel state read
  * from the kernel now, with the field names of `bpfctl get` (seed 002).
  */
-#include "engine_int.h"
+#include "engine_internal.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>

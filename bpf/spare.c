@@ -42,7 +42,7 @@
  * switched on or off since the spare was made: such a load is retried
  * without the spare (engine_do_load).
  */
-#include "engine_int.h"
+#include "engine_internal.h"
 
 #include <plugfs/log.h>
 

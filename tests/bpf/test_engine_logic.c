@@ -6,7 +6,7 @@
  * a root's chain map fd goes when it is loaded from its instructions.
  */
 #include "engine.h"
-#include "engine_int.h"
+#include "engine_internal.h"
 #include "rewrite.h"
 
 #include <plugfs/fileutil.h>

@@ -32,7 +32,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* The clsact filter of the engine (bpf/engine_int.h). */
+/* The clsact filter of the engine (bpf/engine_internal.h). */
 #define PLUGFS_TC_HANDLE 0x706c
 #define PLUGFS_TC_PRIO 0x706c
 

@@ -11,7 +11,7 @@
  * (reboot, interface re-created) and it is reloaded from the objects. A
  * hook whose interface is absent stays dormant until it returns.
  */
-#include "engine_int.h"
+#include "engine_internal.h"
 
 #include <plugfs/fileutil.h>
 #include <plugfs/log.h>

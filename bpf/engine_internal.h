@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Private to bpf/: the engine's model of its hooks and entries. */
-#ifndef PLUGFS_BPF_ENGINE_INT_H
-#define PLUGFS_BPF_ENGINE_INT_H
+#ifndef PLUGFS_BPF_ENGINE_INTERNAL_H
+#define PLUGFS_BPF_ENGINE_INTERNAL_H
 
 #include "engine.h"
 
@@ -101,7 +101,7 @@ struct engine {
 	struct eng_spare spare[SPARE_KINDS];
 };
 
-/* ---- load.c: objects into kernel programs ---- */
+/* ---- prog_load.c: objects into kernel programs ---- */
 #define LOAD_LOG_SIZE (1u << 20)	/* verifier log */
 struct load_req {
 	const void *obj;
@@ -188,7 +188,7 @@ int journal_append(struct engine *e, const struct iovec *iov, int n);
 /* Applies the records to the files and empties the journal. Under lock. */
 int journal_fold(struct engine *e);
 
-/* ---- pin.c: state dir and adoption ---- */
+/* ---- state.c: state dir and adoption ---- */
 /* A state file written whole (temporary + rename; directories on demand). */
 int state_write_file(const char *path, const void *data, size_t len);
 /* The hook's fields changed (they are kept in each entry's file). */

@@ -5,7 +5,7 @@
  * chain link from libbpf's prepare-load callback (the instructions are final
  * there: maps created, subprograms appended).
  */
-#include "engine_int.h"
+#include "engine_internal.h"
 #include "rewrite.h"
 
 #include <plugfs/fileutil.h>
