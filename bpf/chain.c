@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Hooks: the chain map, the root program and its attachment (XDP through a
- * pinned bpf_link, TC through a clsact filter of our own handle/priority),
- * and the chain-map updates that link programs together.
+ * A hook in the kernel: the chain map, the root program and its attachment
+ * (XDP through a pinned bpf_link, TC through a clsact filter of our own
+ * handle/priority), their pins (and a spare's, which become a hook's by a
+ * rename), and the chain-map updates that link programs together.
  */
-#include "engine_internal.h"
+#include "chain.h"
+#include "prog_load.h"
 
 #include <plugfs/fileutil.h>
 #include <plugfs/log.h>
+#include <plugfs/strbuf.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -18,28 +21,47 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
-int hook_dir(const struct engine *e, const struct eng_hook *h, char *buf, size_t size)
+int chain_hook_dir(const struct engine *e, const struct eng_hook *h, char *buf, size_t size)
 {
-	if (xsnprintf(buf, size, "%s/%s/%s", e->bpffs_dir, h->ifname, engine_hook_name(h->kind)) >=
-	    (int)size)
-		return -ENAMETOOLONG;
-	return 0;
+	return plugfs_snprintf(buf, size, "%s/%s/%s", e->bpffs_dir, h->ifname,
+			       engine_hook_name(h->kind));
 }
 
-int entry_pin_path(const struct engine *e, const struct eng_hook *h, unsigned int prio, char *buf,
-		   size_t size)
+int chain_entry_pin(const struct engine *e, const struct eng_hook *h, unsigned int prio, char *buf,
+		    size_t size)
 {
-	if (xsnprintf(buf, size, "%s/%s/%s/prog_%u", e->bpffs_dir, h->ifname,
-		     engine_hook_name(h->kind), prio) >= (int)size)
-		return -ENAMETOOLONG;
-	return 0;
+	return plugfs_snprintf(buf, size, "%s/%s/%s/prog_%u", e->bpffs_dir, h->ifname,
+			       engine_hook_name(h->kind), prio);
 }
 
-static void hook_pin(const struct engine *e, const struct eng_hook *h, const char *leaf, char *buf,
-		     size_t size)
+void chain_pin_path(const struct engine *e, const struct eng_hook *h, const char *leaf, char *buf,
+		    size_t size)
 {
-	xsnprintf(buf, size, "%s/%s/%s/%s", e->bpffs_dir, h->ifname, engine_hook_name(h->kind), leaf);
+	plugfs_snprintf(buf, size, "%s/%s/%s/%s", e->bpffs_dir, h->ifname, engine_hook_name(h->kind),
+			leaf);
+}
+
+const char *chain_spare_subdir(enum engine_hook kind)
+{
+	return kind == ENGINE_HOOK_XDP ? "xdp" : "tc-ingress";
+}
+
+void chain_spare_unpin(const char *dir, enum engine_hook kind)
+{
+	char path[PATH_MAX + 32];
+
+	plugfs_snprintf(path, sizeof(path), "%s/%s/chain", dir, chain_spare_subdir(kind));
+	unlink(path);
+	plugfs_snprintf(path, sizeof(path), "%s/%s/root", dir, chain_spare_subdir(kind));
+	unlink(path);
+	plugfs_snprintf(path, sizeof(path), "%s/%s", dir, chain_spare_subdir(kind));
+	rmdir(path);
+	rmdir(dir);
+}
+
+static enum bpf_tc_attach_point tc_point(const struct eng_hook *h)
+{
+	return h->kind == ENGINE_HOOK_TC_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS;
 }
 
 int chain_set(struct eng_hook *h, unsigned int slot, int fd)
@@ -67,7 +89,7 @@ unsigned int chain_pred_slot(const struct eng_hook *h, unsigned int pos)
 	return pos ? h->ent[pos - 1]->slot : 0;
 }
 
-int chain_xdp_foreign(const struct eng_hook *h, const char *ifname, int ifindex)
+static int xdp_foreign(const struct eng_hook *h, const char *ifname, int ifindex)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	struct bpf_prog_info info = { 0 };
@@ -101,6 +123,19 @@ int chain_hook_create(struct engine *e, struct eng_hook *h)
 	return 0;
 }
 
+int chain_hook_unspare(struct engine *e, struct eng_hook *h)
+{
+	close(h->root_fd);
+	close(h->map_fd);
+	close(h->stub_fd);
+	h->root_fd = h->map_fd = h->stub_fd = -1;
+	if (h->spare_dir[0])
+		chain_spare_unpin(h->spare_dir, h->kind);
+	h->spare_dir[0] = '\0';
+	h->root_indirect = false;
+	return chain_hook_create(e, h);
+}
+
 static int attach_xdp(struct engine *e, struct eng_hook *h)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, lo);
@@ -111,7 +146,7 @@ static int attach_xdp(struct engine *e, struct eng_hook *h)
 	if (fd < 0) {
 		fd = -errno;
 		/* a program of someone else's, in this mode or the other */
-		if ((fd == -EBUSY || fd == -EEXIST) && chain_xdp_foreign(h, h->ifname, h->ifindex))
+		if ((fd == -EBUSY || fd == -EEXIST) && xdp_foreign(h, h->ifname, h->ifindex))
 			return -EBUSY;
 		pr_warn("%s/xdp: cannot attach the root program in %s mode: %s%s", h->ifname, h->mode,
 			strerror(-fd),
@@ -129,7 +164,7 @@ static int attach_tc(struct engine *e, struct eng_hook *h)
 	LIBBPF_OPTS(bpf_tc_opts, to, .handle = PLUGFS_TC_HANDLE, .priority = PLUGFS_TC_PRIO);
 	int err;
 
-	th.attach_point = h->kind == ENGINE_HOOK_TC_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS;
+	th.attach_point = tc_point(h);
 	err = bpf_tc_hook_create(&th);
 	if (err && err != -EEXIST) {
 		pr_warn("%s/%s: cannot create the clsact qdisc: %s", h->ifname,
@@ -153,27 +188,28 @@ static int attach_tc(struct engine *e, struct eng_hook *h)
 	return 0;
 }
 
-static void detach_tc(struct engine *e, struct eng_hook *h)
+/* Returns the hook that inherits the clsact qdisc we created, if any. */
+static struct eng_hook *detach_tc(struct engine *e, struct eng_hook *h)
 {
 	LIBBPF_OPTS(bpf_tc_hook, th, .ifindex = h->ifindex);
 	LIBBPF_OPTS(bpf_tc_opts, to, .handle = PLUGFS_TC_HANDLE, .priority = PLUGFS_TC_PRIO);
 	struct eng_hook *o;
 
-	th.attach_point = h->kind == ENGINE_HOOK_TC_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS;
+	th.attach_point = tc_point(h);
 	bpf_tc_detach(&th, &to);
 	if (!h->qdisc_created)
-		return;
+		return NULL;
 	/* the clsact qdisc serves both directions: hand it over if the other is ours */
 	for (o = e->hooks; o; o = o->next) {
 		if (o != h && o->kind != ENGINE_HOOK_XDP && o->ifindex == h->ifindex &&
 		    !strcmp(o->ifname, h->ifname)) {
 			o->qdisc_created = true;
-			state_save_hook(e, o);
-			return;
+			return o;
 		}
 	}
 	th.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
 	bpf_tc_hook_destroy(&th);
+	return NULL;
 }
 
 /* Does another hook of this interface (its pin directory) exist? */
@@ -197,11 +233,11 @@ static int move_spare_pins(struct engine *e, struct eng_hook *h, const char *hoo
 {
 	char src[PATH_MAX + 32], ifdir[PATH_MAX];
 
-	xsnprintf(ifdir, sizeof(ifdir), "%s/%s", e->bpffs_dir, h->ifname);
-	if (!ifdir_in_use(e, h) && !strcmp(spare_pin_subdir(h->kind), engine_hook_name(h->kind)) &&
+	plugfs_snprintf(ifdir, sizeof(ifdir), "%s/%s", e->bpffs_dir, h->ifname);
+	if (!ifdir_in_use(e, h) && !strcmp(chain_spare_subdir(h->kind), engine_hook_name(h->kind)) &&
 	    !rename(h->spare_dir, ifdir))
 		goto moved;
-	xsnprintf(src, sizeof(src), "%s/%s", h->spare_dir, spare_pin_subdir(h->kind));
+	plugfs_snprintf(src, sizeof(src), "%s/%s", h->spare_dir, chain_spare_subdir(h->kind));
 	if (mkdir(ifdir, 0700) && errno != EEXIST)
 		return -errno;
 	if (rename(src, hookdir))
@@ -221,33 +257,33 @@ int chain_hook_attach(struct engine *e, struct eng_hook *h)
 	err = h->root_fd >= 0 ? 0 : load_root_prog(h->kind, false, h->map_fd, &h->root_fd);
 	if (err)
 		return err;
-	err = hook_dir(e, h, dir, sizeof(dir));
+	err = chain_hook_dir(e, h, dir, sizeof(dir));
 	if (err)
 		return err;
 	if (h->spare_dir[0] && !move_spare_pins(e, h, dir))
 		goto pinned;
 	if (h->spare_dir[0]) {
-		spare_unpin(h->spare_dir, h->kind);
+		chain_spare_unpin(h->spare_dir, h->kind);
 		h->spare_dir[0] = '\0';
 	}
 	if (!ifdir_in_use(e, h)) {
 		/* the interface's directory goes with its last hook: make it
 		 * first rather than fail on the hook's (a syscall less) */
 		*strrchr(dir, '/') = '\0';
-		err = mkdir(dir, 0700) && errno != EEXIST ? mkdir_fast(dir, 0700) : 0;
+		err = plugfs_mkdir_p(dir, 0700);
 		dir[strlen(dir)] = '/';
 	}
 	if (!err)
-		err = mkdir_fast(dir, 0700);
+		err = plugfs_mkdir_p(dir, 0700);
 	if (err) {
 		pr_warn("%s/%s: cannot create the pin directory %s: %s", h->ifname,
 			engine_hook_name(h->kind), dir, strerror(-err));
 		return err;
 	}
-	hook_pin(e, h, "chain", path, sizeof(path));
+	chain_pin_path(e, h, "chain", path, sizeof(path));
 	if (bpf_obj_pin(h->map_fd, path))
 		goto pin_fail;
-	hook_pin(e, h, "root", path, sizeof(path));
+	chain_pin_path(e, h, "root", path, sizeof(path));
 	if (bpf_obj_pin(h->root_fd, path))
 		goto pin_fail;
 pinned:
@@ -255,7 +291,7 @@ pinned:
 	if (err)
 		return err;
 	if (h->kind == ENGINE_HOOK_XDP) {
-		hook_pin(e, h, "link", path, sizeof(path));
+		chain_pin_path(e, h, "link", path, sizeof(path));
 		if (bpf_obj_pin(h->link_fd, path))
 			goto pin_fail;
 	}
@@ -274,8 +310,8 @@ int chain_root_swap(struct engine *e, struct eng_hook *h, int root_fd)
 
 	/* pinned before the swap: a crash right after it leaves the attached
 	 * root pinned as root_new (adoption takes it), never unpinned */
-	hook_pin(e, h, "root", path, sizeof(path));
-	xsnprintf(tmp, sizeof(tmp), "%s_new", path);
+	chain_pin_path(e, h, "root", path, sizeof(path));
+	plugfs_snprintf(tmp, sizeof(tmp), "%s_new", path);
 	unlink(tmp);
 	if (bpf_obj_pin(root_fd, tmp))
 		return -errno;
@@ -288,7 +324,7 @@ int chain_root_swap(struct engine *e, struct eng_hook *h, int root_fd)
 			    .priority = PLUGFS_TC_PRIO, .prog_fd = root_fd,
 			    .flags = BPF_TC_F_REPLACE);
 
-		th.attach_point = h->kind == ENGINE_HOOK_TC_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS;
+		th.attach_point = tc_point(h);
 		err = bpf_tc_attach(&th, &to);
 	}
 	if (err) {
@@ -306,28 +342,29 @@ int chain_root_swap(struct engine *e, struct eng_hook *h, int root_fd)
 	return 0;
 }
 
-void chain_hook_destroy(struct engine *e, struct eng_hook *h)
+struct eng_hook *chain_hook_destroy(struct engine *e, struct eng_hook *h)
 {
 	static const char *const leaves[] = { "link", "root", "root_new", "chain" };
+	struct eng_hook *heir = NULL;
 	char path[PATH_MAX];
 	size_t i;
 
 	if (h->spare_dir[0])
-		spare_unpin(h->spare_dir, h->kind);
+		chain_spare_unpin(h->spare_dir, h->kind);
 	h->spare_dir[0] = '\0';
 	if (h->kind == ENGINE_HOOK_XDP) {
 		if (h->link_fd >= 0)
 			bpf_link_detach(h->link_fd);
 	} else if (h->root_fd >= 0) {
-		detach_tc(e, h);
+		heir = detach_tc(e, h);
 	}
 	for (i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++) {
-		hook_pin(e, h, leaves[i], path, sizeof(path));
+		chain_pin_path(e, h, leaves[i], path, sizeof(path));
 		unlink(path);
 	}
-	if (!hook_dir(e, h, path, sizeof(path)))
+	if (!chain_hook_dir(e, h, path, sizeof(path)))
 		rmdir(path);
-	xsnprintf(path, sizeof(path), "%s/%s", e->bpffs_dir, h->ifname);
+	plugfs_snprintf(path, sizeof(path), "%s/%s", e->bpffs_dir, h->ifname);
 	rmdir(path);
 	if (h->link_fd >= 0)
 		close(h->link_fd);
@@ -338,4 +375,67 @@ void chain_hook_destroy(struct engine *e, struct eng_hook *h)
 	if (h->stub_fd >= 0)
 		close(h->stub_fd);
 	h->link_fd = h->root_fd = h->map_fd = h->stub_fd = -1;
+	return heir;
+}
+
+void chain_hook_detach(struct eng_hook *h)
+{
+	LIBBPF_OPTS(bpf_tc_hook, th, .ifindex = h->ifindex);
+	LIBBPF_OPTS(bpf_tc_opts, to, .handle = PLUGFS_TC_HANDLE, .priority = PLUGFS_TC_PRIO);
+
+	if (h->kind == ENGINE_HOOK_XDP) {
+		if (h->link_fd >= 0)
+			bpf_link_detach(h->link_fd);
+		return;
+	}
+	/* our filter (handle/priority of plugfs) would block the new root */
+	th.attach_point = tc_point(h);
+	bpf_tc_detach(&th, &to);
+}
+
+uint32_t chain_attached_prog_id(const struct eng_hook *h)
+{
+	LIBBPF_OPTS(bpf_tc_hook, th, .ifindex = h->ifindex);
+	LIBBPF_OPTS(bpf_tc_opts, to, .handle = PLUGFS_TC_HANDLE, .priority = PLUGFS_TC_PRIO);
+	struct bpf_link_info li = { 0 };
+	__u32 len = sizeof(li);
+
+	if (h->kind == ENGINE_HOOK_XDP)
+		return h->link_fd >= 0 && !bpf_obj_get_info_by_fd(h->link_fd, &li, &len) ?
+			       li.prog_id : 0;
+	th.attach_point = tc_point(h);
+	return bpf_tc_query(&th, &to) ? 0 : to.prog_id;
+}
+
+/* Are the pinned root and its attachment still in place on this interface? */
+static bool hook_attached(const struct eng_hook *h)
+{
+	struct bpf_link_info li = { 0 };
+	__u32 len = sizeof(li);
+
+	if (h->kind != ENGINE_HOOK_XDP)
+		return chain_attached_prog_id(h) &&
+		       chain_attached_prog_id(h) == load_prog_id(h->root_fd);
+	return h->link_fd >= 0 && !bpf_obj_get_info_by_fd(h->link_fd, &li, &len) &&
+	       (int)li.xdp.ifindex == h->ifindex;
+}
+
+/* Does the chain map link the entries in priority order, as saved? */
+static bool chain_consistent(const struct eng_hook *h)
+{
+	unsigned int i;
+	__u32 key, val;
+
+	for (i = 0; i < h->n; i++) {
+		key = chain_pred_slot(h, i);
+		if (bpf_map_lookup_elem(h->map_fd, &key, &val) || val != h->ent[i]->prog_id)
+			return false;
+	}
+	key = h->n ? h->ent[h->n - 1]->slot : 0;
+	return bpf_map_lookup_elem(h->map_fd, &key, &val) != 0;
+}
+
+bool chain_hook_intact(const struct eng_hook *h)
+{
+	return hook_attached(h) && chain_consistent(h);
 }

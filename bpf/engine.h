@@ -12,7 +12,10 @@
  *
  * Every function returns 0 or -errno and logs the full reason of a failure
  * (verifier log included) with pr_warn. One engine is safe to use from
- * several threads (it serialises its verbs).
+ * several threads (it serialises its verbs). Options structs follow the
+ * size rule of <plugfs/opts.h>: NULL is all defaults, an older (smaller)
+ * struct is accepted, a newer one asking for more than this build knows is
+ * refused with -EINVAL.
  */
 #ifndef PLUGFS_BPF_ENGINE_H
 #define PLUGFS_BPF_ENGINE_H
@@ -41,8 +44,8 @@ struct engine_opts {
 	const char *state_dir;		/* objects and options; NULL: none kept */
 	unsigned int max_chain;		/* default 10, at most 32 */
 	size_t max_object_size;		/* default 1 MiB; bigger -> -EFBIG */
-	const char *xdp_proceed_on;	/* defaults of the seed when NULL */
-	const char *tc_proceed_on;
+	const char *xdp_proceed_on;	/* NULL: "pass, dispatcher_return" */
+	const char *tc_proceed_on;	/* NULL: "ok, pipe, dispatcher_return" */
 	const char *xdp_mode;		/* "native" (default) or "skb" */
 	bool no_spares;			/* no chain maps made ahead (see engine__spares) */
 	unsigned int idle_ms;		/* background work waits this long after a verb
@@ -61,12 +64,19 @@ struct engine_kv {
 	const char *value;
 };
 
+/* A global variable's new initial value: exactly as many bytes as it has. */
+struct engine_global {
+	const char *name;
+	const void *data;
+	size_t len;
+};
+
 struct engine_load_opts {
 	size_t sz;
 	const char *object_path;	/* shown by the report; NULL: "-" (written bytes) */
 	const char *prog_name;		/* required if the object has several candidates */
 	const char *proceed_on;		/* NULL: the hook's default */
-	const struct engine_kv *globals;	/* value: hex bytes */
+	const struct engine_global *globals;
 	size_t n_globals;
 	const struct engine_kv *metadata;
 	size_t n_metadata;
@@ -125,7 +135,7 @@ void engine__kick(struct engine *e);
 /* Parses "pass, dispatcher_return" into a mask of verdict bits (see
  * engine_verdict_bit); -EINVAL naming the bad word. */
 int engine_parse_proceed_on(enum engine_hook hook, const char *text, uint32_t *mask);
-/* Canonical text of a mask, in the seed's order. */
+/* Canonical text of a mask, in bpfctl's order ("none" for no bit). */
 void engine_format_proceed_on(enum engine_hook hook, uint32_t mask, char *buf, size_t size);
 /* Parses a priority name: 1..1000 in decimal, nothing else; -EINVAL. */
 int engine_parse_prio(const char *name, unsigned int *prio);

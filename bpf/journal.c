@@ -16,24 +16,44 @@
  * the next engine folds what is left before it reads the state. A record
  * cut short (power loss) ends the fold there.
  */
-#include "engine_internal.h"
+#include "journal.h"
 
 #include <plugfs/fileutil.h>
 #include <plugfs/log.h>
+#include <plugfs/strbuf.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #define JOURNAL_FOLD_SIZE (4u << 20)
 
 static void journal_path(const struct engine *e, char *buf, size_t size)
 {
-	xsnprintf(buf, size, "%s/journal", e->state_dir);
+	plugfs_snprintf(buf, size, "%s/journal", e->state_dir);
+}
+
+/*
+ * The directories are there on every write but the first (they are kept
+ * when a hook empties), so trying first spares a mkdir per file on the path
+ * of a load.
+ */
+int journal_write_file(const char *path, const void *data, size_t len)
+{
+	char dir[PATH_MAX], *slash;
+	int err = plugfs_write_file(path, data, len);
+
+	if (err != -ENOENT)
+		return err;
+	plugfs_snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir)
+		*slash = '\0';
+	err = plugfs_mkdir_p(dir, 0700);
+	return err ? err : plugfs_write_file(path, data, len);
 }
 
 int journal_open(struct engine *e)
@@ -45,7 +65,7 @@ int journal_open(struct engine *e)
 		return 0;
 	journal_path(e, path, sizeof(path));
 	e->journal_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (e->journal_fd < 0 && errno == ENOENT && !mkdir_fast(e->state_dir, 0700))
+	if (e->journal_fd < 0 && errno == ENOENT && !plugfs_mkdir_p(e->state_dir, 0700))
 		e->journal_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (e->journal_fd < 0) {
 		pr_info("bpf: no state journal in %s (%s): state files are written directly",
@@ -112,19 +132,19 @@ static int apply(const struct engine *e, const char **p, const char *end)
 	if (!strcmp(op, "put")) {
 		if (sscanf(line, "put %zu %4095s", &len, a) != 2 || (size_t)(end - nl - 1) < len)
 			return -EINVAL;
-		xsnprintf(pa, sizeof(pa), "%s/%s", e->state_dir, a);
-		err = state_write_file(pa, nl + 1, len);
+		plugfs_snprintf(pa, sizeof(pa), "%s/%s", e->state_dir, a);
+		err = journal_write_file(pa, nl + 1, len);
 	} else if (!strcmp(op, "del")) {
 		if (sscanf(line, "del %4095s", a) != 1)
 			return -EINVAL;
-		xsnprintf(pa, sizeof(pa), "%s/%s", e->state_dir, a);
+		plugfs_snprintf(pa, sizeof(pa), "%s/%s", e->state_dir, a);
 		if (unlink(pa) && errno != ENOENT)
 			err = -errno;
 	} else if (!strcmp(op, "mv")) {
 		if (sscanf(line, "mv %4095s %4095s", a, b) != 2)
 			return -EINVAL;
-		xsnprintf(pa, sizeof(pa), "%s/%s", e->state_dir, a);
-		xsnprintf(pb, sizeof(pb), "%s/%s", e->state_dir, b);
+		plugfs_snprintf(pa, sizeof(pa), "%s/%s", e->state_dir, a);
+		plugfs_snprintf(pb, sizeof(pb), "%s/%s", e->state_dir, b);
 		if (rename(pa, pb))
 			err = -errno;
 	} else {

@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Objects into kernel programs: open from memory, pick the program that
- * fits the hook, set globals, share/pin maps, and rewrite the program into a
- * chain link from libbpf's prepare-load callback (the instructions are final
- * there: maps created, subprograms appended).
+ * Programs into the kernel. A user's object: open from memory, pick the
+ * program that fits the hook, set globals, share/pin maps, and rewrite the
+ * program into a chain link from libbpf's prepare-load callback (the
+ * instructions are final there: maps created, subprograms appended). Our
+ * root programs (embedded objects, bpf/progs) and the stub a spare holds
+ * in its slot 0.
  */
-#include "engine_internal.h"
+#include "prog_load.h"
 #include "rewrite.h"
 
 #include <plugfs/fileutil.h>
 #include <plugfs/log.h>
+#include <plugfs/strbuf.h>
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -43,7 +46,6 @@ struct load_ctx {
 };
 
 static __thread struct load_ctx *cur_load;
-
 
 /*
  * A root program's final instructions, taken once from libbpf's load of the
@@ -93,7 +95,7 @@ static void capture_root(struct bpf_program *prog)
 	rc->cnt = n;
 	rc->type = bpf_program__type(prog);
 	rc->attach = bpf_program__expected_attach_type(prog);
-	xsnprintf(rc->name, sizeof(rc->name), "%s", bpf_program__name(prog));
+	plugfs_snprintf(rc->name, sizeof(rc->name), "%s", bpf_program__name(prog));
 }
 
 static int shift_btf_info(struct load_ctx *c, struct bpf_prog_load_opts *lo, size_t shift)
@@ -175,7 +177,7 @@ static void register_once(void)
 			pr_warn("bpf: cannot register the section handler for %s", h[i].sec);
 }
 
-void load_register_handlers(void)
+static void register_handlers(void)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
@@ -213,8 +215,10 @@ static int pick_program(struct bpf_object *obj, const struct load_req *r, struct
 	enum bpf_prog_type want = hook_type(r->hook);
 	struct bpf_program *p, *found = NULL;
 	char list[1024] = "";
-	size_t used = 0;
+	struct strbuf sb;
 	int ncand = 0;
+
+	strbuf__init_fixed(&sb, list, sizeof(list));
 
 	bpf_object__for_each_program(p, obj) {
 		const char *n = bpf_program__name(p), *s = bpf_program__section_name(p);
@@ -229,9 +233,8 @@ static int pick_program(struct bpf_object *obj, const struct load_req *r, struct
 			ncand = 1;
 			break;
 		}
-		if (used < sizeof(list))
-			used += (size_t)xsnprintf(list + used, sizeof(list) - used, "%s%s (%s, %s)",
-						 used ? ", " : "", n, s, type_str(bpf_program__type(p)));
+		strbuf__printf(&sb, "%s%s (%s, %s)", sb.len ? ", " : "", n, s,
+			       type_str(bpf_program__type(p)));
 		if (!r->prog_name && bpf_program__type(p) == want) {
 			found = p;
 			ncand++;
@@ -262,17 +265,6 @@ static int pick_program(struct bpf_object *obj, const struct load_req *r, struct
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Finds the internal map holding a data section (".rodata", ".data", ...). */
 static struct bpf_map *section_map(struct bpf_object *obj, const char *sec)
 {
@@ -294,26 +286,18 @@ static struct bpf_map *section_map(struct bpf_object *obj, const char *sec)
 	return NULL;
 }
 
-static int apply_global(struct bpf_object *obj, const struct load_req *r, const char *name,
-			const char *hex)
+/* Sets the initial value of a global variable, found by name in the BTF. */
+static int apply_global(struct bpf_object *obj, const struct load_req *r,
+			const struct engine_global *g)
 {
 	struct btf *btf = bpf_object__btf(obj);
-	size_t hl = strlen(hex), len = hl / 2, i;
-	unsigned char val[4096];
+	const char *name = g->name;
+	size_t len = g->len;
 	__u32 id, cnt;
 
-	if (hl % 2 || len == 0 || len > sizeof(val)) {
-		pr_warn("%s: global.%s: '%s' is not an even number of hex digits", r->what, name, hex);
+	if (!len) {
+		pr_warn("%s: global.%s: no value", r->what, name);
 		return -EINVAL;
-	}
-	for (i = 0; i < len; i++) {
-		int a = hexval(hex[2 * i]), b = hexval(hex[2 * i + 1]);
-
-		if (a < 0 || b < 0) {
-			pr_warn("%s: global.%s: '%s' is not hex", r->what, name, hex);
-			return -EINVAL;
-		}
-		val[i] = (unsigned char)(a << 4 | b);
 	}
 	if (!btf) {
 		pr_warn("%s: global.%s: the object has no BTF to find globals in", r->what, name);
@@ -355,7 +339,7 @@ static int apply_global(struct bpf_object *obj, const struct load_req *r, const 
 			if (!data)
 				return -ENOMEM;
 			memcpy(data, cur, msz);
-			memcpy(data + vs->offset, val, len);
+			memcpy(data + vs->offset, g->data, len);
 			err = bpf_map__set_initial_value(m, data, msz);
 			free(data);
 			return err;
@@ -394,14 +378,14 @@ void load_remove_map_dir(const char *dir)
 		while ((d = readdir(dp))) {
 			if (d->d_name[0] == '.')
 				continue;
-			xsnprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+			plugfs_snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
 			unlink(path);
 		}
 		closedir(dp);
 	}
 	rmdir(dir);
 	/* and maps/ itself once empty (fails harmlessly otherwise) */
-	xsnprintf(path, sizeof(path), "%s", dir);
+	plugfs_snprintf(path, sizeof(path), "%s", dir);
 	if (strrchr(path, '/')) {
 		*strrchr(path, '/') = '\0';
 		rmdir(path);
@@ -431,9 +415,9 @@ static int setup_map_pins(struct bpf_object *obj, const struct load_req *r, stru
 				return err;
 			continue;
 		}
-		xsnprintf(path, sizeof(path), "%s/%s", r->map_dir, bpf_map__name(m));
+		plugfs_snprintf(path, sizeof(path), "%s/%s", r->map_dir, bpf_map__name(m));
 		if (access(path, F_OK) && np->n < 16)
-			xsnprintf(np->path[np->n++], PATH_MAX, "%s", path);
+			plugfs_snprintf(np->path[np->n++], PATH_MAX, "%s", path);
 		err = bpf_map__set_pin_path(m, path);
 		if (err)
 			return err;
@@ -449,7 +433,7 @@ static int pin_fresh_maps(struct bpf_object *obj, const struct load_req *r, stru
 	int err;
 
 	if (r->map_dir) {
-		xsnprintf(res->map_dir, sizeof(res->map_dir), "%s", r->map_dir);
+		plugfs_snprintf(res->map_dir, sizeof(res->map_dir), "%s", r->map_dir);
 		return 0;
 	}
 	bpf_object__for_each_map(m, obj)
@@ -457,14 +441,14 @@ static int pin_fresh_maps(struct bpf_object *obj, const struct load_req *r, stru
 			any = true;
 	if (!any)
 		return 0;
-	xsnprintf(res->map_dir, sizeof(res->map_dir), "%s/maps/%u", r->bpffs_dir, res->prog_id);
-	err = mkdir_fast(res->map_dir, 0700);
+	plugfs_snprintf(res->map_dir, sizeof(res->map_dir), "%s/maps/%u", r->bpffs_dir, res->prog_id);
+	err = plugfs_mkdir_p(res->map_dir, 0700);
 	if (err)
 		return err;
 	bpf_object__for_each_map(m, obj) {
 		if (bpf_map__is_internal(m))
 			continue;
-		xsnprintf(path, sizeof(path), "%s/%s", res->map_dir, bpf_map__name(m));
+		plugfs_snprintf(path, sizeof(path), "%s/%s", res->map_dir, bpf_map__name(m));
 		err = bpf_map__pin(m, path);
 		if (err) {
 			pr_warn("%s: cannot pin map %s at %s: %s", r->what, bpf_map__name(m), path,
@@ -477,48 +461,45 @@ static int pin_fresh_maps(struct bpf_object *obj, const struct load_req *r, stru
 	return 0;
 }
 
-int load_user_prog(const struct load_req *r, struct load_res *res)
+static void unpin_new(const struct new_pins *np)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "plugfs");
-	struct load_ctx ctx = { 0 };
-	struct new_pins np = { .n = 0 };
-	struct bpf_object *obj;
-	struct bpf_program *prog = NULL, *p;
-	struct bpf_prog_info info = { 0 };
-	__u32 ilen = sizeof(info);
-	char *log = NULL;
-	size_t i;
-	int err, fd;
+	int i;
 
-	memset(res, 0, sizeof(*res));
-	res->prog_fd = -1;
-	load_register_handlers();
-	obj = bpf_object__open_mem(r->obj, r->obj_len, &oo);
-	if (!obj) {
-		err = errno_from_libbpf(-errno);
-		pr_warn("%s: not a loadable BPF object (%s); see the libbpf messages above", r->what,
-			strerror(-err));
-		return err;
-	}
+	for (i = 0; i < np->n; i++)
+		unlink(np->path[i]);
+}
+
+/* Keeps the one program to load, sets the globals and where maps are pinned. */
+static int prepare_object(struct bpf_object *obj, const struct load_req *r,
+			  struct bpf_program **progp, struct new_pins *np)
+{
+	struct bpf_program *prog = NULL, *p;
+	size_t i;
+	int err;
+
 	err = pick_program(obj, r, &prog);
 	if (err)
-		goto out;
+		return err;
 	bpf_object__for_each_program(p, obj)
 		bpf_program__set_autoload(p, p == prog);
 	for (i = 0; i < r->n_globals; i++) {
-		err = apply_global(obj, r, r->globals[i].key, r->globals[i].value);
+		err = apply_global(obj, r, &r->globals[i]);
 		if (err)
-			goto out;
+			return err;
 	}
-	err = setup_map_pins(obj, r, &np);
-	if (err)
-		goto out;
-	/* not calloc: zeroing 1 MiB on every load costs more than the load */
-	log = r->log_buf ? r->log_buf : malloc(VERIFIER_LOG_SIZE);
-	if (!log) {
-		err = -ENOMEM;
-		goto out;
-	}
+	*progp = prog;
+	return setup_map_pins(obj, r, np);
+}
+
+/* The load, with the rewrite done from libbpf's callback; a failure is
+ * explained (verifier log included) and the maps pinned for it go. */
+static int load_rewritten(struct bpf_object *obj, struct bpf_program *prog,
+			  const struct load_req *r, char *log, const struct new_pins *np,
+			  struct load_res *res)
+{
+	struct load_ctx ctx = { 0 };
+	int err;
+
 	log[0] = '\0';
 	bpf_program__set_log_buf(prog, log, VERIFIER_LOG_SIZE);
 	ctx.prog = prog;
@@ -534,11 +515,9 @@ int load_user_prog(const struct load_req *r, struct load_res *res)
 	free(ctx.line_info);
 	if (err && !ctx.rc && r->spare && strstr(log, "processed ")) {
 		/* verified, then refused: the map's owner (JIT) differs */
-		err = -EINVAL;
 		res->spare_refused = true;
-		for (i = 0; i < (size_t)np.n; i++)
-			unlink(np.path[i]);
-		goto out;
+		unpin_new(np);
+		return -EINVAL;
 	}
 	if (err || ctx.rc) {
 		if (ctx.rc == -E2BIG || ctx.err[0])
@@ -548,32 +527,67 @@ int load_user_prog(const struct load_req *r, struct load_res *res)
 			pr_warn("%s: the kernel refused program '%s': %s", r->what,
 				bpf_program__name(prog), strerror(-err));
 		log_verifier(r->what, log);
-		err = ctx.rc ? ctx.rc : errno_from_libbpf(err);
-		for (i = 0; i < (size_t)np.n; i++)
-			unlink(np.path[i]);
-		goto out;
+		unpin_new(np);
+		return ctx.rc ? ctx.rc : plugfs_errno_from_libbpf(err);
 	}
 	if (!ctx.rewritten) {
 		pr_warn("%s: program '%s' was not rewritten into a chain link", r->what,
 			bpf_program__name(prog));
-		err = -EINVAL;
-		goto out;
+		return -EINVAL;
 	}
+	return 0;
+}
+
+/* The loaded program outlives its object: its fd duplicated, its id, and
+ * its maps pinned when they are new. */
+static int take_program(struct bpf_object *obj, struct bpf_program *prog,
+			const struct load_req *r, struct load_res *res)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 ilen = sizeof(info);
+	int fd;
+
 	fd = fcntl(bpf_program__fd(prog), F_DUPFD_CLOEXEC, 3);
-	if (fd < 0) {
-		err = -errno;
-		goto out;
-	}
+	if (fd < 0)
+		return -errno;
 	res->prog_fd = fd;
-	err = bpf_obj_get_info_by_fd(fd, &info, &ilen);
-	if (err) {
-		err = -errno;
-		goto out;
-	}
+	if (bpf_obj_get_info_by_fd(fd, &info, &ilen))
+		return -errno;
 	res->prog_id = info.id;
-	xsnprintf(res->prog_name, sizeof(res->prog_name), "%s", bpf_program__name(prog));
-	err = pin_fresh_maps(obj, r, res);
-out:
+	plugfs_snprintf(res->prog_name, sizeof(res->prog_name), "%s", bpf_program__name(prog));
+	return pin_fresh_maps(obj, r, res);
+}
+
+int load_user_prog(const struct load_req *r, struct load_res *res)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "plugfs");
+	struct new_pins np = { .n = 0 };
+	struct bpf_program *prog = NULL;
+	struct bpf_object *obj;
+	char *log = NULL;
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	res->prog_fd = -1;
+	register_handlers();
+	obj = bpf_object__open_mem(r->obj, r->obj_len, &oo);
+	if (!obj) {
+		err = plugfs_errno_from_libbpf(-errno);
+		pr_warn("%s: not a loadable BPF object (%s); see the libbpf messages above", r->what,
+			strerror(-err));
+		return err;
+	}
+	err = prepare_object(obj, r, &prog, &np);
+	if (!err) {
+		/* not calloc: zeroing 1 MiB on every load costs more than the load */
+		log = r->log_buf ? r->log_buf : malloc(VERIFIER_LOG_SIZE);
+		if (!log)
+			err = -ENOMEM;
+	}
+	if (!err)
+		err = load_rewritten(obj, prog, r, log, &np, res);
+	if (!err)
+		err = take_program(obj, prog, r, res);
 	if (err && res->prog_fd >= 0) {
 		close(res->prog_fd);
 		res->prog_fd = -1;
@@ -595,7 +609,7 @@ static int load_root_libbpf(enum engine_hook hook, bool indirect, int chain_map_
 	struct bpf_map *map;
 	int err, fd;
 
-	load_register_handlers();
+	register_handlers();
 	obj = bpf_object__open_mem(bytes, len, &oo);
 	if (!obj)
 		return -errno;
@@ -665,7 +679,7 @@ void load_prepare_roots(void)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-	load_register_handlers();
+	register_handlers();
 	pthread_once(&once, take_root_code);
 }
 
@@ -711,4 +725,12 @@ int load_stub_prog(enum engine_hook hook, int *prog_fd)
 		return -errno;
 	*prog_fd = fd;
 	return 0;
+}
+
+uint32_t load_prog_id(int fd)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	return fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) ? info.id : 0;
 }

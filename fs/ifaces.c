@@ -10,8 +10,6 @@
 #include "engine.h"
 #include "manifest.h"
 
-#include <plugfs/hex.h>
-
 #include <plugfs/log.h>
 
 #include <errno.h>
@@ -157,8 +155,8 @@ static int commit(void *priv, const char *group, unsigned int sub, const char *n
 		  size_t len)
 {
 	struct engine_load_opts o = { .sz = sizeof(o) };
-	struct engine_kv g[MANIFEST_MAX_KV], md[MANIFEST_MAX_KV];
-	char hexes[MANIFEST_MAX_KV][2 * sizeof(((struct manifest_kv *)0)->data) + 1];
+	struct engine_global g[MANIFEST_MAX_KV];
+	struct engine_kv md[MANIFEST_MAX_KV];
 	struct plugfs_manifest *m = NULL;
 	struct ifaces *f = priv;
 	const void *obj = buf;
@@ -206,10 +204,9 @@ static int commit(void *priv, const char *group, unsigned int sub, const char *n
 		o.prog_name = m->name[0] ? m->name : NULL;
 		o.proceed_on = m->proceed_on[0] ? m->proceed_on : NULL;
 		o.mode = m->mode[0] ? m->mode : NULL;
-		for (i = 0; i < m->nr_globals; i++) {
-			plugfs_hex_encode(m->globals[i].data, m->globals[i].len, hexes[i]);
-			g[i] = (struct engine_kv){ m->globals[i].key, hexes[i] };
-		}
+		for (i = 0; i < m->nr_globals; i++)
+			g[i] = (struct engine_global){ m->globals[i].key, m->globals[i].data,
+						       m->globals[i].len };
 		for (i = 0; i < m->nr_metadata; i++)
 			md[i] = (struct engine_kv){ m->metadata[i].key, m->metadata[i].value };
 		o.globals = g;

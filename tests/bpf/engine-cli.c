@@ -14,6 +14,7 @@
  */
 #include "engine.h"
 
+#include <plugfs/hex.h>
 #include <plugfs/log.h>
 
 #include <errno.h>
@@ -56,11 +57,27 @@ static void *slurp(const char *path, size_t *len)
 	return buf;
 }
 
+/* global.NAME=HEX: the bytes of the hex, as a manifest's global.NAME. */
+static int add_global(struct engine_global *g, uint8_t *buf, size_t size, const char *name,
+		      const char *hex)
+{
+	ssize_t n = plugfs_hex_decode(hex, buf, size);
+
+	if (n <= 0) {
+		fprintf(stderr, "engine-cli: global.%s: '%s' is not hex bytes\n", name, hex);
+		return -EINVAL;
+	}
+	*g = (struct engine_global){ name, buf, (size_t)n };
+	return 0;
+}
+
 static int do_load(struct engine *e, const char *ifn, enum engine_hook h, unsigned int prio,
 		   const char *path, int argc, char **argv)
 {
+	static uint8_t gbuf[16][256];
 	struct engine_load_opts o = { .sz = sizeof(o), .object_path = path };
-	struct engine_kv g[16], m[16];
+	struct engine_global g[16];
+	struct engine_kv m[16];
 	size_t len = 0;
 	void *obj;
 	int i, err;
@@ -79,8 +96,13 @@ static int do_load(struct engine *e, const char *ifn, enum engine_hook h, unsign
 			o.mode = eq + 1;
 		else if (!strcmp(argv[i], "map_owner"))
 			o.map_owner_id = (uint32_t)strtoul(eq + 1, NULL, 10);
-		else if (!strncmp(argv[i], "global.", 7) && o.n_globals < 16)
-			g[o.n_globals++] = (struct engine_kv){ argv[i] + 7, eq + 1 };
+		else if (!strncmp(argv[i], "global.", 7) && o.n_globals < 16) {
+			err = add_global(&g[o.n_globals], gbuf[o.n_globals], sizeof(gbuf[0]),
+					 argv[i] + 7, eq + 1);
+			if (err)
+				return err;
+			o.n_globals++;
+		}
 		else if (!strncmp(argv[i], "metadata.", 9) && o.n_metadata < 16)
 			m[o.n_metadata++] = (struct engine_kv){ argv[i] + 9, eq + 1 };
 		else

@@ -2,12 +2,17 @@
 /*
  * Unit tests of the engine's pure logic: proceed-on parsing and printing,
  * priority names, and the chain rewrite of instruction arrays (main length,
- * stack depth, prologue/epilogue layout, exits turned into jumps), and where
- * a root's chain map fd goes when it is loaded from its instructions.
+ * stack depth, prologue/epilogue layout, exits turned into jumps), where
+ * a root's chain map fd goes when it is loaded from its instructions, the
+ * state journal, and an entry's state file (written and read back).
  */
 #include "engine.h"
 #include "engine_internal.h"
+#include "hooks.h"
+#include "journal.h"
+#include "prog_load.h"
 #include "rewrite.h"
+#include "state.h"
 
 #include <plugfs/fileutil.h>
 
@@ -312,6 +317,97 @@ static void journal_records(void **state)
 	free(e);
 }
 
+/* An entry's state file, byte for byte, and what is read back from it:
+ * globals are written as hex and come back as the same bytes. */
+static void state_file(void **state)
+{
+	static const char want[] =
+		"[hook]\nifindex = 7\nmode = native\nqdisc_created = 0\n"
+		"[entry]\nslot = 3\nprog_id = 42\nprog_name = xdp_prog\n"
+		"proceed_on = pass, dispatcher_return\nobject_path = /tmp/p.o\n"
+		"sha256 = 0000000000000000000000000000000000000000000000000000000000000000\n"
+		"obj_size = 5\nmap_pin_path = \nmap_owner_id = 0\nmode = native\n"
+		"[global]\nRET = 01000000\nB = 00ff\n"
+		"[metadata]\nowner = me\n";
+	static const uint8_t ret[] = { 1, 0, 0, 0 }, b[] = { 0, 0xff };
+	const struct engine_global g[] = { { "RET", ret, 4 }, { "B", b, 2 } };
+	const struct engine_kv md[] = { { "owner", "me" } };
+	char dir[] = "/tmp/plugfs-test-state-XXXXXX", hdir[PATH_MAX], cmd[PATH_MAX];
+	struct engine *e = calloc(1, sizeof(*e));
+	struct eng_hook *h = calloc(1, sizeof(*h));
+	struct eng_entry *en = calloc(1, sizeof(*en));
+	struct saved_entry *s;
+	const char *t;
+	size_t len;
+
+	(void)state;
+	assert_non_null(e);
+	assert_non_null(h);
+	assert_non_null(en);
+	assert_non_null(mkdtemp(dir));
+	snprintf(e->state_dir, sizeof(e->state_dir), "%s", dir);
+	e->journal_fd = -1;	/* written directly */
+	snprintf(h->ifname, sizeof(h->ifname), "eth0");
+	h->ifindex = 7;
+	snprintf(h->mode, sizeof(h->mode), "native");
+	en->prio = 10;
+	en->slot = 3;
+	en->prog_id = 42;
+	en->prog_fd = -1;
+	snprintf(en->prog_name, sizeof(en->prog_name), "xdp_prog");
+	assert_int_equal(engine_parse_proceed_on(ENGINE_HOOK_XDP, "pass dispatcher_return",
+						 &en->proceed_mask), 0);
+	snprintf(en->object_path, sizeof(en->object_path), "/tmp/p.o");
+	memset(en->sha256, '0', 64);
+	en->obj_size = 5;
+	snprintf(en->mode, sizeof(en->mode), "native");
+	en->globals = globals_dup(g, 2);
+	en->n_globals = 2;
+	en->metadata = kv_lines(md, 1);
+	h->ent[0] = en;
+	h->n = 1;
+
+	assert_int_equal(state_save_entry(e, h, en, "ELF!\n", 5), 0);
+	t = file_text(dir, "ifaces/eth0/xdp/10.ini", &len);
+	assert_non_null(t);
+	assert_string_equal(t, want);
+	t = file_text(dir, "objects/0000000000000000000000000000000000000000000000000000000000000000.o",
+		      &len);
+	assert_non_null(t);
+	assert_int_equal(len, 5);
+
+	assert_int_equal(state_hook_dir(e, "eth0", ENGINE_HOOK_XDP, hdir, sizeof(hdir)), 0);
+	s = state_read_entry(hdir, 10);
+	assert_non_null(s);
+	assert_true(s->has_hook);
+	assert_int_equal(s->hook.ifindex, 7);
+	assert_string_equal(s->hook.mode, "native");
+	assert_false(s->hook.qdisc_created);
+	assert_int_equal(s->slot, 3);
+	assert_int_equal(s->prog_id, 42);
+	assert_string_equal(s->prog_name, "xdp_prog");
+	assert_string_equal(s->proceed_on, "pass, dispatcher_return");
+	assert_int_equal(s->obj_size, 5);
+	assert_string_equal(s->map_pin_path, "");
+	assert_int_equal(s->n_globals, 2);
+	assert_string_equal(s->globals[0].name, "RET");
+	assert_int_equal(s->globals[0].len, 4);
+	assert_memory_equal(s->globals[0].data, ret, 4);
+	assert_string_equal(s->globals[1].name, "B");
+	assert_int_equal(s->globals[1].len, 2);
+	assert_memory_equal(s->globals[1].data, b, 2);
+	assert_int_equal(s->n_metadata, 1);
+	assert_string_equal(s->metadata[0].key, "owner");
+	assert_string_equal(s->metadata[0].value, "me");
+	state_entry_free(s);
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	entry_free(en);
+	free(h);
+	free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -325,6 +421,7 @@ int main(void)
 		cmocka_unit_test(stack_too_deep),
 		cmocka_unit_test(root_map_load),
 		cmocka_unit_test(journal_records),
+		cmocka_unit_test(state_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/* Programs into the kernel (bpf/prog_load.c): user programs, roots, stubs. */
+#ifndef PLUGFS_BPF_PROG_LOAD_H
+#define PLUGFS_BPF_PROG_LOAD_H
+
+#include "engine_internal.h"
+
+#include <linux/bpf.h>
+
+#define LOAD_LOG_SIZE (1u << 20)	/* verifier log */
+
+struct load_req {
+	const void *obj;
+	size_t obj_len;
+	enum engine_hook hook;
+	const char *what;		/* "eth0/xdp/10" for messages */
+	const char *prog_name;
+	const struct engine_global *globals;
+	size_t n_globals;
+	int chain_map_fd;
+	unsigned int slot;
+	uint32_t mask;
+	const char *map_dir;		/* reuse/pin maps here; NULL: fresh dir maps/<id> */
+	const char *bpffs_dir;
+	char *log_buf;			/* LOAD_LOG_SIZE bytes; NULL: one is allocated */
+	bool spare;			/* chain map of a spare: fail quietly with
+					 * spare_refused when the kernel refuses the
+					 * pair after verifying the program */
+};
+
+struct load_res {
+	int prog_fd;
+	uint32_t prog_id;
+	char prog_name[128];
+	char map_dir[PATH_MAX];		/* where its maps are pinned ("" if none) */
+	bool spare_refused;
+};
+
+/* Opens the object, rewrites its program into a chain link and loads it. */
+int load_user_prog(const struct load_req *r, struct load_res *res);
+/* Removes a map pin dir created by a failed or last user. */
+void load_remove_map_dir(const char *dir);
+
+/* Takes the roots' instructions from the embedded objects (once a process). */
+void load_prepare_roots(void);
+/* Loads a root program with the chain map: from those instructions, or from
+ * the embedded object when they could not be taken. */
+int load_root_prog(enum engine_hook hook, bool indirect, int chain_map_fd, int *prog_fd);
+/* Is this the name of the indirect build of a root? */
+bool root_is_indirect(const char *prog_name);
+/* A program that returns what a root returns with an empty chain, of the
+ * root's type (the place holder in a spare's slot 0). */
+int load_stub_prog(enum engine_hook hook, int *prog_fd);
+/* Index of the ld_imm64 of a map by fd in a program; (size_t)-1 if there is
+ * none or more than one (a root loads its chain map only). */
+size_t root_map_insn(const struct bpf_insn *in, size_t n);
+/* The kernel id of a program fd; 0 if fd < 0 or the kernel cannot say. */
+uint32_t load_prog_id(int fd);
+
+#endif

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/* The state dir (bpf/state.c): entry files and stored objects, written and read. */
+#ifndef PLUGFS_BPF_STATE_H
+#define PLUGFS_BPF_STATE_H
+
+#include "engine_internal.h"
+
+/* ---- writing (through the journal when there is one) ---- */
+
+/* The hook's fields changed (they are kept in each entry's file); h NULL: nothing. */
+int state_save_hook(struct engine *e, const struct eng_hook *h);
+/* obj NULL: the options only (the object is stored already). */
+int state_save_entry(struct engine *e, const struct eng_hook *h, const struct eng_entry *en,
+		     const void *obj, size_t obj_len);
+void state_remove_entry(struct engine *e, const struct eng_hook *h, unsigned int prio);
+/* Removes a stored object (call when no entry has that digest any more). */
+void state_drop_object(struct engine *e, const char *sha256);
+int state_rename_entry(struct engine *e, const struct eng_hook *h, unsigned int from,
+		       unsigned int to);
+
+/* ---- reading (fold the journal first) ---- */
+
+#define STATE_MAX_KV 32
+
+struct saved_hook {
+	int ifindex;
+	char mode[8];
+	bool qdisc_created;
+};
+
+/* An entry's file as read; the strings and bytes are the entry's own. */
+struct saved_entry {
+	bool has_hook;
+	struct saved_hook hook;
+	unsigned int slot;
+	uint32_t prog_id;
+	uint32_t map_owner_id;
+	char prog_name[128];
+	char proceed_on[256];
+	char object_path[PATH_MAX];
+	char map_pin_path[PATH_MAX];
+	char sha256[65];
+	size_t obj_size;
+	char mode[8];
+	struct engine_global globals[STATE_MAX_KV];	/* decoded from the file's hex */
+	size_t n_globals;
+	struct engine_kv metadata[STATE_MAX_KV];
+	size_t n_metadata;
+};
+
+/* <state>/ifaces/<ifname>/<hook>; -ENOENT without a state dir. */
+int state_hook_dir(const struct engine *e, const char *ifname, enum engine_hook kind, char *buf,
+		   size_t size);
+/* Priorities with a saved entry in a hook's dir, sorted; returns the count. */
+int state_saved_prios(const char *dir, unsigned int *prios, int max);
+/* Reads <dir>/<prio>.ini (what it holds: a bad line is logged and ends the
+ * read); NULL when out of memory. */
+struct saved_entry *state_read_entry(const char *dir, unsigned int prio);
+void state_entry_free(struct saved_entry *s);
+/*
+ * The stored object of a digest (malloc'ed), its path in path: -ENOENT
+ * none (or no state dir), -EBADMSG when its bytes do not match the digest
+ * (it is removed), or the read's -errno.
+ */
+int state_read_object(const struct engine *e, const char *sha256, void **obj, size_t *len,
+		      char *path, size_t size);
+
+#endif
