@@ -67,7 +67,7 @@ struct eng_hook {
 	int link_fd;			/* xdp */
 	int stub_fd;			/* the spare's stub, freed off the load's path */
 	char spare_dir[PATH_MAX];	/* the spare's pins, until moved into place */
-	bool root_indirect;		/* attached root is the *_ind build (bpf/spare.c) */
+	bool root_indirect;		/* attached root is the *_ind build (bpf/background.c) */
 	unsigned long serial;		/* tells a re-created hook of the same name apart */
 	bool qdisc_created;		/* tc: we created the clsact qdisc */
 	char mode[8];			/* xdp attach mode */

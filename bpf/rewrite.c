@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* The instruction rewrite that makes a program a link of a tail-call chain (rewrite.h). */
 #include "rewrite.h"
 
 #include <errno.h>

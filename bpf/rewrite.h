@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Verdict codes used by proceed-on (the seed's values). */
+/* Verdict codes used by proceed-on (bpfctl's values). */
 #define RW_XDP_DISPATCHER_RETURN 31
 #define RW_TC_DISPATCHER_RETURN 30
 

@@ -11,7 +11,7 @@
  * computes the same 0 in a way the verifier cannot fold, which keeps the
  * tail call indirect: slot 0 changes cost a pointer swap, a packet costs
  * a retpoline more. A first load attaches the indirect one and the engine
- * swaps in the direct one once the load has been answered (bpf/spare.c).
+ * swaps in the direct one once the load has been answered (bpf/background.c).
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>

@@ -20,6 +20,7 @@
  */
 #include "engine.h"
 
+#include <plugfs/clock.h>
 #include <plugfs/log.h>
 
 #include <bpf/bpf.h>
@@ -38,14 +39,6 @@
 #define ROUNDS 30
 #define REPEAT 200000
 #define PP_ROUNDS 15
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
 
 static int cmp_d(const void *a, const void *b)
 {
@@ -87,7 +80,7 @@ static double plain_load(const void *obj, size_t len, int ifindex, int *prog_fd_
 	struct bpf_object *o;
 	struct bpf_program *p;
 	struct bpf_link *l;
-	double t0 = now_us(), t;
+	double t0 = plugfs_now_us(), t;
 
 	o = bpf_object__open_mem(obj, len, NULL);
 	if (!o)
@@ -100,7 +93,7 @@ static double plain_load(const void *obj, size_t len, int ifindex, int *prog_fd_
 	}
 	p = bpf_object__find_program_by_name(o, "xdp_pass");
 	l = p && ifindex ? bpf_program__attach_xdp(p, ifindex) : NULL;
-	t = now_us() - t0;
+	t = plugfs_now_us() - t0;
 	if (prog_fd_out && p)
 		*prog_fd_out = dup(bpf_program__fd(p));
 	bpf_link__destroy(l);
@@ -142,10 +135,10 @@ static void quiesce(struct engine *e, struct engine *ec, unsigned int pause_us,
 /* A first load on the hook by an engine without spares, then its removal. */
 static int cold_first(struct engine *ec, const void *obj, size_t len, double *us)
 {
-	double t0 = now_us();
+	double t0 = plugfs_now_us();
 	int err = engine__load(ec, "bA", ENGINE_HOOK_XDP, 10, obj, len, NULL);
 
-	*us = now_us() - t0;
+	*us = plugfs_now_us() - t0;
 	if (!err)
 		err = engine__unload(ec, "bA", ENGINE_HOOK_XDP, 10);
 	return err;
@@ -229,20 +222,20 @@ int main(int argc, char **argv)
 		plain[i] = plain_load(obj, len, plain_ifindex, i ? NULL : &plain_fd);
 		quiesce(e, ec, 0, obj, len);
 		spare_ready += engine__spares(e, 0, spare_ids) && spare_ids[0];
-		t0 = now_us();
+		t0 = plugfs_now_us();
 		if (engine__load(e, "bA", ENGINE_HOOK_XDP, 10, obj, len, NULL))
 			goto out;
-		first[i] = now_us() - t0;
+		first[i] = plugfs_now_us() - t0;
 		/* as the daemon does once cp has its answer */
 		engine__kick(e);
-		t0 = now_us();
+		t0 = plugfs_now_us();
 		if (engine__load(e, "bA", ENGINE_HOOK_XDP, 20, obj, len, NULL))
 			goto out;
-		join[i] = now_us() - t0;
-		t0 = now_us();
+		join[i] = plugfs_now_us() - t0;
+		t0 = plugfs_now_us();
 		if (engine__load(e, "bA", ENGINE_HOOK_XDP, 20, obj, len, NULL))
 			goto out;
-		repl[i] = now_us() - t0;
+		repl[i] = plugfs_now_us() - t0;
 		engine__unload(e, "bA", ENGINE_HOOK_XDP, 20);
 		engine__unload(e, "bA", ENGINE_HOOK_XDP, 10);
 		quiesce(e, ec, 0, obj, len);
@@ -253,10 +246,10 @@ int main(int argc, char **argv)
 		quiesce(e, ec, 20000, obj, len);
 		plain_idle[i] = plain_load(obj, len, plain_ifindex, NULL);
 		quiesce(e, ec, 20000, obj, len);
-		t0 = now_us();
+		t0 = plugfs_now_us();
 		if (engine__load(e, "bA", ENGINE_HOOK_XDP, 10, obj, len, NULL))
 			goto out;
-		first_idle[i] = now_us() - t0;
+		first_idle[i] = plugfs_now_us() - t0;
 		engine__kick(e);
 		engine__unload(e, "bA", ENGINE_HOOK_XDP, 10);
 		if (plain[i] < 0 || plain_nl[i] < 0 || plain_idle[i] < 0)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Scenario 6: cat reports every field of SPEC §2, and the kernel values (id,
+# Scenario 6: cat reports every field plugfs(8) lists, and the kernel values (id,
 # tag, type, name, xlated and jited sizes, map ids, BTF id, load time,
 # memlock) equal what `bpftool prog show id N -j` says; ls -l size equals
 # the report size; the plugfs block shows priority, position, proceed-on,

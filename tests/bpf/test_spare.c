@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The engine's background thread (bpf/spare.c), in a private network
+ * The engine's background thread (bpf/background.c, bpf/spare.c), in a private network
  * namespace on its own veth: the engine makes an xdp and a tc chain map with
  * their (indirect) roots ahead; a first load on a hook attaches that very
  * root with the program in slot 0 in place of the stub (packets reach it: a

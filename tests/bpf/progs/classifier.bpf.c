@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Test program in the seed's section style, SEC("classifier/accept"), with a
+ * Test program in the older libbpf section style, SEC("classifier/accept"), with a
  * bpf-to-bpf call and several exits in main: loads and chains on tc hooks.
  */
 #include "common.h"
