@@ -70,17 +70,15 @@ static int restore_entry(struct engine *e, const char *ifname, enum engine_hook 
 	struct saved_entry *s = state_read_entry(dir, prio);
 	struct engine_load_opts o = { .sz = sizeof(o) };
 	struct entry_load_req r = { 0 };
-	char path[PATH_MAX + 16];
+	char what[IF_NAMESIZE + 32];
 	size_t len = 0;
 	void *obj;
 	int err;
 
 	if (!s)
 		return -ENOMEM;
-	err = state_read_object(e, s->sha256, &obj, &len, path, sizeof(path));
-	if (err == -EBADMSG)
-		pr_warn("%s/%s/%u: stored object %s is damaged: removed", ifname,
-			engine_hook_name(kind), prio, path);
+	plugfs_snprintf(what, sizeof(what), "%s/%s/%u", ifname, engine_hook_name(kind), prio);
+	state_read_object(e, s->sha256, what, &obj, &len);
 	o.object_path = s->object_path;
 	o.prog_name = s->prog_name[0] ? s->prog_name : NULL;
 	o.proceed_on = s->proceed_on;
@@ -98,8 +96,7 @@ static int restore_entry(struct engine *e, const char *ifname, enum engine_hook 
 	r.restore_map_dir = s->map_pin_path;
 	err = obj ? recover_load(e, &r) : -ENOENT;
 	if (err)
-		pr_warn("%s/%s/%u: cannot restore the entry from %s: %s", ifname,
-			engine_hook_name(kind), prio, dir, strerror(-err));
+		pr_warn("%s: cannot restore the entry from %s: %s", what, dir, strerror(-err));
 	free(obj);
 	state_entry_free(s);
 	return 0;

@@ -16,14 +16,14 @@
 #include <string.h>
 #include <time.h>
 
-static void kv_block(struct strbuf *sb, const char *label, const char *lines)
+/* "key=value" lines joined by ", ", or None. */
+static void kv_list(struct strbuf *sb, const char *lines)
 {
 	const char *p = lines, *nl;
 	bool first = true;
 
-	strbuf__printf(sb, "%s: ", label);
 	if (!lines || !*lines) {
-		strbuf__printf(sb, "None\n");
+		strbuf__puts(sb, "None\n");
 		return;
 	}
 	while (*p) {
@@ -34,7 +34,7 @@ static void kv_block(struct strbuf *sb, const char *label, const char *lines)
 		first = false;
 		p = *nl ? nl + 1 : nl;
 	}
-	strbuf__printf(sb, "\n");
+	strbuf__puts(sb, "\n");
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -189,7 +189,8 @@ int report_entry(const struct engine *e, const struct eng_hook *h, unsigned int 
 	strbuf__printf(sb, "Name: %s\n", en->prog_name);
 	strbuf__printf(sb, "Path: %s\n", en->object_path);
 	globals_block(sb, en);
-	kv_block(sb, "Metadata", en->metadata);
+	strbuf__puts(sb, "Metadata: ");
+	kv_list(sb, en->metadata);
 	strbuf__printf(sb, "Map Pin Path: %s\n", en->map_pin_path[0] ? en->map_pin_path : "None");
 	owner_line(sb, e, en);
 	used_by(sb, e, en->map_pin_path);

@@ -394,14 +394,14 @@ int state_saved_prios(const char *dir, unsigned int *prios, int max)
 	return n;
 }
 
-int state_read_object(const struct engine *e, const char *sha256, void **obj, size_t *len,
-		      char *path, size_t size)
+int state_read_object(const struct engine *e, const char *sha256, const char *what, void **obj,
+		      size_t *len)
 {
-	char got[65];
+	char path[PATH_MAX], got[65];
 	int err;
 
 	*obj = NULL;
-	err = object_path(e, sha256, path, size);
+	err = object_path(e, sha256, path, sizeof(path));
 	if (!err)
 		err = plugfs_read_file(path, obj, len);
 	if (err)
@@ -409,8 +409,9 @@ int state_read_object(const struct engine *e, const char *sha256, void **obj, si
 	plugfs_sha256_hex(*obj, *len, got);
 	if (!strcmp(got, sha256))
 		return 0;
+	pr_warn("%s: stored object %s is damaged: removed", what, path);
 	unlink(path);
 	free(*obj);
 	*obj = NULL;
-	return -EBADMSG;
+	return -ENOENT;
 }

@@ -58,11 +58,11 @@ int state_saved_prios(const char *dir, unsigned int *prios, int max);
 struct saved_entry *state_read_entry(const char *dir, unsigned int prio);
 void state_entry_free(struct saved_entry *s);
 /*
- * The stored object of a digest (malloc'ed), its path in path: -ENOENT
- * none (or no state dir), -EBADMSG when its bytes do not match the digest
- * (it is removed), or the read's -errno.
+ * The stored object of a digest (malloc'ed): -ENOENT when there is none
+ * (or no state dir) or when its bytes do not match the digest (it is
+ * removed, with a warning naming what, "eth0/xdp/10"), or the read's -errno.
  */
-int state_read_object(const struct engine *e, const char *sha256, void **obj, size_t *len,
-		      char *path, size_t size);
+int state_read_object(const struct engine *e, const char *sha256, const char *what, void **obj,
+		      size_t *len);
 
 #endif
