@@ -6,6 +6,7 @@
  * rename), and the chain-map updates that link programs together.
  */
 #include "chain.h"
+#include "hooks.h"
 #include "prog_load.h"
 
 #include <plugfs/fileutil.h>
@@ -125,10 +126,9 @@ int chain_hook_create(struct engine *e, struct eng_hook *h)
 
 int chain_hook_unspare(struct engine *e, struct eng_hook *h)
 {
-	close(h->root_fd);
-	close(h->map_fd);
-	close(h->stub_fd);
-	h->root_fd = h->map_fd = h->stub_fd = -1;
+	fd_close(&h->root_fd);
+	fd_close(&h->map_fd);
+	fd_close(&h->stub_fd);
 	if (h->spare_dir[0])
 		chain_spare_unpin(h->spare_dir, h->kind);
 	h->spare_dir[0] = '\0';
@@ -336,9 +336,7 @@ int chain_root_swap(struct engine *e, struct eng_hook *h, int root_fd)
 			h->ifname, engine_hook_name(h->kind), tmp, strerror(errno));
 	close(h->root_fd);
 	h->root_fd = root_fd;
-	if (h->stub_fd >= 0)
-		close(h->stub_fd);
-	h->stub_fd = -1;
+	fd_close(&h->stub_fd);
 	return 0;
 }
 
@@ -366,15 +364,7 @@ struct eng_hook *chain_hook_destroy(struct engine *e, struct eng_hook *h)
 		rmdir(path);
 	plugfs_snprintf(path, sizeof(path), "%s/%s", e->bpffs_dir, h->ifname);
 	rmdir(path);
-	if (h->link_fd >= 0)
-		close(h->link_fd);
-	if (h->root_fd >= 0)
-		close(h->root_fd);
-	if (h->map_fd >= 0)
-		close(h->map_fd);
-	if (h->stub_fd >= 0)
-		close(h->stub_fd);
-	h->link_fd = h->root_fd = h->map_fd = h->stub_fd = -1;
+	hook_close(h);
 	return heir;
 }
 

@@ -9,6 +9,7 @@
 #include <plugfs/hex.h>
 #include <plugfs/strbuf.h>
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -58,20 +59,28 @@ void hook_unlink(struct engine *e, struct eng_hook *h)
 	}
 }
 
+void fd_close(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+void hook_close(struct eng_hook *h)
+{
+	fd_close(&h->link_fd);
+	fd_close(&h->root_fd);
+	fd_close(&h->map_fd);
+	fd_close(&h->stub_fd);
+}
+
 void hook_free(struct eng_hook *h)
 {
 	unsigned int i;
 
 	for (i = 0; i < h->n; i++)
 		entry_free(h->ent[i]);
-	if (h->link_fd >= 0)
-		close(h->link_fd);
-	if (h->root_fd >= 0)
-		close(h->root_fd);
-	if (h->map_fd >= 0)
-		close(h->map_fd);
-	if (h->stub_fd >= 0)
-		close(h->stub_fd);
+	hook_close(h);
 	free(h);
 }
 
@@ -119,28 +128,28 @@ const struct eng_entry *entry_by_id(const struct engine *e, uint32_t id)
 	return NULL;
 }
 
-bool object_used(const struct engine *e, const char *sha256, const struct eng_entry *except)
+/* Does an entry other than except have s in its string field at off? */
+static bool other_has(const struct engine *e, size_t off, const char *s,
+		      const struct eng_entry *except)
 {
 	const struct eng_hook *h;
 	unsigned int i;
 
 	for (h = e->hooks; h; h = h->next)
 		for (i = 0; i < h->n; i++)
-			if (h->ent[i] != except && !strcmp(h->ent[i]->sha256, sha256))
+			if (h->ent[i] != except && !strcmp((const char *)h->ent[i] + off, s))
 				return true;
 	return false;
 }
 
+bool object_used(const struct engine *e, const char *sha256, const struct eng_entry *except)
+{
+	return other_has(e, offsetof(struct eng_entry, sha256), sha256, except);
+}
+
 bool map_dir_used(const struct engine *e, const char *dir, const struct eng_entry *except)
 {
-	const struct eng_hook *h;
-	unsigned int i;
-
-	for (h = e->hooks; h; h = h->next)
-		for (i = 0; i < h->n; i++)
-			if (h->ent[i] != except && !strcmp(h->ent[i]->map_pin_path, dir))
-				return true;
-	return false;
+	return other_has(e, offsetof(struct eng_entry, map_pin_path), dir, except);
 }
 
 void entry_free(struct eng_entry *en)

@@ -12,9 +12,12 @@ struct eng_hook *hook_new(struct engine *e, const char *ifname, enum engine_hook
 struct eng_hook *hook_find(struct engine *e, const char *ifname, enum engine_hook kind);
 struct eng_hook *hook_by_serial(struct engine *e, unsigned long serial);
 void hook_unlink(struct engine *e, struct eng_hook *h);
-/* Closes the hook's fds and frees it with its entries: nothing is detached
- * or unpinned. */
+/* Closes the hook's fds (-1 after): nothing is detached or unpinned. */
+void hook_close(struct eng_hook *h);
+/* hook_close(), then frees it with its entries. */
 void hook_free(struct eng_hook *h);
+/* close(*fd) if open; *fd = -1. */
+void fd_close(int *fd);
 
 /* Position of the entry of that priority in the chain; -1: none (h may be NULL). */
 int entry_pos(const struct eng_hook *h, unsigned int prio);

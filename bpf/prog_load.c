@@ -365,25 +365,33 @@ static void log_verifier(const char *what, const char *log)
 	}
 }
 
+int load_unpin_dir(const char *dir)
+{
+	char path[PATH_MAX + 256];
+	struct dirent *d;
+	DIR *dp = opendir(dir);
+
+	if (!dp)
+		return -errno;
+	while ((d = readdir(dp))) {
+		if (d->d_name[0] == '.')
+			continue;
+		plugfs_snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		unlink(path);
+	}
+	closedir(dp);
+	rmdir(dir);
+	return 0;
+}
+
 void load_remove_map_dir(const char *dir)
 {
 	char path[PATH_MAX];
-	struct dirent *d;
-	DIR *dp;
 
 	if (!dir || !*dir)
 		return;
-	dp = opendir(dir);
-	if (dp) {
-		while ((d = readdir(dp))) {
-			if (d->d_name[0] == '.')
-				continue;
-			plugfs_snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
-			unlink(path);
-		}
-		closedir(dp);
-	}
-	rmdir(dir);
+	if (load_unpin_dir(dir))
+		rmdir(dir);
 	/* and maps/ itself once empty (fails harmlessly otherwise) */
 	plugfs_snprintf(path, sizeof(path), "%s", dir);
 	if (strrchr(path, '/')) {

@@ -40,6 +40,8 @@ struct load_res {
 int load_user_prog(const struct load_req *r, struct load_res *res);
 /* Removes a map pin dir created by a failed or last user. */
 void load_remove_map_dir(const char *dir);
+/* Removes the pins in dir, then dir; -errno (nothing done) when it cannot be read. */
+int load_unpin_dir(const char *dir);
 
 /* Takes the roots' instructions from the embedded objects (once a process). */
 void load_prepare_roots(void);

@@ -43,22 +43,11 @@ static int ifindex_of(struct engine *e, const char *ifname)
 
 static void unpin_hook_leftovers(const struct engine *e, const char *ifname, enum engine_hook kind)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 300];
-	struct dirent *d;
-	DIR *dp;
+	char dir[PATH_MAX];
 
 	plugfs_snprintf(dir, sizeof(dir), "%s/%s/%s", e->bpffs_dir, ifname, engine_hook_name(kind));
-	dp = opendir(dir);
-	if (!dp)
+	if (load_unpin_dir(dir))
 		return;
-	while ((d = readdir(dp))) {
-		if (d->d_name[0] == '.')
-			continue;
-		plugfs_snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
-		unlink(path);
-	}
-	closedir(dp);
-	rmdir(dir);
 	plugfs_snprintf(dir, sizeof(dir), "%s/%s", e->bpffs_dir, ifname);
 	rmdir(dir);
 }

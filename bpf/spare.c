@@ -20,6 +20,7 @@
  */
 #include "spare.h"
 #include "chain.h"
+#include "hooks.h"
 #include "prog_load.h"
 
 #include <plugfs/fileutil.h>
@@ -150,13 +151,9 @@ static void spare_close(struct eng_spare *s, enum engine_hook kind)
 	if (s->dir[0])
 		chain_spare_unpin(s->dir, kind);
 	s->dir[0] = '\0';
-	if (s->root_fd >= 0)
-		close(s->root_fd);
-	if (s->map_fd >= 0)
-		close(s->map_fd);
-	if (s->stub_fd >= 0)
-		close(s->stub_fd);
-	s->root_fd = s->map_fd = s->stub_fd = -1;
+	fd_close(&s->root_fd);
+	fd_close(&s->map_fd);
+	fd_close(&s->stub_fd);
 }
 
 void spare_close_all(struct engine *e)

@@ -23,6 +23,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,7 +291,7 @@ static int add_metadata(struct saved_entry *s, const char *k, const char *v)
 
 static int hook_key(struct saved_hook *sh, const char *k, const char *v)
 {
-	uint32_t u;
+	uint32_t u = 0;
 	int err = 0;
 
 	if (!strcmp(k, "ifindex")) {
@@ -303,29 +305,30 @@ static int hook_key(struct saved_hook *sh, const char *k, const char *v)
 	return err;
 }
 
+#define STR_KEY(f) { #f, offsetof(struct saved_entry, f), sizeof(((struct saved_entry *)0)->f) }
+static const struct {
+	const char *key;
+	size_t off, size;
+} str_keys[] = {
+	STR_KEY(prog_name), STR_KEY(proceed_on), STR_KEY(object_path), STR_KEY(map_pin_path),
+	STR_KEY(mode), STR_KEY(sha256),
+};
+
 static int entry_key(struct saved_entry *s, const char *k, const char *v)
 {
-	uint64_t size;
+	uint64_t size = 0;
+	size_t i;
 	int err;
 
+	for (i = 0; i < sizeof(str_keys) / sizeof(str_keys[0]); i++)
+		if (!strcmp(k, str_keys[i].key))
+			return plugfs_set_str((char *)s + str_keys[i].off, str_keys[i].size, v);
 	if (!strcmp(k, "slot"))
 		return plugfs_parse_u32(v, &s->slot);
 	if (!strcmp(k, "prog_id"))
 		return plugfs_parse_u32(v, &s->prog_id);
 	if (!strcmp(k, "map_owner_id"))
 		return plugfs_parse_u32(v, &s->map_owner_id);
-	if (!strcmp(k, "prog_name"))
-		return plugfs_set_str(s->prog_name, sizeof(s->prog_name), v);
-	if (!strcmp(k, "proceed_on"))
-		return plugfs_set_str(s->proceed_on, sizeof(s->proceed_on), v);
-	if (!strcmp(k, "object_path"))
-		return plugfs_set_str(s->object_path, sizeof(s->object_path), v);
-	if (!strcmp(k, "map_pin_path"))
-		return plugfs_set_str(s->map_pin_path, sizeof(s->map_pin_path), v);
-	if (!strcmp(k, "mode"))
-		return plugfs_set_str(s->mode, sizeof(s->mode), v);
-	if (!strcmp(k, "sha256"))
-		return plugfs_set_str(s->sha256, sizeof(s->sha256), v);
 	if (!strcmp(k, "obj_size")) {
 		err = plugfs_parse_u64(v, SIZE_MAX, &size);
 		s->obj_size = (size_t)size;
