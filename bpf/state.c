@@ -313,6 +313,14 @@ static const struct {
 	STR_KEY(prog_name), STR_KEY(proceed_on), STR_KEY(object_path), STR_KEY(map_pin_path),
 	STR_KEY(mode), STR_KEY(sha256),
 };
+static const struct {
+	const char *key;
+	size_t off;
+} u32_keys[] = {
+	{ "slot", offsetof(struct saved_entry, slot) },
+	{ "prog_id", offsetof(struct saved_entry, prog_id) },
+	{ "map_owner_id", offsetof(struct saved_entry, map_owner_id) },
+};
 
 static int entry_key(struct saved_entry *s, const char *k, const char *v)
 {
@@ -323,12 +331,9 @@ static int entry_key(struct saved_entry *s, const char *k, const char *v)
 	for (i = 0; i < sizeof(str_keys) / sizeof(str_keys[0]); i++)
 		if (!strcmp(k, str_keys[i].key))
 			return plugfs_set_str((char *)s + str_keys[i].off, str_keys[i].size, v);
-	if (!strcmp(k, "slot"))
-		return plugfs_parse_u32(v, &s->slot);
-	if (!strcmp(k, "prog_id"))
-		return plugfs_parse_u32(v, &s->prog_id);
-	if (!strcmp(k, "map_owner_id"))
-		return plugfs_parse_u32(v, &s->map_owner_id);
+	for (i = 0; i < sizeof(u32_keys) / sizeof(u32_keys[0]); i++)
+		if (!strcmp(k, u32_keys[i].key))
+			return plugfs_parse_u32(v, (uint32_t *)((char *)s + u32_keys[i].off));
 	if (!strcmp(k, "obj_size")) {
 		err = plugfs_parse_u64(v, SIZE_MAX, &size);
 		s->obj_size = (size_t)size;

@@ -32,7 +32,7 @@ struct saved_hook {
 struct saved_entry {
 	bool has_hook;
 	struct saved_hook hook;
-	unsigned int slot;
+	uint32_t slot;
 	uint32_t prog_id;
 	uint32_t map_owner_id;
 	char prog_name[128];
