@@ -358,14 +358,29 @@ void pluglet_vm__free(struct pluglet_vm *vm)
 
 /*
  * The options-size rule for struct pluglet_exec, which also carries the
- * run's outputs and the VM's private fields: a newer, larger struct is
- * accepted when its unknown tail is zero; an older, smaller one cannot be
- * (the run writes every field), and copying it in and out would cost every
- * run.
+ * run's outputs and the VM's private fields. The struct of this build takes
+ * the straight path; a newer, larger one is accepted when its unknown tail
+ * is zero; an older, smaller one runs through a full copy (run_small), off
+ * the path every current host takes.
  */
 static bool __attribute__((noinline)) exec_size_ok(const struct pluglet_exec *ex)
 {
 	return ex->sz > sizeof(*ex) && plugfs_opts_valid(ex, ex->sz, sizeof(*ex));
+}
+
+static int __attribute__((noinline)) run_small(const struct pluglet_vm *vm, struct pluglet_exec *ex,
+					       uint64_t r1, uint64_t r2, uint64_t *r0)
+{
+	struct pluglet_exec full = { 0 };
+	size_t n = ex->sz;
+	int err;
+
+	memcpy(&full, ex, n);
+	full.sz = sizeof(full);
+	err = pluglet_vm__run(vm, &full, r1, r2, r0);
+	full.sz = n;
+	memcpy(ex, &full, n);
+	return err;
 }
 
 int pluglet_vm__run(const struct pluglet_vm *vm, struct pluglet_exec *ex,
@@ -376,8 +391,12 @@ int pluglet_vm__run(const struct pluglet_vm *vm, struct pluglet_exec *ex,
 
 	if (!vm || !ex || !r0 || (ex->nr_regions && !ex->regions))
 		return -EINVAL;
-	if (__builtin_expect(ex->sz != sizeof(*ex), 0) && !exec_size_ok(ex))
-		return -EINVAL;
+	if (__builtin_expect(ex->sz != sizeof(*ex), 0)) {
+		if (ex->sz < sizeof(*ex) && ex->sz >= sizeof(ex->sz))
+			return run_small(vm, ex, r1, r2, r0);
+		if (!exec_size_ok(ex))
+			return -EINVAL;
+	}
 	ex->insns_executed = 0;
 	ex->fault.kind = PLUGLET_FAULT_NONE;
 	ex->fault.insn = 0;
