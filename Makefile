@@ -1,5 +1,6 @@
 # The two commands of the README:
-#   make run    install what is missing, build, mount plugfs on $(MNT) (foreground)
+#   make run    install what is missing, build, mount plugfs on $(MNT) (foreground);
+#               INSTANCE=NAME|DIR runs a private instance instead (plugfs --instance)
 #   make test   install what is missing, build with -Werror, run every test suite
 BUILD    ?= build
 MNT      ?= /run/plugfs/mnt
@@ -20,8 +21,12 @@ build: deps $(BUILD)/build.ninja
 	meson compile -C $(BUILD)
 
 run: build
+ifdef INSTANCE
+	$(BUILD)/fs/plugfs -f --instance $(INSTANCE) $(PLUGFS_OPTS)
+else
 	mkdir -p $(MNT)
 	$(BUILD)/fs/plugfs -f $(PLUGFS_OPTS) $(MNT)
+endif
 
 test: build
 	meson test -C $(BUILD) --print-errorlogs --num-processes 2 \

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The list of connected hosts, their discovery and their silence (host_registry.h). */
 #include "host_registry.h"
+#include "reply_queues.h"
 
 #include <plugfs/clock.h>
 #include <plugfs/fileutil.h>
@@ -585,6 +586,10 @@ static void host_found(struct host_registry *r, const char *file)
 	}
 	h->cli = inj_client__open(h->info.msqid);
 	h->status_cli = h->cli ? inj_client__open(h->info.msqid) : NULL;
+	if (h->cli)
+		reply_queues__add(inj_client__reply_qid(h->cli));
+	if (h->status_cli)
+		reply_queues__add(inj_client__reply_qid(h->status_cli));
 	if (!h->status_cli) {
 		pr_warn("host %s: cannot open queue %d: %s", file, h->info.msqid, strerror(errno));
 		host__put(h);

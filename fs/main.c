@@ -10,8 +10,10 @@
 #include "fuse_ops.h"
 #include "host_registry.h"
 #include "hosts.h"
+#include "instance.h"
 #include "logring.h"
 #include "plugins.h"
+#include "reply_queues.h"
 #include "tree.h"
 
 #include <plugfs/fileutil.h>
@@ -32,12 +34,15 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: plugfs [options] MOUNTPOINT\n"
+		"       plugfs [options] --instance NAME|DIR\n"
 		"Manage eBPF code with cp, rm, cat and mv.\n"
 		"\n"
 		"  -f, --foreground      stay in the foreground (log to stderr too)\n"
 		"  -d, --debug           FUSE debug output (implies -f and -vv)\n"
 		"  -v, --verbose         more messages (repeat for debug)\n"
 		"  -c, --config FILE     ini configuration file (see plugfs(8))\n"
+		"  -i, --instance NAME|DIR  a private instance: mount point, state, run and bpffs\n"
+		"                        directories under one name (also PLUGFS_DIR; see plugfs(8))\n"
 		"      --state-dir DIR   objects and options kept for restore (default %s)\n"
 		"      --run-dir DIR     pluginized hosts publish themselves here (default %s)\n"
 		"      --bpffs-dir DIR   where kernel objects are pinned (default %s)\n"
@@ -54,6 +59,7 @@ static const struct option long_opts[] = {
 	{ "debug", no_argument, NULL, 'd' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "config", required_argument, NULL, 'c' },
+	{ "instance", required_argument, NULL, 'i' },
 	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 	{ "run-dir", required_argument, NULL, OPT_RUN_DIR },
 	{ "bpffs-dir", required_argument, NULL, OPT_BPFFS_DIR },
@@ -64,6 +70,7 @@ static const struct option long_opts[] = {
 
 struct cmdline {
 	const char *config;
+	const char *instance;		/* --instance, else PLUGFS_DIR */
 	const char *state_dir, *run_dir, *bpffs_dir;
 	char fuse_opts[4096];
 	int verbose;
@@ -98,12 +105,13 @@ static int parse_cmdline(int argc, char **argv, struct cmdline *cl)
 	int c;
 
 	memset(cl, 0, sizeof(*cl));
-	while ((c = getopt_long(argc, argv, "fdvc:o:hV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fdvc:i:o:hV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': cl->foreground = true; break;
 		case 'd': cl->debug = cl->foreground = true; cl->verbose = 2; break;
 		case 'v': cl->verbose++; break;
 		case 'c': cl->config = optarg; break;
+		case 'i': cl->instance = optarg; break;
 		case OPT_STATE_DIR: cl->state_dir = optarg; break;
 		case OPT_RUN_DIR: cl->run_dir = optarg; break;
 		case OPT_BPFFS_DIR: cl->bpffs_dir = optarg; break;
@@ -119,6 +127,8 @@ static int parse_cmdline(int argc, char **argv, struct cmdline *cl)
 		default: usage(stderr); return -EINVAL;
 		}
 	}
+	if (!cl->instance && getenv("PLUGFS_DIR") && *getenv("PLUGFS_DIR"))
+		cl->instance = getenv("PLUGFS_DIR");
 	if (optind < argc)
 		cl->mountpoint = argv[optind++];
 	if (optind < argc) {
@@ -143,9 +153,13 @@ struct daemon {
  * 0, or the exit code (2) after saying what is wrong. */
 static int configure(struct plugfs_config *cfg, const struct cmdline *cl)
 {
-	struct stat st;
+	char err[PATH_MAX + 256] = "";
 
 	plugfs_config_defaults(cfg);
+	if (cl->instance && instance_apply(cfg, cl->instance, err, sizeof(err))) {
+		fprintf(stderr, "plugfs: %s\n", err);
+		return 2;
+	}
 	if (cl->config && plugfs_config_load(cfg, cl->config))
 		return 2;
 	if ((cl->state_dir && set_path(cfg->state_dir, sizeof(cfg->state_dir), cl->state_dir, "state")) ||
@@ -156,12 +170,13 @@ static int configure(struct plugfs_config *cfg, const struct cmdline *cl)
 	    set_path(cfg->mountpoint, sizeof(cfg->mountpoint), cl->mountpoint, "mount"))
 		return 2;
 	if (!cfg->mountpoint[0]) {
-		fprintf(stderr, "plugfs: no mount point (give MOUNTPOINT or [paths] mountpoint)\n");
+		fprintf(stderr, "plugfs: no mount point (give MOUNTPOINT, --instance or [paths] mountpoint)\n");
 		usage(stderr);
 		return 2;
 	}
-	if (stat(cfg->mountpoint, &st) || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "plugfs: mount point %s is not a directory\n", cfg->mountpoint);
+	/* an instance's mount point is ours to create */
+	if (mount_point_prepare(cfg->mountpoint, cl->instance && !cl->mountpoint, err, sizeof(err))) {
+		fprintf(stderr, "plugfs: %s\n", err);
 		return 2;
 	}
 	if (cl->verbose > cfg->verbosity)
@@ -188,6 +203,10 @@ static int start_backends(struct daemon *d)
 		pr_warn("cannot create state/run directories: %s", strerror(-err));
 		return err;
 	}
+	err = reply_queues__open(d->cfg.run_dir);
+	if (err < 0)
+		pr_warn("cannot keep the record of reply queues in %s/daemon: %s", d->cfg.run_dir,
+			strerror(-err));
 	d->fs.cfg = &d->cfg;
 	clock_gettime(CLOCK_REALTIME, &d->fs.start_time);
 	err = ifaces_domain_init(&d->fs.domains[DOMAIN_IFACES], &d->cfg);
@@ -218,6 +237,7 @@ static void stop_backends(struct daemon *d)
 {
 	/* The registry first: its threads call into plugins/. */
 	host_registry__free(d->reg);
+	reply_queues__close();
 	if (d->plugins_up)
 		plugins_domain_fini(&d->fs.domains[DOMAIN_PLUGINS]);
 	if (d->ifaces_up)
