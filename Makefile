@@ -6,6 +6,9 @@ BUILD    ?= build
 MNT      ?= /run/plugfs/mnt
 FUZZ_SECONDS ?= 60
 MESON_OPTS ?=
+# make -jN (or JOBS=N) sets the compile's parallelism; meson's default otherwise.
+JOBS ?= $(patsubst -j%,%,$(filter -j%,$(MAKEFLAGS)))
+NINJA_JOBS = $(if $(JOBS),-j $(JOBS))
 
 .PHONY: all deps build run test unit conformance integration fuzz bench clean install
 
@@ -18,7 +21,7 @@ $(BUILD)/build.ninja:
 	meson setup $(BUILD) --werror $(MESON_OPTS)
 
 build: deps $(BUILD)/build.ninja
-	meson compile -C $(BUILD)
+	meson compile -C $(BUILD) $(NINJA_JOBS)
 
 run: build
 ifdef INSTANCE
@@ -40,7 +43,7 @@ unit conformance integration: build
 # -Werror is enforced by the gcc build above, not by this one.
 fuzz: deps
 	[ -f $(BUILD)-fuzz/build.ninja ] || CC=clang meson setup $(BUILD)-fuzz -Dfuzz=true $(MESON_OPTS)
-	meson compile -C $(BUILD)-fuzz
+	meson compile -C $(BUILD)-fuzz $(NINJA_JOBS)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) ./tests/fuzz/run-fuzzers.sh $(BUILD)-fuzz
 
 bench: build

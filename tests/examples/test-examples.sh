@@ -143,13 +143,4 @@ check "make eject restores the output (6)" wait_for 3 last_is 6
 check "make eject the POST pluglet" "${EXMK[@]}" "${M[@]}" eject PLUGIN=find_idx ANCHOR=post SEQ=3
 check_eq "plugin has no pluglet left" "$(find "$MNT/plugins/find_idx" -type f | wc -l)" "0"
 
-# The systemd unit: directives and man reference (the binary path is the build's).
-if command -v systemd-analyze >/dev/null; then
-	mkdir -p "$T_DIR/man/man8"
-	cp "$PLUGFS_SRC/docs/plugfs.8" "$T_DIR/man/man8/"
-	sed "s|/usr/local/sbin/plugfs|$B/fs/plugfs|" "$PLUGFS_SRC/examples/systemd/plugfs.service" \
-		>"$T_DIR/plugfs.service"
-	check "systemd-analyze verify plugfs.service" \
-		env MANPATH="$T_DIR/man" systemd-analyze verify "$T_DIR/plugfs.service"
-fi
 finish
