@@ -4,6 +4,7 @@
  *
  *   pluglet-run [--interpret|--jit] [--entry NAME] [--budget N]
  *               [--mem-file F | MEMHEX] [--repeat N] [--stats] [PROGRAM]
+ *   (MEMHEX and PROGRAM in either order: the one naming a file is the program)
  *
  * PROGRAM is an eBPF ELF object or raw bytecode (little-endian 8-byte
  * words). Without PROGRAM the program is read from stdin as hex bytes: this
@@ -26,6 +27,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,8 +204,12 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		return -EINVAL;
 	}
 	if (npos == 2) {
-		a->mem_hex = argv[optind];
-		a->program = argv[optind + 1];
+		/* MEMHEX PROGRAM, or PROGRAM MEMHEX as pluglet-run(1) also shows it:
+		 * the program is the one that names a file */
+		bool first_is_program = is_file(argv[optind]) && !is_file(argv[optind + 1]);
+
+		a->program = argv[optind + !first_is_program];
+		a->mem_hex = argv[optind + first_is_program];
 	} else if (npos == 1) {
 		/* One argument: a program file, or the memory of the stdin protocol. */
 		if (is_file(argv[optind]) || a->mem_file)

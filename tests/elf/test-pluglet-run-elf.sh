@@ -19,5 +19,10 @@ out=$("$run" --entry strings_main "$progs/strings.o" 2>&1)
 check "unknown helper named" grep -q "unknown helper 'record_str'" <<<"$out"
 # .data counter 41 -> 42 at the first run; --repeat keeps the same program.
 first=$("$run" "$progs/data.o")
+# MEMHEX and PROGRAM in either order (pluglet-run(1) shows both):
+# r0 = *(u8 *)(r1 + 0); exit
+printf '\x71\x10\0\0\0\0\0\0\x95\0\0\0\0\0\0\0' >"$T_DIR/load_byte.bin"
+check_eq "MEMHEX then PROGRAM" "$("$run" 2a "$T_DIR/load_byte.bin")" "2a"
+check_eq "PROGRAM then MEMHEX" "$("$run" "$T_DIR/load_byte.bin" 2a)" "2a"
 check_eq "first run sees the initialised .data" "$first" "$(printf '%x' 42000000)"
 finish
