@@ -285,7 +285,8 @@ static void adopt_hook(struct engine *e, const char *ifname, enum engine_hook ki
 	}
 	if (ok && h->n && cur == h->ifindex && h->map_fd >= 0 && h->root_fd >= 0 &&
 	    chain_hook_intact(h)) {
-		pr_info("%s/%s: adopted %u programs", ifname, engine_hook_name(kind), h->n);
+		pr_info("%s/%s: adopted %u program%s", ifname, engine_hook_name(kind), h->n,
+			h->n == 1 ? "" : "s");
 		return;
 	}
 	/* the chain was lost: rebuild it from the objects */

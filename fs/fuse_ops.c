@@ -762,8 +762,17 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	}
 	if (off < 0 || __builtin_add_overflow((size_t)off, size, &end) ||
 	    end > fs->cfg->max_object_size) {
+		struct node *n = get_node(fs, h->ino);
+		const struct fs_domain *d = n ? dom(fs, n->domain) : NULL;
+
 		h->error = -EFBIG;
-		pr_warn("write: object over the size limit of %zu bytes", fs->cfg->max_object_size);
+		if (d && n->kind == NODE_ENTRY)
+			pr_warn("%s/%s/%s/%s: over the size limit of %zu bytes (a write went past it)",
+				d->name, n->group, d->subdirs[n->sub], n->name,
+				fs->cfg->max_object_size);
+		else
+			pr_warn("a write over the size limit of %zu bytes",
+				fs->cfg->max_object_size);
 		reply_err(req, -EFBIG);
 		return;
 	}

@@ -13,6 +13,8 @@
 #include <plugfs/log.h>
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -25,6 +27,8 @@ struct ifaces {
 	struct engine *eng;
 	char mountpoint[PATH_MAX];
 	size_t max_object_size;
+	pthread_mutex_t unknown_lock;
+	char unknown[IF_NAMESIZE + 1];	/* the unknown name logged last */
 };
 
 static int list_groups(void *priv, fs_name_cb cb, void *arg)
@@ -43,6 +47,26 @@ static int list_groups(void *priv, fs_name_cb cb, void *arg)
 static int group_exists(void *priv, const char *group)
 {
 	return strlen(group) < IF_NAMESIZE && if_nametoindex(group) ? 0 : -ENOENT;
+}
+
+/* The tree's lookup of an interface: a `cp` to a mistyped interface fails
+ * at this lookup, so the log says why (once per name in a row: shells and
+ * file managers look names up again and again). */
+static int lookup_group(void *priv, const char *group)
+{
+	struct ifaces *f = priv;
+	int err = group_exists(priv, group);
+	bool again;
+
+	if (!err)
+		return 0;
+	pthread_mutex_lock(&f->unknown_lock);
+	again = !strncmp(f->unknown, group, sizeof(f->unknown));
+	snprintf(f->unknown, sizeof(f->unknown), "%s", group);
+	pthread_mutex_unlock(&f->unknown_lock);
+	if (!again)
+		pr_info("ifaces/%s: no such interface (`ip link` lists them)", group);
+	return err;
 }
 
 static int list_entries(void *priv, const char *group, unsigned int sub, fs_name_cb cb, void *arg)
@@ -183,8 +207,9 @@ static int commit(void *priv, const char *group, unsigned int sub, const char *n
 			return -ENOMEM;
 		err = manifest_parse(buf, len, m, err_text, sizeof(err_text));
 		if (err) {
-			pr_warn("ifaces/%s/%s/%s: neither an ELF object nor a load manifest: %s", group,
-				hooks[sub], name, err_text);
+			pr_warn("ifaces/%s/%s/%s: %s: %s", group, hooks[sub], name,
+				manifest_looks_like_one(err_text) ? "bad load manifest" :
+				"neither an ELF object nor a load manifest", err_text);
 			goto out;
 		}
 		if (m->jit >= 0 || m->extra_memory >= 0 || m->shared_memory >= 0) {
@@ -281,7 +306,7 @@ static void answered(void *priv)
 
 static const struct fs_backend_ops ifaces_ops = {
 	.list_groups = list_groups,
-	.group_exists = group_exists,
+	.group_exists = lookup_group,
 	.list_entries = list_entries,
 	.entry_exists = entry_exists,
 	.may_create = may_create,
@@ -299,6 +324,7 @@ int ifaces_domain_init(struct fs_domain *d, const struct plugfs_config *cfg)
 
 	if (!f)
 		return -ENOMEM;
+	pthread_mutex_init(&f->unknown_lock, NULL);
 	eo.bpffs_dir = cfg->bpffs_dir;
 	eo.state_dir = cfg->state_dir;
 	eo.max_chain = cfg->max_chain;

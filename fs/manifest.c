@@ -110,7 +110,8 @@ static int handle(struct parse_ctx *c, const char *name, const char *value, char
 		return add_global(m, name + 7, value, err, err_size);
 	if (!strncmp(name, "metadata.", 9))
 		return add_kv(m->metadata, &m->nr_metadata, name + 9, value, err, err_size);
-	snprintf(err, err_size, "unknown key '%s'", name);
+	snprintf(err, err_size, "unknown key '%s' (keys: object, name, proceed_on, map_owner, mode, "
+		 "global.NAME, metadata.KEY, jit, extra_memory, shared_memory)", name);
 	return -EINVAL;
 }
 
@@ -157,6 +158,11 @@ int manifest_parse(const void *buf, size_t len, struct plugfs_manifest *m, char 
 		return -EINVAL;
 	}
 	return 0;
+}
+
+bool manifest_looks_like_one(const char *parse_err)
+{
+	return !strstr(parse_err, "syntax error on line 1") && !strstr(parse_err, "NUL byte");
 }
 
 int manifest_read_object(const struct plugfs_manifest *m, size_t max, void **obj, size_t *len,

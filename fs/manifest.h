@@ -45,6 +45,10 @@ bool manifest_is_elf(const void *buf, size_t len);
  */
 int manifest_parse(const void *buf, size_t len, struct plugfs_manifest *m, char *err, size_t err_size);
 
+/* Did a failed parse (its message) read key = value lines, so that the
+ * text was meant as a manifest? False for binary junk or no ini at all. */
+bool manifest_looks_like_one(const char *parse_err);
+
 /*
  * Reads the object the manifest names, at most max bytes: 0, -ENOENT,
  * -EFBIG (over max), -EINVAL (not a regular file) with the reason in err.

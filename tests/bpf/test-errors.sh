@@ -47,9 +47,13 @@ check "nothing left after bad names" no_leftovers
 
 check_eq "unknown interface: ENOENT" \
 	"$(errno_of cp "$PROGS/pass.bpf.o" "$MNT/ifaces/nosuch$T_ID/xdp/10")" "No such file or directory"
+check "unknown interface: said in log" grep -q "ifaces/nosuch$T_ID: no such interface" "$MNT/log"
+bad_load "manifest key typo" "Invalid argument" \
+	"bad load manifest: manifest: unknown key 'proced_on' \(keys: object, name, proceed_on.*\) on line 2" \
+	<(printf 'object = %s\nproced_on = pass\n' "$PROGS/pass.bpf.o")
 
 head -c $((1024 * 1024 + 10)) /dev/zero > "$T_DIR/big.o"
-bad_load "object over the size limit" "File too large" "over the size limit" "$T_DIR/big.o"
+bad_load "object over the size limit" "File too large" "${d#$MNT/}/10: over the size limit" "$T_DIR/big.o"
 
 for i in 1 2 3 4 5 6 7 8 9 10; do
 	cp "$PROGS/pass.bpf.o" "$d/$i" || fail "load $i of 10"
