@@ -81,8 +81,9 @@ id=$(sed -n 's/^ID: //p' "$E")
 check "loaded program is in bpftool prog" bpftool prog show id "${id:-0}"
 check "cat shows it" grep -q "^Name: verdict" "$E"
 check "ping fails with the drop program" bash -c "! ip netns exec '$NSA' ping -c1 -W1 $PEER >/dev/null 2>&1"
-check "make load OBJ=xdp/pass_count at 10" \
-	"${EXMK[@]}" "${M[@]}" load IFACE="$VETH_B" HOOK=xdp PRIO=10 OBJ=xdp/pass_count
+out=$("${EXMK[@]}" "${M[@]}" load IFACE="$VETH_B" HOOK=xdp PRIO=10 OBJ=xdp/pass_count 2>&1)
+check "make load OBJ=xdp/pass_count at 10" test -e "$MNT/ifaces/$VETH_B/xdp/10"
+check_eq "make load prints Name: once" "$(grep -c 'Name: ' <<<"$out")" 1
 check "make load OBJ=tc/ingress_count on tc-ingress" \
 	"${EXMK[@]}" "${M[@]}" load IFACE="$VETH_B" HOOK=tc-ingress PRIO=10 OBJ=tc/ingress_count
 check "make load OBJ=tc/egress_mark on tc-egress" \
@@ -134,10 +135,15 @@ check "make inject PLUGIN=find_idx ANCHOR=replace SEQ=0 OBJ=replace_find_idx" \
 check "make inject changes the host's output (1006)" wait_for 3 last_is 1006
 check "make inject ANCHOR=post SEQ=3 OBJ=<path>" \
 	"${EXMK[@]}" "${M[@]}" inject PLUGIN=find_idx ANCHOR=post SEQ=3 OBJ="$B/examples/pluglets/post_logger.o"
+cp "$B/examples/xdp/pass_count.bpf.o" "$MNT/ifaces/$VETH_B/xdp/30"	# an entry status PLUGIN= leaves out
 st=$("${EXMK[@]}" "${M[@]}" status PLUGIN=find_idx 2>&1)
+rm "$MNT/ifaces/$VETH_B/xdp/30"
 check "make status prints the pluglets" grep -q "^==> plugins/find_idx/replace/0\$" <<<"$st"
 check "make status prints the post pluglet" grep -q "^==> plugins/find_idx/post/3\$" <<<"$st"
 check "make status prints the host" grep -q "^==> hosts/find_idx_host.$HPID\$" <<<"$st"
+check_eq "make status PLUGIN= prints no interface entry" "$(grep -c '^==> ifaces/' <<<"$st")" 0
+check_eq "make status IFACE= prints no host" \
+	"$("${EXMK[@]}" "${M[@]}" status IFACE="$VETH_B" | grep -c '^==> hosts/')" 0
 check "make eject the REPLACE pluglet" "${EXMK[@]}" "${M[@]}" eject PLUGIN=find_idx ANCHOR=replace SEQ=0
 check "make eject restores the output (6)" wait_for 3 last_is 6
 check "make eject the POST pluglet" "${EXMK[@]}" "${M[@]}" eject PLUGIN=find_idx ANCHOR=post SEQ=3
