@@ -14,6 +14,8 @@
  * and r2 is its length. Helper 5 ("unwind") returns its first argument and
  * stops the program with r0 = 0 when that argument is 0.
  */
+#include "pluglet_run_host.h"
+
 #include <pluglet/vm.h>
 #include <plugfs/clock.h>
 #include <plugfs/fileutil.h>
@@ -140,7 +142,11 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: pluglet-run [--interpret|--jit] [--entry NAME] [--budget N]\n"
 		"                   [--mem-file F | MEMHEX] [--repeat N] [--stats] [PROGRAM]\n"
-		"PROGRAM: eBPF ELF object or raw bytecode; without it, hex bytes on stdin.\n");
+		"       pluglet-run [--jit] [--entry NAME] [--extra-memory N] [--shared-memory N]\n"
+		"                   [--host] [--arg u64:N|u32:N|ptr:HEX|str:TEXT]... PROGRAM\n"
+		"PROGRAM: eBPF ELF object or raw bytecode; without it, hex bytes on stdin.\n"
+		"With --arg or --host, PROGRAM runs as a host's REPLACE pluglet, with the\n"
+		"standard helpers (get_arg, ctx_malloc, ebpf_print...) and these arguments.\n");
 }
 
 struct run_args {
@@ -152,7 +158,30 @@ struct run_args {
 	uint64_t budget;
 	unsigned long repeat;
 	bool stats;
+	bool host;			/* --host or --arg: run in a host */
+	struct run_host_opts h;
 };
+
+static int add_host_arg(struct run_args *a, const char *spec)
+{
+	if (a->h.nr_args == RUN_HOST_MAX_ARGS || run_host_check_arg(spec)) {
+		fprintf(stderr, "pluglet-run: bad --arg '%s' (u64:N, u32:N, ptr:HEX, str:TEXT; at most %d)\n",
+			spec, RUN_HOST_MAX_ARGS);
+		return -EINVAL;
+	}
+	a->h.args[a->h.nr_args++] = spec;
+	a->host = true;
+	return 0;
+}
+
+static int parse_mem_size(const char *what, const char *s, uint32_t *out)
+{
+	if (plugfs_parse_u32(s, out)) {
+		fprintf(stderr, "pluglet-run: bad %s '%s'\n", what, s);
+		return -EINVAL;
+	}
+	return 0;
+}
 
 static int parse_args(int argc, char **argv, struct run_args *a)
 {
@@ -164,19 +193,36 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		{ "repeat", required_argument, NULL, 'r' },
 		{ "budget", required_argument, NULL, 'b' },
 		{ "stats", no_argument, NULL, 's' },
+		{ "arg", required_argument, NULL, 'a' },
+		{ "host", no_argument, NULL, 'H' },
+		{ "extra-memory", required_argument, NULL, 'E' },
+		{ "shared-memory", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
 	int c, npos;
 
-	while ((c = getopt_long(argc, argv, "ije:m:r:b:sh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ije:m:r:b:sha:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i': a->mode = PLUGLET_VM_INTERP; break;
 		case 'j': a->mode = PLUGLET_VM_JIT; break;
 		case 'e': a->entry = optarg; break;
 		case 'm': a->mem_file = optarg; break;
 		case 's': a->stats = true; break;
+		case 'H': a->host = true; break;
+		case 'a':
+			if (add_host_arg(a, optarg))
+				return -EINVAL;
+			break;
+		case 'E':
+			if (parse_mem_size("--extra-memory", optarg, &a->h.extra_mem))
+				return -EINVAL;
+			break;
+		case 'S':
+			if (parse_mem_size("--shared-memory", optarg, &a->h.shared_mem))
+				return -EINVAL;
+			break;
 		case 'r':
 			if (plugfs_parse_u64(optarg, ULONG_MAX, &v) || !v) {
 				fprintf(stderr, "pluglet-run: bad --repeat '%s'\n", optarg);
@@ -288,6 +334,16 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &a))
 		return 2;
+	if (a.host) {
+		if (!a.program || a.mem_hex || a.mem_file) {
+			fprintf(stderr, "pluglet-run: --arg/--host run an ELF PROGRAM; memory goes in ptr: arguments\n");
+			return 2;
+		}
+		a.h.program = a.program;
+		a.h.entry = a.entry;
+		a.h.jit = a.mode == PLUGLET_VM_JIT;
+		return run_in_host(&a.h);
+	}
 	if (a.mem_file && (err = read_file(a.mem_file, &mem))) {
 		fprintf(stderr, "pluglet-run: cannot read %s: %s\n", a.mem_file, strerror(-err));
 		goto out;
