@@ -27,6 +27,8 @@ import tempfile
 #            anchor.h and host.h
 #   injector the control-channel protocol and ebpf_injecter
 #   vm-host  the host runtime: vm/host*, vm/control*, include/pluglet/host.h
+#   vm-tool  pluglet-run (vm/pluglet-run.c, vm/pluglet_run_*), a program on
+#            top of the library: it may use the VM and the host runtime
 #   bpf      the kernel engine
 #   fs       the daemon, which may use everything
 ALLOWED = {
@@ -35,11 +37,12 @@ ALLOWED = {
     'vm-core': {'common', 'anchor'},
     'injector': {'common', 'anchor'},
     'vm-host': {'common', 'anchor', 'vm-core', 'injector'},
+    'vm-tool': {'common', 'anchor', 'vm-core', 'injector', 'vm-host'},
     'bpf': {'common'},
     'fs': {'common', 'anchor', 'vm-core', 'injector', 'vm-host', 'bpf'},
 }
 # Directory level: the two parts of vm/ are one directory.
-DIR_OF = {'vm-core': 'vm', 'vm-host': 'vm'}
+DIR_OF = {'vm-core': 'vm', 'vm-host': 'vm', 'vm-tool': 'vm'}
 TOP_DIRS = ('common', 'include', 'vm', 'injector', 'bpf', 'fs')
 SOURCE_EXT = ('.c', '.h')
 MESON_TARGETS = ('declare_dependency', 'static_library', 'shared_library', 'both_libraries',
@@ -62,6 +65,8 @@ def part_of(rel):
             return 'vm-host' if name == 'host.h' else 'vm-core'
         return None
     if top == 'vm':
+        if name.startswith(('pluglet-run', 'pluglet_run')):
+            return 'vm-tool'
         if (len(parts) > 2 and parts[1] == 'host') or name.startswith(('host', 'control')):
             return 'vm-host'
         return 'vm-core'
