@@ -150,6 +150,10 @@ static int config_key(void *cookie, const char *section, const char *key, const 
 	}
 	if (rc == -ENOENT)
 		snprintf(err, err_size, "unknown key [%s] %s", section, key);
+	else if (rc && !strcmp(section, "access"))
+		snprintf(err, err_size, "bad value for [access] %s: '%s' is not a group of this "
+			 "system (`getent group` lists them; create it with groupadd, or give a gid)",
+			 key, value);
 	else if (rc)
 		snprintf(err, err_size, "bad value for [%s] %s: '%s'", section, key, value);
 	return rc ? -EINVAL : 0;
@@ -164,13 +168,13 @@ int plugfs_config_load(struct plugfs_config *c, const char *path)
 
 	rc = plugfs_read_file(path, &text, &len);
 	if (rc) {
-		pr_warn("config %s: cannot open: %s", path, strerror(-rc));
+		fprintf(stderr, "plugfs: error: config %s: cannot open: %s\n", path, strerror(-rc));
 		return -ENOENT;
 	}
 	/* The first problem stops the parse; its line is in the message. */
 	rc = plugfs_ini_parse_string(text, config_key, c, err, sizeof(err));
 	free(text);
-	if (rc)
-		pr_warn("config %s: %s", path, err);
+	if (rc)	/* the daemon stops here: an error, said before logging starts */
+		fprintf(stderr, "plugfs: error: config %s: %s\n", path, err);
 	return rc ? -EINVAL : 0;
 }

@@ -33,6 +33,12 @@ printf '[limits]\nmax_chain = 99\n' >"$bad"
 out=$("$PLUGFS_BIN" -f --config "$bad" "$T_DIR/m2" 2>&1); rc=$?
 check_eq "bad config value: exit 2" "$rc" "2"
 check "bad config value named" grep -q "bad value for \[limits\] max_chain" <<<"$out"
+check "a fatal config problem is an error, not a warning" grep -q "^plugfs: error: config" <<<"$out"
+
+printf '[access]\nwrite_group = nogroup%s\n' "$T_ID" >"$bad"
+out=$("$PLUGFS_BIN" -f --config "$bad" "$T_DIR/m2" 2>&1); rc=$?
+check_eq "unknown write_group: exit 2" "$rc" "2"
+check "unknown write_group: says how to find or make one" grep -q "is not a group of this system (\`getent group\`" <<<"$out"
 
 printf '[paths]\nbogus = 1\n' >"$bad"
 out=$("$PLUGFS_BIN" -f --config "$bad" "$T_DIR/m2" 2>&1); rc=$?
