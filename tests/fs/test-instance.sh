@@ -43,6 +43,11 @@ check_fails "Z has no such plugin" test -e "$Z/mnt/plugins/find_idx"
 check "A keeps it in its own state dir" test -n "$(find "$A/state/plugins" -name '0.o' 2>/dev/null)"
 check_eq "Z's state dir holds no pluglet" "$(find "$Z/state" -name '*.o' 2>/dev/null | wc -l)" 0
 
+# a directory lists its entries in run order (readdir's order: ls -U shows it)
+for seq in 20 5 100; do cp "$EX/pre_counter.o" "$A/mnt/plugins/find_idx/pre/$seq"; done
+check_eq "pre/ lists in run order" "$(ls -U "$A/mnt/plugins/find_idx/pre" | tr '\n' ' ')" "5 20 100 "
+rm "$A/mnt/plugins/find_idx/pre/"*
+
 # --- crash: kill -9 A with a host connected, then the same command again ---
 queues=$(awk '{print $2}' "$A/run/daemon/reply-queues" 2>/dev/null)
 check "A recorded its reply queues" test -n "$queues"
