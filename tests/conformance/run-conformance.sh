@@ -15,7 +15,7 @@ dir=${CONFORMANCE_DIR:?CONFORMANCE_DIR is not set}
 if [ ! -d "$dir" ]; then
 	# shellcheck source=tests/lib.sh
 	. "${PLUGFS_SRC:?PLUGFS_SRC is not set}/tests/lib.sh"
-	skip "no bpf_conformance suite at $dir; to run it, point meson at its tests directory: meson configure BUILD -Dconformance_dir=DIR (the VM's own vectors in tests/isa still run)"
+	skip "no bpf_conformance suite at $(realpath -m "$dir"); to run it, pass its tests directory to meson: meson configure build -Dconformance_dir=DIR (the VM's own vectors, tests/isa, run without it)"
 fi
 
 # Prints three lines for a .data file: program hex bytes, memory hex bytes,

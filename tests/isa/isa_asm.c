@@ -632,6 +632,12 @@ static int directive(struct asm_state *s, char *p, bool *have_expect)
 	return 1;
 }
 
+static int no_expectation(struct asm_state *s)
+{
+	s->line = s->v->line;
+	return asm_err(s, "test '%s' has neither `result` nor `fault`", s->v->name);
+}
+
 static int read_lines(struct isa_set *set, struct asm_state *s, FILE *f)
 {
 	bool have_expect = true;
@@ -648,8 +654,7 @@ static int read_lines(struct isa_set *set, struct asm_state *s, FILE *f)
 		if (!*p)
 			continue;
 		if (!strncmp(p, "test ", 5) || !strcmp(p, "test")) {
-			if (s->v && (!have_expect ? asm_err(s, "test '%s' expects nothing", s->v->name)
-						  : finish_vector(s)))
+			if (s->v && (!have_expect ? no_expectation(s) : finish_vector(s)))
 				return -EINVAL;
 			if ((rc = start_vector(set, s, trim(p + 4))))
 				return rc;
@@ -667,7 +672,7 @@ static int read_lines(struct isa_set *set, struct asm_state *s, FILE *f)
 	if (!s->v)
 		return asm_err(s, "no test in the file");
 	if (!have_expect)
-		return asm_err(s, "test '%s' expects nothing", s->v->name);
+		return no_expectation(s);
 	return finish_vector(s);
 }
 

@@ -69,7 +69,7 @@ static void log_reason(const char *log, char *out, size_t out_size)
 {
 	const char *p = log, *nl;
 
-	snprintf(out, out_size, "(no verifier log)");
+	out[0] = 0;
 	for (; *p; p = nl + 1) {
 		int len;
 
@@ -95,9 +95,11 @@ static int kernel_result(const struct isa_vector *v, uint64_t *r0, char *why, si
 		if (fd < 0) {
 			/* again with a log, for the reason only: a log can be too small for a
 			 * program the kernel accepts */
-			kernel_load(v, i == 1, log, sizeof(log));
-			snprintf(why, why_size, "%s: ", strerror(-fd));
-			log_reason(log, why + strlen(why), why_size - strlen(why));
+			snprintf(why, why_size, "%s", strerror(-fd));
+			if (kernel_load(v, i == 1, log, sizeof(log)) < 0 && log[0]) {
+				snprintf(why + strlen(why), why_size - strlen(why), ": ");
+				log_reason(log, why + strlen(why), why_size - strlen(why));
+			}
 			return fd;
 		}
 		rc = kernel_run(fd, &half[i]);
