@@ -245,23 +245,33 @@ static int parse_src(struct asm_state *s, const char *t, struct bpf_insn *in)
 	return parse_imm(s, t, &in->imm);
 }
 
+/* The head of "MNEMONIC rD, ...": operand count, rD, the instruction's slot. */
+static struct bpf_insn *insn_with_dst(struct asm_state *s, const char *mn, char **ops, int n,
+				      int want, uint8_t code)
+{
+	struct bpf_insn *in;
+	uint8_t d;
+
+	if (need_ops(s, mn, n, want) || parse_reg(s, ops[0], &d) || !(in = next_insn(s, 1)))
+		return NULL;
+	in->code = code;
+	in->dst_reg = d;
+	return in;
+}
+
 /* movsx64.8 / movsx64.16 / movsx64.32 / movsx32.8 / movsx32.16 rD, rS */
 static int asm_movsx(struct asm_state *s, const char *mn, char **ops, int n)
 {
 	struct bpf_insn *in;
 	int bits, from;
-	uint8_t d, r;
+	uint8_t r;
 
 	if (sscanf(mn, "movsx%d.%d", &bits, &from) != 2 || (bits != 32 && bits != 64) ||
 	    (from != 8 && from != 16 && from != 32) || (bits == 32 && from == 32))
 		return asm_err(s, "unknown instruction '%s'", mn);
-	if (need_ops(s, mn, n, 2) || parse_reg(s, ops[0], &d) || parse_reg(s, ops[1], &r))
+	in = insn_with_dst(s, mn, ops, n, 2, (bits == 64 ? BPF_ALU64 : BPF_ALU) | BPF_MOV | BPF_X);
+	if (!in || parse_reg(s, ops[1], &r))
 		return -EINVAL;
-	in = next_insn(s, 1);
-	if (!in)
-		return -EINVAL;
-	in->code = (bits == 64 ? BPF_ALU64 : BPF_ALU) | BPF_MOV | BPF_X;
-	in->dst_reg = d;
 	in->src_reg = r;
 	in->off = (int16_t)from;
 	return 0;
@@ -270,21 +280,16 @@ static int asm_movsx(struct asm_state *s, const char *mn, char **ops, int n)
 /* le16..be64 (BPF_ALU) and bswap16..64 (BPF_ALU64) rD */
 static int asm_end(struct asm_state *s, const char *base, int bits, char **ops, int n)
 {
+	uint8_t code = BPF_ALU64 | BPF_END | BPF_TO_LE;
 	struct bpf_insn *in;
-	uint8_t d;
 
-	if (need_ops(s, base, n, 1) || parse_reg(s, ops[0], &d))
-		return -EINVAL;
-	in = next_insn(s, 1);
+	if (!strcmp(base, "le"))
+		code = BPF_ALU | BPF_END | BPF_TO_LE;
+	else if (!strcmp(base, "be"))
+		code = BPF_ALU | BPF_END | BPF_TO_BE;
+	in = insn_with_dst(s, base, ops, n, 1, code);
 	if (!in)
 		return -EINVAL;
-	if (!strcmp(base, "le"))
-		in->code = BPF_ALU | BPF_END | BPF_TO_LE;
-	else if (!strcmp(base, "be"))
-		in->code = BPF_ALU | BPF_END | BPF_TO_BE;
-	else
-		in->code = BPF_ALU64 | BPF_END | BPF_TO_LE;
-	in->dst_reg = d;
 	in->imm = bits;
 	return 0;
 }
@@ -293,24 +298,17 @@ static int asm_alu(struct asm_state *s, const char *base, int bits, char **ops, 
 {
 	struct bpf_insn *in;
 	size_t i;
-	uint8_t d;
 
-	for (i = 0; i < N_OF(alu_ops); i++)
-		if (!strcmp(base, alu_ops[i].name))
-			break;
+	for (i = 0; i < N_OF(alu_ops) && strcmp(base, alu_ops[i].name); i++)
+		;
 	if (i == N_OF(alu_ops) || !bits)
 		return 1;
-	if (need_ops(s, base, n, alu_ops[i].op == BPF_NEG ? 1 : 2) || parse_reg(s, ops[0], &d))
-		return -EINVAL;
-	in = next_insn(s, 1);
+	in = insn_with_dst(s, base, ops, n, alu_ops[i].op == BPF_NEG ? 1 : 2,
+			   (bits == 64 ? BPF_ALU64 : BPF_ALU) | alu_ops[i].op);
 	if (!in)
 		return -EINVAL;
-	in->code = (bits == 64 ? BPF_ALU64 : BPF_ALU) | alu_ops[i].op;
-	in->dst_reg = d;
 	in->off = alu_ops[i].off;
-	if (alu_ops[i].op == BPF_NEG)
-		return 0;
-	return parse_src(s, ops[1], in);
+	return alu_ops[i].op == BPF_NEG ? 0 : parse_src(s, ops[1], in);
 }
 
 static int asm_jmp(struct asm_state *s, const char *base, int bits, char **ops, int n)
@@ -318,21 +316,13 @@ static int asm_jmp(struct asm_state *s, const char *base, int bits, char **ops, 
 	struct bpf_insn *in;
 	int32_t rel;
 	size_t i;
-	uint8_t d;
 
-	for (i = 0; i < N_OF(jmp_ops); i++)
-		if (!strcmp(base, jmp_ops[i].name))
-			break;
+	for (i = 0; i < N_OF(jmp_ops) && strcmp(base, jmp_ops[i].name); i++)
+		;
 	if (i == N_OF(jmp_ops) || bits == 64)
 		return 1;
-	if (need_ops(s, base, n, 3) || parse_reg(s, ops[0], &d))
-		return -EINVAL;
-	in = next_insn(s, 1);
-	if (!in)
-		return -EINVAL;
-	in->code = (bits == 32 ? BPF_JMP32 : BPF_JMP) | jmp_ops[i].op;
-	in->dst_reg = d;
-	if (parse_src(s, ops[1], in) || parse_target(s, ops[2], s->v->nr_insns - 1, &rel))
+	in = insn_with_dst(s, base, ops, n, 3, (bits == 32 ? BPF_JMP32 : BPF_JMP) | jmp_ops[i].op);
+	if (!in || parse_src(s, ops[1], in) || parse_target(s, ops[2], s->v->nr_insns - 1, &rel))
 		return -EINVAL;
 	in->off = (int16_t)rel;
 	return 0;
@@ -402,52 +392,49 @@ static int find_size(const char *t, uint8_t *size)
 	return -1;
 }
 
+static int emit(struct asm_state *s, uint8_t code, uint8_t dst, uint8_t src, int16_t off,
+		int32_t imm)
+{
+	struct bpf_insn *in = next_insn(s, 1);
+
+	if (!in)
+		return -EINVAL;
+	*in = (struct bpf_insn){ .code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm };
+	return 0;
+}
+
 /* ldx{b,h,w,dw} ldxs{b,h,w} rD, [rS+o]; stx* [rD+o], rS; st* [rD+o], IMM */
 static int asm_mem(struct asm_state *s, const char *mn, char **ops, int n)
 {
-	struct bpf_insn *in;
-	uint8_t size, reg, src;
+	uint8_t size, reg, src = 0;
+	int32_t imm = 0;
 	int16_t off;
+	bool x;
 
 	if (!strncmp(mn, "ldx", 3) && !find_size(mn + 3 + (mn[3] == 's'), &size)) {
 		bool sx = mn[3] == 's';
 
-		if ((sx && size == BPF_DW) || need_ops(s, mn, n, 2) || parse_reg(s, ops[0], &reg))
-			return sx && size == BPF_DW ? asm_err(s, "no ldxsdw in RFC 9669") : -EINVAL;
-		if (parse_mem(s, ops[1], &src, &off) || !(in = next_insn(s, 1)))
+		if (sx && size == BPF_DW)
+			return asm_err(s, "no ldxsdw in RFC 9669");
+		if (need_ops(s, mn, n, 2) || parse_reg(s, ops[0], &reg) ||
+		    parse_mem(s, ops[1], &src, &off))
 			return -EINVAL;
-		in->code = BPF_LDX | (sx ? BPF_MEMSX : BPF_MEM) | size;
-		in->dst_reg = reg;
-		in->src_reg = src;
-		in->off = off;
-		return 0;
+		return emit(s, BPF_LDX | (sx ? BPF_MEMSX : BPF_MEM) | size, reg, src, off, 0);
 	}
-	if (!strncmp(mn, "stx", 3) && !find_size(mn + 3, &size)) {
-		if (need_ops(s, mn, n, 2) || parse_mem(s, ops[0], &reg, &off) || !(in = next_insn(s, 1)))
-			return -EINVAL;
-		if (parse_reg(s, ops[1], &src))
-			return -EINVAL;
-		in->code = BPF_STX | BPF_MEM | size;
-		in->dst_reg = reg;
-		in->src_reg = src;
-		in->off = off;
-		return 0;
-	}
-	if (!strncmp(mn, "st", 2) && !find_size(mn + 2, &size)) {
-		if (need_ops(s, mn, n, 2) || parse_mem(s, ops[0], &reg, &off) || !(in = next_insn(s, 1)))
-			return -EINVAL;
-		in->code = BPF_ST | BPF_MEM | size;
-		in->dst_reg = reg;
-		in->off = off;
-		return parse_imm(s, ops[1], &in->imm);
-	}
-	return 1;
+	if (strncmp(mn, "st", 2))
+		return 1;
+	x = mn[2] == 'x';
+	if (find_size(mn + 2 + x, &size))
+		return 1;
+	if (need_ops(s, mn, n, 2) || parse_mem(s, ops[0], &reg, &off) ||
+	    (x ? parse_reg(s, ops[1], &src) : parse_imm(s, ops[1], &imm)))
+		return -EINVAL;
+	return emit(s, (x ? BPF_STX : BPF_ST) | BPF_MEM | size, reg, src, off, imm);
 }
 
 /* atomic_OP{32,64} [rD+o], rS */
 static int asm_atomic(struct asm_state *s, const char *base, int bits, char **ops, int n)
 {
-	struct bpf_insn *in;
 	uint8_t dst, src;
 	int16_t off;
 	size_t i;
@@ -460,14 +447,10 @@ static int asm_atomic(struct asm_state *s, const char *base, int bits, char **op
 	if (i == N_OF(atomic_ops))
 		return 1;
 	if (need_ops(s, base, n, 2) || parse_mem(s, ops[0], &dst, &off) ||
-	    parse_reg(s, ops[1], &src) || !(in = next_insn(s, 1)))
+	    parse_reg(s, ops[1], &src))
 		return -EINVAL;
-	in->code = BPF_STX | BPF_ATOMIC | (bits == 64 ? BPF_DW : BPF_W);
-	in->dst_reg = dst;
-	in->src_reg = src;
-	in->off = off;
-	in->imm = atomic_ops[i].imm;
-	return 0;
+	return emit(s, BPF_STX | BPF_ATOMIC | (bits == 64 ? BPF_DW : BPF_W), dst, src, off,
+		    atomic_ops[i].imm);
 }
 
 static int assemble(struct asm_state *s, const char *mn, char **ops, int n)
