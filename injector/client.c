@@ -161,8 +161,16 @@ static int check_request(struct inj_request *req, const struct inj_request *user
 					   len, INJ_OBJ_HARD_MAX);
 	} else if (len) {
 		return reply_local(r, -EINVAL, "%s does not take an object", inj_action_str(req->action));
+	} else if (req->origin || req->gen) {
+		return reply_local(r, -EINVAL, "%s takes no generation", inj_action_str(req->action));
 	}
 	return 0;
+}
+
+/* Without a generation a request is the version 1 message it always was. */
+static uint16_t req_version(const struct inj_request *req)
+{
+	return req->origin || req->gen ? INJ_VERSION : 1;
 }
 
 static void fill_req_hdr(struct inj_client *c, struct inj_hdr *h, uint32_t id,
@@ -179,6 +187,9 @@ static void fill_req_hdr(struct inj_client *c, struct inj_hdr *h, uint32_t id,
 		snprintf(h->plugin, sizeof(h->plugin), "%s", req->plugin);
 	if (req->entry)
 		snprintf(h->entry, sizeof(h->entry), "%s", req->entry);
+	h->origin = req->origin;
+	h->gen = req->gen;
+	h->version = req_version(req);
 }
 
 /* Reply reassembly state of one request. */
@@ -209,6 +220,7 @@ static int rx_poll(struct inj_client *c, struct rx *rx)
 			return 0;
 		return -errno;
 	}
+	n = (ssize_t)inj_msg__upgrade(m, (size_t)n);
 	if (inj_hdr__check(h, (size_t)n, 0, err, sizeof(err)) || h->kind != INJ_KIND_REPLY) {
 		pr_debug("injector: dropped a bad reply message: %s", err);
 		return 1;
@@ -293,8 +305,10 @@ static int request_locked(struct inj_client *c, const struct inj_request *req,
 	fill_req_hdr(c, &m->h, id, req, len);
 	do {
 		n = len - off < c->chunk ? len - off : c->chunk;
-		if (off)
+		if (off) {
 			inj_hdr_init(&m->h, INJ_KIND_DATA, id, c->pid, c->rqid, len);
+			m->h.version = req_version(req);
+		}
 		m->h.offset = (uint32_t)off;
 		m->h.len = (uint32_t)n;
 		if (n)

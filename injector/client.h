@@ -21,6 +21,10 @@ struct inj_request {
 	uint32_t extra_mem;		/* ebpf_injecter -e */
 	uint32_t shared_mem;		/* ebpf_injecter -s */
 	const char *entry;		/* NULL: the only global function */
+	/* add/replace: the origin and generation the host keeps with the
+	 * pluglet (wire.h); both 0 sends the request as protocol version 1. */
+	uint64_t origin;
+	uint64_t gen;
 };
 
 struct inj_reply {

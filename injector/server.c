@@ -116,6 +116,9 @@ static void send_reply(struct inj_server *s, const struct inj_hdr *req, int stat
 	do {
 		n = text_len - off < (size_t)chunk ? text_len - off : (size_t)chunk;
 		inj_hdr_init(&m->h, INJ_KIND_REPLY, req->req_id, req->pid, req->reply_qid, text_len);
+		/* the client's own version, when we speak it */
+		if (req->version >= INJ_VERSION_MIN && req->version < INJ_VERSION)
+			m->h.version = req->version;
 		m->h.offset = (uint32_t)off;
 		m->h.len = (uint32_t)n;
 		m->h.status = status;
@@ -188,13 +191,14 @@ static void reply_error(struct inj_server *s, const struct inj_hdr *h, int statu
 	send_reply(s, h, status, text, strlen(text));
 }
 
-void inj_server__handle(struct inj_server *s, const struct inj_msg *m, size_t msg_len)
+void inj_server__handle(struct inj_server *s, struct inj_msg *m, size_t msg_len)
 {
 	const struct inj_hdr *h = &m->h;
 	char err[256];
 	struct xfer *x;
 	int rc;
 
+	msg_len = inj_msg__upgrade(m, msg_len);
 	rc = inj_hdr__check(h, msg_len, s->max_object, err, sizeof(err));
 	if (!rc && h->kind == INJ_KIND_REPLY) {
 		rc = -EPROTO;

@@ -44,8 +44,9 @@ struct inj_server *inj_server__new(int msqid, inj_handler_fn fn, void *arg,
  * failure.
  */
 int inj_server__run(struct inj_server *s);
-/* Handles one received message (msg_len from msgrcv); for unit tests. */
-void inj_server__handle(struct inj_server *s, const struct inj_msg *m, size_t msg_len);
+/* Handles one received message (msg_len from msgrcv; m is changed, see
+ * inj_msg__upgrade()); for unit tests. */
+void inj_server__handle(struct inj_server *s, struct inj_msg *m, size_t msg_len);
 void inj_server__free(struct inj_server *s);
 
 #endif /* PLUGFS_INJECTOR_SERVER_H */

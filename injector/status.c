@@ -16,7 +16,8 @@
 /* Record sizes of this version (what encode writes, what decode needs). */
 #define HDR_SIZE	(4 + 2 + 2 + 4 + 4 + INJ_NAME_MAX + 4 + 4 + 4 + 4)
 #define POINT_SIZE	(INJ_NAME_MAX + 4)
-#define PLUGLET_SIZE	(INJ_NAME_MAX + 4 + 4 + 4 + 8 + 4 + 4 + 8 + 8 + 8 + 4 + 160)
+#define PLUGLET_V1_SIZE	(INJ_NAME_MAX + 4 + 4 + 4 + 8 + 4 + 4 + 8 + 8 + 8 + 4 + 160)
+#define PLUGLET_SIZE	(PLUGLET_V1_SIZE + 8 + 8 + 4 + 16)
 /* Larger records than this are not a later version, they are garbage. */
 #define MAX_RECORD	4096u
 
@@ -65,6 +66,10 @@ static void put_pluglet(struct strbuf *out, const struct inj_pluglet_status *p)
 	put_le(out, p->run_ns, 8);
 	put_le(out, p->last_fault_kind, 4);
 	put_str(out, p->last_fault, sizeof(p->last_fault));
+	put_le(out, p->origin, 8);
+	put_le(out, p->gen, 8);
+	put_le(out, (uint32_t)p->sender_pid, 4);
+	put_str(out, p->sender, sizeof(p->sender));
 }
 
 int inj_host_status__encode(const struct inj_host_status *s, struct strbuf *out)
@@ -160,6 +165,13 @@ static int get_pluglet(struct rd *r, struct inj_pluglet_status *p, uint32_t i, c
 	p->last_fault_kind = (uint32_t)get_le(r, 4);
 	if (get_str(r, p->last_fault, sizeof(p->last_fault), false))
 		BAD("pluglet %u: unterminated fault text", i);
+	if (r->left >= PLUGLET_SIZE - PLUGLET_V1_SIZE) {
+		p->origin = get_le(r, 8);
+		p->gen = get_le(r, 8);
+		p->sender_pid = (int32_t)get_le(r, 4);
+		if (get_str(r, p->sender, sizeof(p->sender), false))
+			BAD("pluglet %u: unterminated sender name", i);
+	}
 	if (p->anchor >= PLUGLET_ANCHOR__MAX)
 		BAD("pluglet %u: unknown anchor %u", i, p->anchor);
 	if (flags & ~PF__ALL)
@@ -193,7 +205,7 @@ static int get_header(struct rd *r, size_t len, struct inj_host_status *s, struc
 	if (version != INJ_STATUS_VERSION)
 		BAD("unsupported status version %u (this side reads %u)", version, INJ_STATUS_VERSION);
 	if (l->hdr < HDR_SIZE || l->point < POINT_SIZE || l->point > MAX_RECORD ||
-	    l->pluglet < PLUGLET_SIZE || l->pluglet > MAX_RECORD)
+	    l->pluglet < PLUGLET_V1_SIZE || l->pluglet > MAX_RECORD)
 		BAD("bad record sizes %zu/%zu/%zu", l->hdr, l->point, l->pluglet);
 	if (get_str(r, s->name, sizeof(s->name), true))
 		BAD("bad host name");
@@ -291,6 +303,20 @@ static void line(struct strbuf *out, const char *indent, const char *fmt, ...)
 	va_end(ap);
 }
 
+int inj_pluglet_origin__format(const struct inj_pluglet_status *p, const char *indent,
+			       struct strbuf *out)
+{
+	const char *in = indent ? indent : "";
+
+	if (p->origin)
+		line(out, in, "origin: plugfs %016llx generation %llu\n",
+		     (unsigned long long)p->origin, (unsigned long long)p->gen);
+	else if (p->sender_pid > 0)	/* nothing when the host does not say */
+		line(out, in, "origin: %s (pid %d)\n", p->sender[0] ? p->sender : "?",
+		     (int)p->sender_pid);
+	return out->err;
+}
+
 int inj_pluglet_status__format(const struct inj_pluglet_status *p, const char *indent,
 			       struct strbuf *out)
 {
@@ -305,6 +331,7 @@ int inj_pluglet_status__format(const struct inj_pluglet_status *p, const char *i
 	line(out, in, "last fault: %s\n", p->last_fault[0] ? p->last_fault : "none");
 	if (p->has_run_ns)
 		line(out, in, "run time ns: %llu\n", (unsigned long long)p->run_ns);
+	inj_pluglet_origin__format(p, in, out);
 	return out->err;
 }
 

@@ -12,7 +12,9 @@
  *            nr_pluglets u32
  *   then nr_points point records, then nr_pluglets pluglet records.
  * Sizes are sent so that a later version may append fields to a record; a
- * reader takes the fields it knows and skips the rest.
+ * reader takes the fields it knows and skips the rest. The pluglet record
+ * grew origin u64, gen u64, sender pid i32, sender[16] (who installed it);
+ * a record of the first size reads as origin 0 from an unknown sender.
  */
 #ifndef PLUGFS_INJECTOR_STATUS_H
 #define PLUGFS_INJECTOR_STATUS_H
@@ -51,6 +53,10 @@ struct inj_pluglet_status {
 	uint64_t run_ns;
 	uint32_t last_fault_kind;	/* enum pluglet_fault_kind */
 	char last_fault[160];		/* "" if none */
+	uint64_t origin;		/* wire.h: 0 = a client without desired state */
+	uint64_t gen;			/* generation in that origin */
+	int32_t sender_pid;		/* the process that installed it (0: unknown) */
+	char sender[16];		/* its name (/proc/<pid>/comm), "" if unknown */
 };
 
 struct inj_host_status {
@@ -81,6 +87,13 @@ int inj_host_status__format(const struct inj_host_status *s, struct strbuf *out)
  * by indent.
  */
 int inj_pluglet_status__format(const struct inj_pluglet_status *p, const char *indent,
+			       struct strbuf *out);
+/*
+ * The "origin:" line of a pluglet (part of inj_pluglet_status__format()):
+ * "plugfs <origin in hex> generation <gen>" for a pluglet of a daemon,
+ * "<sender> (pid <pid>)" for one injected by another program.
+ */
+int inj_pluglet_origin__format(const struct inj_pluglet_status *p, const char *indent,
 			       struct strbuf *out);
 /*
  * Client side: sends INJ_ACT_HOST_STATUS and decodes the answer. Same

@@ -121,9 +121,9 @@ int inj_hdr__check(const struct inj_hdr *h, size_t msg_len, size_t max_object,
 		BAD(-EPROTO, "short message (%zu bytes, header is %zu)", msg_len, HDR_SZ);
 	if (h->magic != INJ_MAGIC)
 		BAD(-EPROTO, "bad magic 0x%08x", h->magic);
-	if (h->version != INJ_VERSION)
-		BAD(-EPROTO, "unsupported protocol version %u (this side speaks %u)",
-		    h->version, INJ_VERSION);
+	if (h->version < INJ_VERSION_MIN || h->version > INJ_VERSION)
+		BAD(-EPROTO, "unsupported protocol version %u (this side speaks %u to %u)",
+		    h->version, INJ_VERSION_MIN, INJ_VERSION);
 	if (h->kind != INJ_KIND_REQ && h->kind != INJ_KIND_DATA && h->kind != INJ_KIND_REPLY)
 		BAD(-EPROTO, "unknown message kind %u", h->kind);
 	if ((size_t)h->len != msg_len - HDR_SZ)
@@ -177,11 +177,25 @@ int inj_hdr__check(const struct inj_hdr *h, size_t msg_len, size_t max_object,
 			    h->total, max_object);
 	} else if (h->total) {
 		BAD(-EINVAL, "%s does not take an object", inj_action_str(h->action));
+	} else if (h->origin || h->gen) {
+		BAD(-EINVAL, "%s takes no generation", inj_action_str(h->action));
 	}
 	return 0;
 }
 
 #undef BAD
+
+size_t inj_msg__upgrade(struct inj_msg *m, size_t msg_len)
+{
+	unsigned char *h = (unsigned char *)&m->h;
+
+	if (msg_len < INJ_HDR_V1_SZ || m->h.magic != INJ_MAGIC || m->h.version != 1)
+		return msg_len;
+	memmove(m->data, h + INJ_HDR_V1_SZ, msg_len - INJ_HDR_V1_SZ);
+	m->h.origin = 0;
+	m->h.gen = 0;
+	return msg_len + (HDR_SZ - INJ_HDR_V1_SZ);
+}
 
 /* ---- queue helpers ---- */
 
@@ -270,6 +284,10 @@ int inj_msg__send(int msqid, struct inj_msg *m, uint64_t deadline_ns)
 	struct inj_waiter w = { 0 };
 
 	m->mtype = INJ_MTYPE;
+	if (m->h.version == 1) {
+		memmove((unsigned char *)&m->h + INJ_HDR_V1_SZ, m->data, m->h.len);
+		sz = INJ_HDR_V1_SZ + m->h.len;
+	}
 	for (;;) {
 		if (!msgsnd(msqid, m, sz, deadline_ns ? IPC_NOWAIT : 0))
 			return 0;

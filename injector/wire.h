@@ -41,7 +41,15 @@
 #include <sys/types.h>
 
 #define INJ_MAGIC		0x504c4749u	/* "PLGI" */
-#define INJ_VERSION		1
+/*
+ * Version 2 appended origin and gen to the header. Both ends still take
+ * version 1 messages (the header without them): a request without a
+ * generation goes out as version 1, byte for byte what older hosts and
+ * older ebpf_injecter binaries speak, and a reply has the version of its
+ * request.
+ */
+#define INJ_VERSION		2
+#define INJ_VERSION_MIN		1
 #define INJ_NAME_MAX		128		/* plugin name, NUL included */
 #define INJ_ENTRY_MAX		64		/* entry function name, NUL included */
 /* Largest message (without mtype) either end sends; receivers size for it. */
@@ -106,7 +114,16 @@ struct inj_hdr {
 	int32_t status;			/* 0 or -errno */
 	char plugin[INJ_NAME_MAX];	/* REQ: NUL-terminated, non-empty */
 	char entry[INJ_ENTRY_MAX];	/* REQ: "" = the only global function */
+	/* Version 2. REQ add/replace: who installs the pluglet (0 = a client that
+	 * keeps no desired state, such as ebpf_injecter) and the generation of
+	 * the change in that origin; the host keeps both with the pluglet and
+	 * refuses a replace older than what it holds from the same origin. */
+	uint64_t origin;
+	uint64_t gen;
 };
+
+/* The header of a version 1 message: everything before origin. */
+#define INJ_HDR_V1_SZ		offsetof(struct inj_hdr, origin)
 
 /* A message as it travels on a queue (msgsz excludes mtype). */
 struct inj_msg {
@@ -127,6 +144,16 @@ bool inj_action_has_object(enum inj_action a);
 bool inj_action_is_status(enum inj_action a);
 
 /*
+ * Makes a received message of msg_len bytes a version 2 one in place: a
+ * version 1 header gets origin and gen zeroed and its payload moved behind
+ * them (the buffer must hold the message plus the version 2 tail: receive
+ * buffers of sizeof(struct inj_hdr) + INJ_MSG_MAX do). h->version keeps saying which version was sent, so the
+ * reply can use it. Returns the new length; other versions are left as
+ * they are for inj_hdr__check() to refuse.
+ */
+size_t inj_msg__upgrade(struct inj_msg *m, size_t msg_len);
+
+/*
  * Checks a header received in a message of msg_len bytes (msgrcv's return,
  * without mtype). Returns 0 or -EINVAL/-EPROTO and writes the reason to err.
  * max_object bounds REQ/DATA totals (0: INJ_OBJ_HARD_MAX).
@@ -144,7 +171,9 @@ size_t inj_chunk_size_for(size_t msgmax, size_t qbytes);
 
 /*
  * Sends a whole message, retrying on a full queue until deadline_ns
- * (plugfs_now_ns() clock; 0 = block). 0 or -errno (-ETIMEDOUT, -EIDRM, ...).
+ * (plugfs_now_ns() clock; 0 = block). A message whose h.version is 1 goes
+ * out with the version 1 header (its payload is moved in m for that).
+ * 0 or -errno (-ETIMEDOUT, -EIDRM, ...).
  */
 int inj_msg__send(int msqid, struct inj_msg *m, uint64_t deadline_ns);
 

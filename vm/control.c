@@ -186,6 +186,9 @@ static int ctl_handle(void *arg, const struct inj_server_req *r, struct strbuf *
 		.extra_mem = h->extra_mem,
 		.shared_mem = h->shared_mem,
 		.entry = h->entry[0] ? h->entry : NULL,
+		.origin = h->origin,
+		.generation = h->gen,
+		.sender_pid = h->pid,
 	};
 	enum pluglet_anchor anchor = (enum pluglet_anchor)h->anchor;
 	char err[1024] = "";

@@ -251,6 +251,24 @@ static struct host_pluglet *replace_of(struct host_point *pt)
 
 /* ---- loading ---- */
 
+/* The name of the process that sends a pluglet, for the status. */
+static void sender_name(int32_t pid, char *out, size_t size)
+{
+	char path[64];
+	FILE *f;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(out, (int)size, f))
+		out[strcspn(out, "\n")] = '\0';
+	else
+		out[0] = '\0';
+	fclose(f);
+}
+
 static struct host_pluglet *pluglet_load(struct pluglet_host *h, struct host_point *pt,
 					 enum pluglet_anchor anchor, uint32_t seq,
 					 const void *obj, size_t len,
@@ -309,6 +327,11 @@ static struct host_pluglet *pluglet_load(struct pluglet_host *h, struct host_poi
 	p->shared_mem = o.shared_mem;
 	p->obj_len = len;
 	p->needs_exec = pluglet_vm__needs_exec(p->vm);
+	p->origin = o.origin;
+	p->gen = o.generation;
+	p->sender_pid = o.sender_pid;
+	if (o.sender_pid > 0)
+		sender_name(o.sender_pid, p->sender, sizeof(p->sender));
 	pthread_mutex_init(&p->fault_lock, NULL);
 	return p;
 }
@@ -412,6 +435,22 @@ out:
 	return rc;
 }
 
+/* A replace from the origin of the pluglet but of an older generation came
+ * late: what the origin wants now is already there. */
+static int replace_check_gen(const struct host_pluglet *cur, const struct pluglet_inject_opts *opts,
+			     char *err, size_t err_size)
+{
+	struct pluglet_inject_opts o = { .sz = sizeof(o) };
+
+	if (PLUGFS_OPTS_COPY(&o, opts) || !o.origin || o.origin != cur->origin ||
+	    o.generation >= cur->gen)
+		return 0;
+	set_err(err, err_size, "%s/%s/%u: generation %llu is older than the %llu it has",
+		cur->point->name, pluglet_anchor_str(cur->anchor), cur->seq,
+		(unsigned long long)o.generation, (unsigned long long)cur->gen);
+	return -ESTALE;
+}
+
 int pluglet_host__replace(struct pluglet_host *h, const char *plugin, enum pluglet_anchor anchor,
 			  uint32_t seq, const void *obj, size_t len,
 			  const struct pluglet_inject_opts *opts, char *err, size_t err_size)
@@ -431,6 +470,9 @@ int pluglet_host__replace(struct pluglet_host *h, const char *plugin, enum plugl
 			pluglet_anchor_str(anchor), seq);
 		goto out;
 	}
+	rc = replace_check_gen(*pp, opts, err, err_size);
+	if (rc)
+		goto out;
 	p = pluglet_load(h, pt, anchor, seq, obj, len, opts, err, err_size);
 	if (!p) {
 		rc = -errno;
@@ -1043,6 +1085,10 @@ static void pluglet_status_fill(const struct pluglet_host *h, const struct host_
 	ps->run_ns = st.run_ns;
 	ps->last_fault_kind = st.last_fault_kind;
 	snprintf(ps->last_fault, sizeof(ps->last_fault), "%s", st.last_fault);
+	ps->origin = p->origin;
+	ps->gen = p->gen;
+	ps->sender_pid = p->sender_pid;
+	snprintf(ps->sender, sizeof(ps->sender), "%s", p->sender);
 }
 
 /* Allocates the arrays for the host's current points and pluglets (host->lock held). */

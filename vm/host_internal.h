@@ -44,6 +44,9 @@ struct host_pluglet {
 	uint32_t shared_mem;
 	size_t obj_len;
 	bool needs_exec;		/* pluglet_vm__needs_exec(): build view, regions, context */
+	uint64_t origin, gen;		/* pluglet_inject_opts: who installed it */
+	int32_t sender_pid;
+	char sender[16];		/* /proc/<sender_pid>/comm at injection */
 	struct host_pluglet *next;	/* writer-side list, sorted (anchor, seq) */
 
 	/* stats: counters are atomics, the last fault text is under fault_lock */

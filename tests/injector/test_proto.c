@@ -97,7 +97,7 @@ static int check_mut(void (*fn)(struct inj_hdr *), size_t extra_len, size_t max_
 
 static void m_none(struct inj_hdr *h) { (void)h; }
 static void m_magic(struct inj_hdr *h) { h->magic = 0x41414141; }
-static void m_version(struct inj_hdr *h) { h->version = 2; }
+static void m_version(struct inj_hdr *h) { h->version = INJ_VERSION + 1; }
 static void m_kind(struct inj_hdr *h) { h->kind = 9; }
 static void m_len(struct inj_hdr *h) { h->len = 5; }
 static void m_pid(struct inj_hdr *h) { h->pid = 0; }
@@ -122,6 +122,9 @@ static void m_shm(struct inj_hdr *h) { h->shared_mem = 0xffffffffu; }
 static void m_noobj(struct inj_hdr *h) { h->total = 0; }
 static void m_rmobj(struct inj_hdr *h) { h->action = INJ_ACT_REMOVE_PLUGIN; }
 static void m_rm(struct inj_hdr *h) { h->action = INJ_ACT_REMOVE; h->total = 0; }
+static void m_gen(struct inj_hdr *h) { h->origin = 9; h->gen = 1; }
+static void m_rm_gen(struct inj_hdr *h) { m_rm(h); h->gen = 1; }
+static void m_v1(struct inj_hdr *h) { h->version = 1; }
 static void m_status(struct inj_hdr *h) { h->action = INJ_ACT_STATUS; h->total = 0; h->plugin[0] = 0; }
 static void m_host_status(struct inj_hdr *h) { h->action = INJ_ACT_HOST_STATUS; h->total = 0; h->plugin[0] = 0; }
 static void m_rmempty(struct inj_hdr *h) { h->action = INJ_ACT_REMOVE; h->total = 0; h->plugin[0] = 0; }
@@ -141,6 +144,9 @@ static void test_hdr_check(void **state)
 	assert_int_equal(check_mut(m_none, 100, 0), 0);
 	assert_int_equal(check_mut(m_entry_ok, 0, 0), 0);
 	assert_int_equal(check_mut(m_rm, 0, 0), 0);
+	assert_int_equal(check_mut(m_gen, 0, 0), 0);
+	assert_int_equal(check_mut(m_v1, 0, 0), 0);
+	assert_int_equal(check_mut(m_rm_gen, 0, 0), -EINVAL);
 	assert_int_equal(check_mut(m_status, 0, 0), 0);
 	assert_int_equal(check_mut(m_host_status, 0, 0), 0);
 	assert_int_equal(check_mut(m_reply_ok, 0, 0), 0);
@@ -185,6 +191,32 @@ static void test_hdr_check(void **state)
 	good_req(&h, 0, 0);
 	assert_int_equal(inj_hdr__check(&h, HDR_SZ - 1, 0, err, sizeof(err)), -EPROTO);
 	assert_int_equal(inj_hdr__check(&h, 3, 0, NULL, 0), -EPROTO);
+}
+
+/* A version 1 message (the header without origin and gen) reads as a
+ * version 2 one with both zero; it keeps saying version 1. */
+static void test_upgrade_v1(void **state)
+{
+	struct inj_msg *m = calloc(1, sizeof(long) + HDR_SZ + 64);
+	unsigned char *raw = (unsigned char *)&m->h;
+	char err[256] = "";
+	size_t n;
+
+	assert_non_null(m);
+	good_req(&m->h, 3, 3);
+	m->h.version = 1;
+	memcpy(raw + INJ_HDR_V1_SZ, "abc", 3);
+	memset(raw + INJ_HDR_V1_SZ + 3, 0xee, HDR_SZ - INJ_HDR_V1_SZ);	/* not a field */
+	n = inj_msg__upgrade(m, INJ_HDR_V1_SZ + 3);
+	assert_int_equal(n, HDR_SZ + 3);
+	assert_int_equal(m->h.version, 1);
+	assert_true(m->h.origin == 0 && m->h.gen == 0);
+	assert_memory_equal(m->data, "abc", 3);
+	assert_int_equal(inj_hdr__check(&m->h, n, 0, err, sizeof(err)), 0);
+	/* a version 2 message is left as it is */
+	m->h.version = INJ_VERSION;
+	assert_int_equal(inj_msg__upgrade(m, n), n);
+	free(m);
 }
 
 static void test_chunk_size(void **state)
@@ -551,6 +583,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_hdr_check),
+		cmocka_unit_test(test_upgrade_v1),
 		cmocka_unit_test(test_chunk_size),
 		cmocka_unit_test(test_server_text_limit),
 		cmocka_unit_test(test_server_reassembly),

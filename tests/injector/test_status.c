@@ -191,7 +191,9 @@ static void put32(unsigned char *p, uint32_t v)
 #define PL_FLAGS	(INJ_NAME_MAX + 8)
 #define PL_KIND		(INJ_NAME_MAX + 12 + 8 + 8 + 24)
 #define PL_FAULT	(PL_KIND + 4)
-#define PLUGLET		(PL_FAULT + 160)
+#define PL_ORIGIN	(PL_FAULT + 160)
+#define PLUGLET_V1	PL_ORIGIN
+#define PLUGLET		(PL_ORIGIN + 8 + 8 + 4 + 16)
 
 static int decode_modified(const struct strbuf *good, void (*mod)(unsigned char *b, size_t *len))
 {
@@ -243,6 +245,7 @@ static void m_anchor(unsigned char *b, size_t *len) { put32(b + PL0 + PL_ANCHOR,
 static void m_flags(unsigned char *b, size_t *len) { put32(b + PL0 + PL_FLAGS, 4); }
 static void m_kind(unsigned char *b, size_t *len) { put32(b + PL0 + PL_KIND, 256); }
 static void m_fault_unterminated(unsigned char *b, size_t *len) { memset(b + PL0 + PL_FAULT, 'f', 160); }
+static void m_sender_unterminated(unsigned char *b, size_t *len) { memset(b + PL0 + PL_ORIGIN + 20, 's', 16); }
 static void m_extra_byte(unsigned char *b, size_t *len) { b[(*len)++] = 0; }
 static void m_same(unsigned char *b, size_t *len) { }
 
@@ -254,6 +257,7 @@ static void test_hostile(void **state)
 		m_name_unterminated, m_name_empty, m_name_newline, m_pid, m_msqid,
 		m_more_points, m_fewer_pluglets, m_many_pluglets, m_overflow, m_point_name,
 		m_plugin_empty, m_anchor, m_flags, m_kind, m_fault_unterminated, m_extra_byte,
+		m_sender_unterminated,
 	};
 	struct strbuf sb;
 	char err[160];
@@ -325,6 +329,45 @@ static void test_longer_records(void **state)
 	strbuf__fini(&big);
 }
 
+/* Who installed a pluglet travels with it; a record of the first version
+ * (without those fields) reads as an unknown sender. */
+static void test_origin(void **state)
+{
+	struct inj_pluglet_status pl[2] = {
+		{ .plugin = "p", .origin = 0x0123456789abcdefull, .gen = 42 },
+		{ .plugin = "p", .anchor = PLUGLET_ANCHOR_POST, .seq = 3, .sender_pid = 77,
+		  .sender = "ebpf_injecter" },
+	};
+	struct inj_host_status in = sample(0, 2), s;
+	struct strbuf sb, text = STRBUF_INIT, v1 = STRBUF_INIT;
+	char err[160] = "";
+
+	in.pluglets = pl;
+	encode(&in, &sb);
+	assert_int_equal(inj_host_status__decode(sb.buf, sb.len, &s, err, sizeof(err)), 0);
+	assert_true(s.pluglets[0].origin == 0x0123456789abcdefull && s.pluglets[0].gen == 42);
+	assert_int_equal(s.pluglets[1].sender_pid, 77);
+	assert_string_equal(s.pluglets[1].sender, "ebpf_injecter");
+	inj_pluglet_origin__format(&s.pluglets[0], "", &text);
+	inj_pluglet_origin__format(&s.pluglets[1], "  ", &text);
+	assert_string_equal(text.buf, "origin: plugfs 0123456789abcdef generation 42\n"
+			    "  origin: ebpf_injecter (pid 77)\n");
+	inj_host_status__fini(&s);
+
+	/* the same status with records of the first size */
+	strbuf__put(&v1, sb.buf, HDR);
+	for (int i = 0; i < 2; i++)
+		strbuf__put(&v1, sb.buf + HDR + i * PLUGLET, PLUGLET_V1);
+	put32((unsigned char *)v1.buf + O_PLUGLET_SIZE, PLUGLET_V1);
+	assert_int_equal(inj_host_status__decode(v1.buf, v1.len, &s, err, sizeof(err)), 0);
+	assert_true(s.pluglets[0].origin == 0 && s.pluglets[1].sender_pid == 0);
+	assert_int_equal(s.pluglets[1].seq, 3);
+	inj_host_status__fini(&s);
+	strbuf__fini(&sb);
+	strbuf__fini(&text);
+	strbuf__fini(&v1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -333,6 +376,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_longer_records),
+		cmocka_unit_test(test_origin),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
