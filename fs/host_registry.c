@@ -27,6 +27,9 @@
 
 #define RESCAN_MS 200
 #define PROBE_MS 1000
+/* The longest a read waits for a host's status before it takes the last
+ * one it has (with its age): well under a second, however many hosts. */
+#define READ_WAIT_MS 250
 
 struct rejection {
 	char plugin[INJ_NAME_MAX];
@@ -45,9 +48,20 @@ struct host {
 	unsigned int refs;
 	bool published;
 	int silent;			/* 0, or the -errno of the request that timed out */
+	bool unsynced;			/* it may have missed a change: sync when it answers */
 	struct rejection *rejected;
 	struct host *next;		/* written by the discovery thread only */
 	bool dropping, dead;		/* the discovery thread's own */
+	/* The watcher thread's (statuses, probes, syncs), under the lock: */
+	pthread_t watcher;
+	bool watcher_up, stop;
+	pthread_cond_t cond;		/* wakes the watcher, and readers when a status came */
+	uint64_t want, done;		/* status refreshes asked for / answered or failed */
+	uint64_t asking_since;		/* when the status request in flight was sent, 0: none */
+	uint64_t last_probe;
+	struct inj_host_status cache;	/* the newest status the host sent */
+	uint64_t cache_ns;		/* when, 0: never */
+	int last_err;			/* of the newest status request, 0 if it answered */
 };
 
 /* A run file that could not be read, warned about once. */
@@ -60,15 +74,16 @@ struct host_registry {
 	struct host_registry_opts opts;
 	char hosts_dir[PATH_MAX];
 	pthread_mutex_t lock;
-	pthread_cond_t probe_cond;	/* a host went silent, or stop */
+	pthread_condattr_t cond_attr;	/* CLOCK_MONOTONIC, the clock of plugfs_now_ns() */
 	struct host *hosts;		/* published, newest first */
-	bool stopping;
 	host_added_fn host_added;
 	void *host_added_arg;
+	host_sync_fn host_sync;
+	void *host_sync_arg;
 	/* The discovery thread's own: */
 	struct refused *refused;
-	pthread_t discovery, prober;
-	bool discovery_up, prober_up;
+	pthread_t discovery;
+	bool discovery_up;
 	int wake[2];			/* pipe: wakes the discovery thread to stop */
 	int inotify_fd;
 };
@@ -87,6 +102,8 @@ static void host_free(struct host *h)
 	}
 	inj_client__close(h->cli);
 	inj_client__close(h->status_cli);
+	inj_host_status__fini(&h->cache);
+	pthread_cond_destroy(&h->cond);
 	for (i = 0; i < h->info.nr_points; i++)
 		free(h->info.points[i]);
 	free(h->info.points);
@@ -130,27 +147,34 @@ bool host__registers(const struct host *h, const char *point)
 }
 
 /* A request that timed out makes the host silent, an answer ends its
- * silence; a local failure (the request was not sent) says nothing. */
-static void note_outcome(struct host *h, int rc, bool answered)
+ * silence; a local failure (the request was not sent) says nothing. A
+ * change that timed out may still be applied late: the host needs a sync.
+ * Under the registry's lock. */
+static void note_outcome_locked(struct host *h, int rc, bool answered, bool change)
 {
-	struct host_registry *r = h->reg;
-	bool was, now;
+	bool was = h->silent != 0, now;
 
-	pthread_mutex_lock(&r->lock);
-	was = h->silent != 0;
-	if (rc == -ETIMEDOUT)
+	if (rc == -ETIMEDOUT) {
 		h->silent = rc;
-	else if (answered)
+		h->unsynced |= change;
+	} else if (answered) {
 		h->silent = 0;
+	}
 	now = h->silent != 0;
+	if (now != was)
+		pthread_cond_broadcast(&h->cond);
 	if (now && !was)
-		pthread_cond_signal(&r->probe_cond);
-	pthread_mutex_unlock(&r->lock);
-	if (now && !was)
-		pr_info("host %s: no answer in time; shown unreachable until it answers",
+		pr_info("host %s: no answer in time; its changes are pending until it answers",
 			h->info.file);
 	else if (was && !now)
 		pr_info("host %s: answers again", h->info.file);
+}
+
+static void note_outcome(struct host *h, int rc, bool answered, bool change)
+{
+	pthread_mutex_lock(&h->reg->lock);
+	note_outcome_locked(h, rc, answered, change);
+	pthread_mutex_unlock(&h->reg->lock);
 }
 
 int host__call(struct host *h, const struct inj_request *req, const void *obj, size_t len,
@@ -160,7 +184,7 @@ int host__call(struct host *h, const struct inj_request *req, const void *obj, s
 	int rc;
 
 	rc = inj_client__request(h->cli, req, obj, len, &rep, h->reg->opts.timeout_ms);
-	note_outcome(h, rc, rep.from_host);
+	note_outcome(h, rc, rep.from_host, true);
 	if (text) {
 		*text = rep.text;
 		rep.text = NULL;
@@ -169,26 +193,231 @@ int host__call(struct host *h, const struct inj_request *req, const void *obj, s
 	return rc;
 }
 
-static int ask_status(struct host *h, struct inj_host_status *out)
+bool host__silent(struct host *h)
 {
-	int rc = inj_client__status(h->status_cli, out, h->reg->opts.timeout_ms);
+	bool silent;
 
-	note_outcome(h, rc, rc == 0);
+	pthread_mutex_lock(&h->reg->lock);
+	silent = h->silent != 0;
+	pthread_mutex_unlock(&h->reg->lock);
+	return silent;
+}
+
+void host__mark_unsynced(struct host *h)
+{
+	pthread_mutex_lock(&h->reg->lock);
+	h->unsynced = true;
+	pthread_cond_broadcast(&h->cond);
+	pthread_mutex_unlock(&h->reg->lock);
+}
+
+/* ---- statuses ---- */
+
+static int status_copy(struct inj_host_status *dst, const struct inj_host_status *src)
+{
+	*dst = *src;
+	dst->points = calloc(src->nr_points + 1, sizeof(*dst->points));
+	dst->pluglets = calloc(src->nr_pluglets + 1, sizeof(*dst->pluglets));
+	if (!dst->points || !dst->pluglets) {
+		inj_host_status__fini(dst);
+		return -ENOMEM;
+	}
+	memcpy(dst->points, src->points, src->nr_points * sizeof(*dst->points));
+	memcpy(dst->pluglets, src->pluglets, src->nr_pluglets * sizeof(*dst->pluglets));
+	return 0;
+}
+
+/* Keeps what the host answered as the newest status. Under the lock. */
+static void cache_put(struct host *h, int rc, struct inj_host_status *st)
+{
+	h->last_err = rc;
+	if (rc)
+		return;
+	inj_host_status__fini(&h->cache);
+	h->cache = *st;
+	memset(st, 0, sizeof(*st));
+	h->cache_ns = plugfs_now_ns();
+}
+
+int host__sync_status(struct host *h, struct inj_host_status *out)
+{
+	struct inj_host_status st;
+	int rc = inj_client__status(h->cli, &st, h->reg->opts.timeout_ms);
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&h->reg->lock);
+	note_outcome_locked(h, rc, rc == 0, false);
+	if (!rc) {
+		rc = status_copy(out, &st);
+		cache_put(h, 0, &st);
+	}
+	pthread_mutex_unlock(&h->reg->lock);
+	inj_host_status__fini(&st);
 	return rc;
 }
 
-int host__status(struct host *h, struct inj_host_status *out)
+/* Asks the watcher for a status newer than now; returns the refresh to
+ * wait for. A silent host is probed once a second anyway. Under the lock. */
+static uint64_t want_status(struct host *h)
 {
-	int silent;
+	uint64_t need = h->done + (h->asking_since ? 2 : 1);
 
-	pthread_mutex_lock(&h->reg->lock);
-	silent = h->silent;
-	pthread_mutex_unlock(&h->reg->lock);
-	if (silent) {
-		memset(out, 0, sizeof(*out));
-		return silent;
+	if (h->silent)
+		return h->done;
+	if (h->want < need)
+		h->want = need;
+	pthread_cond_broadcast(&h->cond);
+	return need;
+}
+
+/* Until when a reader waits for the refresh it asked for. Under the lock. */
+static uint64_t read_deadline(const struct host *h, uint64_t now)
+{
+	uint64_t end = now + READ_WAIT_MS * 1000000ull;
+
+	if (h->silent)
+		return now;
+	if (h->asking_since && h->asking_since + READ_WAIT_MS * 1000000ull < end)
+		end = h->asking_since + READ_WAIT_MS * 1000000ull;
+	return end;
+}
+
+static void view_fill(struct host *h, struct host_view *v, uint64_t now)
+{
+	memset(v, 0, sizeof(*v));
+	v->silent = h->silent != 0;
+	v->unsynced = h->unsynced;
+	if (!h->cache_ns) {
+		v->err = h->silent ? h->silent : h->last_err ? h->last_err : -ETIMEDOUT;
+		return;
 	}
-	return ask_status(h, out);
+	v->err = status_copy(&v->st, &h->cache);
+	v->age_ms = (now - h->cache_ns) / 1000000ull;
+	v->cached = h->last_err != 0 || v->silent;
+}
+
+int host_set__status(struct host_set *s, struct host_view *out)
+{
+	struct host_registry *r;
+	struct timespec until;
+	uint64_t *want, now;
+	unsigned int i;
+
+	if (!s->nr)
+		return 0;
+	want = calloc(s->nr, sizeof(*want));
+	if (!want)
+		return -ENOMEM;
+	r = s->v[0]->reg;
+	pthread_mutex_lock(&r->lock);
+	now = plugfs_now_ns();
+	/* Every host is asked first, so that the waits overlap. */
+	for (i = 0; i < s->nr; i++)
+		want[i] = want_status(s->v[i]);
+	for (i = 0; i < s->nr; i++) {
+		struct host *h = s->v[i];
+		uint64_t e = read_deadline(h, now);
+
+		while (h->done < want[i] && !h->silent && plugfs_now_ns() < e) {
+			until = (struct timespec){ .tv_sec = e / 1000000000ull,
+						   .tv_nsec = e % 1000000000ull };
+			pthread_cond_timedwait(&h->cond, &r->lock, &until);
+		}
+	}
+	now = plugfs_now_ns();
+	for (i = 0; i < s->nr; i++)
+		view_fill(s->v[i], &out[i], now);
+	pthread_mutex_unlock(&r->lock);
+	free(want);
+	return 0;
+}
+
+int host__status(struct host *h, struct host_view *out)
+{
+	struct host *one[1] = { h };
+	struct host_set s = { .v = one, .nr = 1 };
+
+	return host_set__status(&s, out);
+}
+
+void host_view__fini(struct host_view *v)
+{
+	inj_host_status__fini(&v->st);
+}
+
+/* ---- the watcher: statuses, probes of a silent host, syncs ---- */
+
+/* One status request on the status client, lock dropped meanwhile. */
+static void watcher_ask(struct host *h)
+{
+	struct host_registry *r = h->reg;
+	struct inj_host_status st;
+	uint64_t target = h->want;
+	int rc;
+
+	h->asking_since = plugfs_now_ns();
+	h->last_probe = h->asking_since;
+	pthread_mutex_unlock(&r->lock);
+	rc = inj_client__status(h->status_cli, &st, r->opts.timeout_ms);
+	pthread_mutex_lock(&r->lock);
+	note_outcome_locked(h, rc, rc == 0, false);
+	cache_put(h, rc, &st);
+	inj_host_status__fini(&st);
+	h->asking_since = 0;
+	if (target > h->done)
+		h->done = target;
+	pthread_cond_broadcast(&h->cond);
+}
+
+static void *watcher_main(void *arg)
+{
+	struct host *h = arg;
+	struct host_registry *r = h->reg;
+	struct timespec until;
+	uint64_t next;
+
+	pthread_mutex_lock(&r->lock);
+	while (!h->stop) {
+		next = h->last_probe + PROBE_MS * 1000000ull;
+		if (h->want > h->done || (h->silent && plugfs_now_ns() >= next)) {
+			watcher_ask(h);
+		} else if (!h->silent && h->unsynced && r->host_sync) {
+			h->unsynced = false;
+			pthread_mutex_unlock(&r->lock);
+			r->host_sync(r->host_sync_arg, h);
+			pthread_mutex_lock(&r->lock);
+		} else if (h->silent) {
+			until = (struct timespec){ .tv_sec = next / 1000000000ull,
+						   .tv_nsec = next % 1000000000ull };
+			pthread_cond_timedwait(&h->cond, &r->lock, &until);
+		} else {
+			pthread_cond_wait(&h->cond, &r->lock);
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
+
+static void watcher_start(struct host *h)
+{
+	int err = pthread_create(&h->watcher, NULL, watcher_main, h);
+
+	if (err)
+		pr_warn("host %s: no status thread: %s; its reports stay empty", h->info.file,
+			strerror(err));
+	h->watcher_up = !err;
+}
+
+static void watcher_stop(struct host *h)
+{
+	if (!h->watcher_up)
+		return;
+	pthread_mutex_lock(&h->reg->lock);
+	h->stop = true;
+	pthread_cond_broadcast(&h->cond);
+	pthread_mutex_unlock(&h->reg->lock);
+	pthread_join(h->watcher, NULL);
+	h->watcher_up = false;
 }
 
 /* ---- rejections ---- */
@@ -441,6 +670,7 @@ static int host_read(struct host_registry *r, const char *file, struct host **ou
 	h->reg = r;
 	h->refs = 1;
 	h->info.msqid = -1;
+	pthread_cond_init(&h->cond, &r->cond_attr);
 	snprintf(h->info.file, sizeof(h->info.file), "%s", file);
 	rc = plugfs_snprintf(path, sizeof(path), "%s/%s", r->hosts_dir, file);
 	if (!rc)
@@ -467,6 +697,7 @@ static void host_drop(struct host_registry *r, struct host *h, bool dead)
 {
 	char path[PATH_MAX];
 
+	watcher_stop(h);
 	if (dead) {
 		/* A host that died cannot remove its queue and run file. */
 		if (h->info.msqid >= 0 && msgctl(h->info.msqid, IPC_RMID, NULL) == 0)
@@ -599,9 +830,11 @@ static void host_found(struct host_registry *r, const char *file)
 		r->host_added(r->host_added_arg, r, h);
 	else
 		host_registry__publish(r, h);
-	if (h->published)
+	if (h->published) {
+		watcher_start(h);
 		pr_info("host %s: connected (pid %d, queue %d, %u insertion points)", file,
 			h->info.pid, h->info.msqid, h->info.nr_points);
+	}
 	host__put(h);
 }
 
@@ -651,74 +884,11 @@ static void *discovery_main(void *arg)
 	return NULL;
 }
 
-/* ---- probing silent hosts ---- */
-
-static void probe_round(struct host_registry *r)
-{
-	struct host_set silent = { 0 };
-	struct inj_host_status st;
-	struct host *h;
-	unsigned int n = 0, i;
-
-	/* Under the lock: referenced copies of the silent hosts. */
-	for (h = r->hosts; h; h = h->next)
-		n += h->silent != 0;
-	if (!n)
-		return;
-	silent.v = calloc(n, sizeof(*silent.v));
-	for (h = r->hosts; h && silent.v; h = h->next) {
-		if (h->silent) {
-			h->refs++;
-			silent.v[silent.nr++] = h;
-		}
-	}
-	pthread_mutex_unlock(&r->lock);
-	for (i = 0; i < silent.nr; i++) {
-		ask_status(silent.v[i], &st);
-		inj_host_status__fini(&st);
-	}
-	host_set__release(&silent);
-	pthread_mutex_lock(&r->lock);
-}
-
-static bool any_silent(const struct host_registry *r)
-{
-	const struct host *h;
-
-	for (h = r->hosts; h && !h->silent; h = h->next)
-		;
-	return h != NULL;
-}
-
-static void *probe_main(void *arg)
-{
-	struct host_registry *r = arg;
-	struct timespec until;
-	uint64_t ns;
-
-	pthread_mutex_lock(&r->lock);
-	while (!r->stopping) {
-		if (!any_silent(r)) {
-			pthread_cond_wait(&r->probe_cond, &r->lock);
-			continue;
-		}
-		/* A pause first: the request that found the host silent was just made. */
-		ns = plugfs_now_ns() + PROBE_MS * 1000000ull;
-		until = (struct timespec){ .tv_sec = ns / 1000000000ull, .tv_nsec = ns % 1000000000ull };
-		pthread_cond_timedwait(&r->probe_cond, &r->lock, &until);
-		if (!r->stopping)
-			probe_round(r);
-	}
-	pthread_mutex_unlock(&r->lock);
-	return NULL;
-}
-
 /* ---- life cycle ---- */
 
 struct host_registry *host_registry__new(const struct host_registry_opts *opts)
 {
 	struct host_registry *r;
-	pthread_condattr_t ca;
 	int err;
 
 	r = calloc(1, sizeof(*r));
@@ -728,10 +898,8 @@ struct host_registry *host_registry__new(const struct host_registry_opts *opts)
 	r->inotify_fd = -1;
 	r->wake[0] = r->wake[1] = -1;
 	pthread_mutex_init(&r->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);	/* the clock of plugfs_now_ns() */
-	pthread_cond_init(&r->probe_cond, &ca);
-	pthread_condattr_destroy(&ca);
+	pthread_condattr_init(&r->cond_attr);
+	pthread_condattr_setclock(&r->cond_attr, CLOCK_MONOTONIC);
 	err = PLUGFS_OPTS_COPY(&r->opts, opts);
 	if (!err && (!opts || !r->opts.run_dir))
 		err = -EINVAL;
@@ -766,6 +934,12 @@ void host_registry__on_host_added(struct host_registry *r, host_added_fn fn, voi
 	r->host_added_arg = arg;
 }
 
+void host_registry__on_host_sync(struct host_registry *r, host_sync_fn fn, void *arg)
+{
+	r->host_sync = fn;
+	r->host_sync_arg = arg;
+}
+
 int host_registry__start(struct host_registry *r)
 {
 	int err;
@@ -775,10 +949,6 @@ int host_registry__start(struct host_registry *r)
 	if (err)
 		return err;
 	r->discovery_up = true;
-	err = -pthread_create(&r->prober, NULL, probe_main, r);
-	if (err)
-		return err;
-	r->prober_up = true;
 	return 0;
 }
 
@@ -793,13 +963,8 @@ void host_registry__free(struct host_registry *r)
 			pr_warn("plugins: cannot wake the discovery thread");
 		pthread_join(r->discovery, NULL);
 	}
-	if (r->prober_up) {
-		pthread_mutex_lock(&r->lock);
-		r->stopping = true;
-		pthread_cond_signal(&r->probe_cond);
-		pthread_mutex_unlock(&r->lock);
-		pthread_join(r->prober, NULL);
-	}
+	for (h = r->hosts; h; h = h->next)
+		watcher_stop(h);
 	while ((h = r->hosts)) {
 		r->hosts = h->next;
 		host__put(h);
@@ -816,7 +981,7 @@ void host_registry__free(struct host_registry *r)
 		close(r->wake[0]);
 	if (r->wake[1] >= 0)
 		close(r->wake[1]);
-	pthread_cond_destroy(&r->probe_cond);
+	pthread_condattr_destroy(&r->cond_attr);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
 }

@@ -13,13 +13,17 @@
  * it; the callback brings the host up to date and publishes it. Listings
  * and lookups show published hosts only.
  *
- * A host that let a request time out is "silent". Status requests (reads
- * of the tree) are not sent to a silent host: they fail at once with the
- * error of the request that timed out, so a stopped host costs a reader
- * nothing. A probe thread asks each silent host for its status once a
- * second; the first answer (to the probe or to any change) makes the host
- * answer reads again. Changes (host__call) are always sent: their caller
- * must know whether the host took them.
+ * Each published host has a watcher thread that asks it for its status:
+ * when a reader wants one, and once a second while the host is silent.
+ * Readers never ask a host themselves: they wait for the watcher at most
+ * READ_WAIT_MS (250 ms, all hosts of a read together) and take the newest
+ * status the host sent, with its age, when it has not answered by then.
+ *
+ * A host that let a request time out is "silent": readers do not wait for
+ * it at all, and the caller of changes may skip it (host__silent()). A
+ * change that timed out, or one skipped, leaves the host "unsynced": once
+ * the host answers again its watcher calls the host_sync callback, which
+ * brings the host in line with what it should run.
  *
  * Lock order for callers: their own locks, then the registry's (taken
  * inside these functions, never held while a host is asked anything).
@@ -58,6 +62,11 @@ struct host_registry;
  * update and the publication. A host it does not publish is forgotten.
  */
 typedef void (*host_added_fn)(void *arg, struct host_registry *r, struct host *h);
+/*
+ * Called on the host's watcher thread, with no lock of the registry held,
+ * when a host that may have missed changes answers again.
+ */
+typedef void (*host_sync_fn)(void *arg, struct host *h);
 /* Called for each name of a listing; non-zero stops it and is returned. */
 typedef int (*host_name_fn)(const char *name, void *arg);
 
@@ -72,6 +81,8 @@ struct host_registry *host_registry__new(const struct host_registry_opts *opts);
 /* Sets the callback for new hosts, before _start(); without one, hosts are
  * published as they are found. */
 void host_registry__on_host_added(struct host_registry *r, host_added_fn fn, void *arg);
+/* Sets the callback for hosts to bring in line, before _start(). */
+void host_registry__on_host_sync(struct host_registry *r, host_sync_fn fn, void *arg);
 /* Finds the hosts already running (their host_added runs in this call), then
  * starts the discovery and probe threads. 0 or -errno. */
 int host_registry__start(struct host_registry *r);
@@ -104,18 +115,41 @@ const struct host_info *host__info(const struct host *h);
 bool host__registers(const struct host *h, const char *point);
 
 /*
- * One change request (add, replace, rm, rm_pluglet), always sent. Returns
- * what inj_client__request() returns; *text (may be NULL) gets the host's
- * reason or the local one, malloc'ed, to free().
+ * One change request (add, replace, rm, rm_pluglet), sent even to a silent
+ * host. Returns what inj_client__request() returns; *text (may be NULL)
+ * gets the host's reason or the local one, malloc'ed, to free(). A timeout
+ * makes the host silent and unsynced.
  */
 int host__call(struct host *h, const struct inj_request *req, const void *obj, size_t len,
 	       char **text);
+/* Is the host known not to answer (a request to it timed out since its last answer)? */
+bool host__silent(struct host *h);
+/* The host missed a change (skipped while silent): sync it when it answers. */
+void host__mark_unsynced(struct host *h);
 /*
- * The host's status for a read: 0 and its fields in *out (to
- * inj_host_status__fini()), or -errno with *out empty; a silent host is
- * not asked and gives the error of the request that timed out.
+ * The host's status asked now on the change client, for the caller of
+ * changes (no bound but the request timeout). 0 and the fields in *out
+ * (to inj_host_status__fini()), or -errno with *out empty.
  */
-int host__status(struct host *h, struct inj_host_status *out);
+int host__sync_status(struct host *h, struct inj_host_status *out);
+
+/* What a read knows of a host. */
+struct host_view {
+	int err;			/* 0: st holds a status; else the host never answered */
+	struct inj_host_status st;	/* the newest status the host sent */
+	uint64_t age_ms;		/* how old st is */
+	bool cached;			/* st is not an answer to this read (the host was slow or silent) */
+	bool silent;			/* a request to the host timed out since its last answer */
+	bool unsynced;			/* changes for the host are pending */
+};
+/*
+ * The statuses of a set of hosts for a read (out[i] for s->v[i], each to
+ * host_view__fini()): asked of every host together, waited for at most
+ * 250 ms, not at all from a silent host. 0 or -ENOMEM.
+ */
+int host_set__status(struct host_set *s, struct host_view *out);
+int host__status(struct host *h, struct host_view *out);
+void host_view__fini(struct host_view *v);
 
 /*
  * Pluglets a host refused when they were pushed to it, kept for `cat` of

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * hosts/<name>.<pid>: what each connected host says of itself (its status,
- * as its own report shows it), or what its run file says when it cannot
- * answer, and the pluglets it refused. The host is asked without any lock held: a host
- * that does not answer delays only the reads of its own file.
+ * as its own report shows it), and the pluglets it refused. A host that
+ * does not answer in time shows the newest status it sent, with its age,
+ * or what its run file says when it never answered; a read waits for it
+ * at most a quarter of a second (host_registry.h).
  */
 #include "hosts.h"
 
@@ -35,29 +36,38 @@ static void report_rejection(void *arg, const char *plugin, const char *anchor, 
 static int hosts_report(void *priv, const char *name, struct fs_report *out)
 {
 	struct strbuf sb = STRBUF_INIT;
-	struct inj_host_status st;
 	const struct host_info *hi;
+	struct host_view v;
 	struct host *h;
 	unsigned int i;
-	int hr;
 
 	h = host_registry__find(priv, name);
 	if (!h)
 		return -ENOENT;
 	hi = host__info(h);
-	hr = host__status(h, &st);
-	if (hr) {
-		/* What the run file said, when the host itself cannot answer. */
+	if (host__status(h, &v)) {
+		host__put(h);
+		return -ENOMEM;
+	}
+	if (v.err) {
+		/* What the run file said, when the host itself never answered. */
 		strbuf__printf(&sb, "name: %s\npid: %d\nmsqid: %d\npoints:", hi->name, hi->pid,
 			       hi->msqid);
 		for (i = 0; i < hi->nr_points; i++)
 			strbuf__printf(&sb, " %s", hi->points[i]);
-		strbuf__printf(&sb, "\nstate: unreachable (%s)\n", strerror(-hr));
+		strbuf__printf(&sb, "\nstate: unreachable (%s)\n", strerror(-v.err));
 	} else {
-		strbuf__puts(&sb, "state: ready\n");
-		inj_host_status__format(&st, &sb);
-		inj_host_status__fini(&st);
+		if (v.silent)
+			strbuf__printf(&sb, "state: unreachable (%s)\n", strerror(ETIMEDOUT));
+		else
+			strbuf__puts(&sb, v.cached ? "state: slow\n" : "state: ready\n");
+		if (v.cached)
+			strbuf__printf(&sb, "status age: %llu ms\n", (unsigned long long)v.age_ms);
+		if (v.unsynced)
+			strbuf__puts(&sb, "changes: pending\n");
+		inj_host_status__format(&v.st, &sb);
 	}
+	host_view__fini(&v);
 	host__for_each_rejection(h, report_rejection, &sb);
 	host__put(h);
 	return fs_report_take(out, &sb);

@@ -3,10 +3,16 @@
  * plugins/: the daemon as the place where pluglets live.
  *
  * Desired state: every pluglet written into plugins/ (object + options) is
- * kept in the store (plugins_state.c, memory and <state>/plugins) and pushed
- * to every connected host that registers its plugin; a host found later
- * gets the pluglets of its plugins in seq order before it is published
- * (host_registry.h).
+ * kept in the store (plugins_state.c, memory and <state>/plugins) with the
+ * generation of the change that made it, and pushed to every connected host
+ * that registers its plugin, which keeps the store's origin and that
+ * generation with it. A host that does not answer in time is skipped (its
+ * changes are pending); whenever a host may differ from the store (found,
+ * found again by a restarted daemon, answering after a timeout) it is
+ * synced: its status is read and pluglets are added, replaced or removed
+ * until it runs exactly what the store lists for it. Pluglets of another
+ * origin (ebpf_injecter, ...) are listed as they are found in the hosts'
+ * statuses; rm removes them, a cp over one makes it ours.
  *
  * Two locks, neither held by a reader while a host is asked anything:
  *  - change_lock serialises the changes (cp, rm, mv, mkdir, rmdir) and the
@@ -34,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *const anchor_dirs[] = { "pre", "replace", "post", NULL };
 
@@ -43,7 +50,50 @@ struct plugins {
 	pthread_mutex_t change_lock;
 	pthread_mutex_t store_lock;
 	struct pl_store store;		/* plugins and pluglets */
+	uint64_t next_gen;		/* under change_lock */
 };
+
+/* What the hosts call seq: REPLACE has one slot, sent as seq 0. */
+static uint32_t wire_seq(unsigned int anchor, uint32_t seq)
+{
+	return anchor == PLUGLET_ANCHOR_REPLACE ? 0 : seq;
+}
+
+/* The pluglet a host status shows at a slot (REPLACE: the plugin's one). */
+static const struct inj_pluglet_status *status_at(const struct inj_host_status *st,
+						  const char *plugin, unsigned int anchor,
+						  uint32_t seq)
+{
+	uint32_t i;
+
+	for (i = 0; i < st->nr_pluglets; i++) {
+		const struct inj_pluglet_status *ps = &st->pluglets[i];
+
+		if (!strcmp(ps->plugin, plugin) && ps->anchor == anchor &&
+		    (anchor == PLUGLET_ANCHOR_REPLACE || ps->seq == seq))
+			return ps;
+	}
+	return NULL;
+}
+
+/* Does the status show the same slot before record k (a host lists a slot once,
+ * but a listing must not trust it)? */
+static bool status_seq_before(const struct inj_host_status *st, uint32_t k, const char *plugin,
+			      unsigned int anchor, uint32_t seq)
+{
+	uint32_t i;
+
+	for (i = 0; i < k; i++)
+		if (!strcmp(st->pluglets[i].plugin, plugin) && st->pluglets[i].anchor == anchor &&
+		    st->pluglets[i].seq == seq)
+			return true;
+	return false;
+}
+
+static bool is_ours(const struct plugins *p, const struct inj_pluglet_status *ps)
+{
+	return ps->origin && ps->origin == p->store.origin;
+}
 
 /* ---- names ---- */
 
@@ -89,7 +139,7 @@ static bool group_known(struct plugins *p, const char *group)
  * reason or the local one. Anchors of REPLACE use seq 0 on the wire: the
  * directory name is the user's, the host keeps one REPLACE per plugin.
  */
-static int host_change(struct host *h, enum inj_action act, const char *plugin,
+static int host_change(struct plugins *p, struct host *h, enum inj_action act, const char *plugin,
 		       enum pluglet_anchor anchor, uint32_t seq, const struct pl_pluglet *pl,
 		       char **text)
 {
@@ -98,7 +148,7 @@ static int host_change(struct host *h, enum inj_action act, const char *plugin,
 		.action = act,
 		.plugin = plugin,
 		.anchor = anchor,
-		.seq = anchor == PLUGLET_ANCHOR_REPLACE ? 0 : seq,
+		.seq = wire_seq(anchor, seq),
 	};
 
 	if (pl) {
@@ -106,8 +156,77 @@ static int host_change(struct host *h, enum inj_action act, const char *plugin,
 		req.extra_mem = pl->extra_memory;
 		req.shared_mem = pl->shared_memory;
 		req.entry = pl->entry[0] ? pl->entry : NULL;
+		req.origin = p->store.origin;
+		req.gen = pl->gen;
 	}
 	return host__call(h, &req, pl ? pl->obj : NULL, pl ? pl->len : 0, text);
+}
+
+/* A host's answer that leaves the change pending: it did not answer (in
+ * time), or it was skipped as silent. */
+static bool pending_rc(int rc)
+{
+	return rc == -ETIMEDOUT || rc == -EAGAIN || rc == -ECONNRESET || rc == -EIDRM;
+}
+
+/* A host known not to answer is not sent a change: it gets it when it is
+ * synced, once it answers again. */
+static bool skip_silent(struct host *h)
+{
+	if (!host__silent(h))
+		return false;
+	host__mark_unsynced(h);
+	return true;
+}
+
+/* Generations start at the wall clock of the daemon's start, so that a
+ * restarted daemon counts on from where the one before it stopped. */
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Puts pl at its slot in one host, whatever is there: a pluglet of ours
+ * from another generation or another program's is replaced in place
+ * (REPLACE: at the seq the host has it). *took_foreign says that the slot
+ * held another program's pluglet, which a rollback cannot give back.
+ */
+static int host_put(struct plugins *p, struct host *h, const char *plugin, unsigned int anchor,
+		    const struct pl_pluglet *pl, bool replace, bool *took_foreign, char **text)
+{
+	const struct inj_pluglet_status *ps;
+	struct inj_host_status st;
+	uint32_t seq = wire_seq(anchor, pl->seq);
+	int rc;
+
+	*took_foreign = false;
+	rc = host_change(p, h, replace ? INJ_ACT_REPLACE : INJ_ACT_ADD, plugin, anchor, seq, pl, text);
+	if (replace && rc == -ENOENT) {		/* the host lost it: give it back */
+		free(*text);
+		*text = NULL;
+		rc = host_change(p, h, INJ_ACT_ADD, plugin, anchor, seq, pl, text);
+	}
+	if (rc != -EEXIST)
+		return rc;
+	free(*text);
+	*text = NULL;
+	rc = host__sync_status(h, &st);
+	if (rc)
+		return rc;
+	ps = status_at(&st, plugin, anchor, seq);
+	if (ps) {
+		*took_foreign = !is_ours(p, ps);
+		seq = ps->seq;
+		rc = host_change(p, h, INJ_ACT_REPLACE, plugin, anchor, seq, pl, text);
+	} else {
+		rc = host_change(p, h, INJ_ACT_ADD, plugin, anchor, seq, pl, text);
+	}
+	inj_host_status__fini(&st);
+	return rc;
 }
 
 static const char *host_file(const struct host *h)
@@ -115,37 +234,127 @@ static const char *host_file(const struct host *h)
 	return host__info(h)->file;
 }
 
-/* Pushes every pluglet of the host's plugins, in anchor and seq order.
- * Under change_lock. */
-static void host_push(struct plugins *p, struct host *h)
+/*
+ * Removes a pluglet of ours from one host; REPLACE is looked for at the seq
+ * the host has it (a cp over another program's pluglet keeps its seq).
+ * -ENOENT when the host has none of ours there.
+ */
+static int host_remove(struct plugins *p, struct host *h, const char *plugin, unsigned int anchor,
+		       uint32_t seq, char **text)
 {
+	const struct inj_pluglet_status *ps;
+	struct inj_host_status st;
+	int rc;
+
+	rc = host_change(p, h, INJ_ACT_REMOVE, plugin, anchor, seq, NULL, text);
+	if (rc != -ENOENT || anchor != PLUGLET_ANCHOR_REPLACE)
+		return rc;
+	rc = host__sync_status(h, &st);
+	if (rc)
+		return rc;
+	ps = status_at(&st, plugin, anchor, 0);
+	rc = -ENOENT;
+	if (ps && is_ours(p, ps)) {
+		free(*text);
+		*text = NULL;
+		rc = host_change(p, h, INJ_ACT_REMOVE, plugin, anchor, ps->seq, NULL, text);
+	}
+	inj_host_status__fini(&st);
+	return rc;
+}
+
+/* Notes the outcome of putting a pluglet of the store into a host while
+ * syncing it; false when the host stopped answering. */
+static bool sync_outcome(struct host *h, const char *plugin, unsigned int a, uint32_t seq, int rc,
+			 const char *text)
+{
+	if (pending_rc(rc))
+		return false;
+	if (!rc) {
+		host__forget_rejection(h, plugin, anchor_dirs[a], seq);
+		return true;
+	}
+	pr_warn("host %s: pluglet %s/%s/%u rejected: %s", host_file(h), plugin, anchor_dirs[a], seq,
+		text ? text : strerror(-rc));
+	host__note_rejection(h, plugin, anchor_dirs[a], seq, text ? text : strerror(-rc));
+	return true;
+}
+
+/* Removes what the host runs of ours that the store does not list for it
+ * (a late request, changes made while it did not answer). */
+static bool sync_remove_extra(struct plugins *p, struct host *h, const struct inj_host_status *st)
+{
+	uint32_t i;
+
+	for (i = 0; i < st->nr_pluglets; i++) {
+		const struct inj_pluglet_status *ps = &st->pluglets[i];
+		struct pl_pluglet *pl = NULL;
+		struct pl_plugin *pg;
+		int rc;
+
+		if (!is_ours(p, ps))
+			continue;
+		pg = host__registers(h, ps->plugin) ? pl_store_find(&p->store, ps->plugin) : NULL;
+		for (pl = pg ? pg->anchors[ps->anchor] : NULL; pl; pl = pl->next)
+			if (wire_seq(ps->anchor, pl->seq) == wire_seq(ps->anchor, ps->seq))
+				break;
+		if (pl)
+			continue;
+		rc = host_change(p, h, INJ_ACT_REMOVE, ps->plugin, ps->anchor, ps->seq, NULL, NULL);
+		pr_info("host %s: %s/%s/%u is not in plugins/: %s", host_file(h), ps->plugin,
+			anchor_dirs[ps->anchor], ps->seq, rc ? strerror(-rc) : "removed");
+		if (pending_rc(rc))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Brings one host in line with the store: what it runs of ours and does
+ * not belong there goes, every pluglet of its plugins that it does not run
+ * in the store's generation is added or replaced (another program's
+ * pluglet at that slot too), in anchor and seq order. A pluglet that is
+ * there in the right generation is left alone: its counters go on (a
+ * restarted daemon finds the hosts as it left them). Under change_lock.
+ */
+static void host_sync_locked(struct plugins *p, struct host *h)
+{
+	struct inj_host_status st;
 	struct pl_plugin *pg;
 	struct pl_pluglet *pl;
+	bool ok;
 	unsigned int a;
 
-	for (pg = p->store.plugins; pg; pg = pg->next) {
+	if (host__sync_status(h, &st)) {
+		host__mark_unsynced(h);
+		return;
+	}
+	ok = sync_remove_extra(p, h, &st);
+	for (pg = p->store.plugins; pg && ok; pg = pg->next) {
 		if (!host__registers(h, pg->name))
 			continue;
-		for (a = 0; a < PLUGLET_ANCHOR__MAX; a++) {
-			for (pl = pg->anchors[a]; pl; pl = pl->next) {
+		for (a = 0; a < PLUGLET_ANCHOR__MAX && ok; a++) {
+			for (pl = pg->anchors[a]; pl && ok; pl = pl->next) {
+				const struct inj_pluglet_status *ps;
+				bool took_foreign;
 				char *text = NULL;
-				int rc = host_change(h, INJ_ACT_ADD, pg->name, a, pl->seq, pl, &text);
+				int rc;
 
-				/* Already there: a restarted daemon finds hosts as it left
-				 * them; replacing would reset their state and counters. */
-				if (rc == -EEXIST)
-					rc = 0;
-				if (rc) {
-					pr_warn("host %s: pluglet %s/%s/%u rejected: %s", host_file(h),
-						pg->name, anchor_dirs[a], pl->seq,
-						text ? text : strerror(-rc));
-					host__note_rejection(h, pg->name, anchor_dirs[a], pl->seq,
-							     text ? text : strerror(-rc));
-				}
+				ps = status_at(&st, pg->name, a, wire_seq(a, pl->seq));
+				if (ps && is_ours(p, ps) && ps->gen == pl->gen)
+					continue;
+				rc = host_put(p, h, pg->name, a, pl, ps != NULL, &took_foreign, &text);
+				if (!rc && took_foreign)
+					pr_info("host %s: %s/%s/%s of another program replaced by the tree's",
+						host_file(h), pg->name, anchor_dirs[a], pl->name);
+				ok = sync_outcome(h, pg->name, a, pl->seq, rc, text);
 				free(text);
 			}
 		}
 	}
+	inj_host_status__fini(&st);
+	if (!ok)
+		host__mark_unsynced(h);
 }
 
 /* The registry's callback for a new host: brought up to date and published
@@ -155,9 +364,156 @@ static void host_added(void *arg, struct host_registry *reg, struct host *h)
 	struct plugins *p = arg;
 
 	pthread_mutex_lock(&p->change_lock);
-	host_push(p, h);
+	host_sync_locked(p, h);
 	host_registry__publish(reg, h);
 	pthread_mutex_unlock(&p->change_lock);
+}
+
+/* The registry's callback for a host that answers after missing changes. */
+static void host_sync(void *arg, struct host *h)
+{
+	struct plugins *p = arg;
+
+	pthread_mutex_lock(&p->change_lock);
+	host_sync_locked(p, h);
+	pthread_mutex_unlock(&p->change_lock);
+	pr_info("host %s: synced with plugins/", host_file(h));
+}
+
+/* ---- pluglets of other programs ---- */
+
+/* What the hosts of a plugin say, for a read: asked with no lock held. */
+struct views {
+	struct host_set hosts;
+	struct host_view *v;
+};
+
+static int views_get(struct plugins *p, const char *group, struct views *vs)
+{
+	int rc;
+
+	memset(vs, 0, sizeof(*vs));
+	rc = host_registry__select(p->reg, group, &vs->hosts);
+	if (!rc && vs->hosts.nr) {
+		vs->v = calloc(vs->hosts.nr, sizeof(*vs->v));
+		rc = vs->v ? host_set__status(&vs->hosts, vs->v) : -ENOMEM;
+	}
+	if (rc)
+		host_set__release(&vs->hosts);
+	return rc;
+}
+
+static void views_fini(struct views *vs)
+{
+	unsigned int i;
+
+	for (i = 0; vs->v && i < vs->hosts.nr; i++)
+		host_view__fini(&vs->v[i]);
+	free(vs->v);
+	host_set__release(&vs->hosts);
+}
+
+/* Does the store hold the slot of this host's pluglet? Under store_lock. */
+static bool store_holds_slot(struct plugins *p, const struct inj_pluglet_status *ps)
+{
+	struct pl_plugin *pg = pl_store_find(&p->store, ps->plugin);
+	struct pl_pluglet *pl;
+
+	for (pl = pg ? pg->anchors[ps->anchor] : NULL; pl; pl = pl->next)
+		if (wire_seq(ps->anchor, pl->seq) == wire_seq(ps->anchor, ps->seq))
+			return true;
+	return false;
+}
+
+/*
+ * A pluglet another program put into a host is listed under its seq,
+ * unless the store holds that slot (its entry's report then shows the
+ * host running the other program's pluglet). Under store_lock.
+ */
+static bool foreign_listed(struct plugins *p, const struct inj_pluglet_status *ps,
+			   const char *group, unsigned int sub)
+{
+	return !strcmp(ps->plugin, group) && ps->anchor == sub && !is_ours(p, ps) &&
+	       !store_holds_slot(p, ps);
+}
+
+/* The i-th host's listed pluglet of another program named name, or NULL. */
+static const struct inj_pluglet_status *foreign_in(struct plugins *p, const struct host_view *v,
+						   const char *group, unsigned int sub,
+						   uint32_t seq)
+{
+	uint32_t i;
+
+	for (i = 0; !v->err && i < v->st.nr_pluglets; i++) {
+		const struct inj_pluglet_status *ps = &v->st.pluglets[i];
+
+		if (ps->seq == seq && foreign_listed(p, ps, group, sub))
+			return ps;
+	}
+	return NULL;
+}
+
+/* Is name a pluglet of another program in some host? Takes store_lock. */
+static bool foreign_exists(struct plugins *p, const char *group, unsigned int sub, const char *name)
+{
+	struct views vs;
+	bool found = false;
+	unsigned int i;
+	uint32_t seq;
+
+	if (parse_seq(name, &seq) || views_get(p, group, &vs))
+		return false;
+	pthread_mutex_lock(&p->store_lock);
+	for (i = 0; i < vs.hosts.nr && !found; i++)
+		found = foreign_in(p, &vs.v[i], group, sub, seq) != NULL;
+	pthread_mutex_unlock(&p->store_lock);
+	views_fini(&vs);
+	return found;
+}
+
+/*
+ * rm of another program's pluglet: it goes from every host that answers;
+ * it is not desired state, so a host that does not answer keeps it (and
+ * the tree keeps listing it). Under change_lock.
+ */
+static int unlink_foreign(struct plugins *p, const char *group, unsigned int sub, const char *name)
+{
+	unsigned int i, found = 0;
+	struct views vs;
+	uint32_t seq;
+	int rc;
+
+	if (parse_seq(name, &seq))
+		return -ENOENT;
+	rc = views_get(p, group, &vs);
+	for (i = 0; !rc && i < vs.hosts.nr; i++) {
+		const struct inj_pluglet_status *ps;
+		char *text = NULL;
+		int hr;
+
+		pthread_mutex_lock(&p->store_lock);
+		ps = foreign_in(p, &vs.v[i], group, sub, seq);
+		pthread_mutex_unlock(&p->store_lock);
+		if (!ps)
+			continue;
+		found++;
+		if (vs.v[i].silent) {
+			pr_warn("plugins/%s/%s/%s: host %s does not answer: it keeps this pluglet",
+				group, anchor_dirs[sub], name, host_file(vs.hosts.v[i]));
+			continue;
+		}
+		hr = host_change(p, vs.hosts.v[i], INJ_ACT_REMOVE, group, sub, seq, NULL, &text);
+		if (hr && hr != -ENOENT)
+			pr_warn("plugins/%s/%s/%s: host %s: rm_pluglet: %s", group, anchor_dirs[sub],
+				name, host_file(vs.hosts.v[i]), text && *text ? text : strerror(-hr));
+		free(text);
+	}
+	views_fini(&vs);
+	if (!rc && !found)
+		rc = -ENOENT;
+	if (!rc)
+		pr_info("plugins/%s/%s/%s (of another program) removed", group, anchor_dirs[sub], name);
+	return rc;
 }
 
 /* ---- listings ---- */
@@ -205,20 +561,55 @@ static int group_exists(void *priv, const char *group)
 	return known ? 0 : -ENOENT;
 }
 
+/* The names of other programs' pluglets, each once. Under store_lock. */
+static int list_foreign(struct plugins *p, struct views *vs, const char *group, unsigned int sub,
+			fs_name_cb cb, void *arg)
+{
+	unsigned int i, j;
+	uint32_t k;
+	int err = 0;
+
+	for (i = 0; i < vs->hosts.nr && !err; i++) {
+		const struct host_view *v = &vs->v[i];
+
+		for (k = 0; !v->err && k < v->st.nr_pluglets && !err; k++) {
+			const struct inj_pluglet_status *ps = &v->st.pluglets[k];
+			char name[16];
+
+			if (!foreign_listed(p, ps, group, sub))
+				continue;
+			for (j = 0; j < i && !foreign_in(p, &vs->v[j], group, sub, ps->seq); j++)
+				;
+			if (j < i || (k && status_seq_before(&v->st, k, group, sub, ps->seq)))
+				continue;	/* listed already */
+			snprintf(name, sizeof(name), "%u", ps->seq);
+			err = cb(name, arg);
+		}
+	}
+	return err;
+}
+
 static int list_entries(void *priv, const char *group, unsigned int sub, fs_name_cb cb, void *arg)
 {
 	struct plugins *p = priv;
 	struct pl_plugin *pg;
 	struct pl_pluglet *pl;
-	int err = 0;
+	struct views vs;
+	int err;
 
+	err = views_get(p, group, &vs);
+	if (err)
+		return err;
 	pthread_mutex_lock(&p->store_lock);
 	pg = pl_store_find(&p->store, group);
 	if (!pg && !host_registry__has_point(p->reg, group))
 		err = -ENOENT;
 	for (pl = pg ? pg->anchors[sub] : NULL; pl && !err; pl = pl->next)
 		err = cb(pl->name, arg);
+	if (!err)
+		err = list_foreign(p, &vs, group, sub, cb, arg);
 	pthread_mutex_unlock(&p->store_lock);
+	views_fini(&vs);
 	return err;
 }
 
@@ -230,6 +621,8 @@ static int entry_exists(void *priv, const char *group, unsigned int sub, const c
 	pthread_mutex_lock(&p->store_lock);
 	err = pl_store_get(&p->store, group, sub, name) ? 0 : -ENOENT;
 	pthread_mutex_unlock(&p->store_lock);
+	if (err && foreign_exists(p, group, sub, name))
+		err = 0;
 	return err;
 }
 
@@ -265,9 +658,14 @@ static int remove_plugin_from_hosts(struct plugins *p, const char *group)
 	err = host_registry__select(p->reg, group, &hosts);
 	for (i = 0; i < hosts.nr; i++) {
 		char *text = NULL;
-		int rc = host_change(hosts.v[i], INJ_ACT_REMOVE_PLUGIN, group, 0, 0, NULL, &text);
+		int rc;
 
-		if (rc && rc != -ENOENT)
+		if (skip_silent(hosts.v[i]))
+			continue;
+		rc = host_change(p, hosts.v[i], INJ_ACT_REMOVE_PLUGIN, group, 0, 0, NULL, &text);
+		if (pending_rc(rc))
+			host__mark_unsynced(hosts.v[i]);
+		else if (rc && rc != -ENOENT)
 			pr_warn("host %s: rm plugin %s: %s", host_file(hosts.v[i]), group,
 				text ? text : strerror(-rc));
 		free(text);
@@ -316,6 +714,34 @@ out:
 
 /* ---- entries ---- */
 
+/* Another program's REPLACE pluglet in a host of the plugin, listed under
+ * a name other than name: a second name in replace/ is refused. */
+static bool foreign_replace_elsewhere(struct plugins *p, const char *group, const char *name)
+{
+	bool found = false;
+	struct views vs;
+	unsigned int i;
+	uint32_t k;
+
+	if (views_get(p, group, &vs))
+		return false;
+	pthread_mutex_lock(&p->store_lock);
+	for (i = 0; i < vs.hosts.nr && !found; i++) {
+		const struct host_view *v = &vs.v[i];
+
+		for (k = 0; !v->err && k < v->st.nr_pluglets && !found; k++) {
+			const struct inj_pluglet_status *ps = &v->st.pluglets[k];
+			char seq[16];
+
+			snprintf(seq, sizeof(seq), "%u", ps->seq);
+			found = foreign_listed(p, ps, group, PLUGLET_ANCHOR_REPLACE) && strcmp(seq, name);
+		}
+	}
+	pthread_mutex_unlock(&p->store_lock);
+	views_fini(&vs);
+	return found;
+}
+
 static int may_create(void *priv, const char *group, unsigned int sub, const char *name)
 {
 	struct plugins *p = priv;
@@ -339,6 +765,12 @@ static int may_create(void *priv, const char *group, unsigned int sub, const cha
 		err = -EEXIST;
 	}
 	pthread_mutex_unlock(&p->store_lock);
+	if (!err && sub == PLUGLET_ANCHOR_REPLACE && (!pg || !pg->anchors[sub]) &&
+	    foreign_replace_elsewhere(p, group, name)) {
+		pr_warn("plugins/%s/replace: holds another program's pluglet (one REPLACE pluglet per plugin)",
+			group);
+		err = -EEXIST;
+	}
 	return err;
 }
 
@@ -420,46 +852,90 @@ fail:
 	return rc;
 }
 
-/*
- * Every host that registers the plugin must accept the pluglet, or none
- * keeps it: on the first refusal the hosts that took it get back what
- * they had. Returns how many hosts took it, or -errno. Under change_lock.
- */
-static int push_to_hosts(struct plugins *p, const char *group, unsigned int sub,
-			 const char *name, uint32_t seq, const struct pl_pluglet *pl,
-			 const struct pl_pluglet *old)
-{
+/* The hosts of a change, and what became of it in each. */
+struct push {
 	struct host_set hosts;
-	unsigned int done, i;
+	bool *took;			/* the host took the pluglet: roll back on failure */
+	bool *foreign;			/* ... in place of another program's pluglet */
+	unsigned int nr_took, nr_pending;
+};
+
+static void push_fini(struct push *ps)
+{
+	host_set__release(&ps->hosts);
+	free(ps->took);
+	free(ps->foreign);
+}
+
+/* Gives the hosts that took the new pluglet back what they had. */
+static void push_rollback(struct plugins *p, struct push *ps, const char *group, unsigned int sub,
+			  const char *name, uint32_t seq, const struct pl_pluglet *old)
+{
+	unsigned int i;
+
+	for (i = 0; i < ps->hosts.nr; i++) {
+		struct host *h = ps->hosts.v[i];
+		int rb;
+
+		if (!ps->took[i])
+			continue;
+		rb = old ? host_change(p, h, INJ_ACT_REPLACE, group, sub, seq, old, NULL) :
+			   host_remove(p, h, group, sub, seq, NULL);
+		if (ps->foreign[i])
+			pr_warn("plugins/%s/%s/%s: host %s loses the pluglet another program had put there",
+				group, anchor_dirs[sub], name, host_file(h));
+		if (rb && pending_rc(rb))
+			host__mark_unsynced(h);
+		else if (rb)
+			pr_warn("plugins/%s/%s/%s: rollback in host %s failed: %s", group,
+				anchor_dirs[sub], name, host_file(h), strerror(-rb));
+	}
+}
+
+/*
+ * Every host that registers the plugin and answers must accept the
+ * pluglet, or none keeps it: on the first refusal the hosts that took it
+ * get back what they had. A host that does not answer (or is known not to)
+ * is left pending: it is synced when it answers again. 0 or -errno.
+ * Under change_lock.
+ */
+static int push_to_hosts(struct plugins *p, struct push *ps, const char *group, unsigned int sub,
+			 const char *name, const struct pl_pluglet *pl, const struct pl_pluglet *old)
+{
+	unsigned int i;
 	int rc;
 
-	rc = host_registry__select(p->reg, group, &hosts);
-	for (done = 0; !rc && done < hosts.nr; done++) {
-		struct host *h = hosts.v[done];
+	rc = host_registry__select(p->reg, group, &ps->hosts);
+	ps->took = calloc(ps->hosts.nr + 1, sizeof(*ps->took));
+	ps->foreign = calloc(ps->hosts.nr + 1, sizeof(*ps->foreign));
+	if (!rc && (!ps->took || !ps->foreign))
+		rc = -ENOMEM;
+	for (i = 0; !rc && i < ps->hosts.nr; i++) {
+		struct host *h = ps->hosts.v[i];
 		char *text = NULL;
 
-		rc = host_change(h, old ? INJ_ACT_REPLACE : INJ_ACT_ADD, group, sub, seq, pl, &text);
-		if (rc == -ENOENT && old)	/* the host lost it: give it back */
-			rc = host_change(h, INJ_ACT_ADD, group, sub, seq, pl, NULL);
-		if (rc) {
+		rc = -EAGAIN;
+		if (!skip_silent(h))
+			rc = host_put(p, h, group, sub, pl, old != NULL, &ps->foreign[i], &text);
+		if (pending_rc(rc)) {
+			pr_info("plugins/%s/%s/%s: pending in host %s (%s)", group, anchor_dirs[sub],
+				name, host_file(h), rc == -EAGAIN ? "it does not answer" : strerror(-rc));
+			host__mark_unsynced(h);
+			ps->nr_pending++;
+			rc = 0;
+		} else if (rc) {
 			pr_warn("plugins/%s/%s/%s: host %s rejected it: %s", group, anchor_dirs[sub],
 				name, host_file(h), text && *text ? text : strerror(-rc));
-			free(text);
-			break;
+		} else {
+			ps->took[i] = true;
+			ps->nr_took++;
+			host__forget_rejection(h, group, anchor_dirs[sub], pl->seq);
 		}
 		free(text);
-		host__forget_rejection(h, group, anchor_dirs[sub], seq);
 	}
-	for (i = 0; rc && i < done; i++) {
-		int rb = old ? host_change(hosts.v[i], INJ_ACT_REPLACE, group, sub, seq, old, NULL) :
-			       host_change(hosts.v[i], INJ_ACT_REMOVE, group, sub, seq, NULL, NULL);
-
-		if (rb)
-			pr_warn("plugins/%s/%s/%s: rollback in host %s failed: %s", group,
-				anchor_dirs[sub], name, host_file(hosts.v[i]), strerror(-rb));
-	}
-	host_set__release(&hosts);
-	return rc ? rc : (int)done;
+	if (rc)
+		push_rollback(p, ps, group, sub, name, pl->seq, old);
+	return rc;
 }
 
 static int commit(void *priv, const char *group, unsigned int sub, const char *name,
@@ -467,9 +943,10 @@ static int commit(void *priv, const char *group, unsigned int sub, const char *n
 {
 	struct plugins *p = priv;
 	struct pl_pluglet *pl = NULL, *old;
+	struct push ps = { 0 };
 	struct pl_plugin *pg;
 	uint32_t seq;
-	int rc, nr_hosts;
+	int rc;
 
 	rc = parse_seq(name, &seq);
 	if (rc)
@@ -489,22 +966,24 @@ static int commit(void *priv, const char *group, unsigned int sub, const char *n
 		rc = -EEXIST;
 		goto out;
 	}
-	nr_hosts = push_to_hosts(p, group, sub, name, seq, pl, old);
-	if (nr_hosts < 0) {
-		rc = nr_hosts;
+	pl->gen = p->next_gen++;
+	rc = push_to_hosts(p, &ps, group, sub, name, pl, old);
+	if (rc)
 		goto out;
-	}
 	pthread_mutex_lock(&p->store_lock);
 	rc = pl_store_put(&p->store, group, sub, pl);
 	pthread_mutex_unlock(&p->store_lock);
-	if (!rc) {
-		pr_info("plugins/%s/%s/%s: %s in %d host(s) (%zu bytes, sha256 %.16s...)", group,
-			anchor_dirs[sub], name, old ? "replaced" : "loaded", nr_hosts, pl->len,
-			pl->sha256);
-		pl = NULL;
+	if (rc) {
+		push_rollback(p, &ps, group, sub, name, seq, old);
+		goto out;
 	}
+	pr_info("plugins/%s/%s/%s: %s in %u host(s), pending in %u (%zu bytes, sha256 %.16s...)",
+		group, anchor_dirs[sub], name, old ? "replaced" : "loaded", ps.nr_took,
+		ps.nr_pending, pl->len, pl->sha256);
+	pl = NULL;
 out:
 	pthread_mutex_unlock(&p->change_lock);
+	push_fini(&ps);
 	pl_pluglet_free(pl);
 	return rc;
 }
@@ -520,15 +999,20 @@ static int unlink_entry(void *priv, const char *group, unsigned int sub, const c
 	pthread_mutex_lock(&p->change_lock);
 	pl = pl_store_get(&p->store, group, sub, name);
 	if (!pl) {
-		rc = -ENOENT;
+		rc = unlink_foreign(p, group, sub, name);
 		goto out;
 	}
 	rc = host_registry__select(p->reg, group, &hosts);
 	for (i = 0; !rc && i < hosts.nr; i++) {
 		char *text = NULL;
-		int hr = host_change(hosts.v[i], INJ_ACT_REMOVE, group, sub, pl->seq, NULL, &text);
+		int hr;
 
-		if (hr && hr != -ENOENT)
+		if (skip_silent(hosts.v[i]))
+			continue;
+		hr = host_remove(p, hosts.v[i], group, sub, pl->seq, &text);
+		if (pending_rc(hr))
+			host__mark_unsynced(hosts.v[i]);
+		else if (hr && hr != -ENOENT)
 			pr_warn("plugins/%s/%s/%s: host %s: rm_pluglet: %s", group, anchor_dirs[sub],
 				name, host_file(hosts.v[i]), text && *text ? text : strerror(-hr));
 		free(text);
@@ -570,7 +1054,7 @@ static int rename_entry(void *priv, const char *group, unsigned int sub, const c
 		rc = -ENOENT;
 		goto out;
 	}
-	if (pl_store_get(&p->store, group, sub, to)) {
+	if (pl_store_get(&p->store, group, sub, to) || foreign_exists(p, group, sub, to)) {
 		rc = -EEXIST;
 		goto out;
 	}
@@ -578,11 +1062,16 @@ static int rename_entry(void *priv, const char *group, unsigned int sub, const c
 		rc = host_registry__select(p->reg, group, &hosts);
 	for (i = 0; !rc && i < hosts.nr; i++) {
 		char *text = NULL;
-		int hr = host_change(hosts.v[i], INJ_ACT_ADD, group, sub, nseq, pl, &text);
+		int hr;
 
+		if (skip_silent(hosts.v[i]))
+			continue;
+		hr = host_change(p, hosts.v[i], INJ_ACT_ADD, group, sub, nseq, pl, &text);
 		if (!hr)
-			hr = host_change(hosts.v[i], INJ_ACT_REMOVE, group, sub, pl->seq, NULL, NULL);
+			hr = host_change(p, hosts.v[i], INJ_ACT_REMOVE, group, sub, pl->seq, NULL, NULL);
 		if (hr)
+			host__mark_unsynced(hosts.v[i]);
+		if (hr && !pending_rc(hr))
 			pr_warn("plugins/%s/%s: mv %s %s in host %s: %s", group, anchor_dirs[sub], from,
 				to, host_file(hosts.v[i]), text && *text ? text : strerror(-hr));
 		free(text);
@@ -600,44 +1089,75 @@ out:
 
 /* ---- reports ---- */
 
-static const struct inj_pluglet_status *find_pluglet(const struct inj_host_status *st,
-						      const char *plugin, unsigned int anchor,
-						      uint32_t wire_seq)
+/* "status age" of a host that did not answer this read. */
+static void report_age(struct strbuf *out, const struct host_view *v)
 {
-	uint32_t i;
-
-	for (i = 0; i < st->nr_pluglets; i++) {
-		const struct inj_pluglet_status *ps = &st->pluglets[i];
-
-		if (!strcmp(ps->plugin, plugin) && ps->anchor == anchor && ps->seq == wire_seq)
-			return ps;
-	}
-	return NULL;
+	if (v->cached)
+		strbuf__printf(out, "    status age: %llu ms%s\n", (unsigned long long)v->age_ms,
+			       v->silent ? " (host not answering)" : "");
 }
 
 /* The per-host part of an entry's report: state and counters. */
-static void report_host(struct strbuf *out, struct host *h, const char *group, unsigned int sub,
-			uint32_t seq)
+static void report_host(struct plugins *p, struct strbuf *out, struct host *h,
+			const struct host_view *v, const char *group, unsigned int sub,
+			const struct pl_pluglet *pl)
 {
-	const struct inj_pluglet_status *ps;
-	struct inj_host_status st;
+	const struct inj_pluglet_status *ps = NULL;
 	char reason[512];
-	int hr;
 
 	strbuf__printf(out, "\n host %s\n", host_file(h));
-	hr = host__status(h, &st);
-	ps = hr ? NULL : find_pluglet(&st, group, sub, sub == PLUGLET_ANCHOR_REPLACE ? 0 : seq);
-	if (hr) {
-		strbuf__printf(out, "    state: unreachable (%s)\n", strerror(-hr));
-	} else if (ps) {
+	if (!v->err)
+		ps = status_at(&v->st, group, sub, wire_seq(sub, pl->seq));
+	if (v->err) {
+		strbuf__printf(out, "    state: pending (no answer from the host yet: %s)\n",
+			       strerror(-v->err));
+	} else if (ps && is_ours(p, ps) && ps->gen == pl->gen) {
 		strbuf__puts(out, "    state: loaded\n");
-		inj_pluglet_status__format(ps, "    ", out);
-	} else if (host__rejection(h, group, anchor_dirs[sub], seq, reason, sizeof(reason))) {
+	} else if (host__rejection(h, group, anchor_dirs[sub], pl->seq, reason, sizeof(reason))) {
 		strbuf__printf(out, "    state: rejected: %s\n", reason);
+		ps = NULL;
+	} else if (ps && !is_ours(p, ps)) {
+		strbuf__puts(out, "    state: another program's pluglet runs there\n");
 	} else {
-		strbuf__puts(out, "    state: missing\n");
+		strbuf__printf(out, "    state: pending%s\n", v->silent ? " (host not answering)" : "");
+		ps = NULL;
+		/* an answering host without it: bring it in line */
+		if (!v->silent && !v->cached)
+			host__mark_unsynced(h);
 	}
-	inj_host_status__fini(&st);
+	if (!v->err)
+		report_age(out, v);
+	if (ps)
+		inj_pluglet_status__format(ps, "    ", out);
+}
+
+/* cat of a pluglet another program put into the hosts (not desired state). */
+static int report_foreign(struct plugins *p, struct views *vs, const char *group, unsigned int sub,
+			  const char *name, struct strbuf *sb)
+{
+	unsigned int i, found = 0;
+	uint32_t seq;
+
+	if (parse_seq(name, &seq))
+		return -ENOENT;
+	strbuf__printf(sb, " plugfs state\nplugin: %s\nanchor: %s\nseq: %u\n", group,
+		       anchor_dirs[sub], seq);
+	strbuf__printf(sb, "desired: no (another program's; cp over it to manage it here)\nhosts: %u\n",
+		       vs->hosts.nr);
+	for (i = 0; i < vs->hosts.nr; i++) {
+		const struct inj_pluglet_status *ps;
+
+		pthread_mutex_lock(&p->store_lock);
+		ps = foreign_in(p, &vs->v[i], group, sub, seq);
+		pthread_mutex_unlock(&p->store_lock);
+		strbuf__printf(sb, "\n host %s\n", host_file(vs->hosts.v[i]));
+		strbuf__puts(sb, ps ? "    state: loaded\n" : "    state: absent\n");
+		report_age(sb, &vs->v[i]);
+		if (ps)
+			inj_pluglet_status__format(ps, "    ", sb);
+		found += ps != NULL;
+	}
+	return found ? 0 : -ENOENT;
 }
 
 static int report(void *priv, const char *group, unsigned int sub, const char *name,
@@ -645,33 +1165,41 @@ static int report(void *priv, const char *group, unsigned int sub, const char *n
 {
 	struct plugins *p = priv;
 	struct strbuf sb = STRBUF_INIT;
-	struct host_set hosts;
 	struct pl_pluglet *pl, copy;
+	struct views vs;
 	unsigned int i;
 	int rc;
 
-	/* What the store says, copied: the hosts are asked without the lock. */
+	/* The hosts are asked first, with no lock held. */
+	rc = views_get(p, group, &vs);
+	if (rc)
+		return rc;
 	pthread_mutex_lock(&p->store_lock);
 	pl = pl_store_get(&p->store, group, sub, name);
 	if (pl)
 		copy = *pl;
 	pthread_mutex_unlock(&p->store_lock);
-	if (!pl)
-		return -ENOENT;
-	rc = host_registry__select(p->reg, group, &hosts);
-	if (rc)
-		return rc;
+	if (!pl) {
+		rc = report_foreign(p, &vs, group, sub, name, &sb);
+		views_fini(&vs);
+		if (rc) {
+			strbuf__fini(&sb);
+			return rc;
+		}
+		return fs_report_take(out, &sb);
+	}
 	strbuf__printf(&sb, " plugfs state\nplugin: %s\nanchor: %s\nseq: %u\n", group,
 		       anchor_dirs[sub], copy.seq);
 	strbuf__printf(&sb, "entry: %s\njit: %s\nextra_memory: %u\nshared_memory: %u\n",
 		       copy.entry[0] ? copy.entry : "(only global function)",
 		       copy.jit ? "true" : "false", copy.extra_memory, copy.shared_memory);
-	strbuf__printf(&sb, "source: %s\nobject_size: %zu\nsha256: %s\nhosts: %u\n",
-		       copy.source[0] ? copy.source : "(written directly)", copy.len, copy.sha256,
-		       hosts.nr);
-	for (i = 0; i < hosts.nr; i++)
-		report_host(&sb, hosts.v[i], group, sub, copy.seq);
-	host_set__release(&hosts);
+	strbuf__printf(&sb, "source: %s\nobject_size: %zu\nsha256: %s\n",
+		       copy.source[0] ? copy.source : "(written directly)", copy.len, copy.sha256);
+	strbuf__printf(&sb, "generation: %llu\nhosts: %u\n", (unsigned long long)copy.gen,
+		       vs.hosts.nr);
+	for (i = 0; i < vs.hosts.nr; i++)
+		report_host(p, &sb, vs.hosts.v[i], &vs.v[i], group, sub, &copy);
+	views_fini(&vs);
 	return fs_report_take(out, &sb);
 }
 
@@ -709,7 +1237,11 @@ int plugins_domain_init(struct fs_domain *d, const struct plugfs_config *cfg,
 		plugins_domain_fini(d);
 		return err;
 	}
+	p->next_gen = realtime_ns();
+	if (p->next_gen <= p->store.max_gen)
+		p->next_gen = p->store.max_gen + 1;
 	host_registry__on_host_added(reg, host_added, p);
+	host_registry__on_host_sync(reg, host_sync, p);
 	d->name = "plugins";
 	d->subdirs = anchor_dirs;
 	d->ops = &plugins_ops;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #define PL_PATH 8192
@@ -70,8 +71,10 @@ static int persist(const struct pl_store *s, const char *plugin, unsigned int an
 	if (rc)
 		return rc;
 	n = snprintf(opts, sizeof(opts),
-		     "seq = %u\njit = %d\nextra_memory = %u\nshared_memory = %u\nentry = %s\nsource = %s\n",
-		     pl->seq, pl->jit, pl->extra_memory, pl->shared_memory, pl->entry, pl->source);
+		     "seq = %u\njit = %d\nextra_memory = %u\nshared_memory = %u\nentry = %s\nsource = %s\n"
+		     "generation = %llu\n",
+		     pl->seq, pl->jit, pl->extra_memory, pl->shared_memory, pl->entry, pl->source,
+		     (unsigned long long)pl->gen);
 	entry_path(s, plugin, anchor, pl->name, ".ini", path, sizeof(path));
 	return plugfs_write_file(path, opts, n);
 }
@@ -309,6 +312,8 @@ static int opt_key(void *cookie, const char *section, const char *key, const cha
 		return plugfs_set_str(pl->entry, sizeof(pl->entry), value);
 	if (!strcmp(key, "source"))
 		return plugfs_set_str(pl->source, sizeof(pl->source), value);
+	if (!strcmp(key, "generation"))
+		return plugfs_parse_u64(value, UINT64_MAX, &pl->gen);
 	snprintf(err, err_size, "unknown key '%s'", key);
 	return -EINVAL;
 }
@@ -372,10 +377,40 @@ static void load_anchor(struct pl_store *s, struct pl_plugin *pg, unsigned int a
 		rc = load_pluglet(dir, name, &pl);
 		if (rc == -ENOMEM)
 			break;
-		if (!rc)
+		if (!rc) {
+			if (pl->gen > s->max_gen)
+				s->max_gen = pl->gen;
 			list_insert(&pg->anchors[anchor], pl);
+		}
 	}
 	closedir(d);
+}
+
+/*
+ * The id of this store on the hosts: made once at random and kept, so that
+ * a restarted daemon knows the pluglets it left in the hosts.
+ */
+static int load_origin(struct pl_store *s)
+{
+	char path[PL_PATH], hex[17] = "";
+	void *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/.origin", s->dir);
+	rc = plugfs_read_file(path, &buf, &len);
+	if (!rc) {
+		memcpy(hex, buf, len < 16 ? len : 16);
+		s->origin = strtoull(hex, NULL, 16);
+	}
+	free(buf);
+	if (s->origin)
+		return 0;
+	while (!s->origin)
+		if (getrandom(&s->origin, sizeof(s->origin), 0) != sizeof(s->origin))
+			return -errno;
+	snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)s->origin);
+	return plugfs_write_file(path, hex, 16);
 }
 
 int pl_store_open(struct pl_store *s, const char *state_dir)
@@ -389,6 +424,11 @@ int pl_store_open(struct pl_store *s, const char *state_dir)
 	rc = plugfs_mkdir_p(s->dir, 0700);
 	if (rc) {
 		pr_warn("plugins: cannot create %s: %s", s->dir, strerror(-rc));
+		return rc;
+	}
+	rc = load_origin(s);
+	if (rc) {
+		pr_warn("plugins: cannot keep the store's id in %s: %s", s->dir, strerror(-rc));
 		return rc;
 	}
 	d = opendir(s->dir);

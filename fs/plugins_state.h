@@ -5,7 +5,8 @@
  * restarted daemon shows the same tree and can push it to hosts again:
  *   <state>/plugins/<plugin>/declared              (mkdir'd by the user)
  *   <state>/plugins/<plugin>/<anchor>/<name>.o     (object)
- *   <state>/plugins/<plugin>/<anchor>/<name>.ini   (options)
+ *   <state>/plugins/<plugin>/<anchor>/<name>.ini   (options, generation)
+ *   <state>/plugins/.origin                        (the store's id, hex)
  * Not thread-safe: plugins.c serialises the changes and guards the reads
  * with its own locks.
  */
@@ -29,6 +30,7 @@ struct pl_pluglet {
 	char entry[128];		/* "" = the only global function */
 	char source[4096];		/* manifest's object path, "" if written directly */
 	char sha256[65];
+	uint64_t gen;			/* generation of the change that made it (0: before they existed) */
 	struct pl_pluglet *next;	/* sorted by seq */
 };
 
@@ -42,6 +44,8 @@ struct pl_plugin {
 struct pl_store {
 	char dir[4200];
 	struct pl_plugin *plugins;
+	uint64_t origin;		/* this store's id on the hosts (<state>/plugins/.origin) */
+	uint64_t max_gen;		/* the highest generation loaded */
 };
 
 int pl_store_open(struct pl_store *s, const char *state_dir);

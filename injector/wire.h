@@ -117,7 +117,8 @@ struct inj_hdr {
 	/* Version 2. REQ add/replace: who installs the pluglet (0 = a client that
 	 * keeps no desired state, such as ebpf_injecter) and the generation of
 	 * the change in that origin; the host keeps both with the pluglet and
-	 * refuses a replace older than what it holds from the same origin. */
+	 * shows them in its status, so that its manager can tell a pluglet of
+	 * a late request from the one it wants there. */
 	uint64_t origin;
 	uint64_t gen;
 };

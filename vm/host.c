@@ -435,22 +435,6 @@ out:
 	return rc;
 }
 
-/* A replace from the origin of the pluglet but of an older generation came
- * late: what the origin wants now is already there. */
-static int replace_check_gen(const struct host_pluglet *cur, const struct pluglet_inject_opts *opts,
-			     char *err, size_t err_size)
-{
-	struct pluglet_inject_opts o = { .sz = sizeof(o) };
-
-	if (PLUGFS_OPTS_COPY(&o, opts) || !o.origin || o.origin != cur->origin ||
-	    o.generation >= cur->gen)
-		return 0;
-	set_err(err, err_size, "%s/%s/%u: generation %llu is older than the %llu it has",
-		cur->point->name, pluglet_anchor_str(cur->anchor), cur->seq,
-		(unsigned long long)o.generation, (unsigned long long)cur->gen);
-	return -ESTALE;
-}
-
 int pluglet_host__replace(struct pluglet_host *h, const char *plugin, enum pluglet_anchor anchor,
 			  uint32_t seq, const void *obj, size_t len,
 			  const struct pluglet_inject_opts *opts, char *err, size_t err_size)
@@ -470,9 +454,6 @@ int pluglet_host__replace(struct pluglet_host *h, const char *plugin, enum plugl
 			pluglet_anchor_str(anchor), seq);
 		goto out;
 	}
-	rc = replace_check_gen(*pp, opts, err, err_size);
-	if (rc)
-		goto out;
 	p = pluglet_load(h, pt, anchor, seq, obj, len, opts, err, err_size);
 	if (!p) {
 		rc = -errno;

@@ -40,8 +40,6 @@ struct pluglet_inject_opts {
 	 * Who installs it, kept with the pluglet and shown in the status: a
 	 * manager's origin and the generation of this change (0 and 0 for a
 	 * tool without desired state), and the sending process (0: unknown).
-	 * A replace older than the pluglet's generation from the same origin
-	 * fails with -ESTALE: it arrived late.
 	 */
 	uint64_t origin;
 	uint64_t generation;
@@ -52,8 +50,7 @@ struct pluglet_inject_opts {
  * Programmatic management of pluglets (control channel, tests).
  * All return 0 or -errno and write a human readable reason into err:
  * -ENOENT unknown plugin (not registered by this host) or no such pluglet,
- * -EEXIST seq already used / REPLACE already taken, -ESTALE a replace older
- * than the pluglet it would replace (opts->generation), -EINVAL bad object or
+ * -EEXIST seq already used / REPLACE already taken, -EINVAL bad object or
  * verifier rejection (message names the instruction index), -ENOMEM.
  * Safe to call while other threads run the insertion points.
  */
