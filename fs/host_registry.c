@@ -30,6 +30,8 @@
 /* The longest a read waits for a host's status before it takes the last
  * one it has (with its age): well under a second, however many hosts. */
 #define READ_WAIT_MS 250
+/* How soon a sync that could not run is tried again. */
+#define SYNC_RETRY_MS 50
 
 struct rejection {
 	char plugin[INJ_NAME_MAX];
@@ -59,6 +61,7 @@ struct host {
 	uint64_t want, done;		/* status refreshes asked for / answered or failed */
 	uint64_t asking_since;		/* when the status request in flight was sent, 0: none */
 	uint64_t last_probe;
+	uint64_t sync_retry;		/* a sync that could not run waits until then */
 	struct inj_host_status cache;	/* the newest status the host sent */
 	uint64_t cache_ns;		/* when, 0: never */
 	int last_err;			/* of the newest status request, 0 if it answered */
@@ -170,12 +173,7 @@ static void note_outcome_locked(struct host *h, int rc, bool answered, bool chan
 		pr_info("host %s: answers again", h->info.file);
 }
 
-static void note_outcome(struct host *h, int rc, bool answered, bool change)
-{
-	pthread_mutex_lock(&h->reg->lock);
-	note_outcome_locked(h, rc, answered, change);
-	pthread_mutex_unlock(&h->reg->lock);
-}
+static uint64_t want_status(struct host *h);
 
 int host__call(struct host *h, const struct inj_request *req, const void *obj, size_t len,
 	       char **text)
@@ -184,7 +182,11 @@ int host__call(struct host *h, const struct inj_request *req, const void *obj, s
 	int rc;
 
 	rc = inj_client__request(h->cli, req, obj, len, &rep, h->reg->opts.timeout_ms);
-	note_outcome(h, rc, rep.from_host, true);
+	pthread_mutex_lock(&h->reg->lock);
+	note_outcome_locked(h, rc, rep.from_host, true);
+	if (rep.from_host)
+		want_status(h);		/* the host changed: its status is asked again */
+	pthread_mutex_unlock(&h->reg->lock);
 	if (text) {
 		*text = rep.text;
 		rep.text = NULL;
@@ -282,7 +284,7 @@ static uint64_t read_deadline(const struct host *h, uint64_t now)
 	return end;
 }
 
-static void view_fill(struct host *h, struct host_view *v, uint64_t now)
+static void view_fill(struct host *h, struct host_view *v, uint64_t now, bool answered)
 {
 	memset(v, 0, sizeof(*v));
 	v->silent = h->silent != 0;
@@ -293,7 +295,7 @@ static void view_fill(struct host *h, struct host_view *v, uint64_t now)
 	}
 	v->err = status_copy(&v->st, &h->cache);
 	v->age_ms = (now - h->cache_ns) / 1000000ull;
-	v->cached = h->last_err != 0 || v->silent;
+	v->cached = !answered || h->last_err != 0 || v->silent;
 }
 
 int host_set__status(struct host_set *s, struct host_view *out)
@@ -326,7 +328,7 @@ int host_set__status(struct host_set *s, struct host_view *out)
 	}
 	now = plugfs_now_ns();
 	for (i = 0; i < s->nr; i++)
-		view_fill(s->v[i], &out[i], now);
+		view_fill(s->v[i], &out[i], now, s->v[i]->done >= want[i]);
 	pthread_mutex_unlock(&r->lock);
 	free(want);
 	return 0;
@@ -369,6 +371,26 @@ static void watcher_ask(struct host *h)
 	pthread_cond_broadcast(&h->cond);
 }
 
+/* One sync, lock dropped meanwhile; readers count it as a status request
+ * in flight, so that they do not wait for it longer than for one. */
+static void watcher_sync(struct host *h)
+{
+	struct host_registry *r = h->reg;
+	bool done;
+
+	h->unsynced = false;
+	h->asking_since = plugfs_now_ns();
+	pthread_mutex_unlock(&r->lock);
+	done = r->host_sync(r->host_sync_arg, h);
+	pthread_mutex_lock(&r->lock);
+	h->asking_since = 0;
+	if (!done) {
+		h->unsynced = true;
+		h->sync_retry = plugfs_now_ns() + SYNC_RETRY_MS * 1000000ull;
+	}
+	pthread_cond_broadcast(&h->cond);
+}
+
 static void *watcher_main(void *arg)
 {
 	struct host *h = arg;
@@ -381,12 +403,12 @@ static void *watcher_main(void *arg)
 		next = h->last_probe + PROBE_MS * 1000000ull;
 		if (h->want > h->done || (h->silent && plugfs_now_ns() >= next)) {
 			watcher_ask(h);
-		} else if (!h->silent && h->unsynced && r->host_sync) {
-			h->unsynced = false;
-			pthread_mutex_unlock(&r->lock);
-			r->host_sync(r->host_sync_arg, h);
-			pthread_mutex_lock(&r->lock);
-		} else if (h->silent) {
+		} else if (!h->silent && h->unsynced && r->host_sync &&
+			   plugfs_now_ns() >= h->sync_retry) {
+			watcher_sync(h);
+		} else if (h->silent || (h->unsynced && r->host_sync)) {
+			if (!h->silent)
+				next = h->sync_retry;
 			until = (struct timespec){ .tv_sec = next / 1000000000ull,
 						   .tv_nsec = next % 1000000000ull };
 			pthread_cond_timedwait(&h->cond, &r->lock, &until);

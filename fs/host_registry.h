@@ -64,9 +64,10 @@ struct host_registry;
 typedef void (*host_added_fn)(void *arg, struct host_registry *r, struct host *h);
 /*
  * Called on the host's watcher thread, with no lock of the registry held,
- * when a host that may have missed changes answers again.
+ * when a host that may have missed changes answers again. It returns false
+ * when it could not sync now (it is called again a little later).
  */
-typedef void (*host_sync_fn)(void *arg, struct host *h);
+typedef bool (*host_sync_fn)(void *arg, struct host *h);
 /* Called for each name of a listing; non-zero stops it and is returned. */
 typedef int (*host_name_fn)(const char *name, void *arg);
 

@@ -369,15 +369,18 @@ static void host_added(void *arg, struct host_registry *reg, struct host *h)
 	pthread_mutex_unlock(&p->change_lock);
 }
 
-/* The registry's callback for a host that answers after missing changes. */
-static void host_sync(void *arg, struct host *h)
+/* The registry's callback for a host that answers after missing changes.
+ * While a change runs, the watcher goes on serving reads and tries again. */
+static bool host_sync(void *arg, struct host *h)
 {
 	struct plugins *p = arg;
 
-	pthread_mutex_lock(&p->change_lock);
+	if (pthread_mutex_trylock(&p->change_lock))
+		return false;
 	host_sync_locked(p, h);
 	pthread_mutex_unlock(&p->change_lock);
 	pr_info("host %s: synced with plugins/", host_file(h));
+	return true;
 }
 
 /* ---- pluglets of other programs ---- */
@@ -1121,9 +1124,6 @@ static void report_host(struct plugins *p, struct strbuf *out, struct host *h,
 	} else {
 		strbuf__printf(out, "    state: pending%s\n", v->silent ? " (host not answering)" : "");
 		ps = NULL;
-		/* an answering host without it: bring it in line */
-		if (!v->silent && !v->cached)
-			host__mark_unsynced(h);
 	}
 	if (!v->err)
 		report_age(out, v);
