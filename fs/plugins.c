@@ -162,11 +162,11 @@ static int host_change(struct plugins *p, struct host *h, enum inj_action act, c
 	return host__call(h, &req, pl ? pl->obj : NULL, pl ? pl->len : 0, text);
 }
 
-/* A host's answer that leaves the change pending: it did not answer (in
- * time), or it was skipped as silent. */
+/* A host's answer that leaves the change pending: it did not answer in
+ * time, or it went away. */
 static bool pending_rc(int rc)
 {
-	return rc == -ETIMEDOUT || rc == -EAGAIN || rc == -ECONNRESET || rc == -EIDRM;
+	return rc == -ETIMEDOUT || rc == -ECONNRESET || rc == -EIDRM;
 }
 
 /* A host known not to answer is not sent a change: it gets it when it is
@@ -915,14 +915,13 @@ static int push_to_hosts(struct plugins *p, struct push *ps, const char *group, 
 		rc = -ENOMEM;
 	for (i = 0; !rc && i < ps->hosts.nr; i++) {
 		struct host *h = ps->hosts.v[i];
+		bool skipped = skip_silent(h);
 		char *text = NULL;
 
-		rc = -EAGAIN;
-		if (!skip_silent(h))
-			rc = host_put(p, h, group, sub, pl, old != NULL, &ps->foreign[i], &text);
-		if (pending_rc(rc)) {
+		rc = skipped ? 0 : host_put(p, h, group, sub, pl, old != NULL, &ps->foreign[i], &text);
+		if (skipped || pending_rc(rc)) {
 			pr_info("plugins/%s/%s/%s: pending in host %s (%s)", group, anchor_dirs[sub],
-				name, host_file(h), rc == -EAGAIN ? "it does not answer" : strerror(-rc));
+				name, host_file(h), skipped ? "it does not answer" : strerror(-rc));
 			host__mark_unsynced(h);
 			ps->nr_pending++;
 			rc = 0;
