@@ -6,28 +6,14 @@
 # itself (`ebpf_injecter -a status`), not from the daemon.
 . "${PLUGFS_SRC:?}/tests/lib.sh"
 need_root; need_fuse
+. "$PLUGFS_SRC/tests/plugins/shared-host.sh"
 
 TP=$PLUGFS_BUILD/tests/plugins
-PLUG_HOST=$TP/plug_host
 INJ=$PLUGFS_BUILD/injector/ebpf_injecter
 
 # A short host timeout: each step that meets a stopped host waits for it once.
-cat >"$T_DIR/plugfs.ini" <<INI
-[limits]
-host_timeout_ms = 1000
-INI
-start_plugfs --config "$T_DIR/plugfs.ini"
-P=$MNT/plugins/shared
+start_plugfs_timeout 1000
 
-# start_host NAME: a plug_host registering "shared"; sets PID_<NAME>
-start_host() {
-	"$PLUG_HOST" --run-dir "$RUN_DIR" --name "$1" --points shared --interval-ms 20 \
-		>>"$T_DIR/$1.log" 2>&1 &
-	eval "PID_$1=$!"
-	on_exit "kill -CONT $! 2>/dev/null; stop_pid $!"
-}
-pid_of() { eval "echo \$PID_$1"; }
-msqid_of() { sed -n 's/^msqid *= *//p' "$RUN_DIR/hosts/$1.$(pid_of "$1")"; }
 
 # What the host runs of plugin "shared": anchor/seq@generation, sorted
 # (REPLACE at seq 0, as the hosts keep it).
@@ -103,7 +89,7 @@ kill -STOP "$PID_b"
 check "cp while b is stopped" cp "$TP/say_pre5.o" "$P/pre/5"
 check "rm while b is stopped" rm "$P/post/1"
 stop_plugfs "$PLUGFS_PID"
-start_plugfs --config "$T_DIR/plugfs.ini"
+start_plugfs_timeout 1000
 in_line "daemon restarted" a
 kill -CONT "$PID_b"
 in_line "b continued after the daemon restart" a b
@@ -111,7 +97,7 @@ in_line "b continued after the daemon restart" a b
 # --- the daemon killed, then a change while it is away ---
 kill -9 "$PLUGFS_PID"; wait "$PLUGFS_PID" 2>/dev/null
 fusermount3 -u -z "$MNT" 2>/dev/null
-start_plugfs --config "$T_DIR/plugfs.ini"
+start_plugfs_timeout 1000
 in_line "daemon killed and restarted" a b
 check "rm -r of the plugin's entries" rm "$P/pre/5" "$P/pre/20" "$P/replace/0"
 in_line "all removed" a b

@@ -5,25 +5,15 @@
 # every host of the plugin.
 . "${PLUGFS_SRC:?}/tests/lib.sh"
 need_root; need_fuse
+. "$PLUGFS_SRC/tests/plugins/shared-host.sh"
 
 TP=$PLUGFS_BUILD/tests/plugins
-PLUG_HOST=$TP/plug_host
 INJ=$PLUGFS_BUILD/injector/ebpf_injecter
 
 start_plugfs
 P=$MNT/plugins/shared
 
-start_host() {
-	"$PLUG_HOST" --run-dir "$RUN_DIR" --name "$1" --points shared --interval-ms 20 \
-		>>"$T_DIR/$1.log" 2>&1 &
-	eval "PID_$1=$!"
-	on_exit "stop_pid $!"
-}
-pid_of() { eval "echo \$PID_$1"; }
-msqid_of() { sed -n 's/^msqid *= *//p' "$RUN_DIR/hosts/$1.$(pid_of "$1")"; }
 inj() { local h=$1; shift; "$INJ" -i shared -m "$(msqid_of "$h")" "$@" >>"$T_DIR/inj.log" 2>&1; }
-wait_result() { wait_for 3 bash -c "grep -a '^shared=' '$T_DIR/$1.log' | tail -n1 | grep -qx 'shared=$2'"; }
-errno_of() { "$@" 2>&1 >/dev/null | sed -E 's/.*: //' | tail -n1; }
 # host_block FILE HOST: the lines of HOST's block in an entry's report
 host_block() { sed -n "/^ host $2\$/,/^\$/p" "$1"; }
 

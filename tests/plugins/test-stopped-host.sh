@@ -11,27 +11,14 @@
 # leaves room for a busy machine and stays far below one timeout.
 . "${PLUGFS_SRC:?}/tests/lib.sh"
 need_root; need_fuse
+. "$PLUGFS_SRC/tests/plugins/shared-host.sh"
 
 TP=$PLUGFS_BUILD/tests/plugins
-PLUG_HOST=$TP/plug_host
 BOUND_MS=1500
 
-cat >"$T_DIR/plugfs.ini" <<INI
-[limits]
-host_timeout_ms = 4000
-INI
-start_plugfs --config "$T_DIR/plugfs.ini"
-P=$MNT/plugins/shared
+start_plugfs_timeout 4000
 
-# start_host NAME: a plug_host registering "shared"; sets PID_<NAME>
-start_host() {
-	"$PLUG_HOST" --run-dir "$RUN_DIR" --name "$1" --points shared --interval-ms 20 \
-		>>"$T_DIR/$1.log" 2>&1 &
-	eval "PID_$1=$!"
-	on_exit "stop_pid $!"
-}
 hosts_are() { test "$(ls "$MNT/hosts" | wc -l)" -eq "$1"; }
-wait_result() { wait_for 3 bash -c "grep -a '^shared=' '$T_DIR/$1.log' | tail -n1 | grep -qx 'shared=$2'"; }
 # timed_ms CMD...: runs CMD (output to $T_DIR/out), prints how long it took in ms
 timed_ms() {
 	local t0 t1
@@ -40,7 +27,6 @@ timed_ms() {
 	t1=$(date +%s%N)
 	echo $(((t1 - t0) / 1000000))
 }
-errno_of() { "$@" 2>&1 >/dev/null | sed -E 's/.*: //' | tail -n1; }
 
 start_host live
 start_host stopped
