@@ -17,8 +17,12 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -158,6 +162,92 @@ static int attach_xdp(struct engine *e, struct eng_hook *h)
 	return 0;
 }
 
+/* Counts the filter messages of one netlink dump answer that are not ours;
+ * 1 at its end (NLMSG_DONE), 0 for more to read, -errno. */
+static int count_foreign(const char *buf, size_t len, __u32 seq, unsigned int *n)
+{
+	const struct nlmsghdr *nh;
+	const struct tcmsg *t;
+
+	for (nh = (const void *)buf; NLMSG_OK(nh, len); nh = NLMSG_NEXT(nh, len)) {
+		if (nh->nlmsg_seq != seq)
+			continue;
+		if (nh->nlmsg_type == NLMSG_DONE)
+			return 1;
+		if (nh->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *ne = NLMSG_DATA(nh);
+
+			return ne->error ? ne->error : 1;
+		}
+		if (nh->nlmsg_type != RTM_NEWTFILTER)
+			continue;
+		t = NLMSG_DATA(nh);
+		/* a dump lists each priority's head (handle 0), then its filters */
+		if (TC_H_MAJ(t->tcm_info) >> 16 == PLUGFS_TC_PRIO &&
+		    (!t->tcm_handle || t->tcm_handle == PLUGFS_TC_HANDLE))
+			continue;
+		(*n)++;
+	}
+	return 0;
+}
+
+/* How many filters of other tools the clsact qdisc holds in one direction
+ * (libbpf asks for one filter by handle and priority, never lists them). */
+static int tc_foreign_filters(int ifindex, __u32 min)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct tcmsg t;
+	} req = {
+		.nh = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_GETTFILTER,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = 1 },
+		.t = { .tcm_family = AF_UNSPEC, .tcm_ifindex = ifindex,
+		       .tcm_parent = TC_H_MAKE(TC_H_CLSACT, min) },
+	};
+	static __thread char buf[16384];
+	unsigned int n = 0;
+	int fd, err = 0;
+	ssize_t got;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	if (send(fd, &req, sizeof(req), 0) < 0)
+		err = -errno;
+	while (!err) {
+		got = recv(fd, buf, sizeof(buf), 0);
+		if (got <= 0) {
+			err = got ? -errno : -EIO;
+			break;
+		}
+		err = count_foreign(buf, (size_t)got, req.nh.nlmsg_seq, &n);
+	}
+	close(fd);
+	return err < 0 ? err : (int)n;
+}
+
+/*
+ * May the clsact qdisc we created go with our last filter on it? Only if
+ * no other tool put a filter on it, in either direction. Otherwise it
+ * stays, and it is no longer ours: another tool relies on it, so plugfs
+ * never deletes it later either (docs/kernel-engine.md).
+ */
+static bool clsact_unused(const struct eng_hook *h)
+{
+	int in = tc_foreign_filters(h->ifindex, TC_H_MIN_INGRESS);
+	int eg = in ? in : tc_foreign_filters(h->ifindex, TC_H_MIN_EGRESS);
+
+	if (!in && !eg)
+		return true;
+	if (in < 0 || eg < 0)
+		pr_warn("%s: cannot list the filters of the clsact qdisc (%s): it stays", h->ifname,
+			strerror(in < 0 ? -in : -eg));
+	else
+		pr_info("%s: the clsact qdisc plugfs created now holds filters of other tools: "
+			"it stays, and plugfs leaves it to them", h->ifname);
+	return false;
+}
+
 static int attach_tc(struct engine *e, struct eng_hook *h)
 {
 	LIBBPF_OPTS(bpf_tc_hook, th, .ifindex = h->ifindex);
@@ -178,11 +268,11 @@ static int attach_tc(struct engine *e, struct eng_hook *h)
 		pr_warn("%s/%s: cannot attach the root filter (handle %#x prio %#x): %s", h->ifname,
 			engine_hook_name(h->kind), PLUGFS_TC_HANDLE, PLUGFS_TC_PRIO,
 			strerror(-err));
-		if (h->qdisc_created) {
+		if (h->qdisc_created && clsact_unused(h)) {
 			th.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
 			bpf_tc_hook_destroy(&th);
-			h->qdisc_created = false;
 		}
+		h->qdisc_created = false;
 		return err == -EEXIST ? -EBUSY : err;
 	}
 	return 0;
@@ -207,6 +297,9 @@ static struct eng_hook *detach_tc(struct engine *e, struct eng_hook *h)
 			return o;
 		}
 	}
+	h->qdisc_created = false;
+	if (!clsact_unused(h))
+		return NULL;
 	th.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
 	bpf_tc_hook_destroy(&th);
 	return NULL;
