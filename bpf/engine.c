@@ -9,6 +9,7 @@
  */
 #include "background.h"
 #include "chain.h"
+#include "dirlock.h"
 #include "entry_load.h"
 #include "hooks.h"
 #include "journal.h"
@@ -35,7 +36,7 @@ static int engine_setup(struct engine *e, const struct engine_opts *o)
 	int err;
 
 	plugfs_snprintf(e->bpffs_dir, sizeof(e->bpffs_dir), "%s",
-			o->bpffs_dir ? o->bpffs_dir : "/sys/fs/bpf/plugfs");
+			o->bpffs_dir ? o->bpffs_dir : ENGINE_BPFFS_DEFAULT);
 	plugfs_snprintf(e->state_dir, sizeof(e->state_dir), "%s", o->state_dir ? o->state_dir : "");
 	e->max_chain = o->max_chain ? o->max_chain : 10;
 	if (e->max_chain > ENGINE_CHAIN_HARD_MAX)
@@ -73,12 +74,15 @@ struct engine *engine__new(const struct engine_opts *opts)
 		return NULL;
 	pthread_mutex_init(&e->lock, NULL);
 	e->journal_fd = -1;
+	e->lock_fd[0] = e->lock_fd[1] = -1;
 	/* in the daemon's network namespace, as if_nametoindex would be */
 	e->ioctl_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	/* one verifier log for the loads (serialised by lock): a fresh MiB per
 	 * load is an mmap and munmap on the path; pages are touched on demand */
 	e->log_buf = malloc(LOAD_LOG_SIZE);
 	err = engine_setup(e, &o);
+	if (!err)
+		err = dirlock_take(e);
 	if (err) {
 		engine__free(e);
 		errno = -err;
@@ -113,6 +117,7 @@ void engine__free(struct engine *e)
 	if (e->ioctl_fd >= 0)
 		close(e->ioctl_fd);
 	free(e->log_buf);
+	dirlock_release(e);
 	free(e);
 }
 

@@ -40,7 +40,7 @@ const char *engine_hook_name(enum engine_hook hook);
 
 struct engine_opts {
 	size_t sz;
-	const char *bpffs_dir;		/* default /sys/fs/bpf/plugfs */
+	const char *bpffs_dir;		/* default ENGINE_BPFFS_DEFAULT */
 	const char *state_dir;		/* objects and options; NULL: none kept */
 	unsigned int max_chain;		/* default 10, at most 32 */
 	size_t max_object_size;		/* default 1 MiB; bigger -> -EFBIG */
@@ -54,8 +54,19 @@ struct engine_opts {
 
 struct engine;
 
-/* Creates the engine and adopts what is pinned / kept in the state dir. */
+#define ENGINE_BPFFS_DEFAULT "/sys/fs/bpf/plugfs"
+
+/*
+ * Creates the engine and adopts what is pinned / kept in the state dir.
+ * One engine per bpffs and state directory: it locks both (flock, made
+ * when missing) for its life; NULL with errno EBUSY, after a message
+ * naming the directory and the pid holding it, when another has them.
+ */
 struct engine *engine__new(const struct engine_opts *opts);
+/* Would engine__new() get these directories' locks now? 0, or -EBUSY
+ * after the same message (it takes them and lets them go at once): a
+ * daemon asks before it leaves its terminal, to fail there. */
+int engine_dirs_check(const char *bpffs_dir, const char *state_dir);
 /* Frees memory only: everything stays attached and pinned. */
 void engine__free(struct engine *e);
 

@@ -8,6 +8,7 @@
  * there is no circle of calls:
  *   rewrite.c     the instruction rewrite that makes a program a chain link
  *   names.c       hook, verdict (proceed_on) and priority names (engine.h)
+ *   dirlock.c     the locks of the bpffs and state directories
  *   hooks.c       hooks and entries in memory: lookups, slots, copies, freeing
  *   prog_load.c   user programs, root programs and stubs into the kernel
  *   chain.c       a hook's chain map, root, attachment and pins
@@ -89,6 +90,7 @@ struct engine {
 	pthread_mutex_t lock;
 	int ioctl_fd;			/* SIOCGIFINDEX (bpf/recover.c) */
 	int journal_fd;			/* <state>/journal (bpf/journal.c); -1: none */
+	int lock_fd[2];			/* bpffs, state directories locked (bpf/dirlock.c); -1: none */
 	bool journal_dirty;		/* under lock: records not folded yet */
 	size_t journal_size;		/* under lock: bytes appended since the fold */
 	char bpffs_dir[PATH_MAX];

@@ -7,6 +7,7 @@
  * they are pinned, and a new daemon adopts them.
  */
 #include "config.h"
+#include "engine.h"
 #include "fuse_ops.h"
 #include "host_registry.h"
 #include "hosts.h"
@@ -357,6 +358,12 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &stop_sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	rc = 1;
+	/* a second daemon on the same directories fails here, on the terminal
+	 * it was started from (the engine takes the locks for good later) */
+	plog_set_stderr(1);
+	if (engine_dirs_check(d.cfg.bpffs_dir, d.cfg.state_dir))
+		goto out;
+	plog_set_stderr(d.cfg.foreground);
 	if (fuse_daemonize(d.cfg.foreground))
 		pr_warn("cannot daemonize");
 	else if (!start_backends(&d) && !mount_tree(&d, &cl, argv[0]))
@@ -368,6 +375,7 @@ int main(int argc, char **argv)
 	}
 	fuse_opt_free_args(&d.args);
 	stop_backends(&d);
+out:
 	logring_fini();
 	return rc;
 }
