@@ -4,8 +4,8 @@
  * and move entries of a hook's chain; list and report them. Each verb holds
  * the engine's lock and ends by noting the background work it leaves.
  * Chain-map updates are ordered so that a packet always meets a complete
- * chain: a moved entry is linked to its new successor before its new
- * predecessor points at it; a removed one is bypassed before it goes.
+ * chain: a removed entry is bypassed before it goes; a move that changes
+ * the order switches to a copy of the new order in one update (bpf/move.c).
  */
 #include "background.h"
 #include "chain.h"
@@ -13,6 +13,7 @@
 #include "entry_load.h"
 #include "hooks.h"
 #include "journal.h"
+#include "move.h"
 #include "prog_load.h"
 #include "recover.h"
 #include "report.h"
@@ -256,7 +257,14 @@ int engine__move(struct engine *e, const char *ifname, enum engine_hook hook, un
 		np = (unsigned int)pos;
 		goto renamed;
 	}
-	/* bypass it, then link it to its new successor, then make it reachable */
+	if (e->state_dir[0]) {
+		err = move_reorder(e, h, (unsigned int)pos, to);
+		goto out;
+	}
+	/* no stored objects to load copies from: bypass it, then link it to
+	 * its new successor, then make it reachable (packets may miss it) */
+	pr_warn("%s/%s/%u: no state directory: the move is not atomic for packets", ifname,
+		engine_hook_name(hook), from);
 	err = chain_set(h, chain_pred_slot(h, (unsigned int)pos),
 			(unsigned int)pos + 1 < h->n ? h->ent[pos + 1]->prog_fd : -1);
 	if (err)

@@ -17,6 +17,7 @@
  *   spare.c       spares: chain maps made ahead with their root
  *   background.c  the idle worker thread: spares, direct roots, journal folds
  *   entry_load.c  loading one entry into a chain, step by step
+ *   move.c        a move that re-orders a chain: copies, one switch
  *   recover.c     adoption at start; chains lost with their interface restored
  *   report.c      the `cat` text of an entry
  *   engine.c      the verbs of engine.h
@@ -36,7 +37,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CHAIN_MAP_ENTRIES (ENGINE_CHAIN_HARD_MAX + 1)
+/* slot 0 and one slot per program, and as many again for the copies a
+ * move loads beside them (bpf/move.c) */
+#define CHAIN_MAP_ENTRIES (2 * ENGINE_CHAIN_HARD_MAX + 1)
 /* Our clsact filter: a handle and priority no other tool is expected to use. */
 #define PLUGFS_TC_HANDLE 0x706c
 #define PLUGFS_TC_PRIO 0x706c

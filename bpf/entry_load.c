@@ -262,20 +262,6 @@ static int commit_first(struct load_job *j)
 	return 0;
 }
 
-/* The sharers of a replaced owner name its new program. */
-static void follow_owner(struct engine *e, uint32_t old_id, uint32_t new_id)
-{
-	struct eng_hook *h;
-	unsigned int i;
-
-	for (h = e->hooks; h; h = h->next)
-		for (i = 0; i < h->n; i++)
-			if (h->ent[i]->map_owner_id == old_id) {
-				h->ent[i]->map_owner_id = new_id;
-				state_save_entry(e, h, h->ent[i], NULL, 0);
-			}
-}
-
 /* The switch: one update of the predecessor's slot. */
 static int commit_replace(struct load_job *j)
 {
@@ -300,7 +286,7 @@ static int commit_replace(struct load_job *j)
 	j->h->ent[j->pos] = en;
 	plugfs_snprintf(j->old_sha, sizeof(j->old_sha), "%s", old->sha256);
 	if (!old->map_owner_id && en->map_pin_path[0])
-		follow_owner(j->e, old->prog_id, en->prog_id);
+		state_follow_owner(j->e, old->prog_id, en->prog_id);
 	entry_free(old);
 	j->old = NULL;
 	j->replaced = true;

@@ -477,6 +477,62 @@ static void unpin_new(const struct new_pins *np)
 		unlink(np->path[i]);
 }
 
+/* The map of the original's among ids (the maps it uses) that libbpf made
+ * for m: same name (as the kernel keeps it), type and sizes; -1: none. */
+static int original_map(const __u32 *ids, __u32 n, const struct bpf_map *m)
+{
+	struct bpf_map_info mi;
+	__u32 i, len;
+	int fd;
+
+	for (i = 0; i < n; i++) {
+		fd = bpf_map_get_fd_by_id(ids[i]);
+		if (fd < 0)
+			continue;
+		memset(&mi, 0, sizeof(mi));
+		len = sizeof(mi);
+		if (!bpf_obj_get_info_by_fd(fd, &mi, &len) &&
+		    !strncmp(mi.name, bpf_map__name(m), BPF_OBJ_NAME_LEN - 1) &&
+		    mi.type == bpf_map__type(m) && mi.value_size == bpf_map__value_size(m) &&
+		    mi.max_entries == bpf_map__max_entries(m))
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
+/* A copy's internal maps are the original's (user maps are shared through
+ * their pins already). */
+static int reuse_internal_maps(struct bpf_object *obj, const struct load_req *r)
+{
+	__u32 ids[64], len = sizeof(struct bpf_prog_info);
+	struct bpf_prog_info info = { 0 };
+	struct bpf_map *m;
+	int fd, err;
+
+	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(r->copy_of_fd, &info, &len))
+		return -errno;
+	if (info.nr_map_ids > sizeof(ids) / sizeof(ids[0]))
+		info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+	bpf_object__for_each_map(m, obj) {
+		if (!bpf_map__is_internal(m))
+			continue;
+		fd = original_map(ids, info.nr_map_ids, m);
+		if (fd < 0)
+			continue;	/* a section the program does not use */
+		err = bpf_map__reuse_fd(m, fd);
+		close(fd);
+		if (err) {
+			pr_warn("%s: cannot share map %s with the program copied: %s", r->what,
+				bpf_map__name(m), strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
 /* Keeps the one program to load, sets the globals and where maps are pinned. */
 static int prepare_object(struct bpf_object *obj, const struct load_req *r,
 			  struct bpf_program **progp, struct new_pins *np)
@@ -496,7 +552,8 @@ static int prepare_object(struct bpf_object *obj, const struct load_req *r,
 			return err;
 	}
 	*progp = prog;
-	return setup_map_pins(obj, r, np);
+	err = r->copy_of_fd > 0 ? reuse_internal_maps(obj, r) : 0;
+	return err ? err : setup_map_pins(obj, r, np);
 }
 
 /* The load, with the rewrite done from libbpf's callback; a failure is

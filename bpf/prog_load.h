@@ -26,6 +26,9 @@ struct load_req {
 	bool spare;			/* chain map of a spare: fail quietly with
 					 * spare_refused when the kernel refuses the
 					 * pair after verifying the program */
+	int copy_of_fd;			/* > 0: a copy of this loaded program, which
+					 * shares its internal maps (.data, .bss,
+					 * .rodata: the globals keep their values) */
 };
 
 struct load_res {

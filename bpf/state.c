@@ -211,6 +211,19 @@ void state_drop_object(struct engine *e, const char *sha256)
 		unlink(path);
 }
 
+void state_follow_owner(struct engine *e, uint32_t old_id, uint32_t new_id)
+{
+	struct eng_hook *h;
+	unsigned int i;
+
+	for (h = e->hooks; h; h = h->next)
+		for (i = 0; i < h->n; i++)
+			if (h->ent[i]->map_owner_id == old_id) {
+				h->ent[i]->map_owner_id = new_id;
+				state_save_entry(e, h, h->ent[i], NULL, 0);
+			}
+}
+
 int state_rename_entry(struct engine *e, const struct eng_hook *h, unsigned int from,
 		       unsigned int to)
 {

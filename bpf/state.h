@@ -15,6 +15,9 @@ int state_save_entry(struct engine *e, const struct eng_hook *h, const struct en
 void state_remove_entry(struct engine *e, const struct eng_hook *h, unsigned int prio);
 /* Removes a stored object (call when no entry has that digest any more). */
 void state_drop_object(struct engine *e, const char *sha256);
+/* The entries sharing the maps of program old_id (their map owner, loaded
+ * again as new_id by a replace or a move) name new_id, in memory and file. */
+void state_follow_owner(struct engine *e, uint32_t old_id, uint32_t new_id);
 int state_rename_entry(struct engine *e, const struct eng_hook *h, unsigned int from,
 		       unsigned int to);
 
