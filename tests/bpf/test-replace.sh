@@ -45,13 +45,15 @@ c0=$(counter "$d/20")
 check "count+drop: ping fails" ping_fails
 c1=$(counter "$d/20")
 check "counter counts before the move ($c0 -> $c1)" test "${c1:-0}" -gt "${c0:-0}"
-idd=$(field "$d/30" ID)
+idd=$(field "$d/30" ID); shad=$(field "$d/30" "Object SHA256")
 check "mv 30 5" mv "$d/30" "$d/5"
 check_eq "ls after mv" "$(ls "$d" | sort -n | tr '\n' ' ')" "5 20 "
 check_eq "cat shows priority 5" "$(field "$d/5" Priority)" "5"
 check_eq "cat shows position 0" "$(field "$d/5" Position)" "0"
 check_eq "count now at position 1" "$(field "$d/20" Position)" "1"
-check_eq "same program moved" "$(field "$d/5" ID)" "$idd"
+# a re-ordering move switches to copies in one update (docs/kernel-engine.md)
+check_eq "the same object moved" "$(field "$d/5" "Object SHA256")" "$shad"
+check "as a copy: a new program id ($idd -> $(field "$d/5" ID))" test "$(field "$d/5" ID)" != "$idd"
 c0=$(counter "$d/20")
 check "drop first: ping fails" ping_fails
 c1=$(counter "$d/20")
@@ -70,8 +72,10 @@ check_eq "mv to a bad priority: EINVAL" "$(rename_errno "$d/5" "$d/2000")" "Inva
 check "mv back 5 30" mv "$d/5" "$d/30"
 c0=$(counter "$d/20"); ping_fails; c1=$(counter "$d/20")
 check "counter counts again ($c0 -> $c1)" test "${c1:-0}" -gt "${c0:-0}"
+idd=$(field "$d/30" ID)
 check "mv 30 35 (same neighbours)" mv "$d/30" "$d/35"
 check_eq "still position 1" "$(field "$d/35" Position)" "1"
+check_eq "a rename in place keeps the program" "$(field "$d/35" ID)" "$idd"
 c0=$(counter "$d/20"); ping_fails; c1=$(counter "$d/20")
 check "count then drop after a rename in place ($c0 -> $c1)" test "${c1:-0}" -gt "${c0:-0}"
 rm -f "$d/20" "$d/35"
