@@ -61,14 +61,16 @@ check "not a directory explained" grep -q "is not a directory" <<<"$out"
 
 # Ctrl-C (SIGINT) and an outside unmount end the daemon cleanly too.
 mkdir -p "$T_DIR/m3"
-"$PLUGFS_BIN" -f --state-dir "$T_DIR/s3" --run-dir "$T_DIR/r3" "$T_DIR/m3" >>"$T_DIR/m3.log" 2>&1 &
+B3=/sys/fs/bpf/plugfs-test-$T_ID	# never the default directory another daemon may hold
+on_exit "rm -rf '$B3'"
+"$PLUGFS_BIN" -f --state-dir "$T_DIR/s3" --run-dir "$T_DIR/r3" --bpffs-dir "$B3" "$T_DIR/m3" >>"$T_DIR/m3.log" 2>&1 &
 p3=$!
 on_exit "stop_pid $p3; fusermount3 -u -z '$T_DIR/m3'"
 wait_for 5 mountpoint -q "$T_DIR/m3"
 kill -INT $p3; rc=0; wait $p3 || rc=$?
 check_eq "SIGINT: exit 0" "$rc" "0"
 check_fails "SIGINT: unmounted" mountpoint -q "$T_DIR/m3"
-"$PLUGFS_BIN" -f --state-dir "$T_DIR/s3" --run-dir "$T_DIR/r3" "$T_DIR/m3" >>"$T_DIR/m3.log" 2>&1 &
+"$PLUGFS_BIN" -f --state-dir "$T_DIR/s3" --run-dir "$T_DIR/r3" --bpffs-dir "$B3" "$T_DIR/m3" >>"$T_DIR/m3.log" 2>&1 &
 p3=$!
 on_exit "stop_pid $p3; fusermount3 -u -z '$T_DIR/m3'"
 wait_for 5 mountpoint -q "$T_DIR/m3"
