@@ -629,6 +629,7 @@ static int run_prepare(const struct host_set *s, struct host_pluglet *p, struct 
 	run->pub.anchor = p->anchor;
 	run->pub.seq = p->seq;
 	run->pub.host_data = h->host_data;
+	run->pub.exec = ex;
 	run->fargs.args = c->args;
 	run->fargs.nargs = nargs;
 	run->pluglet = p;

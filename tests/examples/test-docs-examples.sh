@@ -88,7 +88,7 @@ done < <(grep -oE '\{ [0-9]+, "[a-z_0-9]+", h_' "$S/vm/host_helpers.c" | sed -E 
 for fn in $(grep -oE '^extern [a-z0-9_ ]+\*?([a-z_0-9]+)\(' "$S/include/pluglet/pluglet.h" | grep -oE '[a-z_0-9]+\($' | tr -d '('); do
 	check "pluglet-api.md documents $fn()" has "$api" "$fn("
 done
-for m in $(grep -oE '^#define (VM_[A-Z_]+|RETURN_VM_[A-Z]+|CALL_REPLACE_ONLY)' "$S/include/pluglet/host.h" | awk '{print $2}') \
+for m in $(grep -oE '^#define (VM_[A-Z_]+|RETURN_VM_[A-Z]+|CALL_REPLACE_ONLY|PLUGLET_HELPER[A-Z_]*)' "$S/include/pluglet/host.h" | awk '{print $2}') \
 	 kind_ptr kind_pointer kind_primitive kind_hidden bpf_args_t context_t pluglet_context; do
 	check "pluglet-api.md documents $m" has "$api" "$m"
 done
