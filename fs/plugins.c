@@ -745,6 +745,29 @@ static bool foreign_replace_elsewhere(struct plugins *p, const char *group, cons
 	return found;
 }
 
+/* A PRE or POST pluglet at a point a host declares CALL_REPLACE_ONLY would
+ * never run there (its run file says so): refused, naming the host. */
+static int check_point_kind(struct plugins *p, const char *group, unsigned int sub,
+			    const char *name)
+{
+	struct host_set hosts;
+	int rc;
+
+	if (sub == PLUGLET_ANCHOR_REPLACE)
+		return 0;
+	rc = host_registry__select(p->reg, group, &hosts);
+	for (unsigned int i = 0; !rc && i < hosts.nr; i++) {
+		if (!host__point_replace_only(hosts.v[i], group))
+			continue;
+		pr_warn("plugins/%s/%s/%s: host %s declares %s replace-only (CALL_REPLACE_ONLY): "
+			"a %s pluglet would never run there", group, anchor_dirs[sub], name,
+			host_file(hosts.v[i]), group, anchor_dirs[sub]);
+		rc = -EINVAL;
+	}
+	host_set__release(&hosts);
+	return rc;
+}
+
 static int may_create(void *priv, const char *group, unsigned int sub, const char *name)
 {
 	struct plugins *p = priv;
@@ -757,6 +780,9 @@ static int may_create(void *priv, const char *group, unsigned int sub, const cha
 			anchor_dirs[sub], name);
 		return -EINVAL;
 	}
+	err = check_point_kind(p, group, sub, name);
+	if (err)
+		return err;
 	pthread_mutex_lock(&p->store_lock);
 	pg = pl_store_find(&p->store, group);
 	if (!pg && !group_known(p, group))
@@ -968,6 +994,9 @@ static int commit(void *priv, const char *group, unsigned int sub, const char *n
 		rc = -EEXIST;
 		goto out;
 	}
+	rc = check_point_kind(p, group, sub, name);
+	if (rc)
+		goto out;
 	pl->gen = p->next_gen++;
 	rc = push_to_hosts(p, &ps, group, sub, name, pl, old);
 	if (rc)

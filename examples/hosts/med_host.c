@@ -123,7 +123,9 @@ int main(int argc, char **argv)
 		{ "manifest", required_argument, NULL, 'm' },
 		{ 0 },
 	};
-	static const struct pluglet_point_def points[] = { { "bgp_med_decision", BGP_MED_DECISION } };
+	static const struct pluglet_point_def points[] = {
+		{ "bgp_med_decision", BGP_MED_DECISION, .replace_only = true },
+	};
 	static const struct pluglet_helper_def helpers[] = { PLUGLET_HELPER_DEF(add_route) };
 	struct pluglet_host_opts o = {
 		.sz = sizeof(o), .name = "med_host", .points = points, .nr_points = 1,

@@ -139,6 +139,14 @@ static inline context_t *pluglet_context(struct pluglet_exec *ex)
 struct pluglet_point_def {
 	const char *name;	/* insertion point name = plugin name, e.g. "find_idx" */
 	uint32_t id;		/* the id used in VM_CALL(id, ...) */
+	/*
+	 * The point is a CALL_REPLACE_ONLY: only a REPLACE pluglet would ever
+	 * run there, so PRE and POST ones are refused (-EINVAL) instead of
+	 * being accepted and never run. Published in the run file, where the
+	 * daemon reads it. (It sits where the struct had padding on 64-bit
+	 * builds: the size does not change.)
+	 */
+	bool replace_only;
 };
 
 struct pluglet_helper_def {

@@ -196,7 +196,8 @@ static void add(const char *plugin, const char *obj)
 static int setup(void **state)
 {
 	static const struct pluglet_point_def points[] = {
-		{ "forms", P_FORMS }, { "voidf", P_VOIDF }, { "ronly", P_RONLY }, { "typed", P_TYPED },
+		{ "forms", P_FORMS }, { "voidf", P_VOIDF }, { "ronly", P_RONLY, .replace_only = true },
+		{ "typed", P_TYPED },
 	};
 	struct pluglet_host_opts o = {
 		.sz = sizeof(o), .name = "test_api_forms", .points = points,
@@ -259,6 +260,32 @@ static void test_replace_only_forms(void **state)
 	assert_int_equal(replace_only_forms(3, 3), 5);
 }
 
+/* A CALL_REPLACE_ONLY point declared so takes no PRE or POST pluglet. */
+static void test_replace_only_point(void **state)
+{
+	struct pluglet_inject_opts o = { .sz = sizeof(o), .jit = g_jit };
+	char path[512], err[512] = "";
+	size_t len;
+	void *buf;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/v1001.o", HOST_TEST_OBJDIR);
+	assert_int_equal(plugfs_read_file(path, &buf, &len), 0);
+	for (int a = PLUGLET_ANCHOR_PRE; a <= PLUGLET_ANCHOR_POST; a += 2) {
+		assert_int_equal(pluglet_host__add(g_host, "ronly", a, 1, buf, len, &o, err,
+						   sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "ronly is a replace-only point (CALL_REPLACE_ONLY)"));
+		assert_int_equal(pluglet_host__replace(g_host, "ronly", a, 1, buf, len, &o, err,
+						       sizeof(err)), -EINVAL);
+	}
+	/* the same pluglet is welcome at a VM_CALL point */
+	assert_int_equal(pluglet_host__add(g_host, "forms", PLUGLET_ANCHOR_PRE, 1, buf, len, &o, err,
+					   sizeof(err)), 0);
+	free(buf);
+	add("ronly", "v1002");
+	assert_int_equal(pluglet_host__remove_plugin(g_host, "ronly", err, sizeof(err)), 0);
+}
+
 static void assert_fault(const char *want)
 {
 	struct pluglet_stats st = { .sz = sizeof(st) };
@@ -297,6 +324,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_vm_call_forms), T(test_replace_only_forms), T(test_typed_helpers),
+		T(test_replace_only_point),
 	};
 	int rc;
 
