@@ -67,10 +67,10 @@ int pluglet_host__remove_plugin(struct pluglet_host *h, const char *plugin,
 				char *err, size_t err_size);
 
 /*
- * Text report of the host ("key: value" lines): name, pid, insertion
- * points, then one block per pluglet with plugin, anchor, seq, mode
- * (jit/interpreter), runs, faults, last fault. Returns the length written
- * (like snprintf) or -errno.
+ * Text report of the host ("Key: value" lines, in the Title Case every
+ * plugfs report uses): Name, PID, Msqid, Points, then one block per
+ * pluglet with Plugin, Anchor, Seq, Mode (jit/interpreter), sizes, Runs,
+ * Faults, Last Fault. Returns the length written (like snprintf) or -errno.
  */
 int pluglet_host__report(struct pluglet_host *h, char *buf, size_t size);
 

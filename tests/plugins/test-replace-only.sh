@@ -50,7 +50,7 @@ check "the log says why" grep -q \
 check_eq "cp into post/: EINVAL" "$(errno_of cp "$EX/post_logger.o" "$P/post/5")" "Invalid argument"
 check "the log says why (post)" grep -q "bgp_med_decision/post/5: host med_host.$MED_PID declares" "$MNT/log"
 check_eq "no entry is listed" "$(ls "$P/pre" "$P/post" | grep -c '^[0-9]')" "0"
-check_fails "the host runs no pluglet" grep -q '^plugin: ' "$MNT/hosts/med_host.$MED_PID"
+check_fails "the host runs no pluglet" grep -q '^Plugin: ' "$MNT/hosts/med_host.$MED_PID"
 
 say "REPLACE is what the point takes"
 check "cp into replace/: accepted" cp "$EX/med_prefer_high.o" "$P/replace/0"
