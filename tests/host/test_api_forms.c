@@ -326,11 +326,13 @@ int main(void)
 		T(test_vm_call_forms), T(test_replace_only_forms), T(test_typed_helpers),
 		T(test_replace_only_point),
 	};
-	int rc;
+	int rc = 0;
 
-	g_jit = false;
-	rc = cmocka_run_group_tests_name("api forms (interpreter)", tests, NULL, NULL);
-	g_jit = true;
-	rc |= cmocka_run_group_tests_name("api forms (jit)", tests, NULL, NULL);
+	/* each form in the interpreter, then in the JIT */
+	for (int jit = 0; jit <= 1; jit++) {
+		g_jit = jit;
+		rc |= _cmocka_run_group_tests(jit ? "api forms (jit)" : "api forms (interpreter)", tests,
+					      sizeof(tests) / sizeof(tests[0]), NULL, NULL);
+	}
 	return rc;
 }
