@@ -331,8 +331,8 @@ int main(void)
 	/* each form in the interpreter, then in the JIT */
 	for (int jit = 0; jit <= 1; jit++) {
 		g_jit = jit;
-		rc |= _cmocka_run_group_tests(jit ? "api forms (jit)" : "api forms (interpreter)", tests,
-					      sizeof(tests) / sizeof(tests[0]), NULL, NULL);
+		rc |= cmocka_run_group_tests_name(jit ? "api forms (jit)" : "api forms (interpreter)",
+						  tests, NULL, NULL);
 	}
 	return rc;
 }
