@@ -110,6 +110,9 @@ static void host_free(struct host *h)
 	for (i = 0; i < h->info.nr_points; i++)
 		free(h->info.points[i]);
 	free(h->info.points);
+	for (i = 0; i < h->info.nr_replace_only; i++)
+		free(h->info.replace_only[i]);
+	free(h->info.replace_only);
 	free(h);
 }
 
@@ -139,14 +142,22 @@ const struct host_info *host__info(const struct host *h)
 	return &h->info;
 }
 
-bool host__registers(const struct host *h, const char *point)
+static bool name_in(char *const *v, unsigned int n, const char *name)
 {
-	unsigned int i;
-
-	for (i = 0; i < h->info.nr_points; i++)
-		if (!strcmp(h->info.points[i], point))
+	for (unsigned int i = 0; i < n; i++)
+		if (!strcmp(v[i], name))
 			return true;
 	return false;
+}
+
+bool host__registers(const struct host *h, const char *point)
+{
+	return name_in(h->info.points, h->info.nr_points, point);
+}
+
+bool host__point_replace_only(const struct host *h, const char *point)
+{
+	return name_in(h->info.replace_only, h->info.nr_replace_only, point);
 }
 
 /* A request that timed out makes the host silent, an answer ends its
@@ -627,17 +638,17 @@ int host_registry__for_each_host(struct host_registry *r, host_name_fn fn, void 
 
 /* ---- run files ---- */
 
-static int add_point(struct host_info *hi, const char *name)
+static int add_name(char ***v, unsigned int *n, const char *name)
 {
-	char **np = realloc(hi->points, (hi->nr_points + 1) * sizeof(*np));
+	char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
 
-	if (!np)
+	if (!nv)
 		return -ENOMEM;
-	hi->points = np;
-	hi->points[hi->nr_points] = strdup(name);
-	if (!hi->points[hi->nr_points])
+	*v = nv;
+	nv[*n] = strdup(name);
+	if (!nv[*n])
 		return -ENOMEM;
-	hi->nr_points++;
+	(*n)++;
 	return 0;
 }
 
@@ -652,8 +663,10 @@ static int parse_id(const char *value, int *out)
 	return rc;
 }
 
-/* [host] name, pid, msqid and [points] <name> = <id>; the other keys
- * (protocol, max_object) are for the ebpf_injecter command line. */
+/* [host] name, pid, msqid, [points] <name> = <id> and [point_kinds]
+ * <name> = vm_call | replace_only; the other keys (protocol, max_object) are
+ * for the ebpf_injecter command line. A kind this daemon does not know is
+ * taken as vm_call (nothing refused). */
 static int runfile_key(void *cookie, const char *section, const char *key, const char *value,
 		       char *err, size_t err_size)
 {
@@ -671,7 +684,9 @@ static int runfile_key(void *cookie, const char *section, const char *key, const
 	} else if (!strcmp(section, "points")) {
 		rc = plugfs_parse_u32(value, &id);
 		if (!rc)
-			rc = add_point(hi, key);
+			rc = add_name(&hi->points, &hi->nr_points, key);
+	} else if (!strcmp(section, "point_kinds") && !strcmp(value, "replace_only")) {
+		rc = add_name(&hi->replace_only, &hi->nr_replace_only, key);
 	}
 	if (rc == -ENOMEM)
 		snprintf(err, err_size, "out of memory");

@@ -49,6 +49,8 @@ struct host_info {
 	int msqid;
 	char **points;			/* insertion point names, as the run file lists them */
 	unsigned int nr_points;
+	char **replace_only;		/* those [point_kinds] says are CALL_REPLACE_ONLY */
+	unsigned int nr_replace_only;
 };
 
 struct host;
@@ -114,6 +116,8 @@ struct host *host__get(struct host *h);
 void host__put(struct host *h);
 const struct host_info *host__info(const struct host *h);
 bool host__registers(const struct host *h, const char *point);
+/* The host declared that point CALL_REPLACE_ONLY: only REPLACE pluglets run there. */
+bool host__point_replace_only(const struct host *h, const char *point);
 
 /*
  * One change request (add, replace, rm, rm_pluglet), sent even to a silent

@@ -30,7 +30,7 @@ static int hosts_exists(void *priv, const char *name)
 static void report_rejection(void *arg, const char *plugin, const char *anchor, uint32_t seq,
 			     const char *reason)
 {
-	strbuf__printf(arg, "\nrejected: %s/%s/%u: %s\n", plugin, anchor, seq, reason);
+	strbuf__printf(arg, "\nRejected: %s/%s/%u: %s\n", plugin, anchor, seq, reason);
 }
 
 static int hosts_report(void *priv, const char *name, struct fs_report *out)
@@ -51,20 +51,20 @@ static int hosts_report(void *priv, const char *name, struct fs_report *out)
 	}
 	if (v.err) {
 		/* What the run file said, when the host itself never answered. */
-		strbuf__printf(&sb, "name: %s\npid: %d\nmsqid: %d\npoints:", hi->name, hi->pid,
+		strbuf__printf(&sb, "Name: %s\nPID: %d\nMsqid: %d\nPoints:", hi->name, hi->pid,
 			       hi->msqid);
 		for (i = 0; i < hi->nr_points; i++)
 			strbuf__printf(&sb, " %s", hi->points[i]);
-		strbuf__printf(&sb, "\nstate: unreachable (%s)\n", strerror(-v.err));
+		strbuf__printf(&sb, "\nState: unreachable (%s)\n", strerror(-v.err));
 	} else {
 		if (v.silent)
-			strbuf__printf(&sb, "state: unreachable (%s)\n", strerror(ETIMEDOUT));
+			strbuf__printf(&sb, "State: unreachable (%s)\n", strerror(ETIMEDOUT));
 		else
-			strbuf__puts(&sb, v.cached ? "state: slow\n" : "state: ready\n");
+			strbuf__puts(&sb, v.cached ? "State: slow\n" : "State: ready\n");
 		if (v.cached)
-			strbuf__printf(&sb, "status age: %llu ms\n", (unsigned long long)v.age_ms);
+			strbuf__printf(&sb, "Status Age (ms): %llu\n", (unsigned long long)v.age_ms);
 		if (v.unsynced)
-			strbuf__puts(&sb, "changes: pending\n");
+			strbuf__puts(&sb, "Changes: pending\n");
 		inj_host_status__format(&v.st, &sb);
 	}
 	host_view__fini(&v);

@@ -21,7 +21,54 @@ bool manifest_is_elf(const void *buf, size_t len)
 struct parse_ctx {
 	struct plugfs_manifest *m;
 	bool have_object;
+	unsigned int seen;		/* bit i: single_keys[i] was given */
 };
+
+/*
+ * Keys that take one value: a second line for one of them is an error, not
+ * a silent override ("entry" is another spelling of "name"). proceed_on is a
+ * list, so its lines add up, and global./metadata. check their own names.
+ */
+static const char *const single_keys[] = {
+	"object", "name", "map_owner", "mode", "jit", "extra_memory", "shared_memory",
+};
+
+static int note_key(struct parse_ctx *c, const char *name, char *err, size_t err_size)
+{
+	const char *key = strcmp(name, "entry") ? name : "name";
+
+	for (unsigned int i = 0; i < sizeof(single_keys) / sizeof(single_keys[0]); i++) {
+		if (strcmp(single_keys[i], key))
+			continue;
+		if (c->seen & (1u << i)) {
+			if (strcmp(key, "name"))
+				snprintf(err, err_size, "key '%s' given twice", key);
+			else
+				snprintf(err, err_size, "key 'name' (or 'entry') given twice");
+			return -EINVAL;
+		}
+		c->seen |= 1u << i;
+	}
+	return 0;
+}
+
+/* A repeated proceed_on joins its values, as bpfctl's repeated --proceed-on does. */
+static int add_proceed_on(struct plugfs_manifest *m, const char *value, char *err, size_t err_size)
+{
+	size_t used = strlen(m->proceed_on);
+	int n;
+
+	if (!used)
+		return plugfs_set_str(m->proceed_on, sizeof(m->proceed_on), value);
+	n = snprintf(m->proceed_on + used, sizeof(m->proceed_on) - used, ", %s", value);
+	if (n < 0 || (size_t)n >= sizeof(m->proceed_on) - used) {
+		m->proceed_on[used] = '\0';
+		snprintf(err, err_size, "proceed_on: more than %zu bytes of verdicts",
+			 sizeof(m->proceed_on) - 1);
+		return -EINVAL;
+	}
+	return 0;
+}
 
 static int parse_size(const char *v, int64_t *out)
 {
@@ -81,6 +128,8 @@ static int handle(struct parse_ctx *c, const char *name, const char *value, char
 	struct plugfs_manifest *m = c->m;
 	bool b;
 
+	if (note_key(c, name, err, err_size))
+		return -EINVAL;
 	if (!strcmp(name, "object")) {
 		c->have_object = true;
 		return plugfs_set_str(m->object, sizeof(m->object), value);
@@ -88,7 +137,7 @@ static int handle(struct parse_ctx *c, const char *name, const char *value, char
 	if (!strcmp(name, "name") || !strcmp(name, "entry"))
 		return plugfs_set_str(m->name, sizeof(m->name), value);
 	if (!strcmp(name, "proceed_on"))
-		return plugfs_set_str(m->proceed_on, sizeof(m->proceed_on), value);
+		return add_proceed_on(m, value, err, err_size);
 	if (!strcmp(name, "map_owner"))
 		return plugfs_set_str(m->map_owner, sizeof(m->map_owner), value);
 	if (!strcmp(name, "mode")) {

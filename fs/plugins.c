@@ -745,6 +745,29 @@ static bool foreign_replace_elsewhere(struct plugins *p, const char *group, cons
 	return found;
 }
 
+/* A PRE or POST pluglet at a point a host declares CALL_REPLACE_ONLY would
+ * never run there (its run file says so): refused, naming the host. */
+static int check_point_kind(struct plugins *p, const char *group, unsigned int sub,
+			    const char *name)
+{
+	struct host_set hosts;
+	int rc;
+
+	if (sub == PLUGLET_ANCHOR_REPLACE)
+		return 0;
+	rc = host_registry__select(p->reg, group, &hosts);
+	for (unsigned int i = 0; !rc && i < hosts.nr; i++) {
+		if (!host__point_replace_only(hosts.v[i], group))
+			continue;
+		pr_warn("plugins/%s/%s/%s: host %s declares %s replace-only (CALL_REPLACE_ONLY): "
+			"a %s pluglet would never run there", group, anchor_dirs[sub], name,
+			host_file(hosts.v[i]), group, anchor_dirs[sub]);
+		rc = -EINVAL;
+	}
+	host_set__release(&hosts);
+	return rc;
+}
+
 static int may_create(void *priv, const char *group, unsigned int sub, const char *name)
 {
 	struct plugins *p = priv;
@@ -757,6 +780,9 @@ static int may_create(void *priv, const char *group, unsigned int sub, const cha
 			anchor_dirs[sub], name);
 		return -EINVAL;
 	}
+	err = check_point_kind(p, group, sub, name);
+	if (err)
+		return err;
 	pthread_mutex_lock(&p->store_lock);
 	pg = pl_store_find(&p->store, group);
 	if (!pg && !group_known(p, group))
@@ -968,6 +994,9 @@ static int commit(void *priv, const char *group, unsigned int sub, const char *n
 		rc = -EEXIST;
 		goto out;
 	}
+	rc = check_point_kind(p, group, sub, name);
+	if (rc)
+		goto out;
 	pl->gen = p->next_gen++;
 	rc = push_to_hosts(p, &ps, group, sub, name, pl, old);
 	if (rc)
@@ -1095,7 +1124,7 @@ out:
 static void report_age(struct strbuf *out, const struct host_view *v)
 {
 	if (v->cached)
-		strbuf__printf(out, "    status age: %llu ms%s\n", (unsigned long long)v->age_ms,
+		strbuf__printf(out, "Status Age (ms): %llu%s\n", (unsigned long long)v->age_ms,
 			       v->silent ? " (host not answering)" : "");
 }
 
@@ -1107,27 +1136,27 @@ static void report_host(struct plugins *p, struct strbuf *out, struct host *h,
 	const struct inj_pluglet_status *ps = NULL;
 	char reason[512];
 
-	strbuf__printf(out, "\n host %s\n", host_file(h));
+	strbuf__printf(out, "\nHost: %s\n", host_file(h));
 	if (!v->err)
 		ps = status_at(&v->st, group, sub, wire_seq(sub, pl->seq));
 	if (v->err) {
-		strbuf__printf(out, "    state: pending (no answer from the host yet: %s)\n",
+		strbuf__printf(out, "State: pending (no answer from the host yet: %s)\n",
 			       strerror(-v->err));
 	} else if (ps && is_ours(p, ps) && ps->gen == pl->gen) {
-		strbuf__puts(out, "    state: loaded\n");
+		strbuf__puts(out, "State: loaded\n");
 	} else if (host__rejection(h, group, anchor_dirs[sub], pl->seq, reason, sizeof(reason))) {
-		strbuf__printf(out, "    state: rejected: %s\n", reason);
+		strbuf__printf(out, "State: rejected: %s\n", reason);
 		ps = NULL;
 	} else if (ps && !is_ours(p, ps)) {
-		strbuf__puts(out, "    state: another program's pluglet runs there\n");
+		strbuf__puts(out, "State: another program's pluglet runs there\n");
 	} else {
-		strbuf__printf(out, "    state: pending%s\n", v->silent ? " (host not answering)" : "");
+		strbuf__printf(out, "State: pending%s\n", v->silent ? " (host not answering)" : "");
 		ps = NULL;
 	}
 	if (!v->err)
 		report_age(out, v);
 	if (ps)
-		inj_pluglet_status__format(ps, "    ", out);
+		inj_pluglet_status__format(ps, "", out);
 }
 
 /* cat of a pluglet another program put into the hosts (not desired state). */
@@ -1139,9 +1168,9 @@ static int report_foreign(struct plugins *p, struct views *vs, const char *group
 
 	if (parse_seq(name, &seq))
 		return -ENOENT;
-	strbuf__printf(sb, " plugfs state\nplugin: %s\nanchor: %s\nseq: %u\n", group,
+	strbuf__printf(sb, "Plugfs State\nPlugin: %s\nAnchor: %s\nSeq: %u\n", group,
 		       anchor_dirs[sub], seq);
-	strbuf__printf(sb, "desired: no (another program's; cp over it to manage it here)\nhosts: %u\n",
+	strbuf__printf(sb, "Desired: no (another program's; cp over it to manage it here)\nHosts: %u\n",
 		       vs->hosts.nr);
 	for (i = 0; i < vs->hosts.nr; i++) {
 		const struct inj_pluglet_status *ps;
@@ -1149,11 +1178,11 @@ static int report_foreign(struct plugins *p, struct views *vs, const char *group
 		pthread_mutex_lock(&p->store_lock);
 		ps = foreign_in(p, &vs->v[i], group, sub, seq);
 		pthread_mutex_unlock(&p->store_lock);
-		strbuf__printf(sb, "\n host %s\n", host_file(vs->hosts.v[i]));
-		strbuf__puts(sb, ps ? "    state: loaded\n" : "    state: absent\n");
+		strbuf__printf(sb, "\nHost: %s\n", host_file(vs->hosts.v[i]));
+		strbuf__puts(sb, ps ? "State: loaded\n" : "State: absent\n");
 		report_age(sb, &vs->v[i]);
 		if (ps)
-			inj_pluglet_status__format(ps, "    ", sb);
+			inj_pluglet_status__format(ps, "", sb);
 		found += ps != NULL;
 	}
 	return found ? 0 : -ENOENT;
@@ -1187,14 +1216,15 @@ static int report(void *priv, const char *group, unsigned int sub, const char *n
 		}
 		return fs_report_take(out, &sb);
 	}
-	strbuf__printf(&sb, " plugfs state\nplugin: %s\nanchor: %s\nseq: %u\n", group,
+	strbuf__printf(&sb, "Plugfs State\nPlugin: %s\nAnchor: %s\nSeq: %u\n", group,
 		       anchor_dirs[sub], copy.seq);
-	strbuf__printf(&sb, "entry: %s\njit: %s\nextra_memory: %u\nshared_memory: %u\n",
+	strbuf__printf(&sb, "Entry: %s\nJIT: %s\nExtra Memory (bytes): %u\n"
+		       "Shared Memory (bytes): %u\n",
 		       copy.entry[0] ? copy.entry : "(only global function)",
 		       copy.jit ? "true" : "false", copy.extra_memory, copy.shared_memory);
-	strbuf__printf(&sb, "source: %s\nobject_size: %zu\nsha256: %s\n",
+	strbuf__printf(&sb, "Source: %s\nObject Size (bytes): %zu\nObject SHA256: %s\n",
 		       copy.source[0] ? copy.source : "(written directly)", copy.len, copy.sha256);
-	strbuf__printf(&sb, "generation: %llu\nhosts: %u\n", (unsigned long long)copy.gen,
+	strbuf__printf(&sb, "Generation: %llu\nHosts: %u\n", (unsigned long long)copy.gen,
 		       vs.hosts.nr);
 	for (i = 0; i < vs.hosts.nr; i++)
 		report_host(p, &sb, vs.hosts.v[i], &vs.v[i], group, sub, &copy);

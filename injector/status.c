@@ -309,10 +309,10 @@ int inj_pluglet_origin__format(const struct inj_pluglet_status *p, const char *i
 	const char *in = indent ? indent : "";
 
 	if (p->origin)
-		line(out, in, "origin: plugfs %016llx generation %llu\n",
+		line(out, in, "Origin: plugfs %016llx generation %llu\n",
 		     (unsigned long long)p->origin, (unsigned long long)p->gen);
 	else if (p->sender_pid > 0)	/* nothing when the host does not say */
-		line(out, in, "origin: %s (pid %d)\n", p->sender[0] ? p->sender : "?",
+		line(out, in, "Origin: %s (pid %d)\n", p->sender[0] ? p->sender : "?",
 		     (int)p->sender_pid);
 	return out->err;
 }
@@ -322,22 +322,22 @@ int inj_pluglet_status__format(const struct inj_pluglet_status *p, const char *i
 {
 	const char *in = indent ? indent : "";
 
-	line(out, in, "mode: %s\n", p->jit ? "jit" : "interpreter");
-	line(out, in, "object size: %llu\n", (unsigned long long)p->obj_size);
-	line(out, in, "extra memory: %u\n", p->extra_mem);
-	line(out, in, "shared memory: %u\n", p->shared_mem);
-	line(out, in, "runs: %llu\n", (unsigned long long)p->runs);
-	line(out, in, "faults: %llu\n", (unsigned long long)p->faults);
-	line(out, in, "last fault: %s\n", p->last_fault[0] ? p->last_fault : "none");
+	line(out, in, "Mode: %s\n", p->jit ? "jit" : "interpreter");
+	line(out, in, "Object Size (bytes): %llu\n", (unsigned long long)p->obj_size);
+	line(out, in, "Extra Memory (bytes): %u\n", p->extra_mem);
+	line(out, in, "Shared Memory (bytes): %u\n", p->shared_mem);
+	line(out, in, "Runs: %llu\n", (unsigned long long)p->runs);
+	line(out, in, "Faults: %llu\n", (unsigned long long)p->faults);
+	line(out, in, "Last Fault: %s\n", p->last_fault[0] ? p->last_fault : "None");
 	if (p->has_run_ns)
-		line(out, in, "run time ns: %llu\n", (unsigned long long)p->run_ns);
+		line(out, in, "Run Time (ns): %llu\n", (unsigned long long)p->run_ns);
 	inj_pluglet_origin__format(p, in, out);
 	return out->err;
 }
 
 int inj_host_status__format(const struct inj_host_status *s, struct strbuf *out)
 {
-	strbuf__printf(out, "name: %s\npid: %d\nmsqid: %d\npoints:", s->name, (int)s->pid,
+	strbuf__printf(out, "Name: %s\nPID: %d\nMsqid: %d\nPoints:", s->name, (int)s->pid,
 		       (int)s->msqid);
 	for (uint32_t i = 0; i < s->nr_points; i++)
 		strbuf__printf(out, " %s=%u", s->points[i].name, s->points[i].id);
@@ -345,7 +345,7 @@ int inj_host_status__format(const struct inj_host_status *s, struct strbuf *out)
 	for (uint32_t i = 0; i < s->nr_pluglets; i++) {
 		const struct inj_pluglet_status *p = &s->pluglets[i];
 
-		strbuf__printf(out, "\nplugin: %s\nanchor: %s\nseq: %u\n", p->plugin,
+		strbuf__printf(out, "\nPlugin: %s\nAnchor: %s\nSeq: %u\n", p->plugin,
 			       pluglet_anchor_str((enum pluglet_anchor)p->anchor), p->seq);
 		inj_pluglet_status__format(p, "", out);
 	}

@@ -29,6 +29,8 @@
  *     max_object = 1048576
  *     [points]
  *     find_idx = 1          ; insertion point name = numeric id
+ *     [point_kinds]
+ *     find_idx = vm_call    ; or replace_only (CALL_REPLACE_ONLY: REPLACE only)
  */
 #ifndef PLUGFS_INJECTOR_WIRE_H
 #define PLUGFS_INJECTOR_WIRE_H

@@ -315,6 +315,13 @@ static int publish(struct pluglet_ctl *c, const struct pluglet_ctl_opts *o, size
 		}
 		strbuf__printf(&t, "%s = %u\n", p, o->point_ids ? o->point_ids[i] : (unsigned int)i);
 	}
+	/* a section of its own: readers that predate it skip it */
+	strbuf__puts(&t, "[point_kinds]\n");
+	for (size_t i = 0; i < o->nr_points; i++)
+		if (o->points[i] && ini_safe(o->points[i]))
+			strbuf__printf(&t, "%s = %s\n", o->points[i],
+				       o->point_replace_only && o->point_replace_only[i] ?
+				       "replace_only" : "vm_call");
 	err = t.err;
 	if (err)
 		goto out;

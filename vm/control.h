@@ -20,6 +20,7 @@ struct pluglet_ctl_opts {
 	const char *name;		/* host name */
 	const char *const *points;	/* insertion point names */
 	const uint32_t *point_ids;	/* their numeric ids */
+	const bool *point_replace_only;	/* CALL_REPLACE_ONLY points; NULL: none */
 	size_t nr_points;
 	size_t max_object;		/* 0: 1 MiB */
 };

@@ -362,6 +362,21 @@ static struct host_point *manage_point(struct pluglet_host *h, const char *plugi
 	return pt;
 }
 
+/* A point for a new pluglet: manage_point(), and only REPLACE at a CALL_REPLACE_ONLY. */
+static struct host_point *load_point(struct pluglet_host *h, const char *plugin,
+				     enum pluglet_anchor anchor, int *rc, char *err, size_t err_size)
+{
+	struct host_point *pt = manage_point(h, plugin, anchor, rc, err, err_size);
+
+	if (pt && pt->replace_only && anchor != PLUGLET_ANCHOR_REPLACE) {
+		*rc = -EINVAL;
+		set_err(err, err_size, "host %s: %s is a replace-only point (CALL_REPLACE_ONLY): "
+			"a %s pluglet would never run there", h->name, plugin, pluglet_anchor_str(anchor));
+		return NULL;
+	}
+	return pt;
+}
+
 /* Gives the point its shared memory on first demand (host->lock held). */
 static int point_ensure_shm(struct host_point *pt, uint32_t size, char *err, size_t err_size)
 {
@@ -391,7 +406,7 @@ int pluglet_host__add(struct pluglet_host *h, const char *plugin, enum pluglet_a
 	bool new_shm = false;
 	int rc = 0;
 
-	pt = manage_point(h, plugin, anchor, &rc, err, err_size);
+	pt = load_point(h, plugin, anchor, &rc, err, err_size);
 	if (!pt)
 		return rc;
 	pthread_mutex_lock(&h->lock);
@@ -443,7 +458,7 @@ int pluglet_host__replace(struct pluglet_host *h, const char *plugin, enum plugl
 	struct host_point *pt;
 	int rc = 0;
 
-	pt = manage_point(h, plugin, anchor, &rc, err, err_size);
+	pt = load_point(h, plugin, anchor, &rc, err, err_size);
 	if (!pt)
 		return rc;
 	pthread_mutex_lock(&h->lock);
@@ -629,6 +644,7 @@ static int run_prepare(const struct host_set *s, struct host_pluglet *p, struct 
 	run->pub.anchor = p->anchor;
 	run->pub.seq = p->seq;
 	run->pub.host_data = h->host_data;
+	run->pub.exec = ex;
 	run->fargs.args = c->args;
 	run->fargs.nargs = nargs;
 	run->pluglet = p;
@@ -859,21 +875,25 @@ static void host_start_control(struct pluglet_host *h, const struct pluglet_host
 	struct pluglet_ctl_opts co = { .sz = sizeof(co) };
 	const char **names;
 	uint32_t *ids;
+	bool *replace_only;
 
 	names = calloc(h->nr_points + 1, sizeof(*names));
 	ids = calloc(h->nr_points + 1, sizeof(*ids));
-	if (!names || !ids) {
+	replace_only = calloc(h->nr_points + 1, sizeof(*replace_only));
+	if (!names || !ids || !replace_only) {
 		pr_warn("pluglet host %s: no memory to start the control thread\n", h->name);
 		goto out;
 	}
 	for (size_t i = 0; i < h->nr_points; i++) {
 		names[i] = h->points[i].name;
 		ids[i] = h->points[i].id;
+		replace_only[i] = h->points[i].replace_only;
 	}
 	co.run_dir = o->run_dir;
 	co.name = h->name;
 	co.points = names;
 	co.point_ids = ids;
+	co.point_replace_only = replace_only;
 	co.nr_points = h->nr_points;
 	__atomic_store_n(&h->ctl, pluglet_ctl__start(h, &co), __ATOMIC_RELEASE);
 	if (!h->ctl)
@@ -881,6 +901,7 @@ static void host_start_control(struct pluglet_host *h, const struct pluglet_host
 out:
 	free(names);
 	free(ids);
+	free(replace_only);
 }
 
 static void host_destroy(struct pluglet_host *h)
@@ -943,6 +964,7 @@ struct pluglet_host *pluglet_host__new(const struct pluglet_host_opts *opts)
 	for (size_t i = 0; i < o.nr_points; i++) {
 		h->points[i].host = h;
 		h->points[i].id = o.points[i].id;
+		h->points[i].replace_only = o.points[i].replace_only;
 		h->points[i].name = strdup(o.points[i].name);
 		if (!h->points[i].name) {
 			rc = -ENOMEM;

@@ -400,6 +400,22 @@ HELPER(next)
 	return 0;
 }
 
+/* ---- the trampolines of PLUGLET_HELPER() ---- */
+
+int pluglet__helper_check(struct pluglet_exec *ex, const char *helper, int argno, uint64_t addr,
+			  uint64_t len, bool write)
+{
+	char msg[128];
+
+	if (pluglet_exec__check(ex, addr, len, write ? PLUGLET_PERM_RW : PLUGLET_PERM_READ))
+		return 0;
+	snprintf(msg, sizeof(msg), "%s: argument %d (0x%llx, %llu bytes) is not memory the pluglet may %s",
+		 helper ? helper : "helper", argno, (unsigned long long)addr, (unsigned long long)len,
+		 write ? "write" : "read");
+	pluglet_exec__abort(ex, PLUGLET_FAULT_HELPER, (uint64_t)-EFAULT, msg);
+	return -EFAULT;
+}
+
 /* Fixed ids: documented in docs (pluglet API reference) for raw bytecode. */
 static const struct {
 	uint32_t id;

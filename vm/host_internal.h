@@ -71,6 +71,7 @@ struct host_point {
 	struct pluglet_host *host;
 	char *name;
 	uint32_t id;
+	bool replace_only;		/* CALL_REPLACE_ONLY: no PRE, no POST */
 	struct host_set *set;		/* RCU: __atomic acquire/release */
 	/* writer side, under host->lock */
 	struct host_pluglet *pluglets;

@@ -2,7 +2,8 @@
  * find_idx_host: libubpf's find_idx() example behind VM_CALL, in a loop.
  *
  * Shows the host side of a pluginized function: bpf_args_t arguments
- * (a zero-copy array and two primitives), VM_CALL / RETURN_VM_VAL, a host
+ * (a zero-copy array and two primitives), VM_CALL / RETURN_VM_VAL (written
+ * as libubpf's documentation writes them: no `;` after VM_CALL), a host
  * created with one insertion point ("find_idx", id 1) whose control thread
  * lets ebpf_injecter or plugfs add, replace and remove pluglets while the
  * loop runs. Each call prints find_idx=<result> (6 with the original body:
@@ -45,7 +46,7 @@ static int find_idx(int *array, int key, size_t len)
 				RETURN_VM_VAL((int)i);
 		}
 		RETURN_VM_VAL(-1);
-	});
+	})
 }
 
 static volatile sig_atomic_t stop;

@@ -3,9 +3,11 @@
  * CALL_REPLACE_ONLY, as in libubpf's BGP_MED_DECISION example.
  *
  * Shows: CALL_REPLACE_ONLY with a check function (ret_val_med_decision) and
- * VM_RETURN_VALUE; a kind_hidden argument (the RIB) that pluglets cannot
- * see; a host helper (add_route) that reaches the hidden RIB through the
- * call context (context_t) and checks the pointer the pluglet gives it.
+ * VM_RETURN_VALUE, written as libubpf's documentation writes it (no `;`
+ * after the macro); a kind_hidden argument (the RIB) that pluglets cannot
+ * see; a host helper int add_route(context_t *ctx, const struct route *r)
+ * registered with PLUGLET_HELPER(), which reaches the hidden RIB through
+ * the call context and gets only a route pointer the pluglet may read.
  * Each call prints med_decision=new|old rib=<routes recorded by pluglets>.
  * The host's own code prefers the lower MED (prints "new": MED 10 vs 20);
  * examples/pluglets/med_prefer_high.o prefers the higher one ("old").
@@ -41,27 +43,29 @@ struct rib {
 
 static struct rib rib;
 
-/* Host helper: add_route(ctx, route), as libubpf's example writes it. */
-static uint64_t add_route(struct pluglet_exec *ex, uint64_t route, uint64_t a2, uint64_t a3,
-			  uint64_t a4, uint64_t a5)
+/*
+ * Host helper, written as pluginized C functions write them: the call
+ * context first, then the pluglet's arguments. The RIB is the call's hidden
+ * argument, reached through the context; the route pointer comes from the
+ * pluglet, and PLUGLET_HELPER() below lets it through only if the pluglet
+ * may read that memory.
+ */
+static int add_route(context_t *ctx, const struct route *r)
 {
-	bpf_full_args_t *fargs = pluglet_context(ex)->args;
-	const struct route *r;
+	bpf_full_args_t *fargs = ctx->args;
 	struct rib *rb = NULL;
 
-	(void)a2, (void)a3, (void)a4, (void)a5;
 	for (int i = 0; i < fargs->nargs; i++)
 		if (fargs->args[i].kind == kind_hidden && fargs->args[i].type == RIB)
 			rb = fargs->args[i].arg;
-	/* the pointer comes from the pluglet: it must be memory the pluglet may read */
-	r = pluglet_exec__check(ex, route, sizeof(*r), PLUGLET_PERM_READ);
 	if (!rb || !r)
-		return (uint64_t)-EINVAL;
+		return -EINVAL;
 	if (rb->nr == 64)
-		return (uint64_t)-ENOSPC;
+		return -ENOSPC;
 	rb->routes[rb->nr++] = *r;
 	return 0;
 }
+PLUGLET_HELPER(add_route, const struct route *)
 
 static int ret_val_med_decision(uint64_t val)
 {
@@ -98,7 +102,7 @@ static int med_decision(struct route *n, struct route *o)
 		default:
 			break;
 		}
-	});
+	})
 	return n->id < o->id;	/* tie: lower id */
 }
 
@@ -119,8 +123,10 @@ int main(int argc, char **argv)
 		{ "manifest", required_argument, NULL, 'm' },
 		{ 0 },
 	};
-	static const struct pluglet_point_def points[] = { { "bgp_med_decision", BGP_MED_DECISION } };
-	static const struct pluglet_helper_def helpers[] = { { "add_route", add_route } };
+	static const struct pluglet_point_def points[] = {
+		{ "bgp_med_decision", BGP_MED_DECISION, .replace_only = true },
+	};
+	static const struct pluglet_helper_def helpers[] = { PLUGLET_HELPER_DEF(add_route) };
 	struct pluglet_host_opts o = {
 		.sz = sizeof(o), .name = "med_host", .points = points, .nr_points = 1,
 		.helpers = helpers, .nr_helpers = 1,

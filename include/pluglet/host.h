@@ -16,6 +16,7 @@
 #include <pluglet/anchor.h>
 #include <pluglet/vm.h>
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -66,10 +67,10 @@ int pluglet_host__remove_plugin(struct pluglet_host *h, const char *plugin,
 				char *err, size_t err_size);
 
 /*
- * Text report of the host ("key: value" lines): name, pid, insertion
- * points, then one block per pluglet with plugin, anchor, seq, mode
- * (jit/interpreter), runs, faults, last fault. Returns the length written
- * (like snprintf) or -errno.
+ * Text report of the host ("Key: value" lines, in the Title Case every
+ * plugfs report uses): Name, PID, Msqid, Points, then one block per
+ * pluglet with Plugin, Anchor, Seq, Mode (jit/interpreter), sizes, Runs,
+ * Faults, Last Fault. Returns the length written (like snprintf) or -errno.
  */
 int pluglet_host__report(struct pluglet_host *h, char *buf, size_t size);
 
@@ -123,6 +124,9 @@ typedef struct pluglet_context {
 	enum pluglet_anchor anchor;
 	uint32_t seq;
 	void *host_data;		/* pluglet_host_opts.host_data */
+	/* The run, for pluglet_exec__check() on a buffer whose length comes in
+	 * another argument (the helper trampolines check typed pointers). */
+	struct pluglet_exec *exec;
 } context_t;
 
 static inline context_t *pluglet_context(struct pluglet_exec *ex)
@@ -135,6 +139,14 @@ static inline context_t *pluglet_context(struct pluglet_exec *ex)
 struct pluglet_point_def {
 	const char *name;	/* insertion point name = plugin name, e.g. "find_idx" */
 	uint32_t id;		/* the id used in VM_CALL(id, ...) */
+	/*
+	 * The point is a CALL_REPLACE_ONLY: only a REPLACE pluglet would ever
+	 * run there, so PRE and POST ones are refused (-EINVAL) instead of
+	 * being accepted and never run. Published in the run file, where the
+	 * daemon reads it. (It sits where the struct had padding on 64-bit
+	 * builds: the size does not change.)
+	 */
+	bool replace_only;
 };
 
 struct pluglet_helper_def {
@@ -186,6 +198,115 @@ void pluglet_shutdown(void);
 
 /* Adds a helper after creation (before the pluglets that use it). Returns its id or -errno. */
 int pluglet_host__add_helper(struct pluglet_host *h, const char *name, pluglet_helper_fn fn);
+
+/*
+ * Helpers written as pluginized C functions write them, the call context
+ * first and then up to five integer or pointer arguments:
+ *
+ *     static int add_route(context_t *ctx, struct route *r) { ... }
+ *     PLUGLET_HELPER(add_route, struct route *)
+ *     static const struct pluglet_helper_def helpers[] = { PLUGLET_HELPER_DEF(add_route) };
+ *
+ * PLUGLET_HELPER(fn, types...) defines, at file scope, a trampoline of type
+ * pluglet_helper_fn that converts r1..r5 to the listed types and calls fn;
+ * the compiler checks the list against fn's parameters. A non-NULL pointer
+ * argument must point into memory the running pluglet may touch, for the
+ * size of what it points to (one byte for void *), writable unless it
+ * points to const: otherwise the run ends with PLUGLET_FAULT_HELPER and fn
+ * is not called. NULL is passed as is. fn returns an integer (sign-extended
+ * into r0, so a negative errno stays one) or a pointer.
+ * PLUGLET_HELPER_FN(fn) names the trampoline, for pluglet_host__add_helper().
+ */
+#define PLUGLET_HELPER(fn, ...)                                                  \
+	PLUGLET__HELPER_N(PLUGLET__NARGS(__VA_ARGS__), fn, ##__VA_ARGS__)
+#define PLUGLET_HELPER_FN(fn) pluglet__helper_##fn
+#define PLUGLET_HELPER_DEF(fn) { #fn, PLUGLET_HELPER_FN(fn) }
+
+/*
+ * Internal, used by the trampolines: 0 when [addr, addr + len) is memory
+ * the run may read (and write if `write`); otherwise ends the run with
+ * PLUGLET_FAULT_HELPER naming the helper and the argument, and returns
+ * -EFAULT.
+ */
+int pluglet__helper_check(struct pluglet_exec *ex, const char *helper, int argno, uint64_t addr,
+			  uint64_t len, bool write);
+
+#define PLUGLET__NARGS(...) PLUGLET__NTH(_, ##__VA_ARGS__, 5, 4, 3, 2, 1, 0)
+#define PLUGLET__NTH(_0, _1, _2, _3, _4, _5, n, ...) n
+#define PLUGLET__HELPER_N(n, fn, ...) PLUGLET__HELPER_N_(n, fn, ##__VA_ARGS__)
+#define PLUGLET__HELPER_N_(n, fn, ...) PLUGLET__HELPER_##n(fn, ##__VA_ARGS__)
+
+/* What a parameter type is: a pointer (and to what size, const or not). */
+#define PLUGLET__IS_PTR(T) (__builtin_classify_type((T)0) == 5)
+#define PLUGLET__IS_VOIDP(T)                                                     \
+	(__builtin_types_compatible_p(T, void *) || __builtin_types_compatible_p(T, const void *))
+/* (T)0 when T points to a sized type, else a char pointer: always valid to sizeof(*). */
+#define PLUGLET__SIZED(T)                                                        \
+	__builtin_choose_expr(PLUGLET__IS_PTR(T) && !PLUGLET__IS_VOIDP(T), (T)0, (char *)0)
+#define PLUGLET__TO_CONST(T)                                                     \
+	(__builtin_types_compatible_p(T, const void *) ||                        \
+	 __builtin_types_compatible_p(__typeof__(PLUGLET__SIZED(T)),             \
+				      const __typeof__(*PLUGLET__SIZED(T)) *))
+/* Converts r<i> to T; checks it first when T is a pointer. */
+#define PLUGLET__ARG(T, i)                                                       \
+	__builtin_choose_expr(PLUGLET__IS_PTR(T), (T)(uintptr_t)__pl_a##i, (T)__pl_a##i)
+#define PLUGLET__CHECK(fn, T, i)                                                 \
+	if (PLUGLET__IS_PTR(T) && __pl_a##i &&                                   \
+	    pluglet__helper_check(__pl_ex, #fn, i, __pl_a##i, sizeof(*PLUGLET__SIZED(T)), \
+				  !PLUGLET__TO_CONST(T)))                        \
+		return (uint64_t)-EFAULT;
+#define PLUGLET__HELPER_HEAD(fn)                                                 \
+	static uint64_t PLUGLET_HELPER_FN(fn)(struct pluglet_exec *__pl_ex, uint64_t __pl_a1,  \
+					      uint64_t __pl_a2, uint64_t __pl_a3,       \
+					      uint64_t __pl_a4, uint64_t __pl_a5)
+#define PLUGLET__HELPER_CALL(fn, ...)                                            \
+	{                                                                        \
+		__typeof__(fn(pluglet_context(__pl_ex), ##__VA_ARGS__)) __pl_r =  \
+			fn(pluglet_context(__pl_ex), ##__VA_ARGS__);              \
+		(void)__pl_a1, (void)__pl_a2, (void)__pl_a3, (void)__pl_a4, (void)__pl_a5; \
+		return __builtin_choose_expr(__builtin_classify_type(__pl_r) == 5, \
+					     (uint64_t)(uintptr_t)__pl_r, (uint64_t)__pl_r); \
+	}
+#define PLUGLET__HELPER_0(fn)                                                    \
+	PLUGLET__HELPER_HEAD(fn) PLUGLET__HELPER_CALL(fn)
+#define PLUGLET__HELPER_1(fn, T1)                                                \
+	PLUGLET__HELPER_HEAD(fn)                                                 \
+	{                                                                        \
+		PLUGLET__CHECK(fn, T1, 1)                                        \
+		PLUGLET__HELPER_CALL(fn, PLUGLET__ARG(T1, 1))                    \
+	}
+#define PLUGLET__HELPER_2(fn, T1, T2)                                            \
+	PLUGLET__HELPER_HEAD(fn)                                                 \
+	{                                                                        \
+		PLUGLET__CHECK(fn, T1, 1) PLUGLET__CHECK(fn, T2, 2)              \
+		PLUGLET__HELPER_CALL(fn, PLUGLET__ARG(T1, 1), PLUGLET__ARG(T2, 2)) \
+	}
+#define PLUGLET__HELPER_3(fn, T1, T2, T3)                                        \
+	PLUGLET__HELPER_HEAD(fn)                                                 \
+	{                                                                        \
+		PLUGLET__CHECK(fn, T1, 1) PLUGLET__CHECK(fn, T2, 2)              \
+		PLUGLET__CHECK(fn, T3, 3)                                        \
+		PLUGLET__HELPER_CALL(fn, PLUGLET__ARG(T1, 1), PLUGLET__ARG(T2, 2), \
+				     PLUGLET__ARG(T3, 3))                        \
+	}
+#define PLUGLET__HELPER_4(fn, T1, T2, T3, T4)                                    \
+	PLUGLET__HELPER_HEAD(fn)                                                 \
+	{                                                                        \
+		PLUGLET__CHECK(fn, T1, 1) PLUGLET__CHECK(fn, T2, 2)              \
+		PLUGLET__CHECK(fn, T3, 3) PLUGLET__CHECK(fn, T4, 4)              \
+		PLUGLET__HELPER_CALL(fn, PLUGLET__ARG(T1, 1), PLUGLET__ARG(T2, 2), \
+				     PLUGLET__ARG(T3, 3), PLUGLET__ARG(T4, 4))   \
+	}
+#define PLUGLET__HELPER_5(fn, T1, T2, T3, T4, T5)                                \
+	PLUGLET__HELPER_HEAD(fn)                                                 \
+	{                                                                        \
+		PLUGLET__CHECK(fn, T1, 1) PLUGLET__CHECK(fn, T2, 2)              \
+		PLUGLET__CHECK(fn, T3, 3) PLUGLET__CHECK(fn, T4, 4)              \
+		PLUGLET__CHECK(fn, T5, 5)                                        \
+		PLUGLET__HELPER_CALL(fn, PLUGLET__ARG(T1, 1), PLUGLET__ARG(T2, 2), \
+				     PLUGLET__ARG(T3, 3), PLUGLET__ARG(T4, 4),   \
+				     PLUGLET__ARG(T5, 5))                        \
+	}
 
 /*
  * Loads the pluglets listed in an ini manifest, one section per pluglet
@@ -257,6 +378,12 @@ void pluglet__post(struct pluglet_call *c, uint64_t ret);
 		 : pluglet__point_slow((uint32_t)(pl_id)))
 
 /*
+ * VM_CALL, VM_CALL_VOID and CALL_REPLACE_ONLY expand to one { } block:
+ * like a block, they take no `;` after them (one is accepted, as after any
+ * block, except right before an `else`), and one is the whole body of an
+ * if or else without braces. RETURN_VM_VAL and RETURN_VM_VOID are written
+ * like the `return` they replace, with a `;`.
+ *
  * VM_CALL(id, args, nargs, { body }): the body is the function's original
  * code, with `return x` written RETURN_VM_VAL(x). PRE pluglets run first,
  * then the REPLACE pluglet instead of the body (the body runs when there is
@@ -268,7 +395,7 @@ void pluglet__post(struct pluglet_call *c, uint64_t ret);
  * argument before it faulted stays written when the body then runs.
  */
 #define VM_CALL(pl_id, pl_args, pl_nargs, ...)                                   \
-	do {                                                                     \
+	{                                                                        \
 		void *const __pl_point = PLUGLET__POINT(pl_id);                  \
 		struct pluglet_call __pl_call;                                   \
 		if (__builtin_expect(__pl_point != NULL, 0)) {                    \
@@ -280,7 +407,7 @@ void pluglet__post(struct pluglet_call *c, uint64_t ret);
 				RETURN_VM_VAL(__pl_ret);                         \
 		}                                                                \
 		__VA_ARGS__                                                      \
-	} while (0)
+	}
 
 /* Runs the POST pluglets, then returns v from the pluginized function. */
 #define RETURN_VM_VAL(v)                                                         \
@@ -293,7 +420,7 @@ void pluglet__post(struct pluglet_call *c, uint64_t ret);
 
 /* VM_CALL for a void function; POST runs at the end of the body and at RETURN_VM_VOID(). */
 #define VM_CALL_VOID(pl_id, pl_args, pl_nargs, ...)                              \
-	do {                                                                     \
+	{                                                                        \
 		void *const __pl_point = PLUGLET__POINT(pl_id);                  \
 		struct pluglet_call __pl_call;                                   \
 		if (__builtin_expect(__pl_point != NULL, 0)) {                    \
@@ -306,7 +433,7 @@ void pluglet__post(struct pluglet_call *c, uint64_t ret);
 		}                                                                \
 		__VA_ARGS__                                                      \
 		RETURN_VM_VOID();                                                \
-	} while (0)
+	}
 
 #define RETURN_VM_VOID()                                                         \
 	do {                                                                     \
@@ -320,12 +447,14 @@ void pluglet__post(struct pluglet_call *c, uint64_t ret);
  * the REPLACE pluglet. If it ran, did not fault nor call next(), and
  * check(r0) returns non-zero, `body` runs with VM_RETURN_VALUE = r0;
  * otherwise (no pluglet attached included) `on_err` runs, normally the
- * host's original code.
+ * host's original code. `body` may be left out. Only a REPLACE pluglet can
+ * run here: the host declares such a point with
+ * pluglet_point_def.replace_only, and PRE or POST pluglets are refused.
  */
 #define VM_RETURN_VALUE __pl_vm_ret
 
 #define CALL_REPLACE_ONLY(pl_id, pl_args, pl_nargs, pl_check, pl_on_err, ...)     \
-	do {                                                                     \
+	{                                                                        \
 		void *const __pl_point = PLUGLET__POINT(pl_id);                  \
 		uint64_t VM_RETURN_VALUE = 0;                                    \
 		struct pluglet_call __pl_call = {                                \
@@ -337,7 +466,7 @@ void pluglet__post(struct pluglet_call *c, uint64_t ret);
 		} else {                                                         \
 			pl_on_err                                                \
 		}                                                                \
-	} while (0)
+	}
 
 #pragma GCC visibility pop
 

@@ -2,7 +2,8 @@
 # Scenarios 1-3 of the kernel engine, with real packets on xdp, tc-ingress
 # and tc-egress of the receiving veth: drop at 10 blocks ping and rm restores
 # it; count(pass) at 20 + drop at 30 counts and drops; proceed_on =
-# dispatcher_return on the counter stops the chain there (drop never runs).
+# dispatcher_return on the counter stops the chain there (drop never runs);
+# two proceed_on lines in a manifest add up.
 . "${PLUGFS_SRC:?}/tests/lib.sh"
 . "$PLUGFS_SRC/tests/bpf/lib-bpf.sh"
 
@@ -48,6 +49,12 @@ check "drop after classifier/accept" cp "$PROGS/drop.bpf.o" "$IF/tc-ingress/20"
 check "the chain goes on past classifier/accept" ping_fails
 rm -f "$IF/xdp/10" "$IF/tc-ingress/10" "$IF/tc-ingress/20"
 check "nothing left" no_leftovers
+
+# proceed_on given on two lines: the verdicts add up (bpfctl's repeated --proceed-on)
+manifest "$T_DIR/two.ini" "object = $PROGS/count.bpf.o" "proceed_on = dispatcher_return" "proceed_on = drop"
+check "xdp: manifest with two proceed_on lines" cp "$T_DIR/two.ini" "$IF/xdp/10"
+check_eq "xdp: cat shows both lines' verdicts" "$(field "$IF/xdp/10" "Proceed On")" "drop, dispatcher_return"
+rm -f "$IF/xdp/10"
 
 # A full chain (the default limit, 10) runs every program, once, in one
 # packet: each mark.bpf.o adds 1 to the first byte of a packet run through

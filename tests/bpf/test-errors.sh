@@ -3,7 +3,8 @@
 # and leaves nothing behind (no entry, no pin, no kernel program or
 # attachment): non-ELF bytes, truncated ELF, no program of the hook's type,
 # ambiguous name, verifier reject, too much stack, bad priorities, the 11th
-# program, unknown interface, foreign XDP program, object over the limit.
+# program, unknown interface, foreign XDP program, object over the limit,
+# a manifest key given twice.
 . "${PLUGFS_SRC:?}/tests/lib.sh"
 . "$PLUGFS_SRC/tests/bpf/lib-bpf.sh"
 
@@ -51,6 +52,9 @@ check "unknown interface: said in log" grep -q "ifaces/nosuch$T_ID: no such inte
 bad_load "manifest key typo" "Invalid argument" \
 	"bad load manifest: manifest: unknown key 'proced_on' \(keys: object, name, proceed_on.*\) on line 2" \
 	<(printf 'object = %s\nproced_on = pass\n' "$PROGS/pass.bpf.o")
+bad_load "manifest key given twice" "Invalid argument" \
+	"bad load manifest: manifest: key 'object' given twice on line 3" \
+	<(printf 'object = %s\nproceed_on = pass\nobject = %s\n' "$PROGS/pass.bpf.o" "$PROGS/drop.bpf.o")
 
 head -c $((1024 * 1024 + 10)) /dev/zero > "$T_DIR/big.o"
 bad_load "object over the size limit" "File too large" "${d#$MNT/}/10: over the size limit" "$T_DIR/big.o"

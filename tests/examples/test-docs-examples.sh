@@ -72,13 +72,19 @@ fields=$( { grep -oE '("|\\n)[A-Z][A-Za-z0-9 ()]+: ' "$S/bpf/report.c" | sed -E 
 while IFS= read -r f; do
 	[ -n "$f" ] && check "plugfs(8) documents report field '$f'" has "$man8" "$f"
 done <<<"$fields"
-# ... pluglet entries and hosts/ (fs/plugins.c), the hosts' own blocks (injector/status.c)
-fields=$( { grep -E 'fs_report_printf' "$S/fs/plugins.c"
+# ... pluglet entries (fs/plugins.c), hosts/ (fs/hosts.c), the hosts' own
+# blocks (injector/status.c): the same style, so the same pattern
+fields=$( { sed -n '/^static [a-z ]*report[a-z_]*(/,/^}/p' "$S/fs/plugins.c"
+	    cat "$S/fs/hosts.c"
 	    sed -n '/^int inj_[a-z_]*status__format/,/^}/p' "$S/injector/status.c"; } |
-	  grep -oE '("|\\n|^ *)[a-z][a-z0-9_ ]*:( |")' | sed -E 's/^("|\\n)//; s/:( |")$//; s/^ +//' | sort -u)
+	  grep -oE '("|\\n)[A-Z][A-Za-z0-9 ()]+: ' | sed -E 's/^("|\\n)//; s/: $//' | sort -u)
+check "the pluglet reports have fields" test "$(wc -l <<<"$fields")" -gt 20
 while IFS= read -r f; do
-	[ -n "$f" ] && check "plugfs(8) documents report field '$f'" grep -qE "(^|[^a-z_])$f:" <<<"$man8"
+	[ -n "$f" ] && check "plugfs(8) documents report field '$f'" has "$man8" "$f"
 done <<<"$fields"
+# one style: no report line of the daemon or the hosts starts with a lower-case key
+check_eq "no lower-case report key" "$( { sed -n '/^static [a-z ]*report[a-z_]*(/,/^}/p' "$S/fs/plugins.c"
+	cat "$S/fs/hosts.c" "$S/injector/status.c"; } | grep -oE '(printf|puts|line)\([^"]*"(\\n)*[a-z][a-z_ ]*: ' )" ""
 
 # ---- docs/pluglet-api.md: helpers, macros, host functions, manifest, errnos ----
 api=$(cat "$S/docs/pluglet-api.md")
@@ -88,7 +94,7 @@ done < <(grep -oE '\{ [0-9]+, "[a-z_0-9]+", h_' "$S/vm/host_helpers.c" | sed -E 
 for fn in $(grep -oE '^extern [a-z0-9_ ]+\*?([a-z_0-9]+)\(' "$S/include/pluglet/pluglet.h" | grep -oE '[a-z_0-9]+\($' | tr -d '('); do
 	check "pluglet-api.md documents $fn()" has "$api" "$fn("
 done
-for m in $(grep -oE '^#define (VM_[A-Z_]+|RETURN_VM_[A-Z]+|CALL_REPLACE_ONLY)' "$S/include/pluglet/host.h" | awk '{print $2}') \
+for m in $(grep -oE '^#define (VM_[A-Z_]+|RETURN_VM_[A-Z]+|CALL_REPLACE_ONLY|PLUGLET_HELPER[A-Z_]*)' "$S/include/pluglet/host.h" | awk '{print $2}') \
 	 kind_ptr kind_pointer kind_primitive kind_hidden bpf_args_t context_t pluglet_context; do
 	check "pluglet-api.md documents $m" has "$api" "$m"
 done

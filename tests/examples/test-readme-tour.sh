@@ -33,5 +33,5 @@ while IFS= read -r line; do
 	[[ $line == *"&"* ]] && on_exit "stop_pid $!"
 done <<<"$block"
 check "the tour ran at least ten lines" test "$n" -ge 10
-check "the pluglet runs in the host" grep -q "state: loaded" "$MNT/plugins/find_idx/replace/0"
+check "the pluglet runs in the host" grep -q "^State: loaded" "$MNT/plugins/find_idx/replace/0"
 finish

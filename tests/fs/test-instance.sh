@@ -65,7 +65,7 @@ done
 check "it said so" grep -q "removed [0-9]* reply queue" "$T_DIR/PA2.log"
 check "the pluglet is still listed" test -f "$A/mnt/plugins/find_idx/replace/0"
 check "the host is listed again" wait_for 10 test -f "$A/mnt/hosts/find_idx_host.$HPID"
-check "the host still runs it (not injected twice)" grep -q "state: loaded" "$A/mnt/plugins/find_idx/replace/0"
+check "the host still runs it (not injected twice)" grep -q "^State: loaded" "$A/mnt/plugins/find_idx/replace/0"
 
 # --- bad instance names are refused with a message ---
 out=$("$PLUGFS_BIN" --instance 'a b' 2>&1); rc=$?

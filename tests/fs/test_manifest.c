@@ -81,6 +81,15 @@ static void test_rejections(void **state)
 		{ "object = /x.o\nglobal.G = zz\n", "bad value for 'global.G'" },
 		{ "object = /x.o\nglobal.G = 01\nglobal.G = 02\n", "given twice" },
 		{ "[sec]\nobject = /x.o\n", "sections are not used" },
+		{ "object = /x.o\nobject = /y.o\n", "key 'object' given twice on line 2" },
+		{ "object = /x.o\nname = a\n\nname = b\n", "key 'name' (or 'entry') given twice on line 4" },
+		{ "object = /x.o\nentry = a\nname = b\n", "key 'name' (or 'entry') given twice on line 3" },
+		{ "object = /x.o\nmode = skb\nmode = native\n", "key 'mode' given twice on line 3" },
+		{ "object = /x.o\nmap_owner = ../1\nmap_owner = ../2\n", "key 'map_owner' given twice" },
+		{ "object = /x.o\njit = true\njit = true\n", "key 'jit' given twice on line 3" },
+		{ "object = /x.o\nextra_memory = 1\nextra_memory = 2\n", "key 'extra_memory' given twice" },
+		{ "object = /x.o\nshared_memory = 1\nshared_memory = 2\n", "key 'shared_memory' given twice" },
+		{ "object = /x.o\nmetadata.a = 1\nmetadata.a = 2\n", "given twice on line 3" },
 		{ "object /x.o\n", "syntax error on line 1" },
 	};
 	struct plugfs_manifest m;
@@ -94,6 +103,21 @@ static void test_rejections(void **state)
 			fail_msg("case %zu: '%s' does not mention '%s'", i, err, bad[i].why);
 	}
 	assert_int_equal(manifest_parse("object=/x\0", 10, &m, err, sizeof(err)), -EINVAL);
+}
+
+/* Repeated proceed_on lines add up, as bpfctl's repeated --proceed-on does. */
+static void test_proceed_on_adds_up(void **state)
+{
+	struct plugfs_manifest m;
+	char err[256] = "", text[600];
+
+	assert_int_equal(parse("object = /x.o\nproceed_on = pass\nproceed_on = drop, tx\n"
+			       "proceed_on = dispatcher_return\n", &m, err), 0);
+	assert_string_equal(m.proceed_on, "pass, drop, tx, dispatcher_return");
+	/* the joined list still has to fit */
+	snprintf(text, sizeof(text), "object = /x.o\nproceed_on = %0200d\nproceed_on = %0100d\n", 0, 0);
+	assert_int_equal(parse(text, &m, err), -EINVAL);
+	assert_non_null(strstr(err, "proceed_on: more than 255 bytes of verdicts on line 3"));
 }
 
 static void test_is_elf(void **state)
@@ -152,6 +176,7 @@ int main(void)
 		cmocka_unit_test(test_full_manifest),
 		cmocka_unit_test(test_defaults_unset),
 		cmocka_unit_test(test_rejections),
+		cmocka_unit_test(test_proceed_on_adds_up),
 		cmocka_unit_test(test_is_elf),
 		cmocka_unit_test(test_global_bytes),
 		cmocka_unit_test(test_read_object),

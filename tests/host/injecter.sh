@@ -33,7 +33,7 @@ check "add PRE counter with shared memory" "$INJ" -a add -i find_idx -m "$MSQ" -
 check_fails "a second REPLACE is refused" "$INJ" -a add -i find_idx -m "$MSQ" -p "$EX/pluglets/loop.o" -h replace
 check_fails "an unknown plugin is refused" "$INJ" -a add -i nope -m "$MSQ" -p "$EX/pluglets/loop.o" -h pre -n 1
 "$INJ" -a status -i find_idx -m "$MSQ" >"$T_DIR/status" 2>&1
-check "status reports faults of the REPLACE" grep -q "last fault: oob-" "$T_DIR/status"
+check "status reports faults of the REPLACE" grep -q "Last Fault: oob-" "$T_DIR/status"
 check "remove the plugin" "$INJ" -a rm -i find_idx -m "$MSQ"
 check "back to the original body" seen 6
 check "the host is still alive" kill -0 "$HPID"

@@ -629,10 +629,10 @@ static void test_report(void **state)
 	target(&v, 1);
 	n = pluglet_host__report(g_host, buf, sizeof(buf));
 	assert_true(n > 0 && (size_t)n < sizeof(buf));
-	assert_non_null(strstr(buf, "name: test_host\n"));
+	assert_non_null(strstr(buf, "Name: test_host\n"));
 	assert_non_null(strstr(buf, "target=1"));
-	assert_non_null(strstr(buf, "plugin: target\nanchor: replace\nseq: 9\n"));
-	assert_non_null(strstr(buf, "runs: 2\nfaults: 2\nlast fault: oob-load"));
+	assert_non_null(strstr(buf, "Plugin: target\nAnchor: replace\nSeq: 9\n"));
+	assert_non_null(strstr(buf, "Runs: 2\nFaults: 2\nLast Fault: oob-load"));
 	/* the whole text, line by line */
 	{
 		struct pluglet_stats st = { .sz = sizeof(st) };
@@ -640,13 +640,13 @@ static void test_report(void **state)
 		size_t len;
 
 		free(read_obj("oob", &len));
-		snprintf(want, sizeof(want), "name: test_host\npid: %d\nmsqid: -1\n"
-			 "points: target=1 vtarget=2 ronly=3 late=4 big=5000\n", (int)getpid());
+		snprintf(want, sizeof(want), "Name: test_host\nPID: %d\nMsqid: -1\n"
+			 "Points: target=1 vtarget=2 ronly=3 late=4 big=5000\n", (int)getpid());
 		assert_int_equal(strncmp(buf, want, strlen(want)), 0);
 		assert_int_equal(pluglet_host__stats(g_host, "target", PLUGLET_ANCHOR_REPLACE, 9, &st), 0);
-		snprintf(want, sizeof(want), "\nplugin: target\nanchor: replace\nseq: 9\nmode: %s\n"
-			 "object size: %zu\nextra memory: 0\nshared memory: 0\nruns: 2\nfaults: 2\n"
-			 "last fault: %s\nrun time ns: %llu\n", st.jit ? "jit" : "interpreter", len,
+		snprintf(want, sizeof(want), "\nPlugin: target\nAnchor: replace\nSeq: 9\nMode: %s\n"
+			 "Object Size (bytes): %zu\nExtra Memory (bytes): 0\nShared Memory (bytes): 0\n"
+			 "Runs: 2\nFaults: 2\nLast Fault: %s\nRun Time (ns): %llu\n", st.jit ? "jit" : "interpreter", len,
 			 st.last_fault, (unsigned long long)st.run_ns);
 		assert_non_null(strstr(buf, want));
 	}

@@ -198,7 +198,7 @@ int pluglet_host__report(struct pluglet_host *h, char *buf, size_t size)
 	int n;
 
 	enter(h);
-	n = snprintf(buf, size, "name: fake\nentries: %d\n", h->n);
+	n = snprintf(buf, size, "Name: fake\nEntries: %d\n", h->n);
 	off = (size_t)n;
 	for (int i = 0; i < h->n; i++) {
 		const struct ent *e = &h->e[i];

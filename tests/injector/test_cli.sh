@@ -105,16 +105,16 @@ runi 0 '' "add post 20" -a add -i find_idx -m "$QID" -h post -n 20 -p "$T_DIR/b.
 runi 1 'already exists' "add on a used seq" -a add -i find_idx -m "$QID" -h pre -n 10 -p "$T_DIR/a.o"
 runi 1 'instruction 3' "verifier rejection names the instruction" -a add -i find_idx -m "$QID" -h pre -n 11 -p "$T_DIR/bad.o"
 runi 1 "'nope' is not registered" "unknown plugin" -a add -i nope -m "$QID" -h pre -n 1 -p "$T_DIR/a.o"
-runi 0 'entries: 3' "status shows three pluglets" -a status -m "$QID"
+runi 0 'Entries: 3' "status shows three pluglets" -a status -m "$QID"
 runi 0 '' "replace pre 10" -a replace -i find_idx -m "$QID" -h pre -n 10 -p "$T_DIR/b.o"
 runi 0 'find_idx pre 10 size=5000' "status shows the replacement" -a status -m "$QID"
 runi 1 'no pluglet' "replace a missing pluglet" -a replace -i find_idx -m "$QID" -h pre -n 99 -p "$T_DIR/b.o"
 runi 0 '' "rm_pluglet post 20" -a rm_pluglet -i find_idx -m "$QID" -h post -n 20
 runi 1 'no pluglet' "rm_pluglet again" -a rm_pluglet -i find_idx -m "$QID" -h post -n 20
 runi 0 '' "rm_pluglet replace (no -n)" -a rm_pluglet -i find_idx -m "$QID" -h replace
-runi 0 'entries: 1' "one pluglet left" -a status -m "$QID"
+runi 0 'Entries: 1' "one pluglet left" -a status -m "$QID"
 runi 0 '' "rm the plugin" -a rm -i find_idx -m "$QID"
-runi 0 'entries: 0' "plugin gone" -a status -m "$QID"
+runi 0 'Entries: 0' "plugin gone" -a status -m "$QID"
 runi 0 'not used by action rm' "extra options are only a warning" -a rm -i find_idx -m "$QID" -p "$T_DIR/a.o"
 
 say "1 MiB objects"
@@ -142,7 +142,7 @@ loop p2 & l2=$!
 wait $l1 $l2
 check_eq "injector 1: every reply as expected" "$(cat "$T_DIR/p1.bad")" 0
 check_eq "injector 2: every reply as expected" "$(cat "$T_DIR/p2.bad")" 0
-runi 0 'entries: 180' "final state: 2 x 90 pluglets" -a status -m "$QID"
+runi 0 'Entries: 180' "final state: 2 x 90 pluglets" -a status -m "$QID"
 
 say "cleanup on SIGTERM"
 file=$RUN/hosts/fake.$FAKE_PID
@@ -182,7 +182,7 @@ done
 say "a forked child that exits leaves the channel alone"
 start_fake 0 0 fork
 check "run file still there" test -e "$RUN/hosts/fake.$FAKE_PID"
-runi 0 'entries: 0' "queue still served" -a status -m "$QID"
+runi 0 'Entries: 0' "queue still served" -a status -m "$QID"
 kill -TERM "$FAKE_PID"
 wait "$FAKE_PID" 2>/dev/null
 

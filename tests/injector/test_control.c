@@ -211,7 +211,7 @@ static void test_actions(void **state)
 
 	/* status returns the report */
 	assert_int_equal(req(f, INJ_ACT_STATUS, NULL, 0, 0, NULL, 0, &rep), 0);
-	assert_non_null(strstr(rep.text, "entries: 3\n"));
+	assert_non_null(strstr(rep.text, "Entries: 3\n"));
 	assert_non_null(strstr(rep.text, "pluglet: find_idx post 1 size=5000"));
 	assert_int_equal(strlen(rep.text), rep.text_len);
 	inj_reply__fini(&rep);

@@ -70,7 +70,7 @@ runi 0 '' "add POST seq 7" -a add -h post -n 7 -p "$OBJ/say107.o"
 runi 0 '' "add POST seq 5" -a add -h post -n 5 -p "$OBJ/say105.o" -e 4096 -s 64
 order="say: 10 say: 20 say: 105 say: 107 "
 check "pre 10, pre 20, post 5, post 7 on every call" wait_for 3 said "$order$order"
-runi 0 'mode: jit' "status shows the JIT pluglet" -a status
+runi 0 'Mode: jit' "status shows the JIT pluglet" -a status
 
 say "replace swaps atomically"
 runi 0 '' "replace REPLACE" -a replace -h replace -p "$OBJ/ret2002.o"
@@ -129,8 +129,8 @@ wait $l1 $l2
 check_eq "injector 1: every reply as expected" "$(cat "$T_DIR/pre.bad")" 0
 check_eq "injector 2: every reply as expected" "$(cat "$T_DIR/post.bad")" 0
 inj -a status >"$T_DIR/status"
-check_eq "final state: 90 PRE" "$(grep -c '^anchor: pre$' "$T_DIR/status")" 90
-check_eq "final state: 90 POST" "$(grep -c '^anchor: post$' "$T_DIR/status")" 90
+check_eq "final state: 90 PRE" "$(grep -c '^Anchor: pre$' "$T_DIR/status")" 90
+check_eq "final state: 90 POST" "$(grep -c '^Anchor: post$' "$T_DIR/status")" 90
 check "host still answers calls" result_is 6
 
 say "cleanup on SIGTERM"

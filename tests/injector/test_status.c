@@ -39,8 +39,8 @@ static struct inj_host_status sample(uint32_t np, uint32_t nl)
 	return s;
 }
 
-/* The report as pluglet_host__report() wrote it before it used the fields
- * (its printf calls, kept here as the reference). */
+/* The report as pluglet_host__report() writes it, in one printf per block
+ * (the reference the formatter is compared with). */
 static char *reference_report(const struct inj_host_status *s)
 {
 	static const char *const anchors[] = { "pre", "replace", "post" };
@@ -49,22 +49,22 @@ static char *reference_report(const struct inj_host_status *s)
 	FILE *f = open_memstream(&buf, &size);
 
 	assert_non_null(f);
-	fprintf(f, "name: %s\npid: %d\nmsqid: %d\npoints:", s->name, s->pid, s->msqid);
+	fprintf(f, "Name: %s\nPID: %d\nMsqid: %d\nPoints:", s->name, s->pid, s->msqid);
 	for (uint32_t i = 0; i < s->nr_points; i++)
 		fprintf(f, " %s=%u", s->points[i].name, s->points[i].id);
 	fprintf(f, "\n");
 	for (uint32_t i = 0; i < s->nr_pluglets; i++) {
 		const struct inj_pluglet_status *p = &s->pluglets[i];
 
-		fprintf(f, "\nplugin: %s\nanchor: %s\nseq: %u\nmode: %s\nobject size: %zu\n"
-			"extra memory: %u\nshared memory: %u\nruns: %llu\nfaults: %llu\n"
-			"last fault: %s\n",
+		fprintf(f, "\nPlugin: %s\nAnchor: %s\nSeq: %u\nMode: %s\nObject Size (bytes): %zu\n"
+			"Extra Memory (bytes): %u\nShared Memory (bytes): %u\nRuns: %llu\n"
+			"Faults: %llu\nLast Fault: %s\n",
 			p->plugin, anchors[p->anchor], p->seq, p->jit ? "jit" : "interpreter",
 			(size_t)p->obj_size, p->extra_mem, p->shared_mem,
 			(unsigned long long)p->runs, (unsigned long long)p->faults,
-			p->last_fault[0] ? p->last_fault : "none");
+			p->last_fault[0] ? p->last_fault : "None");
 		if (p->has_run_ns)
-			fprintf(f, "run time ns: %llu\n", (unsigned long long)p->run_ns);
+			fprintf(f, "Run Time (ns): %llu\n", (unsigned long long)p->run_ns);
 	}
 	fclose(f);
 	return buf;
@@ -98,19 +98,19 @@ static void test_pluglet_lines(void **state)
 
 	assert_int_equal(inj_pluglet_status__format(&pluglets[0], "    ", &sb), 0);
 	assert_string_equal(sb.buf,
-			    "    mode: jit\n"
-			    "    object size: 1234\n"
-			    "    extra memory: 4096\n"
-			    "    shared memory: 1024\n"
-			    "    runs: 99\n"
-			    "    faults: 0\n"
-			    "    last fault: none\n"
-			    "    run time ns: 123456789012\n");
+			    "    Mode: jit\n"
+			    "    Object Size (bytes): 1234\n"
+			    "    Extra Memory (bytes): 4096\n"
+			    "    Shared Memory (bytes): 1024\n"
+			    "    Runs: 99\n"
+			    "    Faults: 0\n"
+			    "    Last Fault: None\n"
+			    "    Run Time (ns): 123456789012\n");
 	strbuf__fini(&sb);
 	assert_int_equal(inj_pluglet_status__format(&pluglets[1], "", &sb), 0);
-	assert_non_null(strstr(sb.buf, "mode: interpreter\n"));
-	assert_non_null(strstr(sb.buf, "\nlast fault: insn 2: out-of-bounds load of 4 bytes at 0x10\n"));
-	assert_null(strstr(sb.buf, "run time"));
+	assert_non_null(strstr(sb.buf, "Mode: interpreter\n"));
+	assert_non_null(strstr(sb.buf, "\nLast Fault: insn 2: out-of-bounds load of 4 bytes at 0x10\n"));
+	assert_null(strstr(sb.buf, "Run Time"));
 	strbuf__fini(&sb);
 }
 
@@ -350,8 +350,8 @@ static void test_origin(void **state)
 	assert_string_equal(s.pluglets[1].sender, "ebpf_injecter");
 	inj_pluglet_origin__format(&s.pluglets[0], "", &text);
 	inj_pluglet_origin__format(&s.pluglets[1], "  ", &text);
-	assert_string_equal(text.buf, "origin: plugfs 0123456789abcdef generation 42\n"
-			    "  origin: ebpf_injecter (pid 77)\n");
+	assert_string_equal(text.buf, "Origin: plugfs 0123456789abcdef generation 42\n"
+			    "  Origin: ebpf_injecter (pid 77)\n");
 	inj_host_status__fini(&s);
 
 	/* the same status with records of the first size */

@@ -19,18 +19,18 @@ start_plugfs_timeout 1000
 # (REPLACE at seq 0, as the hosts keep it).
 host_runs() {
 	"$INJ" -a status -i shared -m "$(msqid_of "$1")" -t 2 | awk '
-		/^plugin: /  { p = $2 }
-		/^anchor: /  { a = $2 }
-		/^seq: /     { s = $2 }
-		/^origin: plugfs / { if (p == "shared") print a "/" (a == "replace" ? 0 : s) "@" $5 }
-		/^origin: / && !/^origin: plugfs / { if (p == "shared") print a "/" s "@foreign" }' | sort
+		/^Plugin: /  { p = $2 }
+		/^Anchor: /  { a = $2 }
+		/^Seq: /     { s = $2 }
+		/^Origin: plugfs / { if (p == "shared") print a "/" (a == "replace" ? 0 : s) "@" $5 }
+		/^Origin: / && !/^Origin: plugfs / { if (p == "shared") print a "/" s "@foreign" }' | sort
 }
 # What the tree lists, the same way.
 tree_lists() {
 	local a e
 	for a in pre replace post; do
 		for e in $(ls "$P/$a" 2>/dev/null); do
-			echo "$a/$([ $a = replace ] && echo 0 || echo "$e")@$(sed -n 's/^generation: //p' "$P/$a/$e")"
+			echo "$a/$([ $a = replace ] && echo 0 || echo "$e")@$(sed -n 's/^Generation: //p' "$P/$a/$e")"
 		done
 	done | sort
 }

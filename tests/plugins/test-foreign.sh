@@ -15,7 +15,7 @@ P=$MNT/plugins/shared
 
 inj() { local h=$1; shift; "$INJ" -i shared -m "$(msqid_of "$h")" "$@" >>"$T_DIR/inj.log" 2>&1; }
 # host_block FILE HOST: the lines of HOST's block in an entry's report
-host_block() { sed -n "/^ host $2\$/,/^\$/p" "$1"; }
+host_block() { sed -n "/^Host: $2\$/,/^\$/p" "$1"; }
 
 start_host a
 start_host b
@@ -28,12 +28,12 @@ check "ebpf_injecter add -h replace into host a" inj a -a add -p "$TP/ret_2000.o
 check "host a runs it" wait_result a 2000
 check_eq "ls replace/ lists it" "$(ls "$P/replace" | tr '\n' ' ')" "0 "
 cat "$P/replace/0" >"$T_DIR/rep"
-check "cat: not desired state" grep -q "^desired: no" "$T_DIR/rep"
+check "cat: not desired state" grep -q "^Desired: no" "$T_DIR/rep"
 check "cat: host a runs it, injected by ebpf_injecter" \
-	grep -q "origin: ebpf_injecter (pid [0-9]*)" <<<"$(host_block "$T_DIR/rep" "$A")"
-check "cat: host a has it loaded" grep -q "state: loaded" <<<"$(host_block "$T_DIR/rep" "$A")"
-check "cat: host b does not have it" grep -q "state: absent" <<<"$(host_block "$T_DIR/rep" "$B")"
-check "hosts/<a> shows its origin" grep -q "^origin: ebpf_injecter (pid [0-9]*)" "$MNT/hosts/$A"
+	grep -q "^Origin: ebpf_injecter (pid [0-9]*)" <<<"$(host_block "$T_DIR/rep" "$A")"
+check "cat: host a has it loaded" grep -q "^State: loaded" <<<"$(host_block "$T_DIR/rep" "$A")"
+check "cat: host b does not have it" grep -q "^State: absent" <<<"$(host_block "$T_DIR/rep" "$B")"
+check "hosts/<a> shows its origin" grep -q "^Origin: ebpf_injecter (pid [0-9]*)" "$MNT/hosts/$A"
 check_eq "a second name in replace/: EEXIST" "$(errno_of cp "$TP/ret_3000.o" "$P/replace/1")" "File exists"
 
 # --- a PRE pluglet injected into host b, removed through the tree ---
@@ -45,17 +45,17 @@ check_eq "ls pre/ is empty" "$(ls "$P/pre" | wc -l)" "0"
 : >"$T_DIR/b.log"; sleep 0.3
 check_fails "host b no longer runs it" grep -q "say pre5" "$T_DIR/b.log"
 "$INJ" -a status -i shared -m "$(msqid_of b)" >"$T_DIR/b.status"
-check_fails "host b's own status has no PRE pluglet" grep -q "^anchor: pre" "$T_DIR/b.status"
+check_fails "host b's own status has no PRE pluglet" grep -q "^Anchor: pre" "$T_DIR/b.status"
 
 # --- a cp over the REPLACE of ebpf_injecter makes it plugfs's, in both hosts ---
 check "cp over it" cp "$TP/ret_3000.o" "$P/replace/0"
 check "host a runs the tree's pluglet" wait_result a 3000
 check "host b runs it too" wait_result b 3000
 cat "$P/replace/0" >"$T_DIR/rep"
-check "cat: now desired state (a generation)" grep -q "^generation: [0-9]" "$T_DIR/rep"
-check_eq "cat: loaded in both hosts" "$(grep -c 'state: loaded' "$T_DIR/rep")" "2"
+check "cat: now desired state (a generation)" grep -q "^Generation: [0-9]" "$T_DIR/rep"
+check_eq "cat: loaded in both hosts" "$(grep -c '^State: loaded' "$T_DIR/rep")" "2"
 check "cat: host a's pluglet is plugfs's now" \
-	grep -q "origin: plugfs [0-9a-f]* generation" <<<"$(host_block "$T_DIR/rep" "$A")"
+	grep -q "^Origin: plugfs [0-9a-f]* generation" <<<"$(host_block "$T_DIR/rep" "$A")"
 check "rm replace/0" rm "$P/replace/0"
 check "host a back to its own body" wait_result a 7
 check "host b back to its own body" wait_result b 7

@@ -42,7 +42,7 @@ start_host h2 "$FIND_IDX_HOST" --interval-ms 20 --name find_idx_host
 check "two hosts appear in hosts/" expect_hosts 2
 check "hosts/ entry is <name>.<pid>" test -f "$MNT/hosts/find_idx_host.$HOST_PID_h1"
 check "cat hosts/ shows pid and insertion point" \
-	grep -q "pid: $HOST_PID_h1" "$MNT/hosts/find_idx_host.$HOST_PID_h1"
+	grep -q "^PID: $HOST_PID_h1" "$MNT/hosts/find_idx_host.$HOST_PID_h1"
 check "plugin directory from the hosts' insertion point" test -d "$P/replace"
 check_eq "plugin has the three anchors" "$(ls "$P" | tr '\n' ' ')" "post pre replace "
 check "original body: find_idx=6 in host 1" wait_result "$T_DIR/h1.log" find_idx 6
@@ -52,14 +52,18 @@ check "cp replace pluglet" cp "$EX/replace_find_idx.o" "$P/replace/0"
 check "host 1 runs the REPLACE pluglet" wait_result "$T_DIR/h1.log" find_idx 1006
 check "host 2 runs the REPLACE pluglet" wait_result "$T_DIR/h2.log" find_idx 1006
 rep=$(cat "$P/replace/0")
-check "cat: plugin and anchor" grep -q "^anchor: replace" <<<"$rep"
-check_eq "cat: sha256 of the object" "$(grep '^sha256:' <<<"$rep" | awk '{print $2}')" \
+check "cat: plugin and anchor" grep -q "^Anchor: replace" <<<"$rep"
+check_eq "cat: sha256 of the object" "$(sed -n 's/^Object SHA256: //p' <<<"$rep")" \
 	"$(sha256sum "$EX/replace_find_idx.o" | awk '{print $1}')"
-check_eq "cat: object size" "$(grep '^object_size:' <<<"$rep" | awk '{print $2}')" \
+check_eq "cat: object size" "$(sed -n 's/^Object Size (bytes): //p' <<<"$rep" | head -n1)" \
 	"$(stat -c %s "$EX/replace_find_idx.o")"
-check "cat: two hosts" grep -q "^hosts: 2" <<<"$rep"
-check "cat: per host state with runs" grep -q "runs: [1-9]" <<<"$rep"
-check "cat: per host mode" grep -q "mode: interpreter" <<<"$rep"
+check "cat: two hosts" grep -q "^Hosts: 2" <<<"$rep"
+check "cat: per host state with runs" grep -q "^Runs: [1-9]" <<<"$rep"
+check "cat: per host mode" grep -q "^Mode: interpreter" <<<"$rep"
+# one style with the kernel entries (bpfctl's): a heading or "Title Case: value"
+off_style() { grep -vE '^$|^[A-Z][a-z]+ State$|^[A-Z][A-Za-z0-9 ()]*: ' "$@"; }
+check_eq "cat: every line in the report style" "$(off_style <<<"$rep")" ""
+check_eq "hosts/: every line in the report style" "$(off_style "$MNT/hosts/find_idx_host.$HOST_PID_h1")" ""
 check_eq "ls -l size equals cat size" "$(stat -c %s "$P/replace/0")" "$(cat "$P/replace/0" | wc -c)"
 check_eq "second REPLACE name: EEXIST" "$(errno_of cp "$EX/replace_find_idx.o" "$P/replace/1")" "File exists"
 check "overwrite = replace in every host" cp "$TP/ret_2000.o" "$P/replace/0"
@@ -81,13 +85,13 @@ check_eq "pre/ after mv" "$(ls "$P/pre" | sort -n | tr '\n' ' ')" "3 5 "
 sleep 0.2
 check "host 1: pre20 (now seq 3) runs first" grep -q "pre20 pre5 post1 find_idx=6" <<<"$(order "$T_DIR/h1.log")"
 check "host 2: pre20 (now seq 3) runs first" grep -q "pre20 pre5 post1 find_idx=6" <<<"$(order "$T_DIR/h2.log")"
-check "cat shows the new seq" grep -q "^seq: 3" "$P/pre/3"
+check "cat shows the new seq" grep -q "^Seq: 3" "$P/pre/3"
 # The mount follows renames: the inode moves with its name (no stale handle,
 # no report of the old name).
 mv_ok=0
 for i in $(seq 1 30); do
-	mv "$P/pre/3" "$P/pre/30" && grep -q "^seq: 30" "$P/pre/30" &&
-		mv "$P/pre/30" "$P/pre/3" && grep -q "^seq: 3$" "$P/pre/3" && mv_ok=$((mv_ok + 1))
+	mv "$P/pre/3" "$P/pre/30" && grep -q "^Seq: 30" "$P/pre/30" &&
+		mv "$P/pre/30" "$P/pre/3" && grep -q "^Seq: 3$" "$P/pre/3" && mv_ok=$((mv_ok + 1))
 done
 check_eq "30 mv round trips, each cat right" "$mv_ok" "30"
 
@@ -129,8 +133,8 @@ check "a host registering it later gets the pluglet" wait_result "$T_DIR/h4.log"
 # --- manifest with an entry name ---
 printf 'object = %s\nentry = second\n' "$TP/two.o" >"$T_DIR/m.ini"
 check "manifest write" cp "$T_DIR/m.ini" "$MNT/plugins/later/post/7"
-check "cat shows the entry from the manifest" grep -q "^entry: second" "$MNT/plugins/later/post/7"
-check "cat shows the manifest's object path" grep -q "^source: $TP/two.o" "$MNT/plugins/later/post/7"
+check "cat shows the entry from the manifest" grep -q "^Entry: second" "$MNT/plugins/later/post/7"
+check "cat shows the manifest's object path" grep -q "^Source: $TP/two.o" "$MNT/plugins/later/post/7"
 
 # --- bad input: errno, a log line, nothing left behind ---
 printf 'not an object at all' >"$T_DIR/junk"
@@ -167,12 +171,12 @@ check_eq "state dir keeps only accepted pluglets" \
 # --- daemon restart: same tree, no double injection ---
 tree() { (cd "$MNT/plugins" && find . | sort); }
 before=$(tree)
-runs_before=$(grep -m1 '^ *runs:' "$P/pre/5" | awk '{print $2}')
+runs_before=$(sed -n 's/^Runs: //p' "$P/pre/5" | head -n1)
 stop_plugfs "$PLUGFS_PID"
 start_plugfs
 check_eq "restart: plugins/ tree identical" "$(tree)" "$before"
 check "restart: hosts reconnected" expect_hosts 3
-runs_after=$(grep -m1 '^ *runs:' "$P/pre/5" | awk '{print $2}')
+runs_after=$(sed -n 's/^Runs: //p' "$P/pre/5" | head -n1)
 check "restart: runs counter continues (not re-injected)" test "${runs_after:-0}" -ge "${runs_before:-1}"
 say "runs before restart $runs_before, after $runs_after"
 check "restart: hosts still run the pluglets" wait_for 2 grep -q "say pre5" <(tail -n 20 "$T_DIR/h2.log")

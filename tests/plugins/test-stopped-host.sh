@@ -44,9 +44,9 @@ on_exit "kill -CONT $PID_stopped"
 ms=$(timed_ms cat "$P/replace/0")
 check "first cat of the entry after the stop within $BOUND_MS ms (took $ms)" test "$ms" -lt $BOUND_MS
 rep=$(cat "$T_DIR/out")
-check_eq "cat: two hosts" "$(grep -c '^ host ' <<<"$rep")" "2"
-check "cat: the live host has it loaded" grep -q "state: loaded" <<<"$rep"
-check "cat: the stopped host's status is shown with its age" grep -q "status age: [0-9]* ms" <<<"$rep"
+check_eq "cat: two hosts" "$(grep -c '^Host: ' <<<"$rep")" "2"
+check "cat: the live host has it loaded" grep -q "^State: loaded" <<<"$rep"
+check "cat: the stopped host's status is shown with its age" grep -q "^Status Age (ms): [0-9]*" <<<"$rep"
 
 # A change does not fail for the stopped host: the live host takes it, the
 # stopped one is pending. Reads go on meanwhile.
@@ -58,10 +58,10 @@ check "ls hosts/ within $BOUND_MS ms (took $ms)" test "$ms" -lt $BOUND_MS
 check_eq "ls hosts/ lists both" "$(tr '\n' ' ' <"$T_DIR/out")" "$LIVE $STOPPED "
 ms=$(timed_ms cat "$MNT/hosts/$LIVE")
 check "cat hosts/<live host> within $BOUND_MS ms (took $ms)" test "$ms" -lt $BOUND_MS
-check "live host's report: ready" grep -qx "state: ready" "$T_DIR/out"
-check "live host's report: its pid" grep -qx "pid: $PID_live" "$T_DIR/out"
+check "live host's report: ready" grep -qx "State: ready" "$T_DIR/out"
+check "live host's report: its pid" grep -qx "PID: $PID_live" "$T_DIR/out"
 check "live host's report: the pluglet with its counters" \
-	bash -c "grep -A3 -x 'plugin: shared' '$T_DIR/out' | grep -qx 'anchor: replace'"
+	bash -c "grep -A3 -x 'Plugin: shared' '$T_DIR/out' | grep -qx 'Anchor: replace'"
 ms=$(timed_ms ls -l "$P/replace")
 check "ls -l of the anchor directory within $BOUND_MS ms (took $ms)" test "$ms" -lt $BOUND_MS
 check "ls -l lists the entry" grep -q " 0$" "$T_DIR/out"
@@ -69,23 +69,23 @@ ms=$(timed_ms stat "$P/replace/0")
 check "stat of the entry within $BOUND_MS ms (took $ms)" test "$ms" -lt $BOUND_MS
 ms=$(timed_ms cat "$MNT/hosts/$STOPPED")
 check "cat hosts/<stopped host> within $BOUND_MS ms (took $ms)" test "$ms" -lt $BOUND_MS
-check "stopped host's report: its last status with its age" grep -q "^status age: [0-9]* ms" "$T_DIR/out"
-check "stopped host's report: its pid from that status" grep -qx "pid: $PID_stopped" "$T_DIR/out"
+check "stopped host's report: its last status with its age" grep -q "^Status Age (ms): [0-9]*" "$T_DIR/out"
+check "stopped host's report: its pid from that status" grep -qx "PID: $PID_stopped" "$T_DIR/out"
 ms=$(timed_ms cat "$P/replace/0")
 check "cat of the entry within $BOUND_MS ms (took $ms)" test "$ms" -lt $BOUND_MS
 wait "$cp_pid"
 check_eq "the cp succeeds for the live host" "$(cat "$T_DIR/cp.err")" ""
 check "live host runs the new pluglet" wait_result live 3000
 check "the tree holds the new object" \
-	cmp <(grep '^sha256:' "$P/replace/0" | awk '{print $2}') \
+	cmp <(sed -n 's/^Object SHA256: //p' "$P/replace/0") \
 	<(sha256sum "$TP/ret_3000.o" | awk '{print $1}')
 rep=$(cat "$P/replace/0")
 check "cat: the stopped host is pending" \
-	grep -q "state: pending (host not answering)" <<<"$(sed -n "/ host $STOPPED/,/^\$/p" <<<"$rep")"
+	grep -q "^State: pending (host not answering)" <<<"$(sed -n "/^Host: $STOPPED/,/^\$/p" <<<"$rep")"
 check "cat: the live host has it loaded" \
-	grep -q "state: loaded" <<<"$(sed -n "/ host $LIVE/,/^\$/p" <<<"$rep")"
-check "hosts/<stopped host>: unreachable" grep -qx "state: unreachable (Connection timed out)" "$MNT/hosts/$STOPPED"
-check "hosts/<stopped host>: changes pending" grep -qx "changes: pending" "$MNT/hosts/$STOPPED"
+	grep -q "^State: loaded" <<<"$(sed -n "/^Host: $LIVE/,/^\$/p" <<<"$rep")"
+check "hosts/<stopped host>: unreachable" grep -qx "State: unreachable (Connection timed out)" "$MNT/hosts/$STOPPED"
+check "hosts/<stopped host>: changes pending" grep -qx "Changes: pending" "$MNT/hosts/$STOPPED"
 # The host is known not to answer now: the next change does not wait for it.
 ms=$(timed_ms cp "$TP/say_pre5.o" "$P/pre/5")
 check "a cp while the host is known silent succeeds within $BOUND_MS ms (took $ms)" \
@@ -96,12 +96,12 @@ check "the live host runs it" wait_for 3 grep -q "say pre5" "$T_DIR/live.log"
 kill -CONT "$PID_stopped"
 check "once it answers again, the host runs the tree's REPLACE" wait_result stopped 3000
 check "and the PRE pluglet made while it was stopped" wait_for 5 grep -q "say pre5" "$T_DIR/stopped.log"
-loaded_twice() { test "$(grep -c 'state: loaded' "$P/$1")" -eq 2; }
+loaded_twice() { test "$(grep -c '^State: loaded' "$P/$1")" -eq 2; }
 check "cat shows the REPLACE loaded in both hosts" wait_for 10 loaded_twice replace/0
 check "cat shows the PRE loaded in both hosts" wait_for 10 loaded_twice pre/5
 check "the stopped host counts runs of it" \
-	bash -c "sed -n '/ host $STOPPED/,/^\$/p' '$P/replace/0' | grep -q 'runs: [1-9]'"
-check "and hosts/ shows it ready" wait_for 5 grep -qx "state: ready" "$MNT/hosts/$STOPPED"
-check "no changes pending any more" bash -c "! grep -q 'changes: pending' '$MNT/hosts/$STOPPED'"
+	bash -c "sed -n '/^Host: $STOPPED/,/^\$/p' '$P/replace/0' | grep -q '^Runs: [1-9]'"
+check "and hosts/ shows it ready" wait_for 5 grep -qx "State: ready" "$MNT/hosts/$STOPPED"
+check "no changes pending any more" bash -c "! grep -q 'Changes: pending' '$MNT/hosts/$STOPPED'"
 
 finish
