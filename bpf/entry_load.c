@@ -180,6 +180,7 @@ static int load_program(struct load_job *j)
 	rq->obj_len = j->r->obj_len;
 	rq->hook = j->r->kind;
 	rq->what = j->what;
+	rq->object_path = o->object_path;
 	rq->prog_name = o->prog_name;
 	rq->globals = o->globals;
 	rq->n_globals = o->n_globals;

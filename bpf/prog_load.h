@@ -14,6 +14,8 @@ struct load_req {
 	size_t obj_len;
 	enum engine_hook hook;
 	const char *what;		/* "eth0/xdp/10" for messages */
+	const char *object_path;	/* a manifest's object, names the object's
+					 * internal maps; NULL or "-": bytes written */
 	const char *prog_name;
 	const struct engine_global *globals;
 	size_t n_globals;
