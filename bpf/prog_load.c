@@ -8,6 +8,7 @@
  * in its slot 0.
  */
 #include "prog_load.h"
+#include "hooks.h"
 #include "obj_info.h"
 #include "rewrite.h"
 #include "verifier_log.h"
@@ -494,6 +495,103 @@ void load_remove_map_dir(const char *dir)
 	}
 }
 
+size_t load_prog_map_ids(int prog_fd, uint32_t *ids, size_t max)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	info.nr_map_ids = (__u32)max;
+	info.map_ids = (__u64)(uintptr_t)ids;
+	if (prog_fd < 0 || bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		return 0;
+	return info.nr_map_ids < max ? info.nr_map_ids : max;
+}
+
+static bool has_id(const uint32_t *ids, size_t n, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+/* The maps the programs of a map directory use, as the kernel lists them;
+ * NULL (nothing can be pruned) when that cannot be known. */
+static uint32_t *dir_users_maps(const struct engine *e, const char *dir, size_t *n)
+{
+	const struct eng_hook *h;
+	uint32_t *ids = NULL, *more;
+	size_t cap = 0;
+	unsigned int i;
+
+	*n = 0;
+	for (h = e->hooks; h; h = h->next) {
+		for (i = 0; i < h->n; i++) {
+			if (strcmp(h->ent[i]->map_pin_path, dir))
+				continue;
+			more = realloc(ids, (cap + LOAD_MAX_MAPS) * sizeof(*ids));
+			if (!more) {
+				free(ids);
+				return NULL;
+			}
+			ids = more;
+			cap += LOAD_MAX_MAPS;
+			*n += load_prog_map_ids(h->ent[i]->prog_fd, ids + *n, LOAD_MAX_MAPS);
+		}
+	}
+	return ids ? ids : calloc(1, sizeof(*ids));
+}
+
+static uint32_t pinned_map_id(const char *path)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	int fd = bpf_obj_get(path);
+	uint32_t id = 0;
+
+	if (fd < 0)
+		return 0;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+		id = info.id;
+	close(fd);
+	return id;
+}
+
+void load_release_maps(const struct engine *e, const char *dir, const uint32_t *gone,
+		       size_t n_gone, const uint32_t *keep, size_t n_keep)
+{
+	char path[PATH_MAX + 256];
+	uint32_t *used, id;
+	struct dirent *d;
+	size_t n_used;
+	DIR *dp;
+
+	if (!dir || !*dir)
+		return;
+	if (!map_dir_used(e, dir, NULL)) {
+		load_remove_map_dir(dir);
+		return;
+	}
+	used = dir_users_maps(e, dir, &n_used);
+	dp = used ? opendir(dir) : NULL;
+	while (dp && (d = readdir(dp))) {
+		if (d->d_name[0] == '.')
+			continue;
+		plugfs_snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		id = pinned_map_id(path);
+		if (!id || !has_id(gone, n_gone, id) || has_id(keep, n_keep, id) ||
+		    has_id(used, n_used, id))
+			continue;
+		if (!unlink(path))
+			pr_info("bpf: unpinned map %s (id %u): no program uses it any more", path, id);
+	}
+	if (dp)
+		closedir(dp);
+	free(used);
+}
+
 /* Pins of maps created by this load (to undo on failure). */
 struct new_pins {
 	char path[16][PATH_MAX];
@@ -699,6 +797,23 @@ static int load_rewritten(struct bpf_object *obj, struct bpf_program *prog,
 	return 0;
 }
 
+/* The ids of the object's own maps (not its internal ones). */
+static void object_map_ids(struct bpf_object *obj, struct load_res *res)
+{
+	struct bpf_map_info info;
+	struct bpf_map *m;
+	__u32 len;
+
+	bpf_object__for_each_map(m, obj) {
+		if (bpf_map__is_internal(m) || res->n_map_ids >= LOAD_MAX_MAPS)
+			continue;
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		if (!bpf_obj_get_info_by_fd(bpf_map__fd(m), &info, &len))
+			res->map_ids[res->n_map_ids++] = info.id;
+	}
+}
+
 /* The loaded program outlives its object: its fd duplicated, its id, and
  * its maps pinned when they are new. */
 static int take_program(struct bpf_object *obj, struct bpf_program *prog,
@@ -716,6 +831,7 @@ static int take_program(struct bpf_object *obj, struct bpf_program *prog,
 		return -errno;
 	res->prog_id = info.id;
 	plugfs_snprintf(res->prog_name, sizeof(res->prog_name), "%s", bpf_program__name(prog));
+	object_map_ids(obj, res);
 	return pin_fresh_maps(obj, r, res);
 }
 
