@@ -19,9 +19,11 @@ for t in "${targets[@]}"; do
 	dirs=("$work")
 	[ -d "$committed/$name" ] && dirs+=("$committed/$name")
 	echo "fuzz: $name for ${secs}s (${#dirs[@]} corpus dir(s))"
-	"$t" -max_total_time="$secs" -print_final_stats=1 "${dirs[@]}" 2>"$build/$name.log" || {
+	# the input of a finding is written next to the log, not in the cwd
+	"$t" -max_total_time="$secs" -print_final_stats=1 -artifact_prefix="$build/$name-" \
+		"${dirs[@]}" 2>"$build/$name.log" || {
 		tail -n 60 "$build/$name.log"
-		echo "fuzz: $name FAILED"
+		echo "fuzz: $name FAILED (its input: $build/$name-crash-* or -leak-*, -timeout-*)"
 		exit 1
 	}
 	grep -E 'stat::number_of_executed_units|stat::peak_rss_mb' "$build/$name.log" || true
