@@ -669,8 +669,20 @@ static void unpin_new(const struct new_pins *np)
 		unlink(np->path[i]);
 }
 
+/* Same internal map name: the same section after the object's name, which
+ * a program loaded before objects were named (plugfs.bss) may not share. */
+static bool same_section_map(const char *kernel_name, const char *name)
+{
+	const char *a = strchr(kernel_name, '.'), *b = strchr(name, '.');
+
+	if (!strncmp(kernel_name, name, BPF_OBJ_NAME_LEN - 1))
+		return true;
+	return a && b && !strcmp(a, b);
+}
+
 /* The map of the original's among ids (the maps it uses) that libbpf made
- * for m: same name (as the kernel keeps it), type and sizes; -1: none. */
+ * for m: the same section (bpf_map__name as the kernel keeps it), type and
+ * sizes; -1: none. */
 static int original_map(const __u32 *ids, __u32 n, const struct bpf_map *m)
 {
 	struct bpf_map_info mi;
@@ -684,7 +696,7 @@ static int original_map(const __u32 *ids, __u32 n, const struct bpf_map *m)
 		memset(&mi, 0, sizeof(mi));
 		len = sizeof(mi);
 		if (!bpf_obj_get_info_by_fd(fd, &mi, &len) &&
-		    !strncmp(mi.name, bpf_map__name(m), BPF_OBJ_NAME_LEN - 1) &&
+		    same_section_map(mi.name, bpf_map__name(m)) &&
 		    mi.type == bpf_map__type(m) && mi.value_size == bpf_map__value_size(m) &&
 		    mi.max_entries == bpf_map__max_entries(m))
 			return fd;

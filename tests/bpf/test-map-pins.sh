@@ -17,6 +17,14 @@ map_names() {
 		bpftool -j map show id "$m" | sed -n 's/.*"name":"\([^"]*\)".*/\1/p'
 	done | grep -vx plugfs_chain | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//'
 }
+# map_id ENTRY NAME: the id of its program's map NAME
+map_id() {
+	local m
+	for m in $(bpftool -j prog show id "$(field "$1" ID)" |
+		sed -n 's/.*"map_ids":\[\([0-9,]*\)\].*/\1/p' | tr , ' '); do
+		bpftool -j map show id "$m" | grep -q "\"name\":\"$2\"" && echo "$m"
+	done
+}
 # pins DIR: the maps pinned in DIR, sorted, one line
 pins() { ls "$1" 2>/dev/null | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//'; }
 pin_id() { bpftool -j map show pinned "$1" | sed -n 's/^{"id":\([0-9]*\),.*/\1/p'; }
@@ -35,7 +43,13 @@ manifest "$T_DIR/l.ini" "object = $T_DIR/a_very_long_object_name.bpf.o"
 check "manifest naming a long file name" cp "$T_DIR/l.ini" "$x/30"
 check_eq "8 characters of the object name, then the section" "$(map_names "$x/30")" \
 	"a_very_l.bss a_very_l.data a_very_l.rodata counter gone"
-rm -f "$x/10" "$x/20" "$x/30"
+# a move past another entry loads a copy, which shares the original's globals
+bss=$(map_id "$x/20" edge_fw.bss)
+check "mv 20 -> 5 (re-orders: a copy)" mv "$x/20" "$x/5"
+check_eq "the copy's maps have the same names" "$(map_names "$x/5")" \
+	"counter edge_fw.bss edge_fw.data edge_fw.rodata gone"
+check_eq "the copy uses the original's .bss" "$(map_id "$x/5" edge_fw.bss)" "$bss"
+rm -f "$x/5" "$x/10" "$x/30"
 check "nothing left after names" no_leftovers
 
 # replacing an owner alone: the map it no longer has goes
