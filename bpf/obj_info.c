@@ -73,6 +73,12 @@ static int read_symbols(Elf *elf, Elf_Scn *symscn, size_t strndx, size_t shstrnd
 	return 0;
 }
 
+void obj_info_fini(struct obj_info *oi)
+{
+	free(oi->funcs);
+	memset(oi, 0, sizeof(*oi));
+}
+
 int obj_info_read(const void *obj, size_t len, struct obj_info *oi)
 {
 	Elf_Scn *scn = NULL;
@@ -100,12 +106,6 @@ int obj_info_read(const void *obj, size_t len, struct obj_info *oi)
 	if (err)
 		obj_info_fini(oi);
 	return err;
-}
-
-void obj_info_fini(struct obj_info *oi)
-{
-	free(oi->funcs);
-	memset(oi, 0, sizeof(*oi));
 }
 
 const struct obj_func *obj_info_func(const struct obj_info *oi, const char *name)
