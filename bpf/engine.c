@@ -170,6 +170,8 @@ static int do_unload(struct engine *e, struct eng_hook *h, unsigned int pos)
 {
 	struct eng_entry *en = h->ent[pos];
 	char pin[PATH_MAX], dir[PATH_MAX], sha[65];
+	uint32_t maps[LOAD_MAX_MAPS];
+	size_t n_maps;
 	int err;
 
 	err = chain_set(h, chain_pred_slot(h, pos), pos + 1 < h->n ? h->ent[pos + 1]->prog_fd : -1);
@@ -185,9 +187,9 @@ static int do_unload(struct engine *e, struct eng_hook *h, unsigned int pos)
 	pr_info("%s/%s/%u: unloaded program '%s' id %u", h->ifname, engine_hook_name(h->kind),
 		en->prio, en->prog_name, en->prog_id);
 	plugfs_snprintf(sha, sizeof(sha), "%s", en->sha256);
+	n_maps = load_prog_map_ids(en->prog_fd, maps, LOAD_MAX_MAPS);
 	entry_free(en);
-	if (dir[0] && !map_dir_used(e, dir, NULL))
-		load_remove_map_dir(dir);
+	load_release_maps(e, dir, maps, n_maps, NULL, 0);
 	if (sha[0] && !object_used(e, sha, NULL))
 		state_drop_object(e, sha);
 	if (!h->n) {

@@ -7,6 +7,8 @@
  * The files, bottom-up; each calls only files above it in this list, so
  * there is no circle of calls:
  *   rewrite.c     the instruction rewrite that makes a program a chain link
+ *   obj_info.c    an object's name and functions, from its ELF symbols
+ *   verifier_log.c  the verifier log with the object's own instruction indexes
  *   names.c       hook, verdict (proceed_on) and priority names (engine.h)
  *   dirlock.c     the locks of the bpffs and state directories
  *   hooks.c       hooks and entries in memory: lookups, slots, copies, freeing

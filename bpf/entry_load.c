@@ -45,6 +45,9 @@ struct load_job {
 	int pos;			/* old's position */
 	bool replaced;
 	char old_sha[65];
+	char old_map_dir[PATH_MAX];	/* the replaced program's maps ... */
+	uint32_t old_maps[LOAD_MAX_MAPS];	/* ... and those of them it used */
+	size_t n_old_maps;
 	uint32_t mask;
 	const char *mode;
 	char map_dir[PATH_MAX];		/* shared or kept maps; "": its own */
@@ -180,6 +183,7 @@ static int load_program(struct load_job *j)
 	rq->obj_len = j->r->obj_len;
 	rq->hook = j->r->kind;
 	rq->what = j->what;
+	rq->object_path = o->object_path;
 	rq->prog_name = o->prog_name;
 	rq->globals = o->globals;
 	rq->n_globals = o->n_globals;
@@ -285,6 +289,8 @@ static int commit_replace(struct load_job *j)
 		pr_warn("%s: cannot rename pin %s: %s", j->what, tmp, strerror(errno));
 	j->h->ent[j->pos] = en;
 	plugfs_snprintf(j->old_sha, sizeof(j->old_sha), "%s", old->sha256);
+	plugfs_snprintf(j->old_map_dir, sizeof(j->old_map_dir), "%s", old->map_pin_path);
+	j->n_old_maps = load_prog_map_ids(old->prog_fd, j->old_maps, LOAD_MAX_MAPS);
 	if (!old->map_owner_id && en->map_pin_path[0])
 		state_follow_owner(j->e, old->prog_id, en->prog_id);
 	entry_free(old);
@@ -347,6 +353,9 @@ static void record(struct load_job *j)
 		 plugfs_now_us() - j->t[3]);
 	if (j->old_sha[0] && !object_used(j->e, j->old_sha, NULL))
 		state_drop_object(j->e, j->old_sha);
+	/* maps the replaced program alone used go, unless the new object has them */
+	load_release_maps(j->e, j->old_map_dir, j->old_maps, j->n_old_maps, j->res.map_ids,
+			  j->res.n_map_ids);
 	pr_info("%s: loaded program '%s' id %u (slot %u)%s", j->what, en->prog_name, en->prog_id,
 		en->slot, j->replaced ? ", replacing the previous one" : "");
 }

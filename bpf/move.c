@@ -99,6 +99,7 @@ static int pick_slots(struct move_job *j)
 static int load_copy(struct move_job *j, const struct eng_entry *en, struct move_copy *c)
 {
 	struct load_req rq = { .hook = j->h->kind, .what = j->what, .prog_name = en->prog_name,
+			       .object_path = en->object_path,
 			       .globals = en->globals, .n_globals = en->n_globals,
 			       .chain_map_fd = j->h->map_fd, .slot = c->slot,
 			       .mask = en->proceed_mask, .bpffs_dir = j->e->bpffs_dir,

@@ -8,7 +8,10 @@
  * in its slot 0.
  */
 #include "prog_load.h"
+#include "hooks.h"
+#include "obj_info.h"
 #include "rewrite.h"
+#include "verifier_log.h"
 
 #include <plugfs/fileutil.h>
 #include <plugfs/log.h>
@@ -39,8 +42,10 @@ struct load_ctx {
 	const struct bpf_program *prog;
 	struct rewrite_params rp;
 	bool rewritten;
-	void *func_info;
-	void *line_info;
+	void *func_info;		/* as loaded (shifted past the prologue) */
+	size_t func_info_cnt, func_info_rec;
+	void *line_info;		/* as loaded; [0] is the prologue's copy */
+	size_t line_info_cnt, line_info_rec;
 	char err[256];
 	int rc;
 };
@@ -113,6 +118,8 @@ static int shift_btf_info(struct load_ctx *c, struct bpf_prog_load_opts *lo, siz
 		for (i = 1; i < lo->func_info_cnt; i++)
 			*(uint32_t *)((char *)c->func_info + i * rs) += (uint32_t)shift;
 		lo->func_info = c->func_info;
+		c->func_info_cnt = lo->func_info_cnt;
+		c->func_info_rec = rs;
 	}
 	if (lo->line_info && lo->line_info_cnt) {
 		size_t rs = lo->line_info_rec_size;
@@ -128,6 +135,8 @@ static int shift_btf_info(struct load_ctx *c, struct bpf_prog_load_opts *lo, siz
 			*(uint32_t *)((char *)c->line_info + i * rs) += (uint32_t)shift;
 		lo->line_info = c->line_info;
 		lo->line_info_cnt++;
+		c->line_info_cnt = lo->line_info_cnt;
+		c->line_info_rec = rs;
 	}
 	return 0;
 }
@@ -349,12 +358,95 @@ static int apply_global(struct bpf_object *obj, const struct load_req *r,
 	return -EINVAL;
 }
 
-static void log_verifier(const char *what, const char *log)
+/* Where the instructions of the program as loaded come from. */
+struct load_origin {
+	const struct obj_info *oi;
+	size_t main_len;		/* the program's own instructions */
+	struct vlog_map map;
+	struct vlog_func *funcs;
+	struct vlog_line *lines;
+};
+
+static const char *btf_func_name(const struct btf *btf, uint32_t type_id)
 {
+	const struct btf_type *t = btf ? btf__type_by_id(btf, type_id) : NULL;
+
+	return t ? btf__name_by_offset(btf, t->name_off) : NULL;
+}
+
+/* The functions of the program as loaded: BTF func info (main first, then
+ * the subprograms libbpf appended), each placed in its ELF section. */
+static void origin_funcs(struct load_origin *o, const struct load_ctx *c, const struct btf *btf)
+{
+	const struct bpf_program *prog = c->prog;
+	size_t i, shift = o->map.shift, n = c->func_info_cnt ? c->func_info_cnt : 1;
+	const struct obj_func *of;
+
+	o->funcs = calloc(n, sizeof(*o->funcs));
+	if (!o->funcs)
+		return;
+	for (i = 0; i < n; i++) {
+		struct vlog_func *f = &o->funcs[i];
+		const struct bpf_func_info *fi = c->func_info ?
+			(const void *)((const char *)c->func_info + i * c->func_info_rec) : NULL;
+
+		f->start = i && fi ? fi->insn_off - shift : 0;
+		f->name = i && fi ? btf_func_name(btf, fi->type_id) : bpf_program__name(prog);
+		of = obj_info_func(o->oi, f->name);
+		f->section = of ? of->section : i ? NULL : bpf_program__section_name(prog);
+		f->sec_insn = of ? of->insn : 0;
+	}
+	o->map.funcs = o->funcs;
+	o->map.n_funcs = n;
+}
+
+/* The source lines (BTF line info), the prologue's copy left out. */
+static void origin_lines(struct load_origin *o, const struct load_ctx *c, const struct btf *btf)
+{
+	size_t i, n = 0;
+
+	if (!btf || c->line_info_cnt < 2)
+		return;
+	o->lines = calloc(c->line_info_cnt - 1, sizeof(*o->lines));
+	if (!o->lines)
+		return;
+	for (i = 1; i < c->line_info_cnt; i++) {
+		const struct bpf_line_info *li =
+			(const void *)((const char *)c->line_info + i * c->line_info_rec);
+
+		o->lines[n++] = (struct vlog_line){
+			.insn = li->insn_off - o->map.shift,
+			.file = btf__name_by_offset(btf, li->file_name_off),
+			.src = btf__name_by_offset(btf, li->line_off),
+			.line = BPF_LINE_INFO_LINE_NUM(li->line_col),
+		};
+	}
+	o->map.lines = o->lines;
+	o->map.n_lines = n;
+}
+
+/* The verifier log, one warning a line, with the object's own instruction
+ * indexes when the program was rewritten (docs/plugfs.8, "log"). */
+static void log_verifier(const char *what, const char *log, struct load_origin *o,
+			 const struct load_ctx *c, struct bpf_object *obj)
+{
+	struct strbuf sb = STRBUF_INIT;
 	const char *p = log, *nl;
 
 	if (!log || !*log)
 		return;
+	if (c->rewritten) {
+		o->map.shift = rewrite_shift(&c->rp);
+		o->map.section = bpf_program__section_name(c->prog);
+		o->map.main_len = o->main_len;
+		origin_funcs(o, c, bpf_object__btf(obj));
+		origin_lines(o, c, bpf_object__btf(obj));
+		if (o->funcs) {
+			vlog_rewrite(log, &o->map, &sb);
+			if (!sb.err && sb.buf)
+				p = sb.buf;
+		}
+	}
 	pr_warn("%s: verifier log:", what);
 	while (*p) {
 		nl = strchr(p, '\n');
@@ -363,6 +455,9 @@ static void log_verifier(const char *what, const char *log)
 		pr_warn("  %.*s", (int)(nl - p), p);
 		p = *nl ? nl + 1 : nl;
 	}
+	strbuf__fini(&sb);
+	free(o->funcs);
+	free(o->lines);
 }
 
 int load_unpin_dir(const char *dir)
@@ -398,6 +493,103 @@ void load_remove_map_dir(const char *dir)
 		*strrchr(path, '/') = '\0';
 		rmdir(path);
 	}
+}
+
+size_t load_prog_map_ids(int prog_fd, uint32_t *ids, size_t max)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	info.nr_map_ids = (__u32)max;
+	info.map_ids = (__u64)(uintptr_t)ids;
+	if (prog_fd < 0 || bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		return 0;
+	return info.nr_map_ids < max ? info.nr_map_ids : max;
+}
+
+static bool has_id(const uint32_t *ids, size_t n, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+/* The maps the programs of a map directory use, as the kernel lists them;
+ * NULL (nothing can be pruned) when that cannot be known. */
+static uint32_t *dir_users_maps(const struct engine *e, const char *dir, size_t *n)
+{
+	const struct eng_hook *h;
+	uint32_t *ids = NULL, *more;
+	size_t cap = 0;
+	unsigned int i;
+
+	*n = 0;
+	for (h = e->hooks; h; h = h->next) {
+		for (i = 0; i < h->n; i++) {
+			if (strcmp(h->ent[i]->map_pin_path, dir))
+				continue;
+			more = realloc(ids, (cap + LOAD_MAX_MAPS) * sizeof(*ids));
+			if (!more) {
+				free(ids);
+				return NULL;
+			}
+			ids = more;
+			cap += LOAD_MAX_MAPS;
+			*n += load_prog_map_ids(h->ent[i]->prog_fd, ids + *n, LOAD_MAX_MAPS);
+		}
+	}
+	return ids ? ids : calloc(1, sizeof(*ids));
+}
+
+static uint32_t pinned_map_id(const char *path)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	int fd = bpf_obj_get(path);
+	uint32_t id = 0;
+
+	if (fd < 0)
+		return 0;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+		id = info.id;
+	close(fd);
+	return id;
+}
+
+void load_release_maps(const struct engine *e, const char *dir, const uint32_t *gone,
+		       size_t n_gone, const uint32_t *keep, size_t n_keep)
+{
+	char path[PATH_MAX + 256];
+	uint32_t *used, id;
+	struct dirent *d;
+	size_t n_used;
+	DIR *dp;
+
+	if (!dir || !*dir)
+		return;
+	if (!map_dir_used(e, dir, NULL)) {
+		load_remove_map_dir(dir);
+		return;
+	}
+	used = dir_users_maps(e, dir, &n_used);
+	dp = used ? opendir(dir) : NULL;
+	while (dp && (d = readdir(dp))) {
+		if (d->d_name[0] == '.')
+			continue;
+		plugfs_snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		id = pinned_map_id(path);
+		if (!id || !has_id(gone, n_gone, id) || has_id(keep, n_keep, id) ||
+		    has_id(used, n_used, id))
+			continue;
+		if (!unlink(path))
+			pr_info("bpf: unpinned map %s (id %u): no program uses it any more", path, id);
+	}
+	if (dp)
+		closedir(dp);
+	free(used);
 }
 
 /* Pins of maps created by this load (to undo on failure). */
@@ -477,8 +669,20 @@ static void unpin_new(const struct new_pins *np)
 		unlink(np->path[i]);
 }
 
+/* Same internal map name: the same section after the object's name, which
+ * a program loaded before objects were named (plugfs.bss) may not share. */
+static bool same_section_map(const char *kernel_name, const char *name)
+{
+	const char *a = strchr(kernel_name, '.'), *b = strchr(name, '.');
+
+	if (!strncmp(kernel_name, name, BPF_OBJ_NAME_LEN - 1))
+		return true;
+	return a && b && !strcmp(a, b);
+}
+
 /* The map of the original's among ids (the maps it uses) that libbpf made
- * for m: same name (as the kernel keeps it), type and sizes; -1: none. */
+ * for m: the same section (bpf_map__name as the kernel keeps it), type and
+ * sizes; -1: none. */
 static int original_map(const __u32 *ids, __u32 n, const struct bpf_map *m)
 {
 	struct bpf_map_info mi;
@@ -492,7 +696,7 @@ static int original_map(const __u32 *ids, __u32 n, const struct bpf_map *m)
 		memset(&mi, 0, sizeof(mi));
 		len = sizeof(mi);
 		if (!bpf_obj_get_info_by_fd(fd, &mi, &len) &&
-		    !strncmp(mi.name, bpf_map__name(m), BPF_OBJ_NAME_LEN - 1) &&
+		    same_section_map(mi.name, bpf_map__name(m)) &&
 		    mi.type == bpf_map__type(m) && mi.value_size == bpf_map__value_size(m) &&
 		    mi.max_entries == bpf_map__max_entries(m))
 			return fd;
@@ -560,8 +764,9 @@ static int prepare_object(struct bpf_object *obj, const struct load_req *r,
  * explained (verifier log included) and the maps pinned for it go. */
 static int load_rewritten(struct bpf_object *obj, struct bpf_program *prog,
 			  const struct load_req *r, char *log, const struct new_pins *np,
-			  struct load_res *res)
+			  const struct obj_info *oi, struct load_res *res)
 {
+	struct load_origin origin = { .oi = oi, .main_len = bpf_program__insn_cnt(prog) };
 	struct load_ctx ctx = { 0 };
 	int err;
 
@@ -576,24 +781,25 @@ static int load_rewritten(struct bpf_object *obj, struct bpf_program *prog,
 	cur_load = &ctx;
 	err = bpf_object__load(obj);
 	cur_load = NULL;
-	free(ctx.func_info);
-	free(ctx.line_info);
 	if (err && !ctx.rc && r->spare && strstr(log, "processed ")) {
 		/* verified, then refused: the map's owner (JIT) differs */
 		res->spare_refused = true;
-		unpin_new(np);
-		return -EINVAL;
-	}
-	if (err || ctx.rc) {
+		err = -EINVAL;
+	} else if (err || ctx.rc) {
 		if (ctx.rc == -E2BIG || ctx.err[0])
 			pr_warn("%s: program '%s' cannot be chained: %s", r->what,
 				bpf_program__name(prog), ctx.err[0] ? ctx.err : strerror(-ctx.rc));
 		else
 			pr_warn("%s: the kernel refused program '%s': %s", r->what,
 				bpf_program__name(prog), strerror(-err));
-		log_verifier(r->what, log);
+		log_verifier(r->what, log, &origin, &ctx, obj);
+		err = ctx.rc ? ctx.rc : plugfs_errno_from_libbpf(err);
+	}
+	free(ctx.func_info);
+	free(ctx.line_info);
+	if (err) {
 		unpin_new(np);
-		return ctx.rc ? ctx.rc : plugfs_errno_from_libbpf(err);
+		return err;
 	}
 	if (!ctx.rewritten) {
 		pr_warn("%s: program '%s' was not rewritten into a chain link", r->what,
@@ -601,6 +807,23 @@ static int load_rewritten(struct bpf_object *obj, struct bpf_program *prog,
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* The ids of the object's own maps (not its internal ones). */
+static void object_map_ids(struct bpf_object *obj, struct load_res *res)
+{
+	struct bpf_map_info info;
+	struct bpf_map *m;
+	__u32 len;
+
+	bpf_object__for_each_map(m, obj) {
+		if (bpf_map__is_internal(m) || res->n_map_ids >= LOAD_MAX_MAPS)
+			continue;
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		if (!bpf_obj_get_info_by_fd(bpf_map__fd(m), &info, &len))
+			res->map_ids[res->n_map_ids++] = info.id;
+	}
 }
 
 /* The loaded program outlives its object: its fd duplicated, its id, and
@@ -620,26 +843,33 @@ static int take_program(struct bpf_object *obj, struct bpf_program *prog,
 		return -errno;
 	res->prog_id = info.id;
 	plugfs_snprintf(res->prog_name, sizeof(res->prog_name), "%s", bpf_program__name(prog));
+	object_map_ids(obj, res);
 	return pin_fresh_maps(obj, r, res);
 }
 
 int load_user_prog(const struct load_req *r, struct load_res *res)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "plugfs");
+	LIBBPF_OPTS(bpf_object_open_opts, oo);
 	struct new_pins np = { .n = 0 };
 	struct bpf_program *prog = NULL;
 	struct bpf_object *obj;
-	char *log = NULL;
+	struct obj_info oi;
+	char *log = NULL, name[BPF_OBJ_NAME_LEN];
 	int err;
 
 	memset(res, 0, sizeof(*res));
 	res->prog_fd = -1;
 	register_handlers();
+	/* not an ELF object libelf reads: libbpf says why just below */
+	obj_info_read(r->obj, r->obj_len, &oi);
+	obj_info_object_name(&oi, r->object_path, name, sizeof(name));
+	oo.object_name = name;
 	obj = bpf_object__open_mem(r->obj, r->obj_len, &oo);
 	if (!obj) {
 		err = plugfs_errno_from_libbpf(-errno);
 		pr_warn("%s: not a loadable BPF object (%s); see the libbpf messages above", r->what,
 			strerror(-err));
+		obj_info_fini(&oi);
 		return err;
 	}
 	err = prepare_object(obj, r, &prog, &np);
@@ -650,7 +880,7 @@ int load_user_prog(const struct load_req *r, struct load_res *res)
 			err = -ENOMEM;
 	}
 	if (!err)
-		err = load_rewritten(obj, prog, r, log, &np, res);
+		err = load_rewritten(obj, prog, r, log, &np, &oi, res);
 	if (!err)
 		err = take_program(obj, prog, r, res);
 	if (err && res->prog_fd >= 0) {
@@ -658,6 +888,7 @@ int load_user_prog(const struct load_req *r, struct load_res *res)
 		res->prog_fd = -1;
 	}
 	bpf_object__close(obj);
+	obj_info_fini(&oi);
 	if (log != r->log_buf)
 		free(log);
 	return err;

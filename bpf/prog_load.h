@@ -8,12 +8,15 @@
 #include <linux/bpf.h>
 
 #define LOAD_LOG_SIZE (1u << 20)	/* verifier log */
+#define LOAD_MAX_MAPS 64		/* maps of one program (the kernel's MAX_USED_MAPS) */
 
 struct load_req {
 	const void *obj;
 	size_t obj_len;
 	enum engine_hook hook;
 	const char *what;		/* "eth0/xdp/10" for messages */
+	const char *object_path;	/* a manifest's object, names the object's
+					 * internal maps; NULL or "-": bytes written */
 	const char *prog_name;
 	const struct engine_global *globals;
 	size_t n_globals;
@@ -36,6 +39,8 @@ struct load_res {
 	uint32_t prog_id;
 	char prog_name[128];
 	char map_dir[PATH_MAX];		/* where its maps are pinned ("" if none) */
+	uint32_t map_ids[LOAD_MAX_MAPS];	/* the object's maps (internal ones aside) */
+	size_t n_map_ids;
 	bool spare_refused;
 };
 
@@ -45,6 +50,16 @@ int load_user_prog(const struct load_req *r, struct load_res *res);
 void load_remove_map_dir(const char *dir);
 /* Removes the pins in dir, then dir; -errno (nothing done) when it cannot be read. */
 int load_unpin_dir(const char *dir);
+/* Ids of the maps a program uses, as the kernel lists them (at most max). */
+size_t load_prog_map_ids(int prog_fd, uint32_t *ids, size_t max);
+/*
+ * A program of map directory dir was replaced or removed; gone are the
+ * maps it used. Removes dir when no entry of e has it any more; otherwise
+ * unpins each map of gone that no program of dir uses now and that is not
+ * in keep (the maps of the object that replaced it).
+ */
+void load_release_maps(const struct engine *e, const char *dir, const uint32_t *gone,
+		       size_t n_gone, const uint32_t *keep, size_t n_keep);
 
 /* Takes the roots' instructions from the embedded objects (once a process). */
 void load_prepare_roots(void);

@@ -625,7 +625,12 @@ static int data_addr(struct eload *L, const GElf_Sym *sym, const char *name, int
 	if (off < 0 || (uint64_t)off > t->sh.sh_size)
 		return elf_fail(L, "%s: offset %lld outside section '%s' (%llu bytes)", where,
 				(long long)off, t->name, (unsigned long long)t->sh.sh_size);
-	*addr = (uint64_t)(uintptr_t)(L->mem + t->mem_off + off);
+	/*
+	 * Integer arithmetic: when every data section is empty there is no
+	 * block (L->mem is NULL) and the address is only ever compared, never
+	 * accessed (the VM checks each access against the regions).
+	 */
+	*addr = (uint64_t)(uintptr_t)L->mem + t->mem_off + (uint64_t)off;
 	return 0;
 }
 

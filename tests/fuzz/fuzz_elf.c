@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target for the ELF loader (pluglet_vm__load_elf). The first byte
- * picks how the input becomes an object: used as is, or as byte patches and
- * a truncation applied to one of the valid test objects of tests/elf (read
- * at start-up), which reaches the symbol and relocation code far sooner than
- * random bytes. Whatever loads is run once with a small budget.
+ * libFuzzer target for the ELF loader (pluglet_vm__load_elf). An input that
+ * starts with the ELF magic is an object, loaded as is with its first
+ * program (tests/fuzz/corpus/fuzz-elf holds such objects). Otherwise the
+ * first byte picks how the input becomes an object: used as is, or as byte
+ * patches and a truncation applied to one of the valid test objects of
+ * tests/elf (read at start-up), which reaches the symbol and relocation code
+ * far sooner than random bytes. Whatever loads is run once with a small
+ * budget.
  * Run: make fuzz (or BUILD-fuzz/tests/fuzz/fuzz-elf -max_total_time=60)
  */
 #include <pluglet/vm.h>
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,6 +111,11 @@ static uint8_t *mutate(const uint8_t *data, size_t size, size_t *len)
 	return buf;
 }
 
+static bool is_elf(const uint8_t *data, size_t size)
+{
+	return size >= 4 && !memcmp(data, "\x7f" "ELF", 4);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const entries[] = { NULL, "first", "strings_main", "nope" };
@@ -119,14 +128,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *obj = data;
 	size_t len = size;
 
-	if (size && (data[0] & 1)) {
+	if (is_elf(data, size)) {
+		/* A whole object (e.g. from tests/fuzz/corpus/fuzz-elf): its first program. */
+	} else if (size && (data[0] & 1)) {
 		buf = mutate(data, size, &len);
 		if (!buf)
 			return 0;
 		obj = buf;
-	}
-	if (size)
 		opts.entry = entries[(data[0] >> 1) & 3];
+	} else if (size) {
+		opts.entry = entries[(data[0] >> 1) & 3];
+	}
 	vm = pluglet_vm__load_elf(obj, len, &opts);
 	if (vm) {
 		uint8_t mem[64] = { 0 };
