@@ -5,6 +5,7 @@
 
 #include <plugfs/clock.h>
 #include <plugfs/fileutil.h>
+#include <plugfs/proc.h>
 #include <plugfs/ini.h>
 #include <plugfs/log.h>
 #include <plugfs/opts.h>
@@ -725,11 +726,6 @@ static int host_read(struct host_registry *r, const char *file, struct host **ou
 	return 0;
 }
 
-static bool pid_alive(pid_t pid)
-{
-	return kill(pid, 0) == 0 || errno == EPERM;
-}
-
 static void host_drop(struct host_registry *r, struct host *h, bool dead)
 {
 	char path[PATH_MAX];
@@ -766,7 +762,7 @@ static void drop_gone(struct host_registry *r)
 	bool any = false;
 
 	for (h = r->hosts; h; h = h->next) {
-		h->dead = !pid_alive(h->info.pid);
+		h->dead = !plugfs_pid_alive(h->info.pid);
 		h->dropping = h->dead || !file_exists(r, h->info.file);
 		any |= h->dropping;
 	}
@@ -848,7 +844,7 @@ static void host_found(struct host_registry *r, const char *file)
 			refused_before(r, file, err);
 		return;
 	}
-	if (!pid_alive(h->info.pid)) {
+	if (!plugfs_pid_alive(h->info.pid)) {
 		host_drop(r, h, true);
 		return;
 	}

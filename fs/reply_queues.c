@@ -4,6 +4,7 @@
 
 #include <plugfs/fileutil.h>
 #include <plugfs/log.h>
+#include <plugfs/proc.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,11 +19,6 @@
 
 static int record_fd = -1;
 
-static bool pid_running(long pid)
-{
-	return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
-}
-
 /* Removes the queue of one record line if its writer is gone; 1 if removed. */
 static int sweep_line(const char *line)
 {
@@ -32,7 +28,7 @@ static int sweep_line(const char *line)
 
 	if (sscanf(line, "%ld %d %ld", &pid, &qid, &ctime_rec) != 3)
 		return 0;
-	if (pid == getpid() || pid_running(pid))
+	if (pid == getpid() || plugfs_pid_alive((pid_t)pid))
 		return 0;
 	if (msgctl(qid, IPC_STAT, &ds) || (long)ds.msg_ctime != ctime_rec)
 		return 0;

@@ -8,6 +8,7 @@
 #include "proto_internal.h"
 
 #include <plugfs/clock.h>
+#include <plugfs/proc.h>
 #include <plugfs/log.h>
 #include <plugfs/opts.h>
 
@@ -259,7 +260,7 @@ static int host_alive(struct inj_client *c, char *why, size_t size)
 		return -ECONNRESET;
 	}
 	/* msg_lrpid is the last reader: the host, once it read anything. */
-	if (ds.msg_lrpid > 0 && kill(ds.msg_lrpid, 0) < 0 && errno == ESRCH) {
+	if (ds.msg_lrpid > 0 && !plugfs_pid_alive(ds.msg_lrpid)) {
 		snprintf(why, size, "host process %d died without answering", (int)ds.msg_lrpid);
 		return -ECONNRESET;
 	}

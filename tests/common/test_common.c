@@ -24,6 +24,9 @@
 #include <plugfs/hex.h>
 #include <plugfs/ini.h>
 #include <plugfs/opts.h>
+#include <plugfs/proc.h>
+
+#include <sys/wait.h>
 #include <plugfs/strbuf.h>
 
 /* ---- clock ---- */
@@ -539,6 +542,21 @@ static void test_ini_file(void **state)
 	assert_int_equal(c.n, 0);
 }
 
+/* ourselves: running; a child we reaped: gone; no pid: gone */
+static void test_pid_alive(void **state)
+{
+	pid_t child = fork();
+
+	if (!child)
+		_exit(0);
+	assert_true(child > 0);
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	assert_true(plugfs_pid_alive(getpid()));
+	assert_false(plugfs_pid_alive(child));
+	assert_false(plugfs_pid_alive(0));
+	assert_false(plugfs_pid_alive(-1));
+}
+
 static void test_parse_u64(void **state)
 {
 	uint64_t v = 0;
@@ -863,6 +881,7 @@ int main(void)
 		cmocka_unit_test(test_ini_first_failure_wins),
 		cmocka_unit_test(test_ini_long_line),
 		FILE_TEST(test_ini_file),
+		cmocka_unit_test(test_pid_alive),
 		cmocka_unit_test(test_parse_u64),
 		cmocka_unit_test(test_parse_u32),
 		cmocka_unit_test(test_parse_bool),
