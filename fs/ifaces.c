@@ -208,7 +208,7 @@ static int commit(void *priv, const char *group, unsigned int sub, const char *n
 		err = manifest_parse(buf, len, m, err_text, sizeof(err_text));
 		if (err) {
 			pr_warn("ifaces/%s/%s/%s: %s: %s", group, hooks[sub], name,
-				manifest_looks_like_one(err_text) ? "bad load manifest" :
+				m->keys_read ? "bad load manifest" :
 				"neither an ELF object nor a load manifest", err_text);
 			goto out;
 		}

@@ -167,6 +167,9 @@ static int handle(struct parse_ctx *c, const char *name, const char *value, char
 static int on_key(void *cookie, const char *section, const char *name, const char *value,
 		  char *err, size_t err_size)
 {
+	struct parse_ctx *c = cookie;
+
+	c->m->keys_read++;
 	if (*section) {
 		snprintf(err, err_size, "sections are not used ([%s])", section);
 		return -EINVAL;
@@ -207,11 +210,6 @@ int manifest_parse(const void *buf, size_t len, struct plugfs_manifest *m, char 
 		return -EINVAL;
 	}
 	return 0;
-}
-
-bool manifest_looks_like_one(const char *parse_err)
-{
-	return !strstr(parse_err, "syntax error on line 1") && !strstr(parse_err, "NUL byte");
 }
 
 int manifest_read_object(const struct plugfs_manifest *m, size_t max, void **obj, size_t *len,

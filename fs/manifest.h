@@ -22,6 +22,8 @@ struct manifest_kv {
 };
 
 struct plugfs_manifest {
+	unsigned int keys_read;		/* key = value lines read, even when the parse failed:
+					 * none means the text was not meant as a manifest */
 	char object[4096];		/* absolute path */
 	char name[128];			/* program / function in the object ("" = unset) */
 	char proceed_on[256];		/* "" = default of the hook */
@@ -44,10 +46,6 @@ bool manifest_is_elf(const void *buf, size_t len);
  * unknown key, missing object, relative object path, bad number.
  */
 int manifest_parse(const void *buf, size_t len, struct plugfs_manifest *m, char *err, size_t err_size);
-
-/* Did a failed parse (its message) read key = value lines, so that the
- * text was meant as a manifest? False for binary junk or no ini at all. */
-bool manifest_looks_like_one(const char *parse_err);
 
 /*
  * Reads the object the manifest names, at most max bytes: 0, -ENOENT,

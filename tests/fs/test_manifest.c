@@ -127,6 +127,18 @@ static void test_is_elf(void **state)
 	assert_false(manifest_is_elf("\177EL", 3));
 }
 
+/* keys_read tells a manifest with a mistake from text that is none. */
+static void test_keys_read(void **state)
+{
+	struct plugfs_manifest m;
+	char err[256];
+
+	assert_int_equal(parse("not an object\n", &m, err), -EINVAL);
+	assert_int_equal(m.keys_read, 0);
+	assert_int_equal(parse("object = /x.o\nproced_on = pass\n", &m, err), -EINVAL);
+	assert_int_equal(m.keys_read, 2);
+}
+
 /* Globals are decoded once, here; the engine gets bytes. */
 static void test_global_bytes(void **state)
 {
@@ -179,6 +191,7 @@ int main(void)
 		cmocka_unit_test(test_proceed_on_adds_up),
 		cmocka_unit_test(test_is_elf),
 		cmocka_unit_test(test_global_bytes),
+		cmocka_unit_test(test_keys_read),
 		cmocka_unit_test(test_read_object),
 	};
 
