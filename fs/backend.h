@@ -2,11 +2,16 @@
 /*
  * What the FUSE core (fs/fuse_ops.c, fs/tree.c) expects of the trees it
  * serves: ifaces/ (fs/ifaces.c, on the kernel engine), plugins/
- * (fs/plugins.c, on the connected hosts) and hosts/ (fs/hosts.c).
+ * (fs/plugins.c, on the connected hosts), hosts/ (fs/hosts.c) and the
+ * trees added the same way.
  *
- * ifaces/ and plugins/ have the same shape, <domain>/<group>/<sub>/<entry>:
- *   ifaces/<ifname>/{xdp,tc-ingress,tc-egress}/<priority>
- *   plugins/<plugin>/{pre,replace,post}/<seq>
+ * A tree (a "domain") has one of three shapes:
+ *   FS_SHAPE_GROUP_SUB  <domain>/<group>/<sub>/<entry>
+ *                       ifaces/<ifname>/{xdp,tc-ingress,tc-egress}/<priority>
+ *                       plugins/<plugin>/{pre,replace,post}/<seq>
+ *   FS_SHAPE_GROUP      <domain>/<group>/<entry>   (sub is always 0)
+ *   FS_SHAPE_FLAT       <domain>/<entry>           (group is NULL, sub 0)
+ *                       hosts/<name>.<pid>
  * The core owns inodes, open files and write buffers; a backend owns what
  * the entries are. Every backend call returns 0 or -errno and never blocks
  * for long; the core turns the errno into the FUSE reply in one place.
@@ -20,6 +25,7 @@
 #ifndef PLUGFS_FS_BACKEND_H
 #define PLUGFS_FS_BACKEND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -27,14 +33,30 @@
 /* Called for each name during a listing; return non-zero to stop. */
 typedef int (*fs_name_cb)(const char *name, void *arg);
 
-/* A report built for `cat`; owned by the caller, freed with free(buf). */
+enum fs_shape {
+	FS_SHAPE_GROUP_SUB,
+	FS_SHAPE_GROUP,
+	FS_SHAPE_FLAT,
+};
+
+enum fs_report_format {
+	FS_REPORT_TEXT,		/* what `cat <entry>` shows */
+	FS_REPORT_JSON,		/* what `cat <entry>.json` shows (docs/json.md) */
+};
+
+/*
+ * A report built for `cat`; owned by the caller, freed with free(buf).
+ * The caller sets `format` before report(); a backend whose domain says
+ * `json` builds that form (include/plugfs/json.h), others only text.
+ */
 struct fs_report {
 	char *buf;
 	size_t len;
+	enum fs_report_format format;
 };
 
 struct fs_backend_ops {
-	/* ---- groups (interfaces / plugins) ---- */
+	/* ---- groups (interfaces / plugins); unused by FS_SHAPE_FLAT ---- */
 	int (*list_groups)(void *priv, fs_name_cb cb, void *arg);
 	/* 0 if it exists, -ENOENT otherwise. */
 	int (*group_exists)(void *priv, const char *group);
@@ -43,7 +65,9 @@ struct fs_backend_ops {
 	/* rmdir <domain>/<group> (after `rm -r` removed its entries); NULL: -EPERM. */
 	int (*rmdir_group)(void *priv, const char *group);
 
-	/* ---- entries in <group>/<sub> (sub indexes the domain's subdirs[]) ---- */
+	/* ---- entries in <group>/<sub> (sub indexes the domain's subdirs[]);
+	 * with FS_SHAPE_GROUP sub is 0, with FS_SHAPE_FLAT group is NULL too.
+	 * Only list_entries, entry_exists and report are required. ---- */
 	int (*list_entries)(void *priv, const char *group, unsigned int sub, fs_name_cb cb, void *arg);
 	/* 0 if the entry exists, -ENOENT otherwise. */
 	int (*entry_exists)(void *priv, const char *group, unsigned int sub, const char *name);
@@ -70,19 +94,16 @@ struct fs_backend_ops {
 };
 
 struct fs_domain {
-	const char *name;			/* "ifaces" or "plugins" */
-	const char *const *subdirs;		/* NULL-terminated */
-	const struct fs_backend_ops *ops;
+	const char *name;			/* "ifaces", "plugins", "hosts" ... */
+	enum fs_shape shape;
+	const char *const *subdirs;		/* FS_SHAPE_GROUP_SUB: NULL-terminated */
+	const struct fs_backend_ops *ops;	/* NULL: the slot is not in use */
 	void *priv;
-};
-
-/*
- * Read-only flat directories (hosts/): a list of names and a report each.
- */
-struct fs_flatdir_ops {
-	int (*list)(void *priv, fs_name_cb cb, void *arg);
-	int (*exists)(void *priv, const char *name);
-	int (*report)(void *priv, const char *name, struct fs_report *out);
+	/* Entries are reports only: create, write and (without ops->unlink)
+	 * remove are EACCES rather than EROFS ("cannot load yet"). */
+	bool read_only;
+	/* report() honours FS_REPORT_JSON: `<entry>.json` exists for each entry. */
+	bool json;
 };
 
 /* Bounded printf into a growing report; returns 0 or -ENOMEM. */

@@ -59,8 +59,6 @@ struct dirlist {
 	uint64_t next_fake_ino;
 };
 
-static const char *const root_names[] = { "plugins", "ifaces", "hosts", "log" };
-
 /* ---- replies: the one errno -> FUSE conversion ---- */
 
 static void reply_err(fuse_req_t req, int err)
@@ -88,7 +86,7 @@ static int find_domain(const struct plugfs_fs *fs, const char *name)
 	unsigned int i;
 
 	for (i = 0; i < fs->nr_domains; i++)
-		if (!strcmp(fs->domains[i].name, name))
+		if (fs->domains[i].ops && !strcmp(fs->domains[i].name, name))
 			return i;
 	return -1;
 }
@@ -97,46 +95,102 @@ static int find_sub(const struct fs_domain *d, const char *name)
 {
 	unsigned int i;
 
-	for (i = 0; d->subdirs[i]; i++)
+	for (i = 0; d->subdirs && d->subdirs[i]; i++)
 		if (!strcmp(d->subdirs[i], name))
 			return i;
 	return -1;
 }
 
-static bool domain_writable(const struct fs_domain *d, enum node_kind kind)
+/* Is n the directory that holds d's entries (the last level of its shape)? */
+static bool holds_entries(const struct fs_domain *d, const struct node *n)
 {
-	if (kind == NODE_SUB)
-		return d->ops->commit != NULL;
-	if (kind == NODE_DOMAIN)
+	switch (d->shape) {
+	case FS_SHAPE_GROUP_SUB:
+		return n->kind == NODE_SUB;
+	case FS_SHAPE_GROUP:
+		return n->kind == NODE_GROUP;
+	case FS_SHAPE_FLAT:
+		return n->kind == NODE_DOMAIN;
+	}
+	return false;
+}
+
+/* "ifaces/eth0/xdp/10", "hosts/app.42": how messages name an entry. */
+static const char *entry_path(const struct fs_domain *d, const char *group, unsigned int sub,
+			      const char *name, char *buf, size_t size)
+{
+	switch (d->shape) {
+	case FS_SHAPE_GROUP_SUB:
+		snprintf(buf, size, "%s/%s/%s/%s", d->name, group, d->subdirs[sub], name);
+		break;
+	case FS_SHAPE_GROUP:
+		snprintf(buf, size, "%s/%s/%s", d->name, group, name);
+		break;
+	case FS_SHAPE_FLAT:
+		snprintf(buf, size, "%s/%s", d->name, name);
+		break;
+	}
+	return buf;
+}
+
+#define ENTRY_PATH_MAX 1024
+
+static bool domain_writable(const struct fs_domain *d, const struct node *n)
+{
+	if (holds_entries(d, n))
+		return (d->ops->commit && !d->read_only) || d->ops->unlink;
+	if (n->kind == NODE_DOMAIN)
 		return d->ops->mkdir_group != NULL;
-	if (kind == NODE_GROUP)
+	if (n->kind == NODE_GROUP)
 		return d->ops->rmdir_group != NULL;
 	return false;
 }
 
-static int entry_size(struct plugfs_fs *fs, const struct node *n, off_t *size)
+/*
+ * `<name>.json` names the JSON form of entry <name> in a domain that has
+ * one, unless an entry is itself called that. Returns the entry's name
+ * (malloc'ed) or NULL.
+ */
+static char *json_view_of(const struct fs_domain *d, const char *group, unsigned int sub,
+			  const char *name)
 {
-	const struct fs_domain *d = dom(fs, n->domain);
-	struct fs_report rep = { 0 };
-	int err;
+	size_t len = strlen(name);
+	char *base;
 
-	err = d->ops->report(d->priv, n->group, n->sub, n->name, &rep);
-	if (!err)
-		*size = rep.len;
-	free(rep.buf);
-	return err;
+	if (!d->json || len <= 5 || strcmp(name + len - 5, ".json"))
+		return NULL;
+	if (d->ops->entry_exists(d->priv, group, sub, name) == 0)
+		return NULL;
+	base = strndup(name, len - 5);
+	if (base && d->ops->entry_exists(d->priv, group, sub, base)) {
+		free(base);
+		base = NULL;
+	}
+	return base;
 }
 
-static int flat_size(struct plugfs_fs *fs, const struct node *n, off_t *size)
+static int build_report(struct plugfs_fs *fs, const struct node *n, struct fs_report *rep)
+{
+	const struct fs_domain *d = dom(fs, n->domain);
+
+	switch (n->kind) {
+	case NODE_LOG:
+		return logring_snapshot(&rep->buf, &rep->len);
+	case NODE_ENTRY:
+	case NODE_JSON:
+		rep->format = n->kind == NODE_JSON ? FS_REPORT_JSON : FS_REPORT_TEXT;
+		return d->ops->report(d->priv, n->group, n->sub, n->name, rep);
+	default:
+		return -EISDIR;
+	}
+}
+
+static int report_size(struct plugfs_fs *fs, const struct node *n, off_t *size)
 {
 	struct fs_report rep = { 0 };
 	int err;
 
-	if (n->kind == NODE_LOG) {
-		err = logring_snapshot(&rep.buf, &rep.len);
-	} else {
-		err = fs->hosts_ops ? fs->hosts_ops->report(fs->hosts_priv, n->name, &rep) : -ENOENT;
-	}
+	err = build_report(fs, n, &rep);
 	if (!err)
 		*size = rep.len;
 	free(rep.buf);
@@ -159,31 +213,36 @@ static int node_stat(struct plugfs_fs *fs, const struct node *n, struct stat *st
 
 	switch (n->kind) {
 	case NODE_ROOT:
-	case NODE_HOSTS:
 		st->st_mode = S_IFDIR | 0755;
 		st->st_nlink = 2;
 		break;
 	case NODE_DOMAIN:
 	case NODE_GROUP:
 	case NODE_SUB:
-		st->st_mode = S_IFDIR | (domain_writable(d, n->kind) ? wbits : 0755);
+		st->st_mode = S_IFDIR | (domain_writable(d, n) ? wbits : 0755);
 		st->st_nlink = 2;
 		break;
 	case NODE_ENTRY:
-		st->st_mode = S_IFREG | (d->ops->commit ? fbits : 0444);
+		st->st_mode = S_IFREG | (d->ops->commit && !d->read_only ? fbits : 0444);
 		st->st_nlink = 1;
 		if (n->orphan)
 			err = -ENOENT;
 		else if (d->ops->entry_exists(d->priv, n->group, n->sub, n->name) == 0)
-			err = entry_size(fs, n, &st->st_size);
+			err = report_size(fs, n, &st->st_size);
 		else if (!n->writers)
 			err = -ENOENT;
 		break;
-	case NODE_HOST:
+	case NODE_JSON:
+		st->st_mode = S_IFREG | 0444;
+		st->st_nlink = 1;
+		err = d->ops->entry_exists(d->priv, n->group, n->sub, n->name);
+		if (!err)
+			err = report_size(fs, n, &st->st_size);
+		break;
 	case NODE_LOG:
 		st->st_mode = S_IFREG | 0444;
 		st->st_nlink = 1;
-		err = flat_size(fs, n, &st->st_size);
+		err = report_size(fs, n, &st->st_size);
 		break;
 	}
 	st->st_blksize = 4096;
@@ -191,64 +250,92 @@ static int node_stat(struct plugfs_fs *fs, const struct node *n, struct stat *st
 	return err;
 }
 
+/* Where a lookup under `parent` lands: the node's position and whether
+ * the backend says something is there (0 or -errno). */
+struct position {
+	enum node_kind kind;
+	int domain;
+	const char *group;
+	unsigned int sub;
+	const char *name;
+	char *json_base;	/* owned: the entry a NODE_JSON shows */
+	int err;
+};
+
+/* The position of `name` in the directory that holds d's entries. */
+static void entry_position(const struct fs_domain *d, struct position *pos, const char *name)
+{
+	pos->kind = NODE_ENTRY;
+	pos->name = name;
+	pos->err = d->ops->entry_exists(d->priv, pos->group, pos->sub, name);
+	if (pos->err == -ENOENT) {
+		pos->json_base = json_view_of(d, pos->group, pos->sub, name);
+		if (pos->json_base) {
+			pos->kind = NODE_JSON;
+			pos->name = pos->json_base;
+			pos->err = 0;
+		}
+	}
+}
+
+static int position_of(struct plugfs_fs *fs, const struct node *parent, const char *name,
+		       struct position *pos)
+{
+	const struct fs_domain *d = dom(fs, parent->domain);
+
+	*pos = (struct position){ .domain = parent->domain, .group = parent->group,
+				  .sub = parent->sub };
+	if (parent->kind == NODE_ROOT) {
+		if (!strcmp(name, "log")) {
+			pos->kind = NODE_LOG;
+			return 0;
+		}
+		pos->domain = find_domain(fs, name);
+		pos->kind = NODE_DOMAIN;
+		return pos->domain < 0 ? -ENOENT : 0;
+	}
+	if (!d || (parent->kind != NODE_DOMAIN && parent->kind != NODE_GROUP &&
+		   parent->kind != NODE_SUB))
+		return -ENOTDIR;
+	if (holds_entries(d, parent)) {
+		entry_position(d, pos, name);
+	} else if (parent->kind == NODE_DOMAIN) {
+		pos->kind = NODE_GROUP;
+		pos->group = name;
+		pos->err = d->ops->group_exists(d->priv, name);
+	} else {
+		int sub = find_sub(d, name);
+
+		if (sub < 0)
+			return -ENOENT;
+		pos->kind = NODE_SUB;
+		pos->sub = sub;
+		pos->err = d->ops->group_exists(d->priv, pos->group);
+	}
+	return 0;
+}
+
 /* Resolves `name` under `parent` to a node position, asking the backends
  * whether it exists. Returns the interned node (not yet referenced). */
 static int resolve(struct plugfs_fs *fs, struct node *parent, const char *name, struct node **out)
 {
-	enum node_kind kind;
-	const struct fs_domain *d = dom(fs, parent->domain);
-	int domain = parent->domain, sub = parent->sub, err = 0;
-	const char *group = parent->group, *ename = NULL;
+	struct position pos;
 	struct node *n;
+	int err;
 
-	switch (parent->kind) {
-	case NODE_ROOT:
-		if (!strcmp(name, "log")) {
-			kind = NODE_LOG;
-		} else if (!strcmp(name, "hosts")) {
-			kind = NODE_HOSTS;
-		} else {
-			domain = find_domain(fs, name);
-			if (domain < 0)
-				return -ENOENT;
-			kind = NODE_DOMAIN;
-		}
-		break;
-	case NODE_DOMAIN:
-		err = d->ops->group_exists(d->priv, name);
-		kind = NODE_GROUP;
-		group = name;
-		break;
-	case NODE_GROUP:
-		sub = find_sub(d, name);
-		if (sub < 0)
-			return -ENOENT;
-		err = d->ops->group_exists(d->priv, group);
-		kind = NODE_SUB;
-		break;
-	case NODE_SUB:
-		kind = NODE_ENTRY;
-		ename = name;
-		err = d->ops->entry_exists(d->priv, group, sub, name);
-		break;
-	case NODE_HOSTS:
-		kind = NODE_HOST;
-		ename = name;
-		err = fs->hosts_ops ? fs->hosts_ops->exists(fs->hosts_priv, name) : -ENOENT;
-		break;
-	default:
-		return -ENOTDIR;
-	}
-
-	tree__lock(fs->tree);
-	n = tree__intern(fs->tree, kind, domain, group, sub, ename);
-	if (n && err && kind == NODE_ENTRY && n->writers)
-		err = 0;	/* being written by cp: visible until its close */
-	tree__unlock(fs->tree);
-	if (!n)
-		return -ENOMEM;
+	err = position_of(fs, parent, name, &pos);
 	if (err)
 		return err;
+	tree__lock(fs->tree);
+	n = tree__intern(fs->tree, pos.kind, pos.domain, pos.group, pos.sub, pos.name);
+	if (n && pos.err && pos.kind == NODE_ENTRY && n->writers)
+		pos.err = 0;	/* being written by cp: visible until its close */
+	tree__unlock(fs->tree);
+	free(pos.json_base);
+	if (!n)
+		return -ENOMEM;
+	if (pos.err)
+		return pos.err;
 	*out = n;
 	return 0;
 }
@@ -264,9 +351,9 @@ static void fill_entry(struct fuse_entry_param *e, const struct node *n, const s
 	 * changes: the kernel may keep it (saves a lookup per path walk). */
 	e->attr_timeout = 0;
 	e->entry_timeout = 0;
-	if (n->kind == NODE_DOMAIN || n->kind == NODE_HOSTS || n->kind == NODE_LOG)
+	if (n->kind == NODE_DOMAIN || n->kind == NODE_LOG)
 		e->entry_timeout = 86400;
-	if (n->kind == NODE_DOMAIN || n->kind == NODE_HOSTS)
+	if (n->kind == NODE_DOMAIN)
 		e->attr_timeout = 86400;
 }
 
@@ -391,8 +478,9 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		reply_err(req, -ESTALE);
 		return;
 	}
-	if (n->kind != NODE_ENTRY) {
-		reply_err(req, n->kind == NODE_LOG || n->kind == NODE_HOST ? -EACCES : -EPERM);
+	if (n->kind != NODE_ENTRY || dom(fs, n->domain)->read_only) {
+		reply_err(req, n->kind == NODE_ENTRY || n->kind == NODE_LOG || n->kind == NODE_JSON ?
+				       -EACCES : -EPERM);
 		return;
 	}
 	/* Truncation of an open write handle restarts its buffer; the loaded
@@ -488,38 +576,29 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	err = dir_add(req, dl, ".", S_IFDIR);
 	if (!err)
 		err = dir_add(req, dl, "..", S_IFDIR);
-	switch (n->kind) {
-	case NODE_ROOT:
-		for (i = 0; !err && i < sizeof(root_names) / sizeof(root_names[0]); i++) {
-			if (find_domain(fs, root_names[i]) < 0 && strcmp(root_names[i], "hosts") &&
-			    strcmp(root_names[i], "log"))
-				continue;
-			err = dir_add(req, dl, root_names[i],
-				      strcmp(root_names[i], "log") ? S_IFDIR : S_IFREG);
-		}
-		break;
-	case NODE_DOMAIN:
+	if (n->kind == NODE_ROOT) {
+		for (i = 0; !err && i < fs->nr_domains; i++)
+			if (fs->domains[i].ops)
+				err = dir_add(req, dl, fs->domains[i].name, S_IFDIR);
+		if (!err)
+			err = dir_add(req, dl, "log", S_IFREG);
+	} else if (!d || (n->kind != NODE_DOMAIN && n->kind != NODE_GROUP && n->kind != NODE_SUB)) {
+		err = -ENOTDIR;
+	} else if (holds_entries(d, n)) {
+		/* The .json views are not listed: a listing shows each entry once. */
+		c.type = S_IFREG;
+		if (!err && n->kind == NODE_GROUP)
+			err = d->ops->group_exists(d->priv, n->group);
+		if (!err)
+			err = d->ops->list_entries(d->priv, n->group, n->sub, list_cb, &c);
+	} else if (n->kind == NODE_DOMAIN) {
 		if (!err)
 			err = d->ops->list_groups(d->priv, list_cb, &c);
-		break;
-	case NODE_GROUP:
+	} else {
 		if (!err)
 			err = d->ops->group_exists(d->priv, n->group);
 		for (i = 0; !err && d->subdirs[i]; i++)
 			err = dir_add(req, dl, d->subdirs[i], S_IFDIR);
-		break;
-	case NODE_SUB:
-		c.type = S_IFREG;
-		if (!err)
-			err = d->ops->list_entries(d->priv, n->group, n->sub, list_cb, &c);
-		break;
-	case NODE_HOSTS:
-		c.type = S_IFREG;
-		if (!err && fs->hosts_ops)
-			err = fs->hosts_ops->list(fs->hosts_priv, list_cb, &c);
-		break;
-	default:
-		err = -ENOTDIR;
 	}
 	if (!err && c.err)
 		err = c.err;
@@ -575,22 +654,6 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 	fuse_reply_err(req, 0);
 }
 
-static int build_report(struct plugfs_fs *fs, const struct node *n, struct fs_report *rep)
-{
-	const struct fs_domain *d = dom(fs, n->domain);
-
-	switch (n->kind) {
-	case NODE_LOG:
-		return logring_snapshot(&rep->buf, &rep->len);
-	case NODE_HOST:
-		return fs->hosts_ops ? fs->hosts_ops->report(fs->hosts_priv, n->name, rep) : -ENOENT;
-	case NODE_ENTRY:
-		return d->ops->report(d->priv, n->group, n->sub, n->name, rep);
-	default:
-		return -EISDIR;
-	}
-}
-
 static void handle_free(struct handle *h)
 {
 	free(h->buf);
@@ -611,9 +674,9 @@ static int open_handle(struct plugfs_fs *fs, struct node *n, int flags, bool cre
 	struct handle *h;
 	int err = 0;
 
-	if (n->kind != NODE_ENTRY && n->kind != NODE_LOG && n->kind != NODE_HOST)
+	if (n->kind != NODE_ENTRY && n->kind != NODE_LOG && n->kind != NODE_JSON)
 		return -EISDIR;
-	if (acc != O_RDONLY && n->kind != NODE_ENTRY)
+	if (acc != O_RDONLY && (n->kind != NODE_ENTRY || dom(fs, n->domain)->read_only))
 		return -EACCES;
 	if (acc != O_RDONLY && !dom(fs, n->domain)->ops->commit)
 		return -EROFS;
@@ -678,6 +741,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	struct node *p = get_node(fs, parent), *n;
 	const struct fs_domain *d;
 	struct fuse_entry_param e;
+	char where[ENTRY_PATH_MAX];
 	struct handle *h;
 	struct stat st;
 	int err;
@@ -686,18 +750,18 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		reply_err(req, -ESTALE);
 		return;
 	}
-	if (p->kind != NODE_SUB) {
-		reply_err(req, p->kind == NODE_HOSTS ? -EACCES : -EPERM);
+	d = dom(fs, p->domain);
+	if (!d || !holds_entries(d, p)) {
+		reply_err(req, -EPERM);
 		return;
 	}
-	d = dom(fs, p->domain);
-	if (!d->ops->commit || !d->ops->may_create) {
-		reply_err(req, -EROFS);
+	if (d->read_only || !d->ops->commit || !d->ops->may_create) {
+		reply_err(req, d->read_only ? -EACCES : -EROFS);
 		return;
 	}
 	err = d->ops->may_create(d->priv, p->group, p->sub, name);
 	if (err) {
-		pr_warn("create %s/%s/%s/%s: %s", d->name, p->group, d->subdirs[p->sub], name,
+		pr_warn("create %s: %s", entry_path(d, p->group, p->sub, name, where, sizeof(where)),
 			strerror(-err));
 		reply_err(req, err);
 		return;
@@ -766,9 +830,11 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		const struct fs_domain *d = n ? dom(fs, n->domain) : NULL;
 
 		h->error = -EFBIG;
+		char where[ENTRY_PATH_MAX];
+
 		if (d && n->kind == NODE_ENTRY)
-			pr_warn("%s/%s/%s/%s: over the size limit of %zu bytes (a write went past it)",
-				d->name, n->group, d->subdirs[n->sub], n->name,
+			pr_warn("%s: over the size limit of %zu bytes (a write went past it)",
+				entry_path(d, n->group, n->sub, n->name, where, sizeof(where)),
 				fs->cfg->max_object_size);
 		else
 			pr_warn("a write over the size limit of %zu bytes",
@@ -805,6 +871,7 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct plugfs_fs *fs = fuse_req_userdata(req);
 	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
 	struct node *n = get_node(fs, ino);
+	char where[ENTRY_PATH_MAX];
 	const struct fs_domain *d;
 	int err;
 
@@ -824,8 +891,9 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (!err) {
 		err = d->ops->commit(d->priv, n->group, n->sub, n->name, h->buf ? h->buf : "", h->len);
 		if (err)
-			pr_warn("load %s/%s/%s/%s failed: %s", d->name, n->group, d->subdirs[n->sub],
-				n->name, strerror(-err));
+			pr_warn("load %s failed: %s",
+				entry_path(d, n->group, n->sub, n->name, where, sizeof(where)),
+				strerror(-err));
 	}
 	reply_err(req, err);
 	answered(d);
@@ -854,6 +922,7 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct plugfs_fs *fs = fuse_req_userdata(req);
 	struct node *p = get_node(fs, parent);
+	char where[ENTRY_PATH_MAX], *json_base;
 	const struct fs_domain *d;
 	int err;
 
@@ -861,14 +930,15 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 		reply_err(req, -ESTALE);
 		return;
 	}
-	if (p->kind != NODE_SUB) {
-		reply_err(req, p->kind == NODE_HOSTS || (p->kind == NODE_ROOT && !strcmp(name, "log")) ?
-				       -EACCES : -EPERM);
+	d = dom(fs, p->domain);
+	if (!d || !holds_entries(d, p)) {
+		reply_err(req, p->kind == NODE_ROOT && !strcmp(name, "log") ? -EACCES : -EPERM);
 		return;
 	}
-	d = dom(fs, p->domain);
-	if (!d->ops->unlink) {
-		reply_err(req, -EROFS);
+	json_base = json_view_of(d, p->group, p->sub, name);
+	if (json_base || !d->ops->unlink) {
+		free(json_base);
+		reply_err(req, json_base || d->read_only ? -EACCES : -EROFS);
 		return;
 	}
 	err = d->ops->unlink(d->priv, p->group, p->sub, name);
@@ -879,7 +949,8 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 		tree__unlock(fs->tree);
 	}
 	if (err && err != -ENOENT)
-		pr_warn("rm %s/%s/%s/%s: %s", d->name, p->group, d->subdirs[p->sub], name, strerror(-err));
+		pr_warn("rm %s: %s", entry_path(d, p->group, p->sub, name, where, sizeof(where)),
+			strerror(-err));
 	reply_err(req, err);
 	answered(d);
 }
@@ -944,6 +1015,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 {
 	struct plugfs_fs *fs = fuse_req_userdata(req);
 	struct node *p = get_node(fs, parent), *np = get_node(fs, newparent);
+	char where[ENTRY_PATH_MAX];
 	const struct fs_domain *d;
 	int err;
 
@@ -951,7 +1023,8 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 		reply_err(req, -ESTALE);
 		return;
 	}
-	if (p->kind != NODE_SUB || np->kind != NODE_SUB) {
+	d = dom(fs, p->domain);
+	if (!d || !holds_entries(d, p) || !dom(fs, np->domain) || !holds_entries(dom(fs, np->domain), np)) {
 		reply_err(req, -EPERM);
 		return;
 	}
@@ -961,9 +1034,8 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 		reply_err(req, -EINVAL);
 		return;
 	}
-	d = dom(fs, p->domain);
 	if (!d->ops->rename) {
-		reply_err(req, -EROFS);
+		reply_err(req, d->read_only ? -EACCES : -EROFS);
 		return;
 	}
 	if (!strcmp(name, newname)) {
@@ -978,7 +1050,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 		tree__unlock(fs->tree);
 	}
 	if (err)
-		pr_warn("mv %s/%s/%s/%s -> %s: %s", d->name, p->group, d->subdirs[p->sub], name,
+		pr_warn("mv %s -> %s: %s", entry_path(d, p->group, p->sub, name, where, sizeof(where)),
 			newname, strerror(-err));
 	reply_err(req, err);
 	answered(d);

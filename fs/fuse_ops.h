@@ -11,7 +11,9 @@
 
 #include <time.h>
 
-enum { DOMAIN_IFACES, DOMAIN_PLUGINS, NR_DOMAINS };
+/* The trees under the root, listed in this order; a slot whose ops are
+ * NULL (a tree that could not start) is not shown. */
+enum { DOMAIN_PLUGINS, DOMAIN_IFACES, DOMAIN_HOSTS, NR_DOMAINS };
 
 struct tree;
 
@@ -21,8 +23,6 @@ struct plugfs_fs {
 	const struct plugfs_config *cfg;
 	struct fs_domain domains[NR_DOMAINS];
 	unsigned int nr_domains;
-	const struct fs_flatdir_ops *hosts_ops;
-	void *hosts_priv;
 	struct timespec start_time;
 	struct tree *tree;		/* the inode table of this mount */
 };

@@ -14,12 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int hosts_list(void *priv, fs_name_cb cb, void *arg)
+static int hosts_list(void *priv, const char *group, unsigned int sub, fs_name_cb cb, void *arg)
 {
 	return host_registry__for_each_host(priv, cb, arg);
 }
 
-static int hosts_exists(void *priv, const char *name)
+static int hosts_exists(void *priv, const char *group, unsigned int sub, const char *name)
 {
 	struct host *h = host_registry__find(priv, name);
 
@@ -33,7 +33,8 @@ static void report_rejection(void *arg, const char *plugin, const char *anchor, 
 	strbuf__printf(arg, "\nRejected: %s/%s/%u: %s\n", plugin, anchor, seq, reason);
 }
 
-static int hosts_report(void *priv, const char *name, struct fs_report *out)
+static int hosts_report(void *priv, const char *group, unsigned int sub, const char *name,
+			struct fs_report *out)
 {
 	struct strbuf sb = STRBUF_INIT;
 	const struct host_info *hi;
@@ -73,14 +74,19 @@ static int hosts_report(void *priv, const char *name, struct fs_report *out)
 	return fs_report_take(out, &sb);
 }
 
-static const struct fs_flatdir_ops hosts_ops = {
-	.list = hosts_list,
-	.exists = hosts_exists,
+static const struct fs_backend_ops hosts_ops = {
+	.list_entries = hosts_list,
+	.entry_exists = hosts_exists,
 	.report = hosts_report,
 };
 
-void hosts_flatdir_init(struct host_registry *reg, const struct fs_flatdir_ops **ops, void **priv)
+void hosts_domain_init(struct fs_domain *d, struct host_registry *reg)
 {
-	*ops = &hosts_ops;
-	*priv = reg;
+	*d = (struct fs_domain){
+		.name = "hosts",
+		.shape = FS_SHAPE_FLAT,
+		.ops = &hosts_ops,
+		.priv = reg,
+		.read_only = true,
+	};
 }

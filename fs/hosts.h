@@ -6,7 +6,7 @@
 #include "backend.h"
 #include "host_registry.h"
 
-/* The flat directory ops and their priv, served from the registry. */
-void hosts_flatdir_init(struct host_registry *reg, const struct fs_flatdir_ops **ops, void **priv);
+/* Fills *d: a flat, read-only domain served from the registry. */
+void hosts_domain_init(struct fs_domain *d, struct host_registry *reg);
 
 #endif

@@ -228,8 +228,8 @@ static int start_backends(struct daemon *d)
 		pr_warn("plugins: cannot start: %s", strerror(-err));
 		return err;
 	}
+	hosts_domain_init(&d->fs.domains[DOMAIN_HOSTS], d->reg);
 	d->fs.nr_domains = NR_DOMAINS;
-	hosts_flatdir_init(d->reg, &d->fs.hosts_ops, &d->fs.hosts_priv);
 	d->fs.tree = tree__new();
 	return d->fs.tree ? 0 : -ENOMEM;
 }

@@ -95,15 +95,17 @@ static char *make_path(enum node_kind kind, int domain, const char *group, unsig
 	char *p = NULL;
 	int rc;
 
+	/* Flat domains have no group: its place stays empty in the key. */
+	if (!group)
+		group = "";
 	switch (kind) {
 	case NODE_ROOT: return strdup("/");
 	case NODE_LOG: return strdup("/log");
-	case NODE_HOSTS: return strdup("/hosts");
-	case NODE_HOST: rc = asprintf(&p, "/hosts/%s", name); break;
 	case NODE_DOMAIN: rc = asprintf(&p, "/%d", domain); break;
 	case NODE_GROUP: rc = asprintf(&p, "/%d/%s", domain, group); break;
 	case NODE_SUB: rc = asprintf(&p, "/%d/%s/%u", domain, group, sub); break;
 	case NODE_ENTRY: rc = asprintf(&p, "/%d/%s/%u/%s", domain, group, sub, name); break;
+	case NODE_JSON: rc = asprintf(&p, "json/%d/%s/%u/%s", domain, group, sub, name); break;
 	default: return NULL;
 	}
 	return rc < 0 ? NULL : p;

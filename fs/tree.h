@@ -13,12 +13,11 @@
 
 enum node_kind {
 	NODE_ROOT,
-	NODE_DOMAIN,	/* ifaces/, plugins/ */
+	NODE_DOMAIN,	/* ifaces/, plugins/, hosts/ ... */
 	NODE_GROUP,	/* ifaces/<if>, plugins/<plugin> */
 	NODE_SUB,	/* .../<hook|anchor> */
-	NODE_ENTRY,	/* .../<prio|seq> */
-	NODE_HOSTS,	/* hosts/ */
-	NODE_HOST,	/* hosts/<name>.<pid> */
+	NODE_ENTRY,	/* .../<prio|seq>, hosts/<name>.<pid> */
+	NODE_JSON,	/* .../<entry>.json: the JSON form of an entry's report */
 	NODE_LOG,	/* log */
 };
 
@@ -27,8 +26,8 @@ struct node {
 	enum node_kind kind;
 	int domain;		/* index in the domain table, -1 if none */
 	unsigned int sub;
-	char *group;		/* GROUP, SUB, ENTRY */
-	char *name;		/* ENTRY, HOST */
+	char *group;		/* GROUP, SUB, ENTRY, JSON (NULL in flat domains) */
+	char *name;		/* ENTRY, JSON (the entry's name, without .json) */
 	char *path;		/* canonical key */
 	uint64_t nlookup;
 	unsigned int writers;	/* open write handles that may create the entry */

@@ -2,7 +2,7 @@
 /*
  * The shared helpers of common/ against what their headers in
  * include/plugfs/ promise: clock, string builder, hex codec, ini reader and
- * value parsers, options-size rule, file helpers.
+ * value parsers, options-size rule, file helpers, JSON writer.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +23,7 @@
 #include <plugfs/fileutil.h>
 #include <plugfs/hex.h>
 #include <plugfs/ini.h>
+#include <plugfs/json.h>
 #include <plugfs/opts.h>
 #include <plugfs/proc.h>
 
@@ -854,6 +855,104 @@ static void test_read_write_errors(void **state)
 	assert_null(buf);
 }
 
+static void test_json_nested(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct jsonw w;
+
+	jsonw__init(&w, &sb);
+	jsonw__begin_object(&w, NULL);
+	jsonw__string(&w, "name", "xdp_pass");
+	jsonw__u64(&w, "id", UINT64_MAX);
+	jsonw__i64(&w, "delta", -3);
+	jsonw__bool(&w, "ok", true);
+	jsonw__null(&w, "none");
+	jsonw__string(&w, "missing", NULL);
+	jsonw__begin_array(&w, "maps");
+	jsonw__u64(&w, NULL, 7);
+	jsonw__begin_object(&w, NULL);
+	jsonw__end(&w);
+	jsonw__begin_array(&w, NULL);
+	jsonw__end(&w);
+	jsonw__end(&w);
+	jsonw__double(&w, "ratio", 0.5);
+	jsonw__double(&w, "nan", 0.0 / 0.0);
+	jsonw__end(&w);
+	assert_int_equal(jsonw__finish(&w), 0);
+	assert_string_equal(sb.buf, "{\"name\":\"xdp_pass\",\"id\":18446744073709551615,"
+			    "\"delta\":-3,\"ok\":true,\"none\":null,\"missing\":null,"
+			    "\"maps\":[7,{},[]],\"ratio\":0.5,\"nan\":null}\n");
+	strbuf__fini(&sb);
+}
+
+static void test_json_escapes(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct jsonw w;
+
+	jsonw__init(&w, &sb);
+	jsonw__begin_array(&w, NULL);
+	jsonw__string(&w, NULL, "q\"b\\n\nt\tc\001");
+	jsonw__string(&w, NULL, "caf\xc3\xa9");		/* valid UTF-8 kept */
+	jsonw__string(&w, NULL, "\xff\xc3");		/* stray bytes escaped */
+	jsonw__string(&w, NULL, "\xed\xa0\x80");		/* a surrogate is not UTF-8 */
+	jsonw__string_n(&w, NULL, "a\0b", 3);
+	jsonw__end(&w);
+	assert_int_equal(jsonw__finish(&w), 0);
+	assert_string_equal(sb.buf, "[\"q\\\"b\\\\n\\nt\\tc\\u0001\",\"caf\xc3\xa9\","
+			    "\"\\u00ff\\u00c3\",\"\\u00ed\\u00a0\\u0080\",\"a\\u0000b\"]\n");
+	strbuf__fini(&sb);
+}
+
+static void test_json_misuse(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct jsonw w;
+
+	/* A value without a key inside an object. */
+	jsonw__init(&w, &sb);
+	jsonw__begin_object(&w, NULL);
+	jsonw__u64(&w, NULL, 1);
+	jsonw__end(&w);
+	assert_int_equal(jsonw__finish(&w), -EINVAL);
+	strbuf__fini(&sb);
+
+	/* A key inside an array. */
+	jsonw__init(&w, &sb);
+	jsonw__begin_array(&w, NULL);
+	jsonw__u64(&w, "k", 1);
+	assert_int_equal(jsonw__finish(&w), -EINVAL);
+	strbuf__fini(&sb);
+
+	/* Unbalanced, then too many ends, then two top-level values. */
+	jsonw__init(&w, &sb);
+	jsonw__begin_object(&w, NULL);
+	assert_int_equal(jsonw__finish(&w), -EINVAL);
+	strbuf__fini(&sb);
+	jsonw__init(&w, &sb);
+	jsonw__end(&w);
+	assert_int_equal(jsonw__finish(&w), -EINVAL);
+	strbuf__fini(&sb);
+	jsonw__init(&w, &sb);
+	jsonw__u64(&w, NULL, 1);
+	jsonw__u64(&w, NULL, 2);
+	assert_int_equal(jsonw__finish(&w), -EINVAL);
+	strbuf__fini(&sb);
+}
+
+static void test_json_depth_limit(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct jsonw w;
+	int i;
+
+	jsonw__init(&w, &sb);
+	for (i = 0; i <= JSONW_MAX_DEPTH; i++)
+		jsonw__begin_array(&w, NULL);
+	assert_int_equal(jsonw__finish(&w), -EINVAL);
+	strbuf__fini(&sb);
+}
+
 /* A test that gets its own temporary directory. */
 #define FILE_TEST(test) cmocka_unit_test_setup_teardown(test, tmpdir_setup, tmpdir_teardown)
 
@@ -882,6 +981,10 @@ int main(void)
 		cmocka_unit_test(test_ini_long_line),
 		FILE_TEST(test_ini_file),
 		cmocka_unit_test(test_pid_alive),
+		cmocka_unit_test(test_json_nested),
+		cmocka_unit_test(test_json_escapes),
+		cmocka_unit_test(test_json_misuse),
+		cmocka_unit_test(test_json_depth_limit),
 		cmocka_unit_test(test_parse_u64),
 		cmocka_unit_test(test_parse_u32),
 		cmocka_unit_test(test_parse_bool),
