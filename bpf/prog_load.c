@@ -781,7 +781,7 @@ static int load_rewritten(struct bpf_object *obj, struct bpf_program *prog,
 	cur_load = &ctx;
 	err = bpf_object__load(obj);
 	cur_load = NULL;
-	if (err && !ctx.rc && r->spare && strstr(log, "processed ")) {
+	if (err && !ctx.rc && r->spare && vlog_verified(log)) {
 		/* verified, then refused: the map's owner (JIT) differs */
 		res->spare_refused = true;
 		err = -EINVAL;

@@ -163,3 +163,16 @@ void vlog_rewrite(const char *log, const struct vlog_map *m, struct strbuf *out)
 	if (any)
 		put_stop(m, last, out);
 }
+
+bool vlog_verified(const char *log)
+{
+	while (*log == ' ' || *log == '\n' || *log == '\t')
+		log++;
+	if (strncmp(log, "processed ", 10))
+		return false;
+	/* Nothing after the statistics line: one line, then only blanks. */
+	log = strchr(log, '\n');
+	while (log && (*log == '\n' || *log == ' ' || *log == '\t'))
+		log++;
+	return !log || !*log;
+}

@@ -10,6 +10,7 @@
 
 #include <plugfs/strbuf.h>
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* A function of the program as loaded. Instruction numbers here count
@@ -56,5 +57,14 @@ void vlog_label(const struct vlog_map *m, size_t idx, char *buf, size_t size);
  * in the log, its function and, with line info, its source line.
  */
 void vlog_rewrite(const char *log, const struct vlog_map *m, struct strbuf *out);
+
+/*
+ * Did the verifier accept the program this log (log level 1) is of? At
+ * that level the kernel keeps only the path to an error, so the log of an
+ * accepted program is its statistics line alone ("processed N insns ...").
+ * A load that fails with such a log failed after verification (e.g. the
+ * tail-call map's owner, fixed by the JIT, differs), not in the verifier.
+ */
+bool vlog_verified(const char *log);
 
 #endif

@@ -36,6 +36,10 @@ check "log shows the faulting instruction with the object's index ($idx)" \
 check "log says where it stopped, with the source line" new_log -F \
 	"the verifier stopped at instruction $idx (xdp_reject+$idx), reject.bpf.c:$line: return data[20] == 1"
 check "the rewrite's own instructions are shown as plugfs:N" new_log -E "warn   plugfs:0: \(7b\)"
+# A rejection on the hook's first load (which takes a spare chain map made
+# ahead) is not mistaken for a spare that does not fit: verified once.
+check "a rejection is not taken for a spare that does not fit" bash -c "! tail -n +$((n + 1)) '$MNT/log' | grep -qF 'does not fit'"
+check_eq "the verifier ran once" "$(tail -n +"$((n + 1))" "$MNT/log" | grep -c 'the kernel refused program' || true)" 1
 check "nothing left" no_leftovers
 
 obj=$PROGS/reject_sub.bpf.o

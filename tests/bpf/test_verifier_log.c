@@ -162,6 +162,22 @@ static void not_elf(void **state)
 	assert_null(obj_info_func(&oi, "x"));
 }
 
+/* A spare's first load is retried without it only when the verifier had
+ * accepted the program: a rejection also ends with the statistics line. */
+static void verified_or_rejected(void **state)
+{
+	(void)state;
+	assert_true(vlog_verified("processed 2 insns (limit 1000000) max_states_per_insn 0\n"));
+	assert_true(vlog_verified("\nprocessed 2 insns (limit 1000000)\n\n"));
+	assert_true(vlog_verified("processed 2 insns"));
+	assert_false(vlog_verified("0: R1=ctx() R10=fp0\n0: (79) r0 = *(u64 *)(r1 +3000)\n"
+				   "invalid bpf_context access off=3000 size=8\n"
+				   "processed 1 insns (limit 1000000) max_states_per_insn 0\n"));
+	assert_false(vlog_verified("processed 1 insns\nR0 !read_ok\n"));
+	assert_false(vlog_verified(""));
+	assert_false(vlog_verified("unknown func bpf_foo#1234\n"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -170,6 +186,7 @@ int main(void)
 		cmocka_unit_test(stop_line),
 		cmocka_unit_test(object_names),
 		cmocka_unit_test(not_elf),
+		cmocka_unit_test(verified_or_rejected),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
