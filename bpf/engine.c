@@ -18,6 +18,7 @@
 #include "recover.h"
 #include "report.h"
 #include "state.h"
+#include "stats.h"
 
 #include <plugfs/log.h>
 #include <plugfs/opts.h>
@@ -75,6 +76,7 @@ struct engine *engine__new(const struct engine_opts *opts)
 		return NULL;
 	pthread_mutex_init(&e->lock, NULL);
 	e->journal_fd = -1;
+	e->time_fd = -1;
 	e->lock_fd[0] = e->lock_fd[1] = -1;
 	/* in the daemon's network namespace, as if_nametoindex would be */
 	e->ioctl_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -89,6 +91,8 @@ struct engine *engine__new(const struct engine_opts *opts)
 		errno = -err;
 		return NULL;
 	}
+	e->no_counts = o.no_counts;
+	stats_timing_open(e);
 	/* the bpffs dir is created by the first load: a daemon that loads
 	 * nothing leaves nothing in bpffs */
 	load_prepare_roots();
@@ -110,6 +114,8 @@ void engine__free(struct engine *e)
 	background_stop(e);
 	journal_fold(e);
 	journal_close(e);
+	/* with no chain left, nothing reads the run-time switch */
+	stats_timing_close(e, !e->hooks);
 	for (h = e->hooks; h; h = n) {
 		n = h->next;
 		hook_free(h);
@@ -364,4 +370,60 @@ int engine__report(struct engine *e, const char *ifname, enum engine_hook hook, 
 		err = report_entry(e, h, (unsigned int)pos, buf, len);
 	verb_unlock(e);
 	return err;
+}
+
+/* The programs of one hook to cb, under lock. */
+static int hook_stats(struct eng_hook *h, engine_stats_cb cb, void *arg)
+{
+	struct engine_prog_stats s;
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; !err && i < h->n; i++) {
+		stats_read(h, i, &s);
+		err = cb(&s, arg);
+	}
+	return err;
+}
+
+int engine__hook_stats(struct engine *e, const char *ifname, enum engine_hook hook,
+		       engine_stats_cb cb, void *arg)
+{
+	struct eng_hook *h;
+	int err;
+
+	if (!ifname || !*ifname || (unsigned int)hook >= ENGINE_HOOK__COUNT)
+		return -ENOENT;
+	pthread_mutex_lock(&e->lock);
+	stats_timing_sync(e);
+	h = hook_find(e, ifname, hook);
+	err = recover_revalidate(e, &h, ifname, hook, NULL);
+	if (!err)
+		err = h ? hook_stats(h, cb, arg) : -ENOENT;
+	verb_unlock(e);
+	return err;
+}
+
+int engine__stats(struct engine *e, engine_stats_cb cb, void *arg)
+{
+	struct eng_hook *h;
+	int err = 0;
+
+	pthread_mutex_lock(&e->lock);
+	stats_timing_sync(e);
+	for (h = e->hooks; !err && h; h = h->next)
+		err = hook_stats(h, cb, arg);
+	verb_unlock(e);
+	return err;
+}
+
+bool engine__timing(struct engine *e)
+{
+	bool on;
+
+	pthread_mutex_lock(&e->lock);
+	stats_timing_sync(e);
+	on = e->timing_on == 1;
+	pthread_mutex_unlock(&e->lock);
+	return on;
 }

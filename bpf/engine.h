@@ -50,6 +50,8 @@ struct engine_opts {
 	bool no_spares;			/* no chain maps made ahead (see engine__spares) */
 	unsigned int idle_ms;		/* background work waits this long after a verb
 					 * (default 2; see engine__settle) */
+	bool no_counts;			/* chained programs are loaded without the code
+					 * that counts them (engine__hook_stats) */
 };
 
 struct engine;
@@ -140,6 +142,54 @@ int engine__settle(struct engine *e, unsigned int wait_ms);
  * engine__settle and engine__spares kick too.
  */
 void engine__kick(struct engine *e);
+
+/*
+ * Counts of chained programs. The kernel counts only the program it enters
+ * (the root): plugfs's chain code counts each chained program itself, in a
+ * per-CPU map of the hook (docs/kernel-engine.md, "Counting"). runs is the
+ * sum of the verdict counts (a run ends in exactly one verdict); run_time_ns
+ * grows only while kernel.bpf_stats_enabled is 1. A replace starts the
+ * entry's counts at 0 (a new program, a new id); a mv keeps them.
+ */
+#define ENGINE_NR_VERDICTS 12
+
+/*
+ * The verdict names of a hook, in the order of engine_prog_stats.verdicts:
+ * xdp: aborted drop pass tx redirect dispatcher_return other (7);
+ * tc: unspec ok reclassify shot pipe stolen queued repeat redirect trap
+ * dispatcher_return other (12). "other" counts any code not named. *n is
+ * the number of names; NULL for a bad hook.
+ */
+const char *const *engine_verdict_names(enum engine_hook hook, size_t *n);
+
+struct engine_prog_stats {
+	const char *ifname;
+	enum engine_hook hook;
+	unsigned int prio;
+	unsigned int position;		/* in the chain, 0 first */
+	uint32_t prog_id;
+	const char *prog_name;
+	bool counted;			/* false: loaded by a plugfs without counts; the
+					 * fields below are then the kernel's (zeros) */
+	bool timed;			/* run_time_ns can grow (the program has room
+					 * on its stack for the start time) */
+	uint64_t runs;
+	uint64_t run_time_ns;
+	size_t n_verdicts;		/* entries of verdicts used by this hook */
+	uint64_t verdicts[ENGINE_NR_VERDICTS];
+};
+
+/* Called once per program; a non-zero return stops the walk and is returned.
+ * Called under the engine's lock: it must not call the engine. */
+typedef int (*engine_stats_cb)(const struct engine_prog_stats *s, void *arg);
+
+/* The programs of one hook in chain order; -ENOENT: no such hook. */
+int engine__hook_stats(struct engine *e, const char *ifname, enum engine_hook hook,
+		       engine_stats_cb cb, void *arg);
+/* Every program of every hook (interfaces in no set order). */
+int engine__stats(struct engine *e, engine_stats_cb cb, void *arg);
+/* Is run time counted now (kernel.bpf_stats_enabled read again)? */
+bool engine__timing(struct engine *e);
 
 /* ---- pure helpers (unit tested) ---- */
 

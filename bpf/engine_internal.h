@@ -12,6 +12,7 @@
  *   names.c       hook, verdict (proceed_on) and priority names (engine.h)
  *   dirlock.c     the locks of the bpffs and state directories
  *   hooks.c       hooks and entries in memory: lookups, slots, copies, freeing
+ *   stats.c       counts of chained programs: the per-CPU counts map, the run-time switch
  *   prog_load.c   user programs, root programs and stubs into the kernel
  *   chain.c       a hook's chain map, root, attachment and pins
  *   journal.c     the state journal: changes appended, folded into files
@@ -62,6 +63,8 @@ struct eng_entry {
 	char map_pin_path[PATH_MAX];	/* "" when the program has no maps of its own */
 	uint32_t map_owner_id;
 	char mode[8];
+	unsigned int cidx;		/* its counts in the hook's counts map; 0: not counted */
+	bool timed;			/* its code measures run time (bpf/stats.c) */
 };
 
 struct eng_hook {
@@ -69,6 +72,7 @@ struct eng_hook {
 	int ifindex;
 	enum engine_hook kind;
 	int map_fd;
+	int counts_fd;			/* per-CPU counts of its programs (bpf/stats.c); -1: none */
 	int root_fd;
 	int link_fd;			/* xdp */
 	int stub_fd;			/* the spare's stub, freed off the load's path */
@@ -85,6 +89,7 @@ struct eng_hook {
 /* A chain map with the root program loaded with it (bpf/spare.c). */
 struct eng_spare {
 	int map_fd;
+	int counts_fd;
 	int root_fd;
 	int stub_fd;
 	char dir[PATH_MAX];		/* its pins: <dir>/<hook>/{chain,root}; "": none */
@@ -104,6 +109,9 @@ struct engine {
 	size_t max_object_size;
 	uint32_t default_mask[ENGINE_HOOK__COUNT];
 	char xdp_mode[8];
+	bool no_counts;			/* engine_opts.no_counts */
+	int time_fd;			/* the run-time switch (bpf/stats.c); -1: none */
+	int timing_on;			/* its value as last set; -1: not set */
 	struct eng_hook *hooks;
 	char *log_buf;			/* verifier log of the load under lock */
 	bool bg_wanted;			/* under lock: wake the thread when the verb is done */

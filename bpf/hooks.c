@@ -22,7 +22,7 @@ struct eng_hook *hook_new(struct engine *e, const char *ifname, enum engine_hook
 		return NULL;
 	plugfs_snprintf(h->ifname, sizeof(h->ifname), "%s", ifname);
 	h->kind = kind;
-	h->map_fd = h->root_fd = h->link_fd = h->stub_fd = -1;
+	h->map_fd = h->counts_fd = h->root_fd = h->link_fd = h->stub_fd = -1;
 	h->serial = ++e->hook_serial;
 	return h;
 }
@@ -71,6 +71,7 @@ void hook_close(struct eng_hook *h)
 	fd_close(&h->link_fd);
 	fd_close(&h->root_fd);
 	fd_close(&h->map_fd);
+	fd_close(&h->counts_fd);
 	fd_close(&h->stub_fd);
 }
 

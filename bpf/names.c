@@ -41,6 +41,28 @@ static const struct verdict *verdicts(enum engine_hook hook)
 	return hook == ENGINE_HOOK_XDP ? xdp_verdicts : tc_verdicts;
 }
 
+/* The counted verdicts: the proceed_on names in the same order, then
+ * "other" (the chain code's index of a code, bpf/rewrite.c). */
+static const char *const xdp_counted[] = {
+	"aborted", "drop", "pass", "tx", "redirect", "dispatcher_return", "other",
+};
+static const char *const tc_counted[] = {
+	"unspec", "ok", "reclassify", "shot", "pipe", "stolen", "queued", "repeat", "redirect",
+	"trap", "dispatcher_return", "other",
+};
+
+const char *const *engine_verdict_names(enum engine_hook hook, size_t *n)
+{
+	if ((unsigned int)hook >= ENGINE_HOOK__COUNT)
+		return NULL;
+	if (hook == ENGINE_HOOK_XDP) {
+		*n = sizeof(xdp_counted) / sizeof(xdp_counted[0]);
+		return xdp_counted;
+	}
+	*n = sizeof(tc_counted) / sizeof(tc_counted[0]);
+	return tc_counted;
+}
+
 /* Bit of a verdict in the mask the epilogue tests (tc is offset by one). */
 static unsigned int verdict_bit(enum engine_hook hook, int code)
 {

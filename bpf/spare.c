@@ -48,7 +48,7 @@ void spare_init(struct engine *e, bool on)
 	int i;
 
 	for (i = 0; i < SPARE_KINDS; i++) {
-		e->spare[i].map_fd = e->spare[i].root_fd = e->spare[i].stub_fd = -1;
+		e->spare[i].map_fd = e->spare[i].counts_fd = e->spare[i].root_fd = e->spare[i].stub_fd = -1;
 		e->spare[i].dir[0] = '\0';
 	}
 	e->spares_on = on;
