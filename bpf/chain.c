@@ -8,6 +8,7 @@
 #include "chain.h"
 #include "hooks.h"
 #include "prog_load.h"
+#include "stats.h"
 
 #include <plugfs/fileutil.h>
 #include <plugfs/log.h>
@@ -58,6 +59,8 @@ void chain_spare_unpin(const char *dir, enum engine_hook kind)
 	plugfs_snprintf(path, sizeof(path), "%s/%s/chain", dir, chain_spare_subdir(kind));
 	unlink(path);
 	plugfs_snprintf(path, sizeof(path), "%s/%s/root", dir, chain_spare_subdir(kind));
+	unlink(path);
+	plugfs_snprintf(path, sizeof(path), "%s/%s/counts", dir, chain_spare_subdir(kind));
 	unlink(path);
 	plugfs_snprintf(path, sizeof(path), "%s/%s", dir, chain_spare_subdir(kind));
 	rmdir(path);
@@ -112,11 +115,41 @@ static int xdp_foreign(const struct eng_hook *h, const char *ifname, int ifindex
 	return -EBUSY;
 }
 
+/* The counts map of a hook; a hook without one works, uncounted. */
+static void counts_create(struct engine *e, struct eng_hook *h)
+{
+	int fd;
+
+	if (e->no_counts || h->counts_fd >= 0)
+		return;
+	fd = stats_counts_create();
+	if (fd < 0)
+		pr_warn("%s/%s: cannot create the counts map: %s; its programs are not counted",
+			h->ifname, engine_hook_name(h->kind), strerror(-fd));
+	h->counts_fd = fd < 0 ? -1 : fd;
+}
+
+void chain_counts_add(struct engine *e, struct eng_hook *h)
+{
+	char path[PATH_MAX];
+
+	counts_create(e, h);
+	if (h->counts_fd < 0)
+		return;
+	chain_pin_path(e, h, "counts", path, sizeof(path));
+	if (bpf_obj_pin(h->counts_fd, path)) {
+		pr_warn("%s/%s: cannot pin %s: %s; its programs are not counted", h->ifname,
+			engine_hook_name(h->kind), path, strerror(errno));
+		fd_close(&h->counts_fd);
+	}
+}
+
 int chain_hook_create(struct engine *e, struct eng_hook *h)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, mo);
 	int fd;
 
+	counts_create(e, h);
 	fd = bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, "plugfs_chain", 4, 4, CHAIN_MAP_ENTRIES, &mo);
 	if (fd < 0) {
 		fd = -errno;
@@ -379,6 +412,9 @@ int chain_hook_attach(struct engine *e, struct eng_hook *h)
 	chain_pin_path(e, h, "root", path, sizeof(path));
 	if (bpf_obj_pin(h->root_fd, path))
 		goto pin_fail;
+	chain_pin_path(e, h, "counts", path, sizeof(path));
+	if (h->counts_fd >= 0 && bpf_obj_pin(h->counts_fd, path))
+		goto pin_fail;
 pinned:
 	err = h->kind == ENGINE_HOOK_XDP ? attach_xdp(e, h) : attach_tc(e, h);
 	if (err)
@@ -435,7 +471,7 @@ int chain_root_swap(struct engine *e, struct eng_hook *h, int root_fd)
 
 struct eng_hook *chain_hook_destroy(struct engine *e, struct eng_hook *h)
 {
-	static const char *const leaves[] = { "link", "root", "root_new", "chain" };
+	static const char *const leaves[] = { "link", "root", "root_new", "chain", "counts" };
 	struct eng_hook *heir = NULL;
 	char path[PATH_MAX];
 	size_t i;

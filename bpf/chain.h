@@ -19,8 +19,10 @@ const char *chain_spare_subdir(enum engine_hook kind);
 /* Removes a spare's pins and directory. */
 void chain_spare_unpin(const char *dir, enum engine_hook kind);
 
-/* A fresh chain map for the hook. */
+/* A fresh chain map for the hook (and its counts map, bpf/stats.c). */
 int chain_hook_create(struct engine *e, struct eng_hook *h);
+/* A counts map made and pinned for an adopted hook that has none. */
+void chain_counts_add(struct engine *e, struct eng_hook *h);
 /* Gives up the spare a new hook took (closed, unpinned) for a fresh chain map. */
 int chain_hook_unspare(struct engine *e, struct eng_hook *h);
 /* Root (unless a spare brought it), pins, attach. */

@@ -365,6 +365,7 @@ int engine__report(struct engine *e, const char *ifname, enum engine_hook hook, 
 	if (err)
 		return err;
 	pthread_mutex_lock(&e->lock);
+	stats_timing_sync(e);
 	err = find_entry(e, ifname, hook, prio, &h, &pos);
 	if (!err)
 		err = report_entry(e, h, (unsigned int)pos, buf, len);

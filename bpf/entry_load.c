@@ -19,6 +19,7 @@
 #include "prog_load.h"
 #include "spare.h"
 #include "state.h"
+#include "stats.h"
 
 #include <plugfs/clock.h>
 #include <plugfs/log.h>
@@ -154,6 +155,7 @@ static int get_hook(struct load_job *j)
 	j->spare = spare_take(e, j->r->kind, &s);
 	if (j->spare) {
 		h->map_fd = s.map_fd;
+		h->counts_fd = s.counts_fd;
 		h->root_fd = s.root_fd;
 		h->stub_fd = s.stub_fd;
 		plugfs_snprintf(h->spare_dir, sizeof(h->spare_dir), "%s", s.dir);
@@ -190,6 +192,10 @@ static int load_program(struct load_job *j)
 	rq->chain_map_fd = h->map_fd;
 	rq->slot = j->old ? j->old->slot : alloc_slot(h);
 	rq->mask = j->mask;
+	/* a replacement counts from 0 on a counter of its own (a new program) */
+	rq->counter = stats_take_index(h);
+	rq->counts_map_fd = h->counts_fd;
+	rq->time_map_fd = j->e->time_fd;
 	rq->map_dir = j->map_dir[0] ? j->map_dir : NULL;
 	rq->bpffs_dir = j->e->bpffs_dir;
 	rq->spare = j->spare;
@@ -221,6 +227,8 @@ static int make_entry(struct load_job *j)
 		return -ENOMEM;
 	en->prio = j->r->prio;
 	en->slot = j->rq.slot;
+	en->cidx = j->rq.counter;
+	en->timed = j->res.timed;
 	en->prog_fd = j->res.prog_fd;
 	j->res.prog_fd = -1;
 	en->prog_id = j->res.prog_id;

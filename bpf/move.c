@@ -103,7 +103,10 @@ static int load_copy(struct move_job *j, const struct eng_entry *en, struct move
 			       .globals = en->globals, .n_globals = en->n_globals,
 			       .chain_map_fd = j->h->map_fd, .slot = c->slot,
 			       .mask = en->proceed_mask, .bpffs_dir = j->e->bpffs_dir,
-			       .log_buf = j->e->log_buf, .copy_of_fd = en->prog_fd };
+			       .log_buf = j->e->log_buf, .copy_of_fd = en->prog_fd,
+			       /* the copy counts on where the original counted */
+			       .counter = en->cidx, .counts_map_fd = j->h->counts_fd,
+			       .time_map_fd = en->timed ? j->e->time_fd : -1 };
 	struct load_res res;
 	void *obj = NULL;
 	size_t len = 0;

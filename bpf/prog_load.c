@@ -152,6 +152,12 @@ static int prepare_load(struct bpf_program *prog, struct bpf_prog_load_opts *lo,
 		capture_root(prog);
 	if (!c || c->prog != prog)
 		return 0;	/* our root programs, or programs not being chained */
+	if (c->rp.timed && !rewrite_fits_timing(bpf_program__insns(prog),
+						 bpf_program__insn_cnt(prog))) {
+		pr_info("program '%s': no room on the stack for its start time: counted without "
+			"run time", bpf_program__name(prog));
+		c->rp.timed = false;
+	}
 	err = rewrite_chain(bpf_program__insns(prog), bpf_program__insn_cnt(prog), &c->rp, &out,
 			    &out_cnt, c->err, sizeof(c->err));
 	if (!err)
@@ -778,6 +784,10 @@ static int load_rewritten(struct bpf_object *obj, struct bpf_program *prog,
 	ctx.rp.mask = r->mask;
 	ctx.rp.chain_map_fd = r->chain_map_fd;
 	ctx.rp.slot = r->slot;
+	ctx.rp.counter = r->counts_map_fd >= 0 ? r->counter : 0;
+	ctx.rp.counts_map_fd = r->counts_map_fd;
+	ctx.rp.timed = ctx.rp.counter && r->time_map_fd >= 0;
+	ctx.rp.time_map_fd = r->time_map_fd;
 	cur_load = &ctx;
 	err = bpf_object__load(obj);
 	cur_load = NULL;
@@ -806,6 +816,7 @@ static int load_rewritten(struct bpf_object *obj, struct bpf_program *prog,
 			bpf_program__name(prog));
 		return -EINVAL;
 	}
+	res->timed = ctx.rp.timed;
 	return 0;
 }
 

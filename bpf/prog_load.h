@@ -23,6 +23,9 @@ struct load_req {
 	int chain_map_fd;
 	unsigned int slot;
 	uint32_t mask;
+	unsigned int counter;		/* index in counts_map_fd; 0: not counted */
+	int counts_map_fd;
+	int time_map_fd;		/* the run-time switch; < 0: no run time */
 	const char *map_dir;		/* reuse/pin maps here; NULL: fresh dir maps/<id> */
 	const char *bpffs_dir;
 	char *log_buf;			/* LOAD_LOG_SIZE bytes; NULL: one is allocated */
@@ -42,6 +45,7 @@ struct load_res {
 	uint32_t map_ids[LOAD_MAX_MAPS];	/* the object's maps (internal ones aside) */
 	size_t n_map_ids;
 	bool spare_refused;
+	bool timed;			/* its code measures run time */
 };
 
 /* Opens the object, rewrites its program into a chain link and loads it. */

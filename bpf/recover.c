@@ -241,6 +241,8 @@ static bool adopt_entries(struct engine *e, struct eng_hook *h, const char *dir,
 		en->metadata = kv_lines(s->metadata, s->n_metadata);
 		plugfs_snprintf(en->sha256, sizeof(en->sha256), "%s", s->sha256);
 		en->obj_size = s->obj_size;
+		en->cidx = s->counter < CHAIN_MAP_ENTRIES ? s->counter : 0;
+		en->timed = s->timed;
 		if (en->prog_fd < 0 || en->prog_id != s->prog_id)
 			ok = false;
 		h->ent[h->n++] = en;
@@ -270,6 +272,7 @@ static void adopt_hook(struct engine *e, const char *ifname, enum engine_hook ki
 	h->qdisc_created = sh.qdisc_created;
 	plugfs_snprintf(h->mode, sizeof(h->mode), "%s", sh.mode[0] ? sh.mode : "native");
 	h->map_fd = get_pin(e, h, "chain");
+	h->counts_fd = get_pin(e, h, "counts");
 	h->root_fd = get_pin(e, h, "root");
 	h->link_fd = kind == ENGINE_HOOK_XDP ? get_pin(e, h, "link") : -1;
 	adopt_root(e, h);
@@ -287,6 +290,9 @@ static void adopt_hook(struct engine *e, const char *ifname, enum engine_hook ki
 	    chain_hook_intact(h)) {
 		pr_info("%s/%s: adopted %u program%s", ifname, engine_hook_name(kind), h->n,
 			h->n == 1 ? "" : "s");
+		/* chains of a plugfs without counts: the programs it loads next are */
+		if (h->counts_fd < 0)
+			chain_counts_add(e, h);
 		return;
 	}
 	/* the chain was lost: rebuild it from the objects */

@@ -5,6 +5,7 @@
  */
 #include "report.h"
 #include "hooks.h"
+#include "stats.h"
 
 #include <plugfs/strbuf.h>
 
@@ -118,7 +119,26 @@ static void loaded_at(struct strbuf *sb, unsigned long long boot_ns)
 	strbuf__printf(sb, "Loaded At: %s\n", buf);
 }
 
-static int kernel_block(struct strbuf *sb, int fd)
+/* The counts of the chain code replace the kernel's, which stay 0 for a
+ * program reached by a tail call (bpf/stats.c). */
+static void counts_lines(struct strbuf *sb, const struct engine_prog_stats *s)
+{
+	const char *const *names;
+	size_t n = 0, i;
+
+	strbuf__printf(sb, "Run Count: %llu\n", (unsigned long long)s->runs);
+	strbuf__printf(sb, "Run Time (ns): %llu\n", (unsigned long long)s->run_time_ns);
+	strbuf__puts(sb, "Verdicts: ");
+	names = engine_verdict_names(s->hook, &n);
+	if (!s->counted)
+		n = 0;
+	for (i = 0; i < n; i++)
+		strbuf__printf(sb, "%s%s=%llu", i ? ", " : "", names[i],
+			       (unsigned long long)s->verdicts[i]);
+	strbuf__printf(sb, "%s\n", n ? "" : "None");
+}
+
+static int kernel_block(struct strbuf *sb, int fd, const struct engine_prog_stats *s)
 {
 	struct bpf_prog_info info = { 0 };
 	__u32 len = sizeof(info), ids[64], n, i;
@@ -154,8 +174,7 @@ static int kernel_block(struct strbuf *sb, int fd)
 	strbuf__printf(sb, "Size JITed (bytes): %u\n", info.jited_prog_len);
 	strbuf__printf(sb, "Kernel Allocated Memory (bytes): %llu\n", memlock_of(fd));
 	strbuf__printf(sb, "Verified Instruction Count: %u\n", info.verified_insns);
-	strbuf__printf(sb, "Run Count: %llu\n", (unsigned long long)info.run_cnt);
-	strbuf__printf(sb, "Run Time (ns): %llu\n", (unsigned long long)info.run_time_ns);
+	counts_lines(sb, s);
 	return 0;
 }
 
@@ -181,6 +200,7 @@ int report_entry(const struct engine *e, const struct eng_hook *h, unsigned int 
 {
 	const struct eng_entry *en = h->ent[pos];
 	struct strbuf text = STRBUF_INIT, *sb = &text;
+	struct engine_prog_stats st;
 	char po[256];
 	int err;
 
@@ -208,7 +228,8 @@ int report_entry(const struct engine *e, const struct eng_hook *h, unsigned int 
 	strbuf__printf(sb, "Object Size (bytes): %zu\n", en->obj_size);
 	strbuf__printf(sb, "Object SHA256: %s\n", en->sha256[0] ? en->sha256 : "None");
 	strbuf__printf(sb, "\n");
-	err = kernel_block(sb, en->prog_fd);
+	stats_read(h, pos, &st);
+	err = kernel_block(sb, en->prog_fd, &st);
 	if (err) {
 		strbuf__fini(sb);
 		return err;

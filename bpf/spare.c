@@ -22,6 +22,7 @@
 #include "chain.h"
 #include "hooks.h"
 #include "prog_load.h"
+#include "stats.h"
 
 #include <plugfs/fileutil.h>
 #include <plugfs/log.h>
@@ -78,9 +79,12 @@ static void spare_pin(struct engine *e, enum engine_hook kind, struct eng_spare 
 	if (!plugfs_mkdir_p(dir, 0700)) {
 		plugfs_snprintf(path, sizeof(path), "%s/chain", dir);
 		if (!bpf_obj_pin(s->map_fd, path)) {
-			plugfs_snprintf(path, sizeof(path), "%s/root", dir);
-			if (!bpf_obj_pin(s->root_fd, path))
-				return;
+			plugfs_snprintf(path, sizeof(path), "%s/counts", dir);
+			if (s->counts_fd < 0 || !bpf_obj_pin(s->counts_fd, path)) {
+				plugfs_snprintf(path, sizeof(path), "%s/root", dir);
+				if (!bpf_obj_pin(s->root_fd, path))
+					return;
+			}
 		}
 	}
 	pr_debug("bpf: spare not pinned in %s: %s", dir, strerror(errno));
@@ -106,8 +110,8 @@ void spare_unpin_old(struct engine *e)
 	closedir(dp);
 }
 
-/* Map, stub in slot 0, then the indirect root. */
-static int make(enum engine_hook kind, struct eng_spare *s)
+/* Map, stub in slot 0, then the indirect root; counts: a counts map too. */
+static int make(enum engine_hook kind, bool counts, struct eng_spare *s)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, mo);
 	int map_fd, stub_fd = -1, root_fd = -1, err;
@@ -134,12 +138,16 @@ static int make(enum engine_hook kind, struct eng_spare *s)
 	s->map_fd = map_fd;
 	s->root_fd = root_fd;
 	s->stub_fd = stub_fd;
+	/* a first load without it makes one */
+	s->counts_fd = counts ? stats_counts_create() : -1;
+	if (s->counts_fd < 0)
+		s->counts_fd = -1;
 	return 0;
 }
 
 int spare_make(struct engine *e, enum engine_hook kind, struct eng_spare *s)
 {
-	int err = make(kind, s);
+	int err = make(kind, !e->no_counts, s);
 
 	if (!err)
 		spare_pin(e, kind, s);
@@ -153,6 +161,7 @@ static void spare_close(struct eng_spare *s, enum engine_hook kind)
 	s->dir[0] = '\0';
 	fd_close(&s->root_fd);
 	fd_close(&s->map_fd);
+	fd_close(&s->counts_fd);
 	fd_close(&s->stub_fd);
 }
 
@@ -175,7 +184,7 @@ bool spare_take(struct engine *e, enum engine_hook kind, struct eng_spare *out)
 	s = &e->spare[spare_index(kind)];
 	if (s->root_fd >= 0) {
 		*out = *s;
-		s->map_fd = s->root_fd = s->stub_fd = -1;
+		s->map_fd = s->counts_fd = s->root_fd = s->stub_fd = -1;
 		s->dir[0] = '\0';
 		got = true;
 	}

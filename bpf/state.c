@@ -99,10 +99,10 @@ static char *entry_text(const struct eng_hook *h, const struct eng_entry *en, si
 		       h->mode, h->qdisc_created);
 	strbuf__printf(&sb, "[entry]\nslot = %u\nprog_id = %u\nprog_name = %s\nproceed_on = %s\n"
 			    "object_path = %s\nsha256 = %s\nobj_size = %zu\nmap_pin_path = %s\n"
-			    "map_owner_id = %u\nmode = %s\n",
+			    "map_owner_id = %u\nmode = %s\ncounter = %u\ntimed = %d\n",
 		       en->slot, en->prog_id, en->prog_name, strcmp(po, "none") ? po : "",
 		       en->object_path, en->sha256, en->obj_size, en->map_pin_path,
-		       en->map_owner_id, en->mode);
+		       en->map_owner_id, en->mode, en->cidx, en->timed);
 	if (en->n_globals)
 		strbuf__puts(&sb, "[global]\n");
 	for (i = 0; i < en->n_globals; i++) {
@@ -333,6 +333,8 @@ static const struct {
 	{ "slot", offsetof(struct saved_entry, slot) },
 	{ "prog_id", offsetof(struct saved_entry, prog_id) },
 	{ "map_owner_id", offsetof(struct saved_entry, map_owner_id) },
+	{ "counter", offsetof(struct saved_entry, counter) },
+	{ "timed", offsetof(struct saved_entry, timed) },
 };
 
 static int entry_key(struct saved_entry *s, const char *k, const char *v)

@@ -38,6 +38,8 @@ struct saved_entry {
 	uint32_t slot;
 	uint32_t prog_id;
 	uint32_t map_owner_id;
+	uint32_t counter;		/* 0: not counted (older files too) */
+	uint32_t timed;
 	char prog_name[128];
 	char proceed_on[256];
 	char object_path[PATH_MAX];

@@ -13,6 +13,7 @@
  */
 #include "stats.h"
 #include "hooks.h"
+#include "rewrite.h"
 
 #include <plugfs/log.h>
 #include <plugfs/strbuf.h>
@@ -24,6 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+_Static_assert(STATS_WORDS == RW_COUNT_WORDS && STATS_TIME_WORD == RW_TIME_WORD,
+	       "the counts value of bpf/rewrite.h");
 
 #define SYSCTL_STATS "/proc/sys/kernel/bpf_stats_enabled"
 
