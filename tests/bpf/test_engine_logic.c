@@ -2,7 +2,8 @@
 /*
  * Unit tests of the engine's pure logic: proceed-on parsing and printing,
  * priority names, and the chain rewrite of instruction arrays (main length,
- * stack depth, prologue/epilogue layout, exits turned into jumps), where
+ * stack depth, prologue/epilogue layout, exits turned into jumps, the
+ * counting code run by a small interpreter of the instructions it uses), where
  * a root's chain map fd goes when it is loaded from its instructions, the
  * state journal, and an entry's state file (written and read back).
  */
@@ -30,6 +31,7 @@
 
 #define I(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
 #define EXIT I(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
+#define CHAIN_MAP_ENTRIES_T CHAIN_MAP_ENTRIES
 #define MOV0(v) I(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, v)
 
 static void proceed_on_xdp(void **st)
@@ -317,6 +319,236 @@ static void journal_records(void **state)
 	free(e);
 }
 
+
+/* ---- the counting code, run by an interpreter of the instructions the rewrite emits ---- */
+
+#define FD_COUNTS 77
+#define FD_CHAIN 42
+#define FD_TIME 88
+
+struct vm {
+	uint64_t r[11];
+	uint8_t stack[512];
+	uint64_t vals[CHAIN_MAP_ENTRIES_T][RW_COUNT_WORDS];	/* one CPU's counts */
+	uint32_t time_on;
+	uint64_t clock;
+	int tail_calls;
+	uint64_t tail_ctx, tail_key;
+};
+
+static uint64_t alu(uint8_t op, uint64_t a, uint64_t b)
+{
+	switch (op) {
+	case BPF_MOV: return b;
+	case BPF_ADD: return a + b;
+	case BPF_SUB: return a - b;
+	case BPF_AND: return a & b;
+	case BPF_LSH: return a << b;
+	case BPF_RSH: return a >> b;
+	}
+	fail_msg("alu op %#x", op);
+	return 0;
+}
+
+static bool cond(uint8_t op, uint64_t a, uint64_t b)
+{
+	switch (op) {
+	case BPF_JEQ: return a == b;
+	case BPF_JNE: return a != b;
+	case BPF_JLT: return a < b;
+	case BPF_JGT: return a > b;
+	}
+	fail_msg("jump op %#x", op);
+	return false;
+}
+
+static void call(struct vm *m, int32_t fn)
+{
+	if (fn == BPF_FUNC_map_lookup_elem) {
+		assert_int_equal(m->r[1], FD_COUNTS);
+		m->r[0] = (uintptr_t)m->vals[*(uint32_t *)(uintptr_t)m->r[2]];
+	} else if (fn == BPF_FUNC_ktime_get_ns) {
+		m->r[0] = m->clock += 100;
+	} else {
+		assert_int_equal(fn, BPF_FUNC_tail_call);
+		assert_int_equal(m->r[2], FD_CHAIN);
+		m->tail_calls++;
+		m->tail_ctx = m->r[1];
+		m->tail_key = m->r[3];
+		m->r[0] = 0;	/* the slot is empty: the call returns */
+	}
+	m->r[1] = m->r[2] = m->r[3] = m->r[4] = m->r[5] = 0xdead;
+}
+
+/* Runs prog from 0 to its exit; returns r0. */
+static uint64_t run(struct vm *m, const struct bpf_insn *p, size_t n)
+{
+	size_t pc = 0;
+
+	m->r[1] = 0xc7c7;	/* ctx */
+	m->r[10] = (uintptr_t)(m->stack + sizeof(m->stack));
+	while (pc < n) {
+		const struct bpf_insn *i = &p[pc++];
+		uint8_t cls = BPF_CLASS(i->code), op = BPF_OP(i->code);
+		uint64_t src = BPF_SRC(i->code) == BPF_X ? m->r[i->src_reg] : (uint64_t)(int64_t)i->imm;
+		void *addr;
+
+		switch (cls) {
+		case BPF_ALU64:
+			m->r[i->dst_reg] = alu(op, m->r[i->dst_reg], src);
+			break;
+		case BPF_ALU:
+			m->r[i->dst_reg] = (uint32_t)alu(op, (uint32_t)m->r[i->dst_reg], (uint32_t)src);
+			break;
+		case BPF_JMP:
+		case BPF_JMP32:
+			if (op == BPF_EXIT)
+				return m->r[0];
+			if (op == BPF_CALL) {
+				call(m, i->imm);
+				break;
+			}
+			if (op == BPF_JA || (cls == BPF_JMP32 ?
+				cond(op, (uint32_t)m->r[i->dst_reg], (uint32_t)src) :
+				cond(op, m->r[i->dst_reg], src)))
+				pc += i->off;
+			break;
+		case BPF_LD:
+			m->r[i->dst_reg] = i->src_reg == BPF_PSEUDO_MAP_VALUE ?
+				(assert_int_equal(i->imm, FD_TIME), (uintptr_t)&m->time_on) : (uint64_t)i->imm;
+			pc++;
+			break;
+		case BPF_LDX:
+			addr = (void *)(uintptr_t)(m->r[i->src_reg] + i->off);
+			m->r[i->dst_reg] = BPF_SIZE(i->code) == BPF_DW ? *(uint64_t *)addr : *(uint32_t *)addr;
+			break;
+		case BPF_ST:
+		case BPF_STX:
+			addr = (void *)(uintptr_t)(m->r[i->dst_reg] + i->off);
+			src = cls == BPF_ST ? (uint64_t)(int64_t)i->imm : m->r[i->src_reg];
+			if (BPF_SIZE(i->code) == BPF_DW)
+				*(uint64_t *)addr = src;
+			else
+				*(uint32_t *)addr = (uint32_t)src;
+			break;
+		default:
+			fail_msg("instruction %#x at %zu", i->code, pc - 1);
+		}
+	}
+	fail_msg("ran past the end");
+	return 0;
+}
+
+/* A program returning v, rewritten with counter 5 and the given mask. */
+static uint64_t run_verdict(struct vm *m, bool tc, bool timed, uint32_t mask, int32_t v)
+{
+	struct bpf_insn prog[] = { MOV0(v), EXIT };
+	struct rewrite_params p = { .sz = sizeof(p), .tc = tc, .mask = mask, .chain_map_fd = FD_CHAIN,
+				    .slot = 3, .counter = 5, .counts_map_fd = FD_COUNTS,
+				    .timed = timed, .time_map_fd = FD_TIME };
+	struct bpf_insn *out = NULL;
+	size_t n = 0;
+	char err[128];
+	uint64_t r;
+
+	assert_int_equal(rewrite_chain(prog, 2, &p, &out, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 2 + rewrite_shift(&p));
+	r = run(m, out, n);
+	free(out);
+	return r;
+}
+
+static void counts_xdp(void **st)
+{
+	static const struct { int32_t v; int idx; } c[] = {
+		{ 0, 0 }, { 1, 1 }, { 2, 2 }, { 3, 3 }, { 4, 4 }, { 31, 5 }, { 5, 6 }, { 30, 6 },
+		{ -1, 6 }, { 1000, 6 },
+	};
+	struct vm *m = calloc(1, sizeof(*m));
+	size_t i, k;
+
+	assert_non_null(m);
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		memset(m->vals, 0, sizeof(m->vals));
+		m->tail_calls = 0;
+		/* proceed on pass (bit 2): a tail call with ctx and the own slot */
+		assert_int_equal((int32_t)run_verdict(m, false, false, 1u << 2, c[i].v),
+				 c[i].v == 31 ? 2 /* dispatcher_return, no successor */ : c[i].v);
+		for (k = 0; k < RW_COUNT_WORDS; k++)
+			assert_int_equal(m->vals[5][k], k == (size_t)c[i].idx);
+		assert_int_equal(m->tail_calls, c[i].v == 2);
+		if (m->tail_calls) {
+			assert_int_equal(m->tail_ctx, 0xc7c7);
+			assert_int_equal(m->tail_key, 3);
+		}
+	}
+	free(m);
+}
+
+static void counts_tc(void **st)
+{
+	static const struct { int32_t v; int idx; } c[] = {
+		{ -1, 0 }, { 0, 1 }, { 2, 3 }, { 7, 8 }, { 8, 9 }, { 30, 10 }, { 9, 11 }, { 31, 11 },
+		{ -2, 11 },
+	};
+	struct vm *m = calloc(1, sizeof(*m));
+	size_t i, k;
+
+	assert_non_null(m);
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		memset(m->vals, 0, sizeof(m->vals));
+		m->tail_calls = 0;
+		/* proceed on ok (bit 1) */
+		run_verdict(m, true, false, 1u << 1, c[i].v);
+		for (k = 0; k < RW_COUNT_WORDS; k++)
+			assert_int_equal(m->vals[5][k], k == (size_t)c[i].idx);
+		assert_int_equal(m->tail_calls, c[i].v == 0);
+	}
+	free(m);
+}
+
+/* Run time: added only while the switch is on, measured from the prologue. */
+static void counts_time(void **st)
+{
+	struct vm *m = calloc(1, sizeof(*m));
+
+	assert_non_null(m);
+	m->clock = 1000;
+	run_verdict(m, false, true, 0, 1);
+	assert_int_equal(m->vals[5][RW_TIME_WORD], 0);
+	assert_int_equal(m->clock, 1000);	/* the clock was not even read */
+	assert_int_equal(m->vals[5][1], 1);
+	m->time_on = 1;
+	run_verdict(m, false, true, 0, 1);
+	assert_int_equal(m->vals[5][RW_TIME_WORD], 100);	/* two reads, 100 apart */
+	assert_int_equal(m->vals[5][1], 2);
+	free(m);
+}
+
+/* Timing needs 8 more bytes of stack than chaining. */
+static void counts_stack(void **st)
+{
+	struct bpf_insn prog[] = {
+		I(BPF_ST | BPF_MEM | BPF_DW, 10, 0, -500, 0),
+		MOV0(2),
+		EXIT,
+	};
+	struct rewrite_params p = { .sz = sizeof(p), .mask = 4, .chain_map_fd = 3, .slot = 1,
+				    .counter = 1, .counts_map_fd = 4, .timed = true, .time_map_fd = 5 };
+	struct bpf_insn *out = NULL;
+	size_t n = 0;
+	char err[128] = "";
+
+	assert_false(rewrite_fits_timing(prog, 3));
+	assert_int_equal(rewrite_chain(prog, 3, &p, &out, &n, err, sizeof(err)), -E2BIG);
+	assert_non_null(strstr(err, "16 more"));
+	p.timed = false;
+	assert_int_equal(rewrite_chain(prog, 3, &p, &out, &n, err, sizeof(err)), 0);
+	free(out);
+	prog[0].off = -496;
+	assert_true(rewrite_fits_timing(prog, 3));
+}
+
 /* An entry's state file, byte for byte, and what is read back from it:
  * globals are written as hex and come back as the same bytes. */
 static void state_file(void **state)
@@ -327,6 +559,7 @@ static void state_file(void **state)
 		"proceed_on = pass, dispatcher_return\nobject_path = /tmp/p.o\n"
 		"sha256 = 0000000000000000000000000000000000000000000000000000000000000000\n"
 		"obj_size = 5\nmap_pin_path = \nmap_owner_id = 0\nmode = native\n"
+		"counter = 4\ntimed = 1\n"
 		"[global]\nRET = 01000000\nB = 00ff\n"
 		"[metadata]\nowner = me\n";
 	static const uint8_t ret[] = { 1, 0, 0, 0 }, b[] = { 0, 0xff };
@@ -361,6 +594,8 @@ static void state_file(void **state)
 	memset(en->sha256, '0', 64);
 	en->obj_size = 5;
 	snprintf(en->mode, sizeof(en->mode), "native");
+	en->cidx = 4;
+	en->timed = true;
 	en->globals = globals_dup(g, 2);
 	en->n_globals = 2;
 	en->metadata = kv_lines(md, 1);
@@ -389,6 +624,8 @@ static void state_file(void **state)
 	assert_string_equal(s->proceed_on, "pass, dispatcher_return");
 	assert_int_equal(s->obj_size, 5);
 	assert_string_equal(s->map_pin_path, "");
+	assert_int_equal(s->counter, 4);
+	assert_int_equal(s->timed, 1);
 	assert_int_equal(s->n_globals, 2);
 	assert_string_equal(s->globals[0].name, "RET");
 	assert_int_equal(s->globals[0].len, 4);
@@ -419,6 +656,10 @@ int main(void)
 		cmocka_unit_test(layout),
 		cmocka_unit_test(subprog_exits_kept),
 		cmocka_unit_test(stack_too_deep),
+		cmocka_unit_test(counts_xdp),
+		cmocka_unit_test(counts_tc),
+		cmocka_unit_test(counts_time),
+		cmocka_unit_test(counts_stack),
 		cmocka_unit_test(root_map_load),
 		cmocka_unit_test(journal_records),
 		cmocka_unit_test(state_file),
