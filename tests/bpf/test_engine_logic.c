@@ -31,7 +31,6 @@
 
 #define I(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
 #define EXIT I(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
-#define CHAIN_MAP_ENTRIES_T CHAIN_MAP_ENTRIES
 #define MOV0(v) I(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, v)
 
 static void proceed_on_xdp(void **st)
@@ -329,7 +328,7 @@ static void journal_records(void **state)
 struct vm {
 	uint64_t r[11];
 	uint8_t stack[512];
-	uint64_t vals[CHAIN_MAP_ENTRIES_T][RW_COUNT_WORDS];	/* one CPU's counts */
+	uint64_t vals[CHAIN_MAP_ENTRIES][RW_COUNT_WORDS];	/* one CPU's counts */
 	uint32_t time_on;
 	uint64_t clock;
 	int tail_calls;
