@@ -355,8 +355,8 @@ uint32_t engine__prog_id(struct engine *e, const char *ifname, enum engine_hook 
 	return id;
 }
 
-int engine__report(struct engine *e, const char *ifname, enum engine_hook hook, unsigned int prio,
-		   char **buf, size_t *len)
+static int report(struct engine *e, const char *ifname, enum engine_hook hook, unsigned int prio,
+		  bool json, char **buf, size_t *len)
 {
 	struct eng_hook *h;
 	int err, pos;
@@ -368,9 +368,21 @@ int engine__report(struct engine *e, const char *ifname, enum engine_hook hook, 
 	stats_timing_sync(e);
 	err = find_entry(e, ifname, hook, prio, &h, &pos);
 	if (!err)
-		err = report_entry(e, h, (unsigned int)pos, buf, len);
+		err = report_entry(e, h, (unsigned int)pos, json, buf, len);
 	verb_unlock(e);
 	return err;
+}
+
+int engine__report(struct engine *e, const char *ifname, enum engine_hook hook, unsigned int prio,
+		   char **buf, size_t *len)
+{
+	return report(e, ifname, hook, prio, false, buf, len);
+}
+
+int engine__report_json(struct engine *e, const char *ifname, enum engine_hook hook,
+			unsigned int prio, char **buf, size_t *len)
+{
+	return report(e, ifname, hook, prio, true, buf, len);
 }
 
 /* The programs of one hook to cb, under lock. */

@@ -115,6 +115,9 @@ uint32_t engine__prog_id(struct engine *e, const char *ifname, enum engine_hook 
 /* The `cat` text; *buf is malloc'ed. */
 int engine__report(struct engine *e, const char *ifname, enum engine_hook hook, unsigned int prio,
 		   char **buf, size_t *len);
+/* The same facts as one JSON object (docs/json.md, "ifaces/ entries"). */
+int engine__report_json(struct engine *e, const char *ifname, enum engine_hook hook,
+			unsigned int prio, char **buf, size_t *len);
 
 /*
  * Spares: per program type (xdp, tc) a chain map with the indirect build of

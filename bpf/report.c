@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The `cat` text of an entry: the plugfs state, then the kernel state read
- * from the kernel now, with the field names `bpfctl get` prints.
+ * The report of an entry, as `cat` text (the plugfs state, then the kernel
+ * state read from the kernel now, with the field names `bpfctl get` prints)
+ * or as JSON (`<entry>.json`, docs/json.md): both from one collection of
+ * the facts, so the two forms always carry the same values.
  */
 #include "report.h"
 #include "hooks.h"
 #include "stats.h"
 
+#include <plugfs/json.h>
 #include <plugfs/strbuf.h>
 
 #include <bpf/bpf.h>
@@ -16,6 +19,141 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#define REPORT_MAX_MAPS 64
+#define REPORT_MAX_USERS (ENGINE_CHAIN_HARD_MAX * 8)
+
+/* What a report shows, read once. */
+struct report_data {
+	const struct eng_hook *h;
+	const struct eng_entry *en;
+	unsigned int pos;
+	struct bpf_prog_info info;
+	__u32 map_ids[REPORT_MAX_MAPS];
+	__u32 n_maps;
+	unsigned long long memlock;
+	uint32_t owner_id;		/* 0: shares nobody's maps */
+	bool owner_unloaded;
+	uint32_t used_by[REPORT_MAX_USERS];
+	size_t n_used_by;
+	char loaded_at[64];
+	struct engine_prog_stats st;
+};
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The programs that use the entry's map directory, by id. */
+static void used_by(const struct engine *e, struct report_data *d)
+{
+	const char *dir = d->en->map_pin_path;
+	const struct eng_hook *h;
+	unsigned int k;
+
+	for (h = e->hooks; dir[0] && h; h = h->next)
+		for (k = 0; k < h->n; k++)
+			if (!strcmp(h->ent[k]->map_pin_path, dir) && d->n_used_by < REPORT_MAX_USERS)
+				d->used_by[d->n_used_by++] = h->ent[k]->prog_id;
+	qsort(d->used_by, d->n_used_by, sizeof(d->used_by[0]), cmp_u32);
+}
+
+/*
+ * The owner is the entry of the same map directory that shares nobody's
+ * maps: its id is read now, so a replaced owner shows its new id. An owner
+ * that was removed shows the id it had.
+ */
+static void owner(const struct engine *e, struct report_data *d)
+{
+	const struct eng_entry *en = d->en;
+	const struct eng_hook *h;
+	unsigned int i;
+
+	if (!en->map_owner_id || !en->map_pin_path[0])
+		return;
+	for (h = e->hooks; h; h = h->next)
+		for (i = 0; i < h->n; i++)
+			if (h->ent[i] != en && !h->ent[i]->map_owner_id &&
+			    !strcmp(h->ent[i]->map_pin_path, en->map_pin_path)) {
+				d->owner_id = h->ent[i]->prog_id;
+				return;
+			}
+	d->owner_id = en->map_owner_id;
+	d->owner_unloaded = true;
+}
+
+static unsigned long long memlock_of(int fd)
+{
+	char path[64], line[256];
+	unsigned long long v = 0;
+	FILE *f;
+
+	plugfs_snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %llu", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+static void loaded_at(char *buf, size_t size, unsigned long long boot_ns)
+{
+	struct timespec rt, bt;
+	long long ns;
+	struct tm tm;
+	time_t t;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_BOOTTIME, &bt);
+	/* in ns, rounded once: two reads a moment apart give the same second */
+	ns = (rt.tv_sec - bt.tv_sec) * 1000000000ll + rt.tv_nsec - bt.tv_nsec + (long long)boot_ns;
+	t = (time_t)((ns + 500000000ll) / 1000000000ll);
+	localtime_r(&t, &tm);
+	strftime(buf, size, "%Y-%m-%dT%H:%M:%S%z", &tm);
+}
+
+static int collect(const struct engine *e, const struct eng_hook *h, unsigned int pos,
+		   struct report_data *d)
+{
+	int fd = h->ent[pos]->prog_fd;
+	__u32 len = sizeof(d->info), n;
+
+	memset(d, 0, sizeof(*d));
+	d->h = h;
+	d->en = h->ent[pos];
+	d->pos = pos;
+	if (bpf_obj_get_info_by_fd(fd, &d->info, &len))
+		return -errno;
+	n = d->info.nr_map_ids < REPORT_MAX_MAPS ? d->info.nr_map_ids : REPORT_MAX_MAPS;
+	memset(&d->info, 0, sizeof(d->info));
+	d->info.nr_map_ids = n;
+	d->info.map_ids = (__u64)(unsigned long)d->map_ids;
+	len = sizeof(d->info);
+	if (bpf_obj_get_info_by_fd(fd, &d->info, &len))
+		return -errno;
+	d->n_maps = n < d->info.nr_map_ids ? n : d->info.nr_map_ids;
+	d->memlock = memlock_of(fd);
+	loaded_at(d->loaded_at, sizeof(d->loaded_at), d->info.load_time);
+	owner(e, d);
+	used_by(e, d);
+	stats_read(h, pos, &d->st);
+	return 0;
+}
+
+static const char *prog_type(const struct report_data *d)
+{
+	const char *t = libbpf_bpf_prog_type_str((enum bpf_prog_type)d->info.type);
+
+	return t ? t : "unknown";
+}
+
+/* ---- text ---- */
 
 /* "key=value" lines joined by ", ", or None. */
 static void kv_list(struct strbuf *sb, const char *lines)
@@ -38,147 +176,7 @@ static void kv_list(struct strbuf *sb, const char *lines)
 	strbuf__puts(sb, "\n");
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static void used_by(struct strbuf *sb, const struct engine *e, const char *dir)
-{
-	uint32_t ids[ENGINE_CHAIN_HARD_MAX * 8];
-	const struct eng_hook *h;
-	size_t n = 0, i;
-	unsigned int k;
-
-	for (h = e->hooks; dir[0] && h; h = h->next)
-		for (k = 0; k < h->n; k++)
-			if (!strcmp(h->ent[k]->map_pin_path, dir) && n < sizeof(ids) / sizeof(ids[0]))
-				ids[n++] = h->ent[k]->prog_id;
-	qsort(ids, n, sizeof(ids[0]), cmp_u32);
-	strbuf__printf(sb, "Map Used By: ");
-	for (i = 0; i < n; i++)
-		strbuf__printf(sb, "%s%u", i ? ", " : "", ids[i]);
-	strbuf__printf(sb, "%s\n", n ? "" : "None");
-}
-
-/*
- * The owner is the entry of the same map directory that shares nobody's
- * maps: its id is read now, so a replaced owner shows its new id. An owner
- * that was removed shows the id it had.
- */
-static void owner_line(struct strbuf *sb, const struct engine *e, const struct eng_entry *en)
-{
-	const struct eng_hook *h;
-	unsigned int i;
-
-	if (!en->map_owner_id || !en->map_pin_path[0]) {
-		strbuf__printf(sb, "Map Owner ID: None\n");
-		return;
-	}
-	for (h = e->hooks; h; h = h->next)
-		for (i = 0; i < h->n; i++)
-			if (h->ent[i] != en && !h->ent[i]->map_owner_id &&
-			    !strcmp(h->ent[i]->map_pin_path, en->map_pin_path)) {
-				strbuf__printf(sb, "Map Owner ID: %u\n", h->ent[i]->prog_id);
-				return;
-			}
-	strbuf__printf(sb, "Map Owner ID: %u (unloaded)\n", en->map_owner_id);
-}
-
-static unsigned long long memlock_of(int fd)
-{
-	char path[64], line[256];
-	unsigned long long v = 0;
-	FILE *f;
-
-	plugfs_snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "memlock: %llu", &v) == 1)
-			break;
-	fclose(f);
-	return v;
-}
-
-static void loaded_at(struct strbuf *sb, unsigned long long boot_ns)
-{
-	struct timespec rt, bt;
-	struct tm tm;
-	time_t t;
-	char buf[64];
-
-	clock_gettime(CLOCK_REALTIME, &rt);
-	clock_gettime(CLOCK_BOOTTIME, &bt);
-	t = rt.tv_sec - bt.tv_sec + (time_t)(boot_ns / 1000000000ull);
-	localtime_r(&t, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S%z", &tm);
-	strbuf__printf(sb, "Loaded At: %s\n", buf);
-}
-
-/* The counts of the chain code replace the kernel's, which stay 0 for a
- * program reached by a tail call (bpf/stats.c). */
-static void counts_lines(struct strbuf *sb, const struct engine_prog_stats *s)
-{
-	const char *const *names;
-	size_t n = 0, i;
-
-	strbuf__printf(sb, "Run Count: %llu\n", (unsigned long long)s->runs);
-	strbuf__printf(sb, "Run Time (ns): %llu\n", (unsigned long long)s->run_time_ns);
-	strbuf__puts(sb, "Verdicts: ");
-	names = engine_verdict_names(s->hook, &n);
-	if (!s->counted)
-		n = 0;
-	for (i = 0; i < n; i++)
-		strbuf__printf(sb, "%s%s=%llu", i ? ", " : "", names[i],
-			       (unsigned long long)s->verdicts[i]);
-	strbuf__printf(sb, "%s\n", n ? "" : "None");
-}
-
-static int kernel_block(struct strbuf *sb, int fd, const struct engine_prog_stats *s)
-{
-	struct bpf_prog_info info = { 0 };
-	__u32 len = sizeof(info), ids[64], n, i;
-	const char *type;
-	int err;
-
-	err = bpf_obj_get_info_by_fd(fd, &info, &len);
-	if (err)
-		return -errno;
-	n = info.nr_map_ids < 64 ? info.nr_map_ids : 64;
-	memset(&info, 0, sizeof(info));
-	info.nr_map_ids = n;
-	info.map_ids = (__u64)(unsigned long)ids;
-	len = sizeof(info);
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return -errno;
-	type = libbpf_bpf_prog_type_str((enum bpf_prog_type)info.type);
-	strbuf__printf(sb, "Kernel State\n");
-	strbuf__printf(sb, "ID: %u\n", info.id);
-	strbuf__printf(sb, "Name: %s\n", info.name[0] ? info.name : "None");
-	strbuf__printf(sb, "Type: %s\n", type ? type : "unknown");
-	loaded_at(sb, info.load_time);
-	strbuf__printf(sb, "Tag: ");
-	for (i = 0; i < BPF_TAG_SIZE; i++)
-		strbuf__printf(sb, "%02x", info.tag[i]);
-	strbuf__printf(sb, "\nGPL Compatible: %s\n", info.gpl_compatible ? "true" : "false");
-	strbuf__printf(sb, "Map IDs: [");
-	for (i = 0; i < n && i < info.nr_map_ids; i++)
-		strbuf__printf(sb, "%s%u", i ? ", " : "", ids[i]);
-	strbuf__printf(sb, "]\nBTF ID: %u\n", info.btf_id);
-	strbuf__printf(sb, "Size Translated (bytes): %u\n", info.xlated_prog_len);
-	strbuf__printf(sb, "JITed: %s\n", info.jited_prog_len ? "true" : "false");
-	strbuf__printf(sb, "Size JITed (bytes): %u\n", info.jited_prog_len);
-	strbuf__printf(sb, "Kernel Allocated Memory (bytes): %llu\n", memlock_of(fd));
-	strbuf__printf(sb, "Verified Instruction Count: %u\n", info.verified_insns);
-	counts_lines(sb, s);
-	return 0;
-}
-
-static void globals_block(struct strbuf *sb, const struct eng_entry *en)
+static void globals_text(struct strbuf *sb, const struct eng_entry *en)
 {
 	size_t i;
 
@@ -195,45 +193,241 @@ static void globals_block(struct strbuf *sb, const struct eng_entry *en)
 	strbuf__puts(sb, "\n");
 }
 
-int report_entry(const struct engine *e, const struct eng_hook *h, unsigned int pos, char **buf,
-		 size_t *len)
+/* The counts of the chain code replace the kernel's, which stay 0 for a
+ * program reached by a tail call (bpf/stats.c). */
+static void counts_text(struct strbuf *sb, const struct engine_prog_stats *s)
 {
-	const struct eng_entry *en = h->ent[pos];
-	struct strbuf text = STRBUF_INIT, *sb = &text;
-	struct engine_prog_stats st;
+	const char *const *names;
+	size_t n = 0, i;
+
+	strbuf__printf(sb, "Run Count: %llu\n", (unsigned long long)s->runs);
+	strbuf__printf(sb, "Run Time (ns): %llu\n", (unsigned long long)s->run_time_ns);
+	strbuf__puts(sb, "Verdicts: ");
+	names = engine_verdict_names(s->hook, &n);
+	if (!s->counted)
+		n = 0;
+	for (i = 0; i < n; i++)
+		strbuf__printf(sb, "%s%s=%llu", i ? ", " : "", names[i],
+			       (unsigned long long)s->verdicts[i]);
+	strbuf__printf(sb, "%s\n", n ? "" : "None");
+}
+
+static void plugfs_text(struct strbuf *sb, const struct report_data *d)
+{
+	const struct eng_entry *en = d->en;
+	const struct eng_hook *h = d->h;
 	char po[256];
-	int err;
+	size_t i;
 
 	engine_format_proceed_on(h->kind, en->proceed_mask, po, sizeof(po));
-	strbuf__printf(sb, "Plugfs State\n");
-	strbuf__printf(sb, "Name: %s\n", en->prog_name);
-	strbuf__printf(sb, "Path: %s\n", en->object_path);
-	globals_block(sb, en);
+	strbuf__printf(sb, "Plugfs State\nName: %s\nPath: %s\n", en->prog_name, en->object_path);
+	globals_text(sb, en);
 	strbuf__puts(sb, "Metadata: ");
 	kv_list(sb, en->metadata);
 	strbuf__printf(sb, "Map Pin Path: %s\n", en->map_pin_path[0] ? en->map_pin_path : "None");
-	owner_line(sb, e, en);
-	used_by(sb, e, en->map_pin_path);
-	strbuf__printf(sb, "Priority: %u\n", en->prio);
-	strbuf__printf(sb, "Iface: %s\n", h->ifname);
-	strbuf__printf(sb, "Position: %u\n", pos);
-	strbuf__printf(sb, "Hook: %s\n", engine_hook_name(h->kind));
+	if (!d->owner_id)
+		strbuf__puts(sb, "Map Owner ID: None\n");
+	else
+		strbuf__printf(sb, "Map Owner ID: %u%s\n", d->owner_id,
+			       d->owner_unloaded ? " (unloaded)" : "");
+	strbuf__puts(sb, "Map Used By: ");
+	for (i = 0; i < d->n_used_by; i++)
+		strbuf__printf(sb, "%s%u", i ? ", " : "", d->used_by[i]);
+	strbuf__printf(sb, "%s\n", d->n_used_by ? "" : "None");
+	strbuf__printf(sb, "Priority: %u\nIface: %s\nPosition: %u\nHook: %s\n", en->prio,
+		       h->ifname, d->pos, engine_hook_name(h->kind));
 	if (h->kind != ENGINE_HOOK_XDP)
 		strbuf__printf(sb, "Direction: %s\n",
 			       h->kind == ENGINE_HOOK_TC_INGRESS ? "ingress" : "egress");
 	else
 		strbuf__printf(sb, "Mode: %s\n", h->mode);
-	strbuf__printf(sb, "Proceed On: %s\n", po);
-	strbuf__printf(sb, "Chain Slot: %u\n", en->slot);
+	strbuf__printf(sb, "Proceed On: %s\nChain Slot: %u\n", po, en->slot);
 	strbuf__printf(sb, "Object Size (bytes): %zu\n", en->obj_size);
 	strbuf__printf(sb, "Object SHA256: %s\n", en->sha256[0] ? en->sha256 : "None");
-	strbuf__printf(sb, "\n");
-	stats_read(h, pos, &st);
-	err = kernel_block(sb, en->prog_fd, &st);
-	if (err) {
-		strbuf__fini(sb);
-		return err;
+}
+
+static void kernel_text(struct strbuf *sb, const struct report_data *d)
+{
+	const struct bpf_prog_info *in = &d->info;
+	__u32 i;
+
+	strbuf__printf(sb, "Kernel State\nID: %u\nName: %s\nType: %s\nLoaded At: %s\nTag: ",
+		       in->id, in->name[0] ? in->name : "None", prog_type(d), d->loaded_at);
+	for (i = 0; i < BPF_TAG_SIZE; i++)
+		strbuf__printf(sb, "%02x", in->tag[i]);
+	strbuf__printf(sb, "\nGPL Compatible: %s\nMap IDs: [", in->gpl_compatible ? "true" : "false");
+	for (i = 0; i < d->n_maps; i++)
+		strbuf__printf(sb, "%s%u", i ? ", " : "", d->map_ids[i]);
+	strbuf__printf(sb, "]\nBTF ID: %u\n", in->btf_id);
+	strbuf__printf(sb, "Size Translated (bytes): %u\n", in->xlated_prog_len);
+	strbuf__printf(sb, "JITed: %s\n", in->jited_prog_len ? "true" : "false");
+	strbuf__printf(sb, "Size JITed (bytes): %u\n", in->jited_prog_len);
+	strbuf__printf(sb, "Kernel Allocated Memory (bytes): %llu\n", d->memlock);
+	strbuf__printf(sb, "Verified Instruction Count: %u\n", in->verified_insns);
+	counts_text(sb, &d->st);
+}
+
+/* ---- JSON (docs/json.md, "ifaces/ entries") ---- */
+
+static void globals_json(struct jsonw *w, const struct eng_entry *en)
+{
+	size_t i;
+
+	/* the bytes in hex, as the text form and a manifest's global.NAME */
+	jsonw__begin_object(w, "globals");
+	for (i = 0; i < en->n_globals; i++) {
+		struct strbuf hex = STRBUF_INIT;
+
+		global_put(&hex, &en->globals[i], "=");
+		jsonw__string(w, en->globals[i].name, hex.buf ? strchr(hex.buf, '=') + 1 : "");
+		strbuf__fini(&hex);
 	}
-	*buf = strbuf__detach(sb, len);
-	return *buf ? 0 : -ENOMEM;
+	jsonw__end(w);
+}
+
+static void metadata_json(struct jsonw *w, const char *lines)
+{
+	const char *p = lines ? lines : "", *nl, *eq;
+	char key[256];
+
+	jsonw__begin_object(w, "metadata");
+	while (*p) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			nl = p + strlen(p);
+		eq = memchr(p, '=', (size_t)(nl - p));
+		if (eq && plugfs_snprintf(key, sizeof(key), "%.*s", (int)(eq - p), p) >= 0)
+			jsonw__string_n(w, key, eq + 1, (size_t)(nl - eq - 1));
+		p = *nl ? nl + 1 : nl;
+	}
+	jsonw__end(w);
+}
+
+static void proceed_on_json(struct jsonw *w, const struct report_data *d)
+{
+	const char *const *names;
+	size_t n = 0, i;
+	uint32_t mask;
+
+	/* the counted names list the proceed_on ones first, in their order */
+	names = engine_verdict_names(d->h->kind, &n);
+	jsonw__begin_array(w, "proceed_on");
+	for (i = 0; i + 1 < n; i++)
+		if (!engine_parse_proceed_on(d->h->kind, names[i], &mask) &&
+		    (mask & d->en->proceed_mask))
+			jsonw__string(w, NULL, names[i]);
+	jsonw__end(w);
+}
+
+static void plugfs_json(struct jsonw *w, const struct report_data *d)
+{
+	const struct eng_entry *en = d->en;
+	const struct eng_hook *h = d->h;
+	size_t i;
+
+	jsonw__string(w, "iface", h->ifname);
+	jsonw__string(w, "hook", engine_hook_name(h->kind));
+	jsonw__u64(w, "priority", en->prio);
+	jsonw__u64(w, "position", d->pos);
+	if (h->kind == ENGINE_HOOK_XDP)
+		jsonw__string(w, "mode", h->mode);
+	else
+		jsonw__string(w, "direction", h->kind == ENGINE_HOOK_TC_INGRESS ? "ingress" : "egress");
+	jsonw__string(w, "name", en->prog_name);
+	jsonw__string(w, "path", strcmp(en->object_path, "-") ? en->object_path : NULL);
+	globals_json(w, en);
+	metadata_json(w, en->metadata);
+	jsonw__string(w, "map_pin_path", en->map_pin_path[0] ? en->map_pin_path : NULL);
+	if (d->owner_id)
+		jsonw__u64(w, "map_owner_id", d->owner_id);
+	else
+		jsonw__null(w, "map_owner_id");
+	jsonw__bool(w, "map_owner_unloaded", d->owner_unloaded);
+	jsonw__begin_array(w, "map_used_by");
+	for (i = 0; i < d->n_used_by; i++)
+		jsonw__u64(w, NULL, d->used_by[i]);
+	jsonw__end(w);
+	proceed_on_json(w, d);
+	jsonw__u64(w, "chain_slot", en->slot);
+	jsonw__u64(w, "object_size", en->obj_size);
+	jsonw__string(w, "object_sha256", en->sha256[0] ? en->sha256 : NULL);
+}
+
+static void counts_json(struct jsonw *w, const struct engine_prog_stats *s)
+{
+	const char *const *names;
+	size_t n = 0, i;
+
+	jsonw__u64(w, "run_count", s->runs);
+	jsonw__u64(w, "run_time_ns", s->run_time_ns);
+	jsonw__bool(w, "counted", s->counted);
+	jsonw__bool(w, "timed", s->timed);
+	if (!s->counted) {
+		jsonw__null(w, "verdicts");
+		return;
+	}
+	names = engine_verdict_names(s->hook, &n);
+	jsonw__begin_object(w, "verdicts");
+	for (i = 0; i < n; i++)
+		jsonw__u64(w, names[i], s->verdicts[i]);
+	jsonw__end(w);
+}
+
+static void kernel_json(struct jsonw *w, const struct report_data *d)
+{
+	const struct bpf_prog_info *in = &d->info;
+	char tag[2 * BPF_TAG_SIZE + 1];
+	__u32 i;
+
+	for (i = 0; i < BPF_TAG_SIZE; i++)
+		plugfs_snprintf(tag + 2 * i, 3, "%02x", in->tag[i]);
+	jsonw__begin_object(w, "kernel");
+	jsonw__u64(w, "id", in->id);
+	jsonw__string(w, "name", in->name[0] ? in->name : NULL);
+	jsonw__string(w, "type", prog_type(d));
+	jsonw__string(w, "loaded_at", d->loaded_at);
+	jsonw__string(w, "tag", tag);
+	jsonw__bool(w, "gpl_compatible", in->gpl_compatible);
+	jsonw__begin_array(w, "map_ids");
+	for (i = 0; i < d->n_maps; i++)
+		jsonw__u64(w, NULL, d->map_ids[i]);
+	jsonw__end(w);
+	jsonw__u64(w, "btf_id", in->btf_id);
+	jsonw__u64(w, "size_translated_bytes", in->xlated_prog_len);
+	jsonw__bool(w, "jited", in->jited_prog_len != 0);
+	jsonw__u64(w, "size_jited_bytes", in->jited_prog_len);
+	jsonw__u64(w, "kernel_allocated_memory_bytes", d->memlock);
+	jsonw__u64(w, "verified_instruction_count", in->verified_insns);
+	counts_json(w, &d->st);
+	jsonw__end(w);
+}
+
+int report_entry(const struct engine *e, const struct eng_hook *h, unsigned int pos, bool json,
+		 char **buf, size_t *len)
+{
+	struct strbuf text = STRBUF_INIT;
+	struct report_data *d = malloc(sizeof(*d));
+	struct jsonw w;
+	int err;
+
+	if (!d)
+		return -ENOMEM;
+	err = collect(e, h, pos, d);
+	if (!err && json) {
+		jsonw__init(&w, &text);
+		jsonw__begin_object(&w, NULL);
+		plugfs_json(&w, d);
+		kernel_json(&w, d);
+		jsonw__end(&w);
+		err = jsonw__finish(&w);
+	} else if (!err) {
+		plugfs_text(&text, d);
+		strbuf__puts(&text, "\n");
+		kernel_text(&text, d);
+	}
+	free(d);
+	if (!err)
+		*buf = strbuf__detach(&text, len);
+	strbuf__fini(&text);
+	return err ? err : *buf ? 0 : -ENOMEM;
 }

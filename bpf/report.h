@@ -5,8 +5,8 @@
 
 #include "engine_internal.h"
 
-/* The report of the entry at pos of h; *buf malloc'ed. */
-int report_entry(const struct engine *e, const struct eng_hook *h, unsigned int pos, char **buf,
-		 size_t *len);
+/* The report of the entry at pos of h, text or JSON (docs/json.md); *buf malloc'ed. */
+int report_entry(const struct engine *e, const struct eng_hook *h, unsigned int pos, bool json,
+		 char **buf, size_t *len);
 
 #endif

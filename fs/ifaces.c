@@ -288,7 +288,9 @@ static int report(void *priv, const char *group, unsigned int sub, const char *n
 
 	if (engine_parse_prio(name, &prio))
 		return -ENOENT;
-	err = engine__report(f->eng, group, (enum engine_hook)sub, prio, &buf, &len);
+	err = out->format == FS_REPORT_JSON ?
+		engine__report_json(f->eng, group, (enum engine_hook)sub, prio, &buf, &len) :
+		engine__report(f->eng, group, (enum engine_hook)sub, prio, &buf, &len);
 	if (err)
 		return err;
 	out->buf = buf;
@@ -346,6 +348,7 @@ int ifaces_domain_init(struct fs_domain *d, const struct plugfs_config *cfg)
 	d->subdirs = hooks;
 	d->ops = &ifaces_ops;
 	d->priv = f;
+	d->json = true;
 	return 0;
 }
 
