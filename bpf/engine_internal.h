@@ -22,7 +22,7 @@
  *   entry_load.c  loading one entry into a chain, step by step
  *   move.c        a move that re-orders a chain: copies, one switch
  *   recover.c     adoption at start; chains lost with their interface restored
- *   report.c      the `cat` text of an entry
+ *   report.c      the report of an entry: `cat` text and JSON
  *   engine.c      the verbs of engine.h
  *
  * Locks: every verb holds `lock`; `bg_lock` guards the background thread's

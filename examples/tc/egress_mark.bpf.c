@@ -10,7 +10,7 @@
  *
  * Run:
  *   cp build/examples/tc/egress_mark.bpf.o $MNT/ifaces/eth0/tc-egress/10
- *   cat $MNT/ifaces/eth0/tc-egress/10        # Run Count grows with traffic
+ *   cat $MNT/ifaces/eth0/tc-egress/10        # Run Count and Verdicts grow with traffic
  *   bpftool map dump pinned "$(sed -n 's/^Map Pin Path: //p' $MNT/ifaces/eth0/tc-egress/10)/marked"
  */
 #include <linux/bpf.h>

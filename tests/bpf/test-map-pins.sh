@@ -9,13 +9,13 @@
 . "$PLUGFS_SRC/tests/bpf/lib-bpf.sh"
 
 x=$IF/xdp
-# map_names ENTRY: the maps its program uses but the chain map, sorted, one line
+# map_names ENTRY: the maps its program uses but plugfs's (chain, counts, run-time switch), sorted, one line
 map_names() {
 	local m
 	for m in $(bpftool -j prog show id "$(field "$1" ID)" |
 		sed -n 's/.*"map_ids":\[\([0-9,]*\)\].*/\1/p' | tr , ' '); do
 		bpftool -j map show id "$m" | sed -n 's/.*"name":"\([^"]*\)".*/\1/p'
-	done | grep -vx plugfs_chain | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//'
+	done | grep -vxE 'plugfs_(chain|counts|run_time)' | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//'
 }
 # map_id ENTRY NAME: the id of its program's map NAME
 map_id() {

@@ -140,7 +140,7 @@ static bool prog_gone(uint32_t id)
 	return false;
 }
 
-/* How many spare:<kind>:* dirs hold <sub>/chain and <sub>/root. */
+/* How many spare:<kind>:* dirs hold <sub>/chain, <sub>/counts and <sub>/root. */
 static int spare_pins(const char *bpffs, const char *kind, const char *sub)
 {
 	char prefix[32], path[512];
@@ -155,6 +155,9 @@ static int spare_pins(const char *bpffs, const char *kind, const char *sub)
 		if (strncmp(d->d_name, prefix, strlen(prefix)))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s/%s/chain", bpffs, d->d_name, sub);
+		if (access(path, F_OK))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/%s/counts", bpffs, d->d_name, sub);
 		if (access(path, F_OK))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s/%s/root", bpffs, d->d_name, sub);
@@ -219,9 +222,11 @@ int main(int argc, char **argv)
 		seen[nseen++] = ids[0];
 	if (nseen < sizeof(seen) / sizeof(seen[0]))
 		seen[nseen++] = ids[1];
-	CHECK(entries_in(bpffs) == 2 && spare_pins(bpffs, "xdp", "xdp") == 1 &&
+	snprintf(pin, sizeof(pin), "%s/run_time", bpffs);
+	CHECK(entries_in(bpffs) == 3 && !access(pin, F_OK) && spare_pins(bpffs, "xdp", "xdp") == 1 &&
 	      spare_pins(bpffs, "tc", "tc-ingress") == 1,
-	      "each spare pins its map and root in a spare: directory, nothing else");
+	      "each spare pins its chain map, counts map and root in a spare: directory; "
+	      "the run-time switch is pinned; nothing else");
 
 	CHECK(prog_name(ids[0], name) && !strcmp(name, "plugfs_xdp_ind"),
 	      "the xdp spare's root is the indirect build (%s)", name);
