@@ -307,11 +307,18 @@ size_t rewrite_shift(const struct rewrite_params *p)
 	return e.n;
 }
 
+/* A frame that can reach a tail call, in a program with subprograms */
+#define MAX_FRAME_TAIL_CALL 256
+
 bool rewrite_fits_timing(const struct bpf_insn *insns, size_t cnt)
 {
-	int stack = rewrite_main_stack(insns, rewrite_main_len(insns, cnt));
+	size_t main_len = rewrite_main_len(insns, cnt);
+	int stack = rewrite_main_stack(insns, main_len);
 
-	return stack >= 0 && stack + 16 <= MAX_STACK;
+	/* the 8 more bytes must not make the verifier refuse a program that
+	 * chains without them */
+	return stack >= 0 &&
+	       stack + 16 <= (main_len < cnt ? MAX_FRAME_TAIL_CALL : MAX_STACK);
 }
 
 int rewrite_chain(const struct bpf_insn *in, size_t cnt, const struct rewrite_params *p,

@@ -48,7 +48,8 @@ struct rewrite_params {
 size_t rewrite_main_len(const struct bpf_insn *insns, size_t cnt);
 /* Bytes of stack main uses (deepest r10-relative offset, rounded to 8). */
 int rewrite_main_stack(const struct bpf_insn *insns, size_t main_len);
-/* Does main leave room on the stack for the start time (16 bytes)? */
+/* Does main leave room on the stack for the start time (16 bytes; in a
+ * program with subprograms within the 256 bytes of a frame that tail-calls)? */
 bool rewrite_fits_timing(const struct bpf_insn *insns, size_t cnt);
 /* Number of instructions inserted before the original code. */
 size_t rewrite_shift(const struct rewrite_params *p);

@@ -548,6 +548,23 @@ static void counts_stack(void **st)
 	assert_true(rewrite_fits_timing(prog, 3));
 }
 
+/* With subprograms, a frame that reaches a tail call has 256 bytes. */
+static void counts_stack_subprog(void **st)
+{
+	struct bpf_insn prog[] = {
+		I(BPF_ST | BPF_MEM | BPF_DW, 10, 0, -248, 0),
+		I(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, 1),	/* -> 4 */
+		MOV0(2),
+		EXIT,
+		MOV0(0),
+		EXIT,
+	};
+
+	assert_false(rewrite_fits_timing(prog, 6));
+	prog[0].off = -240;
+	assert_true(rewrite_fits_timing(prog, 6));
+}
+
 /* An entry's state file, byte for byte, and what is read back from it:
  * globals are written as hex and come back as the same bytes. */
 static void state_file(void **state)
@@ -659,6 +676,7 @@ int main(void)
 		cmocka_unit_test(counts_tc),
 		cmocka_unit_test(counts_time),
 		cmocka_unit_test(counts_stack),
+		cmocka_unit_test(counts_stack_subprog),
 		cmocka_unit_test(root_map_load),
 		cmocka_unit_test(journal_records),
 		cmocka_unit_test(state_file),
