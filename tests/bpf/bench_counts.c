@@ -11,8 +11,10 @@
  * own veth; needs root.
  *   build/tests/bpf/bench_counts build/tests/bpf/pass.bpf.o
  */
+#include "bench_args.h"
 #include "engine.h"
 
+#include <plugfs/fileutil.h>
 #include <plugfs/log.h>
 
 #include <bpf/bpf.h>
@@ -29,27 +31,6 @@
 #define SYSCTL "/proc/sys/kernel/bpf_stats_enabled"
 
 static const unsigned int lengths[] = { 3, 10 };
-
-static void *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n);
-	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
 
 static int write_sysctl(char v)
 {
@@ -158,18 +139,13 @@ int main(int argc, char **argv)
 	struct engine *e[2] = { NULL, NULL };
 	size_t len = 0, i;
 	int k, rc = 1, fd;
-	void *obj;
+	void *obj = NULL;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s pass.bpf.o\n", argv[0]);
-		return 2;
-	}
-	if (geteuid() != 0) {
-		fprintf(stderr, "SKIP: needs root\n");
-		return getenv("CI") && !strcmp(getenv("CI"), "true") ? 1 : 77;
-	}
-	obj = slurp(argv[1], &len);
-	if (!obj || unshare(CLONE_NEWNET) ||
+	rc = bench_args(argc, argv);
+	if (rc >= 0)
+		return rc;
+	rc = 1;
+	if (plugfs_read_file(argv[1], &obj, &len) || unshare(CLONE_NEWNET) ||
 	    system("mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf") ||
 	    system("ip link set lo up && ip link add cA type veth peer name cB && "
 		   "ip link set cA up && ip link set cB up")) {

@@ -18,6 +18,7 @@
  * BENCH_STATE_ROOT=/dev/shm puts the state dir on tmpfs; BENCH_DEBUG=1 prints
  * the time of each load phase.
  */
+#include "bench_args.h"
 #include "engine.h"
 
 #include <plugfs/clock.h>
@@ -163,14 +164,10 @@ int main(int argc, char **argv)
 	void *obj;
 	int plain_ifindex, i, k, plain_fd = -1, rc = 1;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s pass.bpf.o\n", argv[0]);
-		return 2;
-	}
-	if (geteuid() != 0) {
-		fprintf(stderr, "SKIP: needs root\n");
-		return getenv("CI") && !strcmp(getenv("CI"), "true") ? 1 : 77;
-	}
+	rc = bench_args(argc, argv);
+	if (rc >= 0)
+		return rc;
+	rc = 1;
 	/* piped into head: carry on to the clean-up of the pins and state */
 	signal(SIGPIPE, SIG_IGN);
 	obj = slurp(argv[1], &len);

@@ -198,6 +198,21 @@ static void stack_too_deep(void **st)
 	assert_int_equal(rewrite_chain(prog, 3, &p, &out, &n, err, sizeof(err)), -E2BIG);
 	assert_non_null(strstr(err, "512 bytes of stack"));
 	assert_null(out);
+
+	/* the start time needs 8 bytes more than chaining */
+	prog[0].off = -500;
+	p.counter = 1;
+	p.counts_map_fd = 4;
+	p.timed = true;
+	p.time_map_fd = 5;
+	assert_false(rewrite_fits_timing(prog, 3));
+	assert_int_equal(rewrite_chain(prog, 3, &p, &out, &n, err, sizeof(err)), -E2BIG);
+	assert_non_null(strstr(err, "16 more"));
+	p.timed = false;
+	assert_int_equal(rewrite_chain(prog, 3, &p, &out, &n, err, sizeof(err)), 0);
+	free(out);
+	prog[0].off = -496;
+	assert_true(rewrite_fits_timing(prog, 3));
 }
 
 /* The root is loaded from libbpf's final instructions with its map's fd
@@ -457,52 +472,44 @@ static uint64_t run_verdict(struct vm *m, bool tc, bool timed, uint32_t mask, in
 	return r;
 }
 
-static void counts_xdp(void **st)
+/* One verdict through the counting code: its count at idx alone, and a
+ * tail call (ctx, the own slot) when it proceeds. */
+static void verdict_case(struct vm *m, bool tc, uint32_t mask, int32_t v, size_t idx, bool proceeds)
 {
-	static const struct { int32_t v; int idx; } c[] = {
-		{ 0, 0 }, { 1, 1 }, { 2, 2 }, { 3, 3 }, { 4, 4 }, { 31, 5 }, { 5, 6 }, { 30, 6 },
-		{ -1, 6 }, { 1000, 6 },
-	};
-	struct vm *m = calloc(1, sizeof(*m));
-	size_t i, k;
+	int32_t disp = tc ? RW_TC_DISPATCHER_RETURN : RW_XDP_DISPATCHER_RETURN;
+	int32_t pass = tc ? 0 : 2;
+	size_t k;
 
-	assert_non_null(m);
-	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
-		memset(m->vals, 0, sizeof(m->vals));
-		m->tail_calls = 0;
-		/* proceed on pass (bit 2): a tail call with ctx and the own slot */
-		assert_int_equal((int32_t)run_verdict(m, false, false, 1u << 2, c[i].v),
-				 c[i].v == 31 ? 2 /* dispatcher_return, no successor */ : c[i].v);
-		for (k = 0; k < RW_COUNT_WORDS; k++)
-			assert_int_equal(m->vals[5][k], k == (size_t)c[i].idx);
-		assert_int_equal(m->tail_calls, c[i].v == 2);
-		if (m->tail_calls) {
-			assert_int_equal(m->tail_ctx, 0xc7c7);
-			assert_int_equal(m->tail_key, 3);
-		}
+	memset(m->vals, 0, sizeof(m->vals));
+	m->tail_calls = 0;
+	/* dispatcher_return with no successor is a pass */
+	assert_int_equal((int32_t)run_verdict(m, tc, false, mask, v), v == disp ? pass : v);
+	for (k = 0; k < RW_COUNT_WORDS; k++)
+		assert_int_equal(m->vals[5][k], k == idx);
+	assert_int_equal(m->tail_calls, proceeds);
+	if (proceeds) {
+		assert_int_equal(m->tail_ctx, 0xc7c7);
+		assert_int_equal(m->tail_key, 3);
 	}
-	free(m);
 }
 
-static void counts_tc(void **st)
+static void counts_verdicts(void **st)
 {
-	static const struct { int32_t v; int idx; } c[] = {
-		{ -1, 0 }, { 0, 1 }, { 2, 3 }, { 7, 8 }, { 8, 9 }, { 30, 10 }, { 9, 11 }, { 31, 11 },
-		{ -2, 11 },
+	static const struct { bool tc; int32_t v; size_t idx; } c[] = {
+		{ false, 0, 0 }, { false, 1, 1 }, { false, 2, 2 }, { false, 3, 3 }, { false, 4, 4 },
+		{ false, 31, 5 }, { false, 5, 6 }, { false, 30, 6 }, { false, -1, 6 },
+		{ false, 1000, 6 },
+		{ true, -1, 0 }, { true, 0, 1 }, { true, 2, 3 }, { true, 7, 8 }, { true, 8, 9 },
+		{ true, 30, 10 }, { true, 9, 11 }, { true, 31, 11 }, { true, -2, 11 },
 	};
 	struct vm *m = calloc(1, sizeof(*m));
-	size_t i, k;
+	size_t i;
 
 	assert_non_null(m);
-	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
-		memset(m->vals, 0, sizeof(m->vals));
-		m->tail_calls = 0;
-		/* proceed on ok (bit 1) */
-		run_verdict(m, true, false, 1u << 1, c[i].v);
-		for (k = 0; k < RW_COUNT_WORDS; k++)
-			assert_int_equal(m->vals[5][k], k == (size_t)c[i].idx);
-		assert_int_equal(m->tail_calls, c[i].v == 0);
-	}
+	/* proceed on xdp pass (bit 2), tc ok (bit 1: tc codes are offset by one) */
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+		verdict_case(m, c[i].tc, c[i].tc ? 1u << 1 : 1u << 2, c[i].v, c[i].idx,
+			     c[i].v == (c[i].tc ? 0 : 2));
 	free(m);
 }
 
@@ -522,30 +529,6 @@ static void counts_time(void **st)
 	assert_int_equal(m->vals[5][RW_TIME_WORD], 100);	/* two reads, 100 apart */
 	assert_int_equal(m->vals[5][1], 2);
 	free(m);
-}
-
-/* Timing needs 8 more bytes of stack than chaining. */
-static void counts_stack(void **st)
-{
-	struct bpf_insn prog[] = {
-		I(BPF_ST | BPF_MEM | BPF_DW, 10, 0, -500, 0),
-		MOV0(2),
-		EXIT,
-	};
-	struct rewrite_params p = { .sz = sizeof(p), .mask = 4, .chain_map_fd = 3, .slot = 1,
-				    .counter = 1, .counts_map_fd = 4, .timed = true, .time_map_fd = 5 };
-	struct bpf_insn *out = NULL;
-	size_t n = 0;
-	char err[128] = "";
-
-	assert_false(rewrite_fits_timing(prog, 3));
-	assert_int_equal(rewrite_chain(prog, 3, &p, &out, &n, err, sizeof(err)), -E2BIG);
-	assert_non_null(strstr(err, "16 more"));
-	p.timed = false;
-	assert_int_equal(rewrite_chain(prog, 3, &p, &out, &n, err, sizeof(err)), 0);
-	free(out);
-	prog[0].off = -496;
-	assert_true(rewrite_fits_timing(prog, 3));
 }
 
 /* With subprograms, a frame that reaches a tail call has 256 bytes. */
@@ -672,10 +655,8 @@ int main(void)
 		cmocka_unit_test(layout),
 		cmocka_unit_test(subprog_exits_kept),
 		cmocka_unit_test(stack_too_deep),
-		cmocka_unit_test(counts_xdp),
-		cmocka_unit_test(counts_tc),
+		cmocka_unit_test(counts_verdicts),
 		cmocka_unit_test(counts_time),
-		cmocka_unit_test(counts_stack),
 		cmocka_unit_test(counts_stack_subprog),
 		cmocka_unit_test(root_map_load),
 		cmocka_unit_test(journal_records),
