@@ -30,6 +30,7 @@
 #include "journal.h"
 #include "prog_load.h"
 #include "spare.h"
+#include "stats.h"
 
 #include <plugfs/clock.h>
 #include <plugfs/log.h>
@@ -163,6 +164,39 @@ static void make_spare(struct engine *e, int i)
 	pthread_cond_broadcast(&e->bg_cond);
 }
 
+/* The sysctl is read once a second while chains exist: run time is
+ * measured from then on without waiting for a report to be read. */
+#define TIMING_POLL_US 1e6
+
+static void timing_poll(struct engine *e)
+{
+	if (!stats_timing_changed(e))
+		return;
+	set_idle_class(false);
+	pthread_mutex_lock(&e->lock);
+	stats_timing_sync(e);
+	pthread_mutex_unlock(&e->lock);
+	set_idle_class(true);
+}
+
+/* Under bg_lock, nothing to do: waits for work, or for the next look at
+ * kernel.bpf_stats_enabled while chains exist. */
+static void idle_wait(struct engine *e)
+{
+	struct timespec until;
+
+	if (e->time_fd < 0 || !__atomic_load_n(&e->hooks, __ATOMIC_RELAXED)) {
+		pthread_cond_wait(&e->bg_cond, &e->bg_lock);
+		return;
+	}
+	mono_deadline(&until, plugfs_now_us() + TIMING_POLL_US);
+	if (pthread_cond_timedwait(&e->bg_cond, &e->bg_lock, &until) != ETIMEDOUT)
+		return;
+	pthread_mutex_unlock(&e->bg_lock);
+	timing_poll(e);
+	pthread_mutex_lock(&e->bg_lock);
+}
+
 static void *bg_thread(void *arg)
 {
 	struct engine *e = arg;
@@ -189,7 +223,7 @@ static void *bg_thread(void *arg)
 		if (i < 0 && !e->upgrades_wanted && !e->fold_wanted) {
 			e->bg_busy = false;
 			pthread_cond_broadcast(&e->bg_cond);
-			pthread_cond_wait(&e->bg_cond, &e->bg_lock);
+			idle_wait(e);
 			continue;
 		}
 		e->bg_busy = true;

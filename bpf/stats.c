@@ -166,6 +166,13 @@ static int sysctl_stats(void)
 	return n == 1 ? c == '1' : -1;
 }
 
+bool stats_timing_changed(const struct engine *e)
+{
+	int v = sysctl_stats();
+
+	return v >= 0 && v != __atomic_load_n(&e->timing_on, __ATOMIC_RELAXED);
+}
+
 void stats_timing_sync(struct engine *e)
 {
 	__u32 key = 0, on;
@@ -183,7 +190,7 @@ void stats_timing_sync(struct engine *e)
 		pr_warn("bpf: cannot set the run-time switch: %s", strerror(errno));
 		return;
 	}
-	e->timing_on = (int)on;
+	__atomic_store_n(&e->timing_on, (int)on, __ATOMIC_RELAXED);
 	pr_info("bpf: run time of chained programs %s (kernel.bpf_stats_enabled = %u)",
 		on ? "counted" : "not counted", on);
 }

@@ -24,7 +24,9 @@ void stats_read(const struct eng_hook *h, unsigned int pos, struct engine_prog_s
 /* The run-time switch (an array of one u32 that the chain code reads):
  * taken from its pin or made and pinned; e->time_fd, -1 when it cannot be. */
 void stats_timing_open(struct engine *e);
-/* Sets the switch to kernel.bpf_stats_enabled when that changed. */
+/* Does kernel.bpf_stats_enabled differ from the switch? Without lock. */
+bool stats_timing_changed(const struct engine *e);
+/* Sets the switch to kernel.bpf_stats_enabled when that changed (under lock). */
 void stats_timing_sync(struct engine *e);
 /* Closes it; unpin: no chain uses it any more. */
 void stats_timing_close(struct engine *e, bool unpin);

@@ -60,7 +60,7 @@ sysctl -qw kernel.bpf_stats_enabled=1
 root_id=$(bpftool prog show pinned "$BPFFS_DIR/$VETH_B/xdp/root" | sed -n 's/^\([0-9]*\): .*/\1/p')
 root_runs() { bpftool -j prog show id "$root_id" | sed -n 's/.*"run_cnt": *\([0-9]*\).*/\1/p'; }
 r0=$(root_runs); r0=${r0:-0}
-cat "$IF/xdp/10" >/dev/null	# the daemon reads the sysctl when asked
+sleep 1.5	# the daemon looks at the sysctl once a second (and at each read)
 pings $N
 r1=$(root_runs)
 check_eq "xdp: bpftool shows the root's runs (the kernel's counter)" "$((r1 - r0))" "$N"
@@ -69,7 +69,7 @@ for p in 10 20 30; do
 done
 check_eq "xdp/10: runs" "$(runs "$IF/xdp/10")" "$((2 * N))"
 sysctl -qw kernel.bpf_stats_enabled=0
-t0=$(rtime "$IF/xdp/10")
+t0=$(rtime "$IF/xdp/10")	# this read sets the switch off
 pings $N
 check_eq "xdp/10: run time stops with bpf_stats_enabled=0" "$(rtime "$IF/xdp/10")" "$t0"
 check_eq "xdp/10: runs go on" "$(runs "$IF/xdp/10")" "$((3 * N))"
