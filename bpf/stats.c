@@ -190,9 +190,13 @@ void stats_timing_sync(struct engine *e)
 		pr_warn("bpf: cannot set the run-time switch: %s", strerror(errno));
 		return;
 	}
+	/* a change is worth a line in log; the state at start is not */
+	if (e->timing_on < 0)
+		pr_debug("bpf: run time of chained programs %s", on ? "counted" : "not counted");
+	else
+		pr_info("bpf: run time of chained programs %s (kernel.bpf_stats_enabled = %u)",
+			on ? "counted" : "not counted", on);
 	__atomic_store_n(&e->timing_on, (int)on, __ATOMIC_RELAXED);
-	pr_info("bpf: run time of chained programs %s (kernel.bpf_stats_enabled = %u)",
-		on ? "counted" : "not counted", on);
 }
 
 void stats_timing_close(struct engine *e, bool unpin)

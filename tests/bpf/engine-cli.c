@@ -11,6 +11,8 @@
  *     report IF HOOK PRIO
  *     list   IF HOOK
  *     id     IF HOOK PRIO
+ *     stats  IF HOOK       the hook's programs with their counts (engine__hook_stats)
+ *     stats-all IF HOOK    every hook's (engine__stats; IF and HOOK unused)
  */
 #include "engine.h"
 
@@ -118,6 +120,23 @@ static int do_load(struct engine *e, const char *ifn, enum engine_hook h, unsign
 	return err;
 }
 
+/* One program's counts, one line: IF HOOK PRIO POS ID runs=N time=NS counted=B timed=B VERDICT=N... */
+static int print_stats(const struct engine_prog_stats *s, void *arg)
+{
+	const char *const *names;
+	size_t n = 0, i;
+
+	printf("%s %s %u %u %u runs=%llu time=%llu counted=%d timed=%d", s->ifname,
+	       engine_hook_name(s->hook), s->prio, s->position, s->prog_id,
+	       (unsigned long long)s->runs, (unsigned long long)s->run_time_ns, s->counted,
+	       s->timed);
+	names = engine_verdict_names(s->hook, &n);
+	for (i = 0; i < n && i < s->n_verdicts; i++)
+		printf(" %s=%llu", names[i], (unsigned long long)s->verdicts[i]);
+	printf("\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct engine_opts eo = { .sz = sizeof(eo) };
@@ -169,6 +188,10 @@ int main(int argc, char **argv)
 		for (i = 0; i < n; i++)
 			printf("%u\n", p[i]);
 		err = n < 0 ? n : 0;
+	} else if (!strcmp(argv[0], "stats") && argc == 3) {
+		err = engine__hook_stats(e, argv[1], h, print_stats, NULL);
+	} else if (!strcmp(argv[0], "stats-all") && argc == 3) {
+		err = engine__stats(e, print_stats, NULL);
 	} else if (!strcmp(argv[0], "id") && argc == 4) {
 		uint32_t id = engine__prog_id(e, argv[1], h, prio);
 

@@ -85,6 +85,26 @@ IFS=, read -r r d t <<< "$before"
 check_eq "counts kept across the restart, and counted while the daemon was dead" "$after" \
 	"$((r + N)),$((d + ODD)),$((t + N - ODD))"
 
+say "the engine's stats API gives the same counts (engine-cli, with the daemon stopped)"
+want=$(runs "$IF/xdp/20"),$(verdict "$IF/xdp/20" drop),$(verdict "$IF/xdp/20" pass)
+stop_plugfs
+CLI="$PLUGFS_BUILD/tests/bpf/engine-cli -b $BPFFS_DIR -s $STATE_DIR"
+nsenter --net=/run/netns/$NSB $CLI stats "$VETH_B" xdp > "$T_DIR/stats"
+check_eq "stats: 3 xdp programs in chain order" "$(awk '{print $3 "@" $4}' "$T_DIR/stats" | tr '\n' ' ')" \
+	"10@0 20@1 30@2 "
+line=$(grep "^$VETH_B xdp 20 " "$T_DIR/stats")
+got=$(echo "$line" | sed -E 's/.* runs=([0-9]+) .* drop=([0-9]+) pass=([0-9]+) .*/\1,\2,\3/')
+check_eq "stats: xdp/20 runs, drop and pass as cat showed" "$got" "$want"
+check "stats: xdp/20 counted and timed" grep -q "^$VETH_B xdp 20 .* counted=1 timed=1 " "$T_DIR/stats"
+check "stats: the tc names" grep -q "^$VETH_B tc-ingress 10 .* unspec=0 ok=[0-9]* .* other=0\$" \
+	<(nsenter --net=/run/netns/$NSB $CLI stats "$VETH_B" tc-ingress)
+check_eq "stats-all: every program of both hooks" \
+	"$(nsenter --net=/run/netns/$NSB $CLI stats-all "$VETH_B" xdp | awk '{print $2 "/" $3}' | sort | tr '\n' ' ')" \
+	"tc-ingress/10 tc-ingress/20 tc-ingress/30 xdp/10 xdp/20 xdp/30 "
+check_eq "stats: no such hook" "$(nsenter --net=/run/netns/$NSB $CLI stats "$VETH_B" tc-egress 2>&1 >/dev/null | tail -n1)" \
+	"engine-cli: stats: No such file or directory"
+PLUGFS_NETNS=$NSB start_plugfs
+
 say "mv keeps the counts, replace starts at 0"
 c30=$(runs "$IF/xdp/30")
 c20=$(runs "$IF/xdp/20")
