@@ -64,6 +64,10 @@ unsigned int stats_take_index(const struct eng_hook *h)
 	}
 	if (c == CHAIN_MAP_ENTRIES)
 		return 0;
+	/* a hook without entries is new: its map was made zeroed (a
+	 * syscall less on a first load) */
+	if (!h->n)
+		return c;
 	/* what a removed program counted there goes */
 	zero = calloc((size_t)cpus(), STATS_VALUE_SIZE);
 	key = c;

@@ -117,5 +117,10 @@ check "xdp: replace 20" cp "$PROGS/oddseq.bpf.o" "$IF/xdp/20"
 check_eq "xdp: a replacement starts at 0" "$(runs "$IF/xdp/20") $(verdict "$IF/xdp/20" drop)" "0 0"
 pings $N
 check_eq "xdp: the replacement counts" "$(runs "$IF/xdp/20") $(verdict "$IF/xdp/20" drop)" "$N $ODD"
+# the replaced program's counter is free again: the next load takes it, zeroed
+check "xdp: cp 25" cp "$PROGS/pass.bpf.o" "$IF/xdp/25"
+check_eq "xdp: a new program starts at 0 on a counter used before" "$(runs "$IF/xdp/25")" "0"
+pings $N
+check_eq "xdp/25 ran for the packets 20 passed" "$(runs "$IF/xdp/25")" "$((N - ODD))"
 
 finish
