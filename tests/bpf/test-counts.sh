@@ -4,13 +4,17 @@
 # with an odd sequence number; pass) on xdp and tc-ingress; each program's
 # Run Count and verdicts are exact; the root keeps the kernel's own
 # counters (bpftool); the counts survive a daemon restart (adoption) and a
-# re-ordering mv, a replace starts them at 0; run time grows only while
-# kernel.bpf_stats_enabled is 1.
+# re-ordering mv, a replace starts them at 0 (and a counter used before is
+# zeroed); run time grows only while kernel.bpf_stats_enabled is 1, and not
+# for a program without room on its stack for the start time; the engine's
+# stats API (engine-cli stats) gives what cat gives.
 . "${PLUGFS_SRC:?}/tests/lib.sh"
 . "$PLUGFS_SRC/tests/bpf/lib-bpf.sh"
-need_cmd sysctl
+need_cmd sysctl jq
 
-[ -f "$PROGS/oddseq.bpf.o" ] || { echo "FAIL: $PROGS/oddseq.bpf.o not built" >&2; exit 1; }
+for p in oddseq stack500; do
+	[ -f "$PROGS/$p.bpf.o" ] || { echo "FAIL: $PROGS/$p.bpf.o not built" >&2; exit 1; }
+done
 old_stats=$(sysctl -n kernel.bpf_stats_enabled)
 on_exit "sysctl -qw kernel.bpf_stats_enabled=$old_stats"
 sysctl -qw kernel.bpf_stats_enabled=0
@@ -122,5 +126,17 @@ check "xdp: cp 25" cp "$PROGS/pass.bpf.o" "$IF/xdp/25"
 check_eq "xdp: a new program starts at 0 on a counter used before" "$(runs "$IF/xdp/25")" "0"
 pings $N
 check_eq "xdp/25 ran for the packets 20 passed" "$(runs "$IF/xdp/25")" "$((N - ODD))"
+
+say "no room on the stack for the start time: counted, without run time"
+check "xdp: cp stack500 (main uses 500 bytes of stack)" cp "$PROGS/stack500.bpf.o" "$IF/xdp/40"
+sysctl -qw kernel.bpf_stats_enabled=1
+t10=$(rtime "$IF/xdp/10")
+pings $N
+check_eq "xdp/40: counted, not timed" "$(jq -r '.kernel | "\(.counted) \(.timed)"' "$IF/xdp/40.json")" \
+	"true false"
+check_eq "xdp/40: runs, and no run time" "$(jq -r '.kernel | "\(.run_count) \(.run_time_ns)"' "$IF/xdp/40.json")" \
+	"$((N - ODD)) 0"
+check "xdp/10: timed, its run time grows" test "$(rtime "$IF/xdp/10")" -gt "$t10"
+sysctl -qw kernel.bpf_stats_enabled=0
 
 finish
