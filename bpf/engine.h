@@ -183,7 +183,8 @@ struct engine_prog_stats {
 };
 
 /* Called once per program; a non-zero return stops the walk and is returned.
- * Called under the engine's lock: it must not call the engine. */
+ * Called under the engine's lock: it must not call the engine. s and its
+ * strings are valid during the call only. */
 typedef int (*engine_stats_cb)(const struct engine_prog_stats *s, void *arg);
 
 /* The programs of one hook in chain order; -ENOENT: no such hook. */
