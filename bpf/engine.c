@@ -19,6 +19,7 @@
 #include "report.h"
 #include "state.h"
 #include "stats.h"
+#include "engine_tracing.h"
 
 #include <plugfs/log.h>
 #include <plugfs/opts.h>
@@ -97,6 +98,7 @@ struct engine *engine__new(const struct engine_opts *opts)
 	 * nothing leaves nothing in bpffs */
 	load_prepare_roots();
 	recover_adopt(e);
+	tracing_adopt(e);
 	/* after the adoption: lost chains are reloaded on the cold path */
 	background_start(e, !o.no_spares);
 	/* the journal needs the thread that folds it */
@@ -120,6 +122,7 @@ void engine__free(struct engine *e)
 		n = h->next;
 		hook_free(h);
 	}
+	tracing_free_all(e);
 	pthread_mutex_destroy(&e->lock);
 	if (e->ioctl_fd >= 0)
 		close(e->ioctl_fd);

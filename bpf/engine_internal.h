@@ -10,6 +10,7 @@
  *   obj_info.c    an object's name and functions, from its ELF symbols
  *   verifier_log.c  the verifier log with the object's own instruction indexes
  *   names.c       hook, verdict (proceed_on) and priority names (engine.h)
+ *   trace_point.c tracing/ attach points as text: SEC() names, manifest keys
  *   dirlock.c     the locks of the bpffs and state directories
  *   hooks.c       hooks and entries in memory: lookups, slots, copies, freeing
  *   stats.c       counts of chained programs: the per-CPU counts map, the run-time switch
@@ -23,6 +24,7 @@
  *   move.c        a move that re-orders a chain: copies, one switch
  *   recover.c     adoption at start; chains lost with their interface restored
  *   report.c      the report of an entry: `cat` text and JSON
+ *   tracing.c     tracing/ entries: programs attached where SEC() says, pinned, adopted
  *   engine.c      the verbs of engine.h
  *
  * Locks: every verb holds `lock`; `bg_lock` guards the background thread's
@@ -86,6 +88,46 @@ struct eng_hook {
 	struct eng_hook *next;
 };
 
+struct bpf_link;
+struct bpf_object;
+
+/* One program of a tracing/ entry (bpf/tracing.c) and the link that attaches it. */
+struct eng_trace_prog {
+	char name[128];
+	char sec[256];
+	char attach[PATH_MAX];		/* the attach point as used: "tracepoint:syscalls:sys_enter_getpid" */
+	int prog_fd;
+	int link_fd;
+	uint32_t prog_id;
+	uint32_t link_id;
+	struct bpf_link *held;		/* usdt: libbpf's link of several uprobes, which
+					 * has no fd to pin: held while the engine lives */
+};
+
+/* A tracing/<name> entry: the options it was loaded with, kept to restore it. */
+struct eng_trace {
+	char name[256];
+	char object_path[PATH_MAX];
+	char sha256[65];
+	size_t obj_size;
+	char map_pin_path[PATH_MAX];	/* "" when its programs have no maps */
+	uint32_t map_owner_id;
+	char prog_names[512];		/* manifest `name`: "a, b"; "": every program */
+	char attach[PATH_MAX];		/* manifest overrides ("" / -1: unset) */
+	char target[PATH_MAX];
+	char fn_name[256];
+	int64_t offset;
+	int retprobe;
+	int pid;
+	struct engine_global *globals;
+	size_t n_globals;
+	char *metadata;
+	struct eng_trace_prog *progs;
+	size_t n_progs;
+	struct bpf_object *held_obj;	/* open while a program's link is held */
+	struct eng_trace *next;
+};
+
 /* A chain map with the root program loaded with it (bpf/spare.c). */
 struct eng_spare {
 	int map_fd;
@@ -113,6 +155,7 @@ struct engine {
 	int time_fd;			/* the run-time switch (bpf/stats.c); -1: none */
 	int timing_on;			/* its value as last set; -1: not set */
 	struct eng_hook *hooks;
+	struct eng_trace *traces;	/* tracing/ entries (bpf/tracing.c), under lock */
 	char *log_buf;			/* verifier log of the load under lock */
 	bool bg_wanted;			/* under lock: wake the thread when the verb is done */
 	unsigned long hook_serial;	/* under lock */

@@ -110,24 +110,23 @@ static int check_request(struct load_job *j)
 static int resolve_map_dir(struct load_job *j)
 {
 	const struct engine_load_opts *o = j->o;
-	const struct eng_entry *own;
+	const char *own;
 
 	j->map_dir[0] = '\0';
 	if (j->r->restore_map_dir && *j->r->restore_map_dir) {
 		plugfs_snprintf(j->map_dir, sizeof(j->map_dir), "%s", j->r->restore_map_dir);
 	} else if (o->map_owner_id) {
-		own = entry_by_id(j->e, o->map_owner_id);
-		if (!own) {
+		if (owner_map_dir(j->e, o->map_owner_id, &own)) {
 			pr_warn("%s: map_owner: no program with id %u is loaded by plugfs", j->what,
 				o->map_owner_id);
 			return -ENOENT;
 		}
-		if (!own->map_pin_path[0]) {
+		if (!own[0]) {
 			pr_warn("%s: map_owner: program %u has no maps to share", j->what,
 				o->map_owner_id);
 			return -EINVAL;
 		}
-		plugfs_snprintf(j->map_dir, sizeof(j->map_dir), "%s", own->map_pin_path);
+		plugfs_snprintf(j->map_dir, sizeof(j->map_dir), "%s", own);
 	} else if (j->old && j->old->map_pin_path[0]) {
 		/* a replacement keeps the maps (state) of the program it replaces */
 		plugfs_snprintf(j->map_dir, sizeof(j->map_dir), "%s", j->old->map_pin_path);

@@ -9,6 +9,7 @@
 #include <plugfs/hex.h>
 #include <plugfs/strbuf.h>
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,14 +144,46 @@ static bool other_has(const struct engine *e, size_t off, const char *s,
 	return false;
 }
 
+/* Does a tracing/ entry have s in its string field at off? */
+static bool trace_has(const struct engine *e, size_t off, const char *s)
+{
+	const struct eng_trace *t;
+
+	for (t = e->traces; t; t = t->next)
+		if (!strcmp((const char *)t + off, s))
+			return true;
+	return false;
+}
+
 bool object_used(const struct engine *e, const char *sha256, const struct eng_entry *except)
 {
-	return other_has(e, offsetof(struct eng_entry, sha256), sha256, except);
+	return other_has(e, offsetof(struct eng_entry, sha256), sha256, except) ||
+	       trace_has(e, offsetof(struct eng_trace, sha256), sha256);
 }
 
 bool map_dir_used(const struct engine *e, const char *dir, const struct eng_entry *except)
 {
-	return other_has(e, offsetof(struct eng_entry, map_pin_path), dir, except);
+	return other_has(e, offsetof(struct eng_entry, map_pin_path), dir, except) ||
+	       trace_has(e, offsetof(struct eng_trace, map_pin_path), dir);
+}
+
+int owner_map_dir(const struct engine *e, uint32_t id, const char **dir)
+{
+	const struct eng_entry *en = entry_by_id(e, id);
+	const struct eng_trace *t;
+	size_t i;
+
+	if (en) {
+		*dir = en->map_pin_path;
+		return 0;
+	}
+	for (t = e->traces; t; t = t->next)
+		for (i = 0; i < t->n_progs; i++)
+			if (t->progs[i].prog_id == id) {
+				*dir = t->map_pin_path;
+				return 0;
+			}
+	return -ENOENT;
 }
 
 void entry_free(struct eng_entry *en)

@@ -225,6 +225,22 @@ static const char *type_str(enum bpf_prog_type t)
 	return s ? s : "unknown";
 }
 
+/* Program types that are attached through tracing/, not chained here. */
+static bool tracing_type(enum bpf_prog_type t)
+{
+	return t == BPF_PROG_TYPE_TRACEPOINT || t == BPF_PROG_TYPE_RAW_TRACEPOINT ||
+	       t == BPF_PROG_TYPE_KPROBE || t == BPF_PROG_TYPE_TRACING || t == BPF_PROG_TYPE_LSM;
+}
+
+/* A tracing program copied into ifaces/: say where it belongs. */
+static int wrong_tree(const struct load_req *r, const struct bpf_program *p)
+{
+	pr_warn("%s: program '%s' (section %s) is a %s program: tracing programs go into "
+		"tracing/<name>, not ifaces/", r->what, bpf_program__name(p),
+		bpf_program__section_name(p), type_str(bpf_program__type(p)));
+	return -EINVAL;
+}
+
 static int pick_program(struct bpf_object *obj, const struct load_req *r, struct bpf_program **out)
 {
 	enum bpf_prog_type want = hook_type(r->hook);
@@ -239,6 +255,8 @@ static int pick_program(struct bpf_object *obj, const struct load_req *r, struct
 		const char *n = bpf_program__name(p), *s = bpf_program__section_name(p);
 
 		if (r->prog_name && (!strcmp(n, r->prog_name) || !strcmp(s, r->prog_name))) {
+			if (tracing_type(bpf_program__type(p)))
+				return wrong_tree(r, p);
 			if (bpf_program__type(p) != want) {
 				pr_warn("%s: program '%s' (section %s) is of type %s, the hook needs %s",
 					r->what, n, s, type_str(bpf_program__type(p)), type_str(want));
@@ -261,6 +279,9 @@ static int pick_program(struct bpf_object *obj, const struct load_req *r, struct
 		return -EINVAL;
 	}
 	if (!ncand) {
+		bpf_object__for_each_program(p, obj)
+			if (tracing_type(bpf_program__type(p)))
+				return wrong_tree(r, p);
 		pr_warn("%s: no %s program in the object; it has: %s", r->what, type_str(want),
 			list[0] ? list : "no programs");
 		return -EINVAL;
@@ -302,8 +323,8 @@ static struct bpf_map *section_map(struct bpf_object *obj, const char *sec)
 }
 
 /* Sets the initial value of a global variable, found by name in the BTF. */
-static int apply_global(struct bpf_object *obj, const struct load_req *r,
-			const struct engine_global *g)
+int load_apply_global(struct bpf_object *obj, const struct load_req *r,
+		      const struct engine_global *g)
 {
 	struct btf *btf = bpf_object__btf(obj);
 	const char *name = g->name;
@@ -523,29 +544,41 @@ static bool has_id(const uint32_t *ids, size_t n, uint32_t id)
 	return false;
 }
 
-/* The maps the programs of a map directory use, as the kernel lists them;
- * NULL (nothing can be pruned) when that cannot be known. */
+/* Appends the maps of a program to *ids (grown); false when out of memory. */
+static bool add_prog_maps(uint32_t **ids, size_t *cap, size_t *n, int prog_fd)
+{
+	uint32_t *more = realloc(*ids, (*cap + LOAD_MAX_MAPS) * sizeof(**ids));
+
+	if (!more)
+		return false;
+	*ids = more;
+	*cap += LOAD_MAX_MAPS;
+	*n += load_prog_map_ids(prog_fd, more + *n, LOAD_MAX_MAPS);
+	return true;
+}
+
+/* The maps the programs of a map directory use (chains and tracing/), as
+ * the kernel lists them; NULL (nothing can be pruned) when that cannot be known. */
 static uint32_t *dir_users_maps(const struct engine *e, const char *dir, size_t *n)
 {
 	const struct eng_hook *h;
-	uint32_t *ids = NULL, *more;
-	size_t cap = 0;
+	const struct eng_trace *t;
+	uint32_t *ids = NULL;
+	size_t cap = 0, k;
 	unsigned int i;
+	bool ok = true;
 
 	*n = 0;
-	for (h = e->hooks; h; h = h->next) {
-		for (i = 0; i < h->n; i++) {
-			if (strcmp(h->ent[i]->map_pin_path, dir))
-				continue;
-			more = realloc(ids, (cap + LOAD_MAX_MAPS) * sizeof(*ids));
-			if (!more) {
-				free(ids);
-				return NULL;
-			}
-			ids = more;
-			cap += LOAD_MAX_MAPS;
-			*n += load_prog_map_ids(h->ent[i]->prog_fd, ids + *n, LOAD_MAX_MAPS);
-		}
+	for (h = e->hooks; ok && h; h = h->next)
+		for (i = 0; ok && i < h->n; i++)
+			if (!strcmp(h->ent[i]->map_pin_path, dir))
+				ok = add_prog_maps(&ids, &cap, n, h->ent[i]->prog_fd);
+	for (t = e->traces; ok && t; t = t->next)
+		for (k = 0; ok && k < t->n_progs && !strcmp(t->map_pin_path, dir); k++)
+			ok = add_prog_maps(&ids, &cap, n, t->progs[k].prog_fd);
+	if (!ok) {
+		free(ids);
+		return NULL;
 	}
 	return ids ? ids : calloc(1, sizeof(*ids));
 }
@@ -598,13 +631,7 @@ void load_release_maps(const struct engine *e, const char *dir, const uint32_t *
 	free(used);
 }
 
-/* Pins of maps created by this load (to undo on failure). */
-struct new_pins {
-	char path[16][PATH_MAX];
-	int n;
-};
-
-static int setup_map_pins(struct bpf_object *obj, const struct load_req *r, struct new_pins *np)
+int load_setup_map_pins(struct bpf_object *obj, const struct load_req *r, struct new_pins *np)
 {
 	struct bpf_map *m;
 	char path[PATH_MAX + 64];
@@ -631,7 +658,7 @@ static int setup_map_pins(struct bpf_object *obj, const struct load_req *r, stru
 	return 0;
 }
 
-static int pin_fresh_maps(struct bpf_object *obj, const struct load_req *r, struct load_res *res)
+int load_pin_fresh_maps(struct bpf_object *obj, const struct load_req *r, struct load_res *res)
 {
 	struct bpf_map *m;
 	char path[PATH_MAX + 64];
@@ -667,7 +694,7 @@ static int pin_fresh_maps(struct bpf_object *obj, const struct load_req *r, stru
 	return 0;
 }
 
-static void unpin_new(const struct new_pins *np)
+void load_unpin_new(const struct new_pins *np)
 {
 	int i;
 
@@ -757,13 +784,13 @@ static int prepare_object(struct bpf_object *obj, const struct load_req *r,
 	bpf_object__for_each_program(p, obj)
 		bpf_program__set_autoload(p, p == prog);
 	for (i = 0; i < r->n_globals; i++) {
-		err = apply_global(obj, r, &r->globals[i]);
+		err = load_apply_global(obj, r, &r->globals[i]);
 		if (err)
 			return err;
 	}
 	*progp = prog;
 	err = r->copy_of_fd > 0 ? reuse_internal_maps(obj, r) : 0;
-	return err ? err : setup_map_pins(obj, r, np);
+	return err ? err : load_setup_map_pins(obj, r, np);
 }
 
 /* The load, with the rewrite done from libbpf's callback; a failure is
@@ -808,7 +835,7 @@ static int load_rewritten(struct bpf_object *obj, struct bpf_program *prog,
 	free(ctx.func_info);
 	free(ctx.line_info);
 	if (err) {
-		unpin_new(np);
+		load_unpin_new(np);
 		return err;
 	}
 	if (!ctx.rewritten) {
@@ -855,7 +882,7 @@ static int take_program(struct bpf_object *obj, struct bpf_program *prog,
 	res->prog_id = info.id;
 	plugfs_snprintf(res->prog_name, sizeof(res->prog_name), "%s", bpf_program__name(prog));
 	object_map_ids(obj, res);
-	return pin_fresh_maps(obj, r, res);
+	return load_pin_fresh_maps(obj, r, res);
 }
 
 int load_user_prog(const struct load_req *r, struct load_res *res)

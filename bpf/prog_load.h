@@ -7,6 +7,8 @@
 
 #include <linux/bpf.h>
 
+struct bpf_object;
+
 #define LOAD_LOG_SIZE (1u << 20)	/* verifier log */
 #define LOAD_MAX_MAPS 64		/* maps of one program (the kernel's MAX_USED_MAPS) */
 
@@ -48,6 +50,22 @@ struct load_res {
 	bool timed;			/* its code measures run time */
 };
 
+/* Pins of maps created by a load (to undo on failure). */
+struct new_pins {
+	char path[16][PATH_MAX];
+	int n;
+};
+
+/* The maps of an object before its load: into r->map_dir (shared, kept or
+ * restored; the new pins noted in np), or none yet (r->map_dir NULL). */
+int load_setup_map_pins(struct bpf_object *obj, const struct load_req *r, struct new_pins *np);
+/* After the load: without r->map_dir, pins the maps in <bpffs>/maps/<res->prog_id>
+ * (res->map_dir, "" when the object has none). */
+int load_pin_fresh_maps(struct bpf_object *obj, const struct load_req *r, struct load_res *res);
+void load_unpin_new(const struct new_pins *np);
+/* Sets a global variable's initial value, found by name in the object's BTF. */
+int load_apply_global(struct bpf_object *obj, const struct load_req *r,
+		      const struct engine_global *g);
 /* Opens the object, rewrites its program into a chain link and loads it. */
 int load_user_prog(const struct load_req *r, struct load_res *res);
 /* Removes a map pin dir created by a failed or last user. */

@@ -70,6 +70,7 @@ static void owner(const struct engine *e, struct report_data *d)
 {
 	const struct eng_entry *en = d->en;
 	const struct eng_hook *h;
+	const char *dir;
 	unsigned int i;
 
 	if (!en->map_owner_id || !en->map_pin_path[0])
@@ -81,6 +82,11 @@ static void owner(const struct engine *e, struct report_data *d)
 				d->owner_id = h->ent[i]->prog_id;
 				return;
 			}
+	/* an owner in tracing/ (bpf/tracing.c) */
+	if (!owner_map_dir(e, en->map_owner_id, &dir) && !strcmp(dir, en->map_pin_path)) {
+		d->owner_id = en->map_owner_id;
+		return;
+	}
 	d->owner_id = en->map_owner_id;
 	d->owner_unloaded = true;
 }
@@ -118,16 +124,11 @@ static void loaded_at(char *buf, size_t size, unsigned long long boot_ns)
 	strftime(buf, size, "%Y-%m-%dT%H:%M:%S%z", &tm);
 }
 
-static int collect(const struct engine *e, const struct eng_hook *h, unsigned int pos,
-		   struct report_data *d)
+/* The kernel's facts of a program. */
+static int collect_prog(int fd, struct report_data *d)
 {
-	int fd = h->ent[pos]->prog_fd;
 	__u32 len = sizeof(d->info), n;
 
-	memset(d, 0, sizeof(*d));
-	d->h = h;
-	d->en = h->ent[pos];
-	d->pos = pos;
 	if (bpf_obj_get_info_by_fd(fd, &d->info, &len))
 		return -errno;
 	n = d->info.nr_map_ids < REPORT_MAX_MAPS ? d->info.nr_map_ids : REPORT_MAX_MAPS;
@@ -140,6 +141,21 @@ static int collect(const struct engine *e, const struct eng_hook *h, unsigned in
 	d->n_maps = n < d->info.nr_map_ids ? n : d->info.nr_map_ids;
 	d->memlock = memlock_of(fd);
 	loaded_at(d->loaded_at, sizeof(d->loaded_at), d->info.load_time);
+	return 0;
+}
+
+static int collect(const struct engine *e, const struct eng_hook *h, unsigned int pos,
+		   struct report_data *d)
+{
+	int err;
+
+	memset(d, 0, sizeof(*d));
+	d->h = h;
+	d->en = h->ent[pos];
+	d->pos = pos;
+	err = collect_prog(h->ent[pos]->prog_fd, d);
+	if (err)
+		return err;
 	owner(e, d);
 	used_by(e, d);
 	stats_read(h, pos, &d->st);
@@ -155,8 +171,7 @@ static const char *prog_type(const struct report_data *d)
 
 /* ---- text ---- */
 
-/* "key=value" lines joined by ", ", or None. */
-static void kv_list(struct strbuf *sb, const char *lines)
+void report_kv_list(struct strbuf *sb, const char *lines)
 {
 	const char *p = lines, *nl;
 	bool first = true;
@@ -223,7 +238,7 @@ static void plugfs_text(struct strbuf *sb, const struct report_data *d)
 	strbuf__printf(sb, "Plugfs State\nName: %s\nPath: %s\n", en->prog_name, en->object_path);
 	globals_text(sb, en);
 	strbuf__puts(sb, "Metadata: ");
-	kv_list(sb, en->metadata);
+	report_kv_list(sb, en->metadata);
 	strbuf__printf(sb, "Map Pin Path: %s\n", en->map_pin_path[0] ? en->map_pin_path : "None");
 	if (!d->owner_id)
 		strbuf__puts(sb, "Map Owner ID: None\n");
@@ -430,4 +445,26 @@ int report_entry(const struct engine *e, const struct eng_hook *h, unsigned int 
 		*buf = strbuf__detach(&text, len);
 	strbuf__fini(&text);
 	return err ? err : *buf ? 0 : -ENOMEM;
+}
+
+int report_prog_kernel(int fd, struct strbuf *sb, struct jsonw *w)
+{
+	struct report_data *d = calloc(1, sizeof(*d));
+	int err;
+
+	if (!d)
+		return -ENOMEM;
+	err = collect_prog(fd, d);
+	if (!err) {
+		/* run by the kernel itself: its own counts, no verdicts */
+		d->st.runs = d->info.run_cnt;
+		d->st.run_time_ns = d->info.run_time_ns;
+		d->st.timed = true;
+		if (w)
+			kernel_json(w, d);
+		else
+			kernel_text(sb, d);
+	}
+	free(d);
+	return err;
 }

@@ -68,7 +68,7 @@ int state_save_hook(struct engine *e, const struct eng_hook *h)
 }
 
 /* "[section]" then "key = value" of "key=value" lines. */
-static void add_lines(struct strbuf *sb, const char *section, const char *lines)
+void state_add_lines(struct strbuf *sb, const char *section, const char *lines)
 {
 	const char *p = lines, *nl, *eq;
 
@@ -109,7 +109,7 @@ static char *entry_text(const struct eng_hook *h, const struct eng_entry *en, si
 		global_put(&sb, &en->globals[i], " = ");
 		strbuf__puts(&sb, "\n");
 	}
-	add_lines(&sb, "metadata", en->metadata);
+	state_add_lines(&sb, "metadata", en->metadata);
 	return strbuf__detach(&sb, len);
 }
 
@@ -237,6 +237,56 @@ int state_rename_entry(struct engine *e, const struct eng_hook *h, unsigned int 
 		return 0;
 	plugfs_snprintf(a, sizeof(a), "%s/%u.ini", dir, from);
 	plugfs_snprintf(b, sizeof(b), "%s/%u.ini", dir, to);
+	return rename(a, b) ? -errno : 0;
+}
+
+int state_put_file(struct engine *e, const char *rel, const void *data, size_t len,
+		   const char *sha256, const void *obj, size_t obj_len)
+{
+	char hdr[PATH_MAX + 64], ohdr[160], path[2 * PATH_MAX];
+	struct iovec iov[4];
+	int n = 0, err = 0;
+
+	if (!e->state_dir[0])
+		return 0;
+	if (obj) {
+		plugfs_snprintf(ohdr, sizeof(ohdr), "put %zu objects/%s.o\n", obj_len, sha256);
+		iov[n++] = (struct iovec){ ohdr, strlen(ohdr) };
+		iov[n++] = (struct iovec){ (void *)obj, obj_len };
+	}
+	plugfs_snprintf(hdr, sizeof(hdr), "put %zu %s\n", len, rel);
+	iov[n++] = (struct iovec){ hdr, strlen(hdr) };
+	iov[n++] = (struct iovec){ (void *)data, len };
+	if (e->journal_fd >= 0 && !journal_append(e, iov, n))
+		return 0;
+	if (obj && !object_path(e, sha256, path, sizeof(path)))
+		err = store_object(path, obj, obj_len);
+	plugfs_snprintf(path, sizeof(path), "%s/%s", e->state_dir, rel);
+	if (!err)
+		err = journal_write_file(path, data, len);
+	if (err)
+		pr_warn("bpf: cannot save state in %s: %s", path, strerror(-err));
+	return err;
+}
+
+void state_del_file(struct engine *e, const char *rel)
+{
+	char path[2 * PATH_MAX];
+
+	if (!e->state_dir[0] || !journal_line(e, "del %s\n", rel))
+		return;
+	plugfs_snprintf(path, sizeof(path), "%s/%s", e->state_dir, rel);
+	unlink(path);
+}
+
+int state_mv_file(struct engine *e, const char *from, const char *to)
+{
+	char a[2 * PATH_MAX], b[2 * PATH_MAX];
+
+	if (!e->state_dir[0] || !journal_line(e, "mv %s %s\n", from, to))
+		return 0;
+	plugfs_snprintf(a, sizeof(a), "%s/%s", e->state_dir, from);
+	plugfs_snprintf(b, sizeof(b), "%s/%s", e->state_dir, to);
 	return rename(a, b) ? -errno : 0;
 }
 

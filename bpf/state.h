@@ -5,6 +5,8 @@
 
 #include "engine_internal.h"
 
+#include <plugfs/strbuf.h>
+
 /* ---- writing (through the journal when there is one) ---- */
 
 /* The hook's fields changed (they are kept in each entry's file); h NULL: nothing. */
@@ -20,6 +22,15 @@ void state_drop_object(struct engine *e, const char *sha256);
 void state_follow_owner(struct engine *e, uint32_t old_id, uint32_t new_id);
 int state_rename_entry(struct engine *e, const struct eng_hook *h, unsigned int from,
 		       unsigned int to);
+
+/* Files of other trees (tracing/): rel is relative to the state dir. A put
+ * may carry the object of digest sha256 (obj NULL: none), stored with it. */
+int state_put_file(struct engine *e, const char *rel, const void *data, size_t len,
+		   const char *sha256, const void *obj, size_t obj_len);
+/* "[section]" and "key = value" lines of "key=value\n" lines (nothing when NULL). */
+void state_add_lines(struct strbuf *sb, const char *section, const char *lines);
+void state_del_file(struct engine *e, const char *rel);
+int state_mv_file(struct engine *e, const char *from, const char *to);
 
 /* ---- reading (fold the journal first) ---- */
 

@@ -125,5 +125,15 @@ struct plugfs_config;
  * have theirs in plugins.h and hosts.h. */
 int ifaces_domain_init(struct fs_domain *d, const struct plugfs_config *cfg);
 void ifaces_domain_fini(struct fs_domain *d);
+struct engine;
+/* The kernel engine ifaces/ runs, which tracing/ shares (fs/tracing.h). */
+struct engine *ifaces_domain_engine(const struct fs_domain *d);
+struct plugfs_manifest;
+struct engine_global;
+struct engine_kv;
+/* A manifest's global.X and metadata.X as the engine takes them (arrays of
+ * MANIFEST_MAX_KV), pointing into m (fs/ifaces.c, used by tracing/ too). */
+void manifest_engine_kv(const struct plugfs_manifest *m, struct engine_global *g,
+			struct engine_kv *md);
 
 #endif

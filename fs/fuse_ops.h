@@ -13,7 +13,7 @@
 
 /* The trees under the root, listed in this order; a slot whose ops are
  * NULL (a tree that could not start) is not shown. */
-enum { DOMAIN_PLUGINS, DOMAIN_IFACES, DOMAIN_HOSTS, NR_DOMAINS };
+enum { DOMAIN_PLUGINS, DOMAIN_IFACES, DOMAIN_HOSTS, DOMAIN_TRACING, NR_DOMAINS };
 
 struct tree;
 

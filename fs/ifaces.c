@@ -9,6 +9,7 @@
 #include "daemon_config.h"
 #include "engine.h"
 #include "manifest.h"
+#include "engine_tracing.h"
 
 #include <plugfs/log.h>
 
@@ -134,35 +135,19 @@ static int may_create(void *priv, const char *group, unsigned int sub, const cha
 static int resolve_owner(struct ifaces *f, const char *group, unsigned int sub, const char *name,
 			 const char *spec, uint32_t *id)
 {
-	char buf[PATH_MAX], *comp[16], *tok, *save = NULL;
-	const char *p = spec;
+	char buf[PATH_MAX], base[PATH_MAX], *comp[16];
 	unsigned int prio;
-	int n = 0, k;
+	int n, k;
 
-	if (*p && strspn(p, "0123456789") == strlen(p)) {
-		*id = (uint32_t)strtoul(p, NULL, 10);
+	if (*spec && strspn(spec, "0123456789") == strlen(spec)) {
+		*id = (uint32_t)strtoul(spec, NULL, 10);
 		return 0;
 	}
-	if (*p == '/') {
-		size_t ml = strlen(f->mountpoint);
-
-		if (strncmp(p, f->mountpoint, ml) || p[ml] != '/')
-			return -ENOENT;
-		snprintf(buf, sizeof(buf), "%s", p + ml + 1);
-	} else {
-		snprintf(buf, sizeof(buf), "ifaces/%s/%s/%s/%s", group, hooks[sub], name, p);
-	}
-	for (tok = strtok_r(buf, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
-		if (!strcmp(tok, "."))
-			continue;
-		if (!strcmp(tok, "..")) {
-			if (n)
-				n--;
-			continue;
-		}
-		if (n >= 16)
-			return -ENOENT;
-		comp[n++] = tok;
+	snprintf(base, sizeof(base), "ifaces/%s/%s/%s", group, hooks[sub], name);
+	n = manifest_owner_path(f->mountpoint, base, spec, buf, sizeof(buf), comp, 16);
+	if (n == 2 && !strcmp(comp[0], "tracing")) {
+		*id = engine__trace_prog_id(f->eng, comp[1]);
+		return *id ? 0 : -ENOENT;
 	}
 	if (n != 4 || strcmp(comp[0], "ifaces") || engine_parse_prio(comp[3], &prio))
 		return -ENOENT;
@@ -187,7 +172,7 @@ static int commit(void *priv, const char *group, unsigned int sub, const char *n
 	void *owned = NULL;
 	size_t obj_len = len;
 	char err_text[512] = "";
-	unsigned int prio, i;
+	unsigned int prio;
 	int err = parse_name(group, sub, name, &prio);
 
 	if (err)
@@ -202,14 +187,15 @@ static int commit(void *priv, const char *group, unsigned int sub, const char *n
 		return -EFBIG;
 	}
 	if (!manifest_is_elf(buf, len)) {
-		m = calloc(1, sizeof(*m));
-		if (!m)
-			return -ENOMEM;
-		err = manifest_parse(buf, len, m, err_text, sizeof(err_text));
-		if (err) {
-			pr_warn("ifaces/%s/%s/%s: %s: %s", group, hooks[sub], name,
-				m->keys_read ? "bad load manifest" :
-				"neither an ELF object nor a load manifest", err_text);
+		snprintf(err_text, sizeof(err_text), "ifaces/%s/%s/%s", group, hooks[sub], name);
+		err = manifest_load(buf, len, f->max_object_size, err_text, &m, &owned, &obj_len);
+		if (err)
+			goto out;
+		if (m->attach[0] || m->target[0] || m->fn_name[0] || m->retprobe >= 0 ||
+		    m->offset >= 0 || m->pid) {
+			pr_warn("ifaces/%s/%s/%s: attach, target, fn_name, offset, retprobe and pid "
+				"apply to tracing/ only", group, hooks[sub], name);
+			err = -EINVAL;
 			goto out;
 		}
 		if (m->jit >= 0 || m->extra_memory >= 0 || m->shared_memory >= 0) {
@@ -218,22 +204,12 @@ static int commit(void *priv, const char *group, unsigned int sub, const char *n
 			err = -EINVAL;
 			goto out;
 		}
-		err = manifest_read_object(m, f->max_object_size, &owned, &obj_len, err_text,
-					   sizeof(err_text));
-		if (err) {
-			pr_warn("ifaces/%s/%s/%s: %s", group, hooks[sub], name, err_text);
-			goto out;
-		}
 		obj = owned;
 		o.object_path = m->object;
 		o.prog_name = m->name[0] ? m->name : NULL;
 		o.proceed_on = m->proceed_on[0] ? m->proceed_on : NULL;
 		o.mode = m->mode[0] ? m->mode : NULL;
-		for (i = 0; i < m->nr_globals; i++)
-			g[i] = (struct engine_global){ m->globals[i].key, m->globals[i].data,
-						       m->globals[i].len };
-		for (i = 0; i < m->nr_metadata; i++)
-			md[i] = (struct engine_kv){ m->metadata[i].key, m->metadata[i].value };
+		manifest_engine_kv(m, g, md);
 		o.globals = g;
 		o.n_globals = m->nr_globals;
 		o.metadata = md;
@@ -241,7 +217,7 @@ static int commit(void *priv, const char *group, unsigned int sub, const char *n
 		if (m->map_owner[0]) {
 			err = resolve_owner(f, group, sub, name, m->map_owner, &o.map_owner_id);
 			if (err) {
-				pr_warn("ifaces/%s/%s/%s: map_owner '%s' is not an entry of ifaces/ or a program id",
+				pr_warn("ifaces/%s/%s/%s: map_owner '%s' is not an entry of ifaces/ or tracing/ or a program id",
 					group, hooks[sub], name, m->map_owner);
 				goto out;
 			}
@@ -350,6 +326,25 @@ int ifaces_domain_init(struct fs_domain *d, const struct plugfs_config *cfg)
 	d->priv = f;
 	d->json = true;
 	return 0;
+}
+
+void manifest_engine_kv(const struct plugfs_manifest *m, struct engine_global *g,
+			struct engine_kv *md)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->nr_globals; i++)
+		g[i] = (struct engine_global){ m->globals[i].key, m->globals[i].data,
+					       m->globals[i].len };
+	for (i = 0; i < m->nr_metadata; i++)
+		md[i] = (struct engine_kv){ m->metadata[i].key, m->metadata[i].value };
+}
+
+struct engine *ifaces_domain_engine(const struct fs_domain *d)
+{
+	const struct ifaces *f = d->priv;
+
+	return f ? f->eng : NULL;
 }
 
 void ifaces_domain_fini(struct fs_domain *d)

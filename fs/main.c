@@ -15,6 +15,7 @@
 #include "logring.h"
 #include "plugins.h"
 #include "reply_queues.h"
+#include "tracing.h"
 #include "tree.h"
 
 #include <plugfs/fileutil.h>
@@ -216,6 +217,10 @@ static int start_backends(struct daemon *d)
 		return err;
 	}
 	d->ifaces_up = true;
+	err = tracing_domain_init(&d->fs.domains[DOMAIN_TRACING], &d->cfg,
+				  ifaces_domain_engine(&d->fs.domains[DOMAIN_IFACES]));
+	if (err)
+		return err;
 	d->reg = host_registry__new(&ro);
 	err = d->reg ? 0 : -errno;
 	if (!err)
@@ -241,6 +246,7 @@ static void stop_backends(struct daemon *d)
 	reply_queues__close();
 	if (d->plugins_up)
 		plugins_domain_fini(&d->fs.domains[DOMAIN_PLUGINS]);
+	tracing_domain_fini(&d->fs.domains[DOMAIN_TRACING]);
 	if (d->ifaces_up)
 		ifaces_domain_fini(&d->fs.domains[DOMAIN_IFACES]);
 	tree__free(d->fs.tree);

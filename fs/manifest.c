@@ -4,6 +4,7 @@
 
 #include <plugfs/hex.h>
 #include <plugfs/ini.h>
+#include <plugfs/log.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +32,7 @@ struct parse_ctx {
  */
 static const char *const single_keys[] = {
 	"object", "name", "map_owner", "mode", "jit", "extra_memory", "shared_memory",
+	"attach", "retprobe", "target", "fn_name", "offset", "pid",
 };
 
 static int note_key(struct parse_ctx *c, const char *name, char *err, size_t err_size)
@@ -122,6 +124,32 @@ static int add_global(struct plugfs_manifest *m, const char *key, const char *va
 	return rc;
 }
 
+/* tracing/'s keys, as bpfctl's tracepoint / kprobe / uprobe flags. */
+static int tracing_key(struct plugfs_manifest *m, const char *name, const char *value)
+{
+	uint64_t x;
+	bool b;
+
+	if (!strcmp(name, "attach"))
+		return plugfs_set_str(m->attach, sizeof(m->attach), value);
+	if (!strcmp(name, "target"))
+		return plugfs_set_str(m->target, sizeof(m->target), value);
+	if (!strcmp(name, "fn_name"))
+		return plugfs_set_str(m->fn_name, sizeof(m->fn_name), value);
+	if (!strcmp(name, "retprobe")) {
+		if (plugfs_parse_bool(value, &b))
+			return -EINVAL;
+		m->retprobe = b;
+		return 0;
+	}
+	if (!strcmp(name, "offset"))
+		return parse_size(value, &m->offset);
+	if (plugfs_parse_u64(value, INT32_MAX, &x))
+		return -EINVAL;
+	m->pid = (int)x;
+	return 0;
+}
+
 static int handle(struct parse_ctx *c, const char *name, const char *value, char *err,
 		  size_t err_size)
 {
@@ -157,10 +185,14 @@ static int handle(struct parse_ctx *c, const char *name, const char *value, char
 		return parse_size(value, &m->shared_memory);
 	if (!strncmp(name, "global.", 7))
 		return add_global(m, name + 7, value, err, err_size);
+	if (!strcmp(name, "attach") || !strcmp(name, "target") || !strcmp(name, "fn_name") ||
+	    !strcmp(name, "retprobe") || !strcmp(name, "offset") || !strcmp(name, "pid"))
+		return tracing_key(m, name, value);
 	if (!strncmp(name, "metadata.", 9))
 		return add_kv(m->metadata, &m->nr_metadata, name + 9, value, err, err_size);
 	snprintf(err, err_size, "unknown key '%s' (keys: object, name, proceed_on, map_owner, mode, "
-		 "global.NAME, metadata.KEY, jit, extra_memory, shared_memory)", name);
+		 "global.NAME, metadata.KEY, jit, extra_memory, shared_memory, attach, target, "
+		 "fn_name, offset, retprobe, pid)", name);
 	return -EINVAL;
 }
 
@@ -188,6 +220,8 @@ int manifest_parse(const void *buf, size_t len, struct plugfs_manifest *m, char 
 	m->jit = -1;
 	m->extra_memory = -1;
 	m->shared_memory = -1;
+	m->retprobe = -1;
+	m->offset = -1;
 	if (memchr(buf, '\0', len)) {
 		snprintf(err, err_size, "neither an ELF object nor a text manifest (NUL byte)");
 		return -EINVAL;
@@ -259,4 +293,61 @@ out:
 	free(buf);
 	close(fd);
 	return rc;
+}
+
+int manifest_owner_path(const char *mountpoint, const char *base, const char *spec, char *buf,
+			size_t size, char **comp, int max)
+{
+	char *tok, *save = NULL;
+	size_t ml = strlen(mountpoint);
+	int n = 0;
+
+	if (*spec == '/') {
+		if (strncmp(spec, mountpoint, ml) || spec[ml] != '/')
+			return -ENOENT;
+		snprintf(buf, size, "%s", spec + ml + 1);
+	} else {
+		snprintf(buf, size, "%s/%s", base, spec);
+	}
+	for (tok = strtok_r(buf, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(tok, "."))
+			continue;
+		if (!strcmp(tok, "..")) {
+			if (n)
+				n--;
+			continue;
+		}
+		if (n >= max)
+			return -ENOENT;
+		comp[n++] = tok;
+	}
+	return n;
+}
+
+int manifest_load(const void *buf, size_t len, size_t max, const char *what,
+		  struct plugfs_manifest **mp, void **obj, size_t *obj_len)
+{
+	struct plugfs_manifest *m = calloc(1, sizeof(*m));
+	char why[512] = "";
+	int err;
+
+	*mp = NULL;
+	*obj = NULL;
+	if (!m)
+		return -ENOMEM;
+	err = manifest_parse(buf, len, m, why, sizeof(why));
+	if (err) {
+		pr_warn("%s: %s: %s", what, m->keys_read ? "bad load manifest" :
+			"neither an ELF object nor a load manifest", why);
+	} else {
+		err = manifest_read_object(m, max, obj, obj_len, why, sizeof(why));
+		if (err)
+			pr_warn("%s: %s", what, why);
+	}
+	if (err) {
+		free(m);
+		return err;
+	}
+	*mp = m;
+	return 0;
 }

@@ -3,7 +3,8 @@
  * Load manifests: what a write into the tree may contain besides an ELF
  * object (plugfs(8), "Manifests"). One ini document, keys without a section:
  *   object, name, proceed_on, global.NAME, metadata.KEY, map_owner, mode,
- *   jit, extra_memory, shared_memory, entry
+ *   jit, extra_memory, shared_memory, entry,
+ *   attach, retprobe, target, fn_name, offset, pid (tracing/)
  */
 #ifndef PLUGFS_FS_MANIFEST_H
 #define PLUGFS_FS_MANIFEST_H
@@ -32,6 +33,12 @@ struct plugfs_manifest {
 	int jit;			/* -1 unset, 0, 1 */
 	int64_t extra_memory;		/* -1 unset */
 	int64_t shared_memory;		/* -1 unset */
+	char attach[512];		/* tracing/: "tracepoint:CAT:EVENT", ... ("" = SEC()) */
+	char target[4096];		/* tracing/: uprobe / usdt binary */
+	char fn_name[256];		/* tracing/: symbol or kernel function */
+	int retprobe;			/* -1 unset, 0, 1 */
+	int64_t offset;			/* -1 unset */
+	int pid;			/* 0: every process */
 	unsigned int nr_globals;
 	struct manifest_kv globals[MANIFEST_MAX_KV];	/* value: hex bytes as written */
 	unsigned int nr_metadata;
@@ -54,5 +61,22 @@ int manifest_parse(const void *buf, size_t len, struct plugfs_manifest *m, char 
  */
 int manifest_read_object(const struct plugfs_manifest *m, size_t max, void **obj, size_t *len,
 			 char *err, size_t err_size);
+
+/*
+ * A write that is not an ELF object: parsed as a manifest (*m) and its
+ * object read (*obj, at most max bytes), both malloc'ed; -errno after a
+ * pr_warn that starts with what ("tracing/x").
+ */
+int manifest_load(const void *buf, size_t len, size_t max, const char *what,
+		  struct plugfs_manifest **m, void **obj, size_t *obj_len);
+
+/*
+ * A map_owner given as a path: absolute (inside the mount point) or
+ * relative to the entry's own path base ("ifaces/eth0/xdp/10",
+ * "tracing/x"), with "." and ".." resolved. Splits it into at most max
+ * components (pointing into buf); returns their count, or -ENOENT.
+ */
+int manifest_owner_path(const char *mountpoint, const char *base, const char *spec, char *buf,
+			size_t size, char **comp, int max);
 
 #endif

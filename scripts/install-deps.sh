@@ -11,7 +11,7 @@ pkgs=(
 	libinih-dev libcmocka-dev liburcu-dev
 	bpftool iproute2 iputils-ping procps psmisc util-linux kmod
 	python3
-	jq
+	systemtap-sdt-dev jq
 	groff-base man-db systemd
 )
 

@@ -117,7 +117,7 @@ for k in $(grep -oE '\[PLUGLET_FAULT_[A-Z_]+\] = "[a-z-]+"' "$S/vm/vm.c" | grep 
 done
 
 # ---- examples open with what they show and how to run them ----
-for f in "$S"/examples/xdp/*.c "$S"/examples/tc/*.c "$S"/examples/pluglets/*.c "$S"/examples/hosts/*.c \
+for f in "$S"/examples/xdp/*.c "$S"/examples/tc/*.c "$S"/examples/tracing/*.c "$S"/examples/pluglets/*.c "$S"/examples/hosts/*.c \
 	 "$S"/examples/*.sh "$S"/examples/Makefile "$S"/examples/systemd/plugfs.service; do
 	head=$(head -n 30 "$f")
 	n=${f#"$S"/}
