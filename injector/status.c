@@ -12,12 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Record sizes of this version (what encode writes, what decode needs). */
 #define HDR_SIZE	(4 + 2 + 2 + 4 + 4 + INJ_NAME_MAX + 4 + 4 + 4 + 4)
 #define POINT_SIZE	(INJ_NAME_MAX + 4)
 #define PLUGLET_V1_SIZE	(INJ_NAME_MAX + 4 + 4 + 4 + 8 + 4 + 4 + 8 + 8 + 8 + 4 + 160)
-#define PLUGLET_SIZE	(PLUGLET_V1_SIZE + 8 + 8 + 4 + 16)
+#define PLUGLET_V2_SIZE	(PLUGLET_V1_SIZE + 8 + 8 + 4 + 16)
+#define PLUGLET_SIZE	(PLUGLET_V2_SIZE + 8 + 4 + 8 + 8 * INJ_STATUS_FAULT_KINDS)
 /* Larger records than this are not a later version, they are garbage. */
 #define MAX_RECORD	4096u
 
@@ -70,6 +72,11 @@ static void put_pluglet(struct strbuf *out, const struct inj_pluglet_status *p)
 	put_le(out, p->gen, 8);
 	put_le(out, (uint32_t)p->sender_pid, 4);
 	put_str(out, p->sender, sizeof(p->sender));
+	put_le(out, p->timed_runs, 8);
+	put_le(out, p->last_fault_insn, 4);
+	put_le(out, p->last_fault_time_ns, 8);
+	for (unsigned int k = 0; k < INJ_STATUS_FAULT_KINDS; k++)
+		put_le(out, p->fault_kinds[k], 8);
 }
 
 int inj_host_status__encode(const struct inj_host_status *s, struct strbuf *out)
@@ -165,12 +172,19 @@ static int get_pluglet(struct rd *r, struct inj_pluglet_status *p, uint32_t i, c
 	p->last_fault_kind = (uint32_t)get_le(r, 4);
 	if (get_str(r, p->last_fault, sizeof(p->last_fault), false))
 		BAD("pluglet %u: unterminated fault text", i);
-	if (r->left >= PLUGLET_SIZE - PLUGLET_V1_SIZE) {
+	if (r->left >= PLUGLET_V2_SIZE - PLUGLET_V1_SIZE) {
 		p->origin = get_le(r, 8);
 		p->gen = get_le(r, 8);
 		p->sender_pid = (int32_t)get_le(r, 4);
 		if (get_str(r, p->sender, sizeof(p->sender), false))
 			BAD("pluglet %u: unterminated sender name", i);
+	}
+	if (r->left >= PLUGLET_SIZE - PLUGLET_V2_SIZE) {
+		p->timed_runs = get_le(r, 8);
+		p->last_fault_insn = (uint32_t)get_le(r, 4);
+		p->last_fault_time_ns = get_le(r, 8);
+		for (unsigned int k = 0; k < INJ_STATUS_FAULT_KINDS; k++)
+			p->fault_kinds[k] = get_le(r, 8);
 	}
 	if (p->anchor >= PLUGLET_ANCHOR__MAX)
 		BAD("pluglet %u: unknown anchor %u", i, p->anchor);
@@ -303,6 +317,28 @@ static void line(struct strbuf *out, const char *indent, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Where and when the last fault happened, and the faults of each kind. */
+static void format_faults(const struct inj_pluglet_status *p, const char *in, struct strbuf *out)
+{
+	char when[64] = "";
+
+	if (p->last_fault_time_ns) {
+		time_t t = (time_t)(p->last_fault_time_ns / 1000000000ull);
+		struct tm tm;
+
+		if (gmtime_r(&t, &tm))
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		line(out, in, "Last Fault Insn: %u\n", p->last_fault_insn);
+		line(out, in, "Last Fault Time: %s\n", when[0] ? when : "?");
+	}
+	line(out, in, "Faults By Kind:");
+	for (unsigned int k = 0; k < INJ_STATUS_FAULT_KINDS; k++)
+		if (p->fault_kinds[k])
+			strbuf__printf(out, " %s=%llu", pluglet_fault_kind_name(k),
+				       (unsigned long long)p->fault_kinds[k]);
+	strbuf__puts(out, "\n");
+}
+
 int inj_pluglet_origin__format(const struct inj_pluglet_status *p, const char *indent,
 			       struct strbuf *out)
 {
@@ -329,8 +365,14 @@ int inj_pluglet_status__format(const struct inj_pluglet_status *p, const char *i
 	line(out, in, "Runs: %llu\n", (unsigned long long)p->runs);
 	line(out, in, "Faults: %llu\n", (unsigned long long)p->faults);
 	line(out, in, "Last Fault: %s\n", p->last_fault[0] ? p->last_fault : "None");
-	if (p->has_run_ns)
+	if (p->faults)
+		format_faults(p, in, out);
+	if (p->has_run_ns) {
 		line(out, in, "Run Time (ns): %llu\n", (unsigned long long)p->run_ns);
+		line(out, in, "Timed Runs: %llu\n", (unsigned long long)p->timed_runs);
+		line(out, in, "Mean Run Time (ns): %llu\n", (unsigned long long)
+		     (p->timed_runs ? p->run_ns / p->timed_runs : 0));
+	}
 	inj_pluglet_origin__format(p, in, out);
 	return out->err;
 }

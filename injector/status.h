@@ -15,6 +15,9 @@
  * reader takes the fields it knows and skips the rest. The pluglet record
  * grew origin u64, gen u64, sender pid i32, sender[16] (who installed it);
  * a record of the first size reads as origin 0 from an unknown sender.
+ * It then grew timed runs u64, last fault instruction u32, last fault time
+ * u64 (wall clock, ns), and INJ_STATUS_FAULT_KINDS u64 counts of faults per
+ * kind; an older record reads as zeros there.
  */
 #ifndef PLUGFS_INJECTOR_STATUS_H
 #define PLUGFS_INJECTOR_STATUS_H
@@ -23,6 +26,7 @@
 #include "wire.h"
 
 #include <plugfs/strbuf.h>
+#include <pluglet/fault.h>
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -35,6 +39,8 @@
 #define INJ_STATUS_MAX_PLUGLETS	65536u
 /* Fault kinds are the host's enum pluglet_fault_kind: passed through, bounded. */
 #define INJ_STATUS_MAX_FAULT_KIND 255u
+/* Per-kind fault counts a record carries (enum pluglet_fault_kind values). */
+#define INJ_STATUS_FAULT_KINDS	16u
 
 struct inj_point_status {
 	char name[INJ_NAME_MAX];
@@ -57,6 +63,10 @@ struct inj_pluglet_status {
 	uint64_t gen;			/* generation in that origin */
 	int32_t sender_pid;		/* the process that installed it (0: unknown) */
 	char sender[16];		/* its name (/proc/<pid>/comm), "" if unknown */
+	uint64_t timed_runs;		/* runs whose time is in run_ns */
+	uint32_t last_fault_insn;	/* instruction index of the last fault */
+	uint64_t last_fault_time_ns;	/* wall clock (CLOCK_REALTIME) of it, 0: none */
+	uint64_t fault_kinds[INJ_STATUS_FAULT_KINDS];	/* faults per kind */
 };
 
 struct inj_host_status {

@@ -578,12 +578,18 @@ struct args_view {
 	} arg[PLUGLET_MAX_ARGS];
 };
 
-static void record_fault(struct host_pluglet *p, enum pluglet_fault_kind kind, const char *msg)
+static void record_fault(struct host_pluglet *p, enum pluglet_fault_kind kind, uint32_t insn,
+			 const char *msg)
 {
 	uint64_t n = __atomic_add_fetch(&p->faults, 1, __ATOMIC_RELAXED);
+	struct timespec now;
 
+	clock_gettime(CLOCK_REALTIME, &now);
 	pthread_mutex_lock(&p->fault_lock);
+	p->fault_kinds[(unsigned int)kind < PLUGLET_STATS_FAULT_KINDS ? kind : 0]++;
 	p->last_kind = kind;
+	p->last_insn = insn;
+	p->last_time_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
 	snprintf(p->last_fault, sizeof(p->last_fault), "%s: %s", pluglet_fault_kind_str(kind), msg);
 	pthread_mutex_unlock(&p->fault_lock);
 	/* the first fault is worth a line in the log; the rest are counted */
@@ -656,7 +662,7 @@ static int run_prepare(const struct host_set *s, struct host_pluglet *p, struct 
 		run->heap = host_heap_push(p->extra_mem);
 		if (!run->heap) {
 			__atomic_add_fetch(&p->runs, 1, __ATOMIC_RELAXED);
-			record_fault(p, PLUGLET_FAULT_HELPER, "no memory for the private heap");
+			record_fault(p, PLUGLET_FAULT_HELPER, 0, "no memory for the private heap");
 			return -EFAULT;
 		}
 		run->heap_size = p->extra_mem;
@@ -693,10 +699,11 @@ run_one_inline(const struct host_set *s, struct host_pluglet *p, struct pluglet_
 	struct pluglet_exec ex;
 	uint64_t t0 = 0;
 	int nargs = c->nargs, rc;
+	bool timed;
 
 	if (nargs < 0 || nargs > PLUGLET_MAX_ARGS || (nargs && !c->args)) {
 		__atomic_add_fetch(&p->runs, 1, __ATOMIC_RELAXED);
-		record_fault(p, PLUGLET_FAULT_HELPER, "insertion point passes a bad argument array");
+		record_fault(p, PLUGLET_FAULT_HELPER, 0, "insertion point passes a bad argument array");
 		return -EFAULT;
 	}
 	/* only the inputs: pluglet_vm__run() resets every output, and clearing
@@ -714,18 +721,21 @@ run_one_inline(const struct host_set *s, struct host_pluglet *p, struct pluglet_
 	 */
 	if (p->needs_exec && run_prepare(s, p, c, ptr_perm, retval, &view, regs, &run, &ex))
 		return -EFAULT;
-	if (p->point->host->stats_time)
+	timed = __atomic_load_n(&p->point->host->stats_time, __ATOMIC_RELAXED);
+	if (timed)
 		t0 = plugfs_now_ns();
 	rc = pluglet_vm__run(p->vm, &ex, (uint64_t)(uintptr_t)&view, (uint64_t)nargs, r0);
-	if (p->point->host->stats_time)
+	if (timed) {
 		__atomic_add_fetch(&p->run_ns, plugfs_now_ns() - t0, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&p->timed_runs, 1, __ATOMIC_RELAXED);
+	}
 	if (run.heap)
 		host_heap_pop(run.heap, run.heap_size);
 	__atomic_add_fetch(&p->runs, 1, __ATOMIC_RELAXED);
 	if (rc) {
 		enum pluglet_fault_kind k = ex.fault.kind;
 
-		record_fault(p, k == PLUGLET_FAULT_NONE ? PLUGLET_FAULT_HELPER : k,
+		record_fault(p, k == PLUGLET_FAULT_NONE ? PLUGLET_FAULT_HELPER : k, ex.fault.insn,
 			     ex.fault.msg[0] ? ex.fault.msg : strerror(-rc));
 		return -EFAULT;
 	}
@@ -821,6 +831,20 @@ void *pluglet__point_slow(uint32_t id)
 struct pluglet_host *pluglet_host__default(void)
 {
 	return __atomic_load_n(&default_host, __ATOMIC_ACQUIRE);
+}
+
+void pluglet_host__set_stats_time(struct pluglet_host *h, bool on)
+{
+	if (h)
+		__atomic_store_n(&h->stats_time, on, __ATOMIC_RELAXED);
+}
+
+/* PLUGLET_STATS_TIME=1: timing for a host whose code does not ask for it. */
+static bool env_stats_time(void)
+{
+	const char *v = getenv("PLUGLET_STATS_TIME");
+
+	return v && (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes"));
 }
 
 const char *pluglet_host__name(const struct pluglet_host *h)
@@ -953,7 +977,7 @@ struct pluglet_host *pluglet_host__new(const struct pluglet_host_opts *opts)
 		 o.name && o.name[0] ? o.name : program_invocation_short_name);
 	h->host_data = o.host_data;
 	h->budget = o.budget;
-	h->stats_time = o.stats_time;
+	h->stats_time = o.stats_time || env_stats_time();
 	h->points = calloc(o.nr_points ? o.nr_points : 1, sizeof(*h->points));
 	h->helpers = pluglet_helpers__new();
 	if (!h->points || !h->helpers) {
@@ -1037,9 +1061,13 @@ static void pluglet_stats_fill(struct host_pluglet *p, struct pluglet_stats *st)
 	st->runs = __atomic_load_n(&p->runs, __ATOMIC_RELAXED);
 	st->faults = __atomic_load_n(&p->faults, __ATOMIC_RELAXED);
 	st->run_ns = __atomic_load_n(&p->run_ns, __ATOMIC_RELAXED);
+	st->timed_runs = __atomic_load_n(&p->timed_runs, __ATOMIC_RELAXED);
 	st->jit = pluglet_vm__mode(p->vm) == PLUGLET_VM_JIT;
 	pthread_mutex_lock(&p->fault_lock);
 	st->last_fault_kind = p->last_kind;
+	st->last_fault_insn = p->last_insn;
+	st->last_fault_time_ns = p->last_time_ns;
+	memcpy(st->fault_kinds, p->fault_kinds, sizeof(st->fault_kinds));
 	snprintf(st->last_fault, sizeof(st->last_fault), "%s", p->last_fault);
 	pthread_mutex_unlock(&p->fault_lock);
 }
@@ -1084,9 +1112,13 @@ static void pluglet_status_fill(const struct pluglet_host *h, const struct host_
 	ps->shared_mem = p->shared_mem;
 	ps->runs = st.runs;
 	ps->faults = st.faults;
-	ps->has_run_ns = h->stats_time;
+	ps->has_run_ns = __atomic_load_n(&h->stats_time, __ATOMIC_RELAXED) || st.timed_runs;
 	ps->run_ns = st.run_ns;
+	ps->timed_runs = st.timed_runs;
 	ps->last_fault_kind = st.last_fault_kind;
+	ps->last_fault_insn = st.last_fault_insn;
+	ps->last_fault_time_ns = st.last_fault_time_ns;
+	memcpy(ps->fault_kinds, st.fault_kinds, sizeof(ps->fault_kinds));
 	snprintf(ps->last_fault, sizeof(ps->last_fault), "%s", st.last_fault);
 	ps->origin = p->origin;
 	ps->gen = p->gen;

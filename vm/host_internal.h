@@ -49,12 +49,17 @@ struct host_pluglet {
 	char sender[16];		/* /proc/<sender_pid>/comm at injection */
 	struct host_pluglet *next;	/* writer-side list, sorted (anchor, seq) */
 
-	/* stats: counters are atomics, the last fault text is under fault_lock */
+	/* stats: counters are atomics (relaxed: a run pays one locked add, two
+	 * more with timing); what a fault leaves is under fault_lock */
 	uint64_t runs;
 	uint64_t faults;
 	uint64_t run_ns;
+	uint64_t timed_runs;
 	pthread_mutex_t fault_lock;
 	enum pluglet_fault_kind last_kind;
+	uint32_t last_insn;
+	uint64_t last_time_ns;
+	uint64_t fault_kinds[PLUGLET_STATS_FAULT_KINDS];
 	char last_fault[160];
 };
 
@@ -85,7 +90,7 @@ struct pluglet_host {
 	struct pluglet_helpers *helpers;
 	void *host_data;
 	uint64_t budget;
-	bool stats_time;
+	bool stats_time;		/* __atomic: pluglet_host__set_stats_time() */
 	bool is_default;
 	pthread_mutex_t lock;		/* writers */
 	struct pluglet_ctl *ctl;

@@ -28,24 +28,9 @@ void vm_log(char *log, size_t log_size, const char *fmt, ...)
 	va_end(ap);
 }
 
-static const char *const fault_names[PLUGLET_FAULT__MAX] = {
-	[PLUGLET_FAULT_NONE] = "none",
-	[PLUGLET_FAULT_OOB_LOAD] = "oob-load",
-	[PLUGLET_FAULT_OOB_STORE] = "oob-store",
-	[PLUGLET_FAULT_READONLY] = "readonly",
-	[PLUGLET_FAULT_STACK_OVERFLOW] = "stack-overflow",
-	[PLUGLET_FAULT_BUDGET] = "budget",
-	[PLUGLET_FAULT_BAD_HELPER] = "bad-helper",
-	[PLUGLET_FAULT_HELPER] = "helper",
-	[PLUGLET_FAULT_BAD_CALLX] = "bad-callx",
-	[PLUGLET_FAULT_ABORTED] = "aborted",
-};
-
 const char *pluglet_fault_kind_str(enum pluglet_fault_kind kind)
 {
-	if ((unsigned)kind >= PLUGLET_FAULT__MAX)
-		return "unknown";
-	return fault_names[kind];
+	return pluglet_fault_kind_name((unsigned int)kind);
 }
 
 void vm_fault_set(struct pluglet_exec *ex, enum pluglet_fault_kind kind, uint32_t insn,

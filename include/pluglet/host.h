@@ -166,7 +166,8 @@ struct pluglet_host_opts {
 	bool no_control;			/* do not start the control thread */
 	const char *manifest;			/* ini file of pluglets to load at start; NULL: none */
 	uint64_t budget;			/* instructions per pluglet run; 0: VM default */
-	bool stats_time;			/* measure run time per pluglet (two clock reads per run) */
+	bool stats_time;			/* measure run time per pluglet (two clock reads per run);
+						 * also on when PLUGLET_STATS_TIME=1 is in the environment */
 	bool no_default;			/* do not become the host of the VM_CALL macros */
 };
 
@@ -329,9 +330,19 @@ int pluglet__helper_check(struct pluglet_exec *ex, const char *helper, int argno
  */
 int pluglet_host__load_manifest(struct pluglet_host *h, const char *path, char *err, size_t err_size);
 
+/*
+ * Turns the measure of run time per pluglet on or off while the host runs
+ * (what opts.stats_time or PLUGLET_STATS_TIME=1 set at creation). Runs
+ * and faults are always counted; run time costs two clock reads per run.
+ */
+void pluglet_host__set_stats_time(struct pluglet_host *h, bool on);
+
 const char *pluglet_host__name(const struct pluglet_host *h);
 /* Control thread queue id, or -1 when it does not run. */
 int pluglet_host__msqid(const struct pluglet_host *h);
+
+/* Room for per-kind fault counts (enum pluglet_fault_kind, which may grow). */
+#define PLUGLET_STATS_FAULT_KINDS 16
 
 struct pluglet_stats {
 	size_t sz;			/* sizeof(struct pluglet_stats) */
@@ -341,6 +352,11 @@ struct pluglet_stats {
 	bool jit;			/* running JIT code */
 	enum pluglet_fault_kind last_fault_kind;
 	char last_fault[160];		/* empty if none */
+	/* Appended fields (a caller with an older sz does not get them). */
+	uint64_t timed_runs;		/* runs whose time is in run_ns */
+	uint32_t last_fault_insn;	/* instruction index of the last fault */
+	uint64_t last_fault_time_ns;	/* its wall-clock time (CLOCK_REALTIME), 0: none */
+	uint64_t fault_kinds[PLUGLET_STATS_FAULT_KINDS];	/* faults per enum pluglet_fault_kind */
 };
 
 /* Statistics of one pluglet; 0, -ENOENT. */

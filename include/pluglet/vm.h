@@ -15,6 +15,8 @@
 #ifndef PLUGLET_VM_H
 #define PLUGLET_VM_H
 
+#include <pluglet/fault.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -58,20 +60,6 @@ struct pluglet_region {
 	uint64_t len;		/* bytes */
 	uint32_t perm;		/* enum pluglet_perm bits */
 	uint32_t tag;		/* free for the caller (e.g. argument index) */
-};
-
-enum pluglet_fault_kind {
-	PLUGLET_FAULT_NONE = 0,
-	PLUGLET_FAULT_OOB_LOAD,		/* load outside every region */
-	PLUGLET_FAULT_OOB_STORE,	/* store outside every region */
-	PLUGLET_FAULT_READONLY,		/* store into a region without WRITE */
-	PLUGLET_FAULT_STACK_OVERFLOW,	/* local calls nested deeper than allowed */
-	PLUGLET_FAULT_BUDGET,		/* instruction budget exhausted */
-	PLUGLET_FAULT_BAD_HELPER,	/* call of a helper id with no function */
-	PLUGLET_FAULT_HELPER,		/* a helper reported misuse (bad pointer, ...) */
-	PLUGLET_FAULT_BAD_CALLX,	/* callx target is not a valid helper */
-	PLUGLET_FAULT_ABORTED,		/* a helper ended the run on purpose (unwind, next()) */
-	PLUGLET_FAULT__MAX,
 };
 
 struct pluglet_fault {

@@ -646,9 +646,16 @@ static void test_report(void **state)
 		assert_int_equal(pluglet_host__stats(g_host, "target", PLUGLET_ANCHOR_REPLACE, 9, &st), 0);
 		snprintf(want, sizeof(want), "\nPlugin: target\nAnchor: replace\nSeq: 9\nMode: %s\n"
 			 "Object Size (bytes): %zu\nExtra Memory (bytes): 0\nShared Memory (bytes): 0\n"
-			 "Runs: 2\nFaults: 2\nLast Fault: %s\nRun Time (ns): %llu\n", st.jit ? "jit" : "interpreter", len,
-			 st.last_fault, (unsigned long long)st.run_ns);
+			 "Runs: 2\nFaults: 2\nLast Fault: %s\nLast Fault Insn: %u\n",
+			 st.jit ? "jit" : "interpreter", len, st.last_fault, st.last_fault_insn);
 		assert_non_null(strstr(buf, want));
+		snprintf(want, sizeof(want), "Faults By Kind: oob-load=2\nRun Time (ns): %llu\n"
+			 "Timed Runs: 2\nMean Run Time (ns): %llu\n", (unsigned long long)st.run_ns,
+			 (unsigned long long)st.run_ns / 2);
+		assert_non_null(strstr(buf, want));
+		assert_int_equal(st.fault_kinds[PLUGLET_FAULT_OOB_LOAD], 2);
+		assert_int_equal(st.timed_runs, 2);
+		assert_true(st.last_fault_time_ns > 1700000000ull * 1000000000ull);
 	}
 	/* like snprintf: the length it would need */
 	assert_int_equal(pluglet_host__report(g_host, buf, 10), n);

@@ -63,8 +63,11 @@ static char *reference_report(const struct inj_host_status *s)
 			(size_t)p->obj_size, p->extra_mem, p->shared_mem,
 			(unsigned long long)p->runs, (unsigned long long)p->faults,
 			p->last_fault[0] ? p->last_fault : "None");
+		if (p->faults)	/* no time: the fault came without one */
+			fprintf(f, "Faults By Kind:\n");
 		if (p->has_run_ns)
-			fprintf(f, "Run Time (ns): %llu\n", (unsigned long long)p->run_ns);
+			fprintf(f, "Run Time (ns): %llu\nTimed Runs: 0\nMean Run Time (ns): 0\n",
+				(unsigned long long)p->run_ns);
 	}
 	fclose(f);
 	return buf;
@@ -105,7 +108,9 @@ static void test_pluglet_lines(void **state)
 			    "    Runs: 99\n"
 			    "    Faults: 0\n"
 			    "    Last Fault: None\n"
-			    "    Run Time (ns): 123456789012\n");
+			    "    Run Time (ns): 123456789012\n"
+			    "    Timed Runs: 0\n"
+			    "    Mean Run Time (ns): 0\n");
 	strbuf__fini(&sb);
 	assert_int_equal(inj_pluglet_status__format(&pluglets[1], "", &sb), 0);
 	assert_non_null(strstr(sb.buf, "Mode: interpreter\n"));
@@ -193,7 +198,8 @@ static void put32(unsigned char *p, uint32_t v)
 #define PL_FAULT	(PL_KIND + 4)
 #define PL_ORIGIN	(PL_FAULT + 160)
 #define PLUGLET_V1	PL_ORIGIN
-#define PLUGLET		(PL_ORIGIN + 8 + 8 + 4 + 16)
+#define PLUGLET_V2	(PL_ORIGIN + 8 + 8 + 4 + 16)
+#define PLUGLET		(PLUGLET_V2 + 8 + 4 + 8 + 8 * INJ_STATUS_FAULT_KINDS)
 
 static int decode_modified(const struct strbuf *good, void (*mod)(unsigned char *b, size_t *len))
 {
@@ -368,6 +374,50 @@ static void test_origin(void **state)
 	strbuf__fini(&v1);
 }
 
+/* Faults per kind, where the last one happened, timed runs: they travel,
+ * show in the text, and a record without them reads as zeros. */
+static void test_fault_counts(void **state)
+{
+	struct inj_pluglet_status pl[1] = { {
+		.plugin = "p", .runs = 10, .faults = 3, .has_run_ns = true, .run_ns = 700,
+		.timed_runs = 7, .last_fault_kind = PLUGLET_FAULT_BUDGET, .last_fault_insn = 12,
+		.last_fault_time_ns = 86400ull * 1000000000ull + 5,
+		.last_fault = "budget: instruction budget exhausted at insn 12",
+		.fault_kinds = { [PLUGLET_FAULT_BUDGET] = 2, [PLUGLET_FAULT_OOB_LOAD] = 1 },
+	} };
+	struct inj_host_status in = sample(0, 1), s;
+	struct strbuf sb, text = STRBUF_INIT, v2 = STRBUF_INIT;
+	char err[160] = "";
+
+	in.pluglets = pl;
+	encode(&in, &sb);
+	assert_int_equal(inj_host_status__decode(sb.buf, sb.len, &s, err, sizeof(err)), 0);
+	assert_int_equal(s.pluglets[0].timed_runs, 7);
+	assert_int_equal(s.pluglets[0].last_fault_insn, 12);
+	assert_true(s.pluglets[0].last_fault_time_ns == pl[0].last_fault_time_ns);
+	assert_int_equal(s.pluglets[0].fault_kinds[PLUGLET_FAULT_BUDGET], 2);
+	assert_int_equal(s.pluglets[0].fault_kinds[PLUGLET_FAULT_OOB_LOAD], 1);
+	inj_pluglet_status__format(&s.pluglets[0], "", &text);
+	assert_non_null(strstr(text.buf, "Last Fault Insn: 12\n"
+			       "Last Fault Time: 1970-01-02T00:00:00Z\n"
+			       "Faults By Kind: oob-load=1 budget=2\n"
+			       "Run Time (ns): 700\nTimed Runs: 7\nMean Run Time (ns): 100\n"));
+	inj_host_status__fini(&s);
+
+	/* the record of the previous size */
+	strbuf__put(&v2, sb.buf, HDR);
+	strbuf__put(&v2, sb.buf + HDR, PLUGLET_V2);
+	put32((unsigned char *)v2.buf + O_PLUGLET_SIZE, PLUGLET_V2);
+	assert_int_equal(inj_host_status__decode(v2.buf, v2.len, &s, err, sizeof(err)), 0);
+	assert_int_equal(s.pluglets[0].runs, 10);
+	assert_true(s.pluglets[0].timed_runs == 0 && s.pluglets[0].last_fault_time_ns == 0);
+	assert_int_equal(s.pluglets[0].fault_kinds[PLUGLET_FAULT_BUDGET], 0);
+	inj_host_status__fini(&s);
+	strbuf__fini(&sb);
+	strbuf__fini(&text);
+	strbuf__fini(&v2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -377,6 +427,7 @@ int main(void)
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_longer_records),
 		cmocka_unit_test(test_origin),
+		cmocka_unit_test(test_fault_counts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,8 +21,8 @@ import tempfile
 # another when one of its files includes a header of the other, or when its
 # meson.build uses a library or dependency the other declares.
 #   common   common/ and include/plugfs/
-#   anchor   include/pluglet/anchor.h, the anchor enum both libpluglet and
-#            the control protocol use
+#   anchor   include/pluglet/anchor.h and fault.h, the anchor and fault-kind
+#            enums both libpluglet and the control protocol use
 #   vm-core  the VM: vm/ except the host runtime, include/pluglet/ except
 #            anchor.h and host.h
 #   injector the control-channel protocol and ebpf_injecter
@@ -60,7 +60,7 @@ def part_of(rel):
         if parts[1] == 'plugfs':
             return 'common'
         if parts[1] == 'pluglet':
-            if name == 'anchor.h':
+            if name in ('anchor.h', 'fault.h'):
                 return 'anchor'
             return 'vm-host' if name == 'host.h' else 'vm-core'
         return None
