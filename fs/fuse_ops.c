@@ -10,6 +10,7 @@
 #include "logring.h"
 #include "tree.h"
 
+#include <plugfs/clock.h>
 #include <plugfs/log.h>
 
 #include <errno.h>
@@ -889,7 +890,10 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	h->error = 0;
 	h->dirty = false;
 	if (!err) {
+		uint64_t t0 = plugfs_now_ns();
+
 		err = d->ops->commit(d->priv, n->group, n->sub, n->name, h->buf ? h->buf : "", h->len);
+		metrics_note_load(&fs->metrics, d->name, err, plugfs_now_ns() - t0);
 		if (err)
 			pr_warn("load %s failed: %s",
 				entry_path(d, n->group, n->sub, n->name, where, sizeof(where)),

@@ -8,12 +8,13 @@
 
 #include "backend.h"
 #include "daemon_config.h"
+#include "metrics.h"
 
 #include <time.h>
 
 /* The trees under the root, listed in this order; a slot whose ops are
  * NULL (a tree that could not start) is not shown. */
-enum { DOMAIN_PLUGINS, DOMAIN_IFACES, DOMAIN_HOSTS, DOMAIN_TRACING, NR_DOMAINS };
+enum { DOMAIN_PLUGINS, DOMAIN_IFACES, DOMAIN_HOSTS, DOMAIN_TRACING, DOMAIN_METRICS, NR_DOMAINS };
 
 struct tree;
 
@@ -25,6 +26,7 @@ struct plugfs_fs {
 	unsigned int nr_domains;
 	struct timespec start_time;
 	struct tree *tree;		/* the inode table of this mount */
+	struct metrics_daemon metrics;	/* loads and their latency (metrics/) */
 };
 
 extern const struct fuse_lowlevel_ops plugfs_ll_ops;

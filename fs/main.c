@@ -234,6 +234,10 @@ static int start_backends(struct daemon *d)
 		return err;
 	}
 	hosts_domain_init(&d->fs.domains[DOMAIN_HOSTS], d->reg);
+	err = metrics_domain_init(&d->fs.domains[DOMAIN_METRICS], &(struct metrics_opts){
+		.daemon = &d->fs.metrics, .reg = d->reg });
+	if (err)
+		pr_warn("metrics: cannot start: %s", strerror(-err));
 	d->fs.nr_domains = NR_DOMAINS;
 	d->fs.tree = tree__new();
 	return d->fs.tree ? 0 : -ENOMEM;
@@ -244,6 +248,7 @@ static void stop_backends(struct daemon *d)
 	/* The registry first: its threads call into plugins/. */
 	host_registry__free(d->reg);
 	reply_queues__close();
+	metrics_domain_fini(&d->fs.domains[DOMAIN_METRICS]);
 	if (d->plugins_up)
 		plugins_domain_fini(&d->fs.domains[DOMAIN_PLUGINS]);
 	tracing_domain_fini(&d->fs.domains[DOMAIN_TRACING]);

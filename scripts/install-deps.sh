@@ -13,6 +13,7 @@ pkgs=(
 	python3
 	systemtap-sdt-dev jq
 	groff-base man-db systemd
+	jq tmux curl prometheus-node-exporter
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * metrics/plugfs.prom: the daemon's counters and those of every program
+ * and pluglet in the Prometheus text format, read fresh at each `cat`
+ * (docs/guide.md, "Observing"). The daemon's own counters (loads, failures,
+ * load latency) are kept here, noted by the FUSE core at each commit.
+ */
+#ifndef PLUGFS_FS_METRICS_H
+#define PLUGFS_FS_METRICS_H
+
+#include "backend.h"
+#include "host_registry.h"
+
+#include <plugfs/strbuf.h>
+
+#include <stdint.h>
+
+/* Upper bounds (seconds) of the load latency histogram, +Inf implied. */
+#define METRICS_LOAD_BUCKETS 12
+
+/* Loads of one tree: every field is updated with atomics. */
+struct metrics_loads {
+	uint64_t loads;
+	uint64_t failures;
+	uint64_t sum_ns;
+	uint64_t bucket[METRICS_LOAD_BUCKETS + 1];	/* not cumulative; last: +Inf */
+};
+
+enum { METRICS_TREE_IFACES, METRICS_TREE_PLUGINS, METRICS_TREE_OTHER, METRICS_NR_TREES };
+
+/* The daemon's counters, owned by the mount (struct plugfs_fs). */
+struct metrics_daemon {
+	struct metrics_loads tree[METRICS_NR_TREES];
+};
+
+/* One commit (cp, a write closed) of a tree: its result and how long it took. */
+void metrics_note_load(struct metrics_daemon *m, const char *tree, int err, uint64_t ns);
+
+/*
+ * The kernel programs' series (runs, verdicts, run time), written by the
+ * tree that knows them; 0 or -errno. NULL: none yet.
+ */
+typedef int (*metrics_kernel_fn)(void *arg, struct strbuf *out);
+
+struct metrics_opts {
+	struct metrics_daemon *daemon;
+	struct host_registry *reg;
+	metrics_kernel_fn kernel;
+	void *kernel_arg;
+};
+
+/* Fills *d: the flat read-only metrics/ domain with one entry, plugfs.prom. */
+int metrics_domain_init(struct fs_domain *d, const struct metrics_opts *opts);
+void metrics_domain_fini(struct fs_domain *d);
+
+/* The daemon's and the pluglets' series (what plugfs.prom holds besides the
+ * kernel's); exposed for the unit tests. */
+void metrics_daemon_series(const struct metrics_daemon *m, struct strbuf *out);
+
+#endif

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# metrics/plugfs.prom end to end: a test host calls its insertion point a
+# known number of times, the real Prometheus node exporter (textfile
+# collector only, on 127.0.0.1) reads <mnt>/metrics, and the series fetched
+# over HTTP carry the expected runs, faults, time and loads.
+. "${PLUGFS_SRC:?}/tests/lib.sh"
+need_root; need_fuse; need_cmd curl python3
+NODE_EXPORTER=${NODE_EXPORTER:-/usr/bin/prometheus-node-exporter}
+[ -x "$NODE_EXPORTER" ] || skip "no $NODE_EXPORTER (Debian prometheus-node-exporter)"
+
+TP=$PLUGFS_BUILD/tests/plugins
+N=25
+
+start_plugfs
+P=$MNT/plugins/calc
+check_eq "metrics/ lists plugfs.prom" "$(ls "$MNT/metrics")" "plugfs.prom"
+
+PLUGLET_STATS_TIME=1 "$TP/plug_host" --run-dir "$RUN_DIR" --name 'm"host' --points calc \
+	--burst "$N" >"$T_DIR/host.log" 2>&1 &
+HOST_PID=$!
+on_exit "stop_pid $HOST_PID"
+HOST="m\"host.$HOST_PID"
+check "host appears" wait_for 10 test -f "$MNT/hosts/$HOST"
+check "cp REPLACE pluglet" cp "$TP/ret_2000.o" "$P/replace/0"
+check "cp PRE pluglet that faults" cp "$TP/oob.o" "$P/pre/1"
+check_fails "cp a file that is no object fails" cp /etc/hostname "$P/post/2"
+bursts() { grep -c '^burst .* done' "$T_DIR/host.log"; }
+bursts_ge() { [ "$(bursts)" -ge "$1" ]; }
+kill -USR1 "$HOST_PID"
+check "host made its $N calls" wait_for 10 bursts_ge 1
+
+# the file itself: HELP and TYPE before each family, escaped labels
+prom=$(cat "$MNT/metrics/plugfs.prom")
+check "file: TYPE of the runs counter" grep -qx '# TYPE plugfs_pluglet_runs_total counter' <<<"$prom"
+check "file: HELP of the runs counter" grep -q '^# HELP plugfs_pluglet_runs_total ' <<<"$prom"
+check "file: the quote in the host name is escaped" \
+	grep -qF "plugfs_pluglet_runs_total{host=\"m\\\"host.$HOST_PID\",plugin=\"calc\",anchor=\"replace\",seq=\"0\"} $N" <<<"$prom"
+check "file: load latency histogram" grep -qx '# TYPE plugfs_load_duration_seconds histogram' <<<"$prom"
+
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$NODE_EXPORTER" --web.listen-address="127.0.0.1:$PORT" --collector.disable-defaults \
+	--collector.textfile --collector.textfile.directory="$MNT/metrics" \
+	>"$T_DIR/node_exporter.log" 2>&1 &
+NE_PID=$!
+on_exit "stop_pid $NE_PID"
+scrape() { curl -sf "http://127.0.0.1:$PORT/metrics" >"$T_DIR/scrape.txt"; }
+check "node exporter answers on 127.0.0.1:$PORT" wait_for 10 scrape
+S=$T_DIR/scrape.txt
+# value NAME LABELS...: the sample whose labels include every LABEL (k="v")
+value() {
+	local name=$1; shift
+	python3 - "$S" "$name" "$@" <<'PY'
+import re, sys
+path, name, want = sys.argv[1], sys.argv[2], sys.argv[3:]
+for line in open(path):
+    m = re.match(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$', line.strip())
+    if not m or m.group(1) != name:
+        continue
+    labels = re.findall(r'([a-zA-Z_]+)="((?:[^"\\]|\\.)*)"', m.group(3) or '')
+    have = {k + '="' + v + '"' for k, v in labels}
+    if all(w in have for w in want):
+        print(m.group(4))
+        break
+PY
+}
+check_eq "scrape: no textfile error" "$(value node_textfile_scrape_error)" 0
+H="host=\"m\\\"host.$HOST_PID\""
+check_eq "runs of the REPLACE pluglet" \
+	"$(value plugfs_pluglet_runs_total "$H" 'anchor="replace"' 'seq="0"')" "$N"
+check_eq "runs of the PRE pluglet" "$(value plugfs_pluglet_runs_total "$H" 'anchor="pre"')" "$N"
+check_eq "oob-load faults of the PRE pluglet" \
+	"$(value plugfs_pluglet_faults_total "$H" 'anchor="pre"' 'kind="oob-load"')" "$N"
+check_eq "no budget faults" \
+	"$(value plugfs_pluglet_faults_total "$H" 'anchor="pre"' 'kind="budget"')" 0
+check_eq "REPLACE did not fault" \
+	"$(value plugfs_pluglet_faults_total "$H" 'anchor="replace"' 'kind="oob-load"')" 0
+check_eq "timed runs (PLUGLET_STATS_TIME=1)" \
+	"$(value plugfs_pluglet_timed_runs_total "$H" 'anchor="replace"')" "$N"
+secs=$(value plugfs_pluglet_run_seconds_total "$H" 'anchor="replace"')
+check "run time is positive and below a second ($secs)" \
+	python3 -c "import sys; v=float('$secs'); sys.exit(not (0 < v < 1))"
+lf=$(value plugfs_pluglet_last_fault_timestamp_seconds "$H" 'kind="oob-load"')
+check "last fault time is now ($lf)" python3 -c "import sys,time; sys.exit(abs(time.time()-float('$lf'))>60)"
+check_eq "host up" "$(value plugfs_host_up "$H")" 1
+check_eq "loads into plugins/" "$(value plugfs_loads_total 'tree="plugins"')" 3
+check_eq "failed loads into plugins/" "$(value plugfs_load_failures_total 'tree="plugins"')" 1
+check_eq "load latency count" "$(value plugfs_load_duration_seconds_count 'tree="plugins"')" 3
+check_eq "load latency +Inf bucket" \
+	"$(value plugfs_load_duration_seconds_bucket 'tree="plugins"' 'le="+Inf"')" 3
+
+# a second burst moves the counters by N again
+kill -USR1 "$HOST_PID"
+check "second burst" wait_for 10 bursts_ge 2
+scrape
+check_eq "runs after a second burst" \
+	"$(value plugfs_pluglet_runs_total "$H" 'anchor="replace"')" $((2 * N))
+finish
