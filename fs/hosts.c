@@ -8,6 +8,7 @@
  */
 #include "hosts.h"
 
+#include <plugfs/json.h>
 #include <plugfs/strbuf.h>
 
 #include <errno.h>
@@ -33,6 +34,65 @@ static void report_rejection(void *arg, const char *plugin, const char *anchor, 
 	strbuf__printf(arg, "\nRejected: %s/%s/%u: %s\n", plugin, anchor, seq, reason);
 }
 
+static void json_rejection(void *arg, const char *plugin, const char *anchor, uint32_t seq,
+			   const char *reason)
+{
+	struct jsonw *w = arg;
+
+	jsonw__begin_object(w, NULL);
+	jsonw__string(w, "plugin", plugin);
+	jsonw__string(w, "anchor", anchor);
+	jsonw__u64(w, "seq", seq);
+	jsonw__string(w, "reason", reason);
+	jsonw__end(w);
+}
+
+/* The JSON form (docs/json.md, "hosts/"): the same facts as the text. */
+static void json_host(struct host *h, const struct host_view *v, struct jsonw *w)
+{
+	const struct host_info *hi = host__info(h);
+
+	jsonw__begin_object(w, NULL);
+	jsonw__string(w, "name", v->err ? hi->name : v->st.name);
+	jsonw__i64(w, "pid", v->err ? hi->pid : v->st.pid);
+	jsonw__i64(w, "msqid", v->err ? hi->msqid : v->st.msqid);
+	jsonw__string(w, "state", v->err || v->silent ? "unreachable" : v->cached ? "slow" : "ready");
+	if (v->err)
+		jsonw__string(w, "error", strerror(-v->err));
+	if (!v->err && v->cached)
+		jsonw__u64(w, "status_age_ms", v->age_ms);
+	else
+		jsonw__null(w, "status_age_ms");
+	jsonw__bool(w, "changes_pending", v->unsynced);
+	jsonw__begin_array(w, "points");
+	for (unsigned int i = 0; i < (v->err ? hi->nr_points : v->st.nr_points); i++) {
+		jsonw__begin_object(w, NULL);
+		jsonw__string(w, "name", v->err ? hi->points[i] : v->st.points[i].name);
+		if (v->err)
+			jsonw__null(w, "id");
+		else
+			jsonw__u64(w, "id", v->st.points[i].id);
+		jsonw__end(w);
+	}
+	jsonw__end(w);
+	jsonw__begin_array(w, "pluglets");
+	for (uint32_t i = 0; !v->err && i < v->st.nr_pluglets; i++) {
+		const struct inj_pluglet_status *p = &v->st.pluglets[i];
+
+		jsonw__begin_object(w, NULL);
+		jsonw__string(w, "plugin", p->plugin);
+		jsonw__string(w, "anchor", pluglet_anchor_str((enum pluglet_anchor)p->anchor));
+		jsonw__u64(w, "seq", p->seq);
+		inj_pluglet_status__json(p, w);
+		jsonw__end(w);
+	}
+	jsonw__end(w);
+	jsonw__begin_array(w, "rejected");
+	host__for_each_rejection(h, json_rejection, w);
+	jsonw__end(w);
+	jsonw__end(w);
+}
+
 static int hosts_report(void *priv, const char *group, unsigned int sub, const char *name,
 			struct fs_report *out)
 {
@@ -41,6 +101,7 @@ static int hosts_report(void *priv, const char *group, unsigned int sub, const c
 	struct host_view v;
 	struct host *h;
 	unsigned int i;
+	int rc;
 
 	h = host_registry__find(priv, name);
 	if (!h)
@@ -49,6 +110,20 @@ static int hosts_report(void *priv, const char *group, unsigned int sub, const c
 	if (host__status(h, &v)) {
 		host__put(h);
 		return -ENOMEM;
+	}
+	if (out->format == FS_REPORT_JSON) {
+		struct jsonw w;
+
+		jsonw__init(&w, &sb);
+		json_host(h, &v, &w);
+		rc = jsonw__finish(&w);
+		host_view__fini(&v);
+		host__put(h);
+		if (rc) {
+			strbuf__fini(&sb);
+			return rc;
+		}
+		return fs_report_take(out, &sb);
 	}
 	if (v.err) {
 		/* What the run file said, when the host itself never answered. */
@@ -88,5 +163,6 @@ void hosts_domain_init(struct fs_domain *d, struct host_registry *reg)
 		.ops = &hosts_ops,
 		.priv = reg,
 		.read_only = true,
+		.json = true,
 	};
 }

@@ -31,6 +31,7 @@
 #include "pluglet_check.h"
 #include "plugins_state.h"
 
+#include <plugfs/json.h>
 #include <plugfs/log.h>
 #include <plugfs/sha256.h>
 #include <plugfs/strbuf.h>
@@ -1128,35 +1129,110 @@ static void report_age(struct strbuf *out, const struct host_view *v)
 			       v->silent ? " (host not answering)" : "");
 }
 
+/* Where a desired pluglet stands in one host. */
+enum host_state { HS_NO_ANSWER, HS_LOADED, HS_REJECTED, HS_FOREIGN, HS_PENDING };
+
+/* The state of pl in host h, and its status there when it runs (else NULL);
+ * the reason of a rejection goes into reason. */
+static const struct inj_pluglet_status *host_state(struct plugins *p, struct host *h,
+						   const struct host_view *v, const char *group,
+						   unsigned int sub, const struct pl_pluglet *pl,
+						   char *reason, size_t size, enum host_state *state)
+{
+	const struct inj_pluglet_status *ps;
+
+	if (v->err) {
+		*state = HS_NO_ANSWER;
+		return NULL;
+	}
+	ps = status_at(&v->st, group, sub, wire_seq(sub, pl->seq));
+	if (ps && is_ours(p, ps) && ps->gen == pl->gen) {
+		*state = HS_LOADED;
+	} else if (host__rejection(h, group, anchor_dirs[sub], pl->seq, reason, size)) {
+		*state = HS_REJECTED;
+		ps = NULL;
+	} else if (ps && !is_ours(p, ps)) {
+		*state = HS_FOREIGN;
+	} else {
+		*state = HS_PENDING;
+		ps = NULL;
+	}
+	return ps;
+}
+
 /* The per-host part of an entry's report: state and counters. */
 static void report_host(struct plugins *p, struct strbuf *out, struct host *h,
 			const struct host_view *v, const char *group, unsigned int sub,
 			const struct pl_pluglet *pl)
 {
-	const struct inj_pluglet_status *ps = NULL;
+	const struct inj_pluglet_status *ps;
+	enum host_state state;
 	char reason[512];
 
 	strbuf__printf(out, "\nHost: %s\n", host_file(h));
-	if (!v->err)
-		ps = status_at(&v->st, group, sub, wire_seq(sub, pl->seq));
-	if (v->err) {
+	ps = host_state(p, h, v, group, sub, pl, reason, sizeof(reason), &state);
+	switch (state) {
+	case HS_NO_ANSWER:
 		strbuf__printf(out, "State: pending (no answer from the host yet: %s)\n",
 			       strerror(-v->err));
-	} else if (ps && is_ours(p, ps) && ps->gen == pl->gen) {
+		break;
+	case HS_LOADED:
 		strbuf__puts(out, "State: loaded\n");
-	} else if (host__rejection(h, group, anchor_dirs[sub], pl->seq, reason, sizeof(reason))) {
+		break;
+	case HS_REJECTED:
 		strbuf__printf(out, "State: rejected: %s\n", reason);
-		ps = NULL;
-	} else if (ps && !is_ours(p, ps)) {
+		break;
+	case HS_FOREIGN:
 		strbuf__puts(out, "State: another program's pluglet runs there\n");
-	} else {
+		break;
+	case HS_PENDING:
 		strbuf__printf(out, "State: pending%s\n", v->silent ? " (host not answering)" : "");
-		ps = NULL;
+		break;
 	}
 	if (!v->err)
 		report_age(out, v);
 	if (ps)
 		inj_pluglet_status__format(ps, "", out);
+}
+
+/* One host of an entry's JSON form (docs/json.md, "plugins/"). */
+static void json_host(struct jsonw *w, struct host *h, const struct host_view *v,
+		      const char *state, const char *reason, const struct inj_pluglet_status *ps)
+{
+	jsonw__begin_object(w, NULL);
+	jsonw__string(w, "host", host_file(h));
+	jsonw__string(w, "state", state);
+	jsonw__string(w, "reason", reason);
+	jsonw__bool(w, "host_answering", !v->err && !v->silent);
+	if (!v->err && v->cached)
+		jsonw__u64(w, "status_age_ms", v->age_ms);
+	else
+		jsonw__null(w, "status_age_ms");
+	if (ps) {
+		jsonw__begin_object(w, "pluglet");
+		inj_pluglet_status__json(ps, w);
+		jsonw__end(w);
+	} else {
+		jsonw__null(w, "pluglet");
+	}
+	jsonw__end(w);
+}
+
+static void json_desired_host(struct plugins *p, struct jsonw *w, struct host *h,
+			      const struct host_view *v, const char *group, unsigned int sub,
+			      const struct pl_pluglet *pl)
+{
+	static const char *const names[] = {
+		[HS_NO_ANSWER] = "pending", [HS_LOADED] = "loaded", [HS_REJECTED] = "rejected",
+		[HS_FOREIGN] = "foreign", [HS_PENDING] = "pending",
+	};
+	const struct inj_pluglet_status *ps;
+	enum host_state state;
+	char reason[512];
+
+	ps = host_state(p, h, v, group, sub, pl, reason, sizeof(reason), &state);
+	json_host(w, h, v, names[state], state == HS_REJECTED ? reason :
+		  state == HS_NO_ANSWER ? strerror(-v->err) : NULL, ps);
 }
 
 /* cat of a pluglet another program put into the hosts (not desired state). */
@@ -1188,6 +1264,53 @@ static int report_foreign(struct plugins *p, struct views *vs, const char *group
 	return found ? 0 : -ENOENT;
 }
 
+/* The JSON form of an entry: desired (pl set) or another program's. */
+static int report_json(struct plugins *p, struct views *vs, const char *group, unsigned int sub,
+		       const char *name, const struct pl_pluglet *pl, struct strbuf *sb)
+{
+	unsigned int i, found = 0;
+	struct jsonw w;
+	uint32_t seq = 0;
+
+	if (!pl && parse_seq(name, &seq))
+		return -ENOENT;
+	jsonw__init(&w, sb);
+	jsonw__begin_object(&w, NULL);
+	jsonw__string(&w, "plugin", group);
+	jsonw__string(&w, "anchor", anchor_dirs[sub]);
+	jsonw__u64(&w, "seq", pl ? pl->seq : seq);
+	jsonw__bool(&w, "desired", pl != NULL);
+	if (pl) {
+		jsonw__string(&w, "entry", pl->entry[0] ? pl->entry : NULL);
+		jsonw__bool(&w, "jit", pl->jit);
+		jsonw__u64(&w, "extra_memory", pl->extra_memory);
+		jsonw__u64(&w, "shared_memory", pl->shared_memory);
+		jsonw__string(&w, "source", pl->source[0] ? pl->source : NULL);
+		jsonw__u64(&w, "object_size", pl->len);
+		jsonw__string(&w, "object_sha256", pl->sha256);
+		jsonw__u64(&w, "generation", pl->gen);
+	}
+	jsonw__begin_array(&w, "hosts");
+	for (i = 0; i < vs->hosts.nr; i++) {
+		const struct inj_pluglet_status *ps;
+
+		if (pl) {
+			json_desired_host(p, &w, vs->hosts.v[i], &vs->v[i], group, sub, pl);
+			continue;
+		}
+		pthread_mutex_lock(&p->store_lock);
+		ps = foreign_in(p, &vs->v[i], group, sub, seq);
+		pthread_mutex_unlock(&p->store_lock);
+		json_host(&w, vs->hosts.v[i], &vs->v[i], ps ? "loaded" : "absent", NULL, ps);
+		found += ps != NULL;
+	}
+	jsonw__end(&w);
+	jsonw__end(&w);
+	if (!pl && !found)
+		return -ENOENT;
+	return jsonw__finish(&w);
+}
+
 static int report(void *priv, const char *group, unsigned int sub, const char *name,
 		  struct fs_report *out)
 {
@@ -1207,8 +1330,11 @@ static int report(void *priv, const char *group, unsigned int sub, const char *n
 	if (pl)
 		copy = *pl;
 	pthread_mutex_unlock(&p->store_lock);
-	if (!pl) {
-		rc = report_foreign(p, &vs, group, sub, name, &sb);
+	if (out->format == FS_REPORT_JSON || !pl) {
+		if (out->format == FS_REPORT_JSON)
+			rc = report_json(p, &vs, group, sub, name, pl ? &copy : NULL, &sb);
+		else
+			rc = report_foreign(p, &vs, group, sub, name, &sb);
 		views_fini(&vs);
 		if (rc) {
 			strbuf__fini(&sb);
@@ -1274,6 +1400,7 @@ int plugins_domain_init(struct fs_domain *d, const struct plugfs_config *cfg,
 	d->name = "plugins";
 	d->subdirs = anchor_dirs;
 	d->ops = &plugins_ops;
+	d->json = true;
 	return 0;
 }
 

@@ -5,6 +5,7 @@
  */
 #include "status.h"
 
+#include <plugfs/json.h>
 #include <plugfs/log.h>
 
 #include <errno.h>
@@ -392,6 +393,75 @@ int inj_host_status__format(const struct inj_host_status *s, struct strbuf *out)
 		inj_pluglet_status__format(p, "", out);
 	}
 	return out->err;
+}
+
+/* ---- JSON ---- */
+
+static void json_last_fault(const struct inj_pluglet_status *p, struct jsonw *w)
+{
+	if (!p->faults) {
+		jsonw__null(w, "last_fault");
+		return;
+	}
+	jsonw__begin_object(w, "last_fault");
+	jsonw__string(w, "kind", pluglet_fault_kind_name(p->last_fault_kind));
+	jsonw__string(w, "message", p->last_fault);
+	if (p->last_fault_time_ns) {
+		jsonw__u64(w, "insn", p->last_fault_insn);
+		jsonw__u64(w, "time_ns", p->last_fault_time_ns);
+	} else {
+		jsonw__null(w, "insn");
+		jsonw__null(w, "time_ns");
+	}
+	jsonw__end(w);
+}
+
+static void json_origin(const struct inj_pluglet_status *p, struct jsonw *w)
+{
+	char hex[17];
+
+	jsonw__begin_object(w, "origin");
+	if (p->origin) {
+		snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)p->origin);
+		jsonw__string(w, "plugfs", hex);
+		jsonw__u64(w, "generation", p->gen);
+	} else {
+		jsonw__null(w, "plugfs");
+		jsonw__null(w, "generation");
+	}
+	if (p->sender_pid > 0) {
+		jsonw__string(w, "sender", p->sender[0] ? p->sender : NULL);
+		jsonw__i64(w, "sender_pid", p->sender_pid);
+	} else {
+		jsonw__null(w, "sender");
+		jsonw__null(w, "sender_pid");
+	}
+	jsonw__end(w);
+}
+
+void inj_pluglet_status__json(const struct inj_pluglet_status *p, struct jsonw *w)
+{
+	jsonw__string(w, "mode", p->jit ? "jit" : "interpreter");
+	jsonw__u64(w, "object_size", p->obj_size);
+	jsonw__u64(w, "extra_memory", p->extra_mem);
+	jsonw__u64(w, "shared_memory", p->shared_mem);
+	jsonw__u64(w, "runs", p->runs);
+	jsonw__u64(w, "faults", p->faults);
+	jsonw__begin_object(w, "faults_by_kind");
+	for (unsigned int k = 1; k < PLUGLET_FAULT_ABORTED; k++)
+		jsonw__u64(w, pluglet_fault_kind_name(k), p->fault_kinds[k]);
+	jsonw__end(w);
+	json_last_fault(p, w);
+	if (p->has_run_ns) {
+		jsonw__u64(w, "run_time_ns", p->run_ns);
+		jsonw__u64(w, "timed_runs", p->timed_runs);
+		jsonw__u64(w, "mean_run_time_ns", p->timed_runs ? p->run_ns / p->timed_runs : 0);
+	} else {
+		jsonw__null(w, "run_time_ns");
+		jsonw__null(w, "timed_runs");
+		jsonw__null(w, "mean_run_time_ns");
+	}
+	json_origin(p, w);
 }
 
 /* ---- client ---- */

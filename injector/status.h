@@ -105,6 +105,15 @@ int inj_pluglet_status__format(const struct inj_pluglet_status *p, const char *i
  */
 int inj_pluglet_origin__format(const struct inj_pluglet_status *p, const char *indent,
 			       struct strbuf *out);
+struct jsonw;
+/*
+ * One pluglet's fields as members of the JSON object being written (the
+ * caller opens and closes it): mode, sizes, runs, faults and faults_by_kind,
+ * last_fault (or null), run time fields (null where the host does not
+ * measure), origin. The schema is in docs/json.md.
+ */
+void inj_pluglet_status__json(const struct inj_pluglet_status *p, struct jsonw *w);
+
 /*
  * Client side: sends INJ_ACT_HOST_STATUS and decodes the answer. Same
  * return conventions as inj_client__request(); -EPROTO for an answer that
