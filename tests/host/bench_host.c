@@ -6,7 +6,9 @@
  *      built inside it;
  *   2. REPLACE with a trivial pluglet, interpreter and JIT, and with one
  *      that reads both arguments through its argument table (sum_args);
- *   3. PRE + REPLACE + POST (trivial pluglets), interpreter and JIT.
+ *   3. PRE + REPLACE + POST (trivial pluglets), interpreter and JIT;
+ *   4. REPLACE trivial with run time measured (stats_time) against the same
+ *      without, measured one after the other.
  * Prints ns per call and the overhead against the plain call measured in
  * the same run. PLUGLET_BENCH_SCALE multiplies the iteration counts;
  * PLUGLET_BENCH_ONLY=interpreter|jit runs only that mode (for perf record).
@@ -213,6 +215,16 @@ int main(void)
 		t = measure(pluginized, n_slow);
 		printf("PRE+REPLACE+POST (%-10s): %7.2f ns/call  overhead %+.2f ns (x%.1f)\n", mode, t,
 		       t - base, t / base);
+		pluglet_host__remove_plugin(h, "bench", err, sizeof(err));
+		/* run time measured: two clock reads and two more atomic adds per run */
+		if (attach(h, PLUGLET_ANCHOR_REPLACE, jit, obj, len))
+			return 1;
+		empty = measure(pluginized, n_slow);
+		pluglet_host__set_stats_time(h, true);
+		t = measure(pluginized, n_slow);
+		pluglet_host__set_stats_time(h, false);
+		printf("REPLACE trivial, timed (%-4s): %7.2f ns/call  timing %+.2f ns (x%.2f)\n",
+		       jit ? "jit" : "int", t, t - empty, t / empty);
 		pluglet_host__remove_plugin(h, "bench", err, sizeof(err));
 	}
 	free(obj);
