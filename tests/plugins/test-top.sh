@@ -51,6 +51,7 @@ check_eq "tmux: two pluglet rows" "$rows" 2
 ns=$(pane | awk '$1 == "pluglet" && $2 == "calc/replace/0" { print $5 }')
 check "tmux: ns per run is a positive number ($ns)" awk -v v="$ns" 'BEGIN { exit !(v + 0 > 0) }'
 pane >"$T_DIR/pane.txt"
+sed 's/^/# /' "$T_DIR/pane.txt"
 # sorted: CPU% of the interval, then runs/s, then total runs (descending)
 check "tmux: rows sorted busiest first" awk '$1 == "pluglet" || $1 == "prog" {
 	k = sprintf("%012.2f %012.1f %015d", $6, $4, $7); if (NR > 1 && prev != "" && k > prev) bad = 1; prev = k }
