@@ -224,14 +224,8 @@ static void pluglet_series(const struct host_views *hv, struct strbuf *out)
 		for (size_t i = 0; i < hv->n; i++)
 			for (uint32_t k = 0; !hv->v[i].err && k < hv->v[i].st.nr_pluglets; k++)
 				pluglet_samples(s, hv->file[i], &hv->v[i].st.pluglets[k], &samples);
-		if (samples.len) {
-			prom_family(out, pluglet_families[s].name, pluglet_families[s].type,
-				    pluglet_families[s].help);
-			strbuf__put(out, samples.buf, samples.len);
-		}
-		if (samples.err)
-			out->err = samples.err;
-		strbuf__fini(&samples);
+		prom_family_samples(out, pluglet_families[s].name, pluglet_families[s].type,
+				    pluglet_families[s].help, &samples);
 	}
 }
 

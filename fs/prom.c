@@ -19,6 +19,18 @@ void prom_family(struct strbuf *out, const char *name, const char *type, const c
 	strbuf__printf(out, "\n# TYPE %s %s\n", name, type);
 }
 
+void prom_family_samples(struct strbuf *out, const char *name, const char *type,
+			 const char *help, struct strbuf *samples)
+{
+	if (samples->len) {
+		prom_family(out, name, type, help);
+		strbuf__put(out, samples->buf, samples->len);
+	}
+	if (samples->err)
+		out->err = samples->err;
+	strbuf__fini(samples);
+}
+
 void prom_escape(struct strbuf *out, const char *value)
 {
 	for (const char *c = value ? value : ""; *c; c++) {

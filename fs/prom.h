@@ -20,6 +20,13 @@ struct prom_label {
 
 /* "# HELP name help" and "# TYPE name type" (counter, gauge, histogram). */
 void prom_family(struct strbuf *out, const char *name, const char *type, const char *help);
+/*
+ * A family whose samples were gathered apart (while walking something
+ * else): its header and samples when there are samples, nothing otherwise.
+ * samples is emptied; an allocation error in it is carried into out.
+ */
+void prom_family_samples(struct strbuf *out, const char *name, const char *type,
+			 const char *help, struct strbuf *samples);
 /* A label value with backslash, double quote and newline escaped. */
 void prom_escape(struct strbuf *out, const char *value);
 /* name{labels} value; n may be 0 (no braces). */
