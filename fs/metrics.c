@@ -12,6 +12,7 @@
 #include <pluglet/fault.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,18 +76,28 @@ static void load_histogram(const struct metrics_loads *l, const char *tree, stru
 
 void metrics_daemon_series(const struct metrics_daemon *m, struct strbuf *out)
 {
-	prom_family(out, "plugfs_loads_total", "counter",
-		    "Entries written into the tree (cp, a write closed): loads and replaces.");
-	for (unsigned int t = 0; t < METRICS_NR_TREES; t++)
-		prom_sample_u64(out, "plugfs_loads_total",
-				&(struct prom_label){ "tree", tree_names[t] }, 1,
-				__atomic_load_n(&m->tree[t].loads, __ATOMIC_RELAXED));
-	prom_family(out, "plugfs_load_failures_total", "counter",
-		    "Loads that failed (close() returned an error).");
-	for (unsigned int t = 0; t < METRICS_NR_TREES; t++)
-		prom_sample_u64(out, "plugfs_load_failures_total",
-				&(struct prom_label){ "tree", tree_names[t] }, 1,
-				__atomic_load_n(&m->tree[t].failures, __ATOMIC_RELAXED));
+	static const struct {
+		const char *name, *help;
+		size_t off;
+	} counters[] = {
+		{ "plugfs_loads_total",
+		  "Entries written into the tree (cp, a write closed): loads and replaces.",
+		  offsetof(struct metrics_loads, loads) },
+		{ "plugfs_load_failures_total", "Loads that failed (close() returned an error).",
+		  offsetof(struct metrics_loads, failures) },
+	};
+
+	for (size_t c = 0; c < sizeof(counters) / sizeof(counters[0]); c++) {
+		prom_family(out, counters[c].name, "counter", counters[c].help);
+		for (unsigned int t = 0; t < METRICS_NR_TREES; t++) {
+			const uint64_t *v = (const uint64_t *)((const char *)&m->tree[t] +
+							       counters[c].off);
+
+			prom_sample_u64(out, counters[c].name,
+					&(struct prom_label){ "tree", tree_names[t] }, 1,
+					__atomic_load_n(v, __ATOMIC_RELAXED));
+		}
+	}
 	prom_family(out, "plugfs_load_duration_seconds", "histogram",
 		    "Time from close() to the load's answer, failures included.");
 	for (unsigned int t = 0; t < METRICS_NR_TREES; t++)

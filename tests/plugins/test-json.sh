@@ -5,22 +5,13 @@
 . "${PLUGFS_SRC:?}/tests/lib.sh"
 need_root; need_fuse; need_cmd jq
 
-TP=$PLUGFS_BUILD/tests/plugins
 N=7
 
 start_plugfs
+. "$PLUGFS_SRC/tests/plugins/burst-host.sh"
 P=$MNT/plugins/calc
-"$TP/plug_host" --run-dir "$RUN_DIR" --name jhost --points calc --burst "$N" \
-	>"$T_DIR/host.log" 2>&1 &
-HOST_PID=$!
-on_exit "stop_pid $HOST_PID"
-HOST=jhost.$HOST_PID
-check "host appears" wait_for 10 test -f "$MNT/hosts/$HOST"
-check "cp REPLACE pluglet" cp "$TP/ret_2000.o" "$P/replace/0"
-check "cp PRE pluglet that faults" cp "$TP/oob.o" "$P/pre/1"
-bursts_ge() { [ "$(grep -c '^burst .* done' "$T_DIR/host.log")" -ge "$1" ]; }
-kill -USR1 "$HOST_PID"
-check "host made its $N calls" wait_for 10 bursts_ge 1
+start_burst_host jhost "$N"
+burst 1
 
 check_eq "ls does not list the .json views" "$(ls "$P/replace")" "0"
 check "the .json view exists for stat" test -f "$P/replace/0.json"

@@ -8,26 +8,15 @@ need_root; need_fuse; need_cmd curl python3
 NODE_EXPORTER=${NODE_EXPORTER:-/usr/bin/prometheus-node-exporter}
 [ -x "$NODE_EXPORTER" ] || skip "no $NODE_EXPORTER (Debian prometheus-node-exporter)"
 
-TP=$PLUGFS_BUILD/tests/plugins
 N=25
 
 start_plugfs
+. "$PLUGFS_SRC/tests/plugins/burst-host.sh"
 P=$MNT/plugins/calc
 check_eq "metrics/ lists plugfs.prom" "$(ls "$MNT/metrics")" "plugfs.prom"
-
-PLUGLET_STATS_TIME=1 "$TP/plug_host" --run-dir "$RUN_DIR" --name 'm"host' --points calc \
-	--burst "$N" >"$T_DIR/host.log" 2>&1 &
-HOST_PID=$!
-on_exit "stop_pid $HOST_PID"
-HOST="m\"host.$HOST_PID"
-check "host appears" wait_for 10 test -f "$MNT/hosts/$HOST"
-check "cp REPLACE pluglet" cp "$TP/ret_2000.o" "$P/replace/0"
-check "cp PRE pluglet that faults" cp "$TP/oob.o" "$P/pre/1"
+BURST_ENV=PLUGLET_STATS_TIME=1 start_burst_host 'm"host' "$N"
 check_fails "cp a file that is no object fails" cp /etc/hostname "$P/post/2"
-bursts() { grep -c '^burst .* done' "$T_DIR/host.log"; }
-bursts_ge() { [ "$(bursts)" -ge "$1" ]; }
-kill -USR1 "$HOST_PID"
-check "host made its $N calls" wait_for 10 bursts_ge 1
+burst 1
 
 # the file itself: HELP and TYPE before each family, escaped labels
 prom=$(cat "$MNT/metrics/plugfs.prom")
@@ -89,8 +78,7 @@ check_eq "load latency +Inf bucket" \
 	"$(value plugfs_load_duration_seconds_bucket 'tree="plugins"' 'le="+Inf"')" 3
 
 # a second burst moves the counters by N again
-kill -USR1 "$HOST_PID"
-check "second burst" wait_for 10 bursts_ge 2
+burst 2
 scrape
 check_eq "runs after a second burst" \
 	"$(value plugfs_pluglet_runs_total "$H" 'anchor="replace"')" $((2 * N))

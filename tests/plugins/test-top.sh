@@ -5,22 +5,13 @@
 . "${PLUGFS_SRC:?}/tests/lib.sh"
 need_root; need_fuse; need_cmd tmux
 
-TP=$PLUGFS_BUILD/tests/plugins
 TOP=$PLUGFS_BUILD/fs/plugfs-top
 N=40
 
 start_plugfs
-P=$MNT/plugins/calc
-PLUGLET_STATS_TIME=1 "$TP/plug_host" --run-dir "$RUN_DIR" --name thost --points calc \
-	--burst "$N" >"$T_DIR/host.log" 2>&1 &
-HOST_PID=$!
-on_exit "stop_pid $HOST_PID"
-check "host appears" wait_for 10 test -f "$MNT/hosts/thost.$HOST_PID"
-check "cp REPLACE pluglet" cp "$TP/ret_2000.o" "$P/replace/0"
-check "cp PRE pluglet that faults" cp "$TP/oob.o" "$P/pre/1"
-bursts_ge() { [ "$(grep -c '^burst .* done' "$T_DIR/host.log")" -ge "$1" ]; }
-kill -USR1 "$HOST_PID"
-check "host made its $N calls" wait_for 10 bursts_ge 1
+. "$PLUGFS_SRC/tests/plugins/burst-host.sh"
+BURST_ENV=PLUGLET_STATS_TIME=1 start_burst_host thost "$N"
+burst 1
 
 # batch mode first: the same table without a terminal
 out=$("$TOP" -m "$MNT" -b -n 1)
@@ -42,8 +33,7 @@ check "tmux: REPLACE row with $N runs" wait_for 5 shows \
 check "tmux: PRE row, every run a fault" wait_for 5 shows \
 	"^pluglet +calc/pre/1 +thost\.$HOST_PID .* $N  ok 0% fault 100%"
 # a second burst: the totals move and runs/s is not zero for a frame
-kill -USR1 "$HOST_PID"
-check "second burst" wait_for 10 bursts_ge 2
+burst 2
 check "tmux: totals after the second burst" wait_for 5 shows \
 	"^pluglet +calc/replace/0 .* $((2 * N))  ok 100%"
 rows=$(pane | grep -E '^pluglet ' | wc -l)
