@@ -137,7 +137,8 @@ static int fold(struct top_table *t, const struct sample *s)
 	char key[256];
 	struct top_row *r;
 
-	if (!prog && !plug)
+	if ((!prog && !plug) || (strcmp(what, "runs_total") && strcmp(what, "run_seconds_total") &&
+				 strcmp(what, prog ? "verdicts_total" : "faults_total")))
 		return 0;
 	if (prog)
 		snprintf(key, sizeof(key), "%s|%s|%s|%s", label(s, "iface"), label(s, "hook"),
@@ -267,7 +268,7 @@ void top_table__format(const struct top_table *t, double interval_s, unsigned in
 		const struct top_row *r = &t->rows[i];
 		bool interval = r->d_runs > 0 && r->d_seconds >= 0;
 
-		if (r->run_seconds < 0 || (!interval && r->runs <= 0))
+		if (r->run_seconds <= 0 || (!interval && r->runs <= 0))
 			snprintf(ns, sizeof(ns), "-");
 		else
 			snprintf(ns, sizeof(ns), "%.1f", 1e9 * (interval ? r->d_seconds / r->d_runs :

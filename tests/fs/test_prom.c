@@ -97,7 +97,9 @@ static void test_top_garbage(void **state)
 {
 	static const char text[] = "# HELP\nplugfs_pluglet_runs_total{host=\"x\n"
 				   "plugfs_pluglet_runs_total{host=\"h\",plugin=\"p\"} 4\n"
-				   "{}\n\n plugfs_program_runs_total 7";
+				   "{}\n\n plugfs_program_runs_total 7\n"
+				   "plugfs_program_timing_enabled 1\n"
+				   "plugfs_pluglet_last_fault_timestamp_seconds{host=\"h\"} 5\n";
 	struct top_table t = { 0 };
 
 	assert_int_equal(top_table__parse(&t, text, sizeof(text) - 1), 0);
