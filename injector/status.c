@@ -322,6 +322,7 @@ static void line(struct strbuf *out, const char *indent, const char *fmt, ...)
 static void format_faults(const struct inj_pluglet_status *p, const char *in, struct strbuf *out)
 {
 	char when[64] = "";
+	unsigned int any = 0;
 
 	if (p->last_fault_time_ns) {
 		time_t t = (time_t)(p->last_fault_time_ns / 1000000000ull);
@@ -332,12 +333,18 @@ static void format_faults(const struct inj_pluglet_status *p, const char *in, st
 		line(out, in, "Last Fault Insn: %u\n", p->last_fault_insn);
 		line(out, in, "Last Fault Time: %s\n", when[0] ? when : "?");
 	}
-	line(out, in, "Faults By Kind:");
-	for (unsigned int k = 0; k < INJ_STATUS_FAULT_KINDS; k++)
-		if (p->fault_kinds[k])
-			strbuf__printf(out, " %s=%llu", pluglet_fault_kind_name(k),
-				       (unsigned long long)p->fault_kinds[k]);
-	strbuf__puts(out, "\n");
+	for (unsigned int k = 0; k < INJ_STATUS_FAULT_KINDS; k++) {
+		if (!p->fault_kinds[k])
+			continue;
+		/* the line once, at the first kind (a host older than the
+		 * counts per kind sends none: no line) */
+		if (!any++)
+			line(out, in, "Faults By Kind:");
+		strbuf__printf(out, " %s=%llu", pluglet_fault_kind_name(k),
+			       (unsigned long long)p->fault_kinds[k]);
+	}
+	if (any)
+		strbuf__puts(out, "\n");
 }
 
 int inj_pluglet_origin__format(const struct inj_pluglet_status *p, const char *indent,

@@ -63,8 +63,6 @@ static char *reference_report(const struct inj_host_status *s)
 			(size_t)p->obj_size, p->extra_mem, p->shared_mem,
 			(unsigned long long)p->runs, (unsigned long long)p->faults,
 			p->last_fault[0] ? p->last_fault : "None");
-		if (p->faults)	/* no time: the fault came without one */
-			fprintf(f, "Faults By Kind:\n");
 		if (p->has_run_ns)
 			fprintf(f, "Run Time (ns): %llu\nTimed Runs: 0\nMean Run Time (ns): 0\n",
 				(unsigned long long)p->run_ns);
