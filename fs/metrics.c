@@ -107,61 +107,35 @@ void metrics_daemon_series(const struct metrics_daemon *m, struct strbuf *out)
 /* ---- pluglets, from the hosts' statuses ---- */
 
 struct host_views {
-	char **file;			/* hosts/ entry names */
-	struct host_view *v;
-	size_t n, cap;
+	struct host_set set;
+	struct host_view *v;		/* v[i] for set.v[i] */
 };
 
-static int collect_host(const char *name, void *arg)
+static const char *view_host(const struct host_views *hv, size_t i)
 {
-	struct host_views *hv = arg;
-
-	if (hv->n == hv->cap) {
-		size_t cap = hv->cap ? 2 * hv->cap : 8;
-		char **f = realloc(hv->file, cap * sizeof(*f));
-
-		if (!f)
-			return -ENOMEM;
-		hv->file = f;
-		hv->cap = cap;
-	}
-	hv->file[hv->n] = strdup(name);
-	if (!hv->file[hv->n])
-		return -ENOMEM;
-	hv->n++;
-	return 0;
+	return host__info(hv->set.v[i])->file;
 }
 
 static void host_views_fini(struct host_views *hv)
 {
-	for (size_t i = 0; i < hv->n; i++) {
-		free(hv->file[i]);
-		if (hv->v)
-			host_view__fini(&hv->v[i]);
-	}
-	free(hv->file);
+	for (size_t i = 0; hv->v && i < hv->set.nr; i++)
+		host_view__fini(&hv->v[i]);
 	free(hv->v);
+	host_set__release(&hv->set);
 }
 
-/* Every host's status; a host that never answered has v[i].err set. */
+/* Every host's status, asked of all of them together (a read waits at most
+ * 250 ms); a host that never answered has v[i].err set. */
 static int host_views_get(struct host_registry *reg, struct host_views *hv)
 {
-	int rc = host_registry__for_each_host(reg, collect_host, hv);
+	int rc = host_registry__select(reg, NULL, &hv->set);
 
-	if (rc < 0)
+	if (rc)
 		return rc;
-	hv->v = calloc(hv->n ? hv->n : 1, sizeof(*hv->v));
+	hv->v = calloc(hv->set.nr ? hv->set.nr : 1, sizeof(*hv->v));
 	if (!hv->v)
 		return -ENOMEM;
-	for (size_t i = 0; i < hv->n; i++) {
-		struct host *h = host_registry__find(reg, hv->file[i]);
-
-		hv->v[i].err = -ENOENT;
-		if (h && host__status(h, &hv->v[i]))
-			hv->v[i].err = -ENOMEM;
-		host__put(h);
-	}
-	return 0;
+	return host_set__status(&hv->set, hv->v);
 }
 
 enum pluglet_series { PS_RUNS, PS_FAULTS, PS_RUN_SECONDS, PS_TIMED_RUNS, PS_LAST_FAULT };
@@ -224,17 +198,21 @@ static void pluglet_samples(enum pluglet_series s, const char *host,
 
 static void pluglet_series(const struct host_views *hv, struct strbuf *out)
 {
-	prom_family(out, "plugfs_host_up", "gauge",
-		    "1 if the host answered its status (now or recently), 0 if it never did.");
-	for (size_t i = 0; i < hv->n; i++)
-		prom_sample_u64(out, "plugfs_host_up",
-				&(struct prom_label){ "host", hv->file[i] }, 1, hv->v[i].err == 0);
+	struct strbuf up = STRBUF_INIT;
+
+	for (size_t i = 0; i < hv->set.nr; i++)
+		prom_sample_u64(&up, "plugfs_host_up",
+				&(struct prom_label){ "host", view_host(hv, i) }, 1, hv->v[i].err == 0);
+	prom_family_samples(out, "plugfs_host_up", "gauge",
+			    "1 if the host answered its status (now or recently), 0 if it never did.",
+			    &up);
 	for (unsigned int s = 0; s < sizeof(pluglet_families) / sizeof(pluglet_families[0]); s++) {
 		struct strbuf samples = STRBUF_INIT;
 
-		for (size_t i = 0; i < hv->n; i++)
+		for (size_t i = 0; i < hv->set.nr; i++)
 			for (uint32_t k = 0; !hv->v[i].err && k < hv->v[i].st.nr_pluglets; k++)
-				pluglet_samples(s, hv->file[i], &hv->v[i].st.pluglets[k], &samples);
+				pluglet_samples(s, view_host(hv, i), &hv->v[i].st.pluglets[k],
+						&samples);
 		prom_family_samples(out, pluglet_families[s].name, pluglet_families[s].type,
 				    pluglet_families[s].help, &samples);
 	}
