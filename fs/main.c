@@ -235,7 +235,8 @@ static int start_backends(struct daemon *d)
 	}
 	hosts_domain_init(&d->fs.domains[DOMAIN_HOSTS], d->reg);
 	err = metrics_domain_init(&d->fs.domains[DOMAIN_METRICS], &(struct metrics_opts){
-		.daemon = &d->fs.metrics, .reg = d->reg });
+		.daemon = &d->fs.metrics, .reg = d->reg, .kernel = metrics_kernel_series,
+		.kernel_arg = ifaces_domain_engine(&d->fs.domains[DOMAIN_IFACES]) });
 	if (err)
 		pr_warn("metrics: cannot start: %s", strerror(-err));
 	d->fs.nr_domains = NR_DOMAINS;

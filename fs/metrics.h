@@ -42,6 +42,10 @@ void metrics_note_load(struct metrics_daemon *m, const char *tree, int err, uint
  */
 typedef int (*metrics_kernel_fn)(void *arg, struct strbuf *out);
 
+/* The kernel series from the engine's counts (metrics_kernel.c); arg is
+ * the struct engine of ifaces/ (ifaces_domain_engine()), NULL for none. */
+int metrics_kernel_series(void *arg, struct strbuf *out);
+
 struct metrics_opts {
 	struct metrics_daemon *daemon;
 	struct host_registry *reg;
