@@ -2,7 +2,8 @@
 # Kernel programs in metrics/plugfs.prom and plugfs-top: N pings through
 # an xdp chain of two programs (count, then pass); each program's runs and
 # pass verdicts are N in the file, in the real node exporter's answer over
-# HTTP (textfile collector only, on 127.0.0.1) and in plugfs-top's table.
+# HTTP (textfile collector only, on 127.0.0.1) and in plugfs-top's table,
+# with run time (kernel.bpf_stats_enabled=1 for the test).
 . "${PLUGFS_SRC:?}/tests/lib.sh"
 . "$PLUGFS_SRC/tests/bpf/lib-bpf.sh"
 need_cmd curl python3
@@ -18,6 +19,11 @@ ip -n "$NSA" neigh replace "$PEER" lladdr "$(ip -n "$NSB" -br link show "$VETH_B
 ip -n "$NSB" neigh replace 169.254.61.1 lladdr "$(ip -n "$NSA" -br link show "$VETH_A" | awk '{print $3}')" \
 	dev "$VETH_B" nud permanent
 pings() { ip netns exec "$NSA" ping -q -c "$1" -i 0.01 -W 0.2 "$PEER" >/dev/null 2>&1 || true; }
+
+need_cmd sysctl
+old_stats=$(sysctl -n kernel.bpf_stats_enabled)
+on_exit "sysctl -qw kernel.bpf_stats_enabled=$old_stats"
+sysctl -qw kernel.bpf_stats_enabled=1
 
 N=12
 check "cp count to xdp/10" cp "$PROGS/count.bpf.o" "$IF/xdp/10"
@@ -49,6 +55,10 @@ check_eq "file: runs of 10" "$(value plugfs_program_runs_total "${L10[@]}" "prog
 check_eq "file: runs of 20" "$(value plugfs_program_runs_total "${L20[@]}")" "$N"
 check_eq "file: pass verdicts of 20" "$(value plugfs_program_verdicts_total "${L20[@]}" 'verdict="pass"')" "$N"
 check_eq "file: no drop of 20" "$(value plugfs_program_verdicts_total "${L20[@]}" 'verdict="drop"')" 0
+check_eq "file: run time is counted" "$(value plugfs_program_timing_enabled)" 1
+secs=$(value plugfs_program_run_seconds_total "${L10[@]}")
+check "file: run time of 10 is positive and small ($secs)" \
+	python3 -c "import sys; v=float('$secs'); sys.exit(not (0 < v < 1))"
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$NODE_EXPORTER" --web.listen-address="127.0.0.1:$PORT" --collector.disable-defaults \
@@ -66,8 +76,19 @@ pings $N
 scrape
 check_eq "scrape: runs after N more packets" "$(value plugfs_program_runs_total "${L20[@]}")" $((2 * N))
 
-out=$("$PLUGFS_BUILD/fs/plugfs-top" -m "$MNT" -b -n 1)
-sed 's/^/# /' <<<"$out"
+# two frames a second apart, with packets in between: rates in the second
+"$PLUGFS_BUILD/fs/plugfs-top" -m "$MNT" -b -n 2 -d 1 >"$T_DIR/top.txt" &
+TOP_PID=$!
+sleep 0.3
+pings $N
+wait "$TOP_PID"
+sed 's/^/# /' "$T_DIR/top.txt"
+last=$(awk '/^plugfs-top/ { n++ } n == 2' "$T_DIR/top.txt")
 check "plugfs-top: the row of 10 with its runs and verdict share" \
-	grep -qE "^prog +$VETH_B/xdp/10 +[a-z_]+ \($id10\) .* $((2 * N))  pass 100%" <<<"$out"
+	grep -qE "^prog +$VETH_B/xdp/10 +[a-z_]+ \($id10\) .* $((3 * N))  pass 100%" <<<"$last"
+rate=$(awk -v w="$VETH_B/xdp/10" '$1 == "prog" && $2 == w { print $5 }' <<<"$last")
+check "plugfs-top: runs/s of 10 counts the packets of the interval ($rate)" \
+	awk -v v="$rate" -v n=$N 'BEGIN { exit !(v >= n / 2 && v <= n * 2) }'
+ns=$(awk -v w="$VETH_B/xdp/10" '$1 == "prog" && $2 == w { print $6 }' <<<"$last")
+check "plugfs-top: ns per run of 10 ($ns)" awk -v v="$ns" 'BEGIN { exit !(v + 0 > 0) }'
 finish
