@@ -76,6 +76,12 @@ check_eq "failed loads into plugins/" "$(value plugfs_load_failures_total 'tree=
 check_eq "load latency count" "$(value plugfs_load_duration_seconds_count 'tree="plugins"')" 3
 check_eq "load latency +Inf bucket" \
 	"$(value plugfs_load_duration_seconds_bucket 'tree="plugins"' 'le="+Inf"')" 3
+check_eq "every load under 5 s" \
+	"$(value plugfs_load_duration_seconds_bucket 'tree="plugins"' 'le="5"')" 3
+lsum=$(value plugfs_load_duration_seconds_sum 'tree="plugins"')
+check "load latency sum is positive and below 15 s ($lsum)" \
+	python3 -c "import sys; v=float('$lsum'); sys.exit(not (0 < v < 15))"
+check_eq "no load into ifaces/" "$(value plugfs_loads_total 'tree="ifaces"')" 0
 
 # a second burst moves the counters by N again
 burst 2
