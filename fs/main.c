@@ -239,6 +239,10 @@ static int start_backends(struct daemon *d)
 		.kernel_arg = ifaces_domain_engine(&d->fs.domains[DOMAIN_IFACES]) });
 	if (err)
 		pr_warn("metrics: cannot start: %s", strerror(-err));
+	/* every tree that takes writes has load counters from the start */
+	for (unsigned int i = 0; i < NR_DOMAINS; i++)
+		if (d->fs.domains[i].ops && d->fs.domains[i].ops->commit)
+			metrics_daemon__add_tree(&d->fs.metrics, d->fs.domains[i].name);
 	d->fs.nr_domains = NR_DOMAINS;
 	d->fs.tree = tree__new();
 	return d->fs.tree ? 0 : -ENOMEM;

@@ -24,23 +24,37 @@
 static const double load_bounds[METRICS_LOAD_BUCKETS] = {
 	0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
 };
-static const char *const tree_names[METRICS_NR_TREES] = { "ifaces", "plugins", "other" };
 
 struct metrics {
 	struct metrics_opts o;
 };
 
+int metrics_daemon__add_tree(struct metrics_daemon *m, const char *name)
+{
+	for (unsigned int t = 0; t < METRICS_MAX_TREES; t++) {
+		if (m->tree[t].tree && !strcmp(m->tree[t].tree, name))
+			return 0;
+		if (!m->tree[t].tree) {
+			__atomic_store_n(&m->tree[t].tree, name, __ATOMIC_RELEASE);
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
 void metrics_note_load(struct metrics_daemon *m, const char *tree, int err, uint64_t ns)
 {
-	unsigned int t = METRICS_TREE_OTHER, b = 0;
-	struct metrics_loads *l;
+	struct metrics_loads *l = NULL;
+	unsigned int b = 0;
 
-	if (!m)
+	for (unsigned int t = 0; m && tree && t < METRICS_MAX_TREES && !l; t++) {
+		const char *name = __atomic_load_n(&m->tree[t].tree, __ATOMIC_ACQUIRE);
+
+		if (name && !strcmp(name, tree))
+			l = &m->tree[t];
+	}
+	if (!l)
 		return;
-	for (unsigned int i = 0; i < METRICS_TREE_OTHER; i++)
-		if (tree && !strcmp(tree, tree_names[i]))
-			t = i;
-	l = &m->tree[t];
 	while (b < METRICS_LOAD_BUCKETS && (double)ns > load_bounds[b] * 1e9)
 		b++;
 	__atomic_add_fetch(&l->loads, 1, __ATOMIC_RELAXED);
@@ -88,20 +102,24 @@ void metrics_daemon_series(const struct metrics_daemon *m, struct strbuf *out)
 	};
 
 	for (size_t c = 0; c < sizeof(counters) / sizeof(counters[0]); c++) {
-		prom_family(out, counters[c].name, "counter", counters[c].help);
-		for (unsigned int t = 0; t < METRICS_NR_TREES; t++) {
+		struct strbuf samples = STRBUF_INIT;
+
+		for (unsigned int t = 0; t < METRICS_MAX_TREES && m->tree[t].tree; t++) {
 			const uint64_t *v = (const uint64_t *)((const char *)&m->tree[t] +
 							       counters[c].off);
 
-			prom_sample_u64(out, counters[c].name,
-					&(struct prom_label){ "tree", tree_names[t] }, 1,
+			prom_sample_u64(&samples, counters[c].name,
+					&(struct prom_label){ "tree", m->tree[t].tree }, 1,
 					__atomic_load_n(v, __ATOMIC_RELAXED));
 		}
+		prom_family_samples(out, counters[c].name, "counter", counters[c].help, &samples);
 	}
+	if (!m->tree[0].tree)
+		return;
 	prom_family(out, "plugfs_load_duration_seconds", "histogram",
 		    "Time from close() to the load's answer, failures included.");
-	for (unsigned int t = 0; t < METRICS_NR_TREES; t++)
-		load_histogram(&m->tree[t], tree_names[t], out);
+	for (unsigned int t = 0; t < METRICS_MAX_TREES && m->tree[t].tree; t++)
+		load_histogram(&m->tree[t], m->tree[t].tree, out);
 }
 
 /* ---- pluglets, from the hosts' statuses ---- */

@@ -20,20 +20,29 @@
 
 /* Loads of one tree: every field is updated with atomics. */
 struct metrics_loads {
+	const char *tree;		/* the domain's name; NULL: a free slot */
 	uint64_t loads;
 	uint64_t failures;
 	uint64_t sum_ns;
 	uint64_t bucket[METRICS_LOAD_BUCKETS + 1];	/* not cumulative; last: +Inf */
 };
 
-enum { METRICS_TREE_IFACES, METRICS_TREE_PLUGINS, METRICS_TREE_OTHER, METRICS_NR_TREES };
+/* Trees that take writes, each with its own counters. */
+#define METRICS_MAX_TREES 16
 
 /* The daemon's counters, owned by the mount (struct plugfs_fs). */
 struct metrics_daemon {
-	struct metrics_loads tree[METRICS_NR_TREES];
+	struct metrics_loads tree[METRICS_MAX_TREES];
 };
 
-/* One commit (cp, a write closed) of a tree: its result and how long it took. */
+/*
+ * A tree whose loads are counted (every tree that takes writes, added once
+ * at start, so that its series exist before its first load). name must
+ * outlive m. 0, or -ENOSPC when every slot is taken.
+ */
+int metrics_daemon__add_tree(struct metrics_daemon *m, const char *name);
+/* One commit (cp, a write closed) into a tree: its result and how long it
+ * took. A tree never added is not counted. */
 void metrics_note_load(struct metrics_daemon *m, const char *tree, int err, uint64_t ns);
 
 /*

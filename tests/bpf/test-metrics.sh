@@ -55,6 +55,8 @@ check_eq "file: runs of 10" "$(value plugfs_program_runs_total "${L10[@]}" "prog
 check_eq "file: runs of 20" "$(value plugfs_program_runs_total "${L20[@]}")" "$N"
 check_eq "file: pass verdicts of 20" "$(value plugfs_program_verdicts_total "${L20[@]}" 'verdict="pass"')" "$N"
 check_eq "file: no drop of 20" "$(value plugfs_program_verdicts_total "${L20[@]}" 'verdict="drop"')" 0
+check_eq "file: two loads into ifaces/" "$(value plugfs_loads_total 'tree="ifaces"')" 2
+check_eq "file: none failed" "$(value plugfs_load_failures_total 'tree="ifaces"')" 0
 check_eq "file: run time is counted" "$(value plugfs_program_timing_enabled)" 1
 secs=$(value plugfs_program_run_seconds_total "${L10[@]}")
 check "file: run time of 10 is positive and small ($secs)" \
