@@ -15,6 +15,18 @@ PEER=169.254.61.2
 PLUGFS_NETNS=$NSB start_plugfs
 IF=$MNT/ifaces/$VETH_B
 
+# quiet_veth: only the test's own packets cross the veth (no neighbour
+# resolution, no IPv6), so counts of packets are exact.
+quiet_veth() {
+	local ns
+	for ns in "$NSA" "$NSB"; do
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+	done
+	ip -n "$NSA" neigh replace "$PEER" lladdr \
+		"$(ip -n "$NSB" -br link show "$VETH_B" | awk '{print $3}')" dev "$VETH_A" nud permanent
+	ip -n "$NSB" neigh replace 169.254.61.1 lladdr \
+		"$(ip -n "$NSA" -br link show "$VETH_A" | awk '{print $3}')" dev "$VETH_B" nud permanent
+}
 # errno_of CMD...: the strerror text CMD failed with ("" if it succeeded)
 errno_of() { "$@" 2>&1 >/dev/null | sed -E 's/.*: //' | tail -n1; }
 ping1() { ip netns exec "$NSA" ping -c1 -W1 "$PEER" >/dev/null 2>&1; }

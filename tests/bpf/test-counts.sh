@@ -19,14 +19,7 @@ old_stats=$(sysctl -n kernel.bpf_stats_enabled)
 on_exit "sysctl -qw kernel.bpf_stats_enabled=$old_stats"
 sysctl -qw kernel.bpf_stats_enabled=0
 
-# Only the pings cross the veth: no neighbour resolution, no IPv6.
-for ns in "$NSA" "$NSB"; do
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-done
-ip -n "$NSA" neigh replace "$PEER" lladdr "$(ip -n "$NSB" -br link show "$VETH_B" | awk '{print $3}')" \
-	dev "$VETH_A" nud permanent
-ip -n "$NSB" neigh replace 169.254.61.1 lladdr "$(ip -n "$NSA" -br link show "$VETH_A" | awk '{print $3}')" \
-	dev "$VETH_B" nud permanent
+quiet_veth
 
 # pings N: N echo requests (sequence 1..N), answered or not
 pings() { ip netns exec "$NSA" ping -q -c "$1" -i 0.01 -W 0.2 "$PEER" >/dev/null 2>&1 || true; }

@@ -6,18 +6,10 @@
 # with run time (kernel.bpf_stats_enabled=1 for the test).
 . "${PLUGFS_SRC:?}/tests/lib.sh"
 . "$PLUGFS_SRC/tests/bpf/lib-bpf.sh"
+. "$PLUGFS_SRC/tests/prom.sh"
 need_cmd curl python3
-NODE_EXPORTER=${NODE_EXPORTER:-/usr/bin/prometheus-node-exporter}
-[ -x "$NODE_EXPORTER" ] || skip "no $NODE_EXPORTER (Debian prometheus-node-exporter)"
 
-# Only the pings cross the veth: no neighbour resolution, no IPv6.
-for ns in "$NSA" "$NSB"; do
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-done
-ip -n "$NSA" neigh replace "$PEER" lladdr "$(ip -n "$NSB" -br link show "$VETH_B" | awk '{print $3}')" \
-	dev "$VETH_A" nud permanent
-ip -n "$NSB" neigh replace 169.254.61.1 lladdr "$(ip -n "$NSA" -br link show "$VETH_A" | awk '{print $3}')" \
-	dev "$VETH_B" nud permanent
+quiet_veth
 pings() { ip netns exec "$NSA" ping -q -c "$1" -i 0.01 -W 0.2 "$PEER" >/dev/null 2>&1 || true; }
 
 need_cmd sysctl
@@ -33,21 +25,7 @@ pings $N
 
 S=$T_DIR/prom.txt
 cat "$MNT/metrics/plugfs.prom" >"$S"
-# value NAME LABELS...: the first sample of NAME whose labels include every LABEL
-value() {
-	python3 - "$S" "$@" <<'PY'
-import re, sys
-path, name, want = sys.argv[1], sys.argv[2], sys.argv[3:]
-for line in open(path):
-    m = re.match(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$', line.strip())
-    if not m or m.group(1) != name:
-        continue
-    have = {k + '="' + v + '"' for k, v in re.findall(r'([a-zA-Z_]+)="((?:[^"\\]|\\.)*)"', m.group(3) or '')}
-    if all(w in have for w in want):
-        print(m.group(4))
-        break
-PY
-}
+value() { prom_value "$S" "$@"; }
 L10=("iface=\"$VETH_B\"" 'hook="xdp"' 'priority="10"')
 L20=("iface=\"$VETH_B\"" 'hook="xdp"' 'priority="20"')
 check "file: TYPE of the program runs" grep -qx '# TYPE plugfs_program_runs_total counter' "$S"
@@ -62,13 +40,8 @@ secs=$(value plugfs_program_run_seconds_total "${L10[@]}")
 check "file: run time of 10 is positive and small ($secs)" \
 	python3 -c "import sys; v=float('$secs'); sys.exit(not (0 < v < 1))"
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$NODE_EXPORTER" --web.listen-address="127.0.0.1:$PORT" --collector.disable-defaults \
-	--collector.textfile --collector.textfile.directory="$MNT/metrics" \
-	>"$T_DIR/node_exporter.log" 2>&1 &
-NE_PID=$!
-on_exit "stop_pid $NE_PID"
-scrape() { curl -sf "http://127.0.0.1:$PORT/metrics" >"$S"; }
+start_node_exporter "$MNT/metrics"
+scrape() { curl -sf "$NE_URL" >"$S"; }
 check "node exporter answers" wait_for 10 scrape
 check_eq "scrape: no textfile error" "$(value node_textfile_scrape_error)" 0
 check_eq "scrape: runs of 10" "$(value plugfs_program_runs_total "${L10[@]}" 'name="xdp_count"')" "$N"

@@ -123,6 +123,18 @@ static void encode(const struct inj_host_status *s, struct strbuf *sb)
 	assert_int_equal(inj_host_status__encode(s, sb), 0);
 }
 
+/* A status of these pluglets (no points) encoded into *sb and decoded into *out. */
+static void round_trip_pluglets(struct inj_pluglet_status *pl, uint32_t n, struct strbuf *sb,
+				struct inj_host_status *out)
+{
+	struct inj_host_status in = sample(0, n);
+	char err[160] = "";
+
+	in.pluglets = pl;
+	encode(&in, sb);
+	assert_int_equal(inj_host_status__decode(sb->buf, sb->len, out, err, sizeof(err)), 0);
+}
+
 static void test_round_trip(void **state)
 {
 	struct inj_host_status in = sample(2, 3), out;
@@ -342,13 +354,11 @@ static void test_origin(void **state)
 		{ .plugin = "p", .anchor = PLUGLET_ANCHOR_POST, .seq = 3, .sender_pid = 77,
 		  .sender = "ebpf_injecter" },
 	};
-	struct inj_host_status in = sample(0, 2), s;
 	struct strbuf sb, text = STRBUF_INIT, v1 = STRBUF_INIT;
+	struct inj_host_status s;
 	char err[160] = "";
 
-	in.pluglets = pl;
-	encode(&in, &sb);
-	assert_int_equal(inj_host_status__decode(sb.buf, sb.len, &s, err, sizeof(err)), 0);
+	round_trip_pluglets(pl, 2, &sb, &s);
 	assert_true(s.pluglets[0].origin == 0x0123456789abcdefull && s.pluglets[0].gen == 42);
 	assert_int_equal(s.pluglets[1].sender_pid, 77);
 	assert_string_equal(s.pluglets[1].sender, "ebpf_injecter");
@@ -383,13 +393,11 @@ static void test_fault_counts(void **state)
 		.last_fault = "budget: instruction budget exhausted at insn 12",
 		.fault_kinds = { [PLUGLET_FAULT_BUDGET] = 2, [PLUGLET_FAULT_OOB_LOAD] = 1 },
 	} };
-	struct inj_host_status in = sample(0, 1), s;
 	struct strbuf sb, text = STRBUF_INIT, v2 = STRBUF_INIT;
+	struct inj_host_status s;
 	char err[160] = "";
 
-	in.pluglets = pl;
-	encode(&in, &sb);
-	assert_int_equal(inj_host_status__decode(sb.buf, sb.len, &s, err, sizeof(err)), 0);
+	round_trip_pluglets(pl, 1, &sb, &s);
 	assert_int_equal(s.pluglets[0].timed_runs, 7);
 	assert_int_equal(s.pluglets[0].last_fault_insn, 12);
 	assert_true(s.pluglets[0].last_fault_time_ns == pl[0].last_fault_time_ns);

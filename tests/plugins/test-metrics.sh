@@ -4,9 +4,8 @@
 # collector only, on 127.0.0.1) reads <mnt>/metrics, and the series fetched
 # over HTTP carry the expected runs, faults, time and loads.
 . "${PLUGFS_SRC:?}/tests/lib.sh"
+. "$PLUGFS_SRC/tests/prom.sh"
 need_root; need_fuse; need_cmd curl python3
-NODE_EXPORTER=${NODE_EXPORTER:-/usr/bin/prometheus-node-exporter}
-[ -x "$NODE_EXPORTER" ] || skip "no $NODE_EXPORTER (Debian prometheus-node-exporter)"
 
 N=25
 
@@ -26,32 +25,11 @@ check "file: the quote in the host name is escaped" \
 	grep -qF "plugfs_pluglet_runs_total{host=\"m\\\"host.$HOST_PID\",plugin=\"calc\",anchor=\"replace\",seq=\"0\"} $N" <<<"$prom"
 check "file: load latency histogram" grep -qx '# TYPE plugfs_load_duration_seconds histogram' <<<"$prom"
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$NODE_EXPORTER" --web.listen-address="127.0.0.1:$PORT" --collector.disable-defaults \
-	--collector.textfile --collector.textfile.directory="$MNT/metrics" \
-	>"$T_DIR/node_exporter.log" 2>&1 &
-NE_PID=$!
-on_exit "stop_pid $NE_PID"
-scrape() { curl -sf "http://127.0.0.1:$PORT/metrics" >"$T_DIR/scrape.txt"; }
-check "node exporter answers on 127.0.0.1:$PORT" wait_for 10 scrape
+start_node_exporter "$MNT/metrics"
 S=$T_DIR/scrape.txt
-# value NAME LABELS...: the sample whose labels include every LABEL (k="v")
-value() {
-	local name=$1; shift
-	python3 - "$S" "$name" "$@" <<'PY'
-import re, sys
-path, name, want = sys.argv[1], sys.argv[2], sys.argv[3:]
-for line in open(path):
-    m = re.match(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$', line.strip())
-    if not m or m.group(1) != name:
-        continue
-    labels = re.findall(r'([a-zA-Z_]+)="((?:[^"\\]|\\.)*)"', m.group(3) or '')
-    have = {k + '="' + v + '"' for k, v in labels}
-    if all(w in have for w in want):
-        print(m.group(4))
-        break
-PY
-}
+scrape() { curl -sf "$NE_URL" >"$S"; }
+check "node exporter answers" wait_for 10 scrape
+value() { prom_value "$S" "$@"; }
 check_eq "scrape: no textfile error" "$(value node_textfile_scrape_error)" 0
 H="host=\"m\\\"host.$HOST_PID\""
 check_eq "runs of the REPLACE pluglet" \
