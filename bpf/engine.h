@@ -95,6 +95,10 @@ struct engine_load_opts {
 	size_t n_metadata;
 	uint32_t map_owner_id;		/* 0: owns its maps; else a program of ours */
 	const char *mode;		/* xdp: native | skb; NULL: default */
+	/* an object from an OCI image: shown by the report as bpfctl get does */
+	const char *image_url;		/* NULL: not from an image */
+	const char *image_digest;
+	const char *pull_policy;
 };
 
 /* Creates the entry, or atomically replaces the program at that priority. */

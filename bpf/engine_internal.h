@@ -58,6 +58,9 @@ struct eng_entry {
 	char prog_name[128];
 	char object_path[PATH_MAX];
 	char sha256[65];
+	char image_url[1024];		/* "" unless the object came from an OCI image */
+	char image_digest[80];
+	char pull_policy[16];
 	size_t obj_size;
 	struct engine_global *globals;	/* one allocation (hooks.c); NULL: none */
 	size_t n_globals;

@@ -236,6 +236,13 @@ static int make_entry(struct load_job *j)
 	plugfs_snprintf(en->object_path, sizeof(en->object_path), "%s",
 			o->object_path ? o->object_path : "-");
 	plugfs_sha256_hex(j->r->obj, j->r->obj_len, en->sha256);
+	if (o->image_url) {
+		plugfs_snprintf(en->image_url, sizeof(en->image_url), "%s", o->image_url);
+		plugfs_snprintf(en->image_digest, sizeof(en->image_digest), "%s",
+				o->image_digest ? o->image_digest : "");
+		plugfs_snprintf(en->pull_policy, sizeof(en->pull_policy), "%s",
+				o->pull_policy ? o->pull_policy : "");
+	}
 	en->obj_size = j->r->obj_len;
 	en->globals = globals_dup(o->globals, o->n_globals);
 	en->n_globals = en->globals ? o->n_globals : 0;

@@ -69,6 +69,9 @@ static int restore_entry(struct engine *e, const char *ifname, enum engine_hook 
 	plugfs_snprintf(what, sizeof(what), "%s/%s/%u", ifname, engine_hook_name(kind), prio);
 	state_read_object(e, s->sha256, what, &obj, &len);
 	o.object_path = s->object_path;
+	o.image_url = s->image_url[0] ? s->image_url : NULL;
+	o.image_digest = s->image_digest;
+	o.pull_policy = s->pull_policy;
 	o.prog_name = s->prog_name[0] ? s->prog_name : NULL;
 	o.proceed_on = s->proceed_on;
 	o.globals = s->globals;
@@ -233,6 +236,9 @@ static bool adopt_entries(struct engine *e, struct eng_hook *h, const char *dir,
 			en->proceed_mask = e->default_mask[h->kind];
 		plugfs_snprintf(en->prog_name, sizeof(en->prog_name), "%s", s->prog_name);
 		plugfs_snprintf(en->object_path, sizeof(en->object_path), "%s", s->object_path);
+		memcpy(en->image_url, s->image_url, sizeof(en->image_url));
+		memcpy(en->image_digest, s->image_digest, sizeof(en->image_digest));
+		memcpy(en->pull_policy, s->pull_policy, sizeof(en->pull_policy));
 		plugfs_snprintf(en->map_pin_path, sizeof(en->map_pin_path), "%s", s->map_pin_path);
 		plugfs_snprintf(en->mode, sizeof(en->mode), "%s", s->mode);
 		en->map_owner_id = s->map_owner_id;

@@ -235,7 +235,12 @@ static void plugfs_text(struct strbuf *sb, const struct report_data *d)
 	size_t i;
 
 	engine_format_proceed_on(h->kind, en->proceed_mask, po, sizeof(po));
-	strbuf__printf(sb, "Plugfs State\nName: %s\nPath: %s\n", en->prog_name, en->object_path);
+	strbuf__printf(sb, "Plugfs State\nName: %s\n", en->prog_name);
+	if (en->image_url[0])
+		strbuf__printf(sb, "Image URL: %s\nImage Digest: %s\nPull Policy: %s\n", en->image_url,
+			       en->image_digest, en->pull_policy);
+	else
+		strbuf__printf(sb, "Path: %s\n", en->object_path);
 	globals_text(sb, en);
 	strbuf__puts(sb, "Metadata: ");
 	report_kv_list(sb, en->metadata);
@@ -350,6 +355,9 @@ static void plugfs_json(struct jsonw *w, const struct report_data *d)
 		jsonw__string(w, "direction", h->kind == ENGINE_HOOK_TC_INGRESS ? "ingress" : "egress");
 	jsonw__string(w, "name", en->prog_name);
 	jsonw__string(w, "path", strcmp(en->object_path, "-") ? en->object_path : NULL);
+	jsonw__string(w, "image_url", en->image_url[0] ? en->image_url : NULL);
+	jsonw__string(w, "image_digest", en->image_url[0] ? en->image_digest : NULL);
+	jsonw__string(w, "pull_policy", en->image_url[0] ? en->pull_policy : NULL);
 	globals_json(w, en);
 	metadata_json(w, en->metadata);
 	jsonw__string(w, "map_pin_path", en->map_pin_path[0] ? en->map_pin_path : NULL);

@@ -103,6 +103,9 @@ static char *entry_text(const struct eng_hook *h, const struct eng_entry *en, si
 		       en->slot, en->prog_id, en->prog_name, strcmp(po, "none") ? po : "",
 		       en->object_path, en->sha256, en->obj_size, en->map_pin_path,
 		       en->map_owner_id, en->mode, en->cidx, en->timed);
+	if (en->image_url[0])
+		strbuf__printf(&sb, "image_url = %s\nimage_digest = %s\npull_policy = %s\n",
+			       en->image_url, en->image_digest, en->pull_policy);
 	if (en->n_globals)
 		strbuf__puts(&sb, "[global]\n");
 	for (i = 0; i < en->n_globals; i++) {
@@ -374,7 +377,8 @@ static const struct {
 	size_t off, size;
 } str_keys[] = {
 	STR_KEY(prog_name), STR_KEY(proceed_on), STR_KEY(object_path), STR_KEY(map_pin_path),
-	STR_KEY(mode), STR_KEY(sha256),
+	STR_KEY(mode), STR_KEY(sha256), STR_KEY(image_url), STR_KEY(image_digest),
+	STR_KEY(pull_policy),
 };
 static const struct {
 	const char *key;

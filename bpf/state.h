@@ -56,6 +56,9 @@ struct saved_entry {
 	char object_path[PATH_MAX];
 	char map_pin_path[PATH_MAX];
 	char sha256[65];
+	char image_url[1024];		/* "" unless the object came from an OCI image */
+	char image_digest[80];
+	char pull_policy[16];
 	size_t obj_size;
 	char mode[8];
 	struct engine_global globals[STATE_MAX_KV];	/* decoded from the file's hex */

@@ -26,6 +26,8 @@ void plugfs_config_defaults(struct plugfs_config *c)
 	snprintf(c->xdp_mode, sizeof(c->xdp_mode), "native");
 	snprintf(c->xdp_proceed_on, sizeof(c->xdp_proceed_on), "pass, dispatcher_return");
 	snprintf(c->tc_proceed_on, sizeof(c->tc_proceed_on), "ok, pipe, dispatcher_return");
+	c->pull_timeout_ms = 30000;
+	c->compile_timeout_ms = 60000;
 }
 
 /* A number in [min, max] into an unsigned int. */
@@ -128,6 +130,23 @@ static int defaults_key(struct plugfs_config *c, const char *key, const char *va
 	return -ENOENT;
 }
 
+static int images_key(struct plugfs_config *c, const char *key, const char *value)
+{
+	if (!strcmp(key, "insecure_registries"))
+		return SETSTR(insecure_registries);
+	if (!strcmp(key, "ca_files"))
+		return SETSTR(ca_files);
+	if (!strcmp(key, "auth_file"))
+		return value[0] == '/' ? SETSTR(auth_file) : -EINVAL;
+	if (!strcmp(key, "clang"))
+		return SETSTR(clang);
+	if (!strcmp(key, "pull_timeout_ms"))
+		return set_uint(&c->pull_timeout_ms, value, 1, 600000);
+	if (!strcmp(key, "compile_timeout_ms"))
+		return set_uint(&c->compile_timeout_ms, value, 1, 600000);
+	return -ENOENT;
+}
+
 static int config_key(void *cookie, const char *section, const char *key, const char *value,
 		      char *err, size_t err_size)
 {
@@ -143,6 +162,8 @@ static int config_key(void *cookie, const char *section, const char *key, const 
 		rc = access_key(c, key, value);
 	} else if (!strcmp(section, "defaults")) {
 		rc = defaults_key(c, key, value);
+	} else if (!strcmp(section, "images")) {
+		rc = images_key(c, key, value);
 	} else if (!strcmp(section, "log") && !strcmp(key, "verbosity")) {
 		rc = set_uint(&verbosity, value, 0, 2);
 		if (!rc)

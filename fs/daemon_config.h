@@ -29,6 +29,13 @@ struct plugfs_config {
 	bool pluglet_jit;		/* default false */
 	uint32_t pluglet_extra_memory;	/* default 0 */
 	uint32_t pluglet_shared_memory;	/* default 0 */
+	/* [images] where bytes come from besides a file (docs/plugfs.8, IMAGES) */
+	char insecure_registries[1024];	/* host[:port] list spoken to over plain HTTP */
+	char ca_files[2048];		/* extra CA files (PEM) for registries' TLS */
+	char auth_file[4096];		/* default docker-style auth file; "" none */
+	char clang[4096];		/* the C compiler; default "clang" from PATH */
+	unsigned int pull_timeout_ms;	/* per registry request; default 30000 */
+	unsigned int compile_timeout_ms;	/* default 60000 */
 	int verbosity;			/* -v count */
 	bool foreground;
 	bool debug;

@@ -9,6 +9,7 @@
 #include "daemon_config.h"
 #include "engine.h"
 #include "manifest.h"
+#include "object_source.h"
 #include "engine_tracing.h"
 
 #include <plugfs/log.h>
@@ -26,6 +27,7 @@ static const char *const hooks[] = { "xdp", "tc-ingress", "tc-egress", NULL };
 
 struct ifaces {
 	struct engine *eng;
+	const struct plugfs_config *cfg;	/* the daemon's, for where bytes come from */
 	char mountpoint[PATH_MAX];
 	size_t max_object_size;
 	pthread_mutex_t unknown_lock;
@@ -168,10 +170,8 @@ static int commit(void *priv, const char *group, unsigned int sub, const char *n
 	struct engine_kv md[MANIFEST_MAX_KV];
 	struct plugfs_manifest *m = NULL;
 	struct ifaces *f = priv;
-	const void *obj = buf;
-	void *owned = NULL;
-	size_t obj_len = len;
-	char err_text[512] = "";
+	struct object_bytes ob;
+	char what[IF_NAMESIZE + 32];
 	unsigned int prio;
 	int err = parse_name(group, sub, name, &prio);
 
@@ -186,11 +186,14 @@ static int commit(void *priv, const char *group, unsigned int sub, const char *n
 			name, len, f->max_object_size);
 		return -EFBIG;
 	}
-	if (!manifest_is_elf(buf, len)) {
-		snprintf(err_text, sizeof(err_text), "ifaces/%s/%s/%s", group, hooks[sub], name);
-		err = manifest_load(buf, len, f->max_object_size, err_text, &m, &owned, &obj_len);
-		if (err)
-			goto out;
+	snprintf(what, sizeof(what), "ifaces/%s/%s/%s", group, hooks[sub], name);
+	err = object_source_load(f->cfg, what, buf, len, sub == ENGINE_HOOK_XDP ? "xdp" : "tc", &m, &ob);
+	if (err)
+		return err;
+	o.image_url = ob.image_url[0] ? ob.image_url : NULL;
+	o.image_digest = ob.image_digest;
+	o.pull_policy = ob.pull_policy;
+	if (m) {
 		if (m->attach[0] || m->target[0] || m->fn_name[0] || m->retprobe >= 0 ||
 		    m->offset >= 0 || m->pid) {
 			pr_warn("ifaces/%s/%s/%s: attach, target, fn_name, offset, retprobe and pid "
@@ -204,9 +207,8 @@ static int commit(void *priv, const char *group, unsigned int sub, const char *n
 			err = -EINVAL;
 			goto out;
 		}
-		obj = owned;
-		o.object_path = m->object;
-		o.prog_name = m->name[0] ? m->name : NULL;
+		o.object_path = ob.path;
+		o.prog_name = m->name[0] ? m->name : ob.prog_name[0] ? ob.prog_name : NULL;
 		o.proceed_on = m->proceed_on[0] ? m->proceed_on : NULL;
 		o.mode = m->mode[0] ? m->mode : NULL;
 		manifest_engine_kv(m, g, md);
@@ -223,9 +225,9 @@ static int commit(void *priv, const char *group, unsigned int sub, const char *n
 			}
 		}
 	}
-	err = engine__load(f->eng, group, (enum engine_hook)sub, prio, obj, obj_len, &o);
+	err = engine__load(f->eng, group, (enum engine_hook)sub, prio, ob.obj, ob.len, &o);
 out:
-	free(owned);
+	object_bytes_fini(&ob);
 	free(m);
 	return err;
 }
@@ -320,6 +322,7 @@ int ifaces_domain_init(struct fs_domain *d, const struct plugfs_config *cfg)
 	}
 	snprintf(f->mountpoint, sizeof(f->mountpoint), "%s", cfg->mountpoint);
 	f->max_object_size = cfg->max_object_size;
+	f->cfg = cfg;
 	d->name = "ifaces";
 	d->subdirs = hooks;
 	d->ops = &ifaces_ops;

@@ -2,6 +2,7 @@
 /* Load manifests: the ini text a write may hold instead of an ELF object. */
 #include "manifest.h"
 
+#include <image/image.h>
 #include <plugfs/hex.h>
 #include <plugfs/ini.h>
 #include <plugfs/log.h>
@@ -33,6 +34,7 @@ struct parse_ctx {
 static const char *const single_keys[] = {
 	"object", "name", "map_owner", "mode", "jit", "extra_memory", "shared_memory",
 	"attach", "retprobe", "target", "fn_name", "offset", "pid",
+	"image", "image_pull_policy", "registry_auth", "source", "cflags",
 };
 
 static int note_key(struct parse_ctx *c, const char *name, char *err, size_t err_size)
@@ -150,6 +152,33 @@ static int tracing_key(struct plugfs_manifest *m, const char *name, const char *
 	return 0;
 }
 
+/* The keys that say where the bytes come from when they are not in a file. */
+static int origin_key(struct plugfs_manifest *m, const char *name, const char *value, char *err,
+		      size_t err_size)
+{
+	enum image_pull_policy p;
+
+	if (!strcmp(name, "image"))
+		return plugfs_set_str(m->image, sizeof(m->image), value);
+	if (!strcmp(name, "image_pull_policy")) {
+		if (image_pull_policy_parse(value, &p)) {
+			snprintf(err, err_size, "image_pull_policy: '%s' is not Always, IfNotPresent "
+				 "or Never", value);
+			return -EINVAL;
+		}
+		return plugfs_set_str(m->image_pull_policy, sizeof(m->image_pull_policy),
+				      image_pull_policy_name(p));
+	}
+	if (!strcmp(name, "registry_auth"))
+		return plugfs_set_str(m->registry_auth, sizeof(m->registry_auth), value);
+	if (!strcmp(name, "source"))
+		return plugfs_set_str(m->source, sizeof(m->source), value);
+	if (!strcmp(name, "cflags"))
+		return plugfs_set_str(m->cflags, sizeof(m->cflags), value);
+	snprintf(err, err_size, "unknown key '%s'", name);
+	return -EINVAL;
+}
+
 static int handle(struct parse_ctx *c, const char *name, const char *value, char *err,
 		  size_t err_size)
 {
@@ -164,6 +193,9 @@ static int handle(struct parse_ctx *c, const char *name, const char *value, char
 	}
 	if (!strcmp(name, "name") || !strcmp(name, "entry"))
 		return plugfs_set_str(m->name, sizeof(m->name), value);
+	if (!strncmp(name, "image", 5) || !strcmp(name, "registry_auth") || !strcmp(name, "source") ||
+	    !strcmp(name, "cflags"))
+		return origin_key(m, name, value, err, err_size);
 	if (!strcmp(name, "proceed_on"))
 		return add_proceed_on(m, value, err, err_size);
 	if (!strcmp(name, "map_owner"))
@@ -192,7 +224,8 @@ static int handle(struct parse_ctx *c, const char *name, const char *value, char
 		return add_kv(m->metadata, &m->nr_metadata, name + 9, value, err, err_size);
 	snprintf(err, err_size, "unknown key '%s' (keys: object, name, proceed_on, map_owner, mode, "
 		 "global.NAME, metadata.KEY, jit, extra_memory, shared_memory, attach, target, "
-		 "fn_name, offset, retprobe, pid)", name);
+		 "fn_name, offset, retprobe, pid, image, image_pull_policy, registry_auth, source, "
+		 "cflags)", name);
 	return -EINVAL;
 }
 
@@ -207,6 +240,39 @@ static int on_key(void *cookie, const char *section, const char *name, const cha
 		return -EINVAL;
 	}
 	return handle(cookie, name, value, err, err_size);
+}
+
+/* Exactly one of object, image, source; the keys that go with one only with it. */
+static int check_origin(const struct plugfs_manifest *m, bool have_object, char *err, size_t err_size)
+{
+	int n = (have_object || m->object[0]) + !!m->image[0] + !!m->source[0];
+
+	if (n != 1) {
+		snprintf(err, err_size, "manifest: %s", n ? "give only one of 'object', 'image', 'source'" :
+			 "'object' is required (or 'image' or 'source')");
+		return -EINVAL;
+	}
+	if (have_object && m->object[0] != '/') {
+		snprintf(err, err_size, "manifest: object path must be absolute: '%s'", m->object);
+		return -EINVAL;
+	}
+	if (m->source[0] && m->source[0] != '/') {
+		snprintf(err, err_size, "manifest: source path must be absolute: '%s'", m->source);
+		return -EINVAL;
+	}
+	if (!m->image[0] && (m->image_pull_policy[0] || m->registry_auth[0])) {
+		snprintf(err, err_size, "manifest: image_pull_policy and registry_auth go with 'image'");
+		return -EINVAL;
+	}
+	if (!m->source[0] && m->cflags[0]) {
+		snprintf(err, err_size, "manifest: cflags go with 'source'");
+		return -EINVAL;
+	}
+	if (m->registry_auth[0] && m->registry_auth[0] != '/') {
+		snprintf(err, err_size, "manifest: registry_auth must be an absolute path");
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int manifest_parse(const void *buf, size_t len, struct plugfs_manifest *m, char *err, size_t err_size)
@@ -235,15 +301,7 @@ int manifest_parse(const void *buf, size_t len, struct plugfs_manifest *m, char 
 		snprintf(err, err_size, "manifest: %s", why);
 		return rc == -ENOMEM ? rc : -EINVAL;
 	}
-	if (!c.have_object || !m->object[0]) {
-		snprintf(err, err_size, "manifest: 'object' is required");
-		return -EINVAL;
-	}
-	if (m->object[0] != '/') {
-		snprintf(err, err_size, "manifest: object path must be absolute: '%s'", m->object);
-		return -EINVAL;
-	}
-	return 0;
+	return check_origin(m, c.have_object, err, err_size);
 }
 
 int manifest_read_object(const struct plugfs_manifest *m, size_t max, void **obj, size_t *len,
@@ -322,32 +380,4 @@ int manifest_owner_path(const char *mountpoint, const char *base, const char *sp
 		comp[n++] = tok;
 	}
 	return n;
-}
-
-int manifest_load(const void *buf, size_t len, size_t max, const char *what,
-		  struct plugfs_manifest **mp, void **obj, size_t *obj_len)
-{
-	struct plugfs_manifest *m = calloc(1, sizeof(*m));
-	char why[512] = "";
-	int err;
-
-	*mp = NULL;
-	*obj = NULL;
-	if (!m)
-		return -ENOMEM;
-	err = manifest_parse(buf, len, m, why, sizeof(why));
-	if (err) {
-		pr_warn("%s: %s: %s", what, m->keys_read ? "bad load manifest" :
-			"neither an ELF object nor a load manifest", why);
-	} else {
-		err = manifest_read_object(m, max, obj, obj_len, why, sizeof(why));
-		if (err)
-			pr_warn("%s: %s", what, why);
-	}
-	if (err) {
-		free(m);
-		return err;
-	}
-	*mp = m;
-	return 0;
 }

@@ -4,7 +4,8 @@
  * object (plugfs(8), "Manifests"). One ini document, keys without a section:
  *   object, name, proceed_on, global.NAME, metadata.KEY, map_owner, mode,
  *   jit, extra_memory, shared_memory, entry,
- *   attach, retprobe, target, fn_name, offset, pid (tracing/)
+ *   attach, retprobe, target, fn_name, offset, pid (tracing/); instead of
+ *   object: image (with image_pull_policy, registry_auth) or source (with cflags)
  */
 #ifndef PLUGFS_FS_MANIFEST_H
 #define PLUGFS_FS_MANIFEST_H
@@ -25,7 +26,12 @@ struct manifest_kv {
 struct plugfs_manifest {
 	unsigned int keys_read;		/* key = value lines read, even when the parse failed:
 					 * none means the text was not meant as a manifest */
-	char object[4096];		/* absolute path */
+	char object[4096];		/* absolute path ("" with image or source) */
+	char image[1024];		/* an OCI bytecode image reference */
+	char image_pull_policy[16];	/* Always | IfNotPresent | Never; "" = IfNotPresent */
+	char registry_auth[4096];	/* docker-style auth file; "" = the daemon's */
+	char source[4096];		/* C source, absolute path */
+	char cflags[512];		/* with source */
 	char name[128];			/* program / function in the object ("" = unset) */
 	char proceed_on[256];		/* "" = default of the hook */
 	char map_owner[256];		/* "" = none */
@@ -50,7 +56,8 @@ bool manifest_is_elf(const void *buf, size_t len);
 
 /*
  * Parses a manifest. 0, or -EINVAL with the reason in err (line, key):
- * unknown key, missing object, relative object path, bad number.
+ * unknown key, not exactly one of object / image / source, relative path,
+ * bad number or pull policy.
  */
 int manifest_parse(const void *buf, size_t len, struct plugfs_manifest *m, char *err, size_t err_size);
 
@@ -61,14 +68,6 @@ int manifest_parse(const void *buf, size_t len, struct plugfs_manifest *m, char 
  */
 int manifest_read_object(const struct plugfs_manifest *m, size_t max, void **obj, size_t *len,
 			 char *err, size_t err_size);
-
-/*
- * A write that is not an ELF object: parsed as a manifest (*m) and its
- * object read (*obj, at most max bytes), both malloc'ed; -errno after a
- * pr_warn that starts with what ("tracing/x").
- */
-int manifest_load(const void *buf, size_t len, size_t max, const char *what,
-		  struct plugfs_manifest **m, void **obj, size_t *obj_len);
 
 /*
  * A map_owner given as a path: absolute (inside the mount point) or

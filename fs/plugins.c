@@ -28,6 +28,9 @@
 #include "plugins.h"
 
 #include "manifest.h"
+#include "object_source.h"
+
+#include <image/image.h>
 #include "pluglet_check.h"
 #include "plugins_state.h"
 
@@ -809,6 +812,7 @@ static int pluglet_from_manifest(struct plugins *p, struct pl_pluglet *pl, const
 				 size_t len, void **obj, size_t *obj_len, char *err, size_t err_size)
 {
 	struct plugfs_manifest *m;
+	struct object_bytes ob;
 	int rc;
 
 	if (!len) {
@@ -819,8 +823,18 @@ static int pluglet_from_manifest(struct plugins *p, struct pl_pluglet *pl, const
 	if (!m)
 		return -ENOMEM;
 	rc = manifest_parse(buf, len, m, err, err_size);
-	if (!rc)
-		rc = manifest_read_object(m, p->cfg->max_object_size, obj, obj_len, err, err_size);
+	if (!rc) {
+		/* the full reason is logged by the resolver */
+		char what[300];
+
+		snprintf(what, sizeof(what), "pluglet %s", pl->name);
+		rc = object_source_resolve(p->cfg, what, m, NULL, NULL, 0, &ob);
+		snprintf(err, err_size, "%s", rc ? "the object could not be had" : "");
+		*obj = ob.owned;
+		*obj_len = ob.len;
+		if (!m->name[0])
+			snprintf(m->name, sizeof(m->name), "%s", ob.prog_name);
+	}
 	if (!rc) {
 		if (m->jit >= 0)
 			pl->jit = m->jit;
@@ -829,7 +843,7 @@ static int pluglet_from_manifest(struct plugins *p, struct pl_pluglet *pl, const
 		if (m->shared_memory >= 0)
 			pl->shared_memory = m->shared_memory;
 		snprintf(pl->entry, sizeof(pl->entry), "%s", m->name);
-		snprintf(pl->source, sizeof(pl->source), "%s", m->object);
+		snprintf(pl->source, sizeof(pl->source), "%s", ob.path);
 	}
 	free(m);
 	return rc;
@@ -861,6 +875,17 @@ static int build_pluglet(struct plugins *p, const char *name, uint32_t seq, cons
 			memcpy(obj, buf, len);
 		else
 			rc = -ENOMEM;
+	} else if (image_is_c_source(buf, len)) {
+		struct object_bytes ob;
+		char what[300];
+
+		/* clang's messages are logged by the resolver */
+		snprintf(what, sizeof(what), "pluglet %s", name);
+		rc = object_source_resolve(cfg, what, NULL, NULL, buf, len, &ob);
+		obj = ob.owned;
+		obj_len = ob.len;
+		if (rc)
+			snprintf(err, sizeof(err), "the C text written does not compile");
 	} else {
 		rc = pluglet_from_manifest(p, pl, buf, len, &obj, &obj_len, err, sizeof(err));
 	}

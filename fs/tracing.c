@@ -9,6 +9,7 @@
 #include "daemon_config.h"
 #include "engine.h"
 #include "manifest.h"
+#include "object_source.h"
 #include "engine_tracing.h"
 
 #include <plugfs/log.h>
@@ -21,6 +22,7 @@
 
 struct tracing {
 	struct engine *eng;
+	const struct plugfs_config *cfg;	/* the daemon's, for where bytes come from */
 	char mountpoint[PATH_MAX];
 	size_t max_object_size;
 };
@@ -120,9 +122,7 @@ static int commit(void *priv, const char *group, unsigned int sub, const char *n
 	struct engine_kv md[MANIFEST_MAX_KV];
 	struct plugfs_manifest *m = NULL;
 	struct tracing *t = priv;
-	const void *obj = buf;
-	void *owned = NULL;
-	size_t obj_len = len;
+	struct object_bytes ob;
 	char what[300];
 	int err = may_create(priv, group, sub, name);
 
@@ -133,19 +133,19 @@ static int commit(void *priv, const char *group, unsigned int sub, const char *n
 			t->max_object_size);
 		return -EFBIG;
 	}
-	if (!manifest_is_elf(buf, len)) {
-		snprintf(what, sizeof(what), "tracing/%s", name);
-		err = manifest_load(buf, len, t->max_object_size, what, &m, &owned, &obj_len);
-		if (err)
-			goto out;
-		obj = owned;
+	snprintf(what, sizeof(what), "tracing/%s", name);
+	err = object_source_load(t->cfg, what, buf, len, NULL, &m, &ob);
+	if (err)
+		return err;
+	if (m) {
 		err = manifest_opts(t, name, m, &o, g, md);
+		o.object_path = ob.path;	/* an image's URL, a source's path */
 		if (err)
 			goto out;
 	}
-	err = engine__trace_load(t->eng, name, obj, obj_len, &o);
+	err = engine__trace_load(t->eng, name, ob.obj, ob.len, &o);
 out:
-	free(owned);
+	object_bytes_fini(&ob);
 	free(m);
 	return err;
 }
@@ -198,6 +198,7 @@ int tracing_domain_init(struct fs_domain *d, const struct plugfs_config *cfg, st
 	t->eng = eng;
 	snprintf(t->mountpoint, sizeof(t->mountpoint), "%s", cfg->mountpoint);
 	t->max_object_size = cfg->max_object_size;
+	t->cfg = cfg;
 	*d = (struct fs_domain){
 		.name = "tracing",
 		.shape = FS_SHAPE_FLAT,

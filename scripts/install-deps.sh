@@ -12,6 +12,8 @@ pkgs=(
 	bpftool iproute2 iputils-ping procps psmisc util-linux kmod
 	python3
 	systemtap-sdt-dev jq
+	libcurl4-openssl-dev libjson-c-dev bubblewrap
+	docker-registry skopeo apache2-utils openssl python3-yaml curl
 	groff-base man-db systemd
 	jq tmux curl prometheus-node-exporter
 )

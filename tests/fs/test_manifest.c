@@ -91,6 +91,14 @@ static void test_rejections(void **state)
 		{ "object = /x.o\nshared_memory = 1\nshared_memory = 2\n", "key 'shared_memory' given twice" },
 		{ "object = /x.o\nmetadata.a = 1\nmetadata.a = 2\n", "given twice on line 3" },
 		{ "object /x.o\n", "syntax error on line 1" },
+		{ "object = /x.o\nimage = h/r:v1\n", "only one of 'object', 'image', 'source'" },
+		{ "image = h/r:v1\nsource = /s.c\n", "only one of" },
+		{ "image = h/r:v1\nimage_pull_policy = Sometimes\n", "not Always, IfNotPresent or Never" },
+		{ "object = /x.o\nimage_pull_policy = Always\n", "go with 'image'" },
+		{ "object = /x.o\ncflags = -DX\n", "go with 'source'" },
+		{ "source = rel.c\n", "source path must be absolute" },
+		{ "image = h/r:v1\nregistry_auth = rel.json\n", "registry_auth must be an absolute path" },
+		{ "image = h/r:v1\nimage = h/r:v2\n", "key 'image' given twice" },
 	};
 	struct plugfs_manifest m;
 	char err[256];
@@ -103,6 +111,24 @@ static void test_rejections(void **state)
 			fail_msg("case %zu: '%s' does not mention '%s'", i, err, bad[i].why);
 	}
 	assert_int_equal(manifest_parse("object=/x\0", 10, &m, err, sizeof(err)), -EINVAL);
+}
+
+/* Where the bytes come from: an image or a source instead of an object. */
+static void test_image_and_source(void **state)
+{
+	struct plugfs_manifest m;
+	char err[256];
+
+	assert_int_equal(parse("image = quay.io/a/b:v1\nimage_pull_policy = always\n"
+			       "registry_auth = /root/.docker/config.json\n", &m, err), 0);
+	assert_string_equal(m.image, "quay.io/a/b:v1");
+	assert_string_equal(m.image_pull_policy, "Always");
+	assert_string_equal(m.registry_auth, "/root/.docker/config.json");
+	assert_string_equal(m.object, "");
+	assert_int_equal(parse("source = /src/p.bpf.c\ncflags = -DA=1 -O1\nname = f\n", &m, err), 0);
+	assert_string_equal(m.source, "/src/p.bpf.c");
+	assert_string_equal(m.cflags, "-DA=1 -O1");
+	assert_string_equal(m.image_pull_policy, "");
 }
 
 /* Repeated proceed_on lines add up, as bpfctl's repeated --proceed-on does. */
@@ -193,6 +219,7 @@ int main(void)
 		cmocka_unit_test(test_global_bytes),
 		cmocka_unit_test(test_keys_read),
 		cmocka_unit_test(test_read_object),
+		cmocka_unit_test(test_image_and_source),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -30,6 +30,8 @@ import tempfile
 #   vm-tool  pluglet-run (vm/pluglet-run.c, vm/pluglet_run_*), a program on
 #            top of the library: it may use the VM and the host runtime
 #   bpf      the kernel engine
+#   image    where bytes come from besides a file: OCI bytecode images, C
+#            compiled on load (image/ and include/image/)
 #   fs       the daemon, which may use everything
 ALLOWED = {
     'common': set(),
@@ -39,11 +41,12 @@ ALLOWED = {
     'vm-host': {'common', 'anchor', 'vm-core', 'injector'},
     'vm-tool': {'common', 'anchor', 'vm-core', 'injector', 'vm-host'},
     'bpf': {'common'},
-    'fs': {'common', 'anchor', 'vm-core', 'injector', 'vm-host', 'bpf'},
+    'image': {'common'},
+    'fs': {'common', 'anchor', 'vm-core', 'injector', 'vm-host', 'bpf', 'image'},
 }
 # Directory level: the two parts of vm/ are one directory.
 DIR_OF = {'vm-core': 'vm', 'vm-host': 'vm', 'vm-tool': 'vm'}
-TOP_DIRS = ('common', 'include', 'vm', 'injector', 'bpf', 'fs')
+TOP_DIRS = ('common', 'include', 'vm', 'injector', 'bpf', 'image', 'fs')
 SOURCE_EXT = ('.c', '.h')
 MESON_TARGETS = ('declare_dependency', 'static_library', 'shared_library', 'both_libraries',
                  'library', 'shared_module')
@@ -59,6 +62,8 @@ def part_of(rel):
     if top == 'include' and len(parts) > 2:
         if parts[1] == 'plugfs':
             return 'common'
+        if parts[1] == 'image':
+            return 'image'
         if parts[1] == 'pluglet':
             if name in ('anchor.h', 'fault.h'):
                 return 'anchor'
@@ -70,7 +75,7 @@ def part_of(rel):
         if (len(parts) > 2 and parts[1] == 'host') or name.startswith(('host', 'control')):
             return 'vm-host'
         return 'vm-core'
-    if top in ('injector', 'bpf', 'fs'):
+    if top in ('injector', 'bpf', 'image', 'fs'):
         return top
     return None
 
