@@ -146,6 +146,17 @@ check "cat shows the entry from the labels" grep -q "^Entry: second" "$MNT/plugi
 check "cat shows the image as the source" grep -q "^Source: oci:$T_DIR/plug:v1" "$MNT/plugins/imgplug/post/1"
 rm -f "$MNT/plugins/imgplug/post/1"
 
+# ---- tracing/: the same call gives its bytes ----
+TP=$PLUGFS_BUILD/tests/tracing/tp_getpid.bpf.o
+make_layout "$T_DIR/tp" v1 "$TP" '{"io.ebpf.programs": "{\"count_getpid\":\"tracepoint\"}"}'
+check "push a tracepoint image" push "$T_DIR/tp" v1 test/tp:v1 --dest-tls-verify=false
+manifest "$T_DIR/tp.ini" "image = $REG/test/tp:v1"
+check "tracing/: cp of an image manifest attaches" cp "$T_DIR/tp.ini" "$MNT/tracing/imgtp"
+check_eq "tracing/: attached where its SEC() says" "$(field "$MNT/tracing/imgtp" "Attach Point")" \
+	"tracepoint:syscalls:sys_enter_getpid"
+check_eq "tracing/: Path names the image" "$(field "$MNT/tracing/imgtp" "Path")" "$REG/test/tp:v1"
+rm -f "$MNT/tracing/imgtp"
+
 # ---- a stopped registry ----
 stop_registry
 check_eq "stopped registry: EHOSTUNREACH" "$(cp_errno "$T_DIR/always.ini" "$X/10")" "No route to host"
