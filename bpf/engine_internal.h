@@ -11,6 +11,8 @@
  *   verifier_log.c  the verifier log with the object's own instruction indexes
  *   names.c       hook, verdict (proceed_on) and priority names (engine.h)
  *   trace_point.c tracing/ attach points as text: SEC() names, manifest keys
+ *   introspect.c  every kernel program and map by id, attach points (progs/, maps/)
+ *   mapio.c       map entries as text, BTF dumps, ring buffer / perf event streams
  *   dirlock.c     the locks of the bpffs and state directories
  *   hooks.c       hooks and entries in memory: lookups, slots, copies, freeing
  *   stats.c       counts of chained programs: the per-CPU counts map, the run-time switch
