@@ -358,6 +358,29 @@ uint32_t engine__prog_id(struct engine *e, const char *ifname, enum engine_hook 
 	return id;
 }
 
+int engine__find_prog(struct engine *e, uint32_t prog_id, struct engine_where *w)
+{
+	struct eng_hook *h;
+	unsigned int i;
+	int err = -ENOENT;
+
+	pthread_mutex_lock(&e->lock);
+	for (h = e->hooks; h && err; h = h->next)
+		for (i = 0; i < h->n && err; i++)
+			if (h->ent[i]->prog_id == prog_id) {
+				plugfs_snprintf(w->ifname, sizeof(w->ifname), "%s", h->ifname);
+				w->hook = h->kind;
+				w->prio = h->ent[i]->prio;
+				plugfs_snprintf(w->prog_name, sizeof(w->prog_name), "%s",
+						h->ent[i]->prog_name);
+				plugfs_snprintf(w->object_path, sizeof(w->object_path), "%s",
+						h->ent[i]->object_path);
+				err = 0;
+			}
+	verb_unlock(e);
+	return err;
+}
+
 static int report(struct engine *e, const char *ifname, enum engine_hook hook, unsigned int prio,
 		  bool json, char **buf, size_t *len)
 {

@@ -116,6 +116,17 @@ int engine__list(struct engine *e, const char *ifname, enum engine_hook hook, un
 		 size_t max);
 /* Kernel program id of an entry (0 if none). */
 uint32_t engine__prog_id(struct engine *e, const char *ifname, enum engine_hook hook, unsigned int prio);
+/* Where one of our programs is: an entry of a chain. */
+struct engine_where {
+	char ifname[16];
+	enum engine_hook hook;
+	unsigned int prio;
+	char prog_name[128];
+	char object_path[4096];
+};
+/* The entry whose kernel program has this id: 0, or -ENOENT (not one of
+ * our entries: another tool's program, or a root of ours). */
+int engine__find_prog(struct engine *e, uint32_t prog_id, struct engine_where *w);
 /* The `cat` text; *buf is malloc'ed. */
 int engine__report(struct engine *e, const char *ifname, enum engine_hook hook, unsigned int prio,
 		   char **buf, size_t *len);

@@ -7,10 +7,12 @@
 #include "introspect.h"
 
 #include <plugfs/clock.h>
+#include <plugfs/json.h>
 #include <plugfs/strbuf.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <ctype.h>
 #include <errno.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
@@ -480,6 +482,16 @@ static int attach_scan(struct attach_table *t)
 static pthread_mutex_t scan_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct attach_table scan_cache;
 static double scan_time_us;
+static uint32_t scan_max_prog_id;	/* the newest program when scanned */
+
+static uint32_t newest_prog_id(void)
+{
+	uint32_t id = 0, next;
+
+	while (!bpf_prog_get_next_id(id, &next))
+		id = next;
+	return id;
+}
 
 /* Copies the attach points of one program out of a recent scan. */
 static int attach_points_of(uint32_t prog_id, struct attach_point **out, size_t *n)
@@ -489,8 +501,11 @@ static int attach_points_of(uint32_t prog_id, struct attach_point **out, size_t 
 	int err = 0;
 
 	pthread_mutex_lock(&scan_lock);
-	if (!scan_time_us || now - scan_time_us > ATTACH_SCAN_MAX_AGE_MS * 1000.0) {
+	/* a program newer than the scan may have been attached since */
+	if (!scan_time_us || now - scan_time_us > ATTACH_SCAN_MAX_AGE_MS * 1000.0 ||
+	    prog_id > scan_max_prog_id) {
 		scan_cache.n = 0;
+		scan_max_prog_id = newest_prog_id();
 		attach_scan(&scan_cache);
 		scan_time_us = plugfs_now_us();
 	}
@@ -716,4 +731,85 @@ int introspect_map_fields(uint32_t id, const char *bpffs_root, struct ifields *f
 	map_pins(id, bpffs_root ? bpffs_root : "/sys/fs/bpf", fs);
 	map_users(id, fs);
 	return fs->err;
+}
+
+/* ---- JSON ---- */
+
+/* "Size JITed (bytes)" -> "size_jited_bytes" */
+static void json_key(const char *key, char *out, size_t size)
+{
+	size_t n = 0;
+	bool gap = false;
+
+	for (; *key && n + 2 < size; key++) {
+		if (isalnum((unsigned char)*key)) {
+			if (gap && n)
+				out[n++] = '_';
+			out[n++] = (char)tolower((unsigned char)*key);
+			gap = false;
+		} else {
+			gap = true;
+		}
+	}
+	out[n] = '\0';
+}
+
+static void json_list(struct jsonw *w, const char *key, const struct ifield *f)
+{
+	const char *p = f->val ? f->val : "", *nl;
+
+	jsonw__begin_array(w, key);
+	while (*p) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			nl = p + strlen(p);
+		if (f->kind == IFIELD_NUM_LIST)
+			jsonw__u64(w, NULL, strtoull(p, NULL, 10));
+		else
+			jsonw__string_n(w, NULL, p, nl - p);
+		p = *nl ? nl + 1 : nl;
+	}
+	jsonw__end(w);
+}
+
+int ifields_json(const struct ifields *fs, struct strbuf *sb)
+{
+	struct jsonw w;
+	bool in_block = false;
+	char key[96];
+	size_t i;
+
+	if (fs->err)
+		return fs->err;
+	jsonw__init(&w, sb);
+	jsonw__begin_object(&w, NULL);
+	for (i = 0; i < fs->n; i++) {
+		const struct ifield *f = &fs->f[i];
+
+		json_key(f->key, key, sizeof(key));
+		switch (f->kind) {
+		case IFIELD_HEADING:
+			if (in_block)
+				jsonw__end(&w);
+			jsonw__begin_object(&w, key);
+			in_block = true;
+			break;
+		case IFIELD_NUM:
+			jsonw__u64(&w, key, strtoull(f->val, NULL, 10));
+			break;
+		case IFIELD_BOOL:
+			jsonw__bool(&w, key, !strcmp(f->val, "true"));
+			break;
+		case IFIELD_LIST:
+		case IFIELD_NUM_LIST:
+			json_list(&w, key, f);
+			break;
+		default:
+			jsonw__string(&w, key, f->val);
+		}
+	}
+	if (in_block)
+		jsonw__end(&w);
+	jsonw__end(&w);
+	return jsonw__finish(&w);
 }

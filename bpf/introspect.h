@@ -46,6 +46,12 @@ void ifields_add_item(struct ifields *fs, enum ifield_kind kind, const char *key
  * malloc'ed. 0 or -ENOMEM. */
 int ifields_text(const struct ifields *fs, char **buf, size_t *len);
 
+struct strbuf;
+/* The JSON form: an object, keys in snake case ("Size JITed (bytes)" ->
+ * "size_jited_bytes"), a heading opening a nested object ("kernel_state"),
+ * lists as arrays, numbers and booleans as such. 0 or -errno. */
+int ifields_json(const struct ifields *fs, struct strbuf *sb);
+
 /* The ids the kernel holds, ascending; *ids malloc'ed. 0 or -errno. */
 int introspect_prog_ids(uint32_t **ids, size_t *n);
 int introspect_map_ids(uint32_t **ids, size_t *n);
@@ -56,8 +62,9 @@ int introspect_map_exists(uint32_t id);
 /*
  * Every attach point of every program: XDP per interface (bpf_xdp_query),
  * TC cls_bpf filters per interface (an rtnetlink dump), and every link.
- * Read at most once per ATTACH_SCAN_MAX_AGE_MS: a listing's reports share
- * one scan.
+ * Read again after ATTACH_SCAN_MAX_AGE_MS, or when a program newer than
+ * the last scan is asked for: a listing's reports share one scan, and an
+ * attach point of an older program may be that old.
  */
 #define ATTACH_SCAN_MAX_AGE_MS 200
 struct attach_point {

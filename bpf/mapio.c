@@ -32,6 +32,12 @@ static bool is_percpu(uint32_t type)
 	       type == BPF_MAP_TYPE_LRU_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE;
 }
 
+static bool is_fd_array(uint32_t type)
+{
+	return type == BPF_MAP_TYPE_PROG_ARRAY || type == BPF_MAP_TYPE_ARRAY_OF_MAPS ||
+	       type == BPF_MAP_TYPE_CGROUP_ARRAY;
+}
+
 int mapio_open(uint32_t id, struct mapio *m)
 {
 	LIBBPF_OPTS(bpf_get_fd_by_id_opts, ro, .open_flags = BPF_F_RDONLY);
@@ -236,6 +242,7 @@ int mapio_keys(const struct mapio *m, mapio_key_cb cb, void *arg)
 {
 	unsigned char key[MAX_KEY_SIZE], next[MAX_KEY_SIZE];
 	char name[2 * MAX_KEY_SIZE + 1];
+	uint64_t val[2];		/* an fd array's value: an id */
 	bool first = true;
 	int ret;
 
@@ -246,6 +253,9 @@ int mapio_keys(const struct mapio *m, mapio_key_cb cb, void *arg)
 			return errno == ENOENT ? 0 : -errno;
 		first = false;
 		memcpy(key, next, m->key_size);
+		/* arrays of fds name every index: only the filled ones are entries */
+		if (is_fd_array(m->type) && bpf_map_lookup_elem(m->fd, key, val))
+			continue;
 		mapio_key_name(key, m->key_size, name);
 		ret = cb(name, arg);
 		if (ret)

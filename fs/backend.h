@@ -30,6 +30,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct fs_stream;
+
 /* Called for each name during a listing; return non-zero to stop. */
 typedef int (*fs_name_cb)(const char *name, void *arg);
 
@@ -91,7 +93,31 @@ struct fs_backend_ops {
 	/* Optional: called once the answer to a commit, unlink or rename has
 	 * been sent, for work the caller need not wait for. */
 	void (*answered)(void *priv);
+
+	/*
+	 * ---- optional streams: entries whose reads wait for data (a map's
+	 * `events`). The core keeps a read that finds nothing parked, without
+	 * holding a thread of the session, and answers it when the backend
+	 * calls fs_stream_wake(); poll() works the same way. ----
+	 * stream_open: 0 with *reader set when `name` is a stream, -ENOSTR
+	 * when it is an ordinary entry, another -errno on failure.
+	 */
+	int (*stream_open)(void *priv, const char *group, unsigned int sub, const char *name,
+			   struct fs_stream *s, void **reader);
+	/* Copies at most size bytes: their count, 0 when nothing waits, -errno. */
+	ssize_t (*stream_read)(void *reader, char *buf, size_t size);
+	/* Would stream_read return data now? */
+	bool (*stream_ready)(void *reader);
+	/* The reader's file is closed: no fs_stream_wake(s) after this returns. */
+	void (*stream_release)(void *reader);
 };
+
+/*
+ * A backend tells the core that a stream has data (or an error) for its
+ * reader: a parked read is answered, a poll() is woken. Called from any
+ * thread, without holding a lock that stream_read or stream_ready take.
+ */
+void fs_stream_wake(struct fs_stream *s);
 
 struct fs_domain {
 	const char *name;			/* "ifaces", "plugins", "hosts" ... */

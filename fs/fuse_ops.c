@@ -8,6 +8,7 @@
 
 #include "backend.h"
 #include "logring.h"
+#include "stream.h"
 #include "tree.h"
 
 #include <plugfs/clock.h>
@@ -15,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +52,7 @@ struct handle {
 	char *buf;
 	size_t len, cap;
 	struct fs_report rep;
+	struct fs_stream *stream;	/* a stream entry's reader (stream.h); NULL: none */
 };
 
 /* A directory listing built at opendir. */
@@ -657,6 +660,7 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 
 static void handle_free(struct handle *h)
 {
+	fs_stream__close(h->stream);
 	free(h->buf);
 	free(h->rep.buf);
 	free(h);
@@ -686,7 +690,11 @@ static int open_handle(struct plugfs_fs *fs, struct node *n, int flags, bool cre
 		return -ENOMEM;
 	h->refs = 1;
 	h->ino = n->ino;
-	if (acc != O_WRONLY && !created)
+	if (acc == O_RDONLY && n->kind == NODE_ENTRY)
+		err = fs_stream__open(dom(fs, n->domain), n->group, n->sub, n->name, &h->stream);
+	if (err == -ENOSTR)
+		err = 0;
+	if (acc != O_WRONLY && !created && !err && !h->stream)
 		err = build_report(fs, n, &h->rep);
 	if (!err && acc != O_RDONLY) {
 		h->writing = true;
@@ -725,6 +733,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	/* Reports change under us: no page cache, read() sees what open saw. */
 	fi->direct_io = 1;
 	fi->keep_cache = 0;
+	fi->nonseekable = h->stream != NULL;
 	if (fuse_reply_open(req, fi)) {
 		if (h->writing) {
 			tree__lock(fs->tree);
@@ -803,6 +812,10 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, stru
 {
 	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
 
+	if (h->stream) {
+		fs_stream__read(h->stream, req, size, fi->flags & O_NONBLOCK);
+		return;
+	}
 	if ((size_t)off >= h->rep.len) {
 		fuse_reply_buf(req, NULL, 0);
 		return;
@@ -920,6 +933,21 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	}
 	handle_put(h);
 	fuse_reply_err(req, 0);
+}
+
+/* Reports are always readable; streams say when they have data. */
+static void op_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+		    struct fuse_pollhandle *ph)
+{
+	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+
+	if (h->stream) {
+		fs_stream__poll(h->stream, req, ph);
+		return;
+	}
+	if (ph)
+		fuse_pollhandle_destroy(ph);
+	fuse_reply_poll(req, POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM);
 }
 
 static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -1098,6 +1126,7 @@ const struct fuse_lowlevel_ops plugfs_ll_ops = {
 	.write = op_write,
 	.flush = op_flush,
 	.release = op_release,
+	.poll = op_poll,
 	.unlink = op_unlink,
 	.mkdir = op_mkdir,
 	.rmdir = op_rmdir,

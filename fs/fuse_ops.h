@@ -14,7 +14,8 @@
 
 /* The trees under the root, listed in this order; a slot whose ops are
  * NULL (a tree that could not start) is not shown. */
-enum { DOMAIN_PLUGINS, DOMAIN_IFACES, DOMAIN_HOSTS, DOMAIN_TRACING, DOMAIN_METRICS, NR_DOMAINS };
+enum { DOMAIN_PLUGINS, DOMAIN_IFACES, DOMAIN_HOSTS, DOMAIN_TRACING, DOMAIN_METRICS, DOMAIN_PROGS,
+       DOMAIN_MAPS, NR_DOMAINS };
 
 struct tree;
 

@@ -11,6 +11,8 @@
 #include "fuse_ops.h"
 #include "host_registry.h"
 #include "hosts.h"
+#include "maps.h"
+#include "progs.h"
 #include "instance.h"
 #include "logring.h"
 #include "plugins.h"
@@ -234,6 +236,9 @@ static int start_backends(struct daemon *d)
 		return err;
 	}
 	hosts_domain_init(&d->fs.domains[DOMAIN_HOSTS], d->reg);
+	if (progs_domain_init(&d->fs.domains[DOMAIN_PROGS], &d->fs.domains[DOMAIN_IFACES]) ||
+	    maps_domain_init(&d->fs.domains[DOMAIN_MAPS], &d->cfg, &d->fs.domains[DOMAIN_IFACES]))
+		return -ENOMEM;
 	err = metrics_domain_init(&d->fs.domains[DOMAIN_METRICS], &(struct metrics_opts){
 		.daemon = &d->fs.metrics, .reg = d->reg, .kernel = metrics_kernel_series,
 		.kernel_arg = ifaces_domain_engine(&d->fs.domains[DOMAIN_IFACES]) });
@@ -256,6 +261,8 @@ static void stop_backends(struct daemon *d)
 	metrics_domain_fini(&d->fs.domains[DOMAIN_METRICS]);
 	if (d->plugins_up)
 		plugins_domain_fini(&d->fs.domains[DOMAIN_PLUGINS]);
+	maps_domain_fini(&d->fs.domains[DOMAIN_MAPS]);
+	progs_domain_fini(&d->fs.domains[DOMAIN_PROGS]);
 	tracing_domain_fini(&d->fs.domains[DOMAIN_TRACING]);
 	if (d->ifaces_up)
 		ifaces_domain_fini(&d->fs.domains[DOMAIN_IFACES]);

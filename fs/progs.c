@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * progs/<id>: every program the kernel holds, ours and other tools', as
+ * `bpfctl list --all` and `bpftool prog show` see them. `cat` prints the
+ * kernel state with the attach points (bpf/introspect.c) and, for a
+ * program of ours, where it is in the tree; `rm` of ours is `rm` of its
+ * ifaces/ entry; another tool's program is EPERM.
+ */
+#include "progs.h"
+
+#include "engine.h"
+#include "introspect.h"
+
+#include <plugfs/log.h>
+#include <plugfs/strbuf.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct progs {
+	const struct fs_domain *ifaces;
+};
+
+/* A program id as progs/ names it: decimal, no sign, no leading zero. */
+static int parse_id(const char *name, uint32_t *id)
+{
+	unsigned long v;
+	char *end;
+
+	if (!name || name[0] < '1' || name[0] > '9' || strlen(name) > 10)
+		return -ENOENT;
+	errno = 0;
+	v = strtoul(name, &end, 10);
+	if (*end || errno || v > UINT32_MAX)
+		return -ENOENT;
+	*id = (uint32_t)v;
+	return 0;
+}
+
+static int progs_list(void *priv, const char *group, unsigned int sub, fs_name_cb cb, void *arg)
+{
+	uint32_t *ids = NULL;
+	size_t n = 0, i;
+	char name[16];
+	int err = introspect_prog_ids(&ids, &n);
+
+	for (i = 0; !err && i < n; i++) {
+		snprintf(name, sizeof(name), "%u", ids[i]);
+		if (cb(name, arg))
+			break;
+	}
+	free(ids);
+	return err;
+}
+
+static int progs_exists(void *priv, const char *group, unsigned int sub, const char *name)
+{
+	uint32_t id;
+
+	return parse_id(name, &id) ? -ENOENT : introspect_prog_exists(id);
+}
+
+static struct engine *engine_of(const struct progs *p)
+{
+	return p->ifaces && p->ifaces->ops ? ifaces_domain_engine(p->ifaces) : NULL;
+}
+
+static void plugfs_fields(struct ifields *fs, const struct engine_where *w)
+{
+	ifields_add(fs, IFIELD_HEADING, "Plugfs State", "%s", "");
+	ifields_add(fs, IFIELD_STR, "Path", "ifaces/%s/%s/%u", w->ifname,
+		    engine_hook_name(w->hook), w->prio);
+	ifields_add(fs, IFIELD_STR, "Iface", "%s", w->ifname);
+	ifields_add(fs, IFIELD_STR, "Hook", "%s", engine_hook_name(w->hook));
+	ifields_add(fs, IFIELD_NUM, "Priority", "%u", w->prio);
+	ifields_add(fs, IFIELD_STR, "Name", "%s", w->prog_name);
+	ifields_add(fs, IFIELD_STR, "Object Path", "%s", w->object_path);
+}
+
+static int progs_report(void *priv, const char *group, unsigned int sub, const char *name,
+			struct fs_report *out)
+{
+	struct progs *p = priv;
+	struct engine *e = engine_of(p);
+	struct engine_where w;
+	struct ifields fs = { 0 };
+	struct strbuf sb = STRBUF_INIT;
+	uint32_t id;
+	int err;
+
+	if (parse_id(name, &id))
+		return -ENOENT;
+	err = introspect_prog_fields(id, &fs);
+	if (!err && e && !engine__find_prog(e, id, &w))
+		plugfs_fields(&fs, &w);
+	else if (!err)
+		ifields_add(&fs, IFIELD_STR, "Owner", "%s", "another tool (plugfs only reads it)");
+	if (err) {
+		ifields_fini(&fs);
+		return err;
+	}
+	if (out->format == FS_REPORT_JSON) {
+		err = ifields_json(&fs, &sb);
+		ifields_fini(&fs);
+		return err ? (strbuf__fini(&sb), err) : fs_report_take(out, &sb);
+	}
+	err = ifields_text(&fs, &out->buf, &out->len);
+	ifields_fini(&fs);
+	return err;
+}
+
+static int progs_unlink(void *priv, const char *group, unsigned int sub, const char *name)
+{
+	struct progs *p = priv;
+	struct engine *e = engine_of(p);
+	struct engine_where w;
+	uint32_t id;
+	int err;
+
+	if (parse_id(name, &id) || introspect_prog_exists(id))
+		return -ENOENT;
+	if (!e || engine__find_prog(e, id, &w)) {
+		pr_warn("rm progs/%u: program %u is not in a plugfs chain (another tool's, or a "
+			"root of ours); plugfs unloads only its own entries", id, id);
+		return -EPERM;
+	}
+	/* exactly `rm ifaces/<if>/<hook>/<prio>` */
+	{
+		char prio[16];
+
+		snprintf(prio, sizeof(prio), "%u", w.prio);
+		err = p->ifaces->ops->unlink(p->ifaces->priv, w.ifname, (unsigned int)w.hook, prio);
+	}
+	if (!err && p->ifaces->ops->answered)
+		p->ifaces->ops->answered(p->ifaces->priv);
+	if (!err)
+		pr_info("rm progs/%u: removed ifaces/%s/%s/%u", id, w.ifname,
+			engine_hook_name(w.hook), w.prio);
+	return err;
+}
+
+static const struct fs_backend_ops progs_ops = {
+	.list_entries = progs_list,
+	.entry_exists = progs_exists,
+	.report = progs_report,
+	.unlink = progs_unlink,
+};
+
+int progs_domain_init(struct fs_domain *d, const struct fs_domain *ifaces)
+{
+	struct progs *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	p->ifaces = ifaces;
+	*d = (struct fs_domain){
+		.name = "progs",
+		.shape = FS_SHAPE_FLAT,
+		.ops = &progs_ops,
+		.priv = p,
+		.read_only = true,
+		.json = true,
+	};
+	return 0;
+}
+
+void progs_domain_fini(struct fs_domain *d)
+{
+	free(d->priv);
+	d->priv = NULL;
+}
