@@ -539,19 +539,15 @@ static void loaded_at(struct ifields *fs, unsigned long long boot_ns)
 
 static int prog_info(int fd, struct bpf_prog_info *info, uint32_t *map_ids, uint32_t *n_maps)
 {
-	__u32 len = sizeof(*info), n;
+	__u32 len = sizeof(*info), cap = *n_maps;
 
+	/* one call: the kernel fills at most cap ids and says how many there are */
 	memset(info, 0, sizeof(*info));
-	if (bpf_obj_get_info_by_fd(fd, info, &len))
-		return -errno;
-	n = info->nr_map_ids < *n_maps ? info->nr_map_ids : *n_maps;
-	memset(info, 0, sizeof(*info));
-	info->nr_map_ids = n;
+	info->nr_map_ids = cap;
 	info->map_ids = (__u64)(unsigned long)map_ids;
-	len = sizeof(*info);
 	if (bpf_obj_get_info_by_fd(fd, info, &len))
 		return -errno;
-	*n_maps = n < info->nr_map_ids ? n : info->nr_map_ids;
+	*n_maps = info->nr_map_ids < cap ? info->nr_map_ids : cap;
 	return 0;
 }
 

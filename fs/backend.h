@@ -25,12 +25,15 @@
 #ifndef PLUGFS_FS_BACKEND_H
 #define PLUGFS_FS_BACKEND_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 struct fs_stream;
+/* stream_open() of an ordinary entry (an errno no FUSE reply carries) */
+#define FS_NOT_A_STREAM (-ENOSTR)
 
 /* Called for each name during a listing; return non-zero to stop. */
 typedef int (*fs_name_cb)(const char *name, void *arg);
@@ -99,8 +102,8 @@ struct fs_backend_ops {
 	 * `events`). The core keeps a read that finds nothing parked, without
 	 * holding a thread of the session, and answers it when the backend
 	 * calls fs_stream_wake(); poll() works the same way. ----
-	 * stream_open: 0 with *reader set when `name` is a stream, -ENOSTR
-	 * when it is an ordinary entry, another -errno on failure.
+	 * stream_open: 0 with *reader set when `name` is a stream,
+	 * FS_NOT_A_STREAM when it is an ordinary entry, -errno on failure.
 	 */
 	int (*stream_open)(void *priv, const char *group, unsigned int sub, const char *name,
 			   struct fs_stream *s, void **reader);

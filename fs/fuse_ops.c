@@ -692,7 +692,7 @@ static int open_handle(struct plugfs_fs *fs, struct node *n, int flags, bool cre
 	h->ino = n->ino;
 	if (acc == O_RDONLY && n->kind == NODE_ENTRY)
 		err = fs_stream__open(dom(fs, n->domain), n->group, n->sub, n->name, &h->stream);
-	if (err == -ENOSTR)
+	if (err == FS_NOT_A_STREAM)
 		err = 0;
 	if (acc != O_WRONLY && !created && !err && !h->stream)
 		err = build_report(fs, n, &h->rep);

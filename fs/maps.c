@@ -444,7 +444,7 @@ static int maps_stream_open(void *priv, const char *group, unsigned int sub, con
 	int err;
 
 	if (strcmp(name, "events"))
-		return -ENOSTR;
+		return FS_NOT_A_STREAM;
 	err = open_map(group, &m);
 	if (err)
 		return err;

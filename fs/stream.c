@@ -29,7 +29,7 @@ int fs_stream__open(const struct fs_domain *d, const char *group, unsigned int s
 	int err;
 
 	if (!d->ops->stream_open)
-		return -ENOSTR;
+		return FS_NOT_A_STREAM;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;

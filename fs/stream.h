@@ -12,7 +12,7 @@
 
 #include <stdbool.h>
 
-/* Opens the stream of an entry: 0, -ENOSTR (an ordinary entry), -errno. */
+/* Opens the stream of an entry: 0, FS_NOT_A_STREAM (an ordinary entry), -errno. */
 int fs_stream__open(const struct fs_domain *d, const char *group, unsigned int sub,
 		    const char *name, struct fs_stream **out);
 /* Answers req now (data, EAGAIN when nonblock, an error) or parks it. */

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Benchmark: `ls -l progs/` with 500 more programs loaded (each entry's size
+# is its report: kernel state and attach points) against `ls -l` of a plain
+# directory of 500 files, same run. Fails above 100 ms.
+. "${PLUGFS_SRC:?}/tests/lib.sh"
+need_root; need_fuse; need_cmd ip nsenter
+N=${BENCH_PROGS:-500}
+RUNS=${BENCH_RUNS:-11}
+NS=$(make_netns progs)
+ip -n "$NS" link add "bp$T_ID" type veth peer name "bq$T_ID"
+PLUGFS_NETNS=$NS start_plugfs
+
+coproc LOADER { exec "$PLUGFS_BUILD/tests/bpf/bench_load_progs" "$N"; }
+on_exit "stop_pid $LOADER_PID"
+read -r -t 60 line <&"${LOADER[0]}"
+[ "$line" = ready ] || { echo "FAIL: the loader did not load $N programs" >&2; exit 1; }
+plain=$T_DIR/plain
+mkdir -p "$plain"
+for ((i = 0; i < N; i++)); do : >"$plain/$i"; done
+
+# median_ms DIR: the median time of `ls -l DIR` in ms
+median_ms() {
+	local t0 t1 i
+	for ((i = 0; i < RUNS; i++)); do
+		t0=$(date +%s%N)
+		# programs of other tools may go between readdir and stat
+		ls -l "$1" >/dev/null 2>&1
+		t1=$(date +%s%N)
+		echo $(((t1 - t0) / 1000))
+	done | sort -n | sed -n "$((RUNS / 2 + 1))p" | awk '{printf "%.1f", $1 / 1000}'
+}
+total=$(ls "$MNT/progs" | wc -l)
+p=$(median_ms "$MNT/progs") || exit 1
+b=$(median_ms "$plain") || exit 1
+printf 'ls -l progs/ (%d programs): %s ms; plain directory of %d files: %s ms; ratio %.1fx\n' \
+	"$total" "$p" "$N" "$b" "$(echo "$p $b" | awk '{print $1 / $2}')"
+awk -v p="$p" 'BEGIN { exit !(p < 100) }' || { echo "FAIL: over 100 ms"; exit 1; }
