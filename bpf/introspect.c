@@ -197,6 +197,37 @@ static int collect_ids(int (*next)(__u32, __u32 *), uint32_t **ids, size_t *n)
 	return 0;
 }
 
+int introspect_parse_id(const char *name, uint32_t *id)
+{
+	unsigned long v;
+	char *end;
+
+	if (!name || name[0] < '1' || name[0] > '9' || strlen(name) > 10)
+		return -ENOENT;
+	errno = 0;
+	v = strtoul(name, &end, 10);
+	if (*end || errno || v > UINT32_MAX)
+		return -ENOENT;
+	*id = (uint32_t)v;
+	return 0;
+}
+
+int introspect_list(bool maps, introspect_name_cb cb, void *arg)
+{
+	uint32_t *ids = NULL;
+	size_t n = 0, i;
+	char name[16];
+	int err = maps ? introspect_map_ids(&ids, &n) : introspect_prog_ids(&ids, &n);
+
+	for (i = 0; !err && i < n; i++) {
+		plugfs_snprintf(name, sizeof(name), "%u", ids[i]);
+		if (cb(name, arg))
+			break;
+	}
+	free(ids);
+	return err;
+}
+
 int introspect_prog_ids(uint32_t **ids, size_t *n)
 {
 	return collect_ids(bpf_prog_get_next_id, ids, n);
@@ -522,18 +553,27 @@ static int attach_points_of(uint32_t prog_id, struct attach_point **out, size_t 
 
 /* ---- programs ---- */
 
-static void loaded_at(struct ifields *fs, unsigned long long boot_ns)
+void introspect_load_time(unsigned long long boot_ns, char *buf, size_t size)
 {
 	struct timespec rt, bt;
+	long long ns;
 	struct tm tm;
 	time_t t;
-	char buf[64];
 
 	clock_gettime(CLOCK_REALTIME, &rt);
 	clock_gettime(CLOCK_BOOTTIME, &bt);
-	t = rt.tv_sec - bt.tv_sec + (time_t)(boot_ns / 1000000000ull);
+	/* in ns, rounded once: two reads a moment apart give the same second */
+	ns = (rt.tv_sec - bt.tv_sec) * 1000000000ll + rt.tv_nsec - bt.tv_nsec + (long long)boot_ns;
+	t = (time_t)((ns + 500000000ll) / 1000000000ll);
 	localtime_r(&t, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S%z", &tm);
+	strftime(buf, size, "%Y-%m-%dT%H:%M:%S%z", &tm);
+}
+
+static void loaded_at(struct ifields *fs, unsigned long long boot_ns)
+{
+	char buf[64];
+
+	introspect_load_time(boot_ns, buf, sizeof(buf));
 	ifields_add(fs, IFIELD_STR, "Loaded At", "%s", buf);
 }
 
@@ -611,8 +651,7 @@ int introspect_prog_fields(uint32_t id, struct ifields *fs)
 
 /* ---- maps ---- */
 
-/* A field of /proc/self/fdinfo/<fd> ("memlock", "frozen"); 0 if absent. */
-static unsigned long long fdinfo_field(int fd, const char *name)
+unsigned long long introspect_fdinfo(int fd, const char *name)
 {
 	char path[64], line[256], key[64];
 	unsigned long long v = 0, x;
@@ -720,9 +759,9 @@ int introspect_map_fields(uint32_t id, const char *bpffs_root, struct ifields *f
 	ifields_add(fs, IFIELD_NUM, "Key Size (bytes)", "%u", info.key_size);
 	ifields_add(fs, IFIELD_NUM, "Value Size (bytes)", "%u", info.value_size);
 	ifields_add(fs, IFIELD_NUM, "Max Entries", "%u", info.max_entries);
-	ifields_add(fs, IFIELD_NUM, "Memlock (bytes)", "%llu", fdinfo_field(fd, "memlock"));
+	ifields_add(fs, IFIELD_NUM, "Memlock (bytes)", "%llu", introspect_fdinfo(fd, "memlock"));
 	ifields_add(fs, IFIELD_NUM, "BTF ID", "%u", info.btf_id);
-	ifields_add(fs, IFIELD_BOOL, "Frozen", "%s", fdinfo_field(fd, "frozen") ? "true" : "false");
+	ifields_add(fs, IFIELD_BOOL, "Frozen", "%s", introspect_fdinfo(fd, "frozen") ? "true" : "false");
 	close(fd);
 	map_pins(id, bpffs_root ? bpffs_root : "/sys/fs/bpf", fs);
 	map_users(id, fs);

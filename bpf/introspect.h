@@ -55,6 +55,16 @@ int ifields_json(const struct ifields *fs, struct strbuf *sb);
 /* The ids the kernel holds, ascending; *ids malloc'ed. 0 or -errno. */
 int introspect_prog_ids(uint32_t **ids, size_t *n);
 int introspect_map_ids(uint32_t **ids, size_t *n);
+/* The names of progs/ and maps/: an id in decimal, no sign, no leading
+ * zero. 0, or -ENOENT for any other name. */
+int introspect_parse_id(const char *name, uint32_t *id);
+/* Calls cb with each program's (maps: map's) id as a name; stops at non-zero. */
+typedef int (*introspect_name_cb)(const char *name, void *arg);
+int introspect_list(bool maps, introspect_name_cb cb, void *arg);
+/* A field of /proc/self/fdinfo/<fd> ("memlock", "frozen"); 0 if absent. */
+unsigned long long introspect_fdinfo(int fd, const char *name);
+/* A load time (ns since boot, as bpf_prog_info has it) as local ISO 8601. */
+void introspect_load_time(unsigned long long boot_ns, char *buf, size_t size);
 /* 0 if the kernel holds it, -ENOENT otherwise. */
 int introspect_prog_exists(uint32_t id);
 int introspect_map_exists(uint32_t id);

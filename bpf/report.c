@@ -7,6 +7,7 @@
  */
 #include "report.h"
 #include "hooks.h"
+#include "introspect.h"
 #include "stats.h"
 
 #include <plugfs/json.h>
@@ -91,38 +92,6 @@ static void owner(const struct engine *e, struct report_data *d)
 	d->owner_unloaded = true;
 }
 
-static unsigned long long memlock_of(int fd)
-{
-	char path[64], line[256];
-	unsigned long long v = 0;
-	FILE *f;
-
-	plugfs_snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "memlock: %llu", &v) == 1)
-			break;
-	fclose(f);
-	return v;
-}
-
-static void loaded_at(char *buf, size_t size, unsigned long long boot_ns)
-{
-	struct timespec rt, bt;
-	long long ns;
-	struct tm tm;
-	time_t t;
-
-	clock_gettime(CLOCK_REALTIME, &rt);
-	clock_gettime(CLOCK_BOOTTIME, &bt);
-	/* in ns, rounded once: two reads a moment apart give the same second */
-	ns = (rt.tv_sec - bt.tv_sec) * 1000000000ll + rt.tv_nsec - bt.tv_nsec + (long long)boot_ns;
-	t = (time_t)((ns + 500000000ll) / 1000000000ll);
-	localtime_r(&t, &tm);
-	strftime(buf, size, "%Y-%m-%dT%H:%M:%S%z", &tm);
-}
 
 /* The kernel's facts of a program. */
 static int collect_prog(int fd, struct report_data *d)
@@ -139,8 +108,8 @@ static int collect_prog(int fd, struct report_data *d)
 	if (bpf_obj_get_info_by_fd(fd, &d->info, &len))
 		return -errno;
 	d->n_maps = n < d->info.nr_map_ids ? n : d->info.nr_map_ids;
-	d->memlock = memlock_of(fd);
-	loaded_at(d->loaded_at, sizeof(d->loaded_at), d->info.load_time);
+	d->memlock = introspect_fdinfo(fd, "memlock");
+	introspect_load_time(d->info.load_time, d->loaded_at, sizeof(d->loaded_at));
 	return 0;
 }
 

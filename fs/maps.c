@@ -59,51 +59,25 @@ static bool is_file(const char *name)
 	return !strcmp(name, "info") || !strcmp(name, "dump") || !strcmp(name, "events");
 }
 
-static int parse_id(const char *name, uint32_t *id)
-{
-	unsigned long v;
-	char *end;
-
-	if (!name || name[0] < '1' || name[0] > '9' || strlen(name) > 10)
-		return -ENOENT;
-	errno = 0;
-	v = strtoul(name, &end, 10);
-	if (*end || errno || v > UINT32_MAX)
-		return -ENOENT;
-	*id = (uint32_t)v;
-	return 0;
-}
-
 static int open_map(const char *group, struct mapio *m)
 {
 	uint32_t id;
 
-	if (parse_id(group, &id))
+	if (introspect_parse_id(group, &id))
 		return -ENOENT;
 	return mapio_open(id, m);
 }
 
 static int maps_list_groups(void *priv, fs_name_cb cb, void *arg)
 {
-	uint32_t *ids = NULL;
-	size_t n = 0, i;
-	char name[16];
-	int err = introspect_map_ids(&ids, &n);
-
-	for (i = 0; !err && i < n; i++) {
-		snprintf(name, sizeof(name), "%u", ids[i]);
-		if (cb(name, arg))
-			break;
-	}
-	free(ids);
-	return err;
+	return introspect_list(true, cb, arg);
 }
 
 static int maps_group_exists(void *priv, const char *group)
 {
 	uint32_t id;
 
-	return parse_id(group, &id) ? -ENOENT : introspect_map_exists(id);
+	return introspect_parse_id(group, &id) ? -ENOENT : introspect_map_exists(id);
 }
 
 static int maps_list(void *priv, const char *group, unsigned int sub, fs_name_cb cb, void *arg)

@@ -23,43 +23,16 @@ struct progs {
 	const struct fs_domain *ifaces;
 };
 
-/* A program id as progs/ names it: decimal, no sign, no leading zero. */
-static int parse_id(const char *name, uint32_t *id)
-{
-	unsigned long v;
-	char *end;
-
-	if (!name || name[0] < '1' || name[0] > '9' || strlen(name) > 10)
-		return -ENOENT;
-	errno = 0;
-	v = strtoul(name, &end, 10);
-	if (*end || errno || v > UINT32_MAX)
-		return -ENOENT;
-	*id = (uint32_t)v;
-	return 0;
-}
-
 static int progs_list(void *priv, const char *group, unsigned int sub, fs_name_cb cb, void *arg)
 {
-	uint32_t *ids = NULL;
-	size_t n = 0, i;
-	char name[16];
-	int err = introspect_prog_ids(&ids, &n);
-
-	for (i = 0; !err && i < n; i++) {
-		snprintf(name, sizeof(name), "%u", ids[i]);
-		if (cb(name, arg))
-			break;
-	}
-	free(ids);
-	return err;
+	return introspect_list(false, cb, arg);
 }
 
 static int progs_exists(void *priv, const char *group, unsigned int sub, const char *name)
 {
 	uint32_t id;
 
-	return parse_id(name, &id) ? -ENOENT : introspect_prog_exists(id);
+	return introspect_parse_id(name, &id) ? -ENOENT : introspect_prog_exists(id);
 }
 
 static struct engine *engine_of(const struct progs *p)
@@ -90,7 +63,7 @@ static int progs_report(void *priv, const char *group, unsigned int sub, const c
 	uint32_t id;
 	int err;
 
-	if (parse_id(name, &id))
+	if (introspect_parse_id(name, &id))
 		return -ENOENT;
 	err = introspect_prog_fields(id, &fs);
 	if (!err && e && !engine__find_prog(e, id, &w))
@@ -119,7 +92,7 @@ static int progs_unlink(void *priv, const char *group, unsigned int sub, const c
 	uint32_t id;
 	int err;
 
-	if (parse_id(name, &id) || introspect_prog_exists(id))
+	if (introspect_parse_id(name, &id) || introspect_prog_exists(id))
 		return -ENOENT;
 	if (!e || engine__find_prog(e, id, &w)) {
 		pr_warn("rm progs/%u: program %u is not in a plugfs chain (another tool's, or a "

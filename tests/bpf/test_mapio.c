@@ -121,6 +121,45 @@ static void test_attach_text(void **state)
 	assert_string_equal(a.text, "tc-egress on veth1 (cls_bpf, pref 1, handle 0x1)");
 }
 
+static void test_ids(void **state)
+{
+	uint32_t id = 0;
+
+	(void)state;
+	assert_int_equal(introspect_parse_id("42", &id), 0);
+	assert_int_equal(id, 42);
+	assert_int_equal(introspect_parse_id("4294967295", &id), 0);
+	assert_int_equal(id, UINT32_MAX);
+	assert_int_equal(introspect_parse_id("4294967296", &id), -ENOENT);
+	assert_int_equal(introspect_parse_id("042", &id), -ENOENT);	/* one name per id */
+	assert_int_equal(introspect_parse_id("0", &id), -ENOENT);
+	assert_int_equal(introspect_parse_id("+4", &id), -ENOENT);
+	assert_int_equal(introspect_parse_id("4.json", &id), -ENOENT);
+	assert_int_equal(introspect_parse_id("", &id), -ENOENT);
+}
+
+static void test_fields_json(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct ifields fs = { 0 };
+
+	(void)state;
+	ifields_add(&fs, IFIELD_NUM, "ID", "%u", 9u);
+	ifields_add(&fs, IFIELD_HEADING, "Kernel State", "%s", "");
+	ifields_add(&fs, IFIELD_BOOL, "GPL Compatible", "%s", "true");
+	ifields_add(&fs, IFIELD_NUM_LIST, "Map IDs", "%s", "");
+	ifields_add_item(&fs, IFIELD_NUM_LIST, "Map IDs", "%u", 3u);
+	ifields_add(&fs, IFIELD_LIST, "Attached", "%s", "");
+	ifields_add_item(&fs, IFIELD_LIST, "Attached", "%s", "xdp on \"v\" (skb)");
+	ifields_add(&fs, IFIELD_STR, "Size JITed (bytes)", "%s", "x");
+	assert_int_equal(ifields_json(&fs, &sb), 0);
+	assert_string_equal(sb.buf, "{\"id\":9,\"kernel_state\":{\"gpl_compatible\":true,"
+			    "\"map_ids\":[3],\"attached\":[\"xdp on \\\"v\\\" (skb)\"],"
+			    "\"size_jited_bytes\":\"x\"}}\n");
+	strbuf__fini(&sb);
+	ifields_fini(&fs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -129,6 +168,8 @@ int main(void)
 		cmocka_unit_test(test_value_percpu),
 		cmocka_unit_test(test_fields_text),
 		cmocka_unit_test(test_attach_text),
+		cmocka_unit_test(test_ids),
+		cmocka_unit_test(test_fields_json),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
