@@ -13,7 +13,7 @@ PLUGFS_NETNS=$NS start_plugfs
 errno_of() { "$@" 2>&1 >/dev/null | sed -E 's/.*: //' | tail -n1; }
 
 names=$(ls "$MNT" | tr '\n' ' ')
-check_eq "root lists hosts ifaces log metrics plugins tracing" "$names" "hosts ifaces log metrics plugins tracing "
+check_eq "root lists hosts ifaces log maps metrics plugins progs tracing" "$names" "hosts ifaces log maps metrics plugins progs tracing "
 
 check_eq "ifaces of a fresh netns is only lo" "$(ls "$MNT/ifaces" | tr '\n' ' ')" "lo "
 
