@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -457,6 +458,9 @@ struct map_events {
 	map_event_cb cb;
 	void *arg;
 	uint32_t id;
+	/* held while reading: a perf event array drops the perf buffers put
+	 * in it through a map file when that file is closed */
+	int map_fd;
 };
 
 static void emit_record(struct map_events *ev, int cpu, const void *data, size_t size)
@@ -526,10 +530,13 @@ struct map_events *map_events__start(const struct mapio *m, map_event_cb cb, voi
 	ev->cb = cb;
 	ev->arg = arg;
 	ev->id = m->id;
-	if (m->type == BPF_MAP_TYPE_RINGBUF)
-		ev->rb = ring_buffer__new(m->fd, ring_sample, ev, NULL);
+	ev->map_fd = fcntl(m->fd, F_DUPFD_CLOEXEC, 0);
+	if (ev->map_fd < 0)
+		;
+	else if (m->type == BPF_MAP_TYPE_RINGBUF)
+		ev->rb = ring_buffer__new(ev->map_fd, ring_sample, ev, NULL);
 	else if (m->type == BPF_MAP_TYPE_PERF_EVENT_ARRAY)
-		ev->pb = perf_buffer__new(m->fd, 8, perf_sample, perf_lost, ev, NULL);
+		ev->pb = perf_buffer__new(ev->map_fd, 8, perf_sample, perf_lost, ev, NULL);
 	else
 		errno = EINVAL;
 	err = ev->rb || ev->pb ? 0 : -errno;
@@ -539,6 +546,8 @@ struct map_events *map_events__start(const struct mapio *m, map_event_cb cb, voi
 		pr_warn("map %u (%s): cannot read its events: %s", m->id, m->name, strerror(-err));
 		ring_buffer__free(ev->rb);
 		perf_buffer__free(ev->pb);
+		if (ev->map_fd >= 0)
+			close(ev->map_fd);
 		free(ev);
 		errno = -err;
 		return NULL;
@@ -554,5 +563,6 @@ void map_events__stop(struct map_events *ev)
 	pthread_join(ev->tid, NULL);
 	ring_buffer__free(ev->rb);
 	perf_buffer__free(ev->pb);
+	close(ev->map_fd);
 	free(ev);
 }

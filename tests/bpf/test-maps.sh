@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# maps/: every map operation on hash, array, per-CPU array, LRU hash and
-# ring buffer maps (tests/bpf/progs/maps_all.bpf.c), checked with bpftool;
+# maps/: every map operation on hash, array, per-CPU array, LRU hash, ring
+# buffer and perf event array maps (tests/bpf/progs/maps_all.bpf.c), checked with bpftool;
 # the event stream of the ring under ping; bad input fails and writes
 # nothing; a read-only and a frozen map refuse writes.
 . "$(dirname "$0")/../lib.sh"
@@ -19,8 +19,8 @@ map_named() {
 	done
 }
 H=$(map_named t_hash) A=$(map_named t_array) C=$(map_named t_pcpu)
-L=$(map_named t_lru) R=$(map_named t_ring)
-check "the program's five maps are found by name" test "$H" -a "$A" -a "$C" -a "$L" -a "$R"
+L=$(map_named t_lru) R=$(map_named t_ring) PF=$(map_named t_perf)
+check "the program's six maps are found by name" test "$H" -a "$A" -a "$C" -a "$L" -a "$R" -a "$PF"
 check "maps/ lists them" bash -c "ls '$M' | grep -qx '$H' && ls '$M' | grep -qx '$R'"
 # possible CPUs ("0-3,5"): what per-CPU values are sized by
 NCPU=$(python3 -c '
@@ -175,6 +175,25 @@ fd = os.open('$M/$R/events', os.O_RDONLY | os.O_NONBLOCK)
 try: os.read(fd, 100); print('data')
 except BlockingIOError: print('EAGAIN')")" "EAGAIN"
 check_eq "ring: dump of a ring is empty" "$(cat "$M/$R/dump")" ""
+
+# ---- blocked readers hold no thread of the daemon (it has 16) ----
+pids=()
+for i in $(seq 20); do cat "$M/$R/events" > /dev/null & pids+=($!); done
+sleep 0.5
+check "20 blocked readers: the tree still answers" timeout 3 cat "$M/$H/info" >/dev/null
+check "20 blocked readers: a write too" timeout 3 bash -c "printf '0100000000000000' > '$M/$A/01000000'"
+stop_pid "${pids[@]}"
+check "and they were all interrupted cleanly" timeout 3 cat "$M/$A/01000000" >/dev/null
+
+# ---- perf event array: the same stream, records by CPU ----
+check "perf: an events file" test -e "$M/$PF/events"
+cat "$M/$PF/events" > "$T_DIR/pf" &
+PFC=$!
+sleep 0.5
+ping_ok
+check "perf: the ping's records, with their CPU" \
+	wait_for 5 grep -q '^cpu[0-9]*: efbeedfe62000000' "$T_DIR/pf"
+stop_pid "$PFC"
 
 # ---- a map that refuses writes: frozen (BPF_F_RDONLY binds only the fd
 # that created a map, so frozen is how a map is read-only for syscalls) ----

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * Test program for maps/: one map of each kind the tree's tests use (hash,
- * array, per-CPU array, LRU hash, ring buffer), with BTF; every packet
- * counts in the arrays and sends its length and protocol to the ring.
+ * array, per-CPU array, LRU hash, ring buffer, perf event array), with BTF; every packet
+ * counts in the arrays and sends its length to the ring and the perf
+ * event array.
  */
 #include "common.h"
 
@@ -44,6 +45,12 @@ struct {
 	__uint(max_entries, 4096);
 } t_ring SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} t_perf SEC(".maps");
+
 struct rec {
 	__u32 magic;
 	__u32 len;
@@ -71,6 +78,11 @@ int xdp_maps(struct xdp_md *ctx)
 		r->magic = 0xfeedf00d;
 		r->len = ctx->data_end - ctx->data;
 		bpf_ringbuf_submit(r, 0);
+	}
+	{
+		struct rec p = { .magic = 0xfeedbeef, .len = ctx->data_end - ctx->data };
+
+		bpf_perf_event_output(ctx, &t_perf, BPF_F_CURRENT_CPU, &p, sizeof(p));
 	}
 	return XDP_PASS;
 }
