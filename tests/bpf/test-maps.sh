@@ -79,6 +79,18 @@ import json; d = json.load(open('$M/$H/dump.json'))
 assert {'key': '07000000', 'value': '02000000000000000700000000000000'} in d, d"
 check "hash: 08000000.json parses" python3 -c "
 import json; d = json.load(open('$M/$H/08000000.json')); assert d['value'] == '03000000000000000900000000000000', d"
+# a new file is an insert: a key that appears before it is closed wins
+check_eq "hash: create is BPF_NOEXIST" "$(python3 -c "
+import os, subprocess
+f = open('$M/$H/0b000000', 'w')
+f.write('0500000000000000 0500000000000000')
+subprocess.run('bpftool map update id $H key 11 0 0 0 value hex ' + ' '.join(['06'] + ['00'] * 15),
+               shell=True, check=True)
+try:
+    f.close(); print('written')
+except OSError as e:
+    print(os.strerror(e.errno))")" "File exists"
+check_eq "hash: the other writer's value stays" "$(cat "$M/$H/0b000000")" "06000000000000000000000000000000"
 check "hash: rm deletes" rm "$M/$H/07000000"
 check_fails "hash: bpftool no longer finds it" bash -c "bpftool map lookup id $H key 7 0 0 0 2>/dev/null"
 check_fails "hash: nor does ls" grep -qx 07000000 <(ls "$M/$H")
@@ -127,6 +139,7 @@ check_fails "lru: gone for bpftool" bash -c "bpftool map lookup id $L key 5 0 0 
 
 # ---- ring buffer: events ----
 check "ring: has an events file and no keys" test "$(ls "$M/$R" | paste -sd' ')" = "dump events info"
+check "ring: ls -l shows it" bash -c "ls -l '$M/$R/events' | grep -q '^-'"
 cat "$M/$R/events" > "$T_DIR/ev1" &
 E1=$!
 cat "$M/$R/events" > "$T_DIR/ev2" &
