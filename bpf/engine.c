@@ -25,6 +25,7 @@
 #include <plugfs/opts.h>
 #include <plugfs/strbuf.h>
 
+#include <bpf/bpf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -358,12 +359,47 @@ uint32_t engine__prog_id(struct engine *e, const char *ifname, enum engine_hook 
 	return id;
 }
 
+static uint32_t fd_prog_id(int fd)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.id;
+}
+
+/* Under e->lock: is prog_id the root of a hook, or of a spare? */
+static int find_root(struct engine *e, uint32_t prog_id, struct engine_where *w)
+{
+	struct eng_hook *h;
+	int k, err = -ENOENT;
+
+	for (h = e->hooks; h; h = h->next)
+		if (fd_prog_id(h->root_fd) == prog_id) {
+			plugfs_snprintf(w->ifname, sizeof(w->ifname), "%s", h->ifname);
+			w->hook = h->kind;
+			w->role = ENGINE_PROG_ROOT;
+			return 0;
+		}
+	pthread_mutex_lock(&e->bg_lock);
+	for (k = 0; k < SPARE_KINDS && err; k++)
+		if (fd_prog_id(e->spare[k].root_fd) == prog_id) {
+			w->role = ENGINE_PROG_SPARE;
+			err = 0;
+		}
+	pthread_mutex_unlock(&e->bg_lock);
+	return err;
+}
+
 int engine__find_prog(struct engine *e, uint32_t prog_id, struct engine_where *w)
 {
 	struct eng_hook *h;
 	unsigned int i;
 	int err = -ENOENT;
 
+	memset(w, 0, sizeof(*w));
 	pthread_mutex_lock(&e->lock);
 	for (h = e->hooks; h && err; h = h->next)
 		for (i = 0; i < h->n && err; i++)
@@ -371,12 +407,15 @@ int engine__find_prog(struct engine *e, uint32_t prog_id, struct engine_where *w
 				plugfs_snprintf(w->ifname, sizeof(w->ifname), "%s", h->ifname);
 				w->hook = h->kind;
 				w->prio = h->ent[i]->prio;
+				w->role = ENGINE_PROG_ENTRY;
 				plugfs_snprintf(w->prog_name, sizeof(w->prog_name), "%s",
 						h->ent[i]->prog_name);
 				plugfs_snprintf(w->object_path, sizeof(w->object_path), "%s",
 						h->ent[i]->object_path);
 				err = 0;
 			}
+	if (err)
+		err = find_root(e, prog_id, w);
 	verb_unlock(e);
 	return err;
 }

@@ -116,16 +116,22 @@ int engine__list(struct engine *e, const char *ifname, enum engine_hook hook, un
 		 size_t max);
 /* Kernel program id of an entry (0 if none). */
 uint32_t engine__prog_id(struct engine *e, const char *ifname, enum engine_hook hook, unsigned int prio);
-/* Where one of our programs is: an entry of a chain. */
+/* Where one of our programs is. */
+enum engine_prog_role {
+	ENGINE_PROG_ENTRY,	/* a chain entry: ifname, hook, prio and names set */
+	ENGINE_PROG_ROOT,	/* the root a hook runs: ifname and hook set */
+	ENGINE_PROG_SPARE,	/* the root of a spare, made ahead for a first load */
+};
 struct engine_where {
+	enum engine_prog_role role;
 	char ifname[16];
 	enum engine_hook hook;
 	unsigned int prio;
 	char prog_name[128];
 	char object_path[4096];
 };
-/* The entry whose kernel program has this id: 0, or -ENOENT (not one of
- * our entries: another tool's program, or a root of ours). */
+/* Which of our programs has this kernel id: 0, or -ENOENT (another
+ * tool's program). */
 int engine__find_prog(struct engine *e, uint32_t prog_id, struct engine_where *w);
 /* The `cat` text; *buf is malloc'ed. */
 int engine__report(struct engine *e, const char *ifname, enum engine_hook hook, unsigned int prio,

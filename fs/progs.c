@@ -3,8 +3,8 @@
  * progs/<id>: every program the kernel holds, ours and other tools', as
  * `bpfctl list --all` and `bpftool prog show` see them. `cat` prints the
  * kernel state with the attach points (bpf/introspect.c) and, for a
- * program of ours, where it is in the tree; `rm` of ours is `rm` of its
- * ifaces/ entry; another tool's program is EPERM.
+ * program of ours, where it is in the tree; `rm` of a chain entry is `rm`
+ * of its ifaces/ entry; a root of ours or another tool's program is EPERM.
  */
 #include "progs.h"
 
@@ -42,11 +42,22 @@ static struct engine *engine_of(const struct progs *p)
 
 static void plugfs_fields(struct ifields *fs, const struct engine_where *w)
 {
+	const char *hook = engine_hook_name(w->hook);
+
 	ifields_add(fs, IFIELD_HEADING, "Plugfs State", "%s", "");
-	ifields_add(fs, IFIELD_STR, "Path", "ifaces/%s/%s/%u", w->ifname,
-		    engine_hook_name(w->hook), w->prio);
+	if (w->role == ENGINE_PROG_SPARE) {
+		ifields_add(fs, IFIELD_STR, "Role", "%s", "spare root (made ahead for a first load)");
+		return;
+	}
+	if (w->role == ENGINE_PROG_ROOT) {
+		ifields_add(fs, IFIELD_STR, "Role", "%s", "chain root");
+		ifields_add(fs, IFIELD_STR, "Path", "ifaces/%s/%s", w->ifname, hook);
+		return;
+	}
+	ifields_add(fs, IFIELD_STR, "Role", "%s", "chain entry");
+	ifields_add(fs, IFIELD_STR, "Path", "ifaces/%s/%s/%u", w->ifname, hook, w->prio);
 	ifields_add(fs, IFIELD_STR, "Iface", "%s", w->ifname);
-	ifields_add(fs, IFIELD_STR, "Hook", "%s", engine_hook_name(w->hook));
+	ifields_add(fs, IFIELD_STR, "Hook", "%s", hook);
 	ifields_add(fs, IFIELD_NUM, "Priority", "%u", w->prio);
 	ifields_add(fs, IFIELD_STR, "Name", "%s", w->prog_name);
 	ifields_add(fs, IFIELD_STR, "Object Path", "%s", w->object_path);
@@ -95,8 +106,13 @@ static int progs_unlink(void *priv, const char *group, unsigned int sub, const c
 	if (introspect_parse_id(name, &id) || introspect_prog_exists(id))
 		return -ENOENT;
 	if (!e || engine__find_prog(e, id, &w)) {
-		pr_warn("rm progs/%u: program %u is not in a plugfs chain (another tool's, or a "
-			"root of ours); plugfs unloads only its own entries", id, id);
+		pr_warn("rm progs/%u: program %u is another tool's; plugfs unloads only its own "
+			"chain entries", id, id);
+		return -EPERM;
+	}
+	if (w.role != ENGINE_PROG_ENTRY) {
+		pr_warn("rm progs/%u: program %u is plugfs's %s; it goes with the chain's last "
+			"entry", id, id, w.role == ENGINE_PROG_ROOT ? "chain root" : "spare root");
 		return -EPERM;
 	}
 	/* exactly `rm ifaces/<if>/<hook>/<prio>` */

@@ -31,8 +31,7 @@ check_eq "it is attached to its interface, in skb mode" "$(field "$P/$FID" Attac
 check "it is another tool's" grep -q "^Owner: another tool" "$P/$FID"
 check_eq "rm of another tool's program is EPERM" "$(errno_of rm "$P/$FID")" \
 	"Operation not permitted"
-check "the refusal is logged" grep -q "rm progs/$FID: program $FID is not in a plugfs chain" \
-	"$MNT/log"
+check "the refusal is logged" grep -q "rm progs/$FID: program $FID is another tool's" "$MNT/log"
 check "the foreign program is still attached" \
 	bash -c "ip -n '$NSB' link show dev '$VF' | grep -q 'prog/xdp id $FID'"
 check "the JSON form parses and has the attach point" python3 -c "
@@ -49,6 +48,7 @@ ID=$(field "$IF/xdp/10" ID)
 check "our program is listed" grep -qx "$ID" <(ls "$P")
 check_eq "its path in the tree" "$(field "$P/$ID" Path)" "ifaces/$VETH_B/xdp/10"
 check_eq "its priority" "$(field "$P/$ID" Priority)" "10"
+check_eq "its role" "$(field "$P/$ID" Role)" "chain entry"
 check "its maps are bpftool's" test "$(field "$P/$ID" "Map IDs")" = \
 	"$(bpftool -j prog show id "$ID" | sed -n 's/.*"map_ids":\[\([0-9,]*\)\].*/\1/p' | sed 's/,/, /g')"
 # the chain's root is what the interface runs: through a link
@@ -56,8 +56,11 @@ ROOT=$(ip -n "$NSB" -d link show dev "$VETH_B" | sed -n 's/.*prog\/xdp id \([0-9
 check "the root shows its interface and link" \
 	bash -c "grep -q '^Attached: xdp on $VETH_B (link [0-9]*)' '$P/$ROOT'"
 check "the root's link id is listed" bash -c "grep -q '^Link IDs: [0-9]' '$P/$ROOT'"
+check_eq "the root is plugfs's chain root" "$(field "$P/$ROOT" Role)" "chain root"
+check_eq "the root's path is its hook" "$(field "$P/$ROOT" Path)" "ifaces/$VETH_B/xdp"
 check_eq "rm of our root is EPERM (only entries are removed)" "$(errno_of rm "$P/$ROOT")" \
 	"Operation not permitted"
+check "and says it goes with the last entry" grep -q "rm progs/$ROOT: .*chain root" "$MNT/log"
 check "rm progs/<id> of ours" rm "$P/$ID"
 check_fails "its ifaces/ entry is gone" test -e "$IF/xdp/10"
 check "the kernel no longer holds it" wait_for 5 bash -c "! bpftool prog show id $ID >/dev/null 2>&1"
