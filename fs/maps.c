@@ -52,6 +52,7 @@ struct maps {
 	pthread_mutex_t lock;		/* sources, pending */
 	struct map_source *sources;
 	char pending[PENDING_MAX][48];	/* "<id>/<key>" created, not committed yet */
+	unsigned int pending_next;
 };
 
 static bool is_file(const char *name)
@@ -130,7 +131,10 @@ static bool pending_take(struct maps *s, const char *group, const char *name, bo
 			free_slot = i;
 		}
 	}
-	if (add && !found && free_slot >= 0)
+	/* full (creates that never committed): take a slot round the ring */
+	if (add && !found && free_slot < 0)
+		free_slot = (int)(s->pending_next++ % PENDING_MAX);
+	if (add && !found)
 		snprintf(s->pending[free_slot], sizeof(s->pending[0]), "%s", key);
 	pthread_mutex_unlock(&s->lock);
 	return found;
