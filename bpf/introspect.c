@@ -238,24 +238,26 @@ int introspect_map_ids(uint32_t **ids, size_t *n)
 	return collect_ids(bpf_map_get_next_id, ids, n);
 }
 
-static int exists(int (*get_fd)(__u32), uint32_t id)
+/* One syscall, no fd: the id after id - 1 is id itself when it exists. */
+static int exists(int (*next)(__u32, __u32 *), uint32_t id)
 {
-	int fd = get_fd(id);
+	uint32_t got;
 
-	if (fd < 0)
+	if (!id)
+		return -ENOENT;
+	if (next(id - 1, &got))
 		return errno == ENOENT ? -ENOENT : -errno;
-	close(fd);
-	return 0;
+	return got == id ? 0 : -ENOENT;
 }
 
 int introspect_prog_exists(uint32_t id)
 {
-	return exists(bpf_prog_get_fd_by_id, id);
+	return exists(bpf_prog_get_next_id, id);
 }
 
 int introspect_map_exists(uint32_t id)
 {
-	return exists(bpf_map_get_fd_by_id, id);
+	return exists(bpf_map_get_next_id, id);
 }
 
 /* ---- attach points ---- */

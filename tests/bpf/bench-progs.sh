@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Benchmark: `ls -l progs/` with 500 more programs loaded (each entry's size
 # is its report: kernel state and attach points) against `ls -l` of a plain
-# directory of 500 files, same run. Fails above 100 ms.
+# directory of 500 files, same run. Fails above 100 ms per 500 programs
+# (the kernel may hold more: other tools', parallel test runs').
 . "${PLUGFS_SRC:?}/tests/lib.sh"
 need_root; need_fuse; need_cmd ip nsenter
 N=${BENCH_PROGS:-500}
@@ -33,6 +34,9 @@ median_ms() {
 total=$(ls "$MNT/progs" | wc -l)
 p=$(median_ms "$MNT/progs") || exit 1
 b=$(median_ms "$plain") || exit 1
-printf 'ls -l progs/ (%d programs): %s ms; plain directory of %d files: %s ms; ratio %.1fx\n' \
-	"$total" "$p" "$N" "$b" "$(echo "$p $b" | awk '{print $1 / $2}')"
-awk -v p="$p" 'BEGIN { exit !(p < 100) }' || { echo "FAIL: over 100 ms"; exit 1; }
+# other tools (and parallel test runs) may hold programs too: the limit is
+# for N programs, so the time is also given per N entries
+per=$(echo "$p $total $N" | awk '{printf "%.1f", $1 * $3 / $2}')
+printf 'ls -l progs/ (%d programs): %s ms (%s ms per %d); plain directory of %d files: %s ms; ratio %.1fx\n' \
+	"$total" "$p" "$per" "$N" "$N" "$b" "$(echo "$p $b" | awk '{print $1 / $2}')"
+awk -v p="$per" 'BEGIN { exit !(p < 100) }' || { echo "FAIL: over 100 ms per $N programs"; exit 1; }
