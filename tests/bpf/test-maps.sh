@@ -187,6 +187,32 @@ import os, errno
 fd = os.open('$M/$R/events', os.O_RDONLY | os.O_NONBLOCK)
 try: os.read(fd, 100); print('data')
 except BlockingIOError: print('EAGAIN')")" "EAGAIN"
+# a signal interrupts a blocked read (EINTR), and the file reads on after it
+# (a ring nobody writes to: no record may end the read first)
+QR=/sys/fs/bpf/plugfs-quiet-$T_ID
+on_exit "rm -f '$QR'"
+bpftool map create "$QR" type ringbuf key 0 value 0 entries 4096 name t_quiet
+QID=$(bpftool -j map show pinned "$QR" | sed -n 's/^{"id":\([0-9]*\),.*/\1/p')
+check_eq "ring: a signal interrupts a blocked read; the file reads on" "$(python3 - "$M/$QID/events" <<'EOF'
+import fcntl, os, signal, sys
+def alarm(sig, frame):
+    raise TimeoutError
+signal.signal(signal.SIGALRM, alarm)
+fd = os.open(sys.argv[1], os.O_RDONLY)
+signal.alarm(1)
+try:
+    os.read(fd, 4096)
+    print("no interrupt")
+except TimeoutError:
+    print("interrupted")
+fcntl.fcntl(fd, fcntl.F_SETFL, os.O_NONBLOCK)
+try:
+    os.read(fd, 4096)
+except OSError as e:
+    print(os.strerror(e.errno))
+EOF
+)" "interrupted
+Resource temporarily unavailable"
 check_eq "ring: dump of a ring is empty" "$(cat "$M/$R/dump")" ""
 
 # ---- blocked readers hold no thread of the daemon (it has 16) ----
