@@ -370,6 +370,24 @@ static uint32_t fd_prog_id(int fd)
 	return info.id;
 }
 
+/* Under e->lock: is prog_id one of a tracing/ entry's programs? */
+static int find_trace(struct engine *e, uint32_t prog_id, struct engine_where *w)
+{
+	const struct eng_trace *t;
+	size_t i;
+
+	for (t = e->traces; t; t = t->next)
+		for (i = 0; i < t->n_progs; i++)
+			if (t->progs[i].prog_id == prog_id) {
+				w->role = ENGINE_PROG_TRACE;
+				plugfs_snprintf(w->prog_name, sizeof(w->prog_name), "%s", t->name);
+				plugfs_snprintf(w->object_path, sizeof(w->object_path), "%s",
+						t->object_path);
+				return 0;
+			}
+	return -ENOENT;
+}
+
 /* Under e->lock: is prog_id the root of a hook, or of a spare? */
 static int find_root(struct engine *e, uint32_t prog_id, struct engine_where *w)
 {
@@ -414,6 +432,8 @@ int engine__find_prog(struct engine *e, uint32_t prog_id, struct engine_where *w
 						h->ent[i]->object_path);
 				err = 0;
 			}
+	if (err)
+		err = find_trace(e, prog_id, w);
 	if (err)
 		err = find_root(e, prog_id, w);
 	verb_unlock(e);

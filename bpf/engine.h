@@ -121,6 +121,8 @@ enum engine_prog_role {
 	ENGINE_PROG_ENTRY,	/* a chain entry: ifname, hook, prio and names set */
 	ENGINE_PROG_ROOT,	/* the root a hook runs: ifname and hook set */
 	ENGINE_PROG_SPARE,	/* the root of a spare, made ahead for a first load */
+	ENGINE_PROG_TRACE,	/* one of a tracing/ entry's programs: prog_name is
+				 * the entry's name */
 };
 struct engine_where {
 	enum engine_prog_role role;

@@ -432,36 +432,75 @@ static void link_text(struct attach_point *a, const struct bpf_link_info *li, co
 	}
 }
 
+/*
+ * A perf_event link's info in the kernel's layout, newer than the uapi
+ * headers this builds with: type at 16, then for a kprobe, uprobe or
+ * tracepoint the name's pointer at 24 and its length at 32.
+ */
+#define PERF_LINK_TYPE_OFF 16
+#define PERF_LINK_NAME_OFF 24
+#define PERF_LINK_LEN_OFF 32
+static const char *const perf_link_kinds[] = {
+	"perf_event", "uprobe", "uretprobe", "kprobe", "kretprobe", "tracepoint", "perf_event",
+};
+
+static void perf_link_text(struct attach_point *a, int fd, uint32_t id)
+{
+	unsigned char info[96] = { 0 };
+	char name[128] = "";
+	uint64_t ptr = (uint64_t)(unsigned long)name;
+	uint32_t len = sizeof(name), ilen = sizeof(info), kind = 0;
+
+	memcpy(info + PERF_LINK_NAME_OFF, &ptr, sizeof(ptr));
+	memcpy(info + PERF_LINK_LEN_OFF, &len, sizeof(len));
+	if (!bpf_obj_get_info_by_fd(fd, info, &ilen))
+		memcpy(&kind, info + PERF_LINK_TYPE_OFF, sizeof(kind));
+	if (kind >= sizeof(perf_link_kinds) / sizeof(perf_link_kinds[0]))
+		kind = 0;
+	name[sizeof(name) - 1] = '\0';
+	plugfs_snprintf(a->text, sizeof(a->text), "%s%s%s (link %u)", perf_link_kinds[kind],
+			name[0] ? " " : "", name, id);
+}
+
+/* One link: its type first, then what that type can tell. */
+static void scan_link(struct attach_table *t, uint32_t id)
+{
+	struct bpf_link_info li;
+	__u32 len = sizeof(li);
+	char tp[128] = "";
+	struct attach_point *a;
+	int fd = bpf_link_get_fd_by_id(id);
+
+	if (fd < 0)
+		return;
+	memset(&li, 0, sizeof(li));
+	if (bpf_obj_get_info_by_fd(fd, &li, &len) || li.type == BPF_LINK_TYPE_ITER) {
+		close(fd);	/* an iterator is not an attach point */
+		return;
+	}
+	if (li.type == BPF_LINK_TYPE_RAW_TRACEPOINT) {
+		/* the union is read as this type's: only now a name buffer */
+		memset(&li, 0, sizeof(li));
+		li.raw_tracepoint.tp_name = (__u64)(unsigned long)tp;
+		li.raw_tracepoint.tp_name_len = sizeof(tp);
+		len = sizeof(li);
+		if (bpf_obj_get_info_by_fd(fd, &li, &len))
+			tp[0] = '\0';
+	}
+	a = attach_add(t, li.prog_id, id);
+	if (a && li.type == BPF_LINK_TYPE_PERF_EVENT)
+		perf_link_text(a, fd, id);
+	else if (a)
+		link_text(a, &li, tp);
+	close(fd);
+}
+
 static void scan_links(struct attach_table *t)
 {
 	uint32_t id = 0;
 
-	while (!bpf_link_get_next_id(id, &id)) {
-		struct bpf_link_info li;
-		__u32 len = sizeof(li);
-		char tp[128] = "";
-		struct attach_point *a;
-		int fd = bpf_link_get_fd_by_id(id);
-
-		if (fd < 0)
-			continue;
-		memset(&li, 0, sizeof(li));
-		li.raw_tracepoint.tp_name = (__u64)(unsigned long)tp;
-		li.raw_tracepoint.tp_name_len = sizeof(tp);
-		if (bpf_obj_get_info_by_fd(fd, &li, &len)) {
-			close(fd);
-			continue;
-		}
-		close(fd);
-		if (li.type != BPF_LINK_TYPE_RAW_TRACEPOINT && li.type != BPF_LINK_TYPE_ITER)
-			tp[0] = '\0';
-		/* the raw_tracepoint buffer pointer was only read for those types */
-		if (li.type == BPF_LINK_TYPE_ITER)
-			continue;	/* an iterator is not an attach point */
-		a = attach_add(t, li.prog_id, id);
-		if (a)
-			link_text(a, &li, tp);
-	}
+	while (!bpf_link_get_next_id(id, &id))
+		scan_link(t, id);
 }
 
 /* An XDP program attached through a link is seen twice: keep the link's line. */

@@ -236,7 +236,8 @@ static int start_backends(struct daemon *d)
 		return err;
 	}
 	hosts_domain_init(&d->fs.domains[DOMAIN_HOSTS], d->reg);
-	if (progs_domain_init(&d->fs.domains[DOMAIN_PROGS], &d->fs.domains[DOMAIN_IFACES]) ||
+	if (progs_domain_init(&d->fs.domains[DOMAIN_PROGS], &d->fs.domains[DOMAIN_IFACES],
+			      &d->fs.domains[DOMAIN_TRACING]) ||
 	    maps_domain_init(&d->fs.domains[DOMAIN_MAPS], &d->cfg, &d->fs.domains[DOMAIN_IFACES]))
 		return -ENOMEM;
 	err = metrics_domain_init(&d->fs.domains[DOMAIN_METRICS], &(struct metrics_opts){

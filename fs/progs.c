@@ -21,6 +21,7 @@
 
 struct progs {
 	const struct fs_domain *ifaces;
+	const struct fs_domain *tracing;
 };
 
 static int progs_list(void *priv, const char *group, unsigned int sub, fs_name_cb cb, void *arg)
@@ -47,6 +48,12 @@ static void plugfs_fields(struct ifields *fs, const struct engine_where *w)
 	ifields_add(fs, IFIELD_HEADING, "Plugfs State", "%s", "");
 	if (w->role == ENGINE_PROG_SPARE) {
 		ifields_add(fs, IFIELD_STR, "Role", "%s", "spare root (made ahead for a first load)");
+		return;
+	}
+	if (w->role == ENGINE_PROG_TRACE) {
+		ifields_add(fs, IFIELD_STR, "Role", "%s", "tracing entry");
+		ifields_add(fs, IFIELD_STR, "Path", "tracing/%s", w->prog_name);
+		ifields_add(fs, IFIELD_STR, "Object Path", "%s", w->object_path);
 		return;
 	}
 	if (w->role == ENGINE_PROG_ROOT) {
@@ -95,11 +102,26 @@ static int progs_report(void *priv, const char *group, unsigned int sub, const c
 	return err;
 }
 
+/* `rm` of the entry through its own tree: what `rm` of it there does. */
+static int rm_entry(const struct fs_domain *d, const char *group, unsigned int sub,
+		    const char *name)
+{
+	int err;
+
+	if (!d || !d->ops || !d->ops->unlink)
+		return -EPERM;
+	err = d->ops->unlink(d->priv, group, sub, name);
+	if (!err && d->ops->answered)
+		d->ops->answered(d->priv);
+	return err;
+}
+
 static int progs_unlink(void *priv, const char *group, unsigned int sub, const char *name)
 {
 	struct progs *p = priv;
 	struct engine *e = engine_of(p);
 	struct engine_where w;
+	char prio[16];
 	uint32_t id;
 	int err;
 
@@ -107,23 +129,23 @@ static int progs_unlink(void *priv, const char *group, unsigned int sub, const c
 		return -ENOENT;
 	if (!e || engine__find_prog(e, id, &w)) {
 		pr_warn("rm progs/%u: program %u is another tool's; plugfs unloads only its own "
-			"chain entries", id, id);
+			"entries", id, id);
 		return -EPERM;
 	}
-	if (w.role != ENGINE_PROG_ENTRY) {
+	if (w.role == ENGINE_PROG_ROOT || w.role == ENGINE_PROG_SPARE) {
 		pr_warn("rm progs/%u: program %u is plugfs's %s; it goes with the chain's last "
 			"entry", id, id, w.role == ENGINE_PROG_ROOT ? "chain root" : "spare root");
 		return -EPERM;
 	}
-	/* exactly `rm ifaces/<if>/<hook>/<prio>` */
-	{
-		char prio[16];
-
-		snprintf(prio, sizeof(prio), "%u", w.prio);
-		err = p->ifaces->ops->unlink(p->ifaces->priv, w.ifname, (unsigned int)w.hook, prio);
+	if (w.role == ENGINE_PROG_TRACE) {
+		/* the whole entry, with its other programs: `rm tracing/<name>` */
+		err = rm_entry(p->tracing, NULL, 0, w.prog_name);
+		if (!err)
+			pr_info("rm progs/%u: removed tracing/%s", id, w.prog_name);
+		return err;
 	}
-	if (!err && p->ifaces->ops->answered)
-		p->ifaces->ops->answered(p->ifaces->priv);
+	snprintf(prio, sizeof(prio), "%u", w.prio);
+	err = rm_entry(p->ifaces, w.ifname, (unsigned int)w.hook, prio);
 	if (!err)
 		pr_info("rm progs/%u: removed ifaces/%s/%s/%u", id, w.ifname,
 			engine_hook_name(w.hook), w.prio);
@@ -137,13 +159,15 @@ static const struct fs_backend_ops progs_ops = {
 	.unlink = progs_unlink,
 };
 
-int progs_domain_init(struct fs_domain *d, const struct fs_domain *ifaces)
+int progs_domain_init(struct fs_domain *d, const struct fs_domain *ifaces,
+		      const struct fs_domain *tracing)
 {
 	struct progs *p = calloc(1, sizeof(*p));
 
 	if (!p)
 		return -ENOMEM;
 	p->ifaces = ifaces;
+	p->tracing = tracing;
 	*d = (struct fs_domain){
 		.name = "progs",
 		.shape = FS_SHAPE_FLAT,

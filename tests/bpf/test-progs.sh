@@ -66,6 +66,17 @@ check_fails "its ifaces/ entry is gone" test -e "$IF/xdp/10"
 check "the kernel no longer holds it" wait_for 5 bash -c "! bpftool prog show id $ID >/dev/null 2>&1"
 check_fails "it is no longer in progs/" test -e "$P/$ID"
 check_eq "rm of a program that does not exist" "$(errno_of rm "$P/$ID")" "No such file or directory"
+
+# ---- a tracing/ entry of ours ----
+TP=$PLUGFS_BUILD/tests/tracing/tp_getpid.bpf.o
+cp "$TP" "$MNT/tracing/tp$T_ID"
+TID=$(sed -n 's/^ID: //p' "$MNT/tracing/tp$T_ID" | head -n1)
+check "the tracing program is listed" grep -qx "$TID" <(ls "$P")
+check_eq "its role" "$(field "$P/$TID" Role)" "tracing entry"
+check_eq "its path" "$(field "$P/$TID" Path)" "tracing/tp$T_ID"
+check "it is attached to its tracepoint through a link" bash -c "grep -q '^Attached: tracepoint sys_enter_getpid (link [0-9]*)' '$P/$TID'"
+check "rm progs/<id> of it" rm "$P/$TID"
+check_fails "removes its tracing/ entry" test -e "$MNT/tracing/tp$T_ID"
 check_eq "progs/ is read-only" "$(errno_of cp "$PROGS/pass.bpf.o" "$P/1")" "Permission denied"
 
 finish
