@@ -5,6 +5,7 @@
 # of ours shows its path in the tree and `rm progs/<id>` removes its entry.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib-bpf.sh"
+need_cmd tc python3
 
 P=$MNT/progs
 FPIN=/sys/fs/bpf/plugfs-foreign-$T_ID
@@ -41,6 +42,16 @@ assert d['kernel_state']['id'] == $FID, d
 assert d['kernel_state']['attached'] == ['xdp on $VF (skb)'], d
 "
 check_fails "a name that is not an id does not exist" test -e "$P/0$FID"
+
+# ---- a foreign TC filter (tc, cls_bpf) on the same interface ----
+inb() { nsenter --net="/run/netns/$NSB" "$@"; }
+inb tc qdisc add dev "$VF" clsact
+inb tc filter add dev "$VF" ingress pref 7 handle 3 bpf da obj "$PROGS/classifier.bpf.o" \
+	sec classifier/accept
+CID=$(inb tc filter show dev "$VF" ingress | sed -n 's/.* id \([0-9]*\) .*/\1/p')
+check_eq "a tc filter's program shows its interface, direction, pref and handle" \
+	"$(field "$P/$CID" Attached)" "tc-ingress on $VF (cls_bpf, pref 7, handle 0x3)"
+check_eq "rm of it is EPERM" "$(errno_of rm "$P/$CID")" "Operation not permitted"
 
 # ---- one of ours ----
 cp "$PROGS/count.bpf.o" "$IF/xdp/10"
