@@ -633,7 +633,7 @@ static int prog_info(int fd, struct bpf_prog_info *info, uint32_t *map_ids, uint
 }
 
 static void prog_kernel_fields(struct ifields *fs, const struct bpf_prog_info *info,
-			       const uint32_t *map_ids, uint32_t n_maps)
+			       const uint32_t *map_ids, uint32_t n_maps, unsigned long long memlock)
 {
 	const char *type = libbpf_bpf_prog_type_str((enum bpf_prog_type)info->type);
 	char tag[2 * BPF_TAG_SIZE + 1];
@@ -655,6 +655,7 @@ static void prog_kernel_fields(struct ifields *fs, const struct bpf_prog_info *i
 	ifields_add(fs, IFIELD_NUM, "Size Translated (bytes)", "%u", info->xlated_prog_len);
 	ifields_add(fs, IFIELD_BOOL, "JITed", "%s", info->jited_prog_len ? "true" : "false");
 	ifields_add(fs, IFIELD_NUM, "Size JITed (bytes)", "%u", info->jited_prog_len);
+	ifields_add(fs, IFIELD_NUM, "Kernel Allocated Memory (bytes)", "%llu", memlock);
 	ifields_add(fs, IFIELD_NUM, "Verified Instruction Count", "%u", info->verified_insns);
 	ifields_add(fs, IFIELD_NUM, "Run Count", "%llu", (unsigned long long)info->run_cnt);
 	ifields_add(fs, IFIELD_NUM, "Run Time (ns)", "%llu", (unsigned long long)info->run_time_ns);
@@ -672,10 +673,11 @@ int introspect_prog_fields(uint32_t id, struct ifields *fs)
 	if (fd < 0)
 		return -errno;
 	err = prog_info(fd, &info, map_ids, &n_maps);
+	if (!err)
+		prog_kernel_fields(fs, &info, map_ids, n_maps, introspect_fdinfo(fd, "memlock"));
 	close(fd);
 	if (err)
 		return err;
-	prog_kernel_fields(fs, &info, map_ids, n_maps);
 	err = attach_points_of(id, &ap, &n_ap);
 	if (err)
 		return err;

@@ -27,6 +27,8 @@ check_eq "its report names it as bpftool does" "$(field "$P/$FID" Name)" \
 	"$(bpftool -j prog show id "$FID" | sed -n 's/.*"name":"\([^"]*\)".*/\1/p')"
 check_eq "its tag is bpftool's" "$(field "$P/$FID" Tag)" \
 	"$(bpftool -j prog show id "$FID" | sed -n 's/.*"tag":"\([^"]*\)".*/\1/p')"
+check_eq "its memory is bpftool's" "$(field "$P/$FID" "Kernel Allocated Memory (bytes)")" \
+	"$(bpftool -j prog show id "$FID" | sed -n 's/.*"bytes_memlock":\([0-9]*\).*/\1/p')"
 check_eq "it is attached to its interface, in skb mode" "$(field "$P/$FID" Attached)" \
 	"xdp on $VF (skb)"
 check "it is another tool's" grep -q "^Owner: another tool" "$P/$FID"
