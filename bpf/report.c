@@ -92,7 +92,6 @@ static void owner(const struct engine *e, struct report_data *d)
 	d->owner_unloaded = true;
 }
 
-
 /* The kernel's facts of a program. */
 static int collect_prog(int fd, struct report_data *d)
 {
