@@ -62,6 +62,12 @@ check "our program is listed" grep -qx "$ID" <(ls "$P")
 check_eq "its path in the tree" "$(field "$P/$ID" Path)" "ifaces/$VETH_B/xdp/10"
 check_eq "its priority" "$(field "$P/$ID" Priority)" "10"
 check_eq "its role" "$(field "$P/$ID" Role)" "chain entry"
+check "its JSON form has the path" python3 -c "
+import json
+d = json.load(open('$P/$ID.json'))
+assert d['plugfs_state']['path'] == 'ifaces/$VETH_B/xdp/10', d
+assert d['kernel_state']['id'] == $ID, d
+"
 check "its maps are bpftool's" test "$(field "$P/$ID" "Map IDs")" = \
 	"$(bpftool -j prog show id "$ID" | sed -n 's/.*"map_ids":\[\([0-9,]*\)\].*/\1/p' | sed 's/,/, /g')"
 # the chain's root is what the interface runs: through a link
