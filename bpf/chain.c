@@ -558,3 +558,31 @@ bool chain_hook_intact(const struct eng_hook *h)
 {
 	return hook_attached(h) && chain_consistent(h);
 }
+
+/*
+ * The kernel waits for an RCU grace period (synchronize_rcu) before it
+ * returns from an update of a map-in-map, so that user space knows no
+ * program still sees the old inner map (maybe_wait_bpf_programs in
+ * kernel/bpf/syscall.c). XDP and TC programs run inside RCU read sections
+ * (NAPI / softirq with bottom halves off, or rcu_read_lock), tail calls
+ * included: every run that began before has ended on return.
+ */
+int chain_wait_packets(void)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o);
+	int inner, outer, err = 0;
+	__u32 key = 0, val;
+
+	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "plugfs_wait", 4, 4, 1, NULL);
+	if (inner < 0)
+		return -errno;
+	o.inner_map_fd = inner;
+	outer = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "plugfs_wait", 4, 4, 1, &o);
+	val = (__u32)inner;
+	if (outer < 0 || bpf_map_update_elem(outer, &key, &val, BPF_ANY))
+		err = -errno;
+	if (outer >= 0)
+		close(outer);
+	close(inner);
+	return err;
+}

@@ -37,6 +37,9 @@ struct eng_hook *chain_hook_destroy(struct engine *e, struct eng_hook *h);
 /* Detaches a lost chain's root (its pins are cleared by the restore). */
 void chain_hook_detach(struct eng_hook *h);
 
+/* Returns once every XDP / TC program run that began before the call has
+ * ended (an RCU grace period). */
+int chain_wait_packets(void);
 /* chain[slot] = fd (fd < 0: delete). */
 int chain_set(struct eng_hook *h, unsigned int slot, int fd);
 /* The slot that holds the entry at pos: its predecessor's own slot, or 0. */

@@ -20,6 +20,7 @@
 #include "state.h"
 #include "stats.h"
 #include "engine_tracing.h"
+#include "swap.h"
 
 #include <plugfs/log.h>
 #include <plugfs/opts.h>
@@ -190,6 +191,8 @@ static int do_unload(struct engine *e, struct eng_hook *h, unsigned int pos)
 	chain_set(h, en->slot, -1);
 	if (!chain_entry_pin(e, h, en->prio, pin, sizeof(pin)))
 		unlink(pin);
+	if (en->swap && swap_idle_pin(e, h, en->prio, pin, sizeof(pin)) >= 0)
+		unlink(pin);
 	state_remove_entry(e, h, en->prio);
 	memmove(&h->ent[pos], &h->ent[pos + 1], (h->n - pos - 1) * sizeof(h->ent[0]));
 	h->n--;
@@ -198,6 +201,8 @@ static int do_unload(struct engine *e, struct eng_hook *h, unsigned int pos)
 		en->prio, en->prog_name, en->prog_id);
 	plugfs_snprintf(sha, sizeof(sha), "%s", en->sha256);
 	n_maps = load_prog_map_ids(en->prog_fd, maps, LOAD_MAX_MAPS);
+	if (en->swap)
+		n_maps += load_prog_map_ids(en->swap->fd, maps + n_maps, LOAD_MAX_MAPS - n_maps);
 	entry_free(en);
 	load_release_maps(e, dir, maps, n_maps, NULL, 0);
 	if (sha[0] && !object_used(e, sha, NULL))
@@ -294,6 +299,10 @@ int engine__move(struct engine *e, const char *ifname, enum engine_hook hook, un
 renamed:
 	if (!chain_entry_pin(e, h, from, a, sizeof(a)) && !chain_entry_pin(e, h, to, b, sizeof(b)) &&
 	    rename(a, b))
+		pr_warn("%s/%s: cannot rename pin %s: %s", ifname, engine_hook_name(hook), a,
+			strerror(errno));
+	if (en->swap && swap_idle_pin(e, h, from, a, sizeof(a)) >= 0 &&
+	    swap_idle_pin(e, h, to, b, sizeof(b)) >= 0 && rename(a, b))
 		pr_warn("%s/%s: cannot rename pin %s: %s", ifname, engine_hook_name(hook), a,
 			strerror(errno));
 	state_rename_entry(e, h, from, to);

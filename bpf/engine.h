@@ -99,6 +99,10 @@ struct engine_load_opts {
 	const char *image_url;		/* NULL: not from an image */
 	const char *image_digest;
 	const char *pull_policy;
+	const char *swap;		/* "MAP[,MAP]": a second copy of the program with
+					 * its own instance of these maps (engine__swap_read);
+					 * NULL: none */
+	bool swap_empty;		/* a swap read empties the instance it returns */
 };
 
 /* Creates the entry, or atomically replaces the program at that priority. */
@@ -141,6 +145,29 @@ int engine__report(struct engine *e, const char *ifname, enum engine_hook hook, 
 /* The same facts as one JSON object (docs/json.md, "ifaces/ entries"). */
 int engine__report_json(struct engine *e, const char *ifname, enum engine_hook hook,
 			unsigned int prio, char **buf, size_t *len);
+
+/*
+ * Swap-state reads (as DeChainy's swap = true metrics): an entry loaded with
+ * `swap` runs one of two copies of its program, each with its own instance
+ * of the swap maps (the other maps are shared). A read switches the chain
+ * to the other copy (one update of the slot that leads to the entry), waits
+ * until no packet runs the old copy any more (an RCU grace period), then
+ * hands the instance the old copy used, now quiescent, to consume (its fd
+ * is valid during the call), and empties it if the entry has swap_empty.
+ * A read switches the whole program, so every swap map of the entry
+ * changes instance: the next read of each other swap map returns its own
+ * quiescent instance without switching again. Which copy is live is kept
+ * in the state dir (adoption, replace). consume's error is returned (the
+ * switch stays done; nothing is emptied).
+ */
+typedef int (*engine_swap_consume_fn)(int map_fd, void *ctx);
+/* -ENOENT: no such entry; -EINVAL: the entry has no swap map of that name. */
+int engine__swap_read(struct engine *e, const char *ifname, enum engine_hook hook, unsigned int prio,
+		      const char *map, engine_swap_consume_fn consume, void *ctx);
+/* The same for a map id, of either instance; -ENOENT when it is no swap
+ * map of an entry of ours (the caller reads it as any map). */
+int engine__swap_read_id(struct engine *e, uint32_t map_id, engine_swap_consume_fn consume,
+			 void *ctx);
 
 /*
  * Spares: per program type (xdp, tc) a chain map with the indirect build of
@@ -225,6 +252,10 @@ bool engine__timing(struct engine *e);
 int engine_parse_proceed_on(enum engine_hook hook, const char *text, uint32_t *mask);
 /* Canonical text of a mask, in bpfctl's order ("none" for no bit). */
 void engine_format_proceed_on(enum engine_hook hook, uint32_t mask, char *buf, size_t size);
+/* Splits a `swap` list ("a, b") into at most max map names (each shorter
+ * than size): the count, or -EINVAL (empty, a name too long or given
+ * twice, too many). */
+int engine_parse_swap_maps(const char *text, char (*names)[16], size_t max);
 /* Parses a priority name: 1..1000 in decimal, nothing else; -EINVAL. */
 int engine_parse_prio(const char *name, unsigned int *prio);
 

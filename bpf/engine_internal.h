@@ -22,6 +22,7 @@
  *   state.c       the state dir: entry files and objects, written and read
  *   spare.c       spares: chain maps made ahead with their root
  *   background.c  the idle worker thread: spares, direct roots, journal folds
+ *   swap.c        swap-state: an entry's second copy, switched to by a read
  *   entry_load.c  loading one entry into a chain, step by step
  *   move.c        a move that re-orders a chain: copies, one switch
  *   recover.c     adoption at start; chains lost with their interface restored
@@ -51,6 +52,22 @@
 #define PLUGFS_TC_HANDLE 0x706c
 #define PLUGFS_TC_PRIO 0x706c
 
+#define SWAP_MAX_MAPS 8
+
+/* An entry loaded with `swap` (bpf/swap.c): its idle copy and the two
+ * instances of its swap maps. */
+struct eng_swap {
+	int fd;				/* the idle copy: pinned prog_<prio>_idle */
+	uint32_t id;
+	unsigned int live;		/* instance (0, 1) of the swap maps the live copy uses */
+	bool empty;			/* swap_empty */
+	uint32_t pending;		/* bit k: map k's idle instance is unread since the switch */
+	char list[SWAP_MAX_MAPS * 17];	/* the names as given: "a,b" */
+	size_t n;
+	char name[SWAP_MAX_MAPS][16];
+	uint32_t map_id[SWAP_MAX_MAPS][2];	/* per instance; pinned <name>, <name>:1 */
+};
+
 struct eng_entry {
 	unsigned int prio;
 	unsigned int slot;		/* its successor lives in chain[slot] */
@@ -72,6 +89,7 @@ struct eng_entry {
 	char mode[8];
 	unsigned int cidx;		/* its counts in the hook's counts map; 0: not counted */
 	bool timed;			/* its code measures run time (bpf/stats.c) */
+	struct eng_swap *swap;		/* NULL: no swap maps */
 };
 
 struct eng_hook {

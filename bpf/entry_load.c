@@ -20,6 +20,7 @@
 #include "spare.h"
 #include "state.h"
 #include "stats.h"
+#include "swap.h"
 
 #include <plugfs/clock.h>
 #include <plugfs/log.h>
@@ -58,6 +59,10 @@ struct load_job {
 	struct eng_entry *en;
 	char pin[PATH_MAX];
 	double t[4];
+	char swap_names[SWAP_MAX_MAPS][16];	/* swap = (bpf/swap.c) */
+	size_t n_swap;
+	unsigned int swap_live;		/* the instance the live copy uses */
+	struct eng_swap *swap;		/* the idle copy, until the entry has it */
 };
 
 /* Options and limits: nothing is touched yet. */
@@ -98,6 +103,24 @@ static int check_request(struct load_job *j)
 		pr_warn("%s: the chain is full (%u programs, limit %u)", j->what, h->n, e->max_chain);
 		return -ENOSPC;
 	}
+	if (o->swap && (o->map_owner_id || (j->old && j->old->map_owner_id))) {
+		pr_warn("%s: swap maps are the entry's own: swap and map_owner together", j->what);
+		return -EINVAL;
+	}
+	if (o->swap) {
+		err = engine_parse_swap_maps(o->swap, j->swap_names, SWAP_MAX_MAPS);
+		if (err < 0) {
+			pr_warn("%s: bad swap '%s' (at most %d map names, separated by commas)",
+				j->what, o->swap, SWAP_MAX_MAPS);
+			return err;
+		}
+		j->n_swap = (size_t)err;
+	}
+	/* a replace or a restore keeps the instance of the swap maps that is live */
+	if (j->r->restore_map_dir)
+		j->swap_live = j->r->restore_swap_live & 1;
+	else if (j->old && j->old->swap)
+		j->swap_live = j->old->swap->live;
 	if (j->r->obj_len > e->max_object_size) {
 		pr_warn("%s: object of %zu bytes is over the limit of %zu", j->what, j->r->obj_len,
 			e->max_object_size);
@@ -120,6 +143,12 @@ static int resolve_map_dir(struct load_job *j)
 			pr_warn("%s: map_owner: no program with id %u is loaded by plugfs", j->what,
 				o->map_owner_id);
 			return -ENOENT;
+		}
+		if (map_dir_swapped(j->e, own)) {
+			/* a sharer would count into the instance a read takes as quiescent */
+			pr_warn("%s: map_owner: program %u has swap maps (swap =): its maps are not "
+				"shared", j->what, o->map_owner_id);
+			return -EINVAL;
 		}
 		if (!own[0]) {
 			pr_warn("%s: map_owner: program %u has no maps to share", j->what,
@@ -199,6 +228,9 @@ static int load_program(struct load_job *j)
 	rq->bpffs_dir = j->e->bpffs_dir;
 	rq->spare = j->spare;
 	rq->log_buf = j->e->log_buf;
+	rq->swap_names = (const char (*)[16])j->swap_names;
+	rq->n_swap = j->n_swap;
+	rq->swap_instance = j->swap_live;
 	j->t[0] = plugfs_now_us();
 	err = load_user_prog(rq, &j->res);
 	if (err && j->res.spare_refused) {
@@ -211,9 +243,11 @@ static int load_program(struct load_job *j)
 		if (!err)
 			err = load_user_prog(rq, &j->res);
 	}
-	j->t[1] = plugfs_now_us();
 	if (!err)
 		j->fresh_maps = !rq->map_dir && j->res.map_dir[0];
+	if (!err && j->n_swap)
+		err = swap_load_idle(rq, &j->res, j->swap_live, o->swap_empty, &j->swap);
+	j->t[1] = plugfs_now_us();
 	return err;
 }
 
@@ -254,6 +288,8 @@ static int make_entry(struct load_job *j)
 		en->map_owner_id = j->old->map_owner_id;
 	plugfs_snprintf(en->mode, sizeof(en->mode), "%s",
 			j->r->kind == ENGINE_HOOK_XDP ? j->mode : "");
+	en->swap = j->swap;
+	j->swap = NULL;
 	j->en = en;
 	return 0;
 }
@@ -305,6 +341,9 @@ static int commit_replace(struct load_job *j)
 	plugfs_snprintf(j->old_sha, sizeof(j->old_sha), "%s", old->sha256);
 	plugfs_snprintf(j->old_map_dir, sizeof(j->old_map_dir), "%s", old->map_pin_path);
 	j->n_old_maps = load_prog_map_ids(old->prog_fd, j->old_maps, LOAD_MAX_MAPS);
+	if (old->swap)		/* its idle copy's instance goes too, unless kept */
+		j->n_old_maps += load_prog_map_ids(old->swap->fd, j->old_maps + j->n_old_maps,
+						   LOAD_MAX_MAPS - j->n_old_maps);
 	if (!old->map_owner_id && en->map_pin_path[0])
 		state_follow_owner(j->e, old->prog_id, en->prog_id);
 	entry_free(old);
@@ -351,6 +390,8 @@ static int commit(struct load_job *j)
 		err = commit_replace(j);
 	else
 		err = commit_insert(j);
+	if (!err)
+		swap_pin_idle(j->e, j->h, j->en);
 	j->t[3] = plugfs_now_us();
 	return err;
 }
@@ -385,6 +426,10 @@ static void undo(struct load_job *j)
 	}
 	if (j->res.prog_fd >= 0)
 		close(j->res.prog_fd);
+	if (j->swap) {
+		close(j->swap->fd);
+		free(j->swap);
+	}
 	if (j->fresh_maps)
 		load_remove_map_dir(j->res.map_dir);
 	entry_free(j->en);

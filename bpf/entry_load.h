@@ -16,6 +16,8 @@ struct entry_load_req {
 	const struct engine_load_opts *opts;	/* never NULL, full size */
 	const char *restore_map_dir;	/* a restore: its maps go back to this pin dir
 					 * ("" none), its map owner is not kept; NULL otherwise */
+	unsigned int restore_swap_live;	/* a restore: the instance of its swap maps
+					 * that was live (bpf/swap.c) */
 };
 
 /* Creates the entry, or atomically replaces the program at that priority.

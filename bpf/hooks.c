@@ -167,6 +167,18 @@ bool map_dir_used(const struct engine *e, const char *dir, const struct eng_entr
 	       trace_has(e, offsetof(struct eng_trace, map_pin_path), dir);
 }
 
+bool map_dir_swapped(const struct engine *e, const char *dir)
+{
+	const struct eng_hook *h;
+	unsigned int i;
+
+	for (h = e->hooks; dir[0] && h; h = h->next)
+		for (i = 0; i < h->n; i++)
+			if (h->ent[i]->swap && !strcmp(h->ent[i]->map_pin_path, dir))
+				return true;
+	return false;
+}
+
 int owner_map_dir(const struct engine *e, uint32_t id, const char **dir)
 {
 	const struct eng_entry *en = entry_by_id(e, id);
@@ -192,6 +204,9 @@ void entry_free(struct eng_entry *en)
 		return;
 	if (en->prog_fd >= 0)
 		close(en->prog_fd);
+	if (en->swap && en->swap->fd >= 0)
+		close(en->swap->fd);
+	free(en->swap);
 	free(en->globals);
 	free(en->metadata);
 	free(en);

@@ -29,6 +29,9 @@ const struct eng_entry *entry_by_id(const struct engine *e, uint32_t id);
 /* Does an entry other than except hold this object (digest) / map pin dir? */
 bool object_used(const struct engine *e, const char *sha256, const struct eng_entry *except);
 bool map_dir_used(const struct engine *e, const char *dir, const struct eng_entry *except);
+/* Is dir the map pin dir of an entry with swap maps (bpf/swap.c)? Its maps
+ * are not shared: a sharer would count into a quiescent instance. */
+bool map_dir_swapped(const struct engine *e, const char *dir);
 /* The map pin dir of a program of ours by kernel id, a chain's entry or a
  * program of tracing/ ("" when it has no maps); -ENOENT when none has it. */
 int owner_map_dir(const struct engine *e, uint32_t id, const char **dir);

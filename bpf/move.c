@@ -78,6 +78,15 @@ static int pick_slots(struct move_job *j)
 	__u32 len = sizeof(mi);
 	unsigned int s, i, k = 0;
 
+	for (i = 0; i < j->nc; i++) {
+		/* its idle copy tail-calls the slot a move empties */
+		if (!j->order[j->lo + i]->swap)
+			continue;
+		pr_warn("%s: the program at priority %u has swap maps (swap =): a move that "
+			"changes the order around it is not supported; remove it and load it again",
+			j->what, j->order[j->lo + i]->prio);
+		return -EOPNOTSUPP;
+	}
 	if (bpf_obj_get_info_by_fd(j->h->map_fd, &mi, &len))
 		return -errno;
 	for (s = 1; s < mi.max_entries && k < j->nc; s++) {
@@ -153,8 +162,6 @@ static int build(struct move_job *j)
 	unsigned int i, after = j->hi + 1;
 	int err = 0;
 
-	for (i = 0; i < j->nc; i++)
-		j->c[i].fd = -1;
 	for (i = 0; !err && i < j->nc; i++)
 		err = load_copy(j, j->order[j->lo + i], &j->c[i]);
 	for (i = 0; !err && i < j->nc; i++) {
@@ -169,31 +176,6 @@ static int build(struct move_job *j)
 		err = chain_set(j->h, j->c[i].slot,
 				i + 1 < j->nc ? j->c[i + 1].fd :
 				after < j->h->n ? j->order[after]->prog_fd : -1);
-	return err;
-}
-
-/*
- * Returns once every program run that began before has ended: the kernel
- * waits for an RCU grace period after an update of a map-in-map (XDP and
- * TC programs run inside RCU read sections, tail calls included).
- */
-static int wait_packets(void)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, o);
-	int inner, outer, err = 0;
-	__u32 key = 0, val;
-
-	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "plugfs_wait", 4, 4, 1, NULL);
-	if (inner < 0)
-		return -errno;
-	o.inner_map_fd = inner;
-	outer = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "plugfs_wait", 4, 4, 1, &o);
-	val = (__u32)inner;
-	if (outer < 0 || bpf_map_update_elem(outer, &key, &val, BPF_ANY))
-		err = -errno;
-	if (outer >= 0)
-		close(outer);
-	close(inner);
 	return err;
 }
 
@@ -215,7 +197,7 @@ static void settle(struct move_job *j)
 	if (!chain_entry_pin(j->e, j->h, j->from, old, sizeof(old)))
 		unlink(old);
 	j->t_wait = plugfs_now_us();
-	err = wait_packets();
+	err = chain_wait_packets();
 	j->t_wait = plugfs_now_us() - j->t_wait;
 	if (err) {
 		/* no grace period to wait on: a packet stays in a chain for
@@ -254,6 +236,9 @@ int move_reorder(struct engine *e, struct eng_hook *h, unsigned int pos, unsigne
 
 	if (!j)
 		return -ENOMEM;
+	/* no copy yet: a refusal before build() must not empty slot 0 */
+	for (pred = 0; pred < ENGINE_CHAIN_HARD_MAX; pred++)
+		j->c[pred].fd = -1;
 	j->e = e;
 	j->h = h;
 	j->moved = h->ent[pos];

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The names the engine reads and prints (declared in engine.h): hooks,
- * verdicts of a proceed_on list, priorities. Pure functions.
+ * verdicts of a proceed_on list, priorities, the map names of a swap list.
+ * Pure functions.
  */
 #include "engine.h"
 
@@ -140,4 +141,43 @@ int engine_parse_prio(const char *name, unsigned int *prio)
 		return -EINVAL;
 	*prio = (unsigned int)v;
 	return 0;
+}
+
+/* A map name as the kernel keeps it: letters, digits, '_' and '.'. */
+static bool map_name_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '.')
+			return false;
+	return n > 0;
+}
+
+int engine_parse_swap_maps(const char *text, char (*names)[16], size_t max)
+{
+	const char *p = text, *end;
+	size_t n = 0, len, i;
+
+	if (!text)
+		return -EINVAL;
+	while (*p) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		end = p + strcspn(p, ",");
+		len = (size_t)(end - p);
+		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (!map_name_ok(p, len) || len >= sizeof(names[0]) || n >= max)
+			return -EINVAL;
+		for (i = 0; i < n; i++)
+			if (strlen(names[i]) == len && !memcmp(names[i], p, len))
+				return -EINVAL;
+		memcpy(names[n], p, len);
+		names[n++][len] = '\0';
+		p = *end ? end + 1 : end;
+		if (*end && !*p)
+			return -EINVAL;		/* a trailing comma */
+	}
+	return n ? (int)n : -EINVAL;
 }

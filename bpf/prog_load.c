@@ -572,7 +572,10 @@ static uint32_t *dir_users_maps(const struct engine *e, const char *dir, size_t 
 	for (h = e->hooks; ok && h; h = h->next)
 		for (i = 0; ok && i < h->n; i++)
 			if (!strcmp(h->ent[i]->map_pin_path, dir))
-				ok = add_prog_maps(&ids, &cap, n, h->ent[i]->prog_fd);
+				ok = add_prog_maps(&ids, &cap, n, h->ent[i]->prog_fd) &&
+				     /* and its idle copy's (bpf/swap.c) */
+				     (!h->ent[i]->swap ||
+				      add_prog_maps(&ids, &cap, n, h->ent[i]->swap->fd));
 	for (t = e->traces; ok && t; t = t->next)
 		for (k = 0; ok && k < t->n_progs && !strcmp(t->map_pin_path, dir); k++)
 			ok = add_prog_maps(&ids, &cap, n, t->progs[k].prog_fd);
@@ -583,7 +586,7 @@ static uint32_t *dir_users_maps(const struct engine *e, const char *dir, size_t 
 	return ids ? ids : calloc(1, sizeof(*ids));
 }
 
-static uint32_t pinned_map_id(const char *path)
+uint32_t load_pinned_map_id(const char *path)
 {
 	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info);
@@ -619,7 +622,7 @@ void load_release_maps(const struct engine *e, const char *dir, const uint32_t *
 		if (d->d_name[0] == '.')
 			continue;
 		plugfs_snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
-		id = pinned_map_id(path);
+		id = load_pinned_map_id(path);
 		if (!id || !has_id(gone, n_gone, id) || has_id(keep, n_keep, id) ||
 		    has_id(used, n_used, id))
 			continue;
@@ -631,12 +634,35 @@ void load_release_maps(const struct engine *e, const char *dir, const uint32_t *
 	free(used);
 }
 
+/* Is m one of the swap maps? Each of them must be a map of the object. */
+static int swap_map_index(struct bpf_object *obj, const struct load_req *r, const struct bpf_map *m)
+{
+	size_t i;
+
+	for (i = 0; m && i < r->n_swap; i++)
+		if (!strcmp(bpf_map__name(m), r->swap_names[i]))
+			return (int)i;
+	for (i = 0; !m && i < r->n_swap; i++) {
+		m = bpf_object__find_map_by_name(obj, r->swap_names[i]);
+		if (!m || bpf_map__is_internal(m)) {
+			pr_warn("%s: swap: the object has no map '%s' of its own (in .maps)", r->what,
+				r->swap_names[i]);
+			return -EINVAL;
+		}
+		m = NULL;
+	}
+	return -1;
+}
+
 int load_setup_map_pins(struct bpf_object *obj, const struct load_req *r, struct new_pins *np)
 {
 	struct bpf_map *m;
 	char path[PATH_MAX + 64];
 	int err;
 
+	err = swap_map_index(obj, r, NULL);
+	if (err == -EINVAL)
+		return err;
 	bpf_object__for_each_map(m, obj) {
 		if (bpf_map__is_internal(m))
 			continue;
@@ -648,7 +674,8 @@ int load_setup_map_pins(struct bpf_object *obj, const struct load_req *r, struct
 				return err;
 			continue;
 		}
-		plugfs_snprintf(path, sizeof(path), "%s/%s", r->map_dir, bpf_map__name(m));
+		plugfs_snprintf(path, sizeof(path), "%s/%s%s", r->map_dir, bpf_map__name(m),
+				r->swap_instance && swap_map_index(obj, r, m) >= 0 ? ":1" : "");
 		if (access(path, F_OK) && np->n < 16)
 			plugfs_snprintf(np->path[np->n++], PATH_MAX, "%s", path);
 		err = bpf_map__set_pin_path(m, path);

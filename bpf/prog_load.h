@@ -37,6 +37,10 @@ struct load_req {
 	int copy_of_fd;			/* > 0: a copy of this loaded program, which
 					 * shares its internal maps (.data, .bss,
 					 * .rodata: the globals keep their values) */
+	const char (*swap_names)[16];	/* swap maps (bpf/swap.c): each must be a map of
+					 * the object; instance 1 is pinned <name>:1 */
+	size_t n_swap;
+	unsigned int swap_instance;	/* 0 or 1: the instance this copy uses */
 };
 
 struct load_res {
@@ -72,6 +76,8 @@ int load_user_prog(const struct load_req *r, struct load_res *res);
 void load_remove_map_dir(const char *dir);
 /* Removes the pins in dir, then dir; -errno (nothing done) when it cannot be read. */
 int load_unpin_dir(const char *dir);
+/* The id of the map pinned at path; 0 if none. */
+uint32_t load_pinned_map_id(const char *path);
 /* Ids of the maps a program uses, as the kernel lists them (at most max). */
 size_t load_prog_map_ids(int prog_fd, uint32_t *ids, size_t max);
 /*

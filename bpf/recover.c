@@ -15,6 +15,7 @@
 #include "journal.h"
 #include "prog_load.h"
 #include "state.h"
+#include "swap.h"
 
 #include <plugfs/log.h>
 #include <plugfs/strbuf.h>
@@ -79,6 +80,9 @@ static int restore_entry(struct engine *e, const char *ifname, enum engine_hook 
 	o.metadata = s->metadata;
 	o.n_metadata = s->n_metadata;
 	o.mode = kind == ENGINE_HOOK_XDP && s->mode[0] ? s->mode : NULL;
+	o.swap = s->swap[0] ? s->swap : NULL;
+	o.swap_empty = s->swap_empty;
+	r.restore_swap_live = s->swap_live;
 	r.ifname = ifname;
 	r.kind = kind;
 	r.prio = prio;
@@ -249,7 +253,10 @@ static bool adopt_entries(struct engine *e, struct eng_hook *h, const char *dir,
 		en->obj_size = s->obj_size;
 		en->cidx = s->counter < CHAIN_MAP_ENTRIES ? s->counter : 0;
 		en->timed = s->timed;
-		if (en->prog_fd < 0 || en->prog_id != s->prog_id)
+		if (!swap_adopt(e, h, en, s->swap, s->swap_empty, s->swap_live, s->swap_id,
+				s->swap_pending, s->prog_id))
+			ok = false;
+		else if (en->prog_fd < 0 || (en->prog_id != s->prog_id && !en->swap))
 			ok = false;
 		h->ent[h->n++] = en;
 		state_entry_free(s);

@@ -9,6 +9,7 @@
 #include "hooks.h"
 #include "introspect.h"
 #include "stats.h"
+#include "swap.h"
 
 #include <plugfs/json.h>
 #include <plugfs/strbuf.h>
@@ -230,6 +231,7 @@ static void plugfs_text(struct strbuf *sb, const struct report_data *d)
 	else
 		strbuf__printf(sb, "Mode: %s\n", h->mode);
 	strbuf__printf(sb, "Proceed On: %s\nChain Slot: %u\n", po, en->slot);
+	swap_report(sb, en);
 	strbuf__printf(sb, "Object Size (bytes): %zu\n", en->obj_size);
 	strbuf__printf(sb, "Object SHA256: %s\n", en->sha256[0] ? en->sha256 : "None");
 }

@@ -106,6 +106,10 @@ static char *entry_text(const struct eng_hook *h, const struct eng_entry *en, si
 	if (en->image_url[0])
 		strbuf__printf(&sb, "image_url = %s\nimage_digest = %s\npull_policy = %s\n",
 			       en->image_url, en->image_digest, en->pull_policy);
+	if (en->swap)
+		strbuf__printf(&sb, "swap = %s\nswap_empty = %d\nswap_live = %u\nswap_id = %u\n"
+				    "swap_pending = %u\n", en->swap->list, en->swap->empty,
+			       en->swap->live, en->swap->id, en->swap->pending);
 	if (en->n_globals)
 		strbuf__puts(&sb, "[global]\n");
 	for (i = 0; i < en->n_globals; i++) {
@@ -378,7 +382,7 @@ static const struct {
 } str_keys[] = {
 	STR_KEY(prog_name), STR_KEY(proceed_on), STR_KEY(object_path), STR_KEY(map_pin_path),
 	STR_KEY(mode), STR_KEY(sha256), STR_KEY(image_url), STR_KEY(image_digest),
-	STR_KEY(pull_policy),
+	STR_KEY(pull_policy), STR_KEY(swap),
 };
 static const struct {
 	const char *key;
@@ -389,6 +393,9 @@ static const struct {
 	{ "map_owner_id", offsetof(struct saved_entry, map_owner_id) },
 	{ "counter", offsetof(struct saved_entry, counter) },
 	{ "timed", offsetof(struct saved_entry, timed) },
+	{ "swap_live", offsetof(struct saved_entry, swap_live) },
+	{ "swap_id", offsetof(struct saved_entry, swap_id) },
+	{ "swap_pending", offsetof(struct saved_entry, swap_pending) },
 };
 
 static int entry_key(struct saved_entry *s, const char *k, const char *v)
@@ -403,6 +410,8 @@ static int entry_key(struct saved_entry *s, const char *k, const char *v)
 	for (i = 0; i < sizeof(u32_keys) / sizeof(u32_keys[0]); i++)
 		if (!strcmp(k, u32_keys[i].key))
 			return plugfs_parse_u32(v, (uint32_t *)((char *)s + u32_keys[i].off));
+	if (!strcmp(k, "swap_empty"))
+		return plugfs_parse_bool(v, &s->swap_empty);
 	if (!strcmp(k, "obj_size")) {
 		err = plugfs_parse_u64(v, SIZE_MAX, &size);
 		s->obj_size = (size_t)size;

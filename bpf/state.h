@@ -61,6 +61,9 @@ struct saved_entry {
 	char pull_policy[16];
 	size_t obj_size;
 	char mode[8];
+	char swap[SWAP_MAX_MAPS * 17];	/* swap maps (bpf/swap.c); "": none */
+	bool swap_empty;
+	uint32_t swap_live, swap_id, swap_pending;
 	struct engine_global globals[STATE_MAX_KV];	/* decoded from the file's hex */
 	size_t n_globals;
 	struct engine_kv metadata[STATE_MAX_KV];

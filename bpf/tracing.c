@@ -319,9 +319,10 @@ static int resolve_maps(struct trace_job *j)
 				j->o.map_owner_id);
 			return -ENOENT;
 		}
-		if (!dir[0]) {
-			pr_warn("%s: map_owner: program %u has no maps to share", j->what,
-				j->o.map_owner_id);
+		if (!dir[0] || map_dir_swapped(j->e, dir)) {
+			pr_warn("%s: map_owner: program %u has %s", j->what, j->o.map_owner_id,
+				dir[0] ? "swap maps (swap =): its maps are not shared" :
+					 "no maps to share");
 			return -EINVAL;
 		}
 	} else if (j->restore_map_dir) {

@@ -212,6 +212,8 @@ static int commit(void *priv, const char *group, unsigned int sub, const char *n
 		o.proceed_on = m->proceed_on[0] ? m->proceed_on : NULL;
 		o.mode = m->mode[0] ? m->mode : NULL;
 		manifest_engine_kv(m, g, md);
+		o.swap = m->swap[0] ? m->swap : NULL;
+		o.swap_empty = m->swap_empty;
 		o.globals = g;
 		o.n_globals = m->nr_globals;
 		o.metadata = md;

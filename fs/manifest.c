@@ -35,6 +35,7 @@ static const char *const single_keys[] = {
 	"object", "name", "map_owner", "mode", "jit", "extra_memory", "shared_memory",
 	"attach", "retprobe", "target", "fn_name", "offset", "pid",
 	"image", "image_pull_policy", "registry_auth", "source", "cflags",
+	"swap", "swap_empty",
 };
 
 static int note_key(struct parse_ctx *c, const char *name, char *err, size_t err_size)
@@ -211,6 +212,10 @@ static int handle(struct parse_ctx *c, const char *name, const char *value, char
 		m->jit = b;
 		return 0;
 	}
+	if (!strcmp(name, "swap"))
+		return plugfs_set_str(m->swap, sizeof(m->swap), value);
+	if (!strcmp(name, "swap_empty"))
+		return plugfs_parse_bool(value, &m->swap_empty) ? -EINVAL : 0;
 	if (!strcmp(name, "extra_memory"))
 		return parse_size(value, &m->extra_memory);
 	if (!strcmp(name, "shared_memory"))
@@ -225,7 +230,7 @@ static int handle(struct parse_ctx *c, const char *name, const char *value, char
 	snprintf(err, err_size, "unknown key '%s' (keys: object, name, proceed_on, map_owner, mode, "
 		 "global.NAME, metadata.KEY, jit, extra_memory, shared_memory, attach, target, "
 		 "fn_name, offset, retprobe, pid, image, image_pull_policy, registry_auth, source, "
-		 "cflags)", name);
+		 "cflags, swap, swap_empty)", name);
 	return -EINVAL;
 }
 

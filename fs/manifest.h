@@ -3,7 +3,7 @@
  * Load manifests: what a write into the tree may contain besides an ELF
  * object (plugfs(8), "Manifests"). One ini document, keys without a section:
  *   object, name, proceed_on, global.NAME, metadata.KEY, map_owner, mode,
- *   jit, extra_memory, shared_memory, entry,
+ *   jit, extra_memory, shared_memory, entry, swap, swap_empty (ifaces/),
  *   attach, retprobe, target, fn_name, offset, pid (tracing/); instead of
  *   object: image (with image_pull_policy, registry_auth) or source (with cflags)
  */
@@ -36,6 +36,8 @@ struct plugfs_manifest {
 	char proceed_on[256];		/* "" = default of the hook */
 	char map_owner[256];		/* "" = none */
 	char mode[16];			/* xdp: native | skb; "" = default */
+	char swap[160];			/* kernel entries: "MAP[,MAP]" swapped by reads; "" = none */
+	bool swap_empty;		/* a swap read empties what it returns */
 	int jit;			/* -1 unset, 0, 1 */
 	int64_t extra_memory;		/* -1 unset */
 	int64_t shared_memory;		/* -1 unset */

@@ -6,6 +6,7 @@
  *   engine-cli [-b BPFFS_DIR] [-s STATE_DIR] [-m MAX_CHAIN] VERB ARGS
  *     load   IF HOOK PRIO OBJ [name=N] [proceed_on=a,b] [global.X=hex]
  *                             [metadata.k=v] [map_owner=ID] [mode=skb]
+ *                             [swap=MAP,MAP] [swap_empty=1]
  *     unload IF HOOK PRIO
  *     move   IF HOOK FROM TO
  *     report IF HOOK PRIO
@@ -13,11 +14,21 @@
  *     id     IF HOOK PRIO
  *     stats  IF HOOK       the hook's programs with their counts (engine__hook_stats)
  *     stats-all IF HOOK    every hook's (engine__stats; IF and HOOK unused)
+ *     swap-read IF HOOK PRIO MAP|id:MAP_ID [N]
+ *            N swap reads (default 1); each prints the sum of the u64
+ *            values of the quiescent instance (every key, every CPU)
+ *     plain-read PIN N
+ *            N reads of a pinned map as it is, summed the same way (the
+ *            baseline of a swap read)
  */
 #include "engine.h"
 
+#include <plugfs/clock.h>
 #include <plugfs/hex.h>
 #include <plugfs/log.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -96,6 +107,10 @@ static int do_load(struct engine *e, const char *ifn, enum engine_hook h, unsign
 			o.proceed_on = eq + 1;
 		else if (!strcmp(argv[i], "mode"))
 			o.mode = eq + 1;
+		else if (!strcmp(argv[i], "swap"))
+			o.swap = eq + 1;
+		else if (!strcmp(argv[i], "swap_empty"))
+			o.swap_empty = !strcmp(eq + 1, "1") || !strcmp(eq + 1, "true");
 		else if (!strcmp(argv[i], "map_owner"))
 			o.map_owner_id = (uint32_t)strtoul(eq + 1, NULL, 10);
 		else if (!strncmp(argv[i], "global.", 7) && o.n_globals < 16) {
@@ -118,6 +133,97 @@ static int do_load(struct engine *e, const char *ifn, enum engine_hook h, unsign
 	err = engine__load(e, ifn, h, prio, obj, len, &o);
 	free(obj);
 	return err;
+}
+/* The sum of a map's u64 values, every key and every CPU: a count per
+ * interval when the map counts packets. */
+static int sum_u64(int fd, void *ctx)
+{
+	struct bpf_map_info mi = { 0 };
+	__u32 len = sizeof(mi);
+	unsigned long long *sum = ctx;
+	int cpus = libbpf_num_possible_cpus(), n, c, err = 0;
+	uint8_t key[256], next[256];
+	uint64_t *val;
+	bool first = true;
+
+	if (bpf_obj_get_info_by_fd(fd, &mi, &len) || mi.value_size != 8 || mi.key_size > 256)
+		return -EINVAL;
+	n = mi.type == BPF_MAP_TYPE_PERCPU_ARRAY || mi.type == BPF_MAP_TYPE_PERCPU_HASH ||
+	    mi.type == BPF_MAP_TYPE_LRU_PERCPU_HASH ? cpus : 1;
+	val = calloc((size_t)n, 8);
+	if (!val)
+		return -ENOMEM;
+	*sum = 0;
+	while (!bpf_map_get_next_key(fd, first ? NULL : key, next)) {
+		first = false;
+		memcpy(key, next, mi.key_size);
+		if (bpf_map_lookup_elem(fd, key, val)) {
+			err = -errno;
+			break;
+		}
+		for (c = 0; c < n; c++)
+			*sum += val[c];
+	}
+	free(val);
+	return err;
+}
+
+/* What one read reads: a swap map of an entry, or a map fd as it is. */
+struct read_req {
+	struct engine *e;
+	const char *ifn, *map;
+	enum engine_hook h;
+	unsigned int prio;
+	int plain_fd;		/* >= 0: read this map without a switch */
+};
+
+static int read_once(const struct read_req *r, unsigned long long *sum)
+{
+	if (r->plain_fd >= 0)
+		return sum_u64(r->plain_fd, sum);
+	if (!strncmp(r->map, "id:", 3))
+		return engine__swap_read_id(r->e, (uint32_t)strtoul(r->map + 3, NULL, 10), sum_u64,
+					    sum);
+	return engine__swap_read(r->e, r->ifn, r->h, r->prio, r->map, sum_u64, sum);
+}
+
+/* n reads, each sum printed; with n > 1 the median time of one to stderr. */
+static int timed_reads(const struct read_req *r, int n, const char *label)
+{
+	unsigned long long sum = 0;
+	double t, *us = calloc((size_t)(n > 0 ? n : 1), sizeof(*us)), tmp;
+	int i, k, err = 0;
+
+	for (i = 0; us && !err && i < n; i++) {
+		t = plugfs_now_us();
+		err = read_once(r, &sum);
+		us[i] = plugfs_now_us() - t;
+		if (!err)
+			printf("%llu\n", sum);
+	}
+	for (i = 1; us && i < n; i++)		/* insertion sort: n is small */
+		for (k = i, tmp = us[i]; k > 0 && us[k - 1] > tmp; k--) {
+			us[k] = us[k - 1];
+			us[k - 1] = tmp;
+		}
+	if (us && !err && n > 1)
+		fprintf(stderr, "%s: %d reads, median %.1f us, min %.1f, max %.1f\n", label, n,
+			us[n / 2], us[0], us[n - 1]);
+	free(us);
+	return us ? err : -ENOMEM;
+}
+
+/* plain-read PIN N: the baseline of a swap read, the same map read as it is. */
+static int plain_reads(const char *pin, int n)
+{
+	struct read_req r = { .plain_fd = bpf_obj_get(pin) };
+	int err;
+
+	if (r.plain_fd < 0)
+		return errno;
+	err = timed_reads(&r, n, "plain-read");
+	close(r.plain_fd);
+	return -err;
 }
 
 /* One program's counts, one line: IF HOOK PRIO POS ID runs=N time=NS counted=B timed=B VERDICT=N... */
@@ -155,6 +261,8 @@ int main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	if (argc == 3 && !strcmp(argv[0], "plain-read"))
+		return plain_reads(argv[1], atoi(argv[2]));
 	if (argc < 3)
 		return EINVAL;
 	plog_route_libbpf();
@@ -192,6 +300,11 @@ int main(int argc, char **argv)
 		err = engine__hook_stats(e, argv[1], h, print_stats, NULL);
 	} else if (!strcmp(argv[0], "stats-all") && argc == 3) {
 		err = engine__stats(e, print_stats, NULL);
+	} else if (!strcmp(argv[0], "swap-read") && (argc == 5 || argc == 6)) {
+		struct read_req r = { .e = e, .ifn = argv[1], .h = h, .prio = prio,
+				      .map = argv[4], .plain_fd = -1 };
+
+		err = timed_reads(&r, argc == 6 ? atoi(argv[5]) : 1, "swap-read");
 	} else if (!strcmp(argv[0], "id") && argc == 4) {
 		uint32_t id = engine__prog_id(e, argv[1], h, prio);
 
