@@ -342,6 +342,7 @@ static void plugfs_json(struct jsonw *w, const struct report_data *d)
 	jsonw__end(w);
 	proceed_on_json(w, d);
 	jsonw__u64(w, "chain_slot", en->slot);
+	swap_report_json(w, en);
 	jsonw__u64(w, "object_size", en->obj_size);
 	jsonw__string(w, "object_sha256", en->sha256[0] ? en->sha256 : NULL);
 }

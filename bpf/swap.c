@@ -21,6 +21,7 @@
 #include "state.h"
 
 #include <plugfs/clock.h>
+#include <plugfs/json.h>
 #include <plugfs/log.h>
 
 #include <bpf/bpf.h>
@@ -178,6 +179,31 @@ void swap_report(struct strbuf *sb, const struct eng_entry *en)
 	strbuf__printf(sb, "\nSwap Live Copy: %u (program id %u; idle copy id %u)\n", s->live,
 		       en->prog_id, s->id);
 	strbuf__printf(sb, "Swap Empty: %s\n", s->empty ? "true" : "false");
+}
+
+void swap_report_json(struct jsonw *w, const struct eng_entry *en)
+{
+	const struct eng_swap *s = en->swap;
+	size_t k;
+
+	if (!s) {
+		jsonw__null(w, "swap");
+		return;
+	}
+	jsonw__begin_object(w, "swap");
+	jsonw__begin_array(w, "maps");
+	for (k = 0; k < s->n; k++) {
+		jsonw__begin_object(w, NULL);
+		jsonw__string(w, "name", s->name[k]);
+		jsonw__u64(w, "live_id", s->map_id[k][s->live]);
+		jsonw__u64(w, "idle_id", s->map_id[k][!s->live]);
+		jsonw__end(w);
+	}
+	jsonw__end(w);
+	jsonw__u64(w, "live_copy", s->live);
+	jsonw__u64(w, "idle_copy_id", s->id);
+	jsonw__bool(w, "empty", s->empty);
+	jsonw__end(w);
 }
 
 /* ---- the read ---- */

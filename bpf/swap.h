@@ -33,5 +33,8 @@ bool swap_adopt(struct engine *e, struct eng_hook *h, struct eng_entry *en, cons
 		bool empty, uint32_t live, uint32_t idle_id, uint32_t pending, uint32_t saved_id);
 /* The "Swap ..." lines of the entry's report (none without swap maps). */
 void swap_report(struct strbuf *sb, const struct eng_entry *en);
+struct jsonw;
+/* The same as the report's "swap" object (null without swap maps). */
+void swap_report_json(struct jsonw *w, const struct eng_entry *en);
 
 #endif

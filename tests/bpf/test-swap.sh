@@ -9,6 +9,7 @@
 . "${PLUGFS_SRC:?}/tests/lib.sh"
 . "$PLUGFS_SRC/tests/bpf/lib-bpf.sh"
 
+need_cmd jq
 SWAP_O=$PROGS/swap_count.bpf.o
 [ -f "$SWAP_O" ] || { echo "FAIL: $SWAP_O not built" >&2; exit 1; }
 CLI=(nsenter "--net=/run/netns/$NSB" "$PLUGFS_BUILD/tests/bpf/engine-cli" -b "$BPFFS_DIR"
@@ -46,6 +47,9 @@ check_eq "cat shows the swap maps" "$(field "$E" "Swap Maps" | sed 's/ ([^)]*)//
 	"pkts, pcpu, hist"
 check_eq "copy 0 is live" "$(field "$E" "Swap Live Copy" | cut -d' ' -f1)" 0
 check_eq "swap_empty shown" "$(field "$E" "Swap Empty")" true
+check_eq "the JSON form has them" \
+	"$(jq -r '.swap.maps[1].name, .swap.live_copy, .swap.empty' "$E.json" | paste -sd' ')" \
+	"pcpu 0 true"
 check "the idle copy is pinned beside the entry" test -e "$BPFFS_DIR/$VETH_B/xdp/prog_10_idle"
 manifest "$T_DIR/share" "object = $PROGS/count.bpf.o" "map_owner = ../10"
 check_eq "sharing the maps of a swap entry: EINVAL" "$(errno_of cp "$T_DIR/share" "$IF/xdp/30")" \
