@@ -88,9 +88,9 @@ static int manifest_opts(struct tracing *t, const char *name, const struct plugf
 			 struct engine_trace_opts *o, struct engine_global *g, struct engine_kv *md)
 {
 	if (m->jit >= 0 || m->extra_memory >= 0 || m->shared_memory >= 0 || m->proceed_on[0] ||
-	    m->mode[0]) {
-		pr_warn("tracing/%s: proceed_on and mode apply to ifaces/, jit, extra_memory and "
-			"shared_memory to plugins/", name);
+	    m->mode[0] || m->swap[0] || m->swap_empty) {
+		pr_warn("tracing/%s: proceed_on, mode, swap and swap_empty apply to ifaces/, jit, "
+			"extra_memory and shared_memory to plugins/", name);
 		return -EINVAL;
 	}
 	o->object_path = m->object;
