@@ -30,15 +30,17 @@ pings() { ip netns exec "$NSA" ping -q -c "$1" -i 0.01 -W1 "$PEER" >"$T_DIR/ping
 received() { sed -n 's/.* \([0-9]*\) received.*/\1/p' "$T_DIR/ping"; }
 
 say "load through a manifest"
-manifest "$T_DIR/bad1" "object = $SWAP_O" "swap = pkts, nosuch"
-check_eq "a swap map the object lacks: EINVAL" "$(errno_of cp "$T_DIR/bad1" "$IF/xdp/20")" \
-	"Invalid argument"
-manifest "$T_DIR/bad2" "object = $SWAP_O" "swap = pkts,,pcpu"
-check_eq "an empty name in the list: EINVAL" "$(errno_of cp "$T_DIR/bad2" "$IF/xdp/20")" \
-	"Invalid argument"
-manifest "$T_DIR/bad3" "object = $SWAP_O" "swap = pkts" "swap_empty = maybe"
-check_eq "swap_empty not a boolean: EINVAL" "$(errno_of cp "$T_DIR/bad3" "$IF/xdp/20")" \
-	"Invalid argument"
+# refused DESC AT KEY=VALUE...: a manifest of those lines written to AT is EINVAL
+refused() {
+	local d=$1 at=$2
+	shift 2
+	manifest "$T_DIR/bad" "$@"
+	check_eq "$d: EINVAL" "$(errno_of cp "$T_DIR/bad" "$at")" "Invalid argument"
+}
+refused "a swap map the object lacks" "$IF/xdp/20" "object = $SWAP_O" "swap = pkts, nosuch"
+refused "an empty name in the list" "$IF/xdp/20" "object = $SWAP_O" "swap = pkts,,pcpu"
+refused "swap_empty not a boolean" "$IF/xdp/20" "object = $SWAP_O" "swap = pkts" \
+	"swap_empty = maybe"
 check "the failed loads left no entry" test ! -e "$IF/xdp/20"
 check "nor any map" test -z "$(ls "$BPFFS_DIR/maps" 2>/dev/null)"
 manifest "$T_DIR/m" "object = $SWAP_O" "swap = pkts, pcpu, hist" "swap_empty = true"
@@ -51,12 +53,9 @@ check_eq "the JSON form has them" \
 	"$(jq -r '.swap.maps[1].name, .swap.live_copy, .swap.empty' "$E.json" | paste -sd' ')" \
 	"pcpu 0 true"
 check "the idle copy is pinned beside the entry" test -e "$BPFFS_DIR/$VETH_B/xdp/prog_10_idle"
-manifest "$T_DIR/share" "object = $PROGS/count.bpf.o" "map_owner = ../10"
-check_eq "sharing the maps of a swap entry: EINVAL" "$(errno_of cp "$T_DIR/share" "$IF/xdp/30")" \
-	"Invalid argument"
-manifest "$T_DIR/both" "object = $SWAP_O" "swap = pkts" "map_owner = ../10"
-check_eq "swap with map_owner: EINVAL" "$(errno_of cp "$T_DIR/both" "$IF/xdp/30")" \
-	"Invalid argument"
+refused "sharing the maps of a swap entry" "$IF/xdp/30" "object = $PROGS/count.bpf.o" \
+	"map_owner = ../10"
+refused "swap with map_owner" "$IF/xdp/30" "object = $SWAP_O" "swap = pkts" "map_owner = ../10"
 check "neither left an entry" test ! -e "$IF/xdp/30"
 cp "$PROGS/pass.bpf.o" "$IF/xdp/20"
 check_eq "a move that re-orders around it: EOPNOTSUPP" "$(errno_of mv "$IF/xdp/20" "$IF/xdp/5")" \
