@@ -430,7 +430,8 @@ int engine__find_prog(struct engine *e, uint32_t prog_id, struct engine_where *w
 	pthread_mutex_lock(&e->lock);
 	for (h = e->hooks; h && err; h = h->next)
 		for (i = 0; i < h->n && err; i++)
-			if (h->ent[i]->prog_id == prog_id) {
+			if (h->ent[i]->prog_id == prog_id ||
+			    (h->ent[i]->swap && h->ent[i]->swap->id == prog_id)) {
 				plugfs_snprintf(w->ifname, sizeof(w->ifname), "%s", h->ifname);
 				w->hook = h->kind;
 				w->prio = h->ent[i]->prio;

@@ -136,8 +136,8 @@ struct engine_where {
 	char prog_name[128];
 	char object_path[4096];
 };
-/* Which of our programs has this kernel id: 0, or -ENOENT (another
- * tool's program). */
+/* Which of our programs has this kernel id (an entry's idle copy, with
+ * swap maps, too): 0, or -ENOENT (another tool's program). */
 int engine__find_prog(struct engine *e, uint32_t prog_id, struct engine_where *w);
 /* The `cat` text; *buf is malloc'ed. */
 int engine__report(struct engine *e, const char *ifname, enum engine_hook hook, unsigned int prio,

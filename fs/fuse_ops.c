@@ -191,7 +191,7 @@ static int build_report(struct plugfs_fs *fs, const struct node *n, struct fs_re
 
 static int report_size(struct plugfs_fs *fs, const struct node *n, off_t *size)
 {
-	struct fs_report rep = { 0 };
+	struct fs_report rep = { .sizing = true };
 	int err;
 
 	err = build_report(fs, n, &rep);

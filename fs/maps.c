@@ -10,6 +10,7 @@
 #include "maps.h"
 
 #include "daemon_config.h"
+#include "engine.h"
 #include "introspect.h"
 #include "mapio.h"
 
@@ -257,31 +258,47 @@ static int dump_json_cb(const char *name, void *arg)
 	return err == -ENOENT ? 0 : err;	/* deleted since listed */
 }
 
+/* What a swap read hands back: the quiescent instance dumped as the map. */
+struct swap_dump_ctx {
+	const struct mapio *m;
+	struct strbuf *out;
+};
+
+static int swap_dump_cb(int fd, void *arg)
+{
+	struct swap_dump_ctx *c = arg;
+
+	return mapio_dump_fd(c->m, fd, c->out);
+}
+
 /*
  * The swap-state hook: a map whose dump the kernel engine answers itself
  * (a chain entry loaded with `swap = MAP`: the read switches the chain to
- * the program's other copy, waits for it to be quiescent, and dumps that
- * copy's map with mapio_dump_fd()). -ENOENT when the map is not one of
- * those; the dump is then read here. The engine is ifaces_domain_engine(s->ifaces).
+ * the program's other copy, waits until no packet runs the old one, and
+ * dumps the old copy's instance, then empties it with swap_empty; see
+ * engine__swap_read_id). -ENOENT when the map is not one of those; the
+ * dump is then read here. A stat only asks for a size: it never switches.
  */
-static int swap_dump(struct maps *s, const struct mapio *m, struct strbuf *out)
+static int swap_dump(struct maps *s, const struct mapio *m, bool sizing, struct strbuf *out)
 {
-	(void)s;
-	(void)m;
-	(void)out;
-	return -ENOENT;
+	struct engine *e = s->ifaces ? ifaces_domain_engine(s->ifaces) : NULL;
+	struct swap_dump_ctx c = { .m = m, .out = out };
+
+	if (!e || sizing)
+		return -ENOENT;
+	return engine__swap_read_id(e, m->id, swap_dump_cb, &c);
 }
 
 /* The one place a read of maps/<id>/dump is answered. */
-static int dump_read(struct maps *s, const struct mapio *m, enum fs_report_format fmt,
+static int dump_read(struct maps *s, const struct mapio *m, const struct fs_report *rep,
 		     struct strbuf *out)
 {
 	struct dump_json_ctx c;
 	struct jsonw w;
 	int err;
 
-	if (fmt == FS_REPORT_TEXT) {
-		err = swap_dump(s, m, out);
+	if (rep->format == FS_REPORT_TEXT) {
+		err = swap_dump(s, m, rep->sizing, out);
 		return err == -ENOENT ? mapio_dump(m, out) : err;
 	}
 	jsonw__init(&w, out);
@@ -324,7 +341,7 @@ static int maps_report(void *priv, const char *group, unsigned int sub, const ch
 			return 0;
 		}
 	} else if (!strcmp(name, "dump")) {
-		err = dump_read(priv, &m, out->format, &sb);
+		err = dump_read(priv, &m, out, &sb);
 	} else if (!strcmp(name, "events")) {
 		/* a stream (maps_stream_open); its report form has no content */
 		err = mapio_has_events(&m) ? (out->format == FS_REPORT_JSON ? -ENOENT : 0)

@@ -200,8 +200,35 @@ pings 5
 check_eq "tc: then 5" "$(tc_read)" 5
 check "tc: unload" "${CLI[@]}" unload "$VETH_B" tc-ingress 10 2>>"$T_DIR/cli.log"
 
-say "rm"
+say "through the mount: cat maps/<id>/dump is the swap read"
 PLUGFS_NETNS=$NSB start_plugfs
+# u64 DUMP: the value of an array of one u64 as the dump prints it
+u64() { sed -n 's/^00000000: key = (__u32)0, value = (__u64)\([0-9]*\)$/\1/p' "$1"; }
+swap_ids=$(field "$E" "Swap Maps" | sed -n 's/^pkts (live id \([0-9]*\), idle id \([0-9]*\)).*/\1 \2/p')
+set -- $swap_ids
+live=$(field "$E" "Swap Live Copy" | cut -d' ' -f1)
+cat "$MNT/maps/$1/dump" >/dev/null	# the interval so far
+pings 25
+stat "$MNT/maps/$1/dump" >/dev/null
+check_eq "a stat of the dump does not switch" \
+	"$(field "$E" "Swap Live Copy" | cut -d' ' -f1)" $((1 - live))
+check_eq "cat of the dump: the 25 pings" "$(cat "$MNT/maps/$1/dump" >"$T_DIR/d"; u64 "$T_DIR/d")" 25
+check_eq "and it switched the copies" "$(field "$E" "Swap Live Copy" | cut -d' ' -f1)" "$live"
+pings 4
+check_eq "cat of the other instance's dump: the next 4" \
+	"$(cat "$MNT/maps/$2/dump" >"$T_DIR/d"; u64 "$T_DIR/d")" 4
+check_eq "the next read: nothing" "$(cat "$MNT/maps/$1/dump" >"$T_DIR/d"; u64 "$T_DIR/d")" 0
+tid=$(bpftool -j map show pinned "$(field "$E" "Map Pin Path")/total" | sed -n 's/^{"id":\([0-9]*\),.*/\1/p')
+l0=$(field "$E" "Swap Live Copy" | cut -d' ' -f1)
+cat "$MNT/maps/$tid/dump" >/dev/null
+check_eq "a map that is not swapped dumps as it is, without a switch" \
+	"$(field "$E" "Swap Live Copy" | cut -d' ' -f1)" "$l0"
+
+idle_prog=$(field "$E" "Swap Live Copy" | sed -n 's/.*idle copy id \([0-9]*\)).*/\1/p')
+check_eq "progs/ shows the idle copy as the entry's" \
+	"$(field "$MNT/progs/$idle_prog" Path)" "ifaces/$VETH_B/xdp/10"
+
+say "rm"
 check "rm of the entry" rm "$E"
 check "no pins, no maps left" no_leftovers
 finish
