@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Swap-state entries (swap = MAP[,MAP], swap_empty = true): loaded through
-# a manifest, shown by cat; reads taken while a known number of pings flow
-# give counts per interval that add up exactly to the packets sent (and to
+# a manifest, shown by cat; reads (cat maps/<id>/dump through the mount, and
+# the engine's own read from engine-cli) taken while a known number of pings
+# flow give counts per interval that add up exactly to the packets sent (and to
 # the `total` map both copies share), also under a ping flood and with a
 # slow program, where a read that did not wait for the packets still in the
 # old copy loses counts; which copy is live survives a daemon restart and a
@@ -23,7 +24,15 @@ total() {
 	bpftool -j map lookup pinned "$(field "$T_DIR/report" "Map Pin Path")/total" key 0 0 0 0 |
 		sed -n 's/.*"value": *\([0-9]*\).*/\1/p'
 }
-report() { "${CLI[@]}" report "$VETH_B" xdp 10 >"$T_DIR/report" 2>>"$T_DIR/cli.log"; }
+# report: the entry's report in $T_DIR/report, through the mount while the
+# daemon runs, from engine-cli otherwise
+report() {
+	if mountpoint -q "$MNT"; then
+		cp "$E" "$T_DIR/report"
+	else
+		"${CLI[@]}" report "$VETH_B" xdp 10 >"$T_DIR/report" 2>>"$T_DIR/cli.log"
+	fi
+}
 # pings N: N echo requests; $T_DIR/ping holds ping's report
 pings() { ip netns exec "$NSA" ping -q -c "$1" -i 0.01 -W1 "$PEER" >"$T_DIR/ping" 2>&1; }
 # received: the replies of the last pings
@@ -63,32 +72,47 @@ check_eq "a move that re-orders around it: EOPNOTSUPP" "$(errno_of mv "$IF/xdp/2
 check "the chain is unchanged" test -e "$IF/xdp/20" -a -e "$E"
 rm -f "$IF/xdp/20"
 
+# read_dump MAP: one swap read through the mount, `cat maps/<id>/dump` (the id
+# of either instance), the values of the dump summed
+read_dump() {
+	local id
+	id=$(field "$E" "Swap Maps" | sed -n "s/.*$1 (live id \([0-9]*\),.*/\1/p")
+	cat "$MNT/maps/$id/dump" >"$T_DIR/dump" || return 1
+	{ echo 0; grep -o '(__u64)[0-9]*' "$T_DIR/dump" | cut -d')' -f2; } | paste -sd+ | bc
+}
+# interval_reads READER: reads of pkts, pcpu and hist with READER (read_dump,
+# read_swap) while 300 pings flow, then once more: each map's reads add up
+# to the pings, and to what the shared map counted
+interval_reads() {
+	local r=$1 n=300 p c h sp=0 sc=0 sh=0 reads=0 busy=0 base pid
+	base=$(total)
+	pings $n & pid=$!
+	while kill -0 $pid 2>/dev/null; do
+		p=$($r pkts) && c=$($r pcpu) && h=$($r hist) || { fail "$r: a read failed"; break; }
+		sp=$((sp + p)) sc=$((sc + c)) sh=$((sh + h)) reads=$((reads + 1))
+		[ "$p" -gt 0 ] && busy=$((busy + 1))
+		echo "# $r, interval $reads: pkts $p, pcpu $c, hist $h"
+		sleep 0.1
+	done
+	wait $pid
+	p=$($r pkts) && c=$($r pcpu) && h=$($r hist) || fail "$r: the last reads"
+	sp=$((sp + p)) sc=$((sc + c)) sh=$((sh + h))
+	check "$r: several intervals had traffic ($busy of $reads)" test "$busy" -ge 3
+	check_eq "$r: every ping answered" "$(received)" "$n"
+	check_eq "$r: the shared map counted each ping once" "$(( $(total) - base ))" "$n"
+	check_eq "$r: the reads of pkts add up to the pings sent" "$sp" "$n"
+	check_eq "$r: the reads of pcpu (per-CPU, a hash) too" "$sc" "$n"
+	check_eq "$r: the reads of hist (per-CPU, an array of 1500) too" "$sh" "$n"
+}
+
+say "reads through the mount while traffic flows: cat maps/<id>/dump"
+report
+interval_reads read_dump
+
 say "reads while traffic flows (engine-cli: a new engine per read, adopting each time)"
 check "daemon stopped" stop_plugfs
-N=300
-pings $N & ping_pid=$!
-on_exit "kill $ping_pid 2>/dev/null"
-sums_p=0 sums_c=0 sums_h=0 reads=0 busy=0
-while kill -0 $ping_pid 2>/dev/null; do
-	p=$(read_swap pkts) || { fail "swap read of pkts: $(tail -n1 "$T_DIR/cli.log")"; break; }
-	c=$(read_swap pcpu) || { fail "swap read of pcpu: $(tail -n1 "$T_DIR/cli.log")"; break; }
-	h=$(read_swap hist) || { fail "swap read of hist: $(tail -n1 "$T_DIR/cli.log")"; break; }
-	sums_p=$((sums_p + p)) sums_c=$((sums_c + c)) sums_h=$((sums_h + h)) reads=$((reads + 1))
-	[ "$p" -gt 0 ] && busy=$((busy + 1))
-	echo "# interval $reads: pkts $p, pcpu $c, hist $h"
-	sleep 0.1
-done
-wait $ping_pid
-p=$(read_swap pkts) && c=$(read_swap pcpu) && h=$(read_swap hist) || fail "last reads"
-sums_p=$((sums_p + p)) sums_c=$((sums_c + c)) sums_h=$((sums_h + h))
+interval_reads read_swap
 report
-check "several intervals had traffic ($busy of $reads)" test "$busy" -ge 3
-got=$(total)
-check_eq "every ping answered" "$(received)" "$N"
-check_eq "the shared map counted each ping once" "$got" "$N"
-check_eq "the reads of pkts add up to the pings sent" "$sums_p" "$N"
-check_eq "the reads of pcpu (per-CPU, a hash) too" "$sums_c" "$N"
-check_eq "the reads of hist (per-CPU, an array of 1500) too" "$sums_h" "$N"
 check "every read adopted the chain (none restored it)" \
 	bash -c "! grep -q 'restoring' '$T_DIR/cli.log'"
 check_eq "nothing left in the idle instance" "$(read_swap pkts)" 0
