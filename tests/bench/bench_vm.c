@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * VM benchmark: the classic userspace-eBPF programs (log2, prime, memcpy,
- * strcmp, switch), each written once in tests/bench/progs and compiled
+ * strcmp, switch) and a wider set (hash-table probe, packet checksum,
+ * struct-field updates, a loop over an array of structs, bubble sort), each written once in tests/bench/progs and compiled
  * both for BPF (run by the VM from its ELF object) and natively (linked in).
  * Prints per program the median ns per run, the executed instructions, ns
  * per instruction and the VM/native ratio, then the geometric mean of the
@@ -26,6 +27,11 @@ uint64_t native_prime(uint8_t *mem, uint64_t len);
 uint64_t native_memcpy(uint8_t *mem, uint64_t len);
 uint64_t native_strcmp(uint8_t *mem, uint64_t len);
 uint64_t native_switch(uint8_t *mem, uint64_t len);
+uint64_t native_hashprobe(uint8_t *mem, uint64_t len);
+uint64_t native_checksum(uint8_t *mem, uint64_t len);
+uint64_t native_structfield(uint8_t *mem, uint64_t len);
+uint64_t native_structarray(uint8_t *mem, uint64_t len);
+uint64_t native_bubblesort(uint8_t *mem, uint64_t len);
 
 struct bench {
 	const char *name;
@@ -79,6 +85,50 @@ static void fill_strings_diff(uint8_t *mem, size_t size)
 	mem[size / 2 + size / 4] = '#';
 }
 
+/* A 4096-slot table of 32-bit keys filled to 75% by linear probing, then
+ * 1024 queries, half of them keys that are in the table. */
+static void fill_hash(uint8_t *mem, size_t size)
+{
+	uint32_t *table = (uint32_t *)mem, *query = table + 4096, keys[1024];
+	int nkeys = 0;
+
+	memset(mem, 0, size);
+	for (int i = 0; i < 3072; i++) {
+		uint32_t key = (uint32_t)rng() | 1, h = (key * 2654435761u) >> 20;
+
+		while (table[h & 4095])
+			h++;
+		table[h & 4095] = key;
+		if (nkeys < 1024)
+			keys[nkeys++] = key;
+	}
+	for (int q = 0; q < 1024; q++)
+		query[q] = q & 1 ? keys[rng() % nkeys] : (uint32_t)rng() | 1;
+}
+
+/* Room for a flow record (the program fills it) and packet lengths. */
+static void fill_flow(uint8_t *mem, size_t size)
+{
+	memset(mem, 0, 96);
+	for (size_t i = 96; i + 2 <= size; i += 2) {
+		uint16_t l = 40 + rng() % 1560;
+
+		memcpy(mem + i, &l, 2);
+	}
+}
+
+/* 16-byte records: proto 6 or 17 and random flags, ports, ttls, bytes. */
+static void fill_records(uint8_t *mem, size_t size)
+{
+	fill_random(mem, size);
+	for (size_t i = 0; i + 16 <= size; i += 16) {
+		uint16_t proto = rng() & 1 ? 6 : 17, port = rng() & 3 ? 53 : 80;
+
+		memcpy(mem + i + 4, &proto, 2);
+		memcpy(mem + i + 6, &port, 2);
+	}
+}
+
 static const struct bench benches[] = {
 	{ "log2", "log2.o", native_log2, 64 << 10, 64 << 10, fill_log2 },
 	{ "prime", "prime.o", native_prime, 64, 5000, NULL },
@@ -86,6 +136,11 @@ static const struct bench benches[] = {
 	{ "strcmp-equal", "strcmp.o", native_strcmp, 8 << 10, 8 << 10, fill_strings_equal },
 	{ "strcmp-diff", "strcmp.o", native_strcmp, 8 << 10, 8 << 10, fill_strings_diff },
 	{ "switch", "switch.o", native_switch, 16 << 10, 16 << 10, fill_random },
+	{ "hashprobe", "hashprobe.o", native_hashprobe, 20 << 10, 20 << 10, fill_hash },
+	{ "checksum", "checksum.o", native_checksum, 1500, 1500, fill_random },
+	{ "structfield", "structfield.o", native_structfield, 96 + 8192, 96 + 8192, fill_flow },
+	{ "structarray", "structarray.o", native_structarray, 32 << 10, 32 << 10, fill_records },
+	{ "bubblesort", "bubblesort.o", native_bubblesort, 2048, 2048, fill_random },
 };
 
 static uint64_t now_ns(void)
