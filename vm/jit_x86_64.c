@@ -32,6 +32,7 @@
 #include "config.h"
 #include "vm_internal.h"
 #include "jit_x86_64_emit.h"
+#include "jit_loops_internal.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -178,12 +179,23 @@ struct jit_state {
 	uint32_t tabs_used;
 	bool frame_escape;
 	int64_t stack_read_lo;
+	/*
+	 * Loops checked once at entry (vm/jit_loops.c): head_loop[i] = loop
+	 * index + 1 at a loop's head; guard_off/guard_fail: where its entry
+	 * check starts and where it gives up (previous pass); fast_off: the
+	 * unchecked copy of each body instruction; proven[i]: the copy leaves
+	 * access i unchecked; fast: the loop whose copy is being emitted.
+	 */
+	struct jit_loop *loops;
+	uint32_t nr_loops;
+	uint32_t *head_loop;
+	uint32_t *guard_off, *guard_fail;
+	uint32_t *fast_off;
+	uint8_t *proven;
+	int32_t fast;
 	char *log;
 	size_t log_size;
 };
-
-#define JF_TARGET	0x01
-#define JF_LDDW_HI	0x02
 
 /* ---------------------------------------------------------------- stubs */
 
@@ -609,12 +621,21 @@ static void gen_check(struct jit_state *st, uint32_t pc, uint8_t breg, int16_t o
 		}
 		return;
 	}
+	if (st->fast >= 0 && st->proven[pc]) {
+		/* Inside a loop copy whose entry check covered this access. */
+		if (tab != TAB_WR)
+			st->frame_escape = true;
+		stackish = false;
+		proven = true;
+		goto unchecked;
+	}
 	stackish = sk_get(st, breg, &c);
 	proven = stackish && c + off >= -(int64_t)PLUGLET_STACK_SIZE && c + off <= -size;
 	if (tab != TAB_WR && !proven)
 		st->frame_escape = true;
 	else if (tab != TAB_WR && c + off < st->stack_read_lo)
 		st->stack_read_lo = c + off;
+unchecked:
 	if (!st->mem_checks || proven) {
 		if (!force_rcx) {
 			*base = REG[breg];
@@ -689,28 +710,6 @@ static bool mem_access(const struct pluglet_insn *in, uint8_t *breg, int16_t *of
 	return false;
 }
 
-/* Registers an instruction writes (calls and jumps end segments anyway). */
-static uint16_t insn_writes(const struct pluglet_insn *in)
-{
-	switch (OP_CLASS(in->code)) {
-	case CLS_ALU:
-	case CLS_ALU64:
-	case CLS_LD:
-	case CLS_LDX:
-		return (uint16_t)(1u << in->dst_reg);
-	case CLS_STX:
-		if (OP_MODE(in->code) != MODE_ATOMIC)
-			return 0;
-		if (in->imm == ATOMIC_CMPXCHG)
-			return 1u << 0;
-		return (in->imm & ATOMIC_FETCH) ? (uint16_t)(1u << in->src_reg) : 0;
-	case CLS_ST:
-		return 0;
-	default:
-		return 0xffff;
-	}
-}
-
 #define SEGMENT_MAX 32
 
 /*
@@ -752,7 +751,7 @@ static uint32_t segment_find(struct jit_state *st, uint32_t i, uint8_t *base, in
 				*hi_end = off + size;
 			end = j + 1;
 		}
-		if (insn_writes(&insns[j]) & (1u << b0))
+		if (jit_insn_writes(&insns[j]) & (1u << b0))
 			break;
 	}
 	if (count < 2)
@@ -1095,6 +1094,28 @@ static int gen_call(struct jit_state *st, const struct pluglet_insn *in, uint32_
 	return 0;
 }
 
+/*
+ * Where a jump from pc to t lands: inside the loop copy being emitted, its
+ * copy of t; at a checked loop's head from outside the loop, the entry
+ * check; from the loop's own back-edge, the checked body after it.
+ */
+static uint32_t jump_to(const struct jit_state *st, uint32_t pc, uint32_t t)
+{
+	const struct jit_loop *lp;
+
+	if (st->fast >= 0) {
+		lp = &st->loops[st->fast];
+		if (t >= lp->head && t <= lp->back)
+			return st->fast_off[t];
+	}
+	if (!st->head_loop || !st->head_loop[t])
+		return st->insn_off[t];
+	lp = &st->loops[st->head_loop[t] - 1];
+	if (st->fast < 0 && pc >= lp->head && pc <= lp->back)
+		return st->insn_off[t];
+	return st->guard_off[st->head_loop[t] - 1];
+}
+
 static int gen_jmp(struct jit_state *st, const struct pluglet_insn *in, uint32_t pc)
 {
 	struct jit_buf *b = &st->b;
@@ -1125,7 +1146,7 @@ static int gen_jmp(struct jit_state *st, const struct pluglet_insn *in, uint32_t
 	if (rel < 0)
 		jump_fault(st, CC_S, PLUGLET_FAULT_BUDGET, pc);
 	if (op == JMP_JA) {
-		emit_jmp(b, st->insn_off[t]);
+		emit_jmp(b, jump_to(st, pc, (uint32_t)t));
 		return 0;
 	}
 	if (op > JMP_JSLE || op == JMP_CALL || op == JMP_EXIT)
@@ -1143,7 +1164,7 @@ static int gen_jmp(struct jit_state *st, const struct pluglet_insn *in, uint32_t
 	} else {
 		emit_alu_ri(b, X_CMP, w, dst, in->imm);
 	}
-	emit_jcc(b, jmp_cc(op), st->insn_off[t]);
+	emit_jcc(b, jmp_cc(op), jump_to(st, pc, (uint32_t)t));
 	return 0;
 }
 
@@ -1180,6 +1201,123 @@ static int gen_insn(struct jit_state *st, uint32_t pc)
 		return -EOPNOTSUPP;
 	}
 	return -EOPNOTSUPP;
+}
+
+/* ------------------------------------------------- loops checked at entry */
+
+/* dst = b + b2 + d (eBPF registers, JIT_LOOP_NONE for none). */
+static void emit_sum(struct jit_buf *b, int dst, uint8_t r1, uint8_t r2, int64_t d)
+{
+	if (r1 == JIT_LOOP_NONE)
+		emit_mov_imm64(b, dst, (uint64_t)d);
+	else if (r2 == JIT_LOOP_NONE)
+		emit_lea(b, dst, REG[r1], (int32_t)d);
+	else
+		emit_lea_bi(b, dst, REG[r1], REG[r2], (int32_t)d);
+}
+
+/*
+ * The entry check of loop l (see vm/jit_loops.c): the hypotheses hold,
+ * k stays below 2^32, and every group's hull over k in [0, K] lies in the
+ * first region of its table; then the unchecked copy runs. rcx, rdx and
+ * r11 (saved) are free here.
+ */
+static void gen_loop_guard(struct jit_state *st, uint32_t l)
+{
+	const struct jit_loop *lp = &st->loops[l];
+	struct jit_buf *b = &st->b;
+	uint32_t fail = st->guard_fail[l];
+
+	emit_push(b, BUDGET_REG);
+	for (uint32_t e = 0; e < lp->nr_eq; e++) {
+		emit_sum(b, RCX, lp->eq[e].b, lp->eq[e].b2, lp->eq[e].d);
+		emit_alu_rr(b, X_CMP, true, RCX, REG[lp->eq[e].x]);
+		emit_jcc(b, CC_NE, fail);
+	}
+	/* rcx = first value compared, r11 = the bound; both below 2^62. */
+	emit_sum(b, RCX, lp->bv, lp->bv2, lp->dv);
+	emit_mov_imm64(b, RDX, 1ull << 62);
+	emit_alu_rr(b, X_CMP, true, RCX, RDX);
+	emit_jcc(b, CC_AE, fail);
+	emit_sum(b, BUDGET_REG, lp->bn, lp->bn2, lp->dn);
+	emit_alu_rr(b, X_CMP, true, BUDGET_REG, RDX);
+	emit_jcc(b, CC_AE, fail);
+	/* K = ceil((n - v) / step), 0 if n <= v: the last k the body runs for. */
+	emit_alu_rr(b, X_SUB, true, BUDGET_REG, RCX);
+	{
+		size_t j = emit_jcc8(b, CC_AE);
+
+		emit_alu_rr(b, X_XOR, false, BUDGET_REG, BUDGET_REG);
+		patch8(b, j);
+	}
+	if (lp->sv_log) {
+		emit_alu_ri(b, X_ADD, true, BUDGET_REG, (1 << lp->sv_log) - 1);
+		emit_shift_imm(b, X_SHR, true, BUDGET_REG, lp->sv_log);
+	}
+	emit_mov_rr(b, true, RDX, BUDGET_REG);
+	emit_shift_imm(b, X_SHR, true, RDX, 32);
+	emit_jcc(b, CC_NE, fail);
+	for (uint32_t g = 0; g < lp->nr_groups; g++) {
+		const struct jit_loop_group *gr = &lp->g[g];
+		enum jit_tab tab = gr->write ? TAB_WR : TAB_RD;
+
+		st->tabs_used |= 1u << tab;
+		emit_sum(b, RCX, gr->b, gr->b2, gr->lo);
+		if (!gr->s) {
+			emit_sum(b, RDX, gr->b, gr->b2, (int64_t)gr->hi_end - 1);
+		} else {
+			emit_rex(b, true, RDX, 0, BUDGET_REG, false);	/* imul rdx, r11, s */
+			emit8(b, 0x69);
+			emit_modrm(b, 3, RDX, BUDGET_REG);
+			emit32(b, (uint32_t)gr->s);
+			if (gr->s > 0) {
+				emit_alu_rr(b, X_ADD, true, RDX, RCX);
+				emit_alu_ri(b, X_ADD, true, RDX, gr->hi_end - 1 - gr->lo);
+			} else {
+				emit_alu_rr(b, X_ADD, true, RCX, RDX);
+				emit_sum(b, RDX, gr->b, gr->b2, (int64_t)gr->hi_end - 1);
+			}
+		}
+		emit_cmp_rm(b, RCX, RUN_REG, TAB_OFF(tab, 0) + (int32_t)offsetof(struct jit_region, start));
+		emit_jcc(b, CC_B, fail);
+		emit_cmp_rm(b, RDX, RUN_REG, TAB_OFF(tab, 0) +
+			    (int32_t)offsetof(struct jit_region, lim[0]));
+		emit_jcc(b, CC_A, fail);
+		emit_alu_rr(b, X_CMP, true, RCX, RDX);
+		emit_jcc(b, CC_A, fail);
+	}
+	emit_pop(b, BUDGET_REG);
+	emit_jmp(b, st->fast_off[lp->head]);
+	st->guard_fail[l] = (uint32_t)b->len;
+	emit_pop(b, BUDGET_REG);
+}
+
+/* The copy of loop l's body without the checks its entry check made. */
+static void gen_loop_copy(struct jit_state *st, uint32_t l)
+{
+	const struct jit_loop *lp = &st->loops[l];
+	uint32_t i;
+
+	st->fast = (int32_t)l;
+	st->sk_known = 0;
+	for (i = lp->head; i <= lp->back && !st->b.oom; i++) {
+		if (st->flags[i] & JF_LDDW_HI) {
+			st->fast_off[i] = (uint32_t)st->b.len;
+			continue;
+		}
+		if (i > lp->head)
+			emit_charge(st, st->charge_before[i]);
+		st->fast_off[i] = (uint32_t)st->b.len;
+		if (st->flags[i] & JF_TARGET)
+			st->sk_known = 0;
+		gen_insn(st, i);	/* cannot fail: compiled once already */
+		sk_track(st, &st->vm->insns[i]);
+	}
+	if (lp->back + 1 < st->nr) {
+		emit_charge(st, st->charge_before[lp->back + 1]);
+		emit_jmp(&st->b, jump_to(st, lp->back, lp->back + 1));
+	}
+	st->fast = -1;
 }
 
 /* ---------------------------------------------------- prologue and tail */
@@ -1351,6 +1489,8 @@ static void gen_zero_frame(struct jit_state *st)
 /* Everything after the program's code, in this order. */
 static void gen_tail(struct jit_state *st)
 {
+	for (uint32_t l = 0; l < st->nr_loops; l++)
+		gen_loop_copy(st, l);
 	gen_stubs(st);
 	gen_exits(st);
 	for (int t = 0; t < TAB__N; t++)
@@ -1419,6 +1559,30 @@ static int analyse(struct jit_state *st)
 	return 0;
 }
 
+/* Finds the loops to check at entry and the arrays their emission needs. */
+static int loops_prepare(struct jit_state *st)
+{
+	uint32_t l;
+
+	st->proven = calloc(st->nr, 1);
+	if (!st->proven)
+		return -ENOMEM;
+	if (jit_loops_find(st->vm->insns, st->nr, st->flags, &st->loops, &st->nr_loops,
+			   st->proven))
+		return -ENOMEM;
+	if (!st->nr_loops)
+		return 0;
+	st->head_loop = calloc(st->nr, sizeof(*st->head_loop));
+	st->fast_off = calloc(st->nr, sizeof(*st->fast_off));
+	st->guard_off = calloc(st->nr_loops, sizeof(*st->guard_off));
+	st->guard_fail = calloc(st->nr_loops, sizeof(*st->guard_fail));
+	if (!st->head_loop || !st->fast_off || !st->guard_off || !st->guard_fail)
+		return -ENOMEM;
+	for (l = 0; l < st->nr_loops; l++)
+		st->head_loop[st->loops[l].head] = l + 1;
+	return 0;
+}
+
 static int emit_pass(struct jit_state *st)
 {
 	uint32_t i;
@@ -1441,6 +1605,10 @@ static int emit_pass(struct jit_state *st)
 			continue;
 		}
 		emit_charge(st, st->charge_before[i]);
+		if (st->head_loop && st->head_loop[i]) {
+			st->guard_off[st->head_loop[i] - 1] = (uint32_t)st->b.len;
+			gen_loop_guard(st, st->head_loop[i] - 1);
+		}
 		st->insn_off[i] = (uint32_t)st->b.len;
 		if (st->flags[i] & JF_TARGET)
 			st->sk_known = 0;
@@ -1468,7 +1636,7 @@ static int jit_compile(struct pluglet_vm *vm, bool mem_checks, char *log, size_t
 {
 	struct jit_state st = {
 		.vm = vm, .nr = vm->nr_insns, .mem_checks = mem_checks,
-		.log = log, .log_size = log_size,
+		.log = log, .log_size = log_size, .fast = -1,
 	};
 	size_t len1, map_len, page;
 	struct jit_priv *priv = NULL;
@@ -1491,6 +1659,11 @@ static int jit_compile(struct pluglet_vm *vm, bool mem_checks, char *log, size_t
 	if (err) {
 		vm_log(log, log_size, "%s: JIT: bad jump or lddw layout", vm->name);
 		goto out;
+	}
+	if (mem_checks) {
+		err = loops_prepare(&st);
+		if (err)
+			goto out;
 	}
 	/* Pass 1 finds every offset, pass 2 emits with them; same layout. */
 	err = emit_pass(&st);
@@ -1546,6 +1719,12 @@ out:
 	free(st.flags);
 	free(st.stubs);
 	free(st.stub_off);
+	free(st.loops);
+	free(st.head_loop);
+	free(st.guard_off);
+	free(st.guard_fail);
+	free(st.fast_off);
+	free(st.proven);
 	free(st.b.p);
 	free(priv);
 	return err;

@@ -237,6 +237,16 @@ static inline void emit_shift_imm(struct jit_buf *b, enum x86_shift op, bool w, 
 	emit8(b, n);
 }
 
+/* lea dst, [base + index + disp32] (64-bit; index is never rsp here) */
+static inline void emit_lea_bi(struct jit_buf *b, int dst, int base, int index, int32_t disp)
+{
+	emit8(b, (uint8_t)(0x48 | ((dst & 8) >> 1) | ((index & 8) >> 2) | ((base & 8) >> 3)));
+	emit8(b, 0x8d);
+	emit_modrm(b, 2, dst, 4);
+	emit8(b, (uint8_t)(((index & 7) << 3) | (base & 7)));
+	emit32(b, (uint32_t)disp);
+}
+
 /* Relative branches: the caller passes the absolute target offset. */
 static inline void emit_rel32_to(struct jit_buf *b, uint32_t target)
 {

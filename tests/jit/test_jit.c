@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "vm_internal.h"
+#include "jit_loops_internal.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -27,6 +28,7 @@
 #define MOV_K(d, i)	INSN(CLS_ALU64 | ALU_MOV | SRC_K, d, 0, 0, i)
 #define MOV_X(d, s)	INSN(CLS_ALU64 | ALU_MOV | SRC_X, d, s, 0, 0)
 #define ADD_K(d, i)	INSN(CLS_ALU64 | ALU_ADD | SRC_K, d, 0, 0, i)
+#define AND_K(d, i)	INSN(CLS_ALU64 | ALU_AND | SRC_K, d, 0, 0, i)
 #define ADD_X(d, s)	INSN(CLS_ALU64 | ALU_ADD | SRC_X, d, s, 0, 0)
 #define LDX(sz, d, s, o) INSN(CLS_LDX | MODE_MEM | (sz), d, s, o, 0)
 #define STX(sz, d, s, o) INSN(CLS_STX | MODE_MEM | (sz), d, s, o, 0)
@@ -758,6 +760,135 @@ static void test_segments(void **state)
 	expect_fault(&o, PLUGLET_FAULT_OOB_LOAD, 0, UINT64_MAX - 3, 1);
 }
 
+/*
+ * Loops checked once at entry (vm/jit_loops.c): the analysis finds the
+ * loop, the JIT runs its unchecked copy when the whole range fits the
+ * first region, and in every other case the checked body, which faults at
+ * the same instruction after the same stores as the interpreter.
+ */
+#define LOOP_MEM 256
+static uint8_t lbuf[LOOP_MEM], lbuf_init[LOOP_MEM];
+
+static struct setup loop_setup(struct pluglet_region *r, uint32_t perm, uint64_t n)
+{
+	for (int i = 0; i < LOOP_MEM; i++)
+		lbuf_init[i] = (uint8_t)(i * 7 + 1);
+	*r = (struct pluglet_region){ (uint64_t)(uintptr_t)lbuf, LOOP_MEM, perm, 0 };
+	return (struct setup){
+		.regions = r, .nr_regions = 1, .r1 = r->start, .r2 = n, .budget = 1 << 20,
+		.mem = lbuf, .init = lbuf_init, .mem_len = LOOP_MEM,
+	};
+}
+
+#define JGT_X(d, s, o)	INSN(CLS_JMP | JMP_JGT | SRC_X, d, s, o, 0)
+#define JLE_K(d, i, o)	INSN(CLS_JMP | JMP_JLE | SRC_K, d, 0, o, i)
+
+/* Byte copy of r2 bytes from r1 to r1 + 128, as clang writes it. */
+static const struct pluglet_insn loop_copy[] = {
+	MOV_X(3, 2), MOV_K(4, 0), MOV_X(5, 1), ADD_K(5, 128),
+	/* 4 */ MOV_X(6, 1), ADD_X(6, 4), LDX(SZ_B, 0, 6, 0), MOV_X(7, 5), ADD_X(7, 4),
+	STX(SZ_B, 7, 0, 0), ADD_K(4, 1), JGT_X(3, 4, -8),
+	MOV_X(0, 4), EXIT(),
+};
+
+static void test_loop_analysis(void **state)
+{
+	uint8_t flags[ARRAY_SIZE(loop_copy)] = { 0 }, proven[ARRAY_SIZE(loop_copy)] = { 0 };
+	struct jit_loop *l = NULL;
+	uint32_t n = 0;
+
+	flags[4] = JF_TARGET;
+	assert_int_equal(jit_loops_find(loop_copy, ARRAY_SIZE(loop_copy), flags, &l, &n, proven), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(l[0].head, 4);
+	assert_int_equal(l[0].back, 11);
+	assert_int_equal(l[0].nr_groups, 2);
+	assert_true(proven[6] && proven[9]);
+	free(l);
+}
+
+static void test_loop_checks(void **state)
+{
+	struct pluglet_region r, two[2];
+	struct setup s = loop_setup(&r, PLUGLET_PERM_RW, 100);
+	struct outcome o;
+
+	NEED_MEM_CHECKS();
+	/* In range: the copy runs and copies. */
+	o = both(loop_copy, ARRAY_SIZE(loop_copy), &s);
+	assert_int_equal(o.err, 0);
+	assert_int_equal(o.r0, 100);
+	assert_memory_equal(lbuf + 128, lbuf_init, 100);
+	/* One byte too many: the 129th store faults, the 128 before it landed. */
+	s.r2 = 129;
+	o = both(loop_copy, ARRAY_SIZE(loop_copy), &s);
+	expect_fault(&o, PLUGLET_FAULT_OOB_STORE, 9, r.start + 256, 1);
+	assert_memory_equal(lbuf + 128, lbuf_init, 128);
+	/* Out of budget inside a loop the entry check passed. */
+	s.r2 = 100;
+	s.budget = 500;
+	o = both(loop_copy, ARRAY_SIZE(loop_copy), &s);
+	assert_int_equal(o.fault.kind, PLUGLET_FAULT_BUDGET);
+	assert_int_equal(o.fault.insn, 11);
+	s.budget = 1 << 20;
+	/* The bytes to copy are read-only: the store is the fault. */
+	s = loop_setup(&r, PLUGLET_PERM_READ, 100);
+	o = both(loop_copy, ARRAY_SIZE(loop_copy), &s);
+	expect_fault(&o, PLUGLET_FAULT_READONLY, 9, r.start + 128, 1);
+	/* Two regions: source in the second one (not the first of the table). */
+	two[0] = (struct pluglet_region){ (uint64_t)(uintptr_t)buf, sizeof(buf), PLUGLET_PERM_RW, 0 };
+	two[1] = (struct pluglet_region){ (uint64_t)(uintptr_t)lbuf, LOOP_MEM, PLUGLET_PERM_RW, 0 };
+	s = loop_setup(&r, PLUGLET_PERM_RW, 100);
+	s.regions = two;
+	s.nr_regions = 2;
+	o = both(loop_copy, ARRAY_SIZE(loop_copy), &s);
+	assert_int_equal(o.err, 0);
+	assert_memory_equal(lbuf + 128, lbuf_init, 100);
+	/* Near the top of the address space: the hull would wrap. */
+	s = loop_setup(&r, PLUGLET_PERM_RW, 100);
+	s.r1 = UINT64_MAX - 60;
+	o = both(loop_copy, ARRAY_SIZE(loop_copy), &s);
+	expect_fault(&o, PLUGLET_FAULT_OOB_LOAD, 6, UINT64_MAX - 60, 1);
+}
+
+/* Loops whose proof needs a relation checked at entry, a negative stride,
+ * an immediate bound: each fits, then leaves the region. */
+static void test_loop_shapes(void **state)
+{
+	struct pluglet_region r;
+	struct setup s = loop_setup(&r, PLUGLET_PERM_RW, 250);
+	struct outcome o;
+
+	NEED_MEM_CHECKS();
+	/* r4 follows r3 (r4 = r3 at the end of each iteration): the proof
+	 * assumes r4 == r3 at entry, which the entry check compares. */
+	const struct pluglet_insn follow[] = {
+		MOV_K(0, 0), MOV_K(3, 0), MOV_K(4, 0), LDX(SZ_DW, 4, 1, 0), AND_K(4, 4095),
+		/* 5 */ MOV_X(6, 1), ADD_X(6, 4), LDX(SZ_B, 7, 6, 0), ADD_X(0, 7), ADD_K(3, 1),
+		MOV_X(4, 3), JGT_X(2, 3, -7), EXIT(),
+	};
+	/* r4 starts at the first word & 4095 (0x801): out of range. */
+	o = both(follow, ARRAY_SIZE(follow), &s);
+	expect_fault(&o, PLUGLET_FAULT_OOB_LOAD, 7, r.start + 0x801, 1);
+	s.r2 = 200;
+	memset(lbuf_init, 0, 8);
+	o = both(follow, ARRAY_SIZE(follow), &s);
+	assert_int_equal(o.err, 0);
+
+	/* Backwards from r1 + r2 - 1, r2 bytes, bound by an immediate. */
+	const struct pluglet_insn down[] = {
+		MOV_K(0, 0), MOV_X(6, 1), ADD_X(6, 2), ADD_K(6, -1), MOV_K(4, 0),
+		/* 5 */ LDX(SZ_B, 7, 6, 0), ADD_X(0, 7), ADD_K(6, -1), ADD_K(4, 1), JLE_K(4, 255, -5),
+		EXIT(),
+	};
+	s = loop_setup(&r, PLUGLET_PERM_RW, 256);
+	o = both(down, ARRAY_SIZE(down), &s);
+	assert_int_equal(o.err, 0);
+	s.r2 = 255;	/* 256 bytes from r1 + 254 down: the last is r1 - 1 */
+	o = both(down, ARRAY_SIZE(down), &s);
+	expect_fault(&o, PLUGLET_FAULT_OOB_LOAD, 5, r.start - 1, 1);
+}
+
 /* More regions than the inline tables hold: the C path must find them. */
 static void test_many_regions(void **state)
 {
@@ -1049,6 +1180,9 @@ int main(void)
 		cmocka_unit_test(test_helpers),
 		cmocka_unit_test(test_callx),
 		cmocka_unit_test(test_segments),
+		cmocka_unit_test(test_loop_analysis),
+		cmocka_unit_test(test_loop_checks),
+		cmocka_unit_test(test_loop_shapes),
 		cmocka_unit_test(test_many_regions),
 		cmocka_unit_test(test_data_regions),
 		cmocka_unit_test(test_threads),

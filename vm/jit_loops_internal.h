@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Loop range proofs for the x86-64 JIT (vm/jit_loops.c): which loops can
+ * run a copy of their body without the per-access memory checks, and what
+ * the check at the loop's entry must compare to allow it.
+ */
+#ifndef PLUGLET_JIT_LOOPS_INTERNAL_H
+#define PLUGLET_JIT_LOOPS_INTERNAL_H
+
+#include "vm_internal.h"
+
+/* Per-instruction flags of the JIT's analysis (jit_state.flags). */
+#define JF_TARGET	0x01
+#define JF_LDDW_HI	0x02
+
+#define JIT_LOOP_NONE	0xff	/* no register: the value is the constant alone */
+#define JIT_LOOP_GROUPS	6
+
+/*
+ * Values are affine in the iteration number k (0 for the first run of the
+ * body since the entry check): the sum of at most two registers' values at
+ * the loop entry (b, b2; JIT_LOOP_NONE for none) + s * k + d.
+ */
+struct jit_loop_eq {		/* at entry, reg x == reg b + reg b2 + d */
+	uint8_t x, b, b2;
+	int32_t d;
+};
+
+struct jit_loop_group {		/* accesses at b + b2 + s * k + [lo, hi_end) */
+	uint8_t b, b2;
+	bool write;
+	int32_t s;
+	int32_t lo, hi_end;
+};
+
+struct jit_loop {
+	uint32_t head, back;	/* body [head, back]; back jumps to head */
+	uint8_t nr_eq, nr_groups;
+	/* The back-edge is taken only while bv + bv2 + dv + (k << sv_log) < n,
+	 * n = bn + bn2 + dn, compared unsigned. */
+	uint8_t bv, bv2, bn, bn2, sv_log;
+	int32_t dv;
+	int64_t dn;
+	struct jit_loop_eq eq[11];
+	struct jit_loop_group g[JIT_LOOP_GROUPS];
+};
+
+/* Registers an instruction writes (0xffff for calls and jumps). */
+uint16_t jit_insn_writes(const struct pluglet_insn *in);
+
+/*
+ * Finds the loops whose body can run unchecked after one check at entry:
+ * fills *loops (malloc'd, *nr entries) and sets proven[i] for the accesses
+ * of their bodies that the entry check covers. flags: JF_* per instruction.
+ * Returns 0 or -ENOMEM.
+ */
+int jit_loops_find(const struct pluglet_insn *insns, uint32_t nr, const uint8_t *flags,
+		   struct jit_loop **loops, uint32_t *nr_loops, uint8_t *proven);
+
+#endif
