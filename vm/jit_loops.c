@@ -4,9 +4,9 @@
  * can all be checked once, when the loop is entered, instead of once per
  * access and iteration.
  *
- * A candidate is a backward conditional jump `back` to `head` whose body
- * [head, back] has no call, no exit, no other backward jump, and no jump
- * from outside into it except to head. Every register value in the body
+ * A candidate is a conditional jump `back` to `head` (either direction)
+ * and its loop: the instructions on the paths from head to back, entered
+ * only at head, with no call, no exit and no other cycle inside. Every register value in the body
  * is tracked as affine in the iteration number k: the entry value of some
  * register + s * k + d (exact arithmetic modulo 2^64, through mov, add and
  * sub; anything else is unknown). Registers the body writes get a
@@ -44,15 +44,57 @@ struct av {
 	int64_t d;
 };
 
-/* State before each body instruction; reached: some path got there. */
+/*
+ * The program's control flow (successors of each instruction, and their
+ * predecessors as lists), and one loop under analysis: its members in an
+ * order where every edge but the back-edge goes forward (topological),
+ * slot[i] = position of instruction i in it (-1: not a member), the state
+ * before each member, whether a path reached it, and the registers every
+ * path from head wrote before it.
+ */
 struct body {
 	const struct pluglet_insn *insns;
 	const uint8_t *flags;
+	uint32_t nr;
+	uint32_t *pred_start, *preds;	/* CSR: preds[pred_start[i] .. pred_start[i + 1]) */
 	uint32_t head, back;
+	uint32_t *mem, nm;
+	int32_t *slot;
+	uint32_t *indeg, *order;
+	const uint32_t *member;		/* loops accepted so far (index + 1) */
 	struct av (*in)[11];
 	bool *reached;
-	uint16_t *defd;		/* registers written on every path from head */
+	uint16_t *defd;
 };
+
+/* Successors of instruction i inside the program (calls: the callee too). */
+static uint32_t succs(const struct body *bd, uint32_t i, uint32_t out[2])
+{
+	const struct pluglet_insn *in = &bd->insns[i];
+	uint8_t cls = OP_CLASS(in->code), op = OP_CODE(in->code);
+	uint32_t n = 0;
+	int64_t t;
+
+	if (cls != CLS_JMP && cls != CLS_JMP32) {
+		t = i + 1 + (in->code == (CLS_LD | MODE_IMM | SZ_DW));
+		if (t < bd->nr)
+			out[n++] = (uint32_t)t;
+		return n;
+	}
+	if (op == JMP_EXIT)
+		return 0;
+	if (op == JMP_CALL && (in->src_reg != CALL_SRC_LOCAL || OP_SRC(in->code) == SRC_X))
+		t = -1;
+	else if (op == JMP_CALL || (op == JMP_JA && cls == CLS_JMP32))
+		t = (int64_t)i + 1 + in->imm;
+	else
+		t = (int64_t)i + 1 + in->off;
+	if (t >= 0 && t < bd->nr)
+		out[n++] = (uint32_t)t;
+	if (op != JMP_JA && i + 1 < bd->nr)
+		out[n++] = i + 1;
+	return n;
+}
 
 uint16_t jit_insn_writes(const struct pluglet_insn *in)
 {
@@ -175,7 +217,7 @@ static void transfer(struct av *r, const struct pluglet_insn *in)
 
 static void merge_into(struct body *bd, uint32_t t, const struct av *r)
 {
-	uint32_t k = t - bd->head;
+	int32_t k = bd->slot[t];
 
 	if (!bd->reached[k]) {
 		memcpy(bd->in[k], r, sizeof(bd->in[k]));
@@ -187,75 +229,131 @@ static void merge_into(struct body *bd, uint32_t t, const struct av *r)
 			bd->in[k][i].known = false;
 }
 
+/* Successors of member m that are members and not head (the edges of one
+ * iteration). */
+static uint32_t body_succs(const struct body *bd, uint32_t m, uint32_t out[2])
+{
+	uint32_t t[2], n = succs(bd, m, t), k = 0;
+
+	for (uint32_t j = 0; j < n; j++)
+		if (bd->slot[t[j]] >= 0 && t[j] != bd->head)
+			out[k++] = t[j];
+	return k;
+}
+
 /* One iteration from the hypotheses at head; false if back is unreachable. */
 static bool body_pass(struct body *bd, const struct av *hyp)
 {
-	uint32_t n = bd->back - bd->head + 1, i;
+	uint32_t k;
 
-	memset(bd->reached, 0, n * sizeof(*bd->reached));
+	memset(bd->reached, 0, bd->nm * sizeof(*bd->reached));
 	merge_into(bd, bd->head, hyp);
-	for (i = bd->head; i < bd->back; i++) {
-		const struct pluglet_insn *in = &bd->insns[i];
+	for (k = 0; k < bd->nm; k++) {
+		uint32_t m = bd->mem[k], t[2], n, j;
+		const struct pluglet_insn *in = &bd->insns[m];
 		uint8_t cls = OP_CLASS(in->code);
 		struct av r[11];
 
-		if (!bd->reached[i - bd->head] || (bd->flags[i] & JF_LDDW_HI))
+		if (!bd->reached[k])
 			continue;
-		memcpy(r, bd->in[i - bd->head], sizeof(r));
-		if (cls == CLS_JMP || cls == CLS_JMP32) {
-			uint32_t t = i + 1 + in->off;
-
-			if (t <= bd->back)
-				merge_into(bd, t, r);
-			if (OP_CODE(in->code) == JMP_JA)
-				continue;
-		} else {
+		memcpy(r, bd->in[k], sizeof(r));
+		if (cls != CLS_JMP && cls != CLS_JMP32)
 			transfer(r, in);
-		}
-		/* lddw: its second half is skipped, the state goes on past it. */
-		if (in->code == (CLS_LD | MODE_IMM | SZ_DW))
-			i++;
-		if (i + 1 <= bd->back)
-			merge_into(bd, i + 1, r);
+		n = body_succs(bd, m, t);
+		for (j = 0; j < n; j++)
+			merge_into(bd, t[j], r);
 	}
-	return bd->reached[n - 1];
+	return bd->reached[bd->slot[bd->back]];
+}
+
+/* Entry only at head, nothing but plain instructions and forward jumps,
+ * then the members in an order where every edge of an iteration goes
+ * forward (false if there is another cycle). */
+static bool loop_order(struct body *bd)
+{
+	uint32_t k, i, t[2], n, j, q = 0, out = 0;
+
+	for (k = 0; k < bd->nm; k++) {
+		uint32_t m = bd->mem[k];
+		const struct pluglet_insn *in = &bd->insns[m];
+		uint8_t cls = OP_CLASS(in->code), op = OP_CODE(in->code);
+
+		if ((cls == CLS_JMP || cls == CLS_JMP32) &&
+		    (op == JMP_CALL || op == JMP_EXIT || (op == JMP_JA && cls == CLS_JMP32)))
+			return false;
+		for (i = bd->pred_start[m]; i < bd->pred_start[m + 1]; i++) {
+			uint32_t p = bd->preds[i];
+
+			if (m != bd->head ? bd->slot[p] < 0 : bd->slot[p] >= 0 && p != bd->back)
+				return false;
+		}
+		bd->indeg[k] = 0;
+	}
+	if (bd->back + 1 == bd->head)
+		return false;
+	for (k = 0; k < bd->nm; k++) {
+		n = body_succs(bd, bd->mem[k], t);
+		for (j = 0; j < n; j++)
+			bd->indeg[bd->slot[t[j]]]++;
+	}
+	/* Kahn's algorithm; order[] collects, then replaces mem. */
+	for (k = 0; k < bd->nm; k++)
+		if (!bd->indeg[k])
+			bd->order[q++] = bd->mem[k];
+	while (out < q) {
+		uint32_t m = bd->order[out++];
+
+		n = body_succs(bd, m, t);
+		for (j = 0; j < n; j++)
+			if (!--bd->indeg[bd->slot[t[j]]])
+				bd->order[q++] = t[j];
+	}
+	if (q != bd->nm || bd->order[0] != bd->head)
+		return false;
+	for (k = 0; k < bd->nm; k++) {
+		bd->mem[k] = bd->order[k];
+		bd->slot[bd->mem[k]] = (int32_t)k;
+	}
+	return true;
 }
 
 /*
- * The shape rules: back is `if` on 64-bit registers or an immediate
- * jumping to head; inside, only forward jumps and no call or exit; from
- * outside, jumps only to head (min_src/max_src: the extreme sources of
- * the jumps to each instruction).
+ * The loop of the back-edge back -> head: every instruction that reaches
+ * back without passing head (found backwards through the predecessors),
+ * entered only at head (no member but head has a predecessor outside, or
+ * is the program's first instruction), with back's jump the only edge to
+ * head from inside, no call or exit, and no other cycle (members ordered
+ * so that every other edge goes forward). Fills mem, nm and slot.
  */
-static bool loop_shape(const struct body *bd, const uint32_t *min_src, const uint32_t *max_src)
+static bool loop_members(struct body *bd)
 {
-	const struct pluglet_insn *b = &bd->insns[bd->back];
-	uint8_t op = OP_CODE(b->code);
-	uint32_t i;
+	uint32_t top, i;
 
-	if (OP_CLASS(b->code) != CLS_JMP || bd->back - bd->head >= BODY_MAX)
+	bd->nm = 0;
+	bd->slot[bd->head] = 0;
+	bd->mem[bd->nm++] = bd->head;
+	if (bd->back == bd->head)
 		return false;
-	if (!(op == JMP_JGT || op == JMP_JGE || op == JMP_JLT || op == JMP_JLE))
-		return false;
-	if ((op == JMP_JGT || op == JMP_JGE) && OP_SRC(b->code) != SRC_X)
-		return false;
-	for (i = bd->head; i <= bd->back; i++) {
-		const struct pluglet_insn *in = &bd->insns[i];
-		uint8_t cls = OP_CLASS(in->code);
+	/* Backwards from back; mem doubles as the work list. */
+	bd->slot[bd->back] = 1;
+	bd->mem[bd->nm++] = bd->back;
+	for (top = 1; top < bd->nm; top++) {
+		uint32_t m = bd->mem[top];
 
-		if (i > bd->head && (bd->flags[i] & JF_TARGET) &&
-		    (min_src[i] < bd->head || max_src[i] > bd->back))
+		if (m == 0)
 			return false;
-		if (bd->flags[i] & JF_LDDW_HI || i == bd->back)
-			continue;
-		if (cls != CLS_JMP && cls != CLS_JMP32)
-			continue;
-		op = OP_CODE(in->code);
-		if (op == JMP_CALL || op == JMP_EXIT || in->off < 0 ||
-		    (cls == CLS_JMP32 && op == JMP_JA))
-			return false;
+		for (i = bd->pred_start[m]; i < bd->pred_start[m + 1]; i++) {
+			uint32_t p = bd->preds[i];
+
+			if (bd->slot[p] >= 0)
+				continue;
+			if (bd->nm == BODY_MAX)
+				return false;
+			bd->slot[p] = (int32_t)bd->nm;
+			bd->mem[bd->nm++] = p;
+		}
 	}
-	return true;
+	return loop_order(bd);
 }
 
 /*
@@ -265,39 +363,29 @@ static bool loop_shape(const struct body *bd, const uint32_t *min_src, const uin
  */
 static uint16_t live_in(struct body *bd)
 {
-	uint32_t n = bd->back - bd->head + 1, i;
 	uint16_t live = 0;
+	uint32_t k;
 
-	memset(bd->reached, 0, n * sizeof(*bd->reached));
+	memset(bd->reached, 0, bd->nm * sizeof(*bd->reached));
 	bd->reached[0] = true;
 	bd->defd[0] = 0;
-	for (i = bd->head; i <= bd->back; i++) {
-		const struct pluglet_insn *in = &bd->insns[i];
-		uint8_t cls = OP_CLASS(in->code);
-		uint32_t k = i - bd->head, next[2], nn = 0, t;
+	for (k = 0; k < bd->nm; k++) {
+		uint32_t m = bd->mem[k], t[2], n, j;
+		const struct pluglet_insn *in = &bd->insns[m];
 		uint16_t d;
 
-		if (!bd->reached[k] || (bd->flags[i] & JF_LDDW_HI))
+		if (!bd->reached[k])
 			continue;
 		live |= insn_reads(in) & (uint16_t)~bd->defd[k];
 		d = bd->defd[k];
-		if (cls == CLS_JMP || cls == CLS_JMP32) {
-			t = i + 1 + in->off;
-			if (i < bd->back && t <= bd->back)
-				next[nn++] = t;
-			if (OP_CODE(in->code) != JMP_JA)
-				next[nn++] = i + 1;
-		} else {
+		if (OP_CLASS(in->code) != CLS_JMP && OP_CLASS(in->code) != CLS_JMP32)
 			d |= jit_insn_writes(in);
-			next[nn++] = i + 1 + (in->code == (CLS_LD | MODE_IMM | SZ_DW));
-		}
-		while (nn--) {
-			t = next[nn];
-			if (t > bd->back)
-				continue;
-			bd->defd[t - bd->head] = bd->reached[t - bd->head] ?
-						 (uint16_t)(bd->defd[t - bd->head] & d) : d;
-			bd->reached[t - bd->head] = true;
+		n = body_succs(bd, m, t);
+		for (j = 0; j < n; j++) {
+			int32_t x = bd->slot[t[j]];
+
+			bd->defd[x] = bd->reached[x] ? (uint16_t)(bd->defd[x] & d) : d;
+			bd->reached[x] = true;
 		}
 	}
 	return live;
@@ -321,7 +409,7 @@ static struct av hyp_next(const struct av *h, const struct av *be)
  */
 static bool find_hyp(struct body *bd, uint16_t wr, struct av *hyp)
 {
-	struct av *be = bd->in[bd->back - bd->head];
+	struct av *be = bd->in[bd->slot[bd->back]];
 	uint16_t live = live_in(bd);
 	int round, i;
 	bool same;
@@ -359,7 +447,7 @@ static bool find_hyp(struct body *bd, uint16_t wr, struct av *hyp)
 static bool loop_bound(const struct body *bd, struct jit_loop *lp)
 {
 	const struct pluglet_insn *b = &bd->insns[bd->back];
-	const struct av *be = bd->in[bd->back - bd->head];
+	const struct av *be = bd->in[bd->slot[bd->back]];
 	uint8_t op = OP_CODE(b->code);
 	bool v_is_dst = op == JMP_JLT || op == JMP_JLE;
 	struct av v = be[v_is_dst ? b->dst_reg : b->src_reg], n;
@@ -388,9 +476,8 @@ static bool loop_bound(const struct body *bd, struct jit_loop *lp)
 /* Groups the accesses of the body by base and stride; marks them proven. */
 static void loop_groups(const struct body *bd, struct jit_loop *lp, uint8_t *proven)
 {
-	uint32_t i;
-
-	for (i = bd->head; i <= bd->back; i++) {
+	for (uint32_t k = 0; k < bd->nm; k++) {
+		uint32_t i = bd->mem[k];
 		const struct pluglet_insn *in = &bd->insns[i];
 		uint8_t cls = OP_CLASS(in->code), mode = OP_MODE(in->code), base;
 		bool write = cls != CLS_LDX;
@@ -398,7 +485,7 @@ static void loop_groups(const struct body *bd, struct jit_loop *lp, uint8_t *pro
 		int64_t lo, hi;
 		uint32_t g;
 
-		if (!bd->reached[i - bd->head] || (bd->flags[i] & JF_LDDW_HI))
+		if (!bd->reached[k])
 			continue;
 		if (cls == CLS_LDX && (mode == MODE_MEM || mode == MODE_MEMSX))
 			base = in->src_reg;
@@ -406,7 +493,7 @@ static void loop_groups(const struct body *bd, struct jit_loop *lp, uint8_t *pro
 			base = in->dst_reg;
 		else
 			continue;
-		v = &bd->in[i - bd->head][base];
+		v = &bd->in[k][base];
 		/* Stack addresses are the JIT's own business (r10 tracking). */
 		if (!v->known || v->b == JIT_LOOP_NONE || v->b == 10 || v->b2 == 10)
 			continue;
@@ -433,101 +520,163 @@ static void loop_groups(const struct body *bd, struct jit_loop *lp, uint8_t *pro
 	}
 }
 
-static bool loop_analyse(struct body *bd, const uint32_t *min_src, const uint32_t *max_src,
-			 struct jit_loop *lp, uint8_t *proven)
+static bool loop_analyse(struct body *bd, struct jit_loop *lp, uint8_t *proven)
 {
 	struct av hyp[11];
 	uint16_t wr = 0;
-	uint32_t i;
+	uint32_t k;
 
-	if (!loop_shape(bd, min_src, max_src))
+	if (!loop_members(bd))
 		return false;
-	for (i = bd->head; i < bd->back; i++) {
-		uint8_t cls = OP_CLASS(bd->insns[i].code);
+	for (k = 0; k < bd->nm; k++)
+		if (bd->member[bd->mem[k]])
+			return false;
+	for (k = 0; k < bd->nm; k++) {
+		const struct pluglet_insn *in = &bd->insns[bd->mem[k]];
 
-		if (!(bd->flags[i] & JF_LDDW_HI) && cls != CLS_JMP && cls != CLS_JMP32)
-			wr |= jit_insn_writes(&bd->insns[i]);
+		if (OP_CLASS(in->code) != CLS_JMP && OP_CLASS(in->code) != CLS_JMP32)
+			wr |= jit_insn_writes(in);
 	}
 	if (wr & (1u << 10))
 		return false;
 	if (!find_hyp(bd, wr, hyp) || !loop_bound(bd, lp))
 		return false;
-	memset(lp->eq, 0, sizeof(lp->eq));
 	lp->nr_eq = 0;
-	for (i = 0; i < 11; i++)
-		if (hyp[i].known && (hyp[i].b != i || hyp[i].b2 != JIT_LOOP_NONE))
+	for (k = 0; k < 11; k++)
+		if (hyp[k].known && (hyp[k].b != k || hyp[k].b2 != JIT_LOOP_NONE))
 			lp->eq[lp->nr_eq++] = (struct jit_loop_eq){
-				.x = (uint8_t)i, .b = hyp[i].b, .b2 = hyp[i].b2, .d = (int32_t)hyp[i].d };
+				.x = (uint8_t)k, .b = hyp[k].b, .b2 = hyp[k].b2, .d = (int32_t)hyp[k].d };
 	lp->nr_groups = 0;
 	lp->head = bd->head;
 	lp->back = bd->back;
+	lp->first = lp->last = bd->head;
+	for (k = 0; k < bd->nm; k++) {
+		if (bd->mem[k] < lp->first)
+			lp->first = bd->mem[k];
+		if (bd->mem[k] > lp->last)
+			lp->last = bd->mem[k];
+	}
 	loop_groups(bd, lp, proven);
 	return lp->nr_groups > 0;
 }
 
-/* Sources of the jumps to each instruction: the lowest and the highest. */
-static void jump_sources(const struct pluglet_insn *insns, uint32_t nr, const uint8_t *flags,
-			 uint32_t *min_src, uint32_t *max_src)
+/* Predecessor lists (CSR) of every instruction; call edges included. */
+static int build_preds(struct body *bd)
 {
-	uint32_t i;
+	uint32_t i, j, t[2], n, *cur;
 
-	for (i = 0; i < nr; i++) {
-		min_src[i] = UINT32_MAX;
-		max_src[i] = 0;
+	bd->pred_start = calloc(bd->nr + 1, sizeof(*bd->pred_start));
+	if (!bd->pred_start)
+		return -ENOMEM;
+	for (i = 0; i < bd->nr; i++) {
+		if (bd->flags[i] & JF_LDDW_HI)
+			continue;
+		n = succs(bd, i, t);
+		for (j = 0; j < n; j++)
+			bd->pred_start[t[j] + 1]++;
 	}
-	for (i = 0; i < nr; i++) {
-		uint8_t cls = OP_CLASS(insns[i].code), op = OP_CODE(insns[i].code);
-		int64_t t;
+	for (i = 0; i < bd->nr; i++)
+		bd->pred_start[i + 1] += bd->pred_start[i];
+	bd->preds = malloc((bd->pred_start[bd->nr] + 1) * sizeof(*bd->preds));
+	cur = malloc(bd->nr * sizeof(*cur));
+	if (!bd->preds || !cur) {
+		free(cur);
+		return -ENOMEM;
+	}
+	memcpy(cur, bd->pred_start, bd->nr * sizeof(*cur));
+	for (i = 0; i < bd->nr; i++) {
+		if (bd->flags[i] & JF_LDDW_HI)
+			continue;
+		n = succs(bd, i, t);
+		for (j = 0; j < n; j++)
+			bd->preds[cur[t[j]]++] = i;
+	}
+	free(cur);
+	return 0;
+}
 
-		if ((flags[i] & JF_LDDW_HI) || (cls != CLS_JMP && cls != CLS_JMP32) ||
-		    op == JMP_EXIT || op == JMP_CALL)
-			continue;
-		t = (int64_t)i + 1 + ((op == JMP_JA && cls == CLS_JMP32) ? insns[i].imm : insns[i].off);
-		if (t < 0 || t >= nr)
-			continue;
-		if (i < min_src[t])
-			min_src[t] = i;
-		if (i > max_src[t])
-			max_src[t] = i;
+/* A conditional jump of the forms loop_bound() understands, and its target. */
+static bool back_edge(const struct pluglet_insn *in, uint32_t i, uint32_t nr, uint32_t *t)
+{
+	uint8_t op = OP_CODE(in->code);
+	int64_t target = (int64_t)i + 1 + in->off;
+
+	if (OP_CLASS(in->code) != CLS_JMP || target < 0 || target >= nr)
+		return false;
+	if (op == JMP_JLT || op == JMP_JLE || (OP_SRC(in->code) == SRC_X &&
+					       (op == JMP_JGT || op == JMP_JGE))) {
+		*t = (uint32_t)target;
+		return true;
 	}
+	return false;
+}
+
+static void body_free(struct body *bd)
+{
+	free(bd->pred_start);
+	free(bd->preds);
+	free(bd->slot);
+	free(bd->mem);
+	free(bd->order);
+	free(bd->indeg);
+	free(bd->in);
+	free(bd->reached);
+	free(bd->defd);
+}
+
+static int loops_add(struct jit_loop **out, uint32_t *n, uint32_t *cap, const struct jit_loop *lp)
+{
+	if (*n == *cap) {
+		uint32_t c = *cap ? *cap * 2 : 4;
+		struct jit_loop *p = realloc(*out, c * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		*out = p;
+		*cap = c;
+	}
+	(*out)[(*n)++] = *lp;
+	return 0;
 }
 
 int jit_loops_find(const struct pluglet_insn *insns, uint32_t nr, const uint8_t *flags,
-		   struct jit_loop **loops, uint32_t *nr_loops, uint8_t *proven)
+		   struct jit_loop **loops, uint32_t *nr_loops, uint8_t *proven, uint32_t *member)
 {
-	uint32_t *min_src = calloc(nr, sizeof(*min_src)), *max_src = calloc(nr, sizeof(*max_src));
-	struct body bd = { .insns = insns, .flags = flags };
+	struct body bd = { .insns = insns, .flags = flags, .nr = nr, .member = member };
 	struct jit_loop *out = NULL, lp;
-	uint32_t n = 0, cap = 0, i;
+	uint32_t n = 0, cap = 0, i, k, t;
 	int err = -ENOMEM;
 
+	bd.slot = malloc(nr * sizeof(*bd.slot));
+	bd.mem = malloc(BODY_MAX * sizeof(*bd.mem));
+	bd.order = malloc(BODY_MAX * sizeof(*bd.order));
+	bd.indeg = malloc(BODY_MAX * sizeof(*bd.indeg));
 	bd.in = malloc(BODY_MAX * sizeof(*bd.in));
 	bd.reached = malloc(BODY_MAX * sizeof(*bd.reached));
 	bd.defd = malloc(BODY_MAX * sizeof(*bd.defd));
-	if (!min_src || !max_src || !bd.in || !bd.reached || !bd.defd)
+	if (!bd.slot || !bd.mem || !bd.order || !bd.indeg || !bd.in || !bd.reached || !bd.defd ||
+	    build_preds(&bd))
 		goto out;
-	jump_sources(insns, nr, flags, min_src, max_src);
+	for (i = 0; i < nr; i++)
+		bd.slot[i] = -1;
 	for (i = 0; i < nr; i++) {
-		const struct pluglet_insn *in = &insns[i];
-
-		if ((flags[i] & JF_LDDW_HI) || OP_CLASS(in->code) != CLS_JMP || in->off >= 0 ||
-		    OP_CODE(in->code) == JMP_JA || OP_CODE(in->code) == JMP_CALL ||
-		    OP_CODE(in->code) == JMP_EXIT || (int64_t)i + 1 + in->off < 0)
+		if ((flags[i] & JF_LDDW_HI) || !back_edge(&insns[i], i, nr, &t) || member[t] ||
+		    member[i] || (flags[t] & JF_LDDW_HI))
 			continue;
-		bd.head = (uint32_t)((int64_t)i + 1 + in->off);
+		bd.head = t;
 		bd.back = i;
 		memset(&lp, 0, sizeof(lp));
-		if (!loop_analyse(&bd, min_src, max_src, &lp, proven))
-			continue;
-		if (n == cap) {
-			struct jit_loop *p = realloc(out, (cap ? cap * 2 : 4) * sizeof(*p));
-
-			if (!p)
+		if (loop_analyse(&bd, &lp, proven)) {
+			if (loops_add(&out, &n, &cap, &lp))
 				goto out;
-			out = p;
-			cap = cap ? cap * 2 : 4;
+			for (k = 0; k < bd.nm; k++) {
+				member[bd.mem[k]] = n;
+				if (insns[bd.mem[k]].code == (CLS_LD | MODE_IMM | SZ_DW))
+					member[bd.mem[k] + 1] = n;
+			}
 		}
-		out[n++] = lp;
+		for (k = 0; k < bd.nm; k++)
+			bd.slot[bd.mem[k]] = -1;
 	}
 	err = 0;
 out:
@@ -538,10 +687,6 @@ out:
 	}
 	*loops = out;
 	*nr_loops = n;
-	free(min_src);
-	free(max_src);
-	free(bd.in);
-	free(bd.reached);
-	free(bd.defd);
+	body_free(&bd);
 	return err;
 }

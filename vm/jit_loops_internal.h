@@ -34,7 +34,8 @@ struct jit_loop_group {		/* accesses at b + b2 + s * k + [lo, hi_end) */
 };
 
 struct jit_loop {
-	uint32_t head, back;	/* body [head, back]; back jumps to head */
+	uint32_t head, back;	/* back jumps to head */
+	uint32_t first, last;	/* lowest and highest member */
 	uint8_t nr_eq, nr_groups;
 	/* The back-edge is taken only while bv + bv2 + dv + (k << sv_log) < n,
 	 * n = bn + bn2 + dn, compared unsigned. */
@@ -50,11 +51,12 @@ uint16_t jit_insn_writes(const struct pluglet_insn *in);
 
 /*
  * Finds the loops whose body can run unchecked after one check at entry:
- * fills *loops (malloc'd, *nr entries) and sets proven[i] for the accesses
- * of their bodies that the entry check covers. flags: JF_* per instruction.
- * Returns 0 or -ENOMEM.
+ * fills *loops (malloc'd, *nr entries), member[i] = loop index + 1 for
+ * every instruction of a loop (0 elsewhere; zeroed by the caller), and
+ * sets proven[i] for the accesses the entry check covers. flags: JF_* per
+ * instruction. Returns 0 or -ENOMEM.
  */
 int jit_loops_find(const struct pluglet_insn *insns, uint32_t nr, const uint8_t *flags,
-		   struct jit_loop **loops, uint32_t *nr_loops, uint8_t *proven);
+		   struct jit_loop **loops, uint32_t *nr_loops, uint8_t *proven, uint32_t *member);
 
 #endif

@@ -181,14 +181,15 @@ struct jit_state {
 	int64_t stack_read_lo;
 	/*
 	 * Loops checked once at entry (vm/jit_loops.c): head_loop[i] = loop
-	 * index + 1 at a loop's head; guard_off/guard_fail: where its entry
+	 * index + 1 at a loop's head, member[i] the same for every instruction
+	 * of the loop; guard_off/guard_fail: where its entry
 	 * check starts and where it gives up (previous pass); fast_off: the
 	 * unchecked copy of each body instruction; proven[i]: the copy leaves
 	 * access i unchecked; fast: the loop whose copy is being emitted.
 	 */
 	struct jit_loop *loops;
 	uint32_t nr_loops;
-	uint32_t *head_loop;
+	uint32_t *head_loop, *member;
 	uint32_t *guard_off, *guard_fail;
 	uint32_t *fast_off;
 	uint8_t *proven;
@@ -1101,17 +1102,11 @@ static int gen_call(struct jit_state *st, const struct pluglet_insn *in, uint32_
  */
 static uint32_t jump_to(const struct jit_state *st, uint32_t pc, uint32_t t)
 {
-	const struct jit_loop *lp;
-
-	if (st->fast >= 0) {
-		lp = &st->loops[st->fast];
-		if (t >= lp->head && t <= lp->back)
-			return st->fast_off[t];
-	}
+	if (st->fast >= 0 && st->member[t] == (uint32_t)st->fast + 1)
+		return st->fast_off[t];
 	if (!st->head_loop || !st->head_loop[t])
 		return st->insn_off[t];
-	lp = &st->loops[st->head_loop[t] - 1];
-	if (st->fast < 0 && pc >= lp->head && pc <= lp->back)
+	if (st->fast < 0 && st->member[pc] == st->head_loop[t])
 		return st->insn_off[t];
 	return st->guard_off[st->head_loop[t] - 1];
 }
@@ -1292,30 +1287,39 @@ static void gen_loop_guard(struct jit_state *st, uint32_t l)
 	emit_pop(b, BUDGET_REG);
 }
 
-/* The copy of loop l's body without the checks its entry check made. */
+/*
+ * The copy of loop l without the checks its entry check made: its
+ * instructions in program order; a fall-through that leaves the loop
+ * becomes a jump to the normal code.
+ */
 static void gen_loop_copy(struct jit_state *st, uint32_t l)
 {
 	const struct jit_loop *lp = &st->loops[l];
-	uint32_t i;
+	uint32_t i, ft;
 
 	st->fast = (int32_t)l;
 	st->sk_known = 0;
-	for (i = lp->head; i <= lp->back && !st->b.oom; i++) {
-		if (st->flags[i] & JF_LDDW_HI) {
-			st->fast_off[i] = (uint32_t)st->b.len;
+	for (i = lp->first; i <= lp->last && !st->b.oom; i++) {
+		const struct pluglet_insn *in = &st->vm->insns[i];
+		uint8_t cls = OP_CLASS(in->code);
+
+		if (st->member[i] != l + 1 || (st->flags[i] & JF_LDDW_HI))
 			continue;
-		}
-		if (i > lp->head)
+		/* Only a member can fall into a member (one entry: head). */
+		if (i != lp->head && st->member[i - 1] == l + 1)
 			emit_charge(st, st->charge_before[i]);
 		st->fast_off[i] = (uint32_t)st->b.len;
 		if (st->flags[i] & JF_TARGET)
 			st->sk_known = 0;
 		gen_insn(st, i);	/* cannot fail: compiled once already */
-		sk_track(st, &st->vm->insns[i]);
-	}
-	if (lp->back + 1 < st->nr) {
-		emit_charge(st, st->charge_before[lp->back + 1]);
-		emit_jmp(&st->b, jump_to(st, lp->back, lp->back + 1));
+		sk_track(st, in);
+		if ((cls == CLS_JMP || cls == CLS_JMP32) && OP_CODE(in->code) == JMP_JA)
+			continue;
+		ft = i + 1 + (in->code == (CLS_LD | MODE_IMM | SZ_DW));
+		if (ft < st->nr && st->member[ft] != l + 1) {
+			emit_charge(st, st->charge_before[ft]);
+			emit_jmp(&st->b, jump_to(st, i, ft));
+		}
 	}
 	st->fast = -1;
 }
@@ -1567,8 +1571,11 @@ static int loops_prepare(struct jit_state *st)
 	st->proven = calloc(st->nr, 1);
 	if (!st->proven)
 		return -ENOMEM;
+	st->member = calloc(st->nr, sizeof(*st->member));
+	if (!st->member)
+		return -ENOMEM;
 	if (jit_loops_find(st->vm->insns, st->nr, st->flags, &st->loops, &st->nr_loops,
-			   st->proven))
+			   st->proven, st->member))
 		return -ENOMEM;
 	if (!st->nr_loops)
 		return 0;
@@ -1721,6 +1728,7 @@ out:
 	free(st.stub_off);
 	free(st.loops);
 	free(st.head_loop);
+	free(st.member);
 	free(st.guard_off);
 	free(st.guard_fail);
 	free(st.fast_off);

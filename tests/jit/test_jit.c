@@ -794,16 +794,22 @@ static const struct pluglet_insn loop_copy[] = {
 static void test_loop_analysis(void **state)
 {
 	uint8_t flags[ARRAY_SIZE(loop_copy)] = { 0 }, proven[ARRAY_SIZE(loop_copy)] = { 0 };
+	uint32_t member[ARRAY_SIZE(loop_copy)] = { 0 };
 	struct jit_loop *l = NULL;
 	uint32_t n = 0;
 
 	flags[4] = JF_TARGET;
-	assert_int_equal(jit_loops_find(loop_copy, ARRAY_SIZE(loop_copy), flags, &l, &n, proven), 0);
+	assert_int_equal(jit_loops_find(loop_copy, ARRAY_SIZE(loop_copy), flags, &l, &n, proven,
+					member), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(l[0].head, 4);
 	assert_int_equal(l[0].back, 11);
 	assert_int_equal(l[0].nr_groups, 2);
 	assert_true(proven[6] && proven[9]);
+	assert_int_equal(member[3], 0);
+	assert_int_equal(member[4], 1);
+	assert_int_equal(member[11], 1);
+	assert_int_equal(member[12], 0);
 	free(l);
 }
 
@@ -887,6 +893,37 @@ static void test_loop_shapes(void **state)
 	s.r2 = 255;	/* 256 bytes from r1 + 254 down: the last is r1 - 1 */
 	o = both(down, ARRAY_SIZE(down), &s);
 	expect_fault(&o, PLUGLET_FAULT_OOB_LOAD, 5, r.start - 1, 1);
+
+	/* Rotated, as clang lays loops out: entered by a jump to the head (8),
+	 * the increment block before it (3-7, its forward jump is the
+	 * back-edge), an else block after the exit (14-16) jumping back in.
+	 * 16-byte records: add byte 0 if it is odd, else byte 1. */
+	const struct pluglet_insn rotated[] = {
+		MOV_K(0, 0), MOV_K(4, 0), JA(5),
+		/* 3 */ ADD_X(0, 7), ADD_K(1, 16), ADD_K(4, 1), JGT_X(2, 4, 1), EXIT(),
+		/* 8 */ LDX(SZ_B, 7, 1, 0), MOV_X(5, 7), AND_K(5, 1), JNE_K(5, 0, 3), JA(1), EXIT(),
+		/* 14 */ LDX(SZ_B, 7, 1, 1), JA(-13), EXIT(),
+	};
+	s = loop_setup(&r, PLUGLET_PERM_RW, 16);
+	o = both(rotated, ARRAY_SIZE(rotated), &s);
+	assert_int_equal(o.err, 0);
+	s.r2 = 17;	/* the 17th record starts past the end */
+	o = both(rotated, ARRAY_SIZE(rotated), &s);
+	expect_fault(&o, PLUGLET_FAULT_OOB_LOAD, 8, r.start + 256, 1);
+	{
+		uint8_t flags[ARRAY_SIZE(rotated)] = { [3] = JF_TARGET, [8] = JF_TARGET,
+						       [13] = JF_TARGET, [14] = JF_TARGET };
+		uint8_t proven[ARRAY_SIZE(rotated)] = { 0 };
+		uint32_t member[ARRAY_SIZE(rotated)] = { 0 }, n = 0;
+		struct jit_loop *l = NULL;
+
+		assert_int_equal(jit_loops_find(rotated, ARRAY_SIZE(rotated), flags, &l, &n, proven,
+						member), 0);
+		assert_int_equal(n, 1);
+		assert_int_equal(l[0].head, 8);
+		assert_true(proven[8] && proven[14] && member[3] && member[15] && !member[7]);
+		free(l);
+	}
 }
 
 /* More regions than the inline tables hold: the C path must find them. */
