@@ -22,6 +22,10 @@
  * compares it with the first region of the table the accesses need, as the
  * inline check does. If everything fits, the JIT runs a copy of the body
  * without the checks of those accesses; otherwise the normal, checked body.
+ * A loop without such a bound (a strcmp, ended by the data) can still use
+ * a counter r = r0 + s*k: the entry check computes the last k for which
+ * every group stays in its region, and the copy compares r with the
+ * matching limit at its head, going back to the checked body past it.
  * Either way the same instructions run with the same results: the copy is
  * taken only when no access it leaves unchecked could fault (see
  * docs/performance.md, "VM JIT").
@@ -452,6 +456,9 @@ static bool loop_bound(const struct body *bd, struct jit_loop *lp)
 	bool v_is_dst = op == JMP_JLT || op == JMP_JLE;
 	struct av v = be[v_is_dst ? b->dst_reg : b->src_reg], n;
 
+	if (OP_CLASS(b->code) != CLS_JMP ||
+	    !(v_is_dst || (OP_SRC(b->code) == SRC_X && (op == JMP_JGT || op == JMP_JGE))))
+		return false;
 	if (OP_SRC(b->code) == SRC_K) {
 		if (b->imm < 0)
 			return false;
@@ -471,6 +478,24 @@ static bool loop_bound(const struct body *bd, struct jit_loop *lp)
 	/* taken: v <= n, i.e. v < n + 1 */
 	lp->dn = n.d + (op == JMP_JGE || op == JMP_JLE);
 	return true;
+}
+
+/*
+ * Without a bound: a counter r = r0 + s*k (s > 0) that the copy compares
+ * with a limit the entry check computes, at the head of every iteration.
+ */
+static bool loop_counter(const struct av *hyp, uint16_t wr, struct jit_loop *lp)
+{
+	for (uint8_t i = 0; i < 10; i++) {
+		if (!(wr & (1u << i)) || !hyp[i].known || hyp[i].b != i ||
+		    hyp[i].b2 != JIT_LOOP_NONE || hyp[i].d || hyp[i].s <= 0)
+			continue;
+		lp->limit = true;
+		lp->iv = i;
+		lp->iv_s = hyp[i].s;
+		return true;
+	}
+	return false;
 }
 
 /* Groups the accesses of the body by base and stride; marks them proven. */
@@ -496,6 +521,9 @@ static void loop_groups(const struct body *bd, struct jit_loop *lp, uint8_t *pro
 		v = &bd->in[k][base];
 		/* Stack addresses are the JIT's own business (r10 tracking). */
 		if (!v->known || v->b == JIT_LOOP_NONE || v->b == 10 || v->b2 == 10)
+			continue;
+		/* The limit is found by shifts: strides of powers of two. */
+		if (lp->limit && v->s && ((v->s < 0 ? -v->s : v->s) & ((v->s < 0 ? -v->s : v->s) - 1)))
 			continue;
 		lo = v->d + in->off;
 		hi = lo + (1 << (OP_SIZE(in->code) == SZ_B ? 0 : OP_SIZE(in->code) == SZ_H ? 1 :
@@ -539,7 +567,9 @@ static bool loop_analyse(struct body *bd, struct jit_loop *lp, uint8_t *proven)
 	}
 	if (wr & (1u << 10))
 		return false;
-	if (!find_hyp(bd, wr, hyp) || !loop_bound(bd, lp))
+	if (!find_hyp(bd, wr, hyp))
+		return false;
+	if (!loop_bound(bd, lp) && !loop_counter(hyp, wr, lp))
 		return false;
 	lp->nr_eq = 0;
 	for (k = 0; k < 11; k++)
@@ -595,20 +625,17 @@ static int build_preds(struct body *bd)
 	return 0;
 }
 
-/* A conditional jump of the forms loop_bound() understands, and its target. */
+/* A conditional jump, and its target. */
 static bool back_edge(const struct pluglet_insn *in, uint32_t i, uint32_t nr, uint32_t *t)
 {
-	uint8_t op = OP_CODE(in->code);
+	uint8_t op = OP_CODE(in->code), cls = OP_CLASS(in->code);
 	int64_t target = (int64_t)i + 1 + in->off;
 
-	if (OP_CLASS(in->code) != CLS_JMP || target < 0 || target >= nr)
+	if ((cls != CLS_JMP && cls != CLS_JMP32) || op == JMP_JA || op == JMP_CALL ||
+	    op == JMP_EXIT || target < 0 || target >= nr)
 		return false;
-	if (op == JMP_JLT || op == JMP_JLE || (OP_SRC(in->code) == SRC_X &&
-					       (op == JMP_JGT || op == JMP_JGE))) {
-		*t = (uint32_t)target;
-		return true;
-	}
-	return false;
+	*t = (uint32_t)target;
+	return true;
 }
 
 static void body_free(struct body *bd)

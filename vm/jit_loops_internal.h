@@ -40,6 +40,11 @@ struct jit_loop {
 	/* The back-edge is taken only while bv + bv2 + dv + (k << sv_log) < n,
 	 * n = bn + bn2 + dn, compared unsigned. */
 	uint8_t bv, bv2, bn, bn2, sv_log;
+	/* No such bound: the copy runs while counter iv (= iv0 + iv_s * k)
+	 * stays at or below a limit the entry check stores. */
+	bool limit;
+	uint8_t iv;
+	int32_t iv_s;
 	int32_t dv;
 	int64_t dn;
 	struct jit_loop_eq eq[11];

@@ -100,6 +100,7 @@ struct jit_run {
 	const struct pluglet_vm *vm;
 	uint64_t budget;	/* what r11 started from (capped to INT64_MAX) */
 	uint64_t budget_asked;	/* the run's budget, for the fault report */
+	uint64_t loop_lim;	/* the running loop copy's counter limit */
 	struct jit_tabs tabs;
 };
 
@@ -1217,18 +1218,10 @@ static void emit_sum(struct jit_buf *b, int dst, uint8_t r1, uint8_t r2, int64_t
  * first region of its table; then the unchecked copy runs. rcx, rdx and
  * r11 (saved) are free here.
  */
-static void gen_loop_guard(struct jit_state *st, uint32_t l)
+static void gen_guard_bound(struct jit_state *st, const struct jit_loop *lp, uint32_t fail)
 {
-	const struct jit_loop *lp = &st->loops[l];
 	struct jit_buf *b = &st->b;
-	uint32_t fail = st->guard_fail[l];
 
-	emit_push(b, BUDGET_REG);
-	for (uint32_t e = 0; e < lp->nr_eq; e++) {
-		emit_sum(b, RCX, lp->eq[e].b, lp->eq[e].b2, lp->eq[e].d);
-		emit_alu_rr(b, X_CMP, true, RCX, REG[lp->eq[e].x]);
-		emit_jcc(b, CC_NE, fail);
-	}
 	/* rcx = first value compared, r11 = the bound; both below 2^62. */
 	emit_sum(b, RCX, lp->bv, lp->bv2, lp->dv);
 	emit_mov_imm64(b, RDX, 1ull << 62);
@@ -1261,10 +1254,7 @@ static void gen_loop_guard(struct jit_state *st, uint32_t l)
 		if (!gr->s) {
 			emit_sum(b, RDX, gr->b, gr->b2, (int64_t)gr->hi_end - 1);
 		} else {
-			emit_rex(b, true, RDX, 0, BUDGET_REG, false);	/* imul rdx, r11, s */
-			emit8(b, 0x69);
-			emit_modrm(b, 3, RDX, BUDGET_REG);
-			emit32(b, (uint32_t)gr->s);
+			emit_imul_ri(b, RDX, BUDGET_REG, gr->s);
 			if (gr->s > 0) {
 				emit_alu_rr(b, X_ADD, true, RDX, RCX);
 				emit_alu_ri(b, X_ADD, true, RDX, gr->hi_end - 1 - gr->lo);
@@ -1281,6 +1271,84 @@ static void gen_loop_guard(struct jit_state *st, uint32_t l)
 		emit_alu_rr(b, X_CMP, true, RCX, RDX);
 		emit_jcc(b, CC_A, fail);
 	}
+}
+
+/*
+ * Without a bound: r11 = the last k for which every group stays in its
+ * region (at most 2^32 - 1), then the counter's limit iv0 + iv_s * r11.
+ */
+static void gen_guard_limit(struct jit_state *st, const struct jit_loop *lp, uint32_t fail)
+{
+	struct jit_buf *b = &st->b;
+
+	emit_mov_imm32(b, BUDGET_REG, UINT32_MAX);
+	for (uint32_t g = 0; g < lp->nr_groups; g++) {
+		const struct jit_loop_group *gr = &lp->g[g];
+		enum jit_tab tab = gr->write ? TAB_WR : TAB_RD;
+		int32_t start = TAB_OFF(tab, 0) + (int32_t)offsetof(struct jit_region, start);
+		int32_t lim = TAB_OFF(tab, 0) + (int32_t)offsetof(struct jit_region, lim[0]);
+		uint32_t step = (uint32_t)(gr->s < 0 ? -gr->s : gr->s);
+		size_t j;
+
+		st->tabs_used |= 1u << tab;
+		/* k = 0 fits: start <= rcx <= rdx <= last. */
+		emit_sum(b, RCX, gr->b, gr->b2, gr->lo);
+		emit_sum(b, RDX, gr->b, gr->b2, (int64_t)gr->hi_end - 1);
+		emit_cmp_rm(b, RCX, RUN_REG, start);
+		emit_jcc(b, CC_B, fail);
+		emit_cmp_rm(b, RDX, RUN_REG, lim);
+		emit_jcc(b, CC_A, fail);
+		emit_alu_rr(b, X_CMP, true, RCX, RDX);
+		emit_jcc(b, CC_A, fail);
+		if (!gr->s)
+			continue;
+		/* Room left in the direction of the stride, in steps. */
+		if (gr->s > 0) {
+			emit_f7(b, 3, true, RDX);	/* neg rdx */
+			emit_rm(b, 0x03, true, RDX, RUN_REG, lim);	/* add rdx, [lim] */
+		} else {
+			emit_mov_rr(b, true, RDX, RCX);
+			emit_rm(b, 0x2b, true, RDX, RUN_REG, start);	/* sub rdx, [start] */
+		}
+		if (step > 1)
+			emit_shift_imm(b, X_SHR, true, RDX, (uint8_t)__builtin_ctz(step));
+		emit_alu_rr(b, X_CMP, true, RDX, BUDGET_REG);
+		j = emit_jcc8(b, CC_AE);
+		emit_mov_rr(b, true, BUDGET_REG, RDX);
+		patch8(b, j);
+	}
+	/* The counter starts below 2^62; limit = iv0 + iv_s * K, no wrap. */
+	emit_mov_imm64(b, RDX, 1ull << 62);
+	emit_alu_rr(b, X_CMP, true, REG[lp->iv], RDX);
+	emit_jcc(b, CC_AE, fail);
+	emit_imul_ri(b, RDX, BUDGET_REG, lp->iv_s);
+	emit_alu_rr(b, X_ADD, true, RDX, REG[lp->iv]);
+	emit_store64(b, RUN_REG, RUN_OFF(loop_lim), RDX);
+}
+
+/*
+ * The entry check of loop l (see vm/jit_loops.c): the hypotheses hold,
+ * and every group's range over the iterations lies in the first region
+ * of its table (with a bound: over k in [0, K]; without: up to the limit
+ * the copy checks); then the unchecked copy runs. rcx, rdx and r11
+ * (saved) are free here.
+ */
+static void gen_loop_guard(struct jit_state *st, uint32_t l)
+{
+	const struct jit_loop *lp = &st->loops[l];
+	struct jit_buf *b = &st->b;
+	uint32_t fail = st->guard_fail[l];
+
+	emit_push(b, BUDGET_REG);
+	for (uint32_t e = 0; e < lp->nr_eq; e++) {
+		emit_sum(b, RCX, lp->eq[e].b, lp->eq[e].b2, lp->eq[e].d);
+		emit_alu_rr(b, X_CMP, true, RCX, REG[lp->eq[e].x]);
+		emit_jcc(b, CC_NE, fail);
+	}
+	if (lp->limit)
+		gen_guard_limit(st, lp, fail);
+	else
+		gen_guard_bound(st, lp, fail);
 	emit_pop(b, BUDGET_REG);
 	emit_jmp(b, st->fast_off[lp->head]);
 	st->guard_fail[l] = (uint32_t)b->len;
@@ -1309,6 +1377,11 @@ static void gen_loop_copy(struct jit_state *st, uint32_t l)
 		if (i != lp->head && st->member[i - 1] == l + 1)
 			emit_charge(st, st->charge_before[i]);
 		st->fast_off[i] = (uint32_t)st->b.len;
+		if (i == lp->head && lp->limit) {
+			/* Past the limit the checked body takes over. */
+			emit_cmp_rm(&st->b, REG[lp->iv], RUN_REG, RUN_OFF(loop_lim));
+			emit_jcc(&st->b, CC_A, st->insn_off[i]);
+		}
 		if (st->flags[i] & JF_TARGET)
 			st->sk_known = 0;
 		gen_insn(st, i);	/* cannot fail: compiled once already */

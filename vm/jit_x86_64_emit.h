@@ -237,6 +237,15 @@ static inline void emit_shift_imm(struct jit_buf *b, enum x86_shift op, bool w, 
 	emit8(b, n);
 }
 
+/* imul dst, src, imm32 (64-bit) */
+static inline void emit_imul_ri(struct jit_buf *b, int dst, int src, int32_t imm)
+{
+	emit_rex(b, true, dst, 0, src, false);
+	emit8(b, 0x69);
+	emit_modrm(b, 3, dst, src);
+	emit32(b, (uint32_t)imm);
+}
+
 /* lea dst, [base + index + disp32] (64-bit; index is never rsp here) */
 static inline void emit_lea_bi(struct jit_buf *b, int dst, int base, int index, int32_t disp)
 {

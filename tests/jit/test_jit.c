@@ -926,6 +926,40 @@ static void test_loop_shapes(void **state)
 	}
 }
 
+/* A loop the data ends (strcmp): no bound, so the copy runs while its
+ * counter stays below the limit the entry check computed, then the
+ * checked body goes on from there. */
+static void test_loop_limits(void **state)
+{
+	static const struct pluglet_insn scmp[] = {
+		MOV_X(2, 1), ADD_K(2, 128), MOV_K(0, 0),
+		/* 3 */ LDX(SZ_B, 3, 1, 0), LDX(SZ_B, 4, 2, 0), INSN(CLS_JMP | JMP_JNE | SRC_X, 3, 4, 3, 0),
+		ADD_K(1, 1), ADD_K(2, 1), JNE_K(3, 0, -6),
+		/* 9 */ MOV_X(0, 3), INSN(CLS_ALU64 | ALU_SUB | SRC_X, 0, 4, 0, 0), EXIT(),
+	};
+	struct pluglet_region r;
+	struct setup s = loop_setup(&r, PLUGLET_PERM_RW, 0);
+	struct outcome o;
+
+	NEED_MEM_CHECKS();
+	memset(lbuf_init, 'x', LOOP_MEM);
+	lbuf_init[100] = lbuf_init[228] = 0;
+	o = both(scmp, ARRAY_SIZE(scmp), &s);
+	assert_int_equal(o.err, 0);
+	assert_int_equal(o.r0, 0);
+	lbuf_init[228] = 'y';
+	o = both(scmp, ARRAY_SIZE(scmp), &s);
+	assert_int_equal(o.r0, (uint64_t)-(int64_t)'y');
+	/* No terminator: the second string runs off the region's end. */
+	memset(lbuf_init, 'x', LOOP_MEM);
+	o = both(scmp, ARRAY_SIZE(scmp), &s);
+	expect_fault(&o, PLUGLET_FAULT_OOB_LOAD, 4, r.start + 256, 1);
+	/* Starting past the end: the entry check fails at once. */
+	s.r1 = r.start + 200;
+	o = both(scmp, ARRAY_SIZE(scmp), &s);
+	expect_fault(&o, PLUGLET_FAULT_OOB_LOAD, 4, r.start + 328, 1);
+}
+
 /* More regions than the inline tables hold: the C path must find them. */
 static void test_many_regions(void **state)
 {
@@ -1220,6 +1254,7 @@ int main(void)
 		cmocka_unit_test(test_loop_analysis),
 		cmocka_unit_test(test_loop_checks),
 		cmocka_unit_test(test_loop_shapes),
+		cmocka_unit_test(test_loop_limits),
 		cmocka_unit_test(test_many_regions),
 		cmocka_unit_test(test_data_regions),
 		cmocka_unit_test(test_threads),
