@@ -12,6 +12,9 @@
 /* Per-instruction flags of the JIT's analysis (jit_state.flags). */
 #define JF_TARGET	0x01
 #define JF_LDDW_HI	0x02
+#define JF_LEA		0x04	/* mov + add pair: one lea here */
+#define JF_ZEXT		0x08	/* <<= 32, >>= 32 pair: one 32-bit mov here */
+#define JF_FOLDED	0x10	/* second half of a pair: no code */
 
 #define JIT_LOOP_NONE	0xff	/* no register: the value is the constant alone */
 #define JIT_LOOP_GROUPS	6

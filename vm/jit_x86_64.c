@@ -1168,6 +1168,22 @@ static int gen_insn(struct jit_state *st, uint32_t pc)
 {
 	const struct pluglet_insn *in = &st->vm->insns[pc];
 
+	if (st->flags[pc] & JF_FOLDED)
+		return 0;
+	if (st->flags[pc] & JF_ZEXT) {
+		emit_mov_rr(&st->b, false, REG[in->dst_reg], REG[in->dst_reg]);
+		return 0;
+	}
+	if (st->flags[pc] & JF_LEA) {
+		const struct pluglet_insn *b = in + 1;
+
+		if (OP_SRC(b->code) == SRC_X)
+			emit_lea_bi(&st->b, REG[in->dst_reg], REG[in->src_reg], REG[b->src_reg], 0);
+		else
+			emit_lea(&st->b, REG[in->dst_reg], REG[in->src_reg], b->imm);
+		return 0;
+	}
+
 	switch (OP_CLASS(in->code)) {
 	case CLS_ALU:
 	case CLS_ALU64:
@@ -1579,6 +1595,35 @@ static void gen_tail(struct jit_state *st)
 
 /* ------------------------------------------------------------- analysis */
 
+/*
+ * Pairs clang emits that x86 does in one instruction, where no jump lands
+ * on the second (neither can fault, so nothing else sees the difference):
+ * `rd = rs; rd += rt` (or += imm) is lea rd, [rs + rt]; `rd <<= 32;
+ * rd >>= 32` is mov rd32, rd32.
+ */
+static void find_pairs(struct jit_state *st)
+{
+	const struct pluglet_insn *p = st->vm->insns;
+
+	for (uint32_t i = 0; i + 1 < st->nr; i++) {
+		const struct pluglet_insn *a = &p[i], *b = &p[i + 1];
+
+		if ((st->flags[i] & (JF_LDDW_HI | JF_FOLDED)) || (st->flags[i + 1] & JF_TARGET) ||
+		    b->dst_reg != a->dst_reg)
+			continue;
+		if (a->code == (CLS_ALU64 | ALU_MOV | SRC_X) && !a->off &&
+		    ((b->code == (CLS_ALU64 | ALU_ADD | SRC_X) && b->src_reg != b->dst_reg) ||
+		     b->code == (CLS_ALU64 | ALU_ADD | SRC_K))) {
+			st->flags[i] |= JF_LEA;
+			st->flags[i + 1] |= JF_FOLDED;
+		} else if (a->code == (CLS_ALU64 | ALU_LSH | SRC_K) && a->imm == 32 &&
+			   b->code == (CLS_ALU64 | ALU_RSH | SRC_K) && b->imm == 32) {
+			st->flags[i] |= JF_ZEXT;
+			st->flags[i + 1] |= JF_FOLDED;
+		}
+	}
+}
+
 static int analyse(struct jit_state *st)
 {
 	const struct pluglet_insn *insns = st->vm->insns;
@@ -1614,6 +1659,7 @@ static int analyse(struct jit_state *st)
 		st->flags[t] |= JF_TARGET;
 	}
 	st->flags[0] |= JF_TARGET;
+	find_pairs(st);
 
 	for (i = 0; i < st->nr; i++) {
 		uint8_t cls = OP_CLASS(insns[i].code);

@@ -926,6 +926,30 @@ static void test_loop_shapes(void **state)
 	}
 }
 
+/* Pairs the JIT emits as one instruction (find_pairs()): same results,
+ * also where a jump lands between the two, or the add reads its own
+ * destination. */
+static void test_pairs(void **state)
+{
+	struct setup s = { .r1 = 0x123456789abcdef0ull, .r2 = 0xfedcba9876543210ull };
+	struct outcome o;
+
+	o = BOTH(&s, MOV_X(0, 1), ADD_X(0, 2), EXIT());
+	assert_int_equal(o.r0, s.r1 + s.r2);
+	o = BOTH(&s, MOV_X(0, 1), ADD_K(0, -5), EXIT());
+	assert_int_equal(o.r0, s.r1 - 5);
+	o = BOTH(&s, MOV_X(0, 1), ADD_X(0, 0), EXIT());
+	assert_int_equal(o.r0, 2 * s.r1);
+	o = BOTH(&s, MOV_X(0, 1), INSN(CLS_ALU64 | ALU_LSH | SRC_K, 0, 0, 0, 32),
+		 INSN(CLS_ALU64 | ALU_RSH | SRC_K, 0, 0, 0, 32), EXIT());
+	assert_int_equal(o.r0, (uint32_t)s.r1);
+	/* A jump to the add: the pair is two instructions there. */
+	o = BOTH(&s, MOV_X(0, 2), JNE_K(3, 0, 1), MOV_X(0, 1), ADD_K(0, 7), EXIT());
+	assert_int_equal(o.r0, s.r1 + 7);
+	o = BOTH(&s, MOV_X(0, 2), MOV_K(3, 1), JNE_K(3, 0, 1), MOV_X(0, 1), ADD_K(0, 7), EXIT());
+	assert_int_equal(o.r0, s.r2 + 7);
+}
+
 /* A loop the data ends (strcmp): no bound, so the copy runs while its
  * counter stays below the limit the entry check computed, then the
  * checked body goes on from there. */
@@ -1255,6 +1279,7 @@ int main(void)
 		cmocka_unit_test(test_loop_checks),
 		cmocka_unit_test(test_loop_shapes),
 		cmocka_unit_test(test_loop_limits),
+		cmocka_unit_test(test_pairs),
 		cmocka_unit_test(test_many_regions),
 		cmocka_unit_test(test_data_regions),
 		cmocka_unit_test(test_threads),
