@@ -1383,6 +1383,9 @@ static void gen_loop_copy(struct jit_state *st, uint32_t l)
 
 	st->fast = (int32_t)l;
 	st->sk_known = 0;
+	/* Nothing falls into the copy: align its head for the loop's sake. */
+	while (st->b.len % 32 && !st->b.oom)
+		emit8(&st->b, 0xcc);
 	for (i = lp->first; i <= lp->last && !st->b.oom; i++) {
 		const struct pluglet_insn *in = &st->vm->insns[i];
 		uint8_t cls = OP_CLASS(in->code);

@@ -246,14 +246,28 @@ static inline void emit_imul_ri(struct jit_buf *b, int dst, int src, int32_t imm
 	emit32(b, (uint32_t)imm);
 }
 
-/* lea dst, [base + index + disp32] (64-bit; index is never rsp here) */
+/* lea dst, [base + index + disp] (64-bit; index is never rsp here); no
+ * displacement byte when disp is 0: a three-part lea is slower. */
 static inline void emit_lea_bi(struct jit_buf *b, int dst, int base, int index, int32_t disp)
 {
+	int mod = disp ? 2 : 0;
+
+	if (!disp && (base & 7) == RBP) {
+		int t = base;	/* [rbp/r13 + x] needs a displacement; [x + rbp] does not */
+
+		base = index;
+		index = t;
+		if ((base & 7) == RBP)
+			mod = 1;
+	}
 	emit8(b, (uint8_t)(0x48 | ((dst & 8) >> 1) | ((index & 8) >> 2) | ((base & 8) >> 3)));
 	emit8(b, 0x8d);
-	emit_modrm(b, 2, dst, 4);
+	emit_modrm(b, mod, dst, 4);
 	emit8(b, (uint8_t)(((index & 7) << 3) | (base & 7)));
-	emit32(b, (uint32_t)disp);
+	if (mod == 1)
+		emit8(b, 0);
+	else if (mod == 2)
+		emit32(b, (uint32_t)disp);
 }
 
 /* Relative branches: the caller passes the absolute target offset. */
