@@ -39,13 +39,16 @@
 #define BODY_MAX	256	/* longer loops keep their per-access checks */
 #define D_MAX		(1 << 30)
 #define S_MAX		(1 << 16)
+#define R_MAX		(1 << 28)
 
-/* b + b2 + s*k + d; b <= b2, JIT_LOOP_NONE (sorted last) for no register. */
+/* b + b2 + s*k + d + [0, r]; b <= b2, JIT_LOOP_NONE (sorted last) for no
+ * register. */
 struct av {
 	bool known;
 	uint8_t b, b2;
 	int32_t s;
 	int64_t d;
+	int64_t r;	/* + some t in [0, r] (a masked index) */
 };
 
 /*
@@ -171,16 +174,23 @@ static bool av_eq(const struct av *a, const struct av *b)
 {
 	if (!a->known || !b->known)
 		return a->known == b->known;
-	return a->b == b->b && a->b2 == b->b2 && a->s == b->s && a->d == b->d;
+	return a->b == b->b && a->b2 == b->b2 && a->s == b->s && a->d == b->d && a->r == b->r;
 }
 
-/* a + sign * b, when the result still has at most two registers. */
-static struct av av_add(struct av a, struct av b, int sign)
+static struct av av_range(struct av v, int64_t r)
 {
-	int64_t s = a.s + sign * (int64_t)b.s, d = a.d + sign * b.d;
+	if (v.known && r >= 0 && r < R_MAX)
+		v.r = r;
+	else
+		v.known = false;
+	return v;
+}
 
-	if (!a.known || !b.known)
-		return (struct av){ .known = false };
+/* The register and stride part of a + sign * b (ranges left out). */
+static struct av av_add_exact(struct av a, struct av b, int sign, int64_t extra)
+{
+	int64_t s = a.s + sign * (int64_t)b.s, d = a.d + sign * b.d + extra;
+
 	if (b.b == JIT_LOOP_NONE)
 		return av_make2(a.b, a.b2, s, d);
 	if (sign > 0 && a.b == JIT_LOOP_NONE)
@@ -194,6 +204,15 @@ static struct av av_add(struct av a, struct av b, int sign)
 	if (sign < 0 && a.b == b.b && a.b2 == b.b2)
 		return av_make2(JIT_LOOP_NONE, JIT_LOOP_NONE, s, d);
 	return (struct av){ .known = false };
+}
+
+/* a + sign * b, when the result still has at most two registers. */
+static struct av av_add(struct av a, struct av b, int sign)
+{
+	if (!a.known || !b.known)
+		return (struct av){ .known = false };
+	/* a - b = a.d - b.d - b.r + [0, a.r + b.r] */
+	return av_range(av_add_exact(a, b, sign, sign < 0 ? -b.r : 0), a.r + b.r);
 }
 
 static void transfer(struct av *r, const struct pluglet_insn *in)
@@ -215,6 +234,12 @@ static void transfer(struct av *r, const struct pluglet_insn *in)
 		r[d] = av_add(r[d], x ? r[in->src_reg] : k, 1);
 	else if (op == ALU_SUB)
 		r[d] = av_add(r[d], x ? r[in->src_reg] : k, -1);
+	else if (op == ALU_AND && !x && in->imm >= 0)	/* [0, imm], whatever it was */
+		r[d] = av_range(av_make(JIT_LOOP_NONE, 0, 0), in->imm);
+	else if (op == ALU_LSH && !x && r[d].known && r[d].b == JIT_LOOP_NONE && !r[d].s &&
+		 (in->imm & 63) < 16)
+		r[d] = av_range(av_make(JIT_LOOP_NONE, 0, r[d].d * (1ll << (in->imm & 63))),
+				r[d].r << (in->imm & 63));
 	else
 		r[d].known = false;
 }
@@ -436,8 +461,9 @@ static bool find_hyp(struct body *bd, uint16_t wr, struct av *hyp)
 				continue;
 			same = false;
 			nx = round < 8 ? hyp_next(&hyp[i], &be[i]) : (struct av){ .known = false };
-			/* x = x0 + d with d != 0 at entry cannot hold. */
-			if (nx.known && nx.b == i && nx.b2 == JIT_LOOP_NONE && nx.d)
+			/* x = x0 + d with d != 0 at entry cannot hold; a range is not
+			 * checked at entry. */
+			if (nx.known && ((nx.b == i && nx.b2 == JIT_LOOP_NONE && nx.d) || nx.r))
 				nx.known = false;
 			hyp[i] = nx;
 		}
@@ -466,7 +492,7 @@ static bool loop_bound(const struct body *bd, struct jit_loop *lp)
 	} else {
 		n = be[v_is_dst ? b->src_reg : b->dst_reg];
 	}
-	if (!v.known || !n.known || n.s || v.b == JIT_LOOP_NONE || v.s <= 0 ||
+	if (!v.known || !n.known || n.s || v.r || n.r || v.b == JIT_LOOP_NONE || v.s <= 0 ||
 	    (v.s & (v.s - 1)))
 		return false;
 	lp->bv = v.b;
@@ -526,7 +552,7 @@ static void loop_groups(const struct body *bd, struct jit_loop *lp, uint8_t *pro
 		if (lp->limit && v->s && ((v->s < 0 ? -v->s : v->s) & ((v->s < 0 ? -v->s : v->s) - 1)))
 			continue;
 		lo = v->d + in->off;
-		hi = lo + (1 << (OP_SIZE(in->code) == SZ_B ? 0 : OP_SIZE(in->code) == SZ_H ? 1 :
+		hi = lo + v->r + (1 << (OP_SIZE(in->code) == SZ_B ? 0 : OP_SIZE(in->code) == SZ_H ? 1 :
 				OP_SIZE(in->code) == SZ_W ? 2 : 3));
 		for (g = 0; g < lp->nr_groups; g++)
 			if (lp->g[g].b == v->b && lp->g[g].b2 == v->b2 && lp->g[g].s == v->s &&

@@ -982,6 +982,24 @@ static void test_loop_limits(void **state)
 	s.r1 = r.start + 200;
 	o = both(scmp, ARRAY_SIZE(scmp), &s);
 	expect_fault(&o, PLUGLET_FAULT_OOB_LOAD, 4, r.start + 328, 1);
+
+	/* A masked index (hash-table probe): r1 + (i & mask) is in
+	 * [r1, r1 + mask] whatever i is; a mask wider than the region falls
+	 * back to the checks, and faults at the first index past its end. */
+	for (int wide = 0; wide < 2; wide++) {
+		const struct pluglet_insn probe[] = {
+			MOV_K(3, 0), MOV_K(0, 0),
+			/* 2 */ MOV_X(4, 3), AND_K(4, wide ? 511 : 255), MOV_X(5, 1), ADD_X(5, 4),
+			LDX(SZ_B, 6, 5, 0), ADD_X(0, 6), ADD_K(3, 7), JNE_K(6, 0, -8), EXIT(),
+		};
+
+		s = loop_setup(&r, PLUGLET_PERM_RW, 0);
+		o = both(probe, ARRAY_SIZE(probe), &s);
+		if (wide)
+			expect_fault(&o, PLUGLET_FAULT_OOB_LOAD, 6, r.start + 259, 1);
+		else
+			assert_int_equal(o.err, 0);
+	}
 }
 
 /* More regions than the inline tables hold: the C path must find them. */
