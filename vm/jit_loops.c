@@ -613,6 +613,13 @@ static bool loop_analyse(struct body *bd, struct jit_loop *lp, uint8_t *proven)
 			lp->last = bd->mem[k];
 	}
 	loop_groups(bd, lp, proven);
+	/* Addresses that do not move with k need neither bound nor limit. */
+	lp->free = lp->limit;
+	for (k = 0; k < lp->nr_groups; k++)
+		if (lp->g[k].s)
+			lp->free = false;
+	if (lp->free)
+		lp->limit = false;
 	return lp->nr_groups > 0;
 }
 

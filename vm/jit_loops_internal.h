@@ -46,6 +46,7 @@ struct jit_loop {
 	/* No such bound: the copy runs while counter iv (= iv0 + iv_s * k)
 	 * stays at or below a limit the entry check stores. */
 	bool limit;
+	bool free;		/* no bound, no limit: no group moves with k */
 	uint8_t iv;
 	int32_t iv_s;
 	int32_t dv;

@@ -1292,12 +1292,14 @@ static void gen_guard_bound(struct jit_state *st, const struct jit_loop *lp, uin
 /*
  * Without a bound: r11 = the last k for which every group stays in its
  * region (at most 2^32 - 1), then the counter's limit iv0 + iv_s * r11.
+ * Free loops (no group moves) only check where the groups are.
  */
 static void gen_guard_limit(struct jit_state *st, const struct jit_loop *lp, uint32_t fail)
 {
 	struct jit_buf *b = &st->b;
 
-	emit_mov_imm32(b, BUDGET_REG, UINT32_MAX);
+	if (!lp->free)
+		emit_mov_imm32(b, BUDGET_REG, UINT32_MAX);
 	for (uint32_t g = 0; g < lp->nr_groups; g++) {
 		const struct jit_loop_group *gr = &lp->g[g];
 		enum jit_tab tab = gr->write ? TAB_WR : TAB_RD;
@@ -1333,6 +1335,8 @@ static void gen_guard_limit(struct jit_state *st, const struct jit_loop *lp, uin
 		emit_mov_rr(b, true, BUDGET_REG, RDX);
 		patch8(b, j);
 	}
+	if (lp->free)
+		return;
 	/* The counter starts below 2^62; limit = iv0 + iv_s * K, no wrap. */
 	emit_mov_imm64(b, RDX, 1ull << 62);
 	emit_alu_rr(b, X_CMP, true, REG[lp->iv], RDX);
@@ -1347,7 +1351,7 @@ static void gen_guard_limit(struct jit_state *st, const struct jit_loop *lp, uin
  * and every group's range over the iterations lies in the first region
  * of its table (with a bound: over k in [0, K]; without: up to the limit
  * the copy checks); then the unchecked copy runs. rcx, rdx and r11
- * (saved) are free here.
+ * (saved, but for free loops, which do not use it) are free here.
  */
 static void gen_loop_guard(struct jit_state *st, uint32_t l)
 {
@@ -1355,20 +1359,23 @@ static void gen_loop_guard(struct jit_state *st, uint32_t l)
 	struct jit_buf *b = &st->b;
 	uint32_t fail = st->guard_fail[l];
 
-	emit_push(b, BUDGET_REG);
+	if (!lp->free)
+		emit_push(b, BUDGET_REG);
 	for (uint32_t e = 0; e < lp->nr_eq; e++) {
 		emit_sum(b, RCX, lp->eq[e].b, lp->eq[e].b2, lp->eq[e].d);
 		emit_alu_rr(b, X_CMP, true, RCX, REG[lp->eq[e].x]);
 		emit_jcc(b, CC_NE, fail);
 	}
-	if (lp->limit)
+	if (lp->limit || lp->free)
 		gen_guard_limit(st, lp, fail);
 	else
 		gen_guard_bound(st, lp, fail);
-	emit_pop(b, BUDGET_REG);
+	if (!lp->free)
+		emit_pop(b, BUDGET_REG);
 	emit_jmp(b, st->fast_off[lp->head]);
 	st->guard_fail[l] = (uint32_t)b->len;
-	emit_pop(b, BUDGET_REG);
+	if (!lp->free)
+		emit_pop(b, BUDGET_REG);
 }
 
 /*
@@ -1384,7 +1391,7 @@ static void gen_loop_copy(struct jit_state *st, uint32_t l)
 	st->fast = (int32_t)l;
 	st->sk_known = 0;
 	/* Nothing falls into the copy: align its head for the loop's sake. */
-	while (st->b.len % 32 && !st->b.oom)
+	while (st->b.len % 64 && !st->b.oom)
 		emit8(&st->b, 0xcc);
 	for (i = lp->first; i <= lp->last && !st->b.oom; i++) {
 		const struct pluglet_insn *in = &st->vm->insns[i];
