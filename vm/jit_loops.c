@@ -72,6 +72,11 @@ struct body {
 	struct av (*in)[11];
 	bool *reached;
 	uint16_t *defd;
+	uint8_t *mark;		/* per member: an access the entry check covers */
+	/* Stack slots [r10 + slot_off[j], +8) no store of the loop can reach:
+	 * an 8-byte load from one gives base JIT_LOOP_SLOT + j. */
+	uint32_t nslots;
+	int16_t slot_off[JIT_LOOP_SLOTS];
 };
 
 /* Successors of instruction i inside the program (calls: the callee too). */
@@ -215,13 +220,20 @@ static struct av av_add(struct av a, struct av b, int sign)
 	return av_range(av_add_exact(a, b, sign, sign < 0 ? -b.r : 0), a.r + b.r);
 }
 
-static void transfer(struct av *r, const struct pluglet_insn *in)
+static void transfer(const struct body *bd, struct av *r, const struct pluglet_insn *in)
 {
 	uint16_t w = jit_insn_writes(in);
 	uint8_t op = OP_CODE(in->code), d = in->dst_reg;
 	bool x = OP_SRC(in->code) == SRC_X;
 	struct av k = av_make(JIT_LOOP_NONE, 0, in->imm);
 
+	if (in->code == (CLS_LDX | MODE_MEM | SZ_DW) && in->src_reg == 10) {
+		for (uint32_t j = 0; j < bd->nslots; j++)
+			if (bd->slot_off[j] == in->off) {
+				r[d] = av_make((uint8_t)(JIT_LOOP_SLOT + j), 0, 0);
+				return;
+			}
+	}
 	if (OP_CLASS(in->code) != CLS_ALU64 || in->off) {
 		for (int i = 0; i < 11; i++)
 			if (w & (1u << i))
@@ -287,7 +299,7 @@ static bool body_pass(struct body *bd, const struct av *hyp)
 			continue;
 		memcpy(r, bd->in[k], sizeof(r));
 		if (cls != CLS_JMP && cls != CLS_JMP32)
-			transfer(r, in);
+			transfer(bd, r, in);
 		n = body_succs(bd, m, t);
 		for (j = 0; j < n; j++)
 			merge_into(bd, t[j], r);
@@ -525,7 +537,7 @@ static bool loop_counter(const struct av *hyp, uint16_t wr, struct jit_loop *lp)
 }
 
 /* Groups the accesses of the body by base and stride; marks them proven. */
-static void loop_groups(const struct body *bd, struct jit_loop *lp, uint8_t *proven)
+static void loop_groups(const struct body *bd, struct jit_loop *lp)
 {
 	for (uint32_t k = 0; k < bd->nm; k++) {
 		uint32_t i = bd->mem[k];
@@ -570,13 +582,105 @@ static void loop_groups(const struct body *bd, struct jit_loop *lp, uint8_t *pro
 			lp->g[g].lo = (int32_t)lo;
 		if (hi > lp->g[g].hi_end)
 			lp->g[g].hi_end = (int32_t)hi;
-		proven[i] = 1;
+		bd->mark[k] = 1;
 	}
+}
+
+/* One analysis with the slots of bd; fills lp and bd->mark. */
+static bool loop_try(struct body *bd, struct jit_loop *lp, uint16_t wr)
+{
+	struct av hyp[11];
+	uint32_t k;
+
+	lp->limit = lp->free = false;
+	lp->nr_eq = lp->nr_groups = 0;
+	memset(bd->mark, 0, bd->nm);
+	if (!find_hyp(bd, wr, hyp))
+		return false;
+	if (!loop_bound(bd, lp) && !loop_counter(hyp, wr, lp))
+		return false;
+	for (k = 0; k < 11; k++)
+		if (hyp[k].known && (hyp[k].b != k || hyp[k].b2 != JIT_LOOP_NONE))
+			lp->eq[lp->nr_eq++] = (struct jit_loop_eq){
+				.x = (uint8_t)k, .b = hyp[k].b, .b2 = hyp[k].b2, .d = (int32_t)hyp[k].d };
+	loop_groups(bd, lp);
+	/* Addresses that do not move with k need neither bound nor limit. */
+	lp->free = lp->limit;
+	for (k = 0; k < lp->nr_groups; k++)
+		if (lp->g[k].s)
+			lp->free = false;
+	if (lp->free)
+		lp->limit = false;
+	return lp->nr_groups > 0;
+}
+
+/* The store of member i, if it is one: base register, offset and size. */
+static bool member_store(const struct pluglet_insn *in, uint8_t *base, int32_t *lo, int32_t *hi)
+{
+	uint8_t cls = OP_CLASS(in->code), sz = OP_SIZE(in->code);
+
+	if ((cls != CLS_ST && cls != CLS_STX) ||
+	    (OP_MODE(in->code) != MODE_MEM && OP_MODE(in->code) != MODE_ATOMIC))
+		return false;
+	*base = in->dst_reg;
+	*lo = in->off;
+	*hi = in->off + (sz == SZ_B ? 1 : sz == SZ_H ? 2 : sz == SZ_W ? 4 : 8);
+	return true;
+}
+
+/*
+ * Spilled values: 8-byte loads from the current frame at constant offsets
+ * that no store of the loop at r10 + constant overlaps. Whether other
+ * stores could reach them is slots_safe()'s question.
+ */
+static void find_slots(struct body *bd)
+{
+	uint32_t k, j, n;
+
+	bd->nslots = 0;
+	for (k = 0; k < bd->nm; k++) {
+		const struct pluglet_insn *in = &bd->insns[bd->mem[k]];
+
+		if (in->code != (CLS_LDX | MODE_MEM | SZ_DW) || in->src_reg != 10 || in->off > -8 ||
+		    in->off < -(int32_t)PLUGLET_STACK_SIZE)
+			continue;
+		for (j = 0; j < bd->nslots && bd->slot_off[j] != in->off; j++)
+			;
+		if (j == bd->nslots && j < JIT_LOOP_SLOTS)
+			bd->slot_off[bd->nslots++] = in->off;
+	}
+	for (k = 0; k < bd->nm; k++) {
+		uint8_t base;
+		int32_t lo, hi;
+
+		if (!member_store(&bd->insns[bd->mem[k]], &base, &lo, &hi) || base != 10)
+			continue;
+		for (j = n = 0; j < bd->nslots; j++)
+			if (hi <= bd->slot_off[j] || lo >= bd->slot_off[j] + 8)
+				bd->slot_off[n++] = bd->slot_off[j];
+		bd->nslots = n;
+	}
+}
+
+/* With slots, every store must be at r10 + constant or proven (in a
+ * region the entry check keeps off the frame); atomics never. */
+static bool slots_safe(const struct body *bd)
+{
+	for (uint32_t k = 0; k < bd->nm; k++) {
+		const struct pluglet_insn *in = &bd->insns[bd->mem[k]];
+		uint8_t base;
+		int32_t lo, hi;
+
+		if (!member_store(in, &base, &lo, &hi))
+			continue;
+		if (OP_MODE(in->code) == MODE_ATOMIC || (base != 10 && !bd->mark[k]))
+			return false;
+	}
+	return true;
 }
 
 static bool loop_analyse(struct body *bd, struct jit_loop *lp, uint8_t *proven)
 {
-	struct av hyp[11];
 	uint16_t wr = 0;
 	uint32_t k;
 
@@ -593,16 +697,14 @@ static bool loop_analyse(struct body *bd, struct jit_loop *lp, uint8_t *proven)
 	}
 	if (wr & (1u << 10))
 		return false;
-	if (!find_hyp(bd, wr, hyp))
-		return false;
-	if (!loop_bound(bd, lp) && !loop_counter(hyp, wr, lp))
-		return false;
-	lp->nr_eq = 0;
-	for (k = 0; k < 11; k++)
-		if (hyp[k].known && (hyp[k].b != k || hyp[k].b2 != JIT_LOOP_NONE))
-			lp->eq[lp->nr_eq++] = (struct jit_loop_eq){
-				.x = (uint8_t)k, .b = hyp[k].b, .b2 = hyp[k].b2, .d = (int32_t)hyp[k].d };
-	lp->nr_groups = 0;
+	find_slots(bd);
+	if (!bd->nslots || !loop_try(bd, lp, wr) || !slots_safe(bd)) {
+		bd->nslots = 0;
+		if (!loop_try(bd, lp, wr))
+			return false;
+	}
+	lp->nr_slots = (uint8_t)bd->nslots;
+	memcpy(lp->slot_off, bd->slot_off, sizeof(lp->slot_off));
 	lp->head = bd->head;
 	lp->back = bd->back;
 	lp->first = lp->last = bd->head;
@@ -611,16 +713,10 @@ static bool loop_analyse(struct body *bd, struct jit_loop *lp, uint8_t *proven)
 			lp->first = bd->mem[k];
 		if (bd->mem[k] > lp->last)
 			lp->last = bd->mem[k];
+		if (bd->mark[k])
+			proven[bd->mem[k]] = 1;
 	}
-	loop_groups(bd, lp, proven);
-	/* Addresses that do not move with k need neither bound nor limit. */
-	lp->free = lp->limit;
-	for (k = 0; k < lp->nr_groups; k++)
-		if (lp->g[k].s)
-			lp->free = false;
-	if (lp->free)
-		lp->limit = false;
-	return lp->nr_groups > 0;
+	return true;
 }
 
 /* Predecessor lists (CSR) of every instruction; call edges included. */
@@ -682,6 +778,7 @@ static void body_free(struct body *bd)
 	free(bd->in);
 	free(bd->reached);
 	free(bd->defd);
+	free(bd->mark);
 }
 
 static int loops_add(struct jit_loop **out, uint32_t *n, uint32_t *cap, const struct jit_loop *lp)
@@ -714,7 +811,9 @@ int jit_loops_find(const struct pluglet_insn *insns, uint32_t nr, const uint8_t 
 	bd.in = malloc(BODY_MAX * sizeof(*bd.in));
 	bd.reached = malloc(BODY_MAX * sizeof(*bd.reached));
 	bd.defd = malloc(BODY_MAX * sizeof(*bd.defd));
+	bd.mark = malloc(BODY_MAX);
 	if (!bd.slot || !bd.mem || !bd.order || !bd.indeg || !bd.in || !bd.reached || !bd.defd ||
+	    !bd.mark ||
 	    build_preds(&bd))
 		goto out;
 	for (i = 0; i < nr; i++)

@@ -18,11 +18,14 @@
 
 #define JIT_LOOP_NONE	0xff	/* no register: the value is the constant alone */
 #define JIT_LOOP_GROUPS	6
+#define JIT_LOOP_SLOTS	8
+#define JIT_LOOP_SLOT	0x10	/* + j: the 8 bytes at r10 + slot_off[j] */
 
 /*
  * Values are affine in the iteration number k (0 for the first run of the
  * body since the entry check): the sum of at most two registers' values at
- * the loop entry (b, b2; JIT_LOOP_NONE for none) + s * k + d.
+ * the loop entry (b, b2: 0-10 a register, JIT_LOOP_SLOT + j a stack slot
+ * the loop never writes, JIT_LOOP_NONE for none) + s * k + d.
  */
 struct jit_loop_eq {		/* at entry, reg x == reg b + reg b2 + d */
 	uint8_t x, b, b2;
@@ -51,6 +54,10 @@ struct jit_loop {
 	int32_t iv_s;
 	int32_t dv;
 	int64_t dn;
+	/* Stack slots read as bases; with any, the entry check also keeps the
+	 * first region of the write table off the current frame. */
+	uint8_t nr_slots;
+	int16_t slot_off[JIT_LOOP_SLOTS];
 	struct jit_loop_eq eq[11];
 	struct jit_loop_group g[JIT_LOOP_GROUPS];
 };

@@ -1217,33 +1217,62 @@ static int gen_insn(struct jit_state *st, uint32_t pc)
 
 /* ------------------------------------------------- loops checked at entry */
 
-/* dst = b + b2 + d (eBPF registers, JIT_LOOP_NONE for none). */
-static void emit_sum(struct jit_buf *b, int dst, uint8_t r1, uint8_t r2, int64_t d)
+/* dst = r1 + r2 + d: eBPF registers, stack slots of lp, JIT_LOOP_NONE. */
+static void emit_sum(struct jit_buf *b, const struct jit_loop *lp, int dst, uint8_t r1, uint8_t r2,
+		     int64_t d)
 {
-	if (r1 == JIT_LOOP_NONE)
+	if (r1 == JIT_LOOP_NONE) {
 		emit_mov_imm64(b, dst, (uint64_t)d);
-	else if (r2 == JIT_LOOP_NONE)
+	} else if (r1 < 11 && r2 == JIT_LOOP_NONE) {
 		emit_lea(b, dst, REG[r1], (int32_t)d);
-	else
+	} else if (r1 < 11 && r2 < 11) {
 		emit_lea_bi(b, dst, REG[r1], REG[r2], (int32_t)d);
+	} else {
+		/* Slots sort after registers: r1 may be either, r2 is a slot or none. */
+		if (r1 < 11)
+			emit_mov_rr(b, true, dst, REG[r1]);
+		else
+			emit_load64(b, dst, RBP, lp->slot_off[r1 - JIT_LOOP_SLOT]);
+		if (r2 != JIT_LOOP_NONE)
+			emit_rm(b, 0x03, true, dst, RBP, lp->slot_off[r2 - JIT_LOOP_SLOT]);
+		if (d)
+			emit_lea(b, dst, dst, (int32_t)d);
+	}
 }
 
 /*
- * The entry check of loop l (see vm/jit_loops.c): the hypotheses hold,
- * k stays below 2^32, and every group's hull over k in [0, K] lies in the
- * first region of its table; then the unchecked copy runs. rcx, rdx and
- * r11 (saved) are free here.
+ * With stack slots as bases: the first region of the write table (the
+ * only place the copy's unchecked stores go) lies off the current frame,
+ * so no store of the loop changes them.
  */
+static void gen_guard_frame(struct jit_state *st, uint32_t fail)
+{
+	struct jit_buf *b = &st->b;
+	size_t below, above;
+
+	st->tabs_used |= 1u << TAB_WR;
+	emit_lea(b, RCX, RBP, -(int32_t)PLUGLET_STACK_SIZE);
+	emit_rm(b, 0x39, true, RCX, RUN_REG,	/* cmp [lim], rcx */
+		TAB_OFF(TAB_WR, 0) + (int32_t)offsetof(struct jit_region, lim[0]));
+	below = emit_jcc8(b, CC_B);
+	emit_rm(b, 0x39, true, RBP, RUN_REG,	/* cmp [start], rbp */
+		TAB_OFF(TAB_WR, 0) + (int32_t)offsetof(struct jit_region, start));
+	above = emit_jcc8(b, CC_AE);
+	emit_jmp(b, fail);
+	patch8(b, below);
+	patch8(b, above);
+}
+
 static void gen_guard_bound(struct jit_state *st, const struct jit_loop *lp, uint32_t fail)
 {
 	struct jit_buf *b = &st->b;
 
 	/* rcx = first value compared, r11 = the bound; both below 2^62. */
-	emit_sum(b, RCX, lp->bv, lp->bv2, lp->dv);
+	emit_sum(b, lp, RCX, lp->bv, lp->bv2, lp->dv);
 	emit_mov_imm64(b, RDX, 1ull << 62);
 	emit_alu_rr(b, X_CMP, true, RCX, RDX);
 	emit_jcc(b, CC_AE, fail);
-	emit_sum(b, BUDGET_REG, lp->bn, lp->bn2, lp->dn);
+	emit_sum(b, lp, BUDGET_REG, lp->bn, lp->bn2, lp->dn);
 	emit_alu_rr(b, X_CMP, true, BUDGET_REG, RDX);
 	emit_jcc(b, CC_AE, fail);
 	/* K = ceil((n - v) / step), 0 if n <= v: the last k the body runs for. */
@@ -1266,9 +1295,9 @@ static void gen_guard_bound(struct jit_state *st, const struct jit_loop *lp, uin
 		enum jit_tab tab = gr->write ? TAB_WR : TAB_RD;
 
 		st->tabs_used |= 1u << tab;
-		emit_sum(b, RCX, gr->b, gr->b2, gr->lo);
+		emit_sum(b, lp, RCX, gr->b, gr->b2, gr->lo);
 		if (!gr->s) {
-			emit_sum(b, RDX, gr->b, gr->b2, (int64_t)gr->hi_end - 1);
+			emit_sum(b, lp, RDX, gr->b, gr->b2, (int64_t)gr->hi_end - 1);
 		} else {
 			emit_imul_ri(b, RDX, BUDGET_REG, gr->s);
 			if (gr->s > 0) {
@@ -1276,7 +1305,7 @@ static void gen_guard_bound(struct jit_state *st, const struct jit_loop *lp, uin
 				emit_alu_ri(b, X_ADD, true, RDX, gr->hi_end - 1 - gr->lo);
 			} else {
 				emit_alu_rr(b, X_ADD, true, RCX, RDX);
-				emit_sum(b, RDX, gr->b, gr->b2, (int64_t)gr->hi_end - 1);
+				emit_sum(b, lp, RDX, gr->b, gr->b2, (int64_t)gr->hi_end - 1);
 			}
 		}
 		emit_cmp_rm(b, RCX, RUN_REG, TAB_OFF(tab, 0) + (int32_t)offsetof(struct jit_region, start));
@@ -1310,8 +1339,8 @@ static void gen_guard_limit(struct jit_state *st, const struct jit_loop *lp, uin
 
 		st->tabs_used |= 1u << tab;
 		/* k = 0 fits: start <= rcx <= rdx <= last. */
-		emit_sum(b, RCX, gr->b, gr->b2, gr->lo);
-		emit_sum(b, RDX, gr->b, gr->b2, (int64_t)gr->hi_end - 1);
+		emit_sum(b, lp, RCX, gr->b, gr->b2, gr->lo);
+		emit_sum(b, lp, RDX, gr->b, gr->b2, (int64_t)gr->hi_end - 1);
 		emit_cmp_rm(b, RCX, RUN_REG, start);
 		emit_jcc(b, CC_B, fail);
 		emit_cmp_rm(b, RDX, RUN_REG, lim);
@@ -1361,8 +1390,10 @@ static void gen_loop_guard(struct jit_state *st, uint32_t l)
 
 	if (!lp->free)
 		emit_push(b, BUDGET_REG);
+	if (lp->nr_slots)
+		gen_guard_frame(st, fail);
 	for (uint32_t e = 0; e < lp->nr_eq; e++) {
-		emit_sum(b, RCX, lp->eq[e].b, lp->eq[e].b2, lp->eq[e].d);
+		emit_sum(b, lp, RCX, lp->eq[e].b, lp->eq[e].b2, lp->eq[e].d);
 		emit_alu_rr(b, X_CMP, true, RCX, REG[lp->eq[e].x]);
 		emit_jcc(b, CC_NE, fail);
 	}

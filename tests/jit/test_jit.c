@@ -926,6 +926,49 @@ static void test_loop_shapes(void **state)
 	}
 }
 
+/* A pointer spilled to the stack and reloaded every iteration (clang does
+ * this under register pressure): a base the entry check reads from the
+ * slot, valid because no store of the loop can reach the slot. */
+static void test_loop_slots(void **state)
+{
+	struct pluglet_region r;
+	struct setup s = loop_setup(&r, PLUGLET_PERM_RW, 0);
+	struct outcome o;
+
+	NEED_MEM_CHECKS();
+	for (int c = 0; c < 5; c++) {
+		/* c = 1: the spilled pointer is past the end; c = 2: it points
+		 * into the frame (stores there are checked); c = 3: a store at
+		 * r10 - 8 in the loop (the slot is not tracked); c = 4: it points
+		 * 8 bytes below the slot, with a region that holds the whole
+		 * address space: the first store overwrites the slot, so the
+		 * next iteration's pointer is 0 (the entry check must see that
+		 * the region holds the frame). */
+		const struct pluglet_insn spill[] = {
+			c >= 2 && c != 3 ? MOV_X(7, 10) : MOV_X(7, 1),
+			ADD_K(7, c == 1 ? 250 : c == 2 ? -24 : c == 4 ? -16 : 0),
+			STX(SZ_DW, 10, 7, -8), MOV_K(3, 0),
+			/* 4 */ LDX(SZ_DW, 2, 10, -8), STX(SZ_DW, 2, 3, 8), MOV_X(5, 1), ADD_X(5, 3),
+			LDX(SZ_B, 6, 5, 0), c == 3 ? STX(SZ_DW, 10, 6, -8) : MOV_X(4, 6),
+			ADD_K(3, 1), JLT_K(3, 100, -8),
+			LDX(SZ_DW, 0, 1, 8), EXIT(),
+		};
+
+		s = loop_setup(&r, PLUGLET_PERM_RW, 0);
+		if (c == 4)
+			r = (struct pluglet_region){ 4096, 1ull << 47, PLUGLET_PERM_RW, 0 };
+		o = both(spill, ARRAY_SIZE(spill), &s);
+		if (c == 1)
+			expect_fault(&o, PLUGLET_FAULT_OOB_STORE, 5, r.start + 258, 8);
+		else if (c == 0 || c == 2)
+			assert_int_equal(o.err, 0);
+		else if (c == 3)
+			assert_int_equal(o.fault.insn, 5);
+		else
+			expect_fault(&o, PLUGLET_FAULT_OOB_STORE, 5, 8, 8);
+	}
+}
+
 /* Pairs the JIT emits as one instruction (find_pairs()): same results,
  * also where a jump lands between the two, or the add reads its own
  * destination. */
@@ -1298,6 +1341,7 @@ int main(void)
 		cmocka_unit_test(test_loop_shapes),
 		cmocka_unit_test(test_loop_limits),
 		cmocka_unit_test(test_pairs),
+		cmocka_unit_test(test_loop_slots),
 		cmocka_unit_test(test_many_regions),
 		cmocka_unit_test(test_data_regions),
 		cmocka_unit_test(test_threads),
