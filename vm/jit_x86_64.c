@@ -195,6 +195,10 @@ struct jit_state {
 	uint32_t *fast_off;
 	uint8_t *proven;
 	int32_t fast;
+	/* In a copy: the member emitted next (UINT32_MAX: none), and whether
+	 * the current jump was inverted to leave the loop instead. */
+	uint32_t copy_next;
+	bool inverted;
 	char *log;
 	size_t log_size;
 };
@@ -1160,6 +1164,14 @@ static int gen_jmp(struct jit_state *st, const struct pluglet_insn *in, uint32_t
 	} else {
 		emit_alu_ri(b, X_CMP, w, dst, in->imm);
 	}
+	if (st->fast >= 0 && (uint32_t)t == st->copy_next && pc + 1 < st->nr &&
+	    st->member[pc + 1] != (uint32_t)st->fast + 1) {
+		/* A rotated loop's copy: the jump goes to the next member, so
+		 * fall into it and jump out where the original falls out. */
+		emit_jcc(b, (enum x86_cc)(jmp_cc(op) ^ 1), jump_to(st, pc, pc + 1));
+		st->inverted = true;
+		return 0;
+	}
 	emit_jcc(b, jmp_cc(op), jump_to(st, pc, (uint32_t)t));
 	return 0;
 }
@@ -1441,9 +1453,15 @@ static void gen_loop_copy(struct jit_state *st, uint32_t l)
 		}
 		if (st->flags[i] & JF_TARGET)
 			st->sk_known = 0;
+		for (st->copy_next = i + 1; st->copy_next <= lp->last &&
+		     (st->member[st->copy_next] != l + 1 || (st->flags[st->copy_next] & JF_LDDW_HI));
+		     st->copy_next++)
+			;
+		st->inverted = false;
 		gen_insn(st, i);	/* cannot fail: compiled once already */
 		sk_track(st, in);
-		if ((cls == CLS_JMP || cls == CLS_JMP32) && OP_CODE(in->code) == JMP_JA)
+		if (((cls == CLS_JMP || cls == CLS_JMP32) && OP_CODE(in->code) == JMP_JA) ||
+		    st->inverted)
 			continue;
 		ft = i + 1 + (in->code == (CLS_LD | MODE_IMM | SZ_DW));
 		if (ft < st->nr && st->member[ft] != l + 1) {
