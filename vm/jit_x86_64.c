@@ -155,6 +155,7 @@ struct jit_state {
 	uint32_t *charge_at;	/* budget charged by a jump/call/exit, incl. itself */
 	uint32_t *charge_before;/* charged on fall-through into a jump target */
 	uint8_t *flags;		/* JF_* */
+	uint8_t *jumps_in;	/* jumps and calls to each instruction (saturating) */
 	struct jit_stub *stubs;
 	uint32_t nr_stubs, cap_stubs;
 	uint32_t *stub_off;	/* offsets from the previous pass */
@@ -199,6 +200,9 @@ struct jit_state {
 	 * the current jump was inverted to leave the loop instead. */
 	uint32_t copy_next;
 	bool inverted;
+	/* In a copy: budget not charged yet, which every path charges later,
+	 * and the join it may pass (see copy_defer()). */
+	uint32_t carry, carry_to;
 	char *log;
 	size_t log_size;
 };
@@ -1101,6 +1105,34 @@ static int gen_call(struct jit_state *st, const struct pluglet_insn *in, uint32_
 }
 
 /*
+ * In a loop copy, a forward conditional jump over straight-line members
+ * to a join t that no other jump reaches: both paths go through t, so
+ * what the jump charges can wait for the next charge point after t (one
+ * `sub` per if instead of two on the budget's chain). Back-edges, exits
+ * and gotos charge at once; the budget is only checked at back-edges, so
+ * it stops at the same instruction; only the count a memory fault reports
+ * inside the copy can be lower, as it can be higher elsewhere (see
+ * vm_internal.h).
+ */
+static bool copy_defer(const struct jit_state *st, uint32_t pc, int64_t t)
+{
+	const struct jit_loop *lp = &st->loops[st->fast];
+	uint32_t l1 = (uint32_t)st->fast + 1;
+
+	if (t <= pc + 1 || t > lp->last || (uint32_t)t == lp->head || st->member[t] != l1 ||
+	    st->jumps_in[t] != 1)
+		return false;
+	for (uint32_t i = pc + 1; i < (uint32_t)t; i++) {
+		uint8_t cls = OP_CLASS(st->vm->insns[i].code);
+
+		if (st->member[i] != l1 || (st->flags[i] & JF_TARGET) ||
+		    ((cls == CLS_JMP || cls == CLS_JMP32) && !(st->flags[i] & JF_LDDW_HI)))
+			return false;
+	}
+	return true;
+}
+
+/*
  * Where a jump from pc to t lands: inside the loop copy being emitted, its
  * copy of t; at a checked loop's head from outside the loop, the entry
  * check; from the loop's own back-edge, the checked body after it.
@@ -1125,7 +1157,14 @@ static int gen_jmp(struct jit_state *st, const struct pluglet_insn *in, uint32_t
 	int64_t t = (int64_t)pc + 1 + rel;
 	int dst = REG[in->dst_reg];
 
-	emit_charge(st, st->charge_at[pc]);
+	if (st->fast >= 0 && op != JMP_JA && op != JMP_EXIT && op != JMP_CALL && rel > 0 &&
+	    copy_defer(st, pc, t)) {
+		st->carry += st->charge_at[pc];
+		st->carry_to = (uint32_t)t;
+	} else {
+		emit_charge(st, st->charge_at[pc] + st->carry);
+		st->carry = 0;
+	}
 	if (op == JMP_EXIT) {
 		if (!w)
 			return -EOPNOTSUPP;
@@ -1433,6 +1472,8 @@ static void gen_loop_copy(struct jit_state *st, uint32_t l)
 
 	st->fast = (int32_t)l;
 	st->sk_known = 0;
+	st->carry = 0;
+	st->carry_to = UINT32_MAX;
 	/* Nothing falls into the copy: align its head for the loop's sake. */
 	while (st->b.len % 64 && !st->b.oom)
 		emit8(&st->b, 0xcc);
@@ -1442,9 +1483,17 @@ static void gen_loop_copy(struct jit_state *st, uint32_t l)
 
 		if (st->member[i] != l + 1 || (st->flags[i] & JF_LDDW_HI))
 			continue;
-		/* Only a member can fall into a member (one entry: head). */
-		if (i != lp->head && st->member[i - 1] == l + 1)
-			emit_charge(st, st->charge_before[i]);
+		/* Only a member can fall into a member (one entry: head). A carry
+		 * passes its own join; at any other label it is charged first. */
+		if (i != lp->head && st->member[i - 1] == l + 1) {
+			uint32_t c = st->charge_before[i];
+
+			if ((st->flags[i] & JF_TARGET) && i != st->carry_to) {
+				c += st->carry;
+				st->carry = 0;
+			}
+			emit_charge(st, c);
+		}
 		st->fast_off[i] = (uint32_t)st->b.len;
 		if (i == lp->head && lp->limit) {
 			/* Past the limit the checked body takes over. */
@@ -1465,7 +1514,8 @@ static void gen_loop_copy(struct jit_state *st, uint32_t l)
 			continue;
 		ft = i + 1 + (in->code == (CLS_LD | MODE_IMM | SZ_DW));
 		if (ft < st->nr && st->member[ft] != l + 1) {
-			emit_charge(st, st->charge_before[ft]);
+			emit_charge(st, st->charge_before[ft] + st->carry);
+			st->carry = 0;
 			emit_jmp(&st->b, jump_to(st, i, ft));
 		}
 	}
@@ -1716,6 +1766,8 @@ static int analyse(struct jit_state *st)
 		if (t < 0 || t >= st->nr)
 			return -EINVAL;
 		st->flags[t] |= JF_TARGET;
+		if (st->jumps_in[t] < UINT8_MAX)
+			st->jumps_in[t]++;
 	}
 	st->flags[0] |= JF_TARGET;
 	find_pairs(st);
@@ -1837,8 +1889,9 @@ static int jit_compile(struct pluglet_vm *vm, bool mem_checks, char *log, size_t
 	st.charge_at = calloc(st.nr, sizeof(*st.charge_at));
 	st.charge_before = calloc(st.nr, sizeof(*st.charge_before));
 	st.flags = calloc(st.nr, 1);
+	st.jumps_in = calloc(st.nr, 1);
 	err = -ENOMEM;
-	if (!st.insn_off || !st.charge_at || !st.charge_before || !st.flags)
+	if (!st.insn_off || !st.charge_at || !st.charge_before || !st.flags || !st.jumps_in)
 		goto out;
 	err = analyse(&st);
 	if (err) {
@@ -1902,6 +1955,7 @@ out:
 	free(st.charge_at);
 	free(st.charge_before);
 	free(st.flags);
+	free(st.jumps_in);
 	free(st.stubs);
 	free(st.stub_off);
 	free(st.loops);

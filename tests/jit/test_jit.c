@@ -969,6 +969,44 @@ static void test_loop_slots(void **state)
 	}
 }
 
+/* Ifs inside a proven loop: the copy charges each if's jump later, at the
+ * next charge point after its join; counts and budget stops must not move. */
+static void test_loop_budget(void **state)
+{
+	static const struct pluglet_insn ifs[] = {
+		MOV_K(0, 0), MOV_K(3, 0),
+		/* 2 */ MOV_X(5, 1), ADD_X(5, 3), LDX(SZ_B, 6, 5, 0),
+		JCC_K(JMP_JGT, 6, 100, 1), ADD_K(0, 1),
+		/* 7 */ JCC_K(JMP_JLT, 6, 50, 2), ADD_K(0, 2), INSN(CLS_ALU64 | ALU_XOR | SRC_K, 0, 0, 0, 5),
+		/* 10 */ JCC_K(JMP_JEQ, 6, 7, 1), ADD_K(0, 3),
+		/* 12 */ ADD_K(3, 1), JLT_K(3, 200, -12), EXIT(),
+	};
+	struct pluglet_region r;
+	struct setup s = loop_setup(&r, PLUGLET_PERM_RW, 0);
+	struct outcome o;
+
+	/* A label after the join that another jump reaches: the pending
+	 * charge is paid on the way in, not after it. */
+	static const struct pluglet_insn cross[] = {
+		MOV_K(0, 0), MOV_K(3, 0),
+		/* 2 */ MOV_X(5, 1), ADD_X(5, 3), LDX(SZ_B, 6, 5, 0),
+		JCC_K(JMP_JGT, 6, 200, 4), JCC_K(JMP_JGT, 6, 100, 1), ADD_K(0, 1),
+		/* 8 */ ADD_K(0, 2), ADD_K(0, 4), ADD_K(0, 8),
+		/* 11 */ ADD_K(3, 1), JLT_K(3, 200, -11), EXIT(),
+	};
+
+	o = both(ifs, ARRAY_SIZE(ifs), &s);	/* both() compares the counts */
+	assert_int_equal(o.err, 0);
+	o = both(cross, ARRAY_SIZE(cross), &s);
+	assert_int_equal(o.err, 0);
+	for (uint64_t b = 995; b < 1005; b++) {
+		s.budget = b;
+		o = both(ifs, ARRAY_SIZE(ifs), &s);
+		assert_int_equal(o.fault.kind, PLUGLET_FAULT_BUDGET);
+		assert_int_equal(o.fault.insn, 13);
+	}
+}
+
 /* Pairs the JIT emits as one instruction (find_pairs()): same results,
  * also where a jump lands between the two, or the add reads its own
  * destination. */
@@ -1342,6 +1380,7 @@ int main(void)
 		cmocka_unit_test(test_loop_limits),
 		cmocka_unit_test(test_pairs),
 		cmocka_unit_test(test_loop_slots),
+		cmocka_unit_test(test_loop_budget),
 		cmocka_unit_test(test_many_regions),
 		cmocka_unit_test(test_data_regions),
 		cmocka_unit_test(test_threads),
