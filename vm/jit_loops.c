@@ -37,6 +37,11 @@
 #include <string.h>
 
 #define BODY_MAX	256	/* longer loops keep their per-access checks */
+/* Bounds on the analysis, so that no program makes loading slow: jump
+ * sources read per candidate, candidates looked at, loops analysed. */
+#define PREDS_MAX	(4 * BODY_MAX)
+#define CANDIDATES_MAX	4096
+#define ANALYSED_MAX	256
 #define D_MAX		(1 << 30)
 #define S_MAX		(1 << 16)
 #define R_MAX		(1 << 28)
@@ -73,6 +78,7 @@ struct body {
 	bool *reached;
 	uint16_t *defd;
 	uint8_t *mark;		/* per member: an access the entry check covers */
+	uint32_t preds_read;	/* this candidate's, against PREDS_MAX */
 	/* Stack slots [r10 + slot_off[j], +8) no store of the loop can reach:
 	 * an 8-byte load from one gives base JIT_LOOP_SLOT + j. */
 	uint32_t nslots;
@@ -322,6 +328,8 @@ static bool loop_order(struct body *bd)
 		if ((cls == CLS_JMP || cls == CLS_JMP32) &&
 		    (op == JMP_CALL || op == JMP_EXIT || (op == JMP_JA && cls == CLS_JMP32)))
 			return false;
+		if ((bd->preds_read += bd->pred_start[m + 1] - bd->pred_start[m]) > 2 * PREDS_MAX)
+			return false;
 		for (i = bd->pred_start[m]; i < bd->pred_start[m + 1]; i++) {
 			uint32_t p = bd->preds[i];
 
@@ -382,6 +390,8 @@ static bool loop_members(struct body *bd)
 		uint32_t m = bd->mem[top];
 
 		if (m == 0)
+			return false;
+		if ((bd->preds_read += bd->pred_start[m + 1] - bd->pred_start[m]) > PREDS_MAX)
 			return false;
 		for (i = bd->pred_start[m]; i < bd->pred_start[m + 1]; i++) {
 			uint32_t p = bd->preds[i];
@@ -679,7 +689,8 @@ static bool slots_safe(const struct body *bd)
 	return true;
 }
 
-static bool loop_analyse(struct body *bd, struct jit_loop *lp, uint8_t *proven)
+static bool loop_analyse(struct body *bd, struct jit_loop *lp, uint8_t *proven,
+			 uint32_t *analysed)
 {
 	uint16_t wr = 0;
 	uint32_t k;
@@ -697,6 +708,7 @@ static bool loop_analyse(struct body *bd, struct jit_loop *lp, uint8_t *proven)
 	}
 	if (wr & (1u << 10))
 		return false;
+	(*analysed)++;
 	find_slots(bd);
 	if (!bd->nslots || !loop_try(bd, lp, wr) || !slots_safe(bd)) {
 		bd->nslots = 0;
@@ -801,7 +813,7 @@ int jit_loops_find(const struct pluglet_insn *insns, uint32_t nr, const uint8_t 
 {
 	struct body bd = { .insns = insns, .flags = flags, .nr = nr, .member = member };
 	struct jit_loop *out = NULL, lp;
-	uint32_t n = 0, cap = 0, i, k, t;
+	uint32_t n = 0, cap = 0, i, k, t, candidates = 0, analysed = 0;
 	int err = -ENOMEM;
 
 	bd.slot = malloc(nr * sizeof(*bd.slot));
@@ -822,10 +834,13 @@ int jit_loops_find(const struct pluglet_insn *insns, uint32_t nr, const uint8_t 
 		if ((flags[i] & JF_LDDW_HI) || !back_edge(&insns[i], i, nr, &t) || member[t] ||
 		    member[i] || (flags[t] & JF_LDDW_HI))
 			continue;
+		if (++candidates > CANDIDATES_MAX || analysed >= ANALYSED_MAX)
+			break;
 		bd.head = t;
 		bd.back = i;
+		bd.preds_read = 0;
 		memset(&lp, 0, sizeof(lp));
-		if (loop_analyse(&bd, &lp, proven)) {
+		if (loop_analyse(&bd, &lp, proven, &analysed)) {
 			if (loops_add(&out, &n, &cap, &lp))
 				goto out;
 			for (k = 0; k < bd.nm; k++) {

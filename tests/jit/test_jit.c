@@ -1007,6 +1007,45 @@ static void test_loop_budget(void **state)
 	}
 }
 
+/* Many loops: the analysis stops after a fixed number (loading stays fast
+ * whatever the program), the rest keep their checks and still agree. */
+static void test_loop_many(void **state)
+{
+	enum { LOOPS = 300, PER = 6 };
+	static struct pluglet_insn p[LOOPS * PER + 2];
+	uint8_t *flags = calloc(ARRAY_SIZE(p), 1), *proven = calloc(ARRAY_SIZE(p), 1);
+	uint32_t *member = calloc(ARRAY_SIZE(p), sizeof(*member)), n = 0;
+	struct pluglet_region r;
+	struct setup s = loop_setup(&r, PLUGLET_PERM_RW, 0);
+	struct jit_loop *l = NULL;
+	struct outcome o;
+
+	assert_non_null(flags);
+	assert_non_null(proven);
+	assert_non_null(member);
+	p[0] = MOV_K(0, 0);
+	for (int k = 0; k < LOOPS; k++) {
+		struct pluglet_insn *q = &p[1 + k * PER];
+
+		q[0] = MOV_K(3, 0);
+		q[1] = MOV_X(5, 1);	/* head */
+		q[2] = ADD_X(5, 3);
+		q[3] = LDX(SZ_B, 6, 5, 0);
+		q[4] = ADD_K(3, 1);
+		q[5] = JLT_K(3, 4, -5);
+		flags[1 + k * PER + 1] = JF_TARGET;
+	}
+	p[LOOPS * PER + 1] = EXIT();
+	assert_int_equal(jit_loops_find(p, ARRAY_SIZE(p), flags, &l, &n, proven, member), 0);
+	assert_true(n > 0 && n < LOOPS);
+	free(l);
+	o = both(p, ARRAY_SIZE(p), &s);
+	assert_int_equal(o.err, 0);
+	free(flags);
+	free(proven);
+	free(member);
+}
+
 /* Pairs the JIT emits as one instruction (find_pairs()): same results,
  * also where a jump lands between the two, or the add reads its own
  * destination. */
@@ -1381,6 +1420,7 @@ int main(void)
 		cmocka_unit_test(test_pairs),
 		cmocka_unit_test(test_loop_slots),
 		cmocka_unit_test(test_loop_budget),
+		cmocka_unit_test(test_loop_many),
 		cmocka_unit_test(test_many_regions),
 		cmocka_unit_test(test_data_regions),
 		cmocka_unit_test(test_threads),
