@@ -207,6 +207,43 @@ int host__call(struct host *h, const struct inj_request *req, const void *obj, s
 	return rc;
 }
 
+int host__call_all(struct host_call *calls, unsigned int n)
+{
+	struct inj_call *ic = calloc(n + 1, sizeof(*ic));
+	unsigned int i, k = 0;
+	int timeout_ms = 0, err;
+
+	if (!ic)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		if (!calls[i].h)
+			continue;
+		timeout_ms = (int)calls[i].h->reg->opts.timeout_ms;
+		ic[k++] = (struct inj_call){ .c = calls[i].h->cli, .req = &calls[i].req,
+					     .obj = calls[i].obj, .len = calls[i].len };
+	}
+	err = inj_client__request_all(ic, k, timeout_ms);
+	for (i = 0, k = 0; i < n; i++) {
+		struct host *h = calls[i].h;
+		struct inj_call *c = &ic[k];
+
+		if (!h)
+			continue;
+		k++;
+		calls[i].rc = c->rc;
+		pthread_mutex_lock(&h->reg->lock);
+		note_outcome_locked(h, c->rc, c->reply.from_host, true);
+		if (c->reply.from_host)
+			want_status(h);		/* the host changed: its status is asked again */
+		pthread_mutex_unlock(&h->reg->lock);
+		calls[i].text = c->reply.text;
+		c->reply.text = NULL;
+		inj_reply__fini(&c->reply);
+	}
+	free(ic);
+	return err;
+}
+
 bool host__silent(struct host *h)
 {
 	bool silent;

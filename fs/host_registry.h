@@ -127,6 +127,21 @@ bool host__point_replace_only(const struct host *h, const char *point);
  */
 int host__call(struct host *h, const struct inj_request *req, const void *obj, size_t len,
 	       char **text);
+/* One change of a batch (host__call_all()). */
+struct host_call {
+	struct host *h;			/* referenced by the caller, each host once; NULL: skipped */
+	struct inj_request req;
+	const void *obj;
+	size_t len;
+	int rc;				/* out: what host__call() would return */
+	char *text;			/* out: as host__call()'s, to free() */
+};
+/*
+ * host__call() for several hosts at once: every request is sent before any
+ * reply is waited for, and the replies are taken as they arrive. 0, or
+ * -ENOMEM with nothing sent (every asked call's rc -ENOMEM then).
+ */
+int host__call_all(struct host_call *calls, unsigned int n);
 /* Is the host known not to answer (a request to it timed out since its last answer)? */
 bool host__silent(struct host *h);
 /* The host missed a change (skipped while silent): sync it when it answers. */

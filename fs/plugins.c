@@ -138,32 +138,41 @@ static bool group_known(struct plugins *p, const char *group)
 
 /* ---- requests to hosts ---- */
 
-/*
- * One change in one host. On failure, text (malloc'd) holds the host's
- * reason or the local one. Anchors of REPLACE use seq 0 on the wire: the
- * directory name is the user's, the host keeps one REPLACE per plugin.
- */
-static int host_change(struct plugins *p, struct host *h, enum inj_action act, const char *plugin,
-		       enum pluglet_anchor anchor, uint32_t seq, const struct pl_pluglet *pl,
-		       char **text)
+/* The request of one change. Anchors of REPLACE use seq 0 on the wire: the
+ * directory name is the user's, the host keeps one REPLACE per plugin. */
+static void change_req(struct plugins *p, struct host_call *hc, enum inj_action act,
+		       const char *plugin, enum pluglet_anchor anchor, uint32_t seq,
+		       const struct pl_pluglet *pl)
 {
-	struct inj_request req = {
-		.sz = sizeof(req),
+	hc->req = (struct inj_request){
+		.sz = sizeof(hc->req),
 		.action = act,
 		.plugin = plugin,
 		.anchor = anchor,
 		.seq = wire_seq(anchor, seq),
 	};
-
+	hc->obj = pl ? pl->obj : NULL;
+	hc->len = pl ? pl->len : 0;
 	if (pl) {
-		req.jit = pl->jit;
-		req.extra_mem = pl->extra_memory;
-		req.shared_mem = pl->shared_memory;
-		req.entry = pl->entry[0] ? pl->entry : NULL;
-		req.origin = p->store.origin;
-		req.gen = pl->gen;
+		hc->req.jit = pl->jit;
+		hc->req.extra_mem = pl->extra_memory;
+		hc->req.shared_mem = pl->shared_memory;
+		hc->req.entry = pl->entry[0] ? pl->entry : NULL;
+		hc->req.origin = p->store.origin;
+		hc->req.gen = pl->gen;
 	}
-	return host__call(h, &req, pl ? pl->obj : NULL, pl ? pl->len : 0, text);
+}
+
+/* One change in one host. On failure, text (malloc'd) holds the host's
+ * reason or the local one. */
+static int host_change(struct plugins *p, struct host *h, enum inj_action act, const char *plugin,
+		       enum pluglet_anchor anchor, uint32_t seq, const struct pl_pluglet *pl,
+		       char **text)
+{
+	struct host_call hc = { .h = h };
+
+	change_req(p, &hc, act, plugin, anchor, seq, pl);
+	return host__call(h, &hc.req, hc.obj, hc.len, text);
 }
 
 /* A host's answer that leaves the change pending: it did not answer in
@@ -198,17 +207,18 @@ static uint64_t realtime_ns(void)
  * from another generation or another program's is replaced in place
  * (REPLACE: at the seq the host has it). *took_foreign says that the slot
  * held another program's pluglet, which a rollback cannot give back.
+ * rc is the outcome of the first request (put_first()), which host_put()
+ * sends itself and a change to many hosts sends to all of them together.
  */
-static int host_put(struct plugins *p, struct host *h, const char *plugin, unsigned int anchor,
-		    const struct pl_pluglet *pl, bool replace, bool *took_foreign, char **text)
+static int host_put_rest(struct plugins *p, struct host *h, const char *plugin,
+			 unsigned int anchor, const struct pl_pluglet *pl, bool replace, int rc,
+			 bool *took_foreign, char **text)
 {
 	const struct inj_pluglet_status *ps;
 	struct inj_host_status st;
 	uint32_t seq = wire_seq(anchor, pl->seq);
-	int rc;
 
 	*took_foreign = false;
-	rc = host_change(p, h, replace ? INJ_ACT_REPLACE : INJ_ACT_ADD, plugin, anchor, seq, pl, text);
 	if (replace && rc == -ENOENT) {		/* the host lost it: give it back */
 		free(*text);
 		*text = NULL;
@@ -233,6 +243,26 @@ static int host_put(struct plugins *p, struct host *h, const char *plugin, unsig
 	return rc;
 }
 
+/* The first request of host_put(): a replace where the host should have
+ * the pluglet, an add where not. */
+static void put_first(struct plugins *p, struct host_call *hc, const char *plugin,
+		      unsigned int anchor, const struct pl_pluglet *pl, bool replace)
+{
+	change_req(p, hc, replace ? INJ_ACT_REPLACE : INJ_ACT_ADD, plugin, anchor,
+		   wire_seq(anchor, pl->seq), pl);
+}
+
+static int host_put(struct plugins *p, struct host *h, const char *plugin, unsigned int anchor,
+		    const struct pl_pluglet *pl, bool replace, bool *took_foreign, char **text)
+{
+	struct host_call hc = { .h = h };
+	int rc;
+
+	put_first(p, &hc, plugin, anchor, pl, replace);
+	rc = host__call(h, &hc.req, hc.obj, hc.len, text);
+	return host_put_rest(p, h, plugin, anchor, pl, replace, rc, took_foreign, text);
+}
+
 static const char *host_file(const struct host *h)
 {
 	return host__info(h)->file;
@@ -241,16 +271,15 @@ static const char *host_file(const struct host *h)
 /*
  * Removes a pluglet of ours from one host; REPLACE is looked for at the seq
  * the host has it (a cp over another program's pluglet keeps its seq).
- * -ENOENT when the host has none of ours there.
+ * -ENOENT when the host has none of ours there. rc is the outcome of the
+ * REMOVE at seq, sent by host_remove() or with other hosts'.
  */
-static int host_remove(struct plugins *p, struct host *h, const char *plugin, unsigned int anchor,
-		       uint32_t seq, char **text)
+static int host_remove_rest(struct plugins *p, struct host *h, const char *plugin,
+			    unsigned int anchor, int rc, char **text)
 {
 	const struct inj_pluglet_status *ps;
 	struct inj_host_status st;
-	int rc;
 
-	rc = host_change(p, h, INJ_ACT_REMOVE, plugin, anchor, seq, NULL, text);
 	if (rc != -ENOENT || anchor != PLUGLET_ANCHOR_REPLACE)
 		return rc;
 	rc = host__sync_status(h, &st);
@@ -259,12 +288,22 @@ static int host_remove(struct plugins *p, struct host *h, const char *plugin, un
 	ps = status_at(&st, plugin, anchor, 0);
 	rc = -ENOENT;
 	if (ps && is_ours(p, ps)) {
-		free(*text);
-		*text = NULL;
+		if (text) {
+			free(*text);
+			*text = NULL;
+		}
 		rc = host_change(p, h, INJ_ACT_REMOVE, plugin, anchor, ps->seq, NULL, text);
 	}
 	inj_host_status__fini(&st);
 	return rc;
+}
+
+static int host_remove(struct plugins *p, struct host *h, const char *plugin, unsigned int anchor,
+		       uint32_t seq, char **text)
+{
+	int rc = host_change(p, h, INJ_ACT_REMOVE, plugin, anchor, seq, NULL, text);
+
+	return host_remove_rest(p, h, plugin, anchor, rc, text);
 }
 
 /* Notes the outcome of putting a pluglet of the store into a host while
@@ -910,6 +949,7 @@ fail:
 /* The hosts of a change, and what became of it in each. */
 struct push {
 	struct host_set hosts;
+	struct host_call *calls;	/* calls[i] for hosts.v[i]; .h NULL: not asked */
 	bool *took;			/* the host took the pluglet: roll back on failure */
 	bool *foreign;			/* ... in place of another program's pluglet */
 	unsigned int nr_took, nr_pending;
@@ -918,24 +958,44 @@ struct push {
 static void push_fini(struct push *ps)
 {
 	host_set__release(&ps->hosts);
+	free(ps->calls);
 	free(ps->took);
 	free(ps->foreign);
 }
 
-/* Gives the hosts that took the new pluglet back what they had. */
+/* Frees the texts of the last batch and forgets its requests. */
+static void calls_reset(struct host_call *calls, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		free(calls[i].text);
+		calls[i] = (struct host_call){ 0 };
+	}
+}
+
+/* Gives the hosts that took the new pluglet back what they had, all of
+ * them together. */
 static void push_rollback(struct plugins *p, struct push *ps, const char *group, unsigned int sub,
 			  const char *name, uint32_t seq, const struct pl_pluglet *old)
 {
 	unsigned int i;
 
+	calls_reset(ps->calls, ps->hosts.nr);
+	for (i = 0; i < ps->hosts.nr; i++) {
+		if (!ps->took[i])
+			continue;
+		ps->calls[i].h = ps->hosts.v[i];
+		change_req(p, &ps->calls[i], old ? INJ_ACT_REPLACE : INJ_ACT_REMOVE, group, sub, seq,
+			   old);
+	}
+	host__call_all(ps->calls, ps->hosts.nr);
 	for (i = 0; i < ps->hosts.nr; i++) {
 		struct host *h = ps->hosts.v[i];
 		int rb;
 
 		if (!ps->took[i])
 			continue;
-		rb = old ? host_change(p, h, INJ_ACT_REPLACE, group, sub, seq, old, NULL) :
-			   host_remove(p, h, group, sub, seq, NULL);
+		rb = old ? ps->calls[i].rc :
+			   host_remove_rest(p, h, group, sub, ps->calls[i].rc, NULL);
 		if (ps->foreign[i])
 			pr_warn("plugins/%s/%s/%s: host %s loses the pluglet another program had put there",
 				group, anchor_dirs[sub], name, host_file(h));
@@ -945,47 +1005,78 @@ static void push_rollback(struct plugins *p, struct push *ps, const char *group,
 			pr_warn("plugins/%s/%s/%s: rollback in host %s failed: %s", group,
 				anchor_dirs[sub], name, host_file(h), strerror(-rb));
 	}
+	calls_reset(ps->calls, ps->hosts.nr);
+}
+
+/* The first request of the change to every host that answers, sent
+ * together; a silent host is left pending. 0 or -ENOMEM. */
+static int push_send(struct plugins *p, struct push *ps, const char *group, unsigned int sub,
+		     const char *name, const struct pl_pluglet *pl, bool replace)
+{
+	unsigned int i;
+
+	for (i = 0; i < ps->hosts.nr; i++) {
+		struct host *h = ps->hosts.v[i];
+
+		if (skip_silent(h)) {
+			pr_info("plugins/%s/%s/%s: pending in host %s (it does not answer)", group,
+				anchor_dirs[sub], name, host_file(h));
+			ps->nr_pending++;
+			continue;
+		}
+		ps->calls[i].h = h;
+		put_first(p, &ps->calls[i], group, sub, pl, replace);
+	}
+	return host__call_all(ps->calls, ps->hosts.nr);
 }
 
 /*
  * Every host that registers the plugin and answers must accept the
- * pluglet, or none keeps it: on the first refusal the hosts that took it
- * get back what they had. A host that does not answer (or is known not to)
- * is left pending: it is synced when it answers again. 0 or -errno.
- * Under change_lock.
+ * pluglet, or none keeps it: the hosts are asked together, and when one
+ * refuses, those that took it get back what they had. The cp fails with
+ * the refusal of the first refusing host in the listing's order (newest
+ * first); each refusal is logged. A host that does not answer (or is known
+ * not to) is left pending: it is synced when it answers again. 0 or
+ * -errno. Under change_lock.
  */
 static int push_to_hosts(struct plugins *p, struct push *ps, const char *group, unsigned int sub,
 			 const char *name, const struct pl_pluglet *pl, const struct pl_pluglet *old)
 {
 	unsigned int i;
-	int rc;
+	int rc, hr;
 
 	rc = host_registry__select(p->reg, group, &ps->hosts);
+	ps->calls = calloc(ps->hosts.nr + 1, sizeof(*ps->calls));
 	ps->took = calloc(ps->hosts.nr + 1, sizeof(*ps->took));
 	ps->foreign = calloc(ps->hosts.nr + 1, sizeof(*ps->foreign));
-	if (!rc && (!ps->took || !ps->foreign))
+	if (!rc && (!ps->calls || !ps->took || !ps->foreign))
 		rc = -ENOMEM;
-	for (i = 0; !rc && i < ps->hosts.nr; i++) {
-		struct host *h = ps->hosts.v[i];
-		bool skipped = skip_silent(h);
-		char *text = NULL;
+	if (!rc)
+		rc = push_send(p, ps, group, sub, name, pl, old != NULL);
+	if (rc)
+		return rc;	/* nothing was sent */
+	for (i = 0; i < ps->hosts.nr; i++) {
+		struct host_call *hc = &ps->calls[i];
 
-		rc = skipped ? 0 : host_put(p, h, group, sub, pl, old != NULL, &ps->foreign[i], &text);
-		if (skipped || pending_rc(rc)) {
+		if (!hc->h)
+			continue;
+		hr = host_put_rest(p, hc->h, group, sub, pl, old != NULL, hc->rc, &ps->foreign[i],
+				   &hc->text);
+		if (pending_rc(hr)) {
 			pr_info("plugins/%s/%s/%s: pending in host %s (%s)", group, anchor_dirs[sub],
-				name, host_file(h), skipped ? "it does not answer" : strerror(-rc));
-			host__mark_unsynced(h);
+				name, host_file(hc->h), strerror(-hr));
+			host__mark_unsynced(hc->h);
 			ps->nr_pending++;
-			rc = 0;
-		} else if (rc) {
+		} else if (hr) {
 			pr_warn("plugins/%s/%s/%s: host %s rejected it: %s", group, anchor_dirs[sub],
-				name, host_file(h), text && *text ? text : strerror(-rc));
+				name, host_file(hc->h), hc->text && *hc->text ? hc->text : strerror(-hr));
+			if (!rc)
+				rc = hr;
 		} else {
 			ps->took[i] = true;
 			ps->nr_took++;
-			host__forget_rejection(h, group, anchor_dirs[sub], pl->seq);
+			host__forget_rejection(hc->h, group, anchor_dirs[sub], pl->seq);
 		}
-		free(text);
 	}
 	if (rc)
 		push_rollback(p, ps, group, sub, name, pl->seq, old);

@@ -282,98 +282,144 @@ static int transport_err(struct inj_client *c, struct inj_reply *r, int err, int
 	return reply_local(r, err, "message queue %d: %s", c->qid, strerror(-err));
 }
 
-static int request_locked(struct inj_client *c, const struct inj_request *req,
-			  const unsigned char *obj, size_t len, struct inj_reply *r,
-			  int timeout_ms)
+/* A request sent and waiting for its reply. */
+struct inflight {
+	struct inj_client *c;
+	struct rx rx;
+	uint64_t deadline, next_check;
+	int timeout_ms;
+};
+
+/*
+ * Sends the request (the header carries the first chunk: one message for
+ * small objects). The host answers early when it refuses the header
+ * (object over its limit, bad field): streaming stops then. 0 or a
+ * transport -errno. Under the client's lock.
+ */
+static int send_locked(struct inflight *f, const struct inj_request *req, const unsigned char *obj,
+		       size_t len)
 {
-	uint64_t deadline = plugfs_now_ns() + (uint64_t)timeout_ms * 1000000ull;
-	struct inj_waiter w = { 0 };
-	uint64_t next_check;
+	struct inj_client *c = f->c;
 	struct inj_msg *m = c->msg;
-	struct rx rx = { 0 };
-	char why[160];
 	size_t off = 0, n;
-	uint32_t id;
-	int err = 0;
+	int err;
 
 	do {
-		id = c->next_id++;
-	} while (!id);
-	rx.id = id;
-
-	/* The request header carries the first chunk: one message for small
-	 * objects. */
-	fill_req_hdr(c, &m->h, id, req, len);
+		f->rx.id = c->next_id++;
+	} while (!f->rx.id);
+	fill_req_hdr(c, &m->h, f->rx.id, req, len);
 	do {
 		n = len - off < c->chunk ? len - off : c->chunk;
 		if (off) {
-			inj_hdr_init(&m->h, INJ_KIND_DATA, id, c->pid, c->rqid, len);
+			inj_hdr_init(&m->h, INJ_KIND_DATA, f->rx.id, c->pid, c->rqid, len);
 			m->h.version = req_version(req);
 		}
 		m->h.offset = (uint32_t)off;
 		m->h.len = (uint32_t)n;
 		if (n)
 			memcpy(m->data, obj + off, n);
-		err = inj_msg__send(c->qid, m, deadline);
+		err = inj_msg__send(c->qid, m, f->deadline);
 		if (err)
-			goto out;
+			return err;
 		off += n;
-		/* The host answers early when it refuses the header (object
-		 * over its limit, bad field): stop streaming then. */
-		while (off < len && (err = rx_poll(c, &rx)) > 0 && !rx.done)
+		while (off < len && (err = rx_poll(c, &f->rx)) > 0 && !f->rx.done)
 			;
 		if (err < 0)
-			goto out;
-		err = 0;
-		if (rx.done)
-			break;
-	} while (off < len);
+			return err;
+	} while (off < len && !f->rx.done);
+	f->next_check = plugfs_now_ns() + 50000000ull;
+	return 0;
+}
 
-	next_check = plugfs_now_ns() + 50000000ull;
-	while (!rx.done) {
-		err = rx_poll(c, &rx);
-		if (err < 0)
-			goto out;
-		if (err > 0) {
-			inj_waiter__reset(&w);
-			continue;
-		}
-		if (plugfs_now_ns() >= deadline) {
-			err = -ETIMEDOUT;
-			goto out;
-		}
-		if (plugfs_now_ns() >= next_check) {
-			err = host_alive(c, why, sizeof(why));
-			if (err) {
-				/* The host may have answered just before exiting. */
-				if (rx_poll(c, &rx) > 0 && rx.done)
-					break;
-				reply_local(r, err, "%s", why);
-				goto out_free;
-			}
-			next_check = plugfs_now_ns() + 50000000ull;
-		}
-		inj_waiter__wait(&w);
-	}
-	err = rx.status;
-	if (!rx.total) {
+/* The outcome of a request whose reply is complete, into r. */
+static int finish(struct inflight *f, struct inj_reply *r)
+{
+	int err = f->rx.status;
+
+	if (!f->rx.total) {
 		/* nothing to say (the usual success): no text to free */
-		free(rx.text);
-		rx.text = NULL;
+		free(f->rx.text);
+		f->rx.text = NULL;
 	}
 	if (r) {
 		free(r->text);
-		r->text = rx.text;
-		r->text_len = rx.total;
-		r->status = rx.status;
+		r->text = f->rx.text;
+		r->text_len = f->rx.total;
+		r->status = f->rx.status;
 		r->from_host = true;
-		rx.text = NULL;
+		f->rx.text = NULL;
 	}
-	goto out_free;
+	free(f->rx.text);
+	f->rx.text = NULL;
+	return err;
+}
+
+/*
+ * Takes what the reply queue holds for the request without waiting. Returns
+ * 1 and the outcome in *rc (reply in r) once the request is over, 0 while
+ * the reply is still to come. Under the client's lock.
+ */
+static int step(struct inflight *f, struct inj_reply *r, bool *progress, int *rc)
+{
+	char why[160];
+	int err = 0;
+
+	while (!f->rx.done && (err = rx_poll(f->c, &f->rx)) > 0)
+		*progress = true;
+	if (f->rx.done) {
+		*rc = finish(f, r);
+		return 1;
+	}
+	if (err < 0)
+		goto fail;
+	if (plugfs_now_ns() >= f->deadline) {
+		err = -ETIMEDOUT;
+		goto fail;
+	}
+	if (plugfs_now_ns() >= f->next_check) {
+		err = host_alive(f->c, why, sizeof(why));
+		if (err) {
+			/* The host may have answered just before exiting. */
+			if (rx_poll(f->c, &f->rx) > 0 && f->rx.done) {
+				*rc = finish(f, r);
+				return 1;
+			}
+			*rc = reply_local(r, err, "%s", why);
+			goto out;
+		}
+		f->next_check = plugfs_now_ns() + 50000000ull;
+	}
+	return 0;
+fail:
+	*rc = transport_err(f->c, r, err, f->timeout_ms);
 out:
-	err = transport_err(c, r, err, timeout_ms);
-out_free:
-	free(rx.text);
+	free(f->rx.text);
+	f->rx.text = NULL;
+	return 1;
+}
+
+static int request_locked(struct inj_client *c, const struct inj_request *req,
+			  const unsigned char *obj, size_t len, struct inj_reply *r,
+			  int timeout_ms)
+{
+	struct inflight f = { .c = c, .timeout_ms = timeout_ms };
+	struct inj_waiter w = { 0 };
+	bool progress = false;
+	int err;
+
+	f.deadline = plugfs_now_ns() + (uint64_t)timeout_ms * 1000000ull;
+	err = send_locked(&f, req, obj, len);
+	if (err) {
+		free(f.rx.text);
+		return transport_err(c, r, err, timeout_ms);
+	}
+	while (!step(&f, r, &progress, &err)) {
+		if (progress)
+			inj_waiter__reset(&w);
+		else
+			inj_waiter__wait(&w);
+		progress = false;
+	}
 	return err;
 }
 
@@ -396,4 +442,100 @@ int inj_client__request(struct inj_client *c, const struct inj_request *user,
 	err = request_locked(c, &req, obj, len, reply, timeout_ms);
 	pthread_mutex_unlock(&c->lock);
 	return err;
+}
+
+static int cmp_call_client(const void *a, const void *b)
+{
+	const struct inj_call *x = *(struct inj_call *const *)a, *y = *(struct inj_call *const *)b;
+
+	return x->c < y->c ? -1 : x->c > y->c;
+}
+
+/*
+ * Sends every checked request of the batch, in the order of the clients'
+ * addresses (the order their locks are taken in, so that two batches never
+ * wait on each other). A call that fails here is over (its rc set).
+ */
+static void batch_send(struct inj_call **by_client, struct inflight *f, unsigned int n,
+		       int timeout_ms, unsigned int *left)
+{
+	struct inj_client *last = NULL;
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		struct inj_call *call = by_client[i];
+
+		if (call->rc)
+			continue;
+		if (call->c == last) {
+			call->rc = reply_local(&call->reply, -EINVAL, "client twice in one batch");
+			continue;
+		}
+		last = call->c;
+		pthread_mutex_lock(&call->c->lock);
+		f[i] = (struct inflight){ .c = call->c, .timeout_ms = timeout_ms };
+		f[i].deadline = plugfs_now_ns() + (uint64_t)timeout_ms * 1000000ull;
+		err = send_locked(&f[i], &call->checked, call->obj, call->len);
+		if (err) {
+			free(f[i].rx.text);
+			call->rc = transport_err(call->c, &call->reply, err, timeout_ms);
+			pthread_mutex_unlock(&call->c->lock);
+			continue;
+		}
+		call->sent = true;
+		(*left)++;
+	}
+}
+
+int inj_client__request_all(struct inj_call *calls, unsigned int n, int timeout_ms)
+{
+	struct inj_call **by_client = calloc(n + 1, sizeof(*by_client));
+	struct inflight *f = calloc(n + 1, sizeof(*f));
+	struct inj_waiter w = { 0 };
+	unsigned int i, left = 0;
+
+	if (!by_client || !f) {
+		free(by_client);
+		free(f);
+		for (i = 0; i < n; i++) {
+			memset(&calls[i].reply, 0, sizeof(calls[i].reply));
+			calls[i].rc = reply_local(&calls[i].reply, -ENOMEM, "out of memory");
+		}
+		return -ENOMEM;
+	}
+	if (timeout_ms <= 0)
+		timeout_ms = 5000;
+	for (i = 0; i < n; i++) {
+		struct inj_call *call = &calls[i];
+
+		memset(&call->reply, 0, sizeof(call->reply));
+		call->sent = false;
+		call->rc = call->c ? check_request(&call->checked, call->req, call->len, &call->reply) :
+				     reply_local(&call->reply, -EINVAL, "no client");
+		by_client[i] = call;
+	}
+	qsort(by_client, n, sizeof(*by_client), cmp_call_client);
+	batch_send(by_client, f, n, timeout_ms, &left);
+	/* The replies are taken as they come, whichever host answers first. */
+	while (left) {
+		bool progress = false;
+
+		for (i = 0; i < n; i++) {
+			struct inj_call *call = by_client[i];
+
+			if (!call->sent || !step(&f[i], &call->reply, &progress, &call->rc))
+				continue;
+			call->sent = false;
+			pthread_mutex_unlock(&call->c->lock);
+			left--;
+		}
+		if (progress)
+			inj_waiter__reset(&w);
+		else if (left)
+			inj_waiter__wait(&w);
+	}
+	free(by_client);
+	free(f);
+	return 0;
 }

@@ -59,4 +59,28 @@ int inj_client__request(struct inj_client *c, const struct inj_request *req,
 
 void inj_reply__fini(struct inj_reply *r);
 
+/* One request of a batch (inj_client__request_all()). */
+struct inj_call {
+	struct inj_client *c;		/* each call of a batch has its own client */
+	const struct inj_request *req;
+	const void *obj;
+	size_t len;
+	/* out: */
+	int rc;				/* what inj_client__request() would return */
+	struct inj_reply reply;		/* to inj_reply__fini() */
+	/* the client's own: */
+	struct inj_request checked;
+	bool sent;
+};
+
+/*
+ * Sends every request of the batch first, then takes the replies as they
+ * arrive, so that n hosts answer in about the time of the slowest of them
+ * rather than of all of them one after the other. Each call gets the
+ * outcome and reply inj_client__request() would have given it (each with
+ * its own timeout_ms from its sending). Returns 0, or -ENOMEM with every
+ * call failed.
+ */
+int inj_client__request_all(struct inj_call *calls, unsigned int n, int timeout_ms);
+
 #endif /* PLUGFS_INJECTOR_CLIENT_H */

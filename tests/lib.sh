@@ -8,7 +8,7 @@ set -u
 
 PLUGFS_SRC=${PLUGFS_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 PLUGFS_BUILD=${PLUGFS_BUILD:-$PLUGFS_SRC/build}
-PLUGFS_BIN=$PLUGFS_BUILD/fs/plugfs
+PLUGFS_BIN=${PLUGFS_BIN:-$PLUGFS_BUILD/fs/plugfs}
 T_ID=$$
 T_DIR=$(mktemp -d /tmp/plugfs-test.XXXXXX)
 T_FAILS=0

@@ -3,7 +3,8 @@
  * Unit tests of the host control thread (vm/control.c) over real SysV
  * queues, with the in-memory fake host (fake_host.c) in place of the
  * runtime: run file, every action, error texts, large objects, reply
- * matching after a timeout, hostile messages, concurrent clients, cleanup.
+ * matching after a timeout, hostile messages, concurrent clients, batches
+ * of requests to several hosts at once, cleanup.
  * Run: meson test -C build --suite unit test_control
  */
 #include "control.h"
@@ -12,6 +13,7 @@
 #include "status.h"
 
 #include <errno.h>
+#include <plugfs/clock.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -390,6 +392,89 @@ static void test_concurrent(void **state)
 	fx_free(f);
 }
 
+/*
+ * A batch to four hosts: each call gets its own host's answer (one host
+ * refuses its object, one request is refused before it is sent, one
+ * client appears twice), and the hosts work at the same time: four hosts
+ * that each take 150 ms answer in well under the 600 ms of one after the
+ * other.
+ */
+static void test_batch(void **state)
+{
+	struct fx *f[4];
+	struct inj_request add = { .sz = sizeof(add), .action = INJ_ACT_ADD, .plugin = "p1",
+				   .anchor = PLUGLET_ANCHOR_PRE, .seq = 3 };
+	struct inj_request bad = add;
+	struct inj_call c[5];
+	unsigned char *a = elf(4096, 7), *r = elf(4096, 8);
+	uint64_t t0, ms;
+	size_t len;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		f[i] = fx_new(150, 0);
+	memcpy(r + 200, "REJECT", 6);
+	bad.plugin = "bad name";
+	for (i = 0; i < 4; i++)
+		c[i] = (struct inj_call){ .c = f[i]->c, .req = &add, .obj = a, .len = 4096 };
+	c[2].obj = r;
+	c[3].req = &bad;
+	c[4] = (struct inj_call){ .c = f[0]->c, .req = &add, .obj = a, .len = 4096 };
+	t0 = plugfs_now_ns();
+	assert_int_equal(inj_client__request_all(c, 5, 5000), 0);
+	ms = (plugfs_now_ns() - t0) / 1000000;
+	assert_true(ms < 450);
+	/* c[0] or c[4] was sent (the same client): the other fails locally */
+	assert_true((c[0].rc == 0 && c[4].rc == -EINVAL) || (c[0].rc == -EINVAL && c[4].rc == 0));
+	assert_true(c[0].reply.from_host != c[4].reply.from_host);
+	assert_int_equal(c[1].rc, 0);
+	assert_true(c[1].reply.from_host);
+	assert_int_equal(c[2].rc, -EINVAL);
+	assert_true(c[2].reply.from_host);
+	assert_non_null(strstr(c[2].reply.text, "instruction 3"));
+	assert_int_equal(c[3].rc, -EINVAL);
+	assert_false(c[3].reply.from_host);
+	assert_non_null(strstr(c[3].reply.text, "bad plugin name"));
+	for (i = 0; i < 5; i++)
+		inj_reply__fini(&c[i].reply);
+	assert_int_equal(fake_host__sum(f[1]->h, "p1", PLUGLET_ANCHOR_PRE, 3, &len, NULL),
+			 fake_host__fnv(a, 4096));
+	assert_int_equal(fake_host__count(f[2]->h), 0);
+	assert_int_equal(fake_host__calls(f[3]->h), 0);
+	free(a);
+	free(r);
+	for (i = 0; i < 4; i++)
+		fx_free(f[i]);
+}
+
+/* In a batch, a host that does not answer in time fails its own call only,
+ * and its late reply is not taken for the next request. */
+static void test_batch_timeout(void **state)
+{
+	struct fx *slow = fx_new(400, 0), *fast = fx_new(0, 0);
+	struct inj_request rm = { .sz = sizeof(rm), .action = INJ_ACT_REMOVE_PLUGIN, .plugin = "p2" };
+	struct inj_call c[2] = {
+		{ .c = slow->c, .req = &rm },
+		{ .c = fast->c, .req = &rm },
+	};
+	struct inj_reply rep;
+
+	assert_int_equal(inj_client__request_all(c, 2, 100), 0);
+	assert_int_equal(c[0].rc, -ETIMEDOUT);
+	assert_false(c[0].reply.from_host);
+	assert_int_equal(c[1].rc, 0);
+	assert_true(c[1].reply.from_host);
+	inj_reply__fini(&c[0].reply);
+	inj_reply__fini(&c[1].reply);
+	/* the slow host's first answer (-ENOENT for p2) arrives meanwhile */
+	rm.plugin = "nope";
+	assert_int_equal(inj_client__request(slow->c, &rm, NULL, 0, &rep, 5000), -ENOENT);
+	assert_non_null(strstr(rep.text, "nope"));
+	inj_reply__fini(&rep);
+	fx_free(slow);
+	fx_free(fast);
+}
+
 static void test_bad_opts(void **state)
 {
 	struct pluglet_host *h = fake_host__new(plugins, 0);
@@ -427,6 +512,8 @@ int main(void)
 		cmocka_unit_test(test_late_reply),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_concurrent),
+		cmocka_unit_test(test_batch),
+		cmocka_unit_test(test_batch_timeout),
 		cmocka_unit_test(test_bad_opts),
 	};
 
