@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A cp to many hosts asks them together: three stopped hosts cost one host
 # timeout, not three; a host that refuses among seven that accept fails the
-# cp, and the seven (which were all asked) get back what they had.
+# cp, and the seven (which were all asked, though the refusing host is
+# listed first) get back what they had.
 . "${PLUGFS_SRC:?}/tests/lib.sh"
 need_root; need_fuse
 . "$PLUGFS_SRC/tests/plugins/shared-host.sh"
@@ -46,6 +47,9 @@ for i in 1 2 3 4 5 6 7; do
 		>>"$T_DIR/h$i.log" 2>&1 &
 	on_exit "stop_pid $!"
 done
+# The refusing host comes last: hosts are listed newest first, so one
+# after the other it would be asked first and the others not at all.
+check "seven hosts in hosts/" wait_for 10 hosts_are 7
 start_host plain
 check "eight hosts in hosts/" wait_for 10 hosts_are 8
 for i in 1 2 3 4 5 6 7; do check "h$i runs the tree's REPLACE" wait_result h$i 3000; done
