@@ -84,6 +84,8 @@ struct host_registry {
 	void *host_added_arg;
 	host_sync_fn host_sync;
 	void *host_sync_arg;
+	host_change_fn on_change;
+	void *on_change_arg;
 	/* The discovery thread's own: */
 	struct refused *refused;
 	pthread_t discovery;
@@ -776,6 +778,8 @@ static void host_drop(struct host_registry *r, struct host *h, bool dead)
 			unlink(path);
 	}
 	pr_info("host %s: %s", h->info.file, dead ? "died" : "gone");
+	if (h->published && r->on_change)
+		r->on_change(r->on_change_arg, &h->info, true);
 	host__put(h);
 }
 
@@ -904,6 +908,8 @@ static void host_found(struct host_registry *r, const char *file)
 		watcher_start(h);
 		pr_info("host %s: connected (pid %d, queue %d, %u insertion points)", file,
 			h->info.pid, h->info.msqid, h->info.nr_points);
+		if (r->on_change)
+			r->on_change(r->on_change_arg, &h->info, false);
 	}
 	host__put(h);
 }
@@ -1008,6 +1014,12 @@ void host_registry__on_host_sync(struct host_registry *r, host_sync_fn fn, void 
 {
 	r->host_sync = fn;
 	r->host_sync_arg = arg;
+}
+
+void host_registry__on_change(struct host_registry *r, host_change_fn fn, void *arg)
+{
+	r->on_change = fn;
+	r->on_change_arg = arg;
 }
 
 int host_registry__start(struct host_registry *r)

@@ -70,6 +70,12 @@ typedef void (*host_added_fn)(void *arg, struct host_registry *r, struct host *h
  * when it could not sync now (it is called again a little later).
  */
 typedef bool (*host_sync_fn)(void *arg, struct host *h);
+/*
+ * Called on the discovery thread, with no lock of the registry held, once
+ * a host is published (gone false) or dropped (gone true): what a listing
+ * of hosts and insertion points shows has changed.
+ */
+typedef void (*host_change_fn)(void *arg, const struct host_info *hi, bool gone);
 /* Called for each name of a listing; non-zero stops it and is returned. */
 typedef int (*host_name_fn)(const char *name, void *arg);
 
@@ -86,6 +92,8 @@ struct host_registry *host_registry__new(const struct host_registry_opts *opts);
 void host_registry__on_host_added(struct host_registry *r, host_added_fn fn, void *arg);
 /* Sets the callback for hosts to bring in line, before _start(). */
 void host_registry__on_host_sync(struct host_registry *r, host_sync_fn fn, void *arg);
+/* Sets the callback for hosts coming and going, before _start(). */
+void host_registry__on_change(struct host_registry *r, host_change_fn fn, void *arg);
 /* Finds the hosts already running (their host_added runs in this call), then
  * starts the discovery and probe threads. 0 or -errno. */
 int host_registry__start(struct host_registry *r);
