@@ -7,6 +7,7 @@
 #include "fuse_ops.h"
 
 #include "backend.h"
+#include "cache.h"
 #include "logring.h"
 #include "stream.h"
 #include "tree.h"
@@ -201,7 +202,8 @@ static int report_size(struct plugfs_fs *fs, const struct node *n, off_t *size)
 	return err;
 }
 
-/* Fills st for a node; for entries the size is the report length. */
+/* Fills st for a node; entries and their JSON views have size 0 (see
+ * plugfs(8), FILES), the log its length. */
 static int node_stat(struct plugfs_fs *fs, const struct node *n, struct stat *st)
 {
 	const struct fs_domain *d = dom(fs, n->domain);
@@ -229,19 +231,17 @@ static int node_stat(struct plugfs_fs *fs, const struct node *n, struct stat *st
 	case NODE_ENTRY:
 		st->st_mode = S_IFREG | (d->ops->commit && !d->read_only ? fbits : 0444);
 		st->st_nlink = 1;
+		/* Size 0, as /proc's files have: a report is built when it is
+		 * read (direct I/O, read to the end), not for every stat. */
 		if (n->orphan)
 			err = -ENOENT;
-		else if (d->ops->entry_exists(d->priv, n->group, n->sub, n->name) == 0)
-			err = report_size(fs, n, &st->st_size);
-		else if (!n->writers)
+		else if (d->ops->entry_exists(d->priv, n->group, n->sub, n->name) && !n->writers)
 			err = -ENOENT;
 		break;
 	case NODE_JSON:
 		st->st_mode = S_IFREG | 0444;
 		st->st_nlink = 1;
 		err = d->ops->entry_exists(d->priv, n->group, n->sub, n->name);
-		if (!err)
-			err = report_size(fs, n, &st->st_size);
 		break;
 	case NODE_LOG:
 		st->st_mode = S_IFREG | 0444;
@@ -344,21 +344,42 @@ static int resolve(struct plugfs_fs *fs, struct node *parent, const char *name, 
 	return 0;
 }
 
+/*
+ * How long the kernel may keep a node's name and attributes. The top level
+ * never changes. Below it the kernel keeps them for CACHE_TIMEOUT_S: what
+ * the daemon changes itself goes through the kernel, which updates its
+ * cache; interfaces and hosts that go away are dropped at once by notices
+ * (cache.c). A JSON view is asked anew at each path walk: it goes with its
+ * entry, which the kernel does not tie to it. The log's size changes.
+ */
+static void timeouts(const struct node *n, double *entry, double *attr)
+{
+	*entry = *attr = CACHE_TIMEOUT_S;
+	if (n->kind == NODE_DOMAIN) {
+		*entry = *attr = 86400;
+	} else if (n->kind == NODE_LOG) {
+		*entry = 86400;
+		*attr = 0;
+	} else if (n->kind == NODE_JSON) {
+		*entry = *attr = 0;
+	}
+}
+
+static double attr_timeout(const struct node *n)
+{
+	double entry, attr;
+
+	timeouts(n, &entry, &attr);
+	return attr;
+}
+
 static void fill_entry(struct fuse_entry_param *e, const struct node *n, const struct stat *st)
 {
 	memset(e, 0, sizeof(*e));
 	e->ino = n->ino;
 	e->generation = 1;
 	e->attr = *st;
-	/* Zero timeouts: interfaces, hosts and entries come and go outside the
-	 * kernel's view, so every path walk asks us again. The top level never
-	 * changes: the kernel may keep it (saves a lookup per path walk). */
-	e->attr_timeout = 0;
-	e->entry_timeout = 0;
-	if (n->kind == NODE_DOMAIN || n->kind == NODE_LOG)
-		e->entry_timeout = 86400;
-	if (n->kind == NODE_DOMAIN)
-		e->attr_timeout = 86400;
+	timeouts(n, &e->entry_timeout, &e->attr_timeout);
 }
 
 /* Takes a lookup reference and replies with the entry. */
@@ -467,7 +488,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	if (err)
 		reply_err(req, err);
 	else
-		fuse_reply_attr(req, &st, 0);
+		fuse_reply_attr(req, &st, attr_timeout(n));
 }
 
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
@@ -503,7 +524,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	if (err)
 		reply_err(req, err);
 	else
-		fuse_reply_attr(req, &st, 0);
+		fuse_reply_attr(req, &st, attr_timeout(n));
 }
 
 static int dir_add(fuse_req_t req, struct dirlist *dl, const char *name, mode_t type)
@@ -789,7 +810,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		return;
 	}
 	memset(&st, 0, sizeof(st));
-	node_stat(fs, n, &st);	/* size 0 until committed */
+	node_stat(fs, n, &st);
 	st.st_mode = S_IFREG | 0644;
 	st.st_ino = n->ino;
 	st.st_nlink = 1;
@@ -797,6 +818,10 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	n->nlookup++;
 	tree__unlock(fs->tree);
 	fill_entry(&e, n, &st);
+	/* The name exists once the close that commits it succeeds: until
+	 * then each path walk asks (a failed cp leaves no name behind). The
+	 * attributes are kept: cp's fstat() of the new file needs no request. */
+	e.entry_timeout = 0;
 	fi->fh = (uintptr_t)h;
 	fi->direct_io = 1;
 	if (fuse_reply_create(req, &e, fi)) {

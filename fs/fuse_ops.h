@@ -18,6 +18,7 @@ enum { DOMAIN_PLUGINS, DOMAIN_IFACES, DOMAIN_HOSTS, DOMAIN_TRACING, DOMAIN_METRI
        DOMAIN_MAPS, NR_DOMAINS };
 
 struct tree;
+struct fs_cache;
 
 /* Everything the FUSE operations need, set up by main() and passed to
  * fuse_session_new(); each operation gets it from fuse_req_userdata(). */
@@ -28,6 +29,7 @@ struct plugfs_fs {
 	struct timespec start_time;
 	struct tree *tree;		/* the inode table of this mount */
 	struct metrics_daemon metrics;	/* loads and their latency (metrics/) */
+	struct fs_cache *cache;		/* notices to the kernel's caches (cache.h); set once mounted */
 };
 
 extern const struct fuse_lowlevel_ops plugfs_ll_ops;

@@ -6,6 +6,7 @@
  * unmount, exit 0). Kernel programs stay attached when the daemon exits:
  * they are pinned, and a new daemon adopts them.
  */
+#include "cache.h"
 #include "config.h"
 #include "engine.h"
 #include "fuse_ops.h"
@@ -15,6 +16,7 @@
 #include "progs.h"
 #include "instance.h"
 #include "logring.h"
+#include "netwatch.h"
 #include "plugins.h"
 #include "reply_queues.h"
 #include "tracing.h"
@@ -151,6 +153,7 @@ struct daemon {
 	struct fuse_args args;
 	struct fuse_session *se;
 	bool mounted;
+	struct netwatch *nw;		/* interfaces coming and going, for fs.cache */
 };
 
 /* Configuration from the embedded defaults, --config and the command line;
@@ -228,6 +231,8 @@ static int start_backends(struct daemon *d)
 	if (!err)
 		err = plugins_domain_init(&d->fs.domains[DOMAIN_PLUGINS], &d->cfg, d->reg);
 	d->plugins_up = !err;
+	if (!err)
+		host_registry__on_change(d->reg, fs_cache__host_changed, &d->fs);
 	/* Hosts already running get their pluglets before the tree is served. */
 	if (!err)
 		err = host_registry__start(d->reg);
@@ -296,6 +301,29 @@ static int mount_tree(struct daemon *d, const struct cmdline *cl, const char *ar
 	pr_info("plugfs %s started: mounted on %s (state %s, run %s, bpffs %s)", PLUGFS_VERSION,
 		d->cfg.mountpoint, d->cfg.state_dir, d->cfg.run_dir, d->cfg.bpffs_dir);
 	return 0;
+}
+
+/* The notices to the kernel's caches of the mount (cache.h); without them
+ * a change shows within the cache timeout only. */
+static void start_caches(struct daemon *d)
+{
+	struct fs_cache *c = fs_cache__start(&d->fs, d->se);
+
+	if (!c)
+		pr_warn("cache: no notice thread (%s): interfaces and hosts that go away show for up to %.0f s",
+			strerror(errno), CACHE_TIMEOUT_S);
+	__atomic_store_n(&d->fs.cache, c, __ATOMIC_RELEASE);
+	d->nw = netwatch__start(fs_cache__iface_changed, &d->fs);
+}
+
+static void stop_caches(struct daemon *d)
+{
+	struct fs_cache *c = d->fs.cache;
+
+	netwatch__stop(d->nw);
+	d->nw = NULL;
+	__atomic_store_n(&d->fs.cache, NULL, __ATOMIC_RELEASE);
+	fs_cache__stop(c);
 }
 
 struct loop_ctx {
@@ -390,8 +418,11 @@ int main(int argc, char **argv)
 	plog_set_stderr(d.cfg.foreground);
 	if (fuse_daemonize(d.cfg.foreground))
 		pr_warn("cannot daemonize");
-	else if (!start_backends(&d) && !mount_tree(&d, &cl, argv[0]))
+	else if (!start_backends(&d) && !mount_tree(&d, &cl, argv[0])) {
+		start_caches(&d);
 		rc = serve(&d, &stop_sigs);
+		stop_caches(&d);
+	}
 	if (d.se) {
 		if (d.mounted)
 			fuse_session_unmount(d.se);

@@ -15,14 +15,24 @@
 #include <net/if.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* The names interfaces had in the events seen so far: a rename arrives as
+ * RTM_NEWLINK with the new name only. */
+struct link {
+	int index;
+	char name[IF_NAMESIZE];
+};
+
 struct netwatch {
 	netwatch_fn fn;
 	void *arg;
+	struct link *links;		/* the thread's own */
+	unsigned int nr_links, cap_links;
 	int sock;
 	int wake[2];			/* pipe: stops the thread */
 	pthread_t thread;
@@ -45,20 +55,53 @@ static const char *link_name(const struct nlmsghdr *nh)
 	return NULL;
 }
 
+/* Notes the name of an interface; an old name it had is reported gone. */
+static void note_name(struct netwatch *w, int index, const char *name, bool gone)
+{
+	struct link *l = NULL, *nl;
+	unsigned int i;
+
+	for (i = 0; i < w->nr_links && !l; i++)
+		if (w->links[i].index == index)
+			l = &w->links[i];
+	if (gone) {
+		if (l)
+			*l = w->links[--w->nr_links];
+		return;
+	}
+	if (l && strcmp(l->name, name))
+		w->fn(w->arg, l->name, true);
+	if (!l && w->nr_links == w->cap_links) {
+		nl = realloc(w->links, (w->cap_links * 2 + 16) * sizeof(*nl));
+		if (!nl)
+			return;
+		w->links = nl;
+		w->cap_links = w->cap_links * 2 + 16;
+	}
+	if (!l)
+		l = &w->links[w->nr_links++];
+	l->index = index;
+	snprintf(l->name, sizeof(l->name), "%s", name);
+}
+
 static void handle(struct netwatch *w, const char *buf, size_t n)
 {
 	const struct nlmsghdr *nh;
 
 	for (nh = (const struct nlmsghdr *)buf; NLMSG_OK(nh, n); nh = NLMSG_NEXT(nh, n)) {
+		const struct ifinfomsg *ifi = NLMSG_DATA(nh);
+		bool gone = nh->nlmsg_type == RTM_DELLINK;
 		const char *name;
 
-		if (nh->nlmsg_type != RTM_NEWLINK && nh->nlmsg_type != RTM_DELLINK)
+		if (nh->nlmsg_type != RTM_NEWLINK && !gone)
 			continue;
 		if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)))
 			continue;
 		name = link_name(nh);
-		if (name)
-			w->fn(w->arg, name, nh->nlmsg_type == RTM_DELLINK);
+		if (!name)
+			continue;
+		note_name(w, ifi->ifi_index, name, gone);
+		w->fn(w->arg, name, gone);
 	}
 }
 
@@ -135,5 +178,6 @@ void netwatch__stop(struct netwatch *w)
 	close(w->sock);
 	close(w->wake[0]);
 	close(w->wake[1]);
+	free(w->links);
 	free(w);
 }

@@ -170,6 +170,16 @@ static struct node *find_path(struct tree *t, const char *path)
 	return NULL;
 }
 
+uint64_t tree__ino_of(struct tree *t, enum node_kind kind, int domain, const char *group,
+		      unsigned int sub)
+{
+	char *path = make_path(kind, domain, group, sub, NULL);
+	struct node *n = path ? find_path(t, path) : NULL;
+
+	free(path);
+	return n ? n->ino : 0;
+}
+
 static void orphan(struct tree *t, struct node *n)
 {
 	unlink_from(&t->by_path[hash_str(n->path)], n, 0);

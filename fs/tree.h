@@ -57,6 +57,10 @@ struct node *tree__intern(struct tree *t, enum node_kind kind, int domain, const
  */
 void tree__rename_entry(struct tree *t, int domain, const char *group, unsigned int sub,
 			const char *from, const char *to);
+/* The inode of the directory node at this position (DOMAIN, GROUP, SUB),
+ * 0 when the kernel does not know it. Under the lock. */
+uint64_t tree__ino_of(struct tree *t, enum node_kind kind, int domain, const char *group,
+		      unsigned int sub);
 /* Follows an unlink: the node at that path becomes an orphan. Under the lock. */
 void tree__orphan_entry(struct tree *t, int domain, const char *group, unsigned int sub,
 			const char *name);
