@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -673,6 +674,83 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	dirlist_put(dl);
 }
 
+/* One name of a listing with what a lookup would answer, for
+ * readdirplus: the node referenced (nlookup) or, when it is gone since
+ * the listing was made, no inode (the kernel then takes the name only). */
+static void plus_entry(struct plugfs_fs *fs, struct node *dir, const char *name, mode_t type,
+		       struct fuse_entry_param *e, struct node **ref)
+{
+	struct node *n = NULL;
+	struct stat st;
+
+	*ref = NULL;
+	memset(e, 0, sizeof(*e));
+	e->attr.st_mode = type;
+	if (!strcmp(name, ".") || !strcmp(name, "..") || resolve(fs, dir, name, &n) ||
+	    node_stat(fs, n, &st))
+		return;
+	fill_entry(e, n, &st);
+	tree__lock(fs->tree);
+	n->nlookup++;
+	tree__unlock(fs->tree);
+	*ref = n;
+}
+
+static void forget_refs(struct plugfs_fs *fs, struct node **refs, unsigned int nr)
+{
+	tree__lock(fs->tree);
+	for (unsigned int i = 0; i < nr; i++)
+		if (refs[i])
+			tree__forget(fs->tree, refs[i], 1);
+	tree__unlock(fs->tree);
+}
+
+/*
+ * ls -l of a directory in one request per buffer: each name comes with its
+ * attributes, which the kernel caches as a lookup's (so the listing's
+ * lstat() calls ask nothing). Walks the records opendir packed.
+ */
+static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			   struct fuse_file_info *fi)
+{
+	struct plugfs_fs *fs = fuse_req_userdata(req);
+	struct dirlist *dl = (struct dirlist *)(uintptr_t)fi->fh;
+	struct node *dir = get_node(fs, ino), **refs;
+	size_t pos = off, used = 0, cap = size / 32 + 1;
+	unsigned int nr = 0;
+	char *buf, name[NAME_MAX + 1];
+
+	buf = malloc(size);
+	refs = calloc(cap, sizeof(*refs));
+	if (!dir || !buf || !refs) {
+		free(buf);
+		free(refs);
+		reply_err(req, dir ? -ENOMEM : -ESTALE);
+		return;
+	}
+	while (pos < dl->len && nr < cap) {
+		/* struct fuse_dirent: ino, off, namelen, type, name (8-aligned) */
+		const uint64_t *rec = (const uint64_t *)(dl->buf + pos);
+		uint32_t namelen = (uint32_t)rec[2];
+		struct fuse_entry_param e;
+		size_t need;
+
+		snprintf(name, sizeof(name), "%.*s", (int)namelen, (const char *)(rec + 3));
+		need = fuse_add_direntry_plus(req, NULL, 0, name, NULL, 0);
+		if (used + need > size)
+			break;
+		plus_entry(fs, dir, name, (mode_t)(rec[2] >> 32) << 12, &e, &refs[nr]);
+		fuse_add_direntry_plus(req, buf + used, size - used, name, &e, (off_t)rec[1]);
+		used += need;
+		nr++;
+		pos = rec[1];
+	}
+	if (fuse_reply_buf(req, buf, used))
+		forget_refs(fs, refs, nr);
+	free(buf);
+	free(refs);
+}
+
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	dirlist_put((struct dirlist *)(uintptr_t)fi->fh);
@@ -1144,6 +1222,7 @@ const struct fuse_lowlevel_ops plugfs_ll_ops = {
 	.setattr = op_setattr,
 	.opendir = op_opendir,
 	.readdir = op_readdir,
+	.readdirplus = op_readdirplus,
 	.releasedir = op_releasedir,
 	.open = op_open,
 	.create = op_create,

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 static int valid_name(const char *s)
@@ -85,10 +86,13 @@ int instance_apply(struct plugfs_config *cfg, const char *spec, char *err, size_
 
 int mount_point_prepare(const char *path, int create, char *err, size_t err_size)
 {
+	struct statfs sfs;
 	struct stat st;
 	int rc;
 
-	if (stat(path, &st) && errno == ENOTCONN) {
+	/* statfs, not stat: the kernel may answer a stat of the mount's root
+	 * from its cache, a statfs always asks the daemon. */
+	if (statfs(path, &sfs) && errno == ENOTCONN) {
 		/* A daemon died with the tree mounted: nothing serves it any more. */
 		if (umount2(path, MNT_DETACH)) {
 			rc = -errno;
