@@ -16,6 +16,8 @@
  */
 #include "engine.h"
 
+#include "../bench_stats.h"
+
 #include <plugfs/clock.h>
 #include <plugfs/fileutil.h>
 #include <plugfs/log.h>
@@ -69,17 +71,9 @@ static int put(const char *target, const void *buf, size_t len, int src)
 	return close(fd) ? -errno : 0;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static double p50_us(uint64_t *v, int n)
 {
-	qsort(v, (size_t)n, sizeof(*v), cmp_u64);
-	return v[n / 2] / 1e3;
+	return bench_p50(v, n) / 1e3;
 }
 
 /* The same pause before every measured call, mount or engine. */

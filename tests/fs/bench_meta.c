@@ -6,6 +6,8 @@
  *
  *   bench_meta LABEL PATH DIR BASE_PATH BASE_DIR RUNS
  */
+#include "../bench_stats.h"
+
 #include <plugfs/clock.h>
 
 #include <dirent.h>
@@ -13,13 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static uint64_t median_stat(const char *path, int runs)
 {
@@ -35,8 +30,7 @@ static uint64_t median_stat(const char *path, int runs)
 		}
 		t[i] = plugfs_now_ns() - t0;
 	}
-	qsort(t, runs, sizeof(*t), cmp_u64);
-	m = t[runs / 2];
+	m = bench_p50(t, runs);
 	free(t);
 	return m;
 }
@@ -60,8 +54,7 @@ static uint64_t median_list(const char *dir, int runs, int *entries)
 		t[i] = plugfs_now_ns() - t0;
 		*entries = n - 2;
 	}
-	qsort(t, runs, sizeof(*t), cmp_u64);
-	m = t[runs / 2];
+	m = bench_p50(t, runs);
 	free(t);
 	return m;
 }

@@ -7,6 +7,8 @@
  *
  *   bench_cp TARGET OBJ_A OBJ_B RUNS BASELINE_FILE LABEL
  */
+#include "../bench_stats.h"
+
 #include <plugfs/clock.h>
 #include <plugfs/fileutil.h>
 
@@ -44,13 +46,6 @@ static int put(const char *target, const char *buf, size_t len)
 	return close(fd) ? -errno : 0;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static void measure(const char *target, char *bufs[2], size_t lens[2], int runs, uint64_t *p50,
 		    uint64_t *p99)
 {
@@ -67,8 +62,7 @@ static void measure(const char *target, char *bufs[2], size_t lens[2], int runs,
 			exit(1);
 		}
 	}
-	qsort(t, runs, sizeof(*t), cmp_u64);
-	*p50 = t[runs / 2];
+	*p50 = bench_p50(t, runs);
 	*p99 = t[(runs * 99) / 100];
 	free(t);
 }

@@ -16,6 +16,16 @@ pid_of() { eval "echo \$PID_$1"; }
 msqid_of() { sed -n 's/^msqid *= *//p' "$RUN_DIR/hosts/$1.$(pid_of "$1")"; }
 # wait_result NAME VALUE: host NAME prints shared=VALUE within 3 s
 wait_result() { wait_for 3 bash -c "grep -a '^shared=' '$T_DIR/$1.log' | tail -n1 | grep -qx 'shared=$2'"; }
+# hosts_are N: hosts/ lists N hosts
+hosts_are() { test "$(ls "$MNT/hosts" | wc -l)" -eq "$1"; }
+# timed_ms CMD...: runs CMD (output to $T_DIR/out), prints how long it took in ms
+timed_ms() {
+	local t0 t1
+	t0=$(date +%s%N)
+	"$@" >"$T_DIR/out" 2>&1
+	t1=$(date +%s%N)
+	echo $(((t1 - t0) / 1000000))
+}
 # errno_of CMD...: the error text CMD prints last ("File exists", ...)
 errno_of() { "$@" 2>&1 >/dev/null | sed -E 's/.*: //' | tail -n1; }
 # start_plugfs_timeout MS: the daemon with host_timeout_ms = MS; P is plugins/shared

@@ -11,14 +11,6 @@ TP=$PLUGFS_BUILD/tests/plugins
 TIMEOUT_MS=1500
 start_plugfs_timeout $TIMEOUT_MS
 
-hosts_are() { test "$(ls "$MNT/hosts" | wc -l)" -eq "$1"; }
-timed_ms() {
-	local t0 t1
-	t0=$(date +%s%N)
-	"$@" >"$T_DIR/out" 2>&1
-	t1=$(date +%s%N)
-	echo $(((t1 - t0) / 1000000))
-}
 
 # --- three hosts that do not answer cost one timeout ---
 for h in live s1 s2 s3; do start_host $h; done

@@ -18,16 +18,6 @@ BOUND_MS=1500
 
 start_plugfs_timeout 4000
 
-hosts_are() { test "$(ls "$MNT/hosts" | wc -l)" -eq "$1"; }
-# timed_ms CMD...: runs CMD (output to $T_DIR/out), prints how long it took in ms
-timed_ms() {
-	local t0 t1
-	t0=$(date +%s%N)
-	"$@" >"$T_DIR/out" 2>&1
-	t1=$(date +%s%N)
-	echo $(((t1 - t0) / 1000000))
-}
-
 start_host live
 start_host stopped
 check "two hosts in hosts/" wait_for 10 hosts_are 2
