@@ -33,6 +33,10 @@
 #define READ_WAIT_MS 250
 /* How soon a sync that could not run is tried again. */
 #define SYNC_RETRY_MS 50
+/* After a change, the host's status is asked again this much later, so that
+ * the changes of a burst (a script of cp) cost one status request, not one
+ * each; a read asks at once anyway. */
+#define REFRESH_MS 100
 
 struct rejection {
 	char plugin[INJ_NAME_MAX];
@@ -63,6 +67,7 @@ struct host {
 	uint64_t asking_since;		/* when the status request in flight was sent, 0: none */
 	uint64_t last_probe;
 	uint64_t sync_retry;		/* a sync that could not run waits until then */
+	uint64_t refresh_at;		/* a change was made: ask the status then, 0: no */
 	struct inj_host_status cache;	/* the newest status the host sent */
 	uint64_t cache_ns;		/* when, 0: never */
 	int last_err;			/* of the newest status request, 0 if it answered */
@@ -189,6 +194,16 @@ static void note_outcome_locked(struct host *h, int rc, bool answered, bool chan
 
 static uint64_t want_status(struct host *h);
 
+/* The host changed: its status is asked again once the changes settle.
+ * Under the lock. */
+static void refresh_later(struct host *h)
+{
+	if (h->refresh_at || h->silent)
+		return;
+	h->refresh_at = plugfs_now_ns() + REFRESH_MS * 1000000ull;
+	pthread_cond_broadcast(&h->cond);
+}
+
 int host__call(struct host *h, const struct inj_request *req, const void *obj, size_t len,
 	       char **text)
 {
@@ -199,7 +214,7 @@ int host__call(struct host *h, const struct inj_request *req, const void *obj, s
 	pthread_mutex_lock(&h->reg->lock);
 	note_outcome_locked(h, rc, rep.from_host, true);
 	if (rep.from_host)
-		want_status(h);		/* the host changed: its status is asked again */
+		refresh_later(h);
 	pthread_mutex_unlock(&h->reg->lock);
 	if (text) {
 		*text = rep.text;
@@ -236,7 +251,7 @@ int host__call_all(struct host_call *calls, unsigned int n)
 		pthread_mutex_lock(&h->reg->lock);
 		note_outcome_locked(h, c->rc, c->reply.from_host, true);
 		if (c->reply.from_host)
-			want_status(h);		/* the host changed: its status is asked again */
+			refresh_later(h);
 		pthread_mutex_unlock(&h->reg->lock);
 		calls[i].text = c->reply.text;
 		c->reply.text = NULL;
@@ -408,6 +423,7 @@ static void watcher_ask(struct host *h)
 	uint64_t target = h->want;
 	int rc;
 
+	h->refresh_at = 0;	/* this answer tells the changes made so far */
 	h->asking_since = plugfs_now_ns();
 	h->last_probe = h->asking_since;
 	pthread_mutex_unlock(&r->lock);
@@ -457,9 +473,13 @@ static void *watcher_main(void *arg)
 		} else if (!h->silent && h->unsynced && r->host_sync &&
 			   plugfs_now_ns() >= h->sync_retry) {
 			watcher_sync(h);
-		} else if (h->silent || (h->unsynced && r->host_sync)) {
+		} else if (!h->silent && h->refresh_at && plugfs_now_ns() >= h->refresh_at) {
+			want_status(h);
+		} else if (h->silent || (h->unsynced && r->host_sync) || h->refresh_at) {
 			if (!h->silent)
-				next = h->sync_retry;
+				next = h->unsynced && r->host_sync ? h->sync_retry : UINT64_MAX;
+			if (!h->silent && h->refresh_at && h->refresh_at < next)
+				next = h->refresh_at;
 			until = (struct timespec){ .tv_sec = next / 1000000000ull,
 						   .tv_nsec = next % 1000000000ull };
 			pthread_cond_timedwait(&h->cond, &r->lock, &until);

@@ -14,7 +14,8 @@
  * and lookups show published hosts only.
  *
  * Each published host has a watcher thread that asks it for its status:
- * when a reader wants one, and once a second while the host is silent.
+ * when a reader wants one, 100 ms after changes were made to it (once for
+ * a burst of them), and once a second while the host is silent.
  * Readers never ask a host themselves: they wait for the watcher at most
  * READ_WAIT_MS (250 ms, all hosts of a read together) and take the newest
  * status the host sent, with its age, when it has not answered by then.
