@@ -6,7 +6,7 @@
  * engine__load(), the daemon's own call), in the same run, the two taking
  * turns. Two kinds: overwrite (atomic replace at a priority that exists)
  * and join (a new priority, removed again untimed). Each measured call is
- * the first work after the engine went idle and a 1 ms pause.
+ * the first work after both engines went idle (a 20 ms pause).
  *
  *   bench_cp_chain MNT_HOOK_DIR ENGINE_IFNAME OBJ_A OBJ_B RUNS WORK_DIR
  *
@@ -34,6 +34,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#define IDLE_US 20000
 
 struct objs {
 	void *buf[2];
@@ -76,11 +78,16 @@ static double p50_us(uint64_t *v, int n)
 	return bench_p50(v, n) / 1e3;
 }
 
-/* The same pause before every measured call, mount or engine. */
+/*
+ * The same pause before every measured call, mount or engine: this
+ * engine's background work (spare chain map, direct root) is waited for,
+ * and the pause gives the daemon's engine the time to finish the same work
+ * after its last answer, as a cp typed at a shell would.
+ */
 static void idle(struct engine *e)
 {
 	engine__settle(e, 2000);
-	usleep(1000);
+	usleep(IDLE_US);
 }
 
 static int run(struct engine *e, const char *ifname, const char *dir, const struct objs *o,
