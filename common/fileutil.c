@@ -93,8 +93,8 @@ int plugfs_write_file(const char *path, const void *data, size_t len)
 int plugfs_read_file(const char *path, void **buf, size_t *len)
 {
 	struct stat st;
-	size_t got = 0;
-	char *b;
+	size_t got = 0, cap;
+	char *b, *nb;
 	int fd, err = 0;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -104,20 +104,29 @@ int plugfs_read_file(const char *path, void **buf, size_t *len)
 		close(fd);
 		return -EINVAL;
 	}
-	b = malloc((size_t)st.st_size + 1);
-	if (!b) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, b + got, (size_t)st.st_size - got);
+	/* To the end, whatever the size says: files of /proc and of a plugfs
+	 * mount report 0 and are read to their end. */
+	cap = (size_t)st.st_size + 1 > 4096 ? (size_t)st.st_size + 1 : 4096;
+	b = malloc(cap);
+	err = b ? 0 : -ENOMEM;
+	while (!err) {
+		ssize_t r;
 
+		if (got + 1 == cap) {
+			nb = realloc(b, cap * 2);
+			err = nb ? 0 : -ENOMEM;
+			if (err)
+				break;
+			b = nb;
+			cap *= 2;
+		}
+		r = read(fd, b + got, cap - 1 - got);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0) {
-			err = r ? -errno : -EIO;
+		if (r < 0)
+			err = -errno;
+		if (r <= 0)
 			break;
-		}
 		got += (size_t)r;
 	}
 	close(fd);

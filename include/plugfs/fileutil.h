@@ -12,8 +12,9 @@ int plugfs_mkdir_p(const char *path, unsigned int mode);
  * process never leaves half a file (no fsync: a power loss may lose the
  * latest write, and the state dir is rebuilt from what is pinned); 0 or -errno. */
 int plugfs_write_file(const char *path, const void *data, size_t len);
-/* Reads a whole regular file into a malloc'd buffer (NUL-terminated, not
- * counted in *len); 0, -errno, -EINVAL if not a regular file. */
+/* Reads a whole regular file, to its end whatever its size says (/proc's
+ * and the mount's files say 0), into a malloc'd buffer (NUL-terminated,
+ * not counted in *len); 0, -errno, -EINVAL if not a regular file. */
 int plugfs_read_file(const char *path, void **buf, size_t *len);
 
 #endif

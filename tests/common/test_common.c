@@ -840,6 +840,30 @@ static void test_write_read_file(void **state)
 	free(buf);
 }
 
+/* A file whose size says 0 (as /proc's and the mount's) is read to its
+ * end; one over the first buffer too. */
+static void test_read_file_past_size(void **state)
+{
+	const char *dir = *state;
+	char path[512], *big = malloc(10000);
+	void *buf = NULL;
+	size_t len = 0;
+
+	assert_non_null(big);
+	assert_int_equal(plugfs_read_file("/proc/self/status", &buf, &len), 0);
+	assert_true(len > 0);
+	assert_non_null(strstr(buf, "Name:"));
+	free(buf);
+	memset(big, 'x', 10000);
+	snprintf(path, sizeof(path), "%s/big", dir);
+	assert_int_equal(plugfs_write_file(path, big, 10000), 0);
+	assert_int_equal(plugfs_read_file(path, &buf, &len), 0);
+	assert_int_equal(len, 10000);
+	assert_memory_equal(buf, big, 10000);
+	free(buf);
+	free(big);
+}
+
 static void test_read_write_errors(void **state)
 {
 	const char *dir = *state;
@@ -998,6 +1022,7 @@ int main(void)
 		FILE_TEST(test_mkdir_p_file_in_the_way),
 		FILE_TEST(test_mkdir_p_is_a_file),
 		FILE_TEST(test_write_read_file),
+		FILE_TEST(test_read_file_past_size),
 		FILE_TEST(test_read_write_errors),
 	};
 
