@@ -78,6 +78,22 @@ uint32_t engine__trace_prog_id(struct engine *e, const char *name);
 /* The `cat` text (or JSON); *buf malloc'ed. */
 int engine__trace_report(struct engine *e, const char *name, bool json, char **buf, size_t *len);
 
+/* What the kernel counts for a tracing program: it counts every run (and
+ * its time) only while kernel.bpf_stats_enabled is 1, as for any program
+ * it enters directly; nothing is kept by plugfs on top. */
+struct engine_trace_stats {
+	const char *entry;		/* tracing/<entry> */
+	const char *prog_name;
+	const char *attach;		/* "tracepoint:syscalls:sys_enter_getpid" */
+	uint32_t prog_id;
+	uint64_t runs;
+	uint64_t run_time_ns;
+};
+/* Called once per program of every entry, under the engine's lock (it must
+ * not call the engine); a non-zero return stops the walk and is returned. */
+typedef int (*engine_trace_stats_cb)(const struct engine_trace_stats *s, void *arg);
+int engine__trace_stats(struct engine *e, engine_trace_stats_cb cb, void *arg);
+
 /* ---- pure helpers (unit tested) ---- */
 
 /* A name for tracing/: letters, digits, '_', '-', '.', not starting with '.'. */

@@ -822,6 +822,35 @@ uint32_t engine__trace_prog_id(struct engine *e, const char *name)
 	return id;
 }
 
+int engine__trace_stats(struct engine *e, engine_trace_stats_cb cb, void *arg)
+{
+	struct eng_trace *t;
+	size_t i;
+	int rc = 0;
+
+	pthread_mutex_lock(&e->lock);
+	for (t = e->traces; t && !rc; t = t->next) {
+		for (i = 0; i < t->n_progs && !rc; i++) {
+			const struct eng_trace_prog *p = &t->progs[i];
+			struct bpf_prog_info info = { 0 };
+			__u32 len = sizeof(info);
+			struct engine_trace_stats s = {
+				.entry = t->name, .prog_name = p->name, .attach = p->attach,
+				.prog_id = p->prog_id,
+			};
+
+			/* A program gone from under us reads as zeros, not as an error. */
+			if (!bpf_obj_get_info_by_fd(p->prog_fd, &info, &len)) {
+				s.runs = info.run_cnt;
+				s.run_time_ns = info.run_time_ns;
+			}
+			rc = cb(&s, arg);
+		}
+	}
+	pthread_mutex_unlock(&e->lock);
+	return rc;
+}
+
 /* ---- report ---- */
 
 static void link_lines(struct strbuf *sb, const struct eng_trace_prog *p)

@@ -3,9 +3,11 @@
 # known number of them: a tracepoint (getpid of one process, filtered by a
 # global), a raw tracepoint, a uprobe and a uretprobe (the sum of the
 # return values), USDT; the report in text and JSON against bpftool; an
-# overwrite while events flow loses none; mv renames; rm detaches.
+# overwrite while events flow loses none; mv renames; rm detaches; the
+# kernel's own counts of a tracing program in metrics/plugfs.prom.
 . "${PLUGFS_SRC:?}/tests/lib.sh"
 . "$PLUGFS_SRC/tests/tracing/lib-tracing.sh"
+. "$PLUGFS_SRC/tests/prom.sh"
 
 N=1000
 # ---- tracepoint ----
@@ -27,6 +29,27 @@ check "bpftool: its link is a perf_event link of that program" \
 check "JSON: the same ids" bash -c "jq -e '.programs[0].kernel.id == $id and
 	.programs[0].link_id == $link and .metadata.owner == \"tests\"' '$TR/getpid.json' >/dev/null"
 check "ls lists the entry (and no .json)" test "$(ls "$TR")" = "getpid"
+
+# ---- metrics: the kernel counts a tracing program only with bpf stats on ----
+# (this test runs alone: is_parallel false, as the sysctl is the machine's)
+stats_was=$(sysctl -n kernel.bpf_stats_enabled)
+on_exit "sysctl -qw kernel.bpf_stats_enabled=$stats_was"
+sysctl -qw kernel.bpf_stats_enabled=1
+held getpid $N
+release
+sysctl -qw kernel.bpf_stats_enabled=0
+cp "$MNT/metrics/plugfs.prom" "$T_DIR/m.prom"
+runs=$(prom_value "$T_DIR/m.prom" plugfs_tracing_program_runs_total 'entry="getpid"' \
+	'name="count_getpid"' "prog_id=\"$id\"" 'attach="tracepoint:syscalls:sys_enter_getpid"')
+say "metrics: plugfs_tracing_program_runs_total of tracing/getpid = $runs"
+check "metrics: the tracepoint program ran at least $N times" test "${runs:-0}" -ge "$N"
+check_eq "metrics: the same count as bpftool's run_cnt" "$runs" \
+	"$(bpftool -j prog show id "$id" | jq .run_cnt)"
+secs=$(prom_value "$T_DIR/m.prom" plugfs_tracing_program_run_seconds_total 'entry="getpid"')
+check "metrics: its run time grew" python3 -c "import sys; sys.exit(not float('${secs:-0}') > 0)"
+check "metrics: HELP and TYPE of the tracing families" grep -qx \
+	'# TYPE plugfs_tracing_program_runs_total counter' "$T_DIR/m.prom"
+sysctl -qw kernel.bpf_stats_enabled="$stats_was"
 
 # ---- raw tracepoint ----
 held getpid $N
