@@ -643,12 +643,27 @@ static bool member_store(const struct pluglet_insn *in, uint8_t *base, int32_t *
  * that no store of the loop at r10 + constant overlaps. Whether other
  * stores could reach them is slots_safe()'s question.
  */
+static bool slot_stored(const struct body *bd, int16_t off)
+{
+	for (uint32_t k = 0; k < bd->nm; k++) {
+		uint8_t base;
+		int32_t lo, hi;
+
+		if (member_store(&bd->insns[bd->mem[k]], &base, &lo, &hi) && base == 10 &&
+		    hi > off && lo < off + 8)
+			return true;
+	}
+	return false;
+}
+
+/* Slots the loop stores to are left out before the first JIT_LOOP_SLOTS
+ * are taken: a loop that spills many counters still keeps its bound. */
 static void find_slots(struct body *bd)
 {
-	uint32_t k, j, n;
+	uint32_t k, j;
 
 	bd->nslots = 0;
-	for (k = 0; k < bd->nm; k++) {
+	for (k = 0; k < bd->nm && bd->nslots < JIT_LOOP_SLOTS; k++) {
 		const struct pluglet_insn *in = &bd->insns[bd->mem[k]];
 
 		if (in->code != (CLS_LDX | MODE_MEM | SZ_DW) || in->src_reg != 10 || in->off > -8 ||
@@ -656,19 +671,8 @@ static void find_slots(struct body *bd)
 			continue;
 		for (j = 0; j < bd->nslots && bd->slot_off[j] != in->off; j++)
 			;
-		if (j == bd->nslots && j < JIT_LOOP_SLOTS)
+		if (j == bd->nslots && !slot_stored(bd, in->off))
 			bd->slot_off[bd->nslots++] = in->off;
-	}
-	for (k = 0; k < bd->nm; k++) {
-		uint8_t base;
-		int32_t lo, hi;
-
-		if (!member_store(&bd->insns[bd->mem[k]], &base, &lo, &hi) || base != 10)
-			continue;
-		for (j = n = 0; j < bd->nslots; j++)
-			if (hi <= bd->slot_off[j] || lo >= bd->slot_off[j] + 8)
-				bd->slot_off[n++] = bd->slot_off[j];
-		bd->nslots = n;
 	}
 }
 

@@ -969,6 +969,65 @@ static void test_loop_slots(void **state)
 	}
 }
 
+/* A loop that spills more counters than there are slots to track, then
+ * reloads its bound from a slot it never writes (clang's structfield loop):
+ * the slots it stores to are left out first, so the bound is still read
+ * once at entry and the copy has no per-iteration limit. */
+static void test_loop_slot_bound(void **state)
+{
+	enum { SPILLS = JIT_LOOP_SLOTS + 1, HEAD = 3 + SPILLS, LOAD = HEAD + 3 * SPILLS + 2,
+	       N = LOAD + 6 };
+	struct pluglet_insn p[N];
+	uint8_t flags[N] = { [HEAD] = JF_TARGET }, proven[N] = { 0 };
+	uint32_t member[N] = { 0 }, nl = 0, i = 0;
+	struct jit_loop *l = NULL;
+	struct pluglet_region r;
+	struct setup s;
+	struct outcome o;
+
+	p[i++] = STX(SZ_DW, 10, 2, -8);
+	for (int j = 0; j < SPILLS; j++)
+		p[i++] = ST(SZ_DW, 10, -16 - 8 * j, j);
+	p[i++] = MOV_K(3, 0);
+	p[i++] = MOV_K(0, 0);
+	for (int j = 0; j < SPILLS; j++) {	/* HEAD: the spilled counters */
+		p[i++] = LDX(SZ_DW, 9, 10, -16 - 8 * j);
+		p[i++] = ADD_K(9, 1);
+		p[i++] = STX(SZ_DW, 10, 9, -16 - 8 * j);
+	}
+	p[i++] = MOV_X(6, 1);
+	p[i++] = ADD_X(6, 3);
+	p[i++] = LDX(SZ_B, 7, 6, 0);	/* LOAD */
+	p[i++] = ADD_X(0, 7);
+	p[i++] = ADD_K(3, 1);
+	p[i++] = LDX(SZ_DW, 2, 10, -8);
+	p[i] = JGT_X(2, 3, (int16_t)(HEAD - (int)i - 1));
+	i++;
+	p[i++] = EXIT();
+	assert_int_equal(i, N);
+	assert_int_equal(jit_loops_find(p, N, flags, &l, &nl, proven, member), 0);
+	assert_int_equal(nl, 1);
+	assert_int_equal(l[0].head, HEAD);
+	assert_false(l[0].limit);
+	assert_int_equal(l[0].bn, JIT_LOOP_SLOT);
+	assert_true(proven[LOAD]);
+	free(l);
+
+	NEED_MEM_CHECKS();
+	s = loop_setup(&r, PLUGLET_PERM_RW, LOOP_MEM);
+	o = both(p, N, &s);
+	assert_int_equal(o.err, 0);
+	/* One byte more than the region: the last load faults. */
+	s.r2 = LOOP_MEM + 1;
+	o = both(p, N, &s);
+	expect_fault(&o, PLUGLET_FAULT_OOB_LOAD, LOAD, r.start + LOOP_MEM, 1);
+	/* The budget stops inside the copy at the same instruction. */
+	s.r2 = LOOP_MEM;
+	s.budget = 3001;
+	o = both(p, N, &s);
+	assert_int_equal(o.fault.kind, PLUGLET_FAULT_BUDGET);
+}
+
 /* Ifs inside a proven loop: the copy charges each if's jump later, at the
  * next charge point after its join; counts and budget stops must not move. */
 static void test_loop_budget(void **state)
@@ -1419,6 +1478,7 @@ int main(void)
 		cmocka_unit_test(test_loop_limits),
 		cmocka_unit_test(test_pairs),
 		cmocka_unit_test(test_loop_slots),
+		cmocka_unit_test(test_loop_slot_bound),
 		cmocka_unit_test(test_loop_budget),
 		cmocka_unit_test(test_loop_many),
 		cmocka_unit_test(test_many_regions),
