@@ -196,6 +196,12 @@ struct jit_state {
 	uint32_t *fast_off;
 	uint8_t *proven;
 	int32_t fast;
+	/* In a copy: forward jumps out of the loop whose charge waits on the
+	 * fall-through (see copy_exit()); exit_off[pc] is where the jump's
+	 * out-of-line charge is (previous pass), exit_amt[pc] what it charges;
+	 * exit_pcs lists those of the copy being emitted. */
+	uint32_t *exit_off, *exit_amt, *exit_pcs;
+	uint32_t nr_exit_pcs;
 	/* In a copy: the member emitted next (UINT32_MAX: none), and whether
 	 * the current jump was inverted to leave the loop instead. */
 	uint32_t copy_next;
@@ -1133,6 +1139,23 @@ static bool copy_defer(const struct jit_state *st, uint32_t pc, int64_t t)
 }
 
 /*
+ * In a loop copy, a forward conditional jump out of the loop (a loop exit
+ * test, as strcmp's `if *a != *b` or a probe's `if k == 0`): its charge
+ * and what is pending are paid out of line on the way out, and wait on
+ * the fall-through for the next charge point: one `sub` per iteration for
+ * any number of exit tests. Back-edges still charge at once, so the budget
+ * stops at the same instruction and every exit leaves with the exact count.
+ */
+static bool copy_exit(const struct jit_state *st, uint32_t pc, int64_t t)
+{
+	const struct jit_loop *lp = &st->loops[st->fast];
+	uint32_t l1 = (uint32_t)st->fast + 1;
+
+	return t > pc + 1 && st->member[t] != l1 && pc + 1 <= lp->last && pc + 1 != lp->head &&
+	       st->member[pc + 1] == l1 && !(st->flags[pc + 1] & JF_LDDW_HI);
+}
+
+/*
  * Where a jump from pc to t lands: inside the loop copy being emitted, its
  * copy of t; at a checked loop's head from outside the loop, the entry
  * check; from the loop's own back-edge, the checked body after it.
@@ -1157,10 +1180,18 @@ static int gen_jmp(struct jit_state *st, const struct pluglet_insn *in, uint32_t
 	int64_t t = (int64_t)pc + 1 + rel;
 	int dst = REG[in->dst_reg];
 
+	bool out = false;
+
 	if (st->fast >= 0 && op != JMP_JA && op != JMP_EXIT && op != JMP_CALL && rel > 0 &&
 	    copy_defer(st, pc, t)) {
 		st->carry += st->charge_at[pc];
 		st->carry_to = (uint32_t)t;
+	} else if (st->fast >= 0 && op != JMP_JA && op != JMP_EXIT && op != JMP_CALL && rel > 0 &&
+		   copy_exit(st, pc, t)) {
+		st->carry += st->charge_at[pc];
+		st->exit_amt[pc] = st->carry;
+		st->exit_pcs[st->nr_exit_pcs++] = pc;
+		out = true;
 	} else {
 		emit_charge(st, st->charge_at[pc] + st->carry);
 		st->carry = 0;
@@ -1211,7 +1242,7 @@ static int gen_jmp(struct jit_state *st, const struct pluglet_insn *in, uint32_t
 		st->inverted = true;
 		return 0;
 	}
-	emit_jcc(b, jmp_cc(op), jump_to(st, pc, (uint32_t)t));
+	emit_jcc(b, jmp_cc(op), out ? st->exit_off[pc] : jump_to(st, pc, (uint32_t)t));
 	return 0;
 }
 
@@ -1474,6 +1505,7 @@ static void gen_loop_copy(struct jit_state *st, uint32_t l)
 	st->sk_known = 0;
 	st->carry = 0;
 	st->carry_to = UINT32_MAX;
+	st->nr_exit_pcs = 0;
 	/* Nothing falls into the copy: align its head for the loop's sake. */
 	while (st->b.len % 64 && !st->b.oom)
 		emit8(&st->b, 0xcc);
@@ -1518,6 +1550,14 @@ static void gen_loop_copy(struct jit_state *st, uint32_t l)
 			st->carry = 0;
 			emit_jmp(&st->b, jump_to(st, i, ft));
 		}
+	}
+	for (i = 0; i < st->nr_exit_pcs; i++) {	/* the exits' charges (copy_exit()) */
+		uint32_t pc = st->exit_pcs[i];
+		const struct pluglet_insn *in = &st->vm->insns[pc];
+
+		st->exit_off[pc] = (uint32_t)st->b.len;
+		emit_charge(st, st->exit_amt[pc]);
+		emit_jmp(&st->b, jump_to(st, pc, (uint32_t)((int64_t)pc + 1 + in->off)));
 	}
 	st->fast = -1;
 }
@@ -1811,9 +1851,13 @@ static int loops_prepare(struct jit_state *st)
 		return 0;
 	st->head_loop = calloc(st->nr, sizeof(*st->head_loop));
 	st->fast_off = calloc(st->nr, sizeof(*st->fast_off));
+	st->exit_off = calloc(st->nr, sizeof(*st->exit_off));
+	st->exit_amt = calloc(st->nr, sizeof(*st->exit_amt));
+	st->exit_pcs = calloc(st->nr, sizeof(*st->exit_pcs));
 	st->guard_off = calloc(st->nr_loops, sizeof(*st->guard_off));
 	st->guard_fail = calloc(st->nr_loops, sizeof(*st->guard_fail));
-	if (!st->head_loop || !st->fast_off || !st->guard_off || !st->guard_fail)
+	if (!st->head_loop || !st->fast_off || !st->guard_off || !st->guard_fail ||
+	    !st->exit_off || !st->exit_amt || !st->exit_pcs)
 		return -ENOMEM;
 	for (l = 0; l < st->nr_loops; l++)
 		st->head_loop[st->loops[l].head] = l + 1;
@@ -1964,6 +2008,9 @@ out:
 	free(st.guard_off);
 	free(st.guard_fail);
 	free(st.fast_off);
+	free(st.exit_off);
+	free(st.exit_amt);
+	free(st.exit_pcs);
 	free(st.proven);
 	free(st.b.p);
 	free(priv);

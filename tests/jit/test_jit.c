@@ -1066,6 +1066,50 @@ static void test_loop_budget(void **state)
 	}
 }
 
+/* Two exit tests per iteration (strcmp's shape): in the copy their charges
+ * wait on the fall-through and are paid out of line on the way out; every
+ * exit, the end of the loop and every budget stop must count the same. */
+static void test_loop_exits(void **state)
+{
+	static const struct pluglet_insn cmp[] = {
+		MOV_K(0, 0), MOV_X(4, 1), ADD_X(4, 2),
+		/* 3 */ LDX(SZ_B, 3, 1, 0), LDX(SZ_B, 5, 4, 0),
+		INSN(CLS_JMP | JMP_JNE | SRC_X, 3, 5, 5, 0),	/* -> 11 */
+		JCC_K(JMP_JEQ, 3, 0, 5),			/* -> 12 */
+		ADD_K(1, 1), ADD_K(4, 1), ADD_K(0, 1), JLT_K(0, 100, -8),
+		/* 11 */ ADD_K(0, 1000), EXIT(),
+	};
+	uint8_t flags[ARRAY_SIZE(cmp)] = { [3] = JF_TARGET, [11] = JF_TARGET, [12] = JF_TARGET };
+	uint8_t proven[ARRAY_SIZE(cmp)] = { 0 };
+	uint32_t member[ARRAY_SIZE(cmp)] = { 0 }, nl = 0;
+	struct jit_loop *l = NULL;
+	struct pluglet_region r;
+	struct setup s;
+	struct outcome o;
+
+	assert_int_equal(jit_loops_find(cmp, ARRAY_SIZE(cmp), flags, &l, &nl, proven, member), 0);
+	assert_int_equal(nl, 1);
+	assert_true(proven[3] && proven[4] && member[5] && member[6] && !member[11]);
+	free(l);
+	NEED_MEM_CHECKS();
+	for (int c = 0; c < 3; c++) {
+		/* c = 0: equal to the end; 1: differ at 30; 2: both NUL at 20 */
+		s = loop_setup(&r, PLUGLET_PERM_RW, 40);
+		memset(lbuf_init, 5, LOOP_MEM);
+		if (c == 1)
+			lbuf_init[40 + 30] = 6;
+		if (c == 2)
+			lbuf_init[20] = lbuf_init[40 + 20] = 0;
+		o = both(cmp, ARRAY_SIZE(cmp), &s);	/* compares the counts */
+		assert_int_equal(o.err, 0);
+		assert_int_equal(o.r0, c == 0 ? 1100 : c == 1 ? 1030 : 20);
+		for (uint64_t b = 1; b < 40; b++) {
+			s.budget = b * 17;
+			o = both(cmp, ARRAY_SIZE(cmp), &s);
+		}
+	}
+}
+
 /* Many loops: the analysis stops after a fixed number (loading stays fast
  * whatever the program), the rest keep their checks and still agree. */
 static void test_loop_many(void **state)
@@ -1480,6 +1524,7 @@ int main(void)
 		cmocka_unit_test(test_loop_slots),
 		cmocka_unit_test(test_loop_slot_bound),
 		cmocka_unit_test(test_loop_budget),
+		cmocka_unit_test(test_loop_exits),
 		cmocka_unit_test(test_loop_many),
 		cmocka_unit_test(test_many_regions),
 		cmocka_unit_test(test_data_regions),
