@@ -1110,6 +1110,43 @@ static void test_loop_exits(void **state)
 	}
 }
 
+/* An `else if` chain in a proven loop: the copy carries each test's charge
+ * into both ways, to the arm's goto or the fall into the join; counts and
+ * budget stops must not move. */
+static void test_loop_chain(void **state)
+{
+	static const struct pluglet_insn chain[] = {
+		MOV_K(0, 0), MOV_K(3, 0),
+		/* 2 */ MOV_X(5, 1), ADD_X(5, 3), LDX(SZ_B, 6, 5, 0),
+		JCC_K(JMP_JGT, 6, 100, 2), ADD_K(0, 1), JA(6),
+		/* 8 */ JCC_K(JMP_JGT, 6, 200, 3), ADD_K(0, 2),
+		INSN(CLS_ALU64 | ALU_XOR | SRC_K, 0, 0, 0, 5), JA(2),
+		/* 12 */ ADD_K(0, 4), ADD_K(0, 8),
+		/* 14 */ ADD_K(3, 1), JLT_K(3, 200, -14), EXIT(),
+	};
+	uint8_t flags[ARRAY_SIZE(chain)] = { [2] = JF_TARGET, [8] = JF_TARGET, [12] = JF_TARGET,
+					     [14] = JF_TARGET };
+	uint8_t proven[ARRAY_SIZE(chain)] = { 0 };
+	uint32_t member[ARRAY_SIZE(chain)] = { 0 }, nl = 0;
+	struct jit_loop *l = NULL;
+	struct pluglet_region r;
+	struct setup s = loop_setup(&r, PLUGLET_PERM_RW, 0);
+	struct outcome o;
+
+	assert_int_equal(jit_loops_find(chain, ARRAY_SIZE(chain), flags, &l, &nl, proven, member),
+			 0);
+	assert_int_equal(nl, 1);
+	assert_true(proven[4] && member[12] && member[14]);
+	free(l);
+	o = both(chain, ARRAY_SIZE(chain), &s);	/* compares the counts */
+	assert_int_equal(o.err, 0);
+	for (uint64_t b = 1; b < 60; b++) {
+		s.budget = b * 29;
+		o = both(chain, ARRAY_SIZE(chain), &s);
+		assert_int_equal(o.fault.kind, PLUGLET_FAULT_BUDGET);
+	}
+}
+
 /* Many loops: the analysis stops after a fixed number (loading stays fast
  * whatever the program), the rest keep their checks and still agree. */
 static void test_loop_many(void **state)
@@ -1525,6 +1562,7 @@ int main(void)
 		cmocka_unit_test(test_loop_slot_bound),
 		cmocka_unit_test(test_loop_budget),
 		cmocka_unit_test(test_loop_exits),
+		cmocka_unit_test(test_loop_chain),
 		cmocka_unit_test(test_loop_many),
 		cmocka_unit_test(test_many_regions),
 		cmocka_unit_test(test_data_regions),
