@@ -125,6 +125,9 @@ struct eng_trace_prog {
 	uint32_t link_id;
 	struct bpf_link *held;		/* usdt: libbpf's link of several uprobes, which
 					 * has no fd to pin: held while the engine lives */
+	struct bpf_link *own;		/* libbpf's link as attached, link_fd its fd:
+					 * kept rather than its fd duplicated and the
+					 * rest closed on the path of a load */
 };
 
 /* A tracing/<name> entry: the options it was loaded with, kept to restore it. */
@@ -179,6 +182,8 @@ struct engine {
 	int timing_on;			/* its value as last set; -1: not set */
 	struct eng_hook *hooks;
 	struct eng_trace *traces;	/* tracing/ entries (bpf/tracing.c), under lock */
+	struct trace_reap *trace_reap;	/* libbpf objects of tracing/ loads, closed after
+					 * the answer (atomic push and take) */
 	char *log_buf;			/* verifier log of the load under lock */
 	bool bg_wanted;			/* under lock: wake the thread when the verb is done */
 	unsigned long hook_serial;	/* under lock */

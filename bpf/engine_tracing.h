@@ -61,12 +61,18 @@ struct engine_trace_opts {
 	const struct engine_kv *metadata;
 	size_t n_metadata;
 	uint32_t map_owner_id;		/* 0: own maps; else a program of ours (any tree) */
+	const char *sha256;		/* the object's SHA-256 (hex) when the caller has it
+					 * already; NULL: computed */
 };
 
 /* Creates the entry, or replaces it: the new links are attached before the
  * old ones go, so an event may be seen by both. */
 int engine__trace_load(struct engine *e, const char *name, const void *obj, size_t obj_len,
 		       const struct engine_trace_opts *opts);
+/* Closes what the last loads left to close once their answer is out (the
+ * daemon calls it after the reply to a change of tracing/), then wakes the
+ * engine's background work as engine__kick() does. */
+void engine__trace_answered(struct engine *e);
 int engine__trace_unload(struct engine *e, const char *name);
 /* -EEXIST when to exists, -ENOENT when from does not. */
 int engine__trace_rename(struct engine *e, const char *from, const char *to);

@@ -87,8 +87,10 @@ static void trace_free(struct eng_trace *t)
 	for (i = 0; i < t->n_progs; i++) {
 		if (t->progs[i].prog_fd >= 0)
 			close(t->progs[i].prog_fd);
-		if (t->progs[i].link_fd >= 0)
+		/* an own link's fd goes with it */
+		if (t->progs[i].link_fd >= 0 && !t->progs[i].own)
 			close(t->progs[i].link_fd);
+		bpf_link__destroy(t->progs[i].own);
 		bpf_link__destroy(t->progs[i].held);
 	}
 	bpf_object__close(t->held_obj);
@@ -109,9 +111,52 @@ static void trace_unlink(struct engine *e, struct eng_trace *t)
 		}
 }
 
+/* A libbpf object whose programs and maps are pinned or held by fds of
+ * ours: closing it (its fds, its memory) is no part of the answer. */
+struct trace_reap {
+	struct bpf_object *bo;
+	struct trace_reap *next;
+};
+
+static void reap_later(struct engine *e, struct bpf_object *bo)
+{
+	struct trace_reap *r = bo ? malloc(sizeof(*r)) : NULL;
+
+	if (!r) {
+		bpf_object__close(bo);
+		return;
+	}
+	r->bo = bo;
+	r->next = __atomic_load_n(&e->trace_reap, __ATOMIC_RELAXED);
+	while (!__atomic_compare_exchange_n(&e->trace_reap, &r->next, r, false, __ATOMIC_RELEASE,
+					    __ATOMIC_RELAXED))
+		;
+}
+
+/* Before a verb that unloads (the programs must be gone when it returns)
+ * and after an answer. */
+static void reap_now(struct engine *e)
+{
+	struct trace_reap *r = __atomic_exchange_n(&e->trace_reap, NULL, __ATOMIC_ACQUIRE), *n;
+
+	for (; r; r = n) {
+		n = r->next;
+		bpf_object__close(r->bo);
+		free(r);
+	}
+}
+
+void engine__trace_answered(struct engine *e)
+{
+	reap_now(e);
+	engine__kick(e);
+}
+
 void tracing_free_all(struct engine *e)
 {
 	struct eng_trace *t, *n;
+
+	reap_now(e);
 
 	for (t = e->traces; t; t = n) {
 		n = t->next;
@@ -426,8 +471,13 @@ static int attach_all(struct trace_job *j)
 	/* a replace pins beside the old pins; a new entry where it stays */
 	j->direct = !j->old;
 	pin_dir_as(j->e, j->direct ? "" : "new:", j->name, j->stage, sizeof(j->stage));
-	load_unpin_dir(j->stage);
-	err = plugfs_mkdir_p(j->stage, 0700);
+	/* pins left behind (a crash in a replace) are rare: cleared when
+	 * they are there rather than looked for on every load */
+	err = mkdir(j->stage, 0700) ? -errno : 0;
+	if (err == -EEXIST)
+		load_unpin_dir(j->stage);
+	if (err)
+		err = plugfs_mkdir_p(j->stage, 0700);
 	if (err) {
 		pr_warn("%s: cannot make %s: %s", j->what, j->stage, strerror(-err));
 		return err;
@@ -517,18 +567,25 @@ static struct eng_trace *trace_build(struct trace_job *j)
 		plugfs_snprintf(tp->sec, sizeof(tp->sec), "%s", bpf_program__section_name(j->prog[i]));
 		engine_trace_point_format(&j->pt[i], tp->attach, sizeof(tp->attach));
 		tp->prog_fd = dup_fd(bpf_program__fd(j->prog[i]));
-		tp->link_fd = dup_fd(bpf_link__fd(j->link[i]));
 		if (j->pt[i].kind == ENGINE_TRACE_USDT) {
 			/* its link needs the object's USDT state while it lives */
+			tp->link_fd = dup_fd(bpf_link__fd(j->link[i]));
 			tp->held = j->link[i];
-			j->link[i] = NULL;
 			t->held_obj = j->bo;
+		} else {
+			tp->own = j->link[i];
+			tp->link_fd = bpf_link__fd(tp->own);
 		}
-		tp->prog_id = load_prog_id(tp->prog_fd);
+		j->link[i] = NULL;
+		/* the first one's id is known from the load */
+		tp->prog_id = i || !j->res.prog_id ? load_prog_id(tp->prog_fd) : j->res.prog_id;
 		tp->link_id = link_id_of(tp->link_fd);
 	}
 	plugfs_snprintf(t->name, sizeof(t->name), "%s", j->name);
-	plugfs_sha256_hex(j->obj, j->obj_len, t->sha256);
+	if (j->o.sha256 && strlen(j->o.sha256) == 64)
+		plugfs_snprintf(t->sha256, sizeof(t->sha256), "%s", j->o.sha256);
+	else
+		plugfs_sha256_hex(j->obj, j->obj_len, t->sha256);
 	t->obj_size = j->obj_len;
 	plugfs_snprintf(t->map_pin_path, sizeof(t->map_pin_path), "%s", j->res.map_dir);
 	if (t->held_obj)
@@ -600,14 +657,18 @@ static void job_undo(struct trace_job *j)
 		load_remove_map_dir(j->res.map_dir);
 }
 
-static void job_close(struct trace_job *j)
+static void job_close(struct trace_job *j, int err)
 {
 	size_t i;
 
 	for (i = 0; i < j->n; i++)
 		if (j->link[i])
 			bpf_link__destroy(j->link[i]);
-	bpf_object__close(j->bo);
+	/* a failed load leaves nothing loaded when it answers */
+	if (err)
+		bpf_object__close(j->bo);
+	else
+		reap_later(j->e, j->bo);
 }
 
 /* The new pins take the entry's place; then the old links go. */
@@ -682,7 +743,7 @@ static int trace_load(struct trace_job *j)
 		trace_free(t);
 		job_undo(j);
 	}
-	job_close(j);
+	job_close(j, err);
 	return err;
 }
 
@@ -709,6 +770,7 @@ int engine__trace_load(struct engine *e, const char *name, const void *obj, size
 	if (engine_trace_check_name(name))
 		return -EINVAL;
 	pthread_mutex_lock(&e->lock);
+	reap_now(e);
 	err = trace_load(&j);
 	verb_end(e);
 	/* a perf link's detach waits for a grace period: not under the lock */
@@ -724,6 +786,7 @@ int engine__trace_unload(struct engine *e, const char *name)
 	struct eng_trace *t;
 
 	pthread_mutex_lock(&e->lock);
+	reap_now(e);
 	t = trace_find(e, name);
 	if (!t) {
 		pthread_mutex_unlock(&e->lock);

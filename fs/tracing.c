@@ -143,6 +143,7 @@ static int commit(void *priv, const char *group, unsigned int sub, const char *n
 		if (err)
 			goto out;
 	}
+	o.sha256 = ob.sha256;	/* hashed once, here */
 	err = engine__trace_load(t->eng, name, ob.obj, ob.len, &o);
 out:
 	object_bytes_fini(&ob);
@@ -176,6 +177,15 @@ static int report(void *priv, const char *group, unsigned int sub, const char *n
 				    &out->len);
 }
 
+/* After the reply to a change: what the load left to close, the engine's
+ * background work (the journal's fold). */
+static void answered(void *priv)
+{
+	struct tracing *t = priv;
+
+	engine__trace_answered(t->eng);
+}
+
 static const struct fs_backend_ops tracing_ops = {
 	.list_entries = list_entries,
 	.entry_exists = entry_exists,
@@ -184,6 +194,7 @@ static const struct fs_backend_ops tracing_ops = {
 	.unlink = do_unlink,
 	.rename = do_rename,
 	.report = report,
+	.answered = answered,
 };
 
 int tracing_domain_init(struct fs_domain *d, const struct plugfs_config *cfg, struct engine *eng)
@@ -205,6 +216,7 @@ int tracing_domain_init(struct fs_domain *d, const struct plugfs_config *cfg, st
 		.ops = &tracing_ops,
 		.priv = t,
 		.json = true,
+		.mount_only = true,
 	};
 	return 0;
 }
