@@ -34,9 +34,11 @@
 
 #include <plugfs/clock.h>
 #include <plugfs/log.h>
+#include <plugfs/strbuf.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <string.h>
 #include <time.h>
@@ -279,6 +281,8 @@ int background_start(struct engine *e, bool spares)
 
 void background_stop(struct engine *e)
 {
+	char maps[PATH_MAX + 8];
+
 	if (!e->bg_running)
 		return;
 	pthread_mutex_lock(&e->bg_lock);
@@ -288,7 +292,9 @@ void background_stop(struct engine *e)
 	pthread_join(e->bg_tid, NULL);
 	spare_close_all(e);
 	/* made for the spares: gone when empty, as a daemon that loaded
-	 * nothing leaves nothing in bpffs */
+	 * nothing leaves nothing in bpffs (nor maps/, kept while it ran) */
+	plugfs_snprintf(maps, sizeof(maps), "%s/maps", e->bpffs_dir);
+	rmdir(maps);
 	rmdir(e->bpffs_dir);
 	pthread_cond_destroy(&e->bg_cond);
 	pthread_mutex_destroy(&e->bg_lock);

@@ -508,18 +508,12 @@ int load_unpin_dir(const char *dir)
 
 void load_remove_map_dir(const char *dir)
 {
-	char path[PATH_MAX];
-
 	if (!dir || !*dir)
 		return;
 	if (load_unpin_dir(dir))
 		rmdir(dir);
-	/* and maps/ itself once empty (fails harmlessly otherwise) */
-	plugfs_snprintf(path, sizeof(path), "%s", dir);
-	if (strrchr(path, '/')) {
-		*strrchr(path, '/') = '\0';
-		rmdir(path);
-	}
+	/* maps/ itself stays (the next load with maps would make it again
+	 * on its path); the engine's stop removes it when empty */
 }
 
 size_t load_prog_map_ids(int prog_fd, uint32_t *ids, size_t max)
@@ -709,7 +703,9 @@ int load_pin_fresh_maps(struct bpf_object *obj, const struct load_req *r, struct
 		if (bpf_map__is_internal(m))
 			continue;
 		plugfs_snprintf(path, sizeof(path), "%s/%s", res->map_dir, bpf_map__name(m));
-		err = bpf_map__pin(m, path);
+		/* the directory is ours, just made on bpffs: no libbpf checks
+		 * of it (a mkdir and a statfs per map) */
+		err = bpf_obj_pin(bpf_map__fd(m), path) ? -errno : 0;
 		if (err) {
 			pr_warn("%s: cannot pin map %s at %s: %s", r->what, bpf_map__name(m), path,
 				strerror(-err));
