@@ -136,6 +136,10 @@ struct fs_domain {
 	bool read_only;
 	/* report() honours FS_REPORT_JSON: `<entry>.json` exists for each entry. */
 	bool json;
+	/* Entries come and go only through the mount (cp, rm, mv): the kernel
+	 * may keep a name's absence as it keeps names (no request per path
+	 * walk of a name cp is about to create). */
+	bool mount_only;
 };
 
 /* Bounded printf into a growing report; returns 0 or -ENOMEM. */

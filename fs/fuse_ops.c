@@ -236,8 +236,8 @@ static int node_stat(struct plugfs_fs *fs, const struct node *n, struct stat *st
 		 * read (direct I/O, read to the end), not for every stat. */
 		if (n->orphan)
 			err = -ENOENT;
-		else if (d->ops->entry_exists(d->priv, n->group, n->sub, n->name) && !n->writers)
-			err = -ENOENT;
+		else if (!n->writers && d->ops->entry_exists(d->priv, n->group, n->sub, n->name))
+			err = -ENOENT;	/* (one being written exists: no need to ask) */
 		break;
 	case NODE_JSON:
 		st->st_mode = S_IFREG | 0444;
@@ -427,6 +427,21 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
 }
 
+/*
+ * A name missing from a directory of entries the mount alone changes is
+ * kept missing by the kernel for CACHE_TIMEOUT_S: the create, rename or
+ * unlink that changes it goes through the kernel, which updates its cache.
+ * Not `<entry>.json`: its entry's create does not touch that name.
+ */
+static bool absence_kept(const struct plugfs_fs *fs, const struct node *p, const char *name)
+{
+	const struct fs_domain *d = dom(fs, p->domain);
+	size_t len = strlen(name);
+
+	return d && d->mount_only && holds_entries(d, p) &&
+	       !(d->json && len > 5 && !strcmp(name + len - 5, ".json"));
+}
+
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct plugfs_fs *fs = fuse_req_userdata(req);
@@ -438,6 +453,12 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return;
 	}
 	err = resolve(fs, p, name, &n);
+	if (err == -ENOENT && absence_kept(fs, p, name)) {
+		struct fuse_entry_param e = { .ino = 0, .entry_timeout = CACHE_TIMEOUT_S };
+
+		fuse_reply_entry(req, &e);
+		return;
+	}
 	if (err) {
 		reply_err(req, err);
 		return;

@@ -52,6 +52,28 @@ check "  the new one is there" grep -q "^Priority: 30" "$X/30"
 check "rm" rm "$X/30"
 check_fails "  the entry is gone at once" test -e "$X/30"
 check "cp again" cp "$PROGS/pass.bpf.o" "$X/40"
+# A name found missing is kept missing (cp's stat of its target asks
+# nothing more), and the daemon's own cp, rm and mv change that at once.
+check_fails "a missing entry" test -e "$X/50"
+n0=$(requests)
+check_fails "  looked up again" test -e "$X/50"
+check_eq "  its absence is kept: no request" "$(($(requests) - n0))" "0"
+check "  cp to it" cp "$PROGS/pass.bpf.o" "$X/50"
+check "  there at once" grep -q "^Priority: 50" "$X/50"
+check "  with its JSON view" grep -q '"priority"' "$X/50.json"
+check "  rm" rm "$X/50"
+check_fails "  gone at once" test -e "$X/50"
+check "  mv of another onto that name" bash -c "cp '$PROGS/pass.bpf.o' '$X/60' && mv '$X/60' '$X/50'"
+check "  there at once" grep -q "^Priority: 50" "$X/50"
+rm -f "$X/50"
+TP=$PLUGFS_BUILD/tests/tracing/tp_getpid.bpf.o
+check_fails "tracing/: a missing entry" test -e "$MNT/tracing/neg$T_ID"
+check_fails "  and its JSON view" test -e "$MNT/tracing/neg$T_ID.json"
+check "  cp to it" cp "$TP" "$MNT/tracing/neg$T_ID"
+check "  there at once" test -e "$MNT/tracing/neg$T_ID"
+check "  with its JSON view" grep -q '"name"' "$MNT/tracing/neg$T_ID.json"
+check "  rm" rm "$MNT/tracing/neg$T_ID"
+check_fails "  gone at once" test -e "$MNT/tracing/neg$T_ID"
 stat "$MNT/ifaces/$V" "$X" "$X/40" >/dev/null
 
 # Changes the daemon learns of: gone within BOUND_MS, not the cache timeout.
