@@ -69,9 +69,11 @@ struct engine_trace_opts {
  * old ones go, so an event may be seen by both. */
 int engine__trace_load(struct engine *e, const char *name, const void *obj, size_t obj_len,
 		       const struct engine_trace_opts *opts);
-/* Closes what the last loads left to close once their answer is out (the
- * daemon calls it after the reply to a change of tracing/), then wakes the
- * engine's background work as engine__kick() does. */
+/* Closes what the last loads left to close once their answer is out
+ * (libbpf's objects; the links an overwrite replaced, whose detach waits
+ * for the kernel's grace period), then wakes the engine's background work
+ * as engine__kick() does. The daemon calls it after the reply to a change
+ * of tracing/; without it the next verb does it, before taking the lock. */
 void engine__trace_answered(struct engine *e);
 int engine__trace_unload(struct engine *e, const char *name);
 /* -EEXIST when to exists, -ENOENT when from does not. */

@@ -115,26 +115,30 @@ static void trace_unlink(struct engine *e, struct eng_trace *t)
  * ours: closing it (its fds, its memory) is no part of the answer. */
 struct trace_reap {
 	struct bpf_object *bo;
+	struct eng_trace *old;		/* a replaced entry: its links' detach waits
+					 * for the kernel's grace period (~100 ms) */
 	struct trace_reap *next;
 };
 
-static void reap_later(struct engine *e, struct bpf_object *bo)
+static void reap_later(struct engine *e, struct bpf_object *bo, struct eng_trace *old)
 {
-	struct trace_reap *r = bo ? malloc(sizeof(*r)) : NULL;
+	struct trace_reap *r = bo || old ? malloc(sizeof(*r)) : NULL;
 
 	if (!r) {
 		bpf_object__close(bo);
+		trace_free(old);
 		return;
 	}
 	r->bo = bo;
+	r->old = old;
 	r->next = __atomic_load_n(&e->trace_reap, __ATOMIC_RELAXED);
 	while (!__atomic_compare_exchange_n(&e->trace_reap, &r->next, r, false, __ATOMIC_RELEASE,
 					    __ATOMIC_RELAXED))
 		;
 }
 
-/* Before a verb that unloads (the programs must be gone when it returns)
- * and after an answer. */
+/* After an answer, and before a verb (outside the lock): an unload's
+ * programs and links must be gone when it returns. */
 static void reap_now(struct engine *e)
 {
 	struct trace_reap *r = __atomic_exchange_n(&e->trace_reap, NULL, __ATOMIC_ACQUIRE), *n;
@@ -142,6 +146,7 @@ static void reap_now(struct engine *e)
 	for (; r; r = n) {
 		n = r->next;
 		bpf_object__close(r->bo);
+		trace_free(r->old);
 		free(r);
 	}
 }
@@ -668,7 +673,7 @@ static void job_close(struct trace_job *j, int err)
 	if (err)
 		bpf_object__close(j->bo);
 	else
-		reap_later(j->e, j->bo);
+		reap_later(j->e, j->bo, NULL);
 }
 
 /* The new pins take the entry's place; then the old links go. */
@@ -769,12 +774,14 @@ int engine__trace_load(struct engine *e, const char *name, const void *obj, size
 	}
 	if (engine_trace_check_name(name))
 		return -EINVAL;
-	pthread_mutex_lock(&e->lock);
 	reap_now(e);
+	pthread_mutex_lock(&e->lock);
 	err = trace_load(&j);
 	verb_end(e);
-	/* a perf link's detach waits for a grace period: not under the lock */
-	trace_free(j.replaced);
+	/* a perf link's detach waits for a grace period: not under the lock,
+	 * and after the answer (engine__trace_answered) */
+	if (j.replaced)
+		reap_later(e, NULL, j.replaced);
 	return err;
 }
 
@@ -785,8 +792,8 @@ int engine__trace_unload(struct engine *e, const char *name)
 	char dir[PATH_MAX], rel[PATH_MAX];
 	struct eng_trace *t;
 
-	pthread_mutex_lock(&e->lock);
 	reap_now(e);
+	pthread_mutex_lock(&e->lock);
 	t = trace_find(e, name);
 	if (!t) {
 		pthread_mutex_unlock(&e->lock);
