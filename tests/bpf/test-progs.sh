@@ -72,9 +72,10 @@ check "its maps are bpftool's" test "$(field "$P/$ID" "Map IDs")" = \
 	"$(bpftool -j prog show id "$ID" | sed -n 's/.*"map_ids":\[\([0-9,]*\)\].*/\1/p' | sed 's/,/, /g')"
 # the chain's root is what the interface runs: through a link
 ROOT=$(ip -n "$NSB" -d link show dev "$VETH_B" | sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p')
-check "the root shows its interface and link" \
+# (attach points come from a scan at most 0.2 s old: plugfs(8), Programs)
+check "the root shows its interface and link" wait_for 2 \
 	bash -c "grep -q '^Attached: xdp on $VETH_B (link [0-9]*)' '$P/$ROOT'"
-check "the root's link id is listed" bash -c "grep -q '^Link IDs: [0-9]' '$P/$ROOT'"
+check "the root's link id is listed" wait_for 2 bash -c "grep -q '^Link IDs: [0-9]' '$P/$ROOT'"
 check_eq "the root is plugfs's chain root" "$(field "$P/$ROOT" Role)" "chain root"
 check_eq "the root's path is its hook" "$(field "$P/$ROOT" Path)" "ifaces/$VETH_B/xdp"
 check_eq "rm of our root is EPERM (only entries are removed)" "$(errno_of rm "$P/$ROOT")" \
