@@ -58,9 +58,6 @@ struct fs_report {
 	char *buf;
 	size_t len;
 	enum fs_report_format format;
-	bool sizing;		/* set by the core for a stat: only the length counts,
-				 * so a report with side effects (a swap-state
-				 * map's dump, fs/maps.c) is built without them */
 };
 
 struct fs_backend_ops {

@@ -277,14 +277,15 @@ static int swap_dump_cb(int fd, void *arg)
  * the program's other copy, waits until no packet runs the old one, and
  * dumps the old copy's instance, then empties it with swap_empty; see
  * engine__swap_read_id). -ENOENT when the map is not one of those; the
- * dump is then read here. A stat only asks for a size: it never switches.
+ * dump is then read here. Only a read gets here: a stat builds no report
+ * (entries have size 0), so it never switches.
  */
-static int swap_dump(struct maps *s, const struct mapio *m, bool sizing, struct strbuf *out)
+static int swap_dump(struct maps *s, const struct mapio *m, struct strbuf *out)
 {
 	struct engine *e = s->ifaces ? ifaces_domain_engine(s->ifaces) : NULL;
 	struct swap_dump_ctx c = { .m = m, .out = out };
 
-	if (!e || sizing)
+	if (!e)
 		return -ENOENT;
 	return engine__swap_read_id(e, m->id, swap_dump_cb, &c);
 }
@@ -298,7 +299,7 @@ static int dump_read(struct maps *s, const struct mapio *m, const struct fs_repo
 	int err;
 
 	if (rep->format == FS_REPORT_TEXT) {
-		err = swap_dump(s, m, rep->sizing, out);
+		err = swap_dump(s, m, out);
 		return err == -ENOENT ? mapio_dump(m, out) : err;
 	}
 	jsonw__init(&w, out);
