@@ -154,20 +154,24 @@ static bool domain_writable(const struct fs_domain *d, const struct node *n)
 
 /*
  * `<name>.json` names the JSON form of entry <name> in a domain that has
- * one, unless an entry is itself called that. Returns the entry's name
- * (malloc'ed) or NULL.
+ * one, unless an entry is itself called that: the caller has found no
+ * entry of that name. Returns the entry's name (malloc'ed) or NULL.
  */
+static bool json_name(const struct fs_domain *d, const char *name)
+{
+	size_t len = strlen(name);
+
+	return d->json && len > 5 && !strcmp(name + len - 5, ".json");
+}
+
 static char *json_view_of(const struct fs_domain *d, const char *group, unsigned int sub,
 			  const char *name)
 {
-	size_t len = strlen(name);
 	char *base;
 
-	if (!d->json || len <= 5 || strcmp(name + len - 5, ".json"))
+	if (!json_name(d, name))
 		return NULL;
-	if (d->ops->entry_exists(d->priv, group, sub, name) == 0)
-		return NULL;
-	base = strndup(name, len - 5);
+	base = strndup(name, strlen(name) - 5);
 	if (base && d->ops->entry_exists(d->priv, group, sub, base)) {
 		free(base);
 		base = NULL;
@@ -1080,6 +1084,7 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct plugfs_fs *fs = fuse_req_userdata(req);
 	struct node *p = get_node(fs, parent);
 	char where[ENTRY_PATH_MAX], *json_base;
+	bool is_view;
 	const struct fs_domain *d;
 	int err;
 
@@ -1092,10 +1097,12 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 		reply_err(req, p->kind == NODE_ROOT && !strcmp(name, "log") ? -EACCES : -EPERM);
 		return;
 	}
-	json_base = json_view_of(d, p->group, p->sub, name);
-	if (json_base || !d->ops->unlink) {
-		free(json_base);
-		reply_err(req, json_base || d->read_only ? -EACCES : -EROFS);
+	json_base = json_name(d, name) && d->ops->entry_exists(d->priv, p->group, p->sub, name) ?
+			    json_view_of(d, p->group, p->sub, name) : NULL;
+	is_view = json_base != NULL;
+	free(json_base);
+	if (is_view || !d->ops->unlink) {
+		reply_err(req, is_view || d->read_only ? -EACCES : -EROFS);
 		return;
 	}
 	err = d->ops->unlink(d->priv, p->group, p->sub, name);

@@ -77,6 +77,8 @@ for hook in xdp tc-ingress; do
 	check_eq "$hook: counted" "$(j $f .kernel.counted)" "true"
 	check_eq "$hook: global in hex" "$(j $d/30 '.globals | to_entries | map("\(.key)=\(.value)") | join(", ")')" \
 		"$(field "$d/30" Global)"
+	check_eq "$hook: rm of a .json view is EACCES" "$(errno_of rm "$d/10.json")" "Permission denied"
+	check "$hook: and leaves its entry" test -e "$d/10"
 	check "$hook: rm" rm "$d/20" "$d/10" "$d/30"
 	check_fails "$hook: the view goes with its entry" test -e "$d/10.json"
 done
