@@ -15,6 +15,7 @@
 #define JF_LEA		0x04	/* mov + add pair: one lea here */
 #define JF_ZEXT		0x08	/* <<= 32, >>= 32 pair: one 32-bit mov here */
 #define JF_FOLDED	0x10	/* second half of a pair: no code */
+#define JF_LEA_MEM	0x20	/* a lea pair whose sum only the access after it reads */
 
 #define JIT_LOOP_NONE	0xff	/* no register: the value is the constant alone */
 #define JIT_LOOP_GROUPS	6
@@ -61,6 +62,17 @@ struct jit_loop {
 	struct jit_loop_eq eq[11];
 	struct jit_loop_group g[JIT_LOOP_GROUPS];
 };
+
+/*
+ * live_out[i] (zeroed by the caller): the registers some instruction after
+ * i may read before writing them (vm/jit_live.c). Returns 0, -ENOMEM, or
+ * -E2BIG when the analysis gave up (then live_out must not be used).
+ */
+int jit_live_out(const struct pluglet_insn *insns, uint32_t nr, const uint8_t *flags,
+		 uint16_t *live_out);
+
+/* Registers `in` may read (*use: every one when in doubt) and surely writes (*def). */
+void jit_insn_def_use(const struct pluglet_insn *in, uint16_t *def, uint16_t *use);
 
 /* Registers an instruction writes (0xffff for calls and jumps). */
 uint16_t jit_insn_writes(const struct pluglet_insn *in);

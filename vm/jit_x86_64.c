@@ -212,6 +212,9 @@ struct jit_state {
 	/* In a copy: budget not charged yet, which every path charges later,
 	 * and the join it may pass (see copy_defer()). */
 	uint32_t carry, carry_to;
+	/* fold_from[j] = i + 1: access j addresses with lea pair i (copies). */
+	uint32_t *fold_from;
+	uint32_t nr_folds;
 	char *log;
 	size_t log_size;
 };
@@ -315,8 +318,36 @@ static void emit_memop(struct jit_buf *b, bool p66, bool w, bool force_rex, uint
 	emit_mem(b, reg, base, disp);
 }
 
+/* The same with [base + index + disp] when index >= 0 (never rsp). */
+static void emit_memop_i(struct jit_buf *b, bool p66, bool w, bool force_rex, uint16_t op, int reg,
+			 int base, int index, int32_t disp)
+{
+	bool d8 = disp >= -128 && disp <= 127;
+
+	if (index < 0) {
+		emit_memop(b, p66, w, force_rex, op, reg, base, disp);
+		return;
+	}
+	if (p66)
+		emit8(b, 0x66);
+	emit_rex(b, w, reg, index, base, force_rex);
+	if (op > 0xff)
+		emit8(b, (uint8_t)(op >> 8));
+	emit8(b, (uint8_t)op);
+	emit_modrm(b, d8 ? 1 : 2, reg, 4);
+	emit8(b, (uint8_t)(((index & 7) << 3) | (base & 7)));
+	if (d8)
+		emit8(b, (uint8_t)disp);
+	else
+		emit32(b, (uint32_t)disp);
+}
+
 static void emit_charge(struct jit_state *st, uint32_t n)
 {
+#ifdef HACK_NOBUDGET
+	if (st->fast >= 0)
+		return;
+#endif
 	/* Counts above INT32_MAX cannot happen: a block is at most nr_insns. */
 	if (n)
 		emit_alu_ri(&st->b, X_SUB, true, BUDGET_REG, (int32_t)n);
@@ -859,28 +890,63 @@ static void gen_segment_copy(struct jit_state *st, uint32_t k)
 	emit_jmp(b, sb.resume);
 }
 
+/* In a loop copy, whether access pc takes its address from a lea pair. */
+static bool fold_here(const struct jit_state *st, uint32_t pc)
+{
+	return st->fast >= 0 && st->fold_from && st->fold_from[pc];
+}
+
+/*
+ * The operand of access pc when its address comes straight from the lea
+ * pair before it (find_folds()): [rs + rt + off] or [rs + imm + off], the
+ * same 64-bit sum; the access is one the copy's entry check covered.
+ */
+static bool fold_operand(struct jit_state *st, uint32_t pc, enum jit_tab tab, int *base,
+			 int *index, int32_t *disp)
+{
+	const struct pluglet_insn *a, *c;
+	int16_t off = st->vm->insns[pc].off;
+
+	*index = -1;
+	if (!fold_here(st, pc))
+		return false;
+	a = &st->vm->insns[st->fold_from[pc] - 1];
+	c = a + 1;
+	if (tab != TAB_WR)
+		st->frame_escape = true;
+	*base = REG[a->src_reg];
+	if (OP_SRC(c->code) == SRC_X) {
+		*index = REG[c->src_reg];
+		*disp = off;
+	} else {
+		*disp = c->imm + off;
+	}
+	return true;
+}
+
 static int gen_ldx(struct jit_state *st, const struct pluglet_insn *in, uint32_t pc)
 {
 	struct jit_buf *b = &st->b;
-	int sl = size_log_of(in->code), base, dst = REG[in->dst_reg];
+	int sl = size_log_of(in->code), base, index, dst = REG[in->dst_reg];
 	int32_t disp;
 	bool sx = OP_MODE(in->code) == MODE_MEMSX;
 
 	if (sx && sl == 3)
 		return -EOPNOTSUPP;
-	gen_check(st, pc, in->src_reg, in->off, sl, TAB_RD, false, &base, &disp);
+	if (!fold_operand(st, pc, TAB_RD, &base, &index, &disp))
+		gen_check(st, pc, in->src_reg, in->off, sl, TAB_RD, false, &base, &disp);
 	switch (sl) {
 	case 0:
-		emit_memop(b, false, sx, false, sx ? 0x0fbe : 0x0fb6, dst, base, disp);
+		emit_memop_i(b, false, sx, false, sx ? 0x0fbe : 0x0fb6, dst, base, index, disp);
 		break;
 	case 1:
-		emit_memop(b, false, sx, false, sx ? 0x0fbf : 0x0fb7, dst, base, disp);
+		emit_memop_i(b, false, sx, false, sx ? 0x0fbf : 0x0fb7, dst, base, index, disp);
 		break;
 	case 2:
-		emit_memop(b, false, sx, false, sx ? 0x63 : 0x8b, dst, base, disp);
+		emit_memop_i(b, false, sx, false, sx ? 0x63 : 0x8b, dst, base, index, disp);
 		break;
 	default:
-		emit_memop(b, false, true, false, 0x8b, dst, base, disp);
+		emit_memop_i(b, false, true, false, 0x8b, dst, base, index, disp);
 		break;
 	}
 	return 0;
@@ -889,21 +955,22 @@ static int gen_ldx(struct jit_state *st, const struct pluglet_insn *in, uint32_t
 static int gen_st(struct jit_state *st, const struct pluglet_insn *in, uint32_t pc)
 {
 	struct jit_buf *b = &st->b;
-	int sl = size_log_of(in->code), base;
+	int sl = size_log_of(in->code), base, index;
 	int32_t disp;
 
-	gen_check(st, pc, in->dst_reg, in->off, sl, TAB_WR, false, &base, &disp);
+	if (!fold_operand(st, pc, TAB_WR, &base, &index, &disp))
+		gen_check(st, pc, in->dst_reg, in->off, sl, TAB_WR, false, &base, &disp);
 	switch (sl) {
 	case 0:
-		emit_memop(b, false, false, false, 0xc6, 0, base, disp);
+		emit_memop_i(b, false, false, false, 0xc6, 0, base, index, disp);
 		emit8(b, (uint8_t)in->imm);
 		break;
 	case 1:
-		emit_memop(b, true, false, false, 0xc7, 0, base, disp);
+		emit_memop_i(b, true, false, false, 0xc7, 0, base, index, disp);
 		emit16(b, (uint16_t)in->imm);
 		break;
 	default:
-		emit_memop(b, false, sl == 3, false, 0xc7, 0, base, disp);
+		emit_memop_i(b, false, sl == 3, false, 0xc7, 0, base, index, disp);
 		emit32(b, (uint32_t)in->imm);
 		break;
 	}
@@ -913,19 +980,21 @@ static int gen_st(struct jit_state *st, const struct pluglet_insn *in, uint32_t 
 static int gen_stx(struct jit_state *st, const struct pluglet_insn *in, uint32_t pc)
 {
 	struct jit_buf *b = &st->b;
-	int sl = size_log_of(in->code), base, src = REG[in->src_reg];
+	int sl = size_log_of(in->code), base, index, src = REG[in->src_reg];
 	int32_t disp;
 
-	gen_check(st, pc, in->dst_reg, in->off, sl, TAB_WR, false, &base, &disp);
+	if (!fold_operand(st, pc, TAB_WR, &base, &index, &disp))
+		gen_check(st, pc, in->dst_reg, in->off, sl, TAB_WR, false, &base, &disp);
 	switch (sl) {
 	case 0:
-		emit_memop(b, false, false, is_byte_reg_needing_rex(src), 0x88, src, base, disp);
+		emit_memop_i(b, false, false, is_byte_reg_needing_rex(src), 0x88, src, base, index,
+			     disp);
 		break;
 	case 1:
-		emit_memop(b, true, false, false, 0x89, src, base, disp);
+		emit_memop_i(b, true, false, false, 0x89, src, base, index, disp);
 		break;
 	default:
-		emit_memop(b, false, sl == 3, false, 0x89, src, base, disp);
+		emit_memop_i(b, false, sl == 3, false, 0x89, src, base, index, disp);
 		break;
 	}
 	return 0;
@@ -1247,7 +1316,11 @@ static int gen_jmp(struct jit_state *st, const struct pluglet_insn *in, uint32_t
 	}
 	if (t < 0 || t >= st->nr || (st->flags[t] & JF_LDDW_HI))
 		return -EINVAL;
+#ifdef HACK_NOBUDGET
+	if (rel < 0 && st->fast < 0)
+#else
 	if (rel < 0)
+#endif
 		jump_fault(st, CC_S, PLUGLET_FAULT_BUDGET, pc);
 	if (op == JMP_JA) {
 		emit_jmp(b, jump_to(st, pc, (uint32_t)t));
@@ -1293,6 +1366,8 @@ static int gen_insn(struct jit_state *st, uint32_t pc)
 	if (st->flags[pc] & JF_LEA) {
 		const struct pluglet_insn *b = in + 1;
 
+		if (st->fast >= 0 && (st->flags[pc] & JF_LEA_MEM))
+			return 0;	/* its access computes the sum (find_folds()) */
 		if (OP_SRC(b->code) == SRC_X)
 			emit_lea_bi(&st->b, REG[in->dst_reg], REG[in->src_reg], REG[b->src_reg], 0);
 		else
@@ -1871,6 +1946,108 @@ static int analyse(struct jit_state *st)
 	return 0;
 }
 
+/* How far after a lea pair its access may be (straight-line code). */
+#define FOLD_WINDOW 8
+
+/* The memory access that uses rd as its base, if m is one; not as data. */
+static bool fold_access(const struct pluglet_insn *m, uint8_t rd)
+{
+	uint8_t cls = OP_CLASS(m->code);
+
+	if (cls == CLS_LDX)
+		return (OP_MODE(m->code) == MODE_MEM || OP_MODE(m->code) == MODE_MEMSX) &&
+		       m->src_reg == rd;
+	if (cls == CLS_ST || cls == CLS_STX)
+		return OP_MODE(m->code) == MODE_MEM && m->dst_reg == rd &&
+		       (cls == CLS_ST || m->src_reg != rd);
+	return false;
+}
+
+/*
+ * Whether the accesses after lea pair i are the only readers of its sum
+ * (see find_folds()): each instruction up to the last one that reads rd is
+ * either such an access (proven in the copy, its displacement fitting) or
+ * touches neither rd nor what the sum reads; returns the last access (0:
+ * the pair stays).
+ */
+static uint32_t fold_find(const struct jit_state *st, uint32_t i, const uint16_t *live)
+{
+	const struct pluglet_insn *p = st->vm->insns;
+	uint8_t rd = p[i].dst_reg;
+	uint16_t inputs = (uint16_t)(1u << p[i].src_reg |
+				     (OP_SRC(p[i + 1].code) == SRC_X ? 1u << p[i + 1].src_reg : 0));
+	uint32_t last = 0;
+
+	for (uint32_t j = i + 2; j < st->nr && j < i + 2 + FOLD_WINDOW; j++) {
+		const struct pluglet_insn *m = &p[j];
+		uint8_t cls = OP_CLASS(m->code);
+		uint16_t def, use;
+		int64_t disp;
+
+		if ((st->flags[j] & (JF_TARGET | JF_LDDW_HI)) || cls == CLS_JMP || cls == CLS_JMP32)
+			return 0;
+		if (fold_access(m, rd)) {
+			disp = OP_SRC(p[i + 1].code) == SRC_X ? m->off : (int64_t)p[i + 1].imm + m->off;
+			if (!st->proven[j] || disp < INT32_MIN || disp > INT32_MAX)
+				return 0;
+			last = j;
+			if (!(live[j] & (1u << rd)) || (cls == CLS_LDX && m->dst_reg == rd))
+				return last;
+		} else {
+			/* Nothing between may read or write rd. */
+			jit_insn_def_use(m, &def, &use);
+			if (((jit_insn_writes(m) | def | use) & (1u << rd)))
+				return 0;
+		}
+		/* Nor change what the sum reads (an access loading into rs). */
+		if (jit_insn_writes(m) & inputs)
+			return 0;
+	}
+	return 0;
+}
+
+/*
+ * Lea pairs (`rd = rs; rd += rt` or `+= imm`) whose sum only one memory
+ * access of the same block reads, through rd as its base: in a loop copy
+ * where that access is unchecked, the access addresses [rs + rt + off]
+ * itself and rd is never written, which is right because nothing reads rd
+ * before writing it again (liveness, vm/jit_live.c) and rs, rt do not
+ * change in between. memcpy's byte loop loses both of its leas.
+ */
+static int find_folds(struct jit_state *st)
+{
+	uint16_t *live = NULL;
+	int err = 0;
+
+	for (uint32_t i = 0; i + 2 < st->nr; i++) {
+		uint32_t j;
+
+		if (!(st->flags[i] & JF_LEA) || !st->member[i])
+			continue;
+		if (!live) {
+			live = calloc(st->nr, sizeof(*live));
+			st->fold_from = calloc(st->nr, sizeof(*st->fold_from));
+			if (!live || !st->fold_from) {
+				err = -ENOMEM;
+				break;
+			}
+			err = jit_live_out(st->vm->insns, st->nr, st->flags, live);
+			if (err)
+				break;
+		}
+		j = fold_find(st, i, live);
+		if (!j)
+			continue;
+		st->flags[i] |= JF_LEA_MEM;
+		st->nr_folds++;
+		for (uint32_t k = i + 2; k <= j; k++)
+			if (fold_access(&st->vm->insns[k], st->vm->insns[i].dst_reg))
+				st->fold_from[k] = i + 1;
+	}
+	free(live);
+	return err == -E2BIG ? 0 : err;
+}
+
 /* Finds the loops to check at entry and the arrays their emission needs. */
 static int loops_prepare(struct jit_state *st)
 {
@@ -1900,7 +2077,7 @@ static int loops_prepare(struct jit_state *st)
 		return -ENOMEM;
 	for (l = 0; l < st->nr_loops; l++)
 		st->head_loop[st->loops[l].head] = l + 1;
-	return 0;
+	return find_folds(st);
 }
 
 static int emit_pass(struct jit_state *st)
@@ -1986,6 +2163,7 @@ static int jit_compile(struct pluglet_vm *vm, bool mem_checks, char *log, size_t
 		if (err)
 			goto out;
 	}
+	vm->nr_folds = st.nr_folds;
 	/* Pass 1 finds every offset, pass 2 emits with them; same layout. */
 	err = emit_pass(&st);
 	if (err)
@@ -2044,6 +2222,7 @@ out:
 	free(st.loops);
 	free(st.head_loop);
 	free(st.member);
+	free(st.fold_from);
 	free(st.guard_off);
 	free(st.guard_fail);
 	free(st.fast_off);

@@ -857,6 +857,73 @@ static void test_loop_checks(void **state)
 	expect_fault(&o, PLUGLET_FAULT_OOB_LOAD, 6, UINT64_MAX - 60, 1);
 }
 
+/*
+ * Lea pairs folded into the accesses of a loop copy (find_folds() in
+ * vm/jit_x86_64.c): memcpy's two go; a sum read again later, a sum whose
+ * inputs change before its access, and a sum a local function leaves for
+ * its caller stay, and every variant computes what the interpreter does.
+ */
+static void test_loop_folds(void **state)
+{
+	struct pluglet_region r;
+	struct setup s = loop_setup(&r, PLUGLET_PERM_RW, 100);
+	struct pluglet_vm *vm;
+	struct outcome o;
+
+	NEED_MEM_CHECKS();
+	vm = load(loop_copy, ARRAY_SIZE(loop_copy), PLUGLET_VM_JIT, 1 << 20, NULL);
+	assert_non_null(vm);
+	assert_int_equal(vm->nr_folds, 2);
+	pluglet_vm__free(vm);
+	o = both(loop_copy, ARRAY_SIZE(loop_copy), &s);
+	assert_int_equal(o.r0, 100);
+	assert_memory_equal(lbuf + 128, lbuf_init, 100);
+
+	/* r6 (the load's address) is read after the loop: only the store folds. */
+	const struct pluglet_insn live_after[] = {
+		MOV_X(3, 2), MOV_K(4, 0), MOV_X(5, 1), ADD_K(5, 128),
+		/* 4 */ MOV_X(6, 1), ADD_X(6, 4), LDX(SZ_B, 0, 6, 0), MOV_X(7, 5), ADD_X(7, 4),
+		STX(SZ_B, 7, 0, 0), ADD_K(4, 1), JGT_X(3, 4, -8),
+		MOV_X(0, 6), EXIT(),
+	};
+	vm = load(live_after, ARRAY_SIZE(live_after), PLUGLET_VM_JIT, 1 << 20, NULL);
+	assert_int_equal(vm->nr_folds, 1);
+	pluglet_vm__free(vm);
+	o = both(live_after, ARRAY_SIZE(live_after), &s);
+	assert_int_equal(o.r0, r.start + 99);
+
+	/* The index moves between the sum and its load: the lea stays. */
+	const struct pluglet_insn moved[] = {
+		MOV_K(0, 0), MOV_K(4, 0),
+		/* 2 */ MOV_X(6, 1), ADD_X(6, 4), ADD_K(4, 1), LDX(SZ_B, 7, 6, 0), ADD_X(0, 7),
+		JGT_X(2, 4, -6), EXIT(),
+	};
+	vm = load(moved, ARRAY_SIZE(moved), PLUGLET_VM_JIT, 1 << 20, NULL);
+	assert_int_equal(vm->nr_folds, 0);
+	pluglet_vm__free(vm);
+	o = both(moved, ARRAY_SIZE(moved), &s);
+	assert_int_equal(o.err, 0);
+
+	/* A local function's r5 is its caller's after the call: not folded. */
+	const struct pluglet_insn callee[] = {
+		CALL_LOCAL(2), MOV_X(0, 5), EXIT(),
+		/* 3 */ MOV_K(0, 0), MOV_K(4, 0),
+		/* 5 */ MOV_X(5, 1), ADD_X(5, 4), LDX(SZ_B, 7, 5, 0), ADD_X(0, 7), ADD_K(4, 1),
+		JGT_X(2, 4, -6), EXIT(),
+	};
+	vm = load(callee, ARRAY_SIZE(callee), PLUGLET_VM_JIT, 1 << 20, NULL);
+	assert_int_equal(vm->nr_folds, 0);
+	pluglet_vm__free(vm);
+	o = both(callee, ARRAY_SIZE(callee), &s);
+	assert_int_equal(o.r0, r.start + 99);
+	/* The same loop in the main program folds (an exit there reads r0 only). */
+	vm = load(callee + 3, ARRAY_SIZE(callee) - 3, PLUGLET_VM_JIT, 1 << 20, NULL);
+	assert_int_equal(vm->nr_folds, 1);
+	pluglet_vm__free(vm);
+	o = both(callee + 3, ARRAY_SIZE(callee) - 3, &s);
+	assert_int_equal(o.err, 0);
+}
+
 /* Loops whose proof needs a relation checked at entry, a negative stride,
  * an immediate bound: each fits, then leaves the region. */
 static void test_loop_shapes(void **state)
@@ -1555,6 +1622,7 @@ int main(void)
 		cmocka_unit_test(test_segments),
 		cmocka_unit_test(test_loop_analysis),
 		cmocka_unit_test(test_loop_checks),
+		cmocka_unit_test(test_loop_folds),
 		cmocka_unit_test(test_loop_shapes),
 		cmocka_unit_test(test_loop_limits),
 		cmocka_unit_test(test_pairs),
