@@ -596,6 +596,24 @@ static void loop_groups(const struct body *bd, struct jit_loop *lp)
 	}
 }
 
+/* A counter for a counted copy: the limit's, else any cnt = cnt0 + s*k. */
+static void loop_pick_counter(const struct av *hyp, uint16_t wr, struct jit_loop *lp)
+{
+	for (int j = -1; j < 10; j++) {
+		uint8_t i = j < 0 ? (lp->limit ? lp->iv : 0) : (uint8_t)j;
+		int64_t a = hyp[i].s < 0 ? -(int64_t)hyp[i].s : hyp[i].s;
+
+		if ((j < 0 && !lp->limit) || !(wr & (1u << i)) || !hyp[i].known || hyp[i].b != i ||
+		    hyp[i].b2 != JIT_LOOP_NONE || hyp[i].d || hyp[i].r || !a || (a & (a - 1)))
+			continue;
+		lp->counted = true;
+		lp->cnt = i;
+		lp->cnt_s = hyp[i].s;
+		return;
+	}
+	lp->counted = false;
+}
+
 /* One analysis with the slots of bd; fills lp and bd->mark. */
 static bool loop_try(struct body *bd, struct jit_loop *lp, uint16_t wr)
 {
@@ -614,6 +632,7 @@ static bool loop_try(struct body *bd, struct jit_loop *lp, uint16_t wr)
 			lp->eq[lp->nr_eq++] = (struct jit_loop_eq){
 				.x = (uint8_t)k, .b = hyp[k].b, .b2 = hyp[k].b2, .d = (int32_t)hyp[k].d };
 	loop_groups(bd, lp);
+	loop_pick_counter(hyp, wr, lp);
 	/* Addresses that do not move with k need neither bound nor limit. */
 	lp->free = lp->limit;
 	for (k = 0; k < lp->nr_groups; k++)
@@ -735,6 +754,119 @@ static bool loop_analyse(struct body *bd, struct jit_loop *lp, uint8_t *proven,
 	return true;
 }
 
+static bool is_access(const struct pluglet_insn *in)
+{
+	uint8_t cls = OP_CLASS(in->code);
+
+	return cls == CLS_LDX || cls == CLS_ST || cls == CLS_STX;
+}
+
+/* Members of one iteration before member k in the order (not the back-edge). */
+#define FOR_BODY_PREDS(bd, k, x)                                                       \
+	for (uint32_t pi_ = (bd)->pred_start[(bd)->mem[k]], x;                             \
+	     pi_ < (bd)->pred_start[(bd)->mem[k] + 1] &&                                   \
+	     ((x = (bd)->preds[pi_]), 1); pi_++)                                             \
+		if ((bd)->slot[x] >= 0 && (bd)->reached[(bd)->slot[x]] &&                   \
+		    !((bd)->mem[k] == (bd)->head && x == (bd)->back))
+
+/*
+ * Whether the copy of an accepted loop can count its budget by its
+ * counter (see jit_loop.counted): every access proven, the members that
+ * dominate the back-edge (every[]) known, and at each exit the counter's
+ * offset and the number of those members run so far the same on every
+ * path. Uses the state of the last body_pass() of the accepted analysis.
+ */
+static void loop_count(struct body *bd, struct jit_loop *lp, uint8_t *every)
+{
+	int32_t idom[BODY_MAX];
+	uint32_t done[BODY_MAX];
+	bool split[BODY_MAX] = { false }, dom[BODY_MAX] = { false };
+	uint32_t k, per = 0, run = 0;
+
+	if (!lp->counted || lp->free)
+		goto no;
+	for (k = 0; k < bd->nm; k++) {
+		if (!bd->reached[k])
+			continue;
+		run++;
+		if (is_access(&bd->insns[bd->mem[k]]) && !bd->mark[k])
+			goto no;
+	}
+	/* Dominators on the acyclic iteration (order is topological). */
+	idom[0] = 0;
+	for (k = 1; k < bd->nm; k++) {
+		idom[k] = -1;
+		FOR_BODY_PREDS(bd, k, p) {
+			int32_t a = bd->slot[p], b = idom[k];
+
+			while (b >= 0 && a != b) {
+				while (a > b)
+					a = idom[a];
+				while (b > a)
+					b = idom[b];
+			}
+			idom[k] = a;
+		}
+	}
+	for (int32_t d = bd->slot[bd->back];; d = idom[d]) {
+		if (d < 0)
+			goto no;
+		dom[d] = true;
+		per++;
+		if (!d)
+			break;
+	}
+	/* Members of every[] run before and at each member, if unambiguous. */
+	for (k = 0; k < bd->nm; k++) {
+		bool first = true;
+
+		done[k] = 0;
+		FOR_BODY_PREDS(bd, k, p) {
+			uint32_t v = done[bd->slot[p]];
+
+			split[k] |= split[bd->slot[p]] || (!first && v != done[k]);
+			done[k] = v;
+			first = false;
+		}
+		done[k] += dom[k];
+	}
+	lp->nr_exits = 0;
+	for (k = 0; k < bd->nm; k++) {
+		uint32_t m = bd->mem[k], t[2], n = succs(bd, m, t), j;
+		const struct pluglet_insn *in = &bd->insns[m];
+		struct av r[11];
+
+		for (j = 0; j < n && bd->slot[t[j]] >= 0; j++)
+			;
+		if (!bd->reached[k] || j == n)
+			continue;	/* no edge leaves the loop here */
+		memcpy(r, bd->in[k], sizeof(r));
+		if (OP_CLASS(in->code) != CLS_JMP && OP_CLASS(in->code) != CLS_JMP32)
+			transfer(bd, r, in);
+		if (split[k] || lp->nr_exits == JIT_LOOP_EXITS || !r[lp->cnt].known ||
+		    r[lp->cnt].b != lp->cnt || r[lp->cnt].b2 != JIT_LOOP_NONE ||
+		    r[lp->cnt].s != lp->cnt_s || r[lp->cnt].r || r[lp->cnt].d < INT32_MIN ||
+		    r[lp->cnt].d > INT32_MAX)
+			goto no;
+		lp->exits[lp->nr_exits++] = (struct jit_loop_exit){
+			.insn = m, .cnt_d = (int32_t)r[lp->cnt].d, .done = done[k] };
+	}
+	lp->per_iter = per;
+	lp->nr_run = run;
+	for (k = 0; k < bd->nm; k++) {
+		uint32_t m = bd->mem[k];
+
+		if (!dom[k])
+			continue;
+		every[m] = 1;
+		if (bd->insns[m].code == (CLS_LD | MODE_IMM | SZ_DW))
+			every[m + 1] = 1;
+	}
+	return;
+no:
+	lp->counted = false;
+}
+
 /* Predecessor lists (CSR) of every instruction; call edges included. */
 static int build_preds(struct body *bd)
 {
@@ -813,7 +945,8 @@ static int loops_add(struct jit_loop **out, uint32_t *n, uint32_t *cap, const st
 }
 
 int jit_loops_find(const struct pluglet_insn *insns, uint32_t nr, const uint8_t *flags,
-		   struct jit_loop **loops, uint32_t *nr_loops, uint8_t *proven, uint32_t *member)
+		   struct jit_loop **loops, uint32_t *nr_loops, uint8_t *proven, uint32_t *member,
+		   uint8_t *every)
 {
 	struct body bd = { .insns = insns, .flags = flags, .nr = nr, .member = member };
 	struct jit_loop *out = NULL, lp;
@@ -845,6 +978,7 @@ int jit_loops_find(const struct pluglet_insn *insns, uint32_t nr, const uint8_t 
 		bd.preds_read = 0;
 		memset(&lp, 0, sizeof(lp));
 		if (loop_analyse(&bd, &lp, proven, &analysed)) {
+			loop_count(&bd, &lp, every);
 			if (loops_add(&out, &n, &cap, &lp))
 				goto out;
 			for (k = 0; k < bd.nm; k++) {

@@ -21,6 +21,7 @@
 #define JIT_LOOP_GROUPS	6
 #define JIT_LOOP_SLOTS	8
 #define JIT_LOOP_SLOT	0x10	/* + j: the 8 bytes at r10 + slot_off[j] */
+#define JIT_LOOP_EXITS	8
 
 /*
  * Values are affine in the iteration number k (0 for the first run of the
@@ -38,6 +39,13 @@ struct jit_loop_group {		/* accesses at b + b2 + s * k + [lo, hi_end) */
 	bool write;
 	int32_t s;
 	int32_t lo, hi_end;
+};
+
+/* Where a counted copy can leave (see jit_loop.counted). */
+struct jit_loop_exit {
+	uint32_t insn;		/* the member it leaves from, after running it */
+	int32_t cnt_d;		/* the counter there: cnt0 + cnt_s * k + cnt_d */
+	uint32_t done;		/* instructions of every[] run in that iteration */
 };
 
 struct jit_loop {
@@ -59,6 +67,22 @@ struct jit_loop {
 	 * first region of the write table off the current frame. */
 	uint8_t nr_slots;
 	int16_t slot_off[JIT_LOOP_SLOTS];
+	/*
+	 * Counted copies: every access is covered by the entry check and a
+	 * counter cnt = cnt0 + cnt_s * k (cnt_s a power of two) tells the
+	 * iterations done. Members every iteration runs (every[i], those that
+	 * dominate the back-edge: per_iter of them) are not charged one by one;
+	 * an exit charges k * per_iter + its `done` instead, the other members
+	 * charge as they run, and the entry check makes sure that at most
+	 * nr_run * (K + 1) instructions fit in the budget, so that no budget
+	 * check is needed inside.
+	 */
+	bool counted;
+	uint8_t cnt;
+	int32_t cnt_s;
+	uint32_t per_iter, nr_run;
+	uint8_t nr_exits;
+	struct jit_loop_exit exits[JIT_LOOP_EXITS];
 	struct jit_loop_eq eq[11];
 	struct jit_loop_group g[JIT_LOOP_GROUPS];
 };
@@ -81,10 +105,12 @@ uint16_t jit_insn_writes(const struct pluglet_insn *in);
  * Finds the loops whose body can run unchecked after one check at entry:
  * fills *loops (malloc'd, *nr entries), member[i] = loop index + 1 for
  * every instruction of a loop (0 elsewhere; zeroed by the caller), and
- * sets proven[i] for the accesses the entry check covers. flags: JF_* per
+ * sets proven[i] for the accesses the entry check covers and every[i] for
+ * the members a counted loop runs on each iteration. flags: JF_* per
  * instruction. Returns 0 or -ENOMEM.
  */
 int jit_loops_find(const struct pluglet_insn *insns, uint32_t nr, const uint8_t *flags,
-		   struct jit_loop **loops, uint32_t *nr_loops, uint8_t *proven, uint32_t *member);
+		   struct jit_loop **loops, uint32_t *nr_loops, uint8_t *proven, uint32_t *member,
+		   uint8_t *every);
 
 #endif

@@ -101,6 +101,7 @@ struct jit_run {
 	uint64_t budget;	/* what r11 started from (capped to INT64_MAX) */
 	uint64_t budget_asked;	/* the run's budget, for the fault report */
 	uint64_t loop_lim;	/* the running loop copy's counter limit */
+	uint64_t loop_cnt0;	/* the running counted copy's counter at entry */
 	struct jit_tabs tabs;
 };
 
@@ -212,6 +213,11 @@ struct jit_state {
 	/* In a copy: budget not charged yet, which every path charges later,
 	 * and the join it may pass (see copy_defer()). */
 	uint32_t carry, carry_to;
+	/* Counted copies (jit_loop.counted): every[i] is charged through the
+	 * counter; head_exit_off[l]: where copy l's head leaves (last pass). */
+	uint8_t *every;
+	uint32_t *head_exit_off;
+	bool counted;
 	/* fold_from[j] = i + 1: access j addresses with lea pair i (copies). */
 	uint32_t *fold_from;
 	uint32_t nr_folds;
@@ -1088,6 +1094,29 @@ static enum x86_cc jmp_cc(uint8_t op)
 	}
 }
 
+/* Sets the flags a conditional jump's jmp_cc() condition reads. */
+static void gen_cmp(struct jit_state *st, const struct pluglet_insn *in)
+{
+	struct jit_buf *b = &st->b;
+	bool w = OP_CLASS(in->code) == CLS_JMP;
+	uint8_t op = OP_CODE(in->code);
+	int dst = REG[in->dst_reg];
+
+	if (OP_SRC(in->code) == SRC_X) {
+		if (op == JMP_JSET)
+			emit_rr(b, 0x85, w, dst, REG[in->src_reg]);
+		else
+			emit_alu_rr(b, X_CMP, w, dst, REG[in->src_reg]);
+	} else if (op == JMP_JSET) {
+		emit_rex(b, w, 0, 0, dst, false);
+		emit8(b, 0xf7);
+		emit_modrm(b, 3, 0, dst);
+		emit32(b, (uint32_t)in->imm);
+	} else {
+		emit_alu_ri(b, X_CMP, w, dst, in->imm);
+	}
+}
+
 /* Calls a helper whose address is in rax (r0 is overwritten by its result). */
 static void gen_helper_call(struct jit_state *st, uint32_t pc)
 {
@@ -1270,6 +1299,76 @@ static uint32_t jump_to(const struct jit_state *st, uint32_t pc, uint32_t t)
 	return st->guard_off[st->head_loop[t] - 1];
 }
 
+/*
+ * Leaving a counted copy (see jit_loop.counted) after member m (head:
+ * UINT32_MAX, before anything of the iteration ran): k = the iterations
+ * done, from the counter; the budget loses k times the instructions every
+ * iteration runs plus those this one ran so far. rcx is free here.
+ */
+static void gen_count_exit(struct jit_state *st, uint32_t m)
+{
+	const struct jit_loop *lp = &st->loops[st->fast];
+	struct jit_buf *b = &st->b;
+	uint32_t a = (uint32_t)(lp->cnt_s < 0 ? -lp->cnt_s : lp->cnt_s), done = 0;
+	int32_t d = 0;
+
+	for (uint32_t e = 0; m != UINT32_MAX && e < lp->nr_exits; e++) {
+		if (lp->exits[e].insn == m) {
+			d = lp->exits[e].cnt_d;
+			done = lp->exits[e].done;
+		}
+	}
+	emit_mov_rr(b, true, RCX, REG[lp->cnt]);
+	emit_rm(b, 0x2b, true, RCX, RUN_REG, RUN_OFF(loop_cnt0));	/* sub rcx, [cnt0] */
+	if (d)
+		emit_alu_ri(b, X_SUB, true, RCX, d);
+	if (lp->cnt_s < 0)
+		emit_f7(b, 3, true, RCX);	/* neg rcx */
+	if (a > 1)
+		emit_shift_imm(b, X_SHR, true, RCX, (uint8_t)__builtin_ctz(a));
+	emit_imul_ri(b, RCX, RCX, (int32_t)lp->per_iter);
+	emit_alu_rr(b, X_SUB, true, BUDGET_REG, RCX);
+	emit_charge(st, done);
+}
+
+/*
+ * A jump in a counted copy: members that run on every iteration are not
+ * charged (gen_count_exit() does it on the way out), no budget check at
+ * back-edges (the entry check made room for the whole loop), and every
+ * edge out of the loop goes through an exit that charges.
+ */
+static int gen_jmp_counted(struct jit_state *st, const struct pluglet_insn *in, uint32_t pc)
+{
+	struct jit_buf *b = &st->b;
+	uint8_t op = OP_CODE(in->code);
+	int64_t rel = (op == JMP_JA && OP_CLASS(in->code) == CLS_JMP32) ? in->imm : in->off;
+	uint32_t t = (uint32_t)((int64_t)pc + 1 + rel), l1 = (uint32_t)st->fast + 1;
+
+	if (!st->every[pc])
+		emit_charge(st, st->charge_at[pc]);
+	if (op == JMP_JA) {
+		if (st->member[t] != l1)
+			gen_count_exit(st, pc);
+		emit_jmp(b, jump_to(st, pc, t));
+		return 0;
+	}
+	gen_cmp(st, in);
+	if (st->member[t] == l1 && (t != st->copy_next || st->member[pc + 1] == l1)) {
+		emit_jcc(b, jmp_cc(op), jump_to(st, pc, t));
+		return 0;
+	}
+	st->exit_amt[pc] = 0;
+	st->exit_pcs[st->nr_exit_pcs++] = pc;
+	if (st->member[t] == l1) {
+		/* A rotated loop: fall into t, leave where the original falls out. */
+		emit_jcc(b, (enum x86_cc)(jmp_cc(op) ^ 1), st->exit_off[pc]);
+		st->inverted = true;
+	} else {
+		emit_jcc(b, jmp_cc(op), st->exit_off[pc]);
+	}
+	return 0;
+}
+
 static int gen_jmp(struct jit_state *st, const struct pluglet_insn *in, uint32_t pc)
 {
 	struct jit_buf *b = &st->b;
@@ -1277,9 +1376,10 @@ static int gen_jmp(struct jit_state *st, const struct pluglet_insn *in, uint32_t
 	uint8_t op = OP_CODE(in->code);
 	int64_t rel = (op == JMP_JA && !w) ? in->imm : in->off;
 	int64_t t = (int64_t)pc + 1 + rel;
-	int dst = REG[in->dst_reg];
-
 	bool out = false;
+
+	if (st->fast >= 0 && st->counted && op != JMP_EXIT && op != JMP_CALL)
+		return gen_jmp_counted(st, in, pc);
 
 	if (st->fast >= 0 && op != JMP_JA && op != JMP_EXIT && op != JMP_CALL && rel > 0 &&
 	    copy_defer(st, pc, t)) {
@@ -1328,19 +1428,7 @@ static int gen_jmp(struct jit_state *st, const struct pluglet_insn *in, uint32_t
 	}
 	if (op > JMP_JSLE || op == JMP_CALL || op == JMP_EXIT)
 		return -EOPNOTSUPP;
-	if (OP_SRC(in->code) == SRC_X) {
-		if (op == JMP_JSET)
-			emit_rr(b, 0x85, w, dst, REG[in->src_reg]);
-		else
-			emit_alu_rr(b, X_CMP, w, dst, REG[in->src_reg]);
-	} else if (op == JMP_JSET) {
-		emit_rex(b, w, 0, 0, dst, false);
-		emit8(b, 0xf7);
-		emit_modrm(b, 3, 0, dst);
-		emit32(b, (uint32_t)in->imm);
-	} else {
-		emit_alu_ri(b, X_CMP, w, dst, in->imm);
-	}
+	gen_cmp(st, in);
 	if (st->fast >= 0 && (uint32_t)t == st->copy_next && pc + 1 < st->nr &&
 	    st->member[pc + 1] != (uint32_t)st->fast + 1) {
 		/* A rotated loop's copy: the jump goes to the next member, so
@@ -1507,6 +1595,14 @@ static void gen_guard_bound(struct jit_state *st, const struct jit_loop *lp, uin
 		emit_alu_rr(b, X_CMP, true, RCX, RDX);
 		emit_jcc(b, CC_A, fail);
 	}
+	if (lp->counted) {
+		/* (K + 1) iterations of at most nr_run instructions fit in the
+		 * budget (pushed at the guard's start), or the checked body runs. */
+		emit_lea(b, RDX, BUDGET_REG, 1);
+		emit_imul_ri(b, RDX, RDX, (int32_t)lp->nr_run);
+		emit_rm(b, 0x3b, true, RDX, RSP, 0);	/* cmp rdx, [rsp] */
+		emit_jcc(b, CC_G, fail);
+	}
 }
 
 /*
@@ -1557,6 +1653,16 @@ static void gen_guard_limit(struct jit_state *st, const struct jit_loop *lp, uin
 	}
 	if (lp->free)
 		return;
+	if (lp->counted) {
+		/* At most K = budget / 2^c - 1 more, 2^c >= nr_run: the copy
+		 * then never runs out of budget (see gen_guard_bound()). */
+		emit_load64(b, RDX, RSP, 0);
+		emit_shift_imm(b, X_SAR, true, RDX, (uint8_t)(32 - __builtin_clz(lp->nr_run)));
+		emit_alu_ri(b, X_SUB, true, RDX, 1);
+		emit_jcc(b, CC_S, fail);
+		emit_alu_rr(b, X_CMP, true, BUDGET_REG, RDX);
+		emit_rr0f(b, 0x47, true, BUDGET_REG, RDX, false);	/* cmova r11, rdx */
+	}
 	/* The counter starts below 2^62; limit = iv0 + iv_s * K, no wrap. */
 	emit_mov_imm64(b, RDX, 1ull << 62);
 	emit_alu_rr(b, X_CMP, true, REG[lp->iv], RDX);
@@ -1592,6 +1698,8 @@ static void gen_loop_guard(struct jit_state *st, uint32_t l)
 		gen_guard_limit(st, lp, fail);
 	else
 		gen_guard_bound(st, lp, fail);
+	if (lp->counted)
+		emit_store64(b, RUN_REG, RUN_OFF(loop_cnt0), REG[lp->cnt]);
 	if (!lp->free)
 		emit_pop(b, BUDGET_REG);
 	emit_jmp(b, st->fast_off[lp->head]);
@@ -1611,6 +1719,7 @@ static void gen_loop_copy(struct jit_state *st, uint32_t l)
 	uint32_t i, ft;
 
 	st->fast = (int32_t)l;
+	st->counted = lp->counted;
 	st->sk_known = 0;
 	st->carry = 0;
 	st->carry_to = UINT32_MAX;
@@ -1627,7 +1736,7 @@ static void gen_loop_copy(struct jit_state *st, uint32_t l)
 		/* Only a member can fall into a member (one entry: head). A carry
 		 * passes its own join; at any other label it is charged first. */
 		if (i != lp->head && st->member[i - 1] == l + 1) {
-			uint32_t c = st->charge_before[i];
+			uint32_t c = st->counted && st->every[i - 1] ? 0 : st->charge_before[i];
 
 			if ((st->flags[i] & JF_TARGET) && i != st->carry_to) {
 				c += st->carry;
@@ -1643,7 +1752,7 @@ static void gen_loop_copy(struct jit_state *st, uint32_t l)
 		if (i == lp->head && lp->limit) {
 			/* Past the limit the checked body takes over. */
 			emit_cmp_rm(&st->b, REG[lp->iv], RUN_REG, RUN_OFF(loop_lim));
-			emit_jcc(&st->b, CC_A, st->insn_off[i]);
+			emit_jcc(&st->b, CC_A, lp->counted ? st->head_exit_off[l] : st->insn_off[i]);
 		}
 		if (st->flags[i] & JF_TARGET)
 			st->sk_known = 0;
@@ -1659,7 +1768,13 @@ static void gen_loop_copy(struct jit_state *st, uint32_t l)
 			continue;
 		ft = i + 1 + (in->code == (CLS_LD | MODE_IMM | SZ_DW));
 		if (ft < st->nr && st->member[ft] != l + 1) {
-			emit_charge(st, st->charge_before[ft] + st->carry);
+			if (st->counted) {
+				if (!st->every[i])
+					emit_charge(st, st->charge_before[ft]);
+				gen_count_exit(st, i);
+			} else {
+				emit_charge(st, st->charge_before[ft] + st->carry);
+			}
 			st->carry = 0;
 			emit_jmp(&st->b, jump_to(st, i, ft));
 		}
@@ -1667,11 +1782,22 @@ static void gen_loop_copy(struct jit_state *st, uint32_t l)
 	for (i = 0; i < st->nr_exit_pcs; i++) {	/* the exits' charges (copy_exit()) */
 		uint32_t pc = st->exit_pcs[i];
 		const struct pluglet_insn *in = &st->vm->insns[pc];
+		uint32_t t = (uint32_t)((int64_t)pc + 1 + in->off);
 
+		if (st->member[t] == l + 1)
+			t = pc + 1;	/* inverted: the fall-through leaves */
 		st->exit_off[pc] = (uint32_t)st->b.len;
 		emit_charge(st, st->exit_amt[pc]);
-		emit_jmp(&st->b, jump_to(st, pc, (uint32_t)((int64_t)pc + 1 + in->off)));
+		if (st->counted)
+			gen_count_exit(st, pc);
+		emit_jmp(&st->b, jump_to(st, pc, t));
 	}
+	if (lp->counted && lp->limit) {	/* past the limit: the checked head */
+		st->head_exit_off[l] = (uint32_t)st->b.len;
+		gen_count_exit(st, UINT32_MAX);
+		emit_jmp(&st->b, st->insn_off[lp->head]);
+	}
+	st->counted = false;
 	st->fast = -1;
 }
 
@@ -2059,8 +2185,11 @@ static int loops_prepare(struct jit_state *st)
 	st->member = calloc(st->nr, sizeof(*st->member));
 	if (!st->member)
 		return -ENOMEM;
+	st->every = calloc(st->nr, 1);
+	if (!st->every)
+		return -ENOMEM;
 	if (jit_loops_find(st->vm->insns, st->nr, st->flags, &st->loops, &st->nr_loops,
-			   st->proven, st->member))
+			   st->proven, st->member, st->every))
 		return -ENOMEM;
 	if (!st->nr_loops)
 		return 0;
@@ -2072,7 +2201,9 @@ static int loops_prepare(struct jit_state *st)
 	st->carry_in = calloc(st->nr, sizeof(*st->carry_in));
 	st->guard_off = calloc(st->nr_loops, sizeof(*st->guard_off));
 	st->guard_fail = calloc(st->nr_loops, sizeof(*st->guard_fail));
+	st->head_exit_off = calloc(st->nr_loops, sizeof(*st->head_exit_off));
 	if (!st->head_loop || !st->fast_off || !st->guard_off || !st->guard_fail ||
+	    !st->head_exit_off ||
 	    !st->exit_off || !st->exit_amt || !st->exit_pcs || !st->carry_in)
 		return -ENOMEM;
 	for (l = 0; l < st->nr_loops; l++)
@@ -2164,6 +2295,9 @@ static int jit_compile(struct pluglet_vm *vm, bool mem_checks, char *log, size_t
 			goto out;
 	}
 	vm->nr_folds = st.nr_folds;
+	vm->nr_counted = 0;
+	for (i = 0; i < st.nr_loops; i++)
+		vm->nr_counted += st.loops[i].counted;
 	/* Pass 1 finds every offset, pass 2 emits with them; same layout. */
 	err = emit_pass(&st);
 	if (err)
@@ -2223,6 +2357,8 @@ out:
 	free(st.head_loop);
 	free(st.member);
 	free(st.fold_from);
+	free(st.every);
+	free(st.head_exit_off);
 	free(st.guard_off);
 	free(st.guard_fail);
 	free(st.fast_off);

@@ -794,13 +794,14 @@ static const struct pluglet_insn loop_copy[] = {
 static void test_loop_analysis(void **state)
 {
 	uint8_t flags[ARRAY_SIZE(loop_copy)] = { 0 }, proven[ARRAY_SIZE(loop_copy)] = { 0 };
+	uint8_t every[ARRAY_SIZE(loop_copy)] = { 0 };
 	uint32_t member[ARRAY_SIZE(loop_copy)] = { 0 };
 	struct jit_loop *l = NULL;
 	uint32_t n = 0;
 
 	flags[4] = JF_TARGET;
 	assert_int_equal(jit_loops_find(loop_copy, ARRAY_SIZE(loop_copy), flags, &l, &n, proven,
-					member), 0);
+					member, every), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(l[0].head, 4);
 	assert_int_equal(l[0].back, 11);
@@ -981,11 +982,12 @@ static void test_loop_shapes(void **state)
 		uint8_t flags[ARRAY_SIZE(rotated)] = { [3] = JF_TARGET, [8] = JF_TARGET,
 						       [13] = JF_TARGET, [14] = JF_TARGET };
 		uint8_t proven[ARRAY_SIZE(rotated)] = { 0 };
+		uint8_t every[ARRAY_SIZE(rotated)] = { 0 };
 		uint32_t member[ARRAY_SIZE(rotated)] = { 0 }, n = 0;
 		struct jit_loop *l = NULL;
 
 		assert_int_equal(jit_loops_find(rotated, ARRAY_SIZE(rotated), flags, &l, &n, proven,
-						member), 0);
+						member, every), 0);
 		assert_int_equal(n, 1);
 		assert_int_equal(l[0].head, 8);
 		assert_true(proven[8] && proven[14] && member[3] && member[15] && !member[7]);
@@ -1046,6 +1048,7 @@ static void test_loop_slot_bound(void **state)
 	       N = LOAD + 6 };
 	struct pluglet_insn p[N];
 	uint8_t flags[N] = { [HEAD] = JF_TARGET }, proven[N] = { 0 };
+	uint8_t every[N] = { 0 };
 	uint32_t member[N] = { 0 }, nl = 0, i = 0;
 	struct jit_loop *l = NULL;
 	struct pluglet_region r;
@@ -1072,7 +1075,7 @@ static void test_loop_slot_bound(void **state)
 	i++;
 	p[i++] = EXIT();
 	assert_int_equal(i, N);
-	assert_int_equal(jit_loops_find(p, N, flags, &l, &nl, proven, member), 0);
+	assert_int_equal(jit_loops_find(p, N, flags, &l, &nl, proven, member, every), 0);
 	assert_int_equal(nl, 1);
 	assert_int_equal(l[0].head, HEAD);
 	assert_false(l[0].limit);
@@ -1133,6 +1136,85 @@ static void test_loop_budget(void **state)
 	}
 }
 
+static uint32_t counted_loops(const struct pluglet_insn *p, uint32_t n)
+{
+	struct pluglet_vm *vm = load(p, n, PLUGLET_VM_JIT, 1 << 20, NULL);
+	uint32_t c;
+
+	assert_non_null(vm);
+	c = vm->nr_counted;
+	pluglet_vm__free(vm);
+	return c;
+}
+
+/*
+ * Counted copies (jit_loop.counted in vm/jit_loops_internal.h): no budget
+ * update for what every iteration runs, no check at the back-edge, the
+ * count rebuilt from the counter on the way out. For loops with ifs, with
+ * exits in the middle, with a counter going down and with a limit instead
+ * of a bound, every budget from far too small to enough gives the
+ * interpreter's count and the same stop (both() compares them); where the
+ * budget is short the entry check sends the run to the checked loop.
+ */
+static void test_loop_counted(void **state)
+{
+	/* r2 counts down (the counter), r3 up (the bound). */
+	static const struct pluglet_insn down[] = {
+		MOV_K(0, 0), MOV_K(3, 0),
+		/* 2 */ MOV_X(5, 1), ADD_X(5, 3), LDX(SZ_B, 6, 5, 0), ADD_X(0, 6),
+		JCC_K(JMP_JGT, 6, 100, 1), ADD_K(0, 7),
+		/* 8 */ ADD_K(2, -2), ADD_K(3, 1), JLT_K(3, 100, -9), ADD_X(0, 2), EXIT(),
+	};
+	static const struct pluglet_insn ifs[] = {
+		MOV_K(0, 0), MOV_K(3, 0),
+		/* 2 */ MOV_X(5, 1), ADD_X(5, 3), LDX(SZ_B, 6, 5, 0),
+		JCC_K(JMP_JGT, 6, 100, 1), ADD_K(0, 1),
+		/* 7 */ JCC_K(JMP_JLT, 6, 50, 2), ADD_K(0, 2), INSN(CLS_ALU64 | ALU_XOR | SRC_K, 0, 0, 0, 5),
+		/* 10 */ JCC_K(JMP_JEQ, 6, 7, 1), ADD_K(0, 3),
+		/* 12 */ ADD_K(3, 1), JLT_K(3, 200, -12), EXIT(),
+	};
+	/* strcmp's shape: two exits in the middle, a limit (no bound). */
+	static const struct pluglet_insn cmp[] = {
+		MOV_K(0, 0), LDX(SZ_B, 3, 1, 0),
+		/* 2 */ MOV_X(4, 1), ADD_X(4, 2), LDX(SZ_B, 5, 4, 0),
+		INSN(CLS_JMP | JMP_JNE | SRC_X, 3, 5, 4, 0),	/* -> 10 */
+		LDX(SZ_B, 3, 1, 1), ADD_K(1, 1), JNE_K(3, 0, -7),
+		/* 9 */ EXIT(),
+		/* 10 */ MOV_X(0, 1), EXIT(),
+	};
+	struct pluglet_region r;
+	struct setup s = loop_setup(&r, PLUGLET_PERM_RW, 100);
+	struct outcome o;
+
+	NEED_MEM_CHECKS();
+	assert_int_equal(counted_loops(loop_copy, ARRAY_SIZE(loop_copy)), 1);
+	assert_int_equal(counted_loops(down, ARRAY_SIZE(down)), 1);
+	assert_int_equal(counted_loops(ifs, ARRAY_SIZE(ifs)), 1);
+	assert_int_equal(counted_loops(cmp, ARRAY_SIZE(cmp)), 1);
+	for (uint64_t b = 1; b < 2600; b += 3) {
+		s = loop_setup(&r, PLUGLET_PERM_RW, 100);
+		s.budget = b;
+		o = both(loop_copy, ARRAY_SIZE(loop_copy), &s);
+		assert_true(o.err == 0 || o.fault.kind == PLUGLET_FAULT_BUDGET);
+		o = both(down, ARRAY_SIZE(down), &s);
+		assert_true(o.err == 0 || o.fault.kind == PLUGLET_FAULT_BUDGET);
+		o = both(ifs, ARRAY_SIZE(ifs), &s);
+		assert_true(o.err == 0 || o.fault.kind == PLUGLET_FAULT_BUDGET);
+		/* The strings differ at byte 60 (and end at 127). */
+		for (int i = 0; i < 128; i++)
+			lbuf_init[i] = lbuf_init[i + 128] = (uint8_t)(i == 127 ? 0 : 1 + i);
+		lbuf_init[128 + 60]++;
+		s.r2 = 128;
+		o = both(cmp, ARRAY_SIZE(cmp), &s);
+		assert_true(o.err == 0 || o.fault.kind == PLUGLET_FAULT_BUDGET);
+		if (b > 2000)
+			assert_int_equal(o.r0, r.start + 60);
+	}
+	s = loop_setup(&r, PLUGLET_PERM_RW, 100);
+	o = both(ifs, ARRAY_SIZE(ifs), &s);
+	assert_int_equal(o.err, 0);
+}
+
 /* Two exit tests per iteration (strcmp's shape): in the copy their charges
  * wait on the fall-through and are paid out of line on the way out; every
  * exit, the end of the loop and every budget stop must count the same. */
@@ -1148,13 +1230,14 @@ static void test_loop_exits(void **state)
 	};
 	uint8_t flags[ARRAY_SIZE(cmp)] = { [3] = JF_TARGET, [11] = JF_TARGET, [12] = JF_TARGET };
 	uint8_t proven[ARRAY_SIZE(cmp)] = { 0 };
+	uint8_t every[ARRAY_SIZE(cmp)] = { 0 };
 	uint32_t member[ARRAY_SIZE(cmp)] = { 0 }, nl = 0;
 	struct jit_loop *l = NULL;
 	struct pluglet_region r;
 	struct setup s;
 	struct outcome o;
 
-	assert_int_equal(jit_loops_find(cmp, ARRAY_SIZE(cmp), flags, &l, &nl, proven, member), 0);
+	assert_int_equal(jit_loops_find(cmp, ARRAY_SIZE(cmp), flags, &l, &nl, proven, member, every), 0);
 	assert_int_equal(nl, 1);
 	assert_true(proven[3] && proven[4] && member[5] && member[6] && !member[11]);
 	free(l);
@@ -1194,13 +1277,14 @@ static void test_loop_chain(void **state)
 	uint8_t flags[ARRAY_SIZE(chain)] = { [2] = JF_TARGET, [8] = JF_TARGET, [12] = JF_TARGET,
 					     [14] = JF_TARGET };
 	uint8_t proven[ARRAY_SIZE(chain)] = { 0 };
+	uint8_t every[ARRAY_SIZE(chain)] = { 0 };
 	uint32_t member[ARRAY_SIZE(chain)] = { 0 }, nl = 0;
 	struct jit_loop *l = NULL;
 	struct pluglet_region r;
 	struct setup s = loop_setup(&r, PLUGLET_PERM_RW, 0);
 	struct outcome o;
 
-	assert_int_equal(jit_loops_find(chain, ARRAY_SIZE(chain), flags, &l, &nl, proven, member),
+	assert_int_equal(jit_loops_find(chain, ARRAY_SIZE(chain), flags, &l, &nl, proven, member, every),
 			 0);
 	assert_int_equal(nl, 1);
 	assert_true(proven[4] && member[12] && member[14]);
@@ -1221,6 +1305,7 @@ static void test_loop_many(void **state)
 	enum { LOOPS = 300, PER = 6 };
 	static struct pluglet_insn p[LOOPS * PER + 2];
 	uint8_t *flags = calloc(ARRAY_SIZE(p), 1), *proven = calloc(ARRAY_SIZE(p), 1);
+	uint8_t *every = calloc(ARRAY_SIZE(p), 1);
 	uint32_t *member = calloc(ARRAY_SIZE(p), sizeof(*member)), n = 0;
 	struct pluglet_region r;
 	struct setup s = loop_setup(&r, PLUGLET_PERM_RW, 0);
@@ -1243,13 +1328,14 @@ static void test_loop_many(void **state)
 		flags[1 + k * PER + 1] = JF_TARGET;
 	}
 	p[LOOPS * PER + 1] = EXIT();
-	assert_int_equal(jit_loops_find(p, ARRAY_SIZE(p), flags, &l, &n, proven, member), 0);
+	assert_int_equal(jit_loops_find(p, ARRAY_SIZE(p), flags, &l, &n, proven, member, every), 0);
 	assert_true(n > 0 && n < LOOPS);
 	free(l);
 	o = both(p, ARRAY_SIZE(p), &s);
 	assert_int_equal(o.err, 0);
 	free(flags);
 	free(proven);
+	free(every);
 	free(member);
 }
 
@@ -1623,6 +1709,7 @@ int main(void)
 		cmocka_unit_test(test_loop_analysis),
 		cmocka_unit_test(test_loop_checks),
 		cmocka_unit_test(test_loop_folds),
+		cmocka_unit_test(test_loop_counted),
 		cmocka_unit_test(test_loop_shapes),
 		cmocka_unit_test(test_loop_limits),
 		cmocka_unit_test(test_pairs),
