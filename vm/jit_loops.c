@@ -761,6 +761,36 @@ static bool is_access(const struct pluglet_insn *in)
 	return cls == CLS_LDX || cls == CLS_ST || cls == CLS_STX;
 }
 
+/* Member k accesses r10 + a constant inside the current frame: it cannot fault. */
+static bool in_frame(const struct body *bd, uint32_t k)
+{
+	const struct pluglet_insn *in = &bd->insns[bd->mem[k]];
+	uint8_t cls = OP_CLASS(in->code), sz = OP_SIZE(in->code);
+	const struct av *v = &bd->in[k][cls == CLS_LDX ? in->src_reg : in->dst_reg];
+	int64_t a, size = sz == SZ_B ? 1 : sz == SZ_H ? 2 : sz == SZ_W ? 4 : 8;
+
+	if (!v->known || v->b != 10 || v->b2 != JIT_LOOP_NONE || v->s || v->r)
+		return false;
+	a = v->d + in->off;
+	return a >= -(int64_t)PLUGLET_STACK_SIZE && a <= -size;
+}
+
+/* A register holding the counter's entry value + cnt_s * k + *d in r, if any. */
+static bool counter_reg(const struct jit_loop *lp, const struct av *r, uint8_t *reg, int32_t *d)
+{
+	for (uint8_t x = 0; x < 10; x++) {
+		const struct av *v = &r[(x + lp->cnt) % 10];
+
+		if (v->known && v->b == lp->cnt && v->b2 == JIT_LOOP_NONE && v->s == lp->cnt_s &&
+		    !v->r && v->d >= INT32_MIN && v->d <= INT32_MAX) {
+			*reg = (uint8_t)((x + lp->cnt) % 10);
+			*d = (int32_t)v->d;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Members of one iteration before member k in the order (not the back-edge). */
 #define FOR_BODY_PREDS(bd, k, x)                                                       \
 	for (uint32_t pi_ = (bd)->pred_start[(bd)->mem[k]], x;                             \
@@ -789,7 +819,7 @@ static void loop_count(struct body *bd, struct jit_loop *lp, uint8_t *every)
 		if (!bd->reached[k])
 			continue;
 		run++;
-		if (is_access(&bd->insns[bd->mem[k]]) && !bd->mark[k])
+		if (is_access(&bd->insns[bd->mem[k]]) && !bd->mark[k] && !in_frame(bd, k))
 			goto no;
 	}
 	/* Dominators on the acyclic iteration (order is topological). */
@@ -843,13 +873,11 @@ static void loop_count(struct body *bd, struct jit_loop *lp, uint8_t *every)
 		memcpy(r, bd->in[k], sizeof(r));
 		if (OP_CLASS(in->code) != CLS_JMP && OP_CLASS(in->code) != CLS_JMP32)
 			transfer(bd, r, in);
-		if (split[k] || lp->nr_exits == JIT_LOOP_EXITS || !r[lp->cnt].known ||
-		    r[lp->cnt].b != lp->cnt || r[lp->cnt].b2 != JIT_LOOP_NONE ||
-		    r[lp->cnt].s != lp->cnt_s || r[lp->cnt].r || r[lp->cnt].d < INT32_MIN ||
-		    r[lp->cnt].d > INT32_MAX)
+		if (split[k] || lp->nr_exits == JIT_LOOP_EXITS ||
+		    !counter_reg(lp, r, &lp->exits[lp->nr_exits].reg, &lp->exits[lp->nr_exits].cnt_d))
 			goto no;
-		lp->exits[lp->nr_exits++] = (struct jit_loop_exit){
-			.insn = m, .cnt_d = (int32_t)r[lp->cnt].d, .done = done[k] };
+		lp->exits[lp->nr_exits].insn = m;
+		lp->exits[lp->nr_exits++].done = done[k];
 	}
 	lp->per_iter = per;
 	lp->nr_run = run;

@@ -44,7 +44,8 @@ struct jit_loop_group {		/* accesses at b + b2 + s * k + [lo, hi_end) */
 /* Where a counted copy can leave (see jit_loop.counted). */
 struct jit_loop_exit {
 	uint32_t insn;		/* the member it leaves from, after running it */
-	int32_t cnt_d;		/* the counter there: cnt0 + cnt_s * k + cnt_d */
+	uint8_t reg;		/* a register holding cnt0 + cnt_s * k + cnt_d there */
+	int32_t cnt_d;
 	uint32_t done;		/* instructions of every[] run in that iteration */
 };
 

@@ -1310,15 +1310,17 @@ static void gen_count_exit(struct jit_state *st, uint32_t m)
 	const struct jit_loop *lp = &st->loops[st->fast];
 	struct jit_buf *b = &st->b;
 	uint32_t a = (uint32_t)(lp->cnt_s < 0 ? -lp->cnt_s : lp->cnt_s), done = 0;
+	uint8_t reg = lp->cnt;
 	int32_t d = 0;
 
 	for (uint32_t e = 0; m != UINT32_MAX && e < lp->nr_exits; e++) {
 		if (lp->exits[e].insn == m) {
+			reg = lp->exits[e].reg;
 			d = lp->exits[e].cnt_d;
 			done = lp->exits[e].done;
 		}
 	}
-	emit_mov_rr(b, true, RCX, REG[lp->cnt]);
+	emit_mov_rr(b, true, RCX, REG[reg]);
 	emit_rm(b, 0x2b, true, RCX, RUN_REG, RUN_OFF(loop_cnt0));	/* sub rcx, [cnt0] */
 	if (d)
 		emit_alu_ri(b, X_SUB, true, RCX, d);

@@ -1182,11 +1182,23 @@ static void test_loop_counted(void **state)
 		/* 9 */ EXIT(),
 		/* 10 */ MOV_X(0, 1), EXIT(),
 	};
+	/* A sum kept in a stack slot (r10 - 8: cannot fault); the counter r3
+	 * is clobbered before an exit in the middle, where r4 = r3 + 1 tells
+	 * the iterations instead (byte 79 of the memory is 42). */
+	static const struct pluglet_insn spill[] = {
+		MOV_K(3, 0), ST(SZ_DW, 10, -8, 0),
+		/* 2 */ MOV_X(5, 1), ADD_X(5, 3), LDX(SZ_B, 6, 5, 0), LDX(SZ_DW, 7, 10, -8),
+		ADD_X(7, 6), STX(SZ_DW, 10, 7, -8), MOV_X(4, 3), ADD_K(4, 1),
+		/* 10 */ INSN(CLS_ALU64 | ALU_LSH | SRC_K, 3, 0, 0, 32), JCC_K(JMP_JEQ, 6, 42, 2),
+		MOV_X(3, 4), JLT_K(3, 100, -12),
+		/* 14 */ LDX(SZ_DW, 0, 10, -8), EXIT(),
+	};
 	struct pluglet_region r;
 	struct setup s = loop_setup(&r, PLUGLET_PERM_RW, 100);
 	struct outcome o;
 
 	NEED_MEM_CHECKS();
+	assert_int_equal(counted_loops(spill, ARRAY_SIZE(spill)), 1);
 	assert_int_equal(counted_loops(loop_copy, ARRAY_SIZE(loop_copy)), 1);
 	assert_int_equal(counted_loops(down, ARRAY_SIZE(down)), 1);
 	assert_int_equal(counted_loops(ifs, ARRAY_SIZE(ifs)), 1);
@@ -1199,6 +1211,8 @@ static void test_loop_counted(void **state)
 		o = both(down, ARRAY_SIZE(down), &s);
 		assert_true(o.err == 0 || o.fault.kind == PLUGLET_FAULT_BUDGET);
 		o = both(ifs, ARRAY_SIZE(ifs), &s);
+		assert_true(o.err == 0 || o.fault.kind == PLUGLET_FAULT_BUDGET);
+		o = both(spill, ARRAY_SIZE(spill), &s);
 		assert_true(o.err == 0 || o.fault.kind == PLUGLET_FAULT_BUDGET);
 		/* The strings differ at byte 60 (and end at 127). */
 		for (int i = 0; i < 128; i++)
