@@ -102,6 +102,7 @@ struct jit_run {
 	uint64_t budget_asked;	/* the run's budget, for the fault report */
 	uint64_t loop_lim;	/* the running loop copy's counter limit */
 	uint64_t loop_cnt0;	/* the running counted copy's counter at entry */
+	uint64_t loop_budget;	/* the budget while r11 holds loop_lim (lim_in_r11()) */
 	struct jit_tabs tabs;
 };
 
@@ -1300,6 +1301,16 @@ static uint32_t jump_to(const struct jit_state *st, uint32_t pc, uint32_t t)
 }
 
 /*
+ * A counted limit loop whose members all run on every iteration never
+ * touches the budget inside: its copy compares the counter with the limit
+ * in r11 (the budget waits in the run state until the copy leaves).
+ */
+static bool lim_in_r11(const struct jit_loop *lp)
+{
+	return lp->counted && lp->limit && lp->per_iter == lp->nr_run;
+}
+
+/*
  * Leaving a counted copy (see jit_loop.counted) after member m (head:
  * UINT32_MAX, before anything of the iteration ran): k = the iterations
  * done, from the counter; the budget loses k times the instructions every
@@ -1320,6 +1331,8 @@ static void gen_count_exit(struct jit_state *st, uint32_t m)
 			done = lp->exits[e].done;
 		}
 	}
+	if (lim_in_r11(lp))
+		emit_load64(b, BUDGET_REG, RUN_REG, RUN_OFF(loop_budget));
 	emit_mov_rr(b, true, RCX, REG[reg]);
 	emit_rm(b, 0x2b, true, RCX, RUN_REG, RUN_OFF(loop_cnt0));	/* sub rcx, [cnt0] */
 	if (d)
@@ -1704,6 +1717,10 @@ static void gen_loop_guard(struct jit_state *st, uint32_t l)
 		emit_store64(b, RUN_REG, RUN_OFF(loop_cnt0), REG[lp->cnt]);
 	if (!lp->free)
 		emit_pop(b, BUDGET_REG);
+	if (lim_in_r11(lp)) {
+		emit_store64(b, RUN_REG, RUN_OFF(loop_budget), BUDGET_REG);
+		emit_mov_rr(b, true, BUDGET_REG, RDX);	/* the limit gen_guard_limit() left */
+	}
 	emit_jmp(b, st->fast_off[lp->head]);
 	st->guard_fail[l] = (uint32_t)b->len;
 	if (!lp->free)
@@ -1753,7 +1770,10 @@ static void gen_loop_copy(struct jit_state *st, uint32_t l)
 		st->fast_off[i] = (uint32_t)st->b.len;
 		if (i == lp->head && lp->limit) {
 			/* Past the limit the checked body takes over. */
-			emit_cmp_rm(&st->b, REG[lp->iv], RUN_REG, RUN_OFF(loop_lim));
+			if (lim_in_r11(lp))
+				emit_alu_rr(&st->b, X_CMP, true, REG[lp->iv], BUDGET_REG);
+			else
+				emit_cmp_rm(&st->b, REG[lp->iv], RUN_REG, RUN_OFF(loop_lim));
 			emit_jcc(&st->b, CC_A, lp->counted ? st->head_exit_off[l] : st->insn_off[i]);
 		}
 		if (st->flags[i] & JF_TARGET)
