@@ -208,13 +208,104 @@ static int log_size(off_t *size)
 	return err;
 }
 
+/* A node's permission bits: root owns everything, [access] write_group
+ * (when set) is the group that may change what root may. */
+static mode_t node_perm(const struct plugfs_fs *fs, const struct node *n)
+{
+	const struct fs_domain *d = dom(fs, n->domain);
+	bool wg = fs->cfg->have_write_gid;
+
+	switch (n->kind) {
+	case NODE_DOMAIN:
+	case NODE_GROUP:
+	case NODE_SUB:
+		return domain_writable(d, n) && wg ? 0775 : 0755;
+	case NODE_ENTRY:
+		return d->ops->commit && !d->read_only ? (wg ? 0664 : 0644) : 0444;
+	case NODE_ROOT:
+		return 0755;
+	default:
+		return 0444;
+	}
+}
+
+/* Is the caller of req (fsgid or a supplementary group) in write_group? */
+static bool in_write_group(fuse_req_t req, const struct plugfs_fs *fs, gid_t gid)
+{
+	gid_t some[32], *all = some;
+	int n, i;
+	bool in = gid == fs->cfg->write_gid;
+
+	n = in ? 0 : fuse_req_getgroups(req, 32, some);
+	if (n > 32) {
+		all = malloc(n * sizeof(*all));
+		n = all ? fuse_req_getgroups(req, n, all) : -ENOMEM;
+	}
+	for (i = 0; i < n && !in; i++)
+		in = all[i] == fs->cfg->write_gid;
+	if (all != some)
+		free(all);
+	return in;
+}
+
+/*
+ * Permissions. The mount has no default_permissions (with it the kernel
+ * asks for a directory's attributes again after each create and unlink in
+ * it, a round trip more per cp): the daemon checks, here, by the kernel's
+ * rules for the modes it reports. mask: R_OK, W_OK, X_OK. Root may read
+ * and write anything, as CAP_DAC_OVERRIDE lets it (what is read-only is
+ * refused by the operation itself, as before); anyone else gets the group's
+ * bits when in write_group, the others' otherwise. Capabilities are not
+ * asked: a process other than root gets what its uid and groups allow.
+ */
+static int may(fuse_req_t req, const struct plugfs_fs *fs, const struct node *n, int mask)
+{
+	const struct fuse_ctx *c = fuse_req_ctx(req);
+	mode_t m = node_perm(fs, n);
+	unsigned int bits = m & 7;
+
+	if (c->uid == 0)
+		bits = R_OK | W_OK | (m & 0111 ? X_OK : 0);
+	else if (((m >> 3) & 7) != bits && fs->cfg->have_write_gid &&
+		 in_write_group(req, fs, c->gid))
+		bits = (m >> 3) & 7;
+	return (bits & (unsigned int)mask) == (unsigned int)mask ? 0 : -EACCES;
+}
+
+/* Replies EACCES and says true when req may not do mask on n. */
+static bool denied(fuse_req_t req, const struct plugfs_fs *fs, const struct node *n, int mask)
+{
+	int err = may(req, fs, n, mask);
+
+	if (err)
+		reply_err(req, err);
+	return err != 0;
+}
+
+/* setattr's own rules: only the owner changes modes, owners or explicit
+ * times; the times "now" and a truncation by name need write access. */
+static int may_setattr(fuse_req_t req, const struct plugfs_fs *fs, const struct node *n,
+		       int to_set, bool by_fd)
+{
+	const int owner_only = FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID;
+	bool explicit_time = ((to_set & FUSE_SET_ATTR_ATIME) && !(to_set & FUSE_SET_ATTR_ATIME_NOW)) ||
+			     ((to_set & FUSE_SET_ATTR_MTIME) && !(to_set & FUSE_SET_ATTR_MTIME_NOW));
+
+	if (fuse_req_ctx(req)->uid == 0)
+		return 0;
+	if ((to_set & owner_only) || explicit_time)
+		return -EPERM;
+	if ((to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)) ||
+	    ((to_set & FUSE_SET_ATTR_SIZE) && !by_fd))
+		return may(req, fs, n, W_OK);
+	return 0;
+}
+
 /* Fills st for a node; entries and their JSON views have size 0 (see
  * plugfs(8), FILES), the log its length. */
 static int node_stat(struct plugfs_fs *fs, const struct node *n, struct stat *st)
 {
 	const struct fs_domain *d = dom(fs, n->domain);
-	mode_t wbits = fs->cfg->have_write_gid ? 0775 : 0755;
-	mode_t fbits = fs->cfg->have_write_gid ? 0664 : 0644;
 	int err = 0;
 
 	memset(st, 0, sizeof(*st));
@@ -225,17 +316,14 @@ static int node_stat(struct plugfs_fs *fs, const struct node *n, struct stat *st
 
 	switch (n->kind) {
 	case NODE_ROOT:
-		st->st_mode = S_IFDIR | 0755;
-		st->st_nlink = 2;
-		break;
 	case NODE_DOMAIN:
 	case NODE_GROUP:
 	case NODE_SUB:
-		st->st_mode = S_IFDIR | (domain_writable(d, n) ? wbits : 0755);
+		st->st_mode = S_IFDIR | node_perm(fs, n);
 		st->st_nlink = 2;
 		break;
 	case NODE_ENTRY:
-		st->st_mode = S_IFREG | (d->ops->commit && !d->read_only ? fbits : 0444);
+		st->st_mode = S_IFREG | node_perm(fs, n);
 		st->st_nlink = 1;
 		/* Size 0, as /proc's files have: a report is built when it is
 		 * read (direct I/O, read to the end), not for every stat. */
@@ -245,12 +333,12 @@ static int node_stat(struct plugfs_fs *fs, const struct node *n, struct stat *st
 			err = -ENOENT;	/* (one being written exists: no need to ask) */
 		break;
 	case NODE_JSON:
-		st->st_mode = S_IFREG | 0444;
+		st->st_mode = S_IFREG | node_perm(fs, n);
 		st->st_nlink = 1;
 		err = d->ops->entry_exists(d->priv, n->group, n->sub, n->name);
 		break;
 	case NODE_LOG:
-		st->st_mode = S_IFREG | 0444;
+		st->st_mode = S_IFREG | node_perm(fs, n);
 		st->st_nlink = 1;
 		err = log_size(&st->st_size);
 		break;
@@ -457,6 +545,8 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		reply_err(req, -ESTALE);
 		return;
 	}
+	if (denied(req, fs, p, X_OK))
+		return;
 	err = resolve(fs, p, name, &n);
 	if (err == -ENOENT && absence_kept(fs, p, name)) {
 		struct fuse_entry_param e = { .ino = 0, .entry_timeout = CACHE_TIMEOUT_S };
@@ -528,6 +618,11 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 
 	if (!n) {
 		reply_err(req, -ESTALE);
+		return;
+	}
+	err = may_setattr(req, fs, n, to_set, fi != NULL);
+	if (err) {
+		reply_err(req, err);
 		return;
 	}
 	if (n->kind != NODE_ENTRY || dom(fs, n->domain)->read_only) {
@@ -615,6 +710,8 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		reply_err(req, -ESTALE);
 		return;
 	}
+	if (denied(req, fs, n, R_OK))
+		return;
 	dl = calloc(1, sizeof(*dl));
 	if (dl)
 		dl->refs = 1;
@@ -849,6 +946,10 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		reply_err(req, -ESTALE);
 		return;
 	}
+	if (denied(req, fs, n, ((fi->flags & O_ACCMODE) != O_WRONLY ? R_OK : 0) |
+				       ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC) ?
+						W_OK : 0)))
+		return;
 	err = open_handle(fs, n, fi->flags, false, &h);
 	if (err) {
 		reply_err(req, err);
@@ -885,6 +986,8 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		reply_err(req, -ESTALE);
 		return;
 	}
+	if (denied(req, fs, p, W_OK | X_OK))
+		return;
 	d = dom(fs, p->domain);
 	if (!d || !holds_entries(d, p)) {
 		reply_err(req, -EPERM);
@@ -1092,6 +1195,8 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 		reply_err(req, -ESTALE);
 		return;
 	}
+	if (denied(req, fs, p, W_OK | X_OK))
+		return;
 	d = dom(fs, p->domain);
 	if (!d || !holds_entries(d, p)) {
 		reply_err(req, p->kind == NODE_ROOT && !strcmp(name, "log") ? -EACCES : -EPERM);
@@ -1130,6 +1235,8 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 		reply_err(req, -ESTALE);
 		return;
 	}
+	if (denied(req, fs, p, W_OK | X_OK))
+		return;
 	d = dom(fs, p->domain);
 	if (p->kind != NODE_DOMAIN || !d->ops->mkdir_group) {
 		reply_err(req, -EPERM);
@@ -1158,6 +1265,8 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 		reply_err(req, -ESTALE);
 		return;
 	}
+	if (denied(req, fs, p, W_OK | X_OK))
+		return;
 	d = dom(fs, p->domain);
 	if (p->kind == NODE_DOMAIN && d->ops->rmdir_group) {
 		err = d->ops->rmdir_group(d->priv, name);
@@ -1187,6 +1296,8 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 		reply_err(req, -ESTALE);
 		return;
 	}
+	if (denied(req, fs, p, W_OK | X_OK) || denied(req, fs, np, W_OK | X_OK))
+		return;
 	d = dom(fs, p->domain);
 	if (!d || !holds_entries(d, p) || !dom(fs, np->domain) || !holds_entries(dom(fs, np->domain), np)) {
 		reply_err(req, -EPERM);
@@ -1220,19 +1331,45 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 	answered(d);
 }
 
+/* No devices, symlinks or hard links: EPERM, after the check of the
+ * directory that a mount with default_permissions made first. */
+static void refuse_in(fuse_req_t req, fuse_ino_t parent)
+{
+	struct plugfs_fs *fs = fuse_req_userdata(req);
+	struct node *p = get_node(fs, parent);
+
+	if (!p)
+		reply_err(req, -ESTALE);
+	else if (!denied(req, fs, p, W_OK | X_OK))
+		reply_err(req, -EPERM);
+}
+
 static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
 {
-	reply_err(req, -EPERM);
+	refuse_in(req, parent);
 }
 
 static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
 {
-	reply_err(req, -EPERM);
+	refuse_in(req, parent);
 }
 
+/* (the kernel refuses a link to a file one may not write first: EPERM) */
 static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
 {
 	reply_err(req, -EPERM);
+}
+
+/* access(2), `test -w`: the same rules as every other request. */
+static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
+{
+	struct plugfs_fs *fs = fuse_req_userdata(req);
+	struct node *n = get_node(fs, ino);
+
+	if (!n)
+		reply_err(req, -ESTALE);
+	else if (!denied(req, fs, n, mask & (R_OK | W_OK | X_OK)))
+		reply_err(req, 0);
 }
 
 static void op_statfs(fuse_req_t req, fuse_ino_t ino)
@@ -1267,5 +1404,6 @@ const struct fuse_lowlevel_ops plugfs_ll_ops = {
 	.mknod = op_mknod,
 	.symlink = op_symlink,
 	.link = op_link,
+	.access = op_access,
 	.statfs = op_statfs,
 };
