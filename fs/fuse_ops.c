@@ -262,14 +262,17 @@ static int may(fuse_req_t req, const struct plugfs_fs *fs, const struct node *n,
 {
 	const struct fuse_ctx *c = fuse_req_ctx(req);
 	mode_t m = node_perm(fs, n);
-	unsigned int bits = m & 7;
+	unsigned int want = (unsigned int)mask, group = (m >> 3) & 7, others = m & 7;
 
 	if (c->uid == 0)
-		bits = R_OK | W_OK | (m & 0111 ? X_OK : 0);
-	else if (((m >> 3) & 7) != bits && fs->cfg->have_write_gid &&
-		 in_write_group(req, fs, c->gid))
-		bits = (m >> 3) & 7;
-	return (bits & (unsigned int)mask) == (unsigned int)mask ? 0 : -EACCES;
+		return !(want & X_OK) || (m & 0111) ? 0 : -EACCES;
+	/* The group's bits hold the others' in every mode here: the groups
+	 * (a read of /proc) are asked only for what the others may not. */
+	if (!(want & ~others))
+		return 0;
+	if (!(want & ~group) && fs->cfg->have_write_gid && in_write_group(req, fs, c->gid))
+		return 0;
+	return -EACCES;
 }
 
 /* Replies EACCES and says true when req may not do mask on n. */
