@@ -16,6 +16,7 @@
 #define JF_ZEXT		0x08	/* <<= 32, >>= 32 pair: one 32-bit mov here */
 #define JF_FOLDED	0x10	/* second half of a pair: no code */
 #define JF_LEA_MEM	0x20	/* a lea pair whose sum only the access after it reads */
+#define JF_THREADED	0x40	/* a test repeated: known in counted copies (find_threads()) */
 
 #define JIT_LOOP_NONE	0xff	/* no register: the value is the constant alone */
 #define JIT_LOOP_GROUPS	6

@@ -221,7 +221,7 @@ struct jit_state {
 	bool counted;
 	/* fold_from[j] = i + 1: access j addresses with lea pair i (copies). */
 	uint32_t *fold_from;
-	uint32_t nr_folds;
+	uint32_t nr_folds, vm_threads;
 	char *log;
 	size_t log_size;
 };
@@ -1359,6 +1359,8 @@ static int gen_jmp_counted(struct jit_state *st, const struct pluglet_insn *in, 
 	int64_t rel = (op == JMP_JA && OP_CLASS(in->code) == CLS_JMP32) ? in->imm : in->off;
 	uint32_t t = (uint32_t)((int64_t)pc + 1 + rel), l1 = (uint32_t)st->fast + 1;
 
+	if (st->flags[pc] & JF_THREADED)
+		return 0;	/* its test repeats the one that jumped here (find_threads()) */
 	if (!st->every[pc])
 		emit_charge(st, st->charge_at[pc]);
 	if (op == JMP_JA) {
@@ -1366,6 +1368,12 @@ static int gen_jmp_counted(struct jit_state *st, const struct pluglet_insn *in, 
 			gen_count_exit(st, pc);
 		emit_jmp(b, jump_to(st, pc, t));
 		return 0;
+	}
+	if (op != JMP_JA && t < st->nr && (st->flags[t] & JF_THREADED)) {
+		/* t runs on both ways: charge it here; taken, go where t goes. */
+		if (!st->every[t])
+			emit_charge(st, st->charge_at[t]);
+		t = (uint32_t)((int64_t)t + 1 + st->vm->insns[t].off);
 	}
 	gen_cmp(st, in);
 	if (st->member[t] == l1 && (t != st->copy_next || st->member[pc + 1] == l1)) {
@@ -2196,6 +2204,48 @@ static int find_folds(struct jit_state *st)
 	return err == -E2BIG ? 0 : err;
 }
 
+/*
+ * Tests repeated in counted copies: t tests what pc tested (same opcode,
+ * registers and immediate), only pc's jump and the fall-through reach t,
+ * and nothing between writes what they compare. Then t's outcome is pc's:
+ * pc's jump goes straight to t's target and t emits nothing (log2's
+ * `if v > c goto +1; r += k; if v > c goto +1; v >>= s`, half its tests).
+ * Both ways still run t, so pc charges it; counts are unchanged.
+ */
+static void find_threads(struct jit_state *st)
+{
+	const struct pluglet_insn *p = st->vm->insns;
+
+	for (uint32_t pc = 0; pc < st->nr; pc++) {
+		const struct pluglet_insn *a = &p[pc];
+		uint8_t cls = OP_CLASS(a->code), op = OP_CODE(a->code);
+		int64_t t = (int64_t)pc + 1 + a->off, t2;
+		uint16_t cmp;
+		uint32_t j, l1 = st->member[pc];
+
+		if (!l1 || !st->loops[l1 - 1].counted || (cls != CLS_JMP && cls != CLS_JMP32) ||
+		    op == JMP_JA || op == JMP_CALL || op == JMP_EXIT || op > JMP_JSLE ||
+		    (st->flags[pc] & (JF_LDDW_HI | JF_THREADED)) || t <= pc + 1 || t >= st->nr ||
+		    st->member[t] != l1 || t == st->loops[l1 - 1].head || st->jumps_in[t] != 1)
+			continue;
+		if (p[t].code != a->code || p[t].dst_reg != a->dst_reg ||
+		    (OP_SRC(a->code) == SRC_X ? p[t].src_reg != a->src_reg : p[t].imm != a->imm) ||
+		    p[t].off <= 0 || (st->flags[t] & JF_LDDW_HI))
+			continue;
+		t2 = t + 1 + p[t].off;
+		if (t2 >= st->nr || st->member[t2] != l1)
+			continue;
+		cmp = (uint16_t)(1u << a->dst_reg | (OP_SRC(a->code) == SRC_X ? 1u << a->src_reg : 0));
+		for (j = pc + 1; j < t; j++)
+			if ((st->flags[j] & JF_TARGET) || (jit_insn_writes(&p[j]) & cmp))
+				break;
+		if (j == t) {
+			st->flags[t] |= JF_THREADED;
+			st->vm_threads++;
+		}
+	}
+}
+
 /* Finds the loops to check at entry and the arrays their emission needs. */
 static int loops_prepare(struct jit_state *st)
 {
@@ -2230,6 +2280,7 @@ static int loops_prepare(struct jit_state *st)
 		return -ENOMEM;
 	for (l = 0; l < st->nr_loops; l++)
 		st->head_loop[st->loops[l].head] = l + 1;
+	find_threads(st);
 	return find_folds(st);
 }
 
@@ -2317,6 +2368,7 @@ static int jit_compile(struct pluglet_vm *vm, bool mem_checks, char *log, size_t
 			goto out;
 	}
 	vm->nr_folds = st.nr_folds;
+	vm->nr_threads = st.vm_threads;
 	vm->nr_counted = 0;
 	for (i = 0; i < st.nr_loops; i++)
 		vm->nr_counted += st.loops[i].counted;

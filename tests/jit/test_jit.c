@@ -1229,6 +1229,77 @@ static void test_loop_counted(void **state)
 	assert_int_equal(o.err, 0);
 }
 
+/*
+ * Repeated tests in counted copies (find_threads() in vm/jit_x86_64.c):
+ * log2's shape (`if v > c goto +1; r0 += k; if v > c goto +1; v >>= s`)
+ * leaves out the second test; a test whose register changes in between,
+ * or one another jump reaches, stays. Results and counts as the
+ * interpreter's for every budget.
+ */
+static void test_loop_threads(void **state)
+{
+	static const struct pluglet_insn halves[] = {
+		MOV_K(0, 0), MOV_K(3, 0),
+		/* 2 */ MOV_X(5, 1), ADD_X(5, 3), LDX(SZ_B, 6, 5, 0), MOV_K(7, 15),
+		/* 6 */ INSN(CLS_JMP | JMP_JGT | SRC_X, 7, 6, 1, 0), ADD_K(0, 4),
+		/* 8 */ INSN(CLS_JMP | JMP_JGT | SRC_X, 7, 6, 1, 0),
+		INSN(CLS_ALU64 | ALU_RSH | SRC_K, 6, 0, 0, 4),
+		/* 10 */ JCC_K(JMP_JEQ, 6, 0, 1), ADD_K(0, 1),
+		/* 12 */ JCC_K(JMP_JEQ, 6, 0, 1), ADD_X(0, 6),
+		/* 14 */ ADD_K(3, 1), JLT_K(3, 100, -14), EXIT(),
+	};
+	/* The tested register changes between the two tests: both stay. */
+	static const struct pluglet_insn changed[] = {
+		MOV_K(0, 0), MOV_K(3, 0),
+		/* 2 */ MOV_X(5, 1), ADD_X(5, 3), LDX(SZ_B, 6, 5, 0),
+		/* 5 */ JCC_K(JMP_JGT, 6, 15, 1), INSN(CLS_ALU64 | ALU_RSH | SRC_K, 6, 0, 0, 4),
+		/* 7 */ JCC_K(JMP_JGT, 6, 15, 1), ADD_K(0, 1),
+		/* 9 */ ADD_X(0, 6), ADD_K(3, 1), JLT_K(3, 100, -10), EXIT(),
+	};
+	/* The pair on a path not every iteration takes: the second test is
+	 * charged by the first one's jump on both ways. */
+	static const struct pluglet_insn nested[] = {
+		MOV_K(0, 0), MOV_K(3, 0),
+		/* 2 */ MOV_X(5, 1), ADD_X(5, 3), LDX(SZ_B, 6, 5, 0), MOV_K(7, 15),
+		/* 6 */ JCC_K(JMP_JLT, 6, 8, 4),
+		/* 7 */ INSN(CLS_JMP | JMP_JGT | SRC_X, 7, 6, 1, 0), ADD_K(0, 4),
+		/* 9 */ INSN(CLS_JMP | JMP_JGT | SRC_X, 7, 6, 1, 0),
+		INSN(CLS_ALU64 | ALU_RSH | SRC_K, 6, 0, 0, 4),
+		/* 11 */ ADD_X(0, 6), ADD_K(3, 1), JLT_K(3, 100, -12), EXIT(),
+	};
+	struct pluglet_region r;
+	struct setup s = loop_setup(&r, PLUGLET_PERM_RW, 100);
+	struct pluglet_vm *vm;
+	struct outcome o;
+
+	NEED_MEM_CHECKS();
+	vm = load(nested, ARRAY_SIZE(nested), PLUGLET_VM_JIT, 1 << 20, NULL);
+	assert_int_equal(vm->nr_counted, 1);
+	assert_int_equal(vm->nr_threads, 1);
+	pluglet_vm__free(vm);
+	vm = load(halves, ARRAY_SIZE(halves), PLUGLET_VM_JIT, 1 << 20, NULL);
+	assert_int_equal(vm->nr_counted, 1);
+	assert_int_equal(vm->nr_threads, 2);
+	pluglet_vm__free(vm);
+	vm = load(changed, ARRAY_SIZE(changed), PLUGLET_VM_JIT, 1 << 20, NULL);
+	assert_int_equal(vm->nr_counted, 1);
+	assert_int_equal(vm->nr_threads, 0);
+	pluglet_vm__free(vm);
+	for (uint64_t b = 1; b < 2400; b += 5) {
+		s = loop_setup(&r, PLUGLET_PERM_RW, 100);
+		s.budget = b;
+		o = both(halves, ARRAY_SIZE(halves), &s);
+		assert_true(o.err == 0 || o.fault.kind == PLUGLET_FAULT_BUDGET);
+		o = both(changed, ARRAY_SIZE(changed), &s);
+		assert_true(o.err == 0 || o.fault.kind == PLUGLET_FAULT_BUDGET);
+		o = both(nested, ARRAY_SIZE(nested), &s);
+		assert_true(o.err == 0 || o.fault.kind == PLUGLET_FAULT_BUDGET);
+	}
+	s = loop_setup(&r, PLUGLET_PERM_RW, 100);
+	o = both(halves, ARRAY_SIZE(halves), &s);
+	assert_int_equal(o.err, 0);
+}
+
 /* Two exit tests per iteration (strcmp's shape): in the copy their charges
  * wait on the fall-through and are paid out of line on the way out; every
  * exit, the end of the loop and every budget stop must count the same. */
@@ -1724,6 +1795,7 @@ int main(void)
 		cmocka_unit_test(test_loop_checks),
 		cmocka_unit_test(test_loop_folds),
 		cmocka_unit_test(test_loop_counted),
+		cmocka_unit_test(test_loop_threads),
 		cmocka_unit_test(test_loop_shapes),
 		cmocka_unit_test(test_loop_limits),
 		cmocka_unit_test(test_pairs),
