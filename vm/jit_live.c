@@ -80,34 +80,6 @@ void jit_insn_def_use(const struct pluglet_insn *in, uint16_t *def, uint16_t *us
 	}
 }
 
-/* Successors within the program; a call's callee is not one (see def_use). */
-static uint32_t next_of(const struct pluglet_insn *insns, uint32_t nr, uint32_t i, uint32_t out[2])
-{
-	const struct pluglet_insn *in = &insns[i];
-	uint8_t cls = OP_CLASS(in->code), op = OP_CODE(in->code);
-	uint32_t n = 0;
-	int64_t t;
-
-	if (cls != CLS_JMP && cls != CLS_JMP32) {
-		t = (int64_t)i + 1 + (in->code == (CLS_LD | MODE_IMM | SZ_DW));
-		if (t < nr)
-			out[n++] = (uint32_t)t;
-		return n;
-	}
-	if (op == JMP_EXIT)
-		return 0;
-	if (op == JMP_CALL) {
-		out[n++] = i + 1 < nr ? i + 1 : i;
-		return n;
-	}
-	t = (int64_t)i + 1 + ((op == JMP_JA && cls == CLS_JMP32) ? in->imm : in->off);
-	if (t >= 0 && t < nr)
-		out[n++] = (uint32_t)t;
-	if (op != JMP_JA && i + 1 < nr)
-		out[n++] = i + 1;
-	return n;
-}
-
 int jit_live_out(const struct pluglet_insn *insns, uint32_t nr, const uint8_t *flags,
 		 uint16_t *live_out)
 {
@@ -130,7 +102,7 @@ int jit_live_out(const struct pluglet_insn *insns, uint32_t nr, const uint8_t *f
 
 			if (flags[i] & JF_LDDW_HI)
 				continue;
-			n = next_of(insns, nr, i, s);
+			n = jit_insn_succs(insns, nr, i, false, s);	/* callees: jit_insn_def_use() */
 			for (uint32_t k = 0; k < n; k++)
 				out |= live_in[s[k]];
 			jit_insn_def_use(&insns[i], &def, &use);

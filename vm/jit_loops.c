@@ -85,33 +85,39 @@ struct body {
 	int16_t slot_off[JIT_LOOP_SLOTS];
 };
 
-/* Successors of instruction i inside the program (calls: the callee too). */
-static uint32_t succs(const struct body *bd, uint32_t i, uint32_t out[2])
+uint32_t jit_insn_succs(const struct pluglet_insn *insns, uint32_t nr, uint32_t i, bool callee,
+			uint32_t out[2])
 {
-	const struct pluglet_insn *in = &bd->insns[i];
+	const struct pluglet_insn *in = &insns[i];
 	uint8_t cls = OP_CLASS(in->code), op = OP_CODE(in->code);
 	uint32_t n = 0;
 	int64_t t;
 
 	if (cls != CLS_JMP && cls != CLS_JMP32) {
 		t = i + 1 + (in->code == (CLS_LD | MODE_IMM | SZ_DW));
-		if (t < bd->nr)
+		if (t < nr)
 			out[n++] = (uint32_t)t;
 		return n;
 	}
 	if (op == JMP_EXIT)
 		return 0;
-	if (op == JMP_CALL && (in->src_reg != CALL_SRC_LOCAL || OP_SRC(in->code) == SRC_X))
+	if (op == JMP_CALL && (!callee || in->src_reg != CALL_SRC_LOCAL || OP_SRC(in->code) == SRC_X))
 		t = -1;
 	else if (op == JMP_CALL || (op == JMP_JA && cls == CLS_JMP32))
 		t = (int64_t)i + 1 + in->imm;
 	else
 		t = (int64_t)i + 1 + in->off;
-	if (t >= 0 && t < bd->nr)
+	if (t >= 0 && t < nr)
 		out[n++] = (uint32_t)t;
-	if (op != JMP_JA && i + 1 < bd->nr)
+	if (op != JMP_JA && i + 1 < nr)
 		out[n++] = i + 1;
 	return n;
+}
+
+/* Successors of instruction i inside the program (calls: the callee too). */
+static uint32_t succs(const struct body *bd, uint32_t i, uint32_t out[2])
+{
+	return jit_insn_succs(bd->insns, bd->nr, i, true, out);
 }
 
 uint16_t jit_insn_writes(const struct pluglet_insn *in)

@@ -100,6 +100,11 @@ int jit_live_out(const struct pluglet_insn *insns, uint32_t nr, const uint8_t *f
 /* Registers `in` may read (*use: every one when in doubt) and surely writes (*def). */
 void jit_insn_def_use(const struct pluglet_insn *in, uint16_t *def, uint16_t *use);
 
+/* Successors of instruction i (at most two); a local call's callee only
+ * when `callee` (a call otherwise goes on at i + 1). */
+uint32_t jit_insn_succs(const struct pluglet_insn *insns, uint32_t nr, uint32_t i, bool callee,
+			uint32_t out[2]);
+
 /* Registers an instruction writes (0xffff for calls and jumps). */
 uint16_t jit_insn_writes(const struct pluglet_insn *in);
 

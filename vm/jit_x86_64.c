@@ -221,7 +221,7 @@ struct jit_state {
 	bool counted;
 	/* fold_from[j] = i + 1: access j addresses with lea pair i (copies). */
 	uint32_t *fold_from;
-	uint32_t nr_folds, vm_threads;
+	uint32_t nr_folds, nr_threads;
 	char *log;
 	size_t log_size;
 };
@@ -1369,7 +1369,7 @@ static int gen_jmp_counted(struct jit_state *st, const struct pluglet_insn *in, 
 		emit_jmp(b, jump_to(st, pc, t));
 		return 0;
 	}
-	if (op != JMP_JA && t < st->nr && (st->flags[t] & JF_THREADED)) {
+	if (t < st->nr && (st->flags[t] & JF_THREADED)) {
 		/* t runs on both ways: charge it here; taken, go where t goes. */
 		if (!st->every[t])
 			emit_charge(st, st->charge_at[t]);
@@ -2241,7 +2241,7 @@ static void find_threads(struct jit_state *st)
 				break;
 		if (j == t) {
 			st->flags[t] |= JF_THREADED;
-			st->vm_threads++;
+			st->nr_threads++;
 		}
 	}
 }
@@ -2368,7 +2368,7 @@ static int jit_compile(struct pluglet_vm *vm, bool mem_checks, char *log, size_t
 			goto out;
 	}
 	vm->nr_folds = st.nr_folds;
-	vm->nr_threads = st.vm_threads;
+	vm->nr_threads = st.nr_threads;
 	vm->nr_counted = 0;
 	for (i = 0; i < st.nr_loops; i++)
 		vm->nr_counted += st.loops[i].counted;
