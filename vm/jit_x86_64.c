@@ -221,13 +221,25 @@ struct jit_state {
 	bool counted;
 	/* fold_from[j] = i + 1: access j addresses with lea pair i (copies). */
 	uint32_t *fold_from;
-	uint32_t nr_folds, nr_threads;
+	uint32_t nr_folds, nr_threads, nr_cmp_mems;
 	/* Copies' layout (see copy_head_shift()), previous pass: blk_len[i]
 	 * the bytes of the block a jump target i starts (BLK_LIVE: the code
 	 * before it falls into it), raw_off[i] its offset from the copy's
 	 * start without the padding; copy_start, copy_pad: the copy being
 	 * emitted, the padding so far; padded: the pass padded something. */
 	uint32_t *blk_len, *raw_off;
+	/* Loads fused into the test after them (find_cmp_mems()): cmp_mem[i]
+	 * is the distance from load i to its test (1, or 2 with an AND
+	 * between); mcmp the operand of the load a copy left out, for the test
+	 * at mcmp.pc (0: none). */
+	uint8_t *cmp_mem;
+	struct {
+		uint32_t pc;
+		int base, sl;
+		int32_t disp;
+		int64_t mask;
+		bool and_;
+	} mcmp;
 	uint32_t copy_start, copy_pad;
 	bool padded;
 	char *log;
@@ -944,6 +956,16 @@ static int gen_ldx(struct jit_state *st, const struct pluglet_insn *in, uint32_t
 
 	if (sx && sl == 3)
 		return -EOPNOTSUPP;
+	if (st->fast >= 0 && st->cmp_mem && st->cmp_mem[pc] && st->proven[pc]) {
+		/* The test after it reads memory itself (find_cmp_mems()). */
+		gen_check(st, pc, in->src_reg, in->off, sl, TAB_RD, false, &base, &disp);
+		st->mcmp.pc = pc + st->cmp_mem[pc];
+		st->mcmp.base = base;
+		st->mcmp.disp = disp;
+		st->mcmp.sl = sl;
+		st->mcmp.and_ = st->cmp_mem[pc] == 2;
+		return 0;
+	}
 	if (!fold_operand(st, pc, TAB_RD, &base, &index, &disp))
 		gen_check(st, pc, in->src_reg, in->off, sl, TAB_RD, false, &base, &disp);
 	switch (sl) {
@@ -1099,6 +1121,38 @@ static enum x86_cc jmp_cc(uint8_t op)
 	}
 }
 
+/*
+ * A test against memory for a load the copy left out (find_cmp_mems()):
+ * cmp or test of the loaded width with the immediate cut to that width,
+ * which find_cmp_mems() made sure gives the flags the register test would.
+ */
+static void gen_cmp_mem(struct jit_state *st, const struct pluglet_insn *in)
+{
+	struct jit_buf *b = &st->b;
+	int sl = st->mcmp.sl, base = st->mcmp.base;
+	int32_t disp = st->mcmp.disp;
+	bool test = st->mcmp.and_ || OP_CODE(in->code) == JMP_JSET;
+	int64_t v = st->mcmp.and_ ? st->mcmp.mask : in->imm;
+	uint8_t digit = test ? 0 : 7;
+
+	st->mcmp.pc = 0;
+	if (OP_CLASS(in->code) == CLS_JMP32 && sl == 3)
+		sl = 2;	/* the low 32 bits, little-endian: the same address */
+	if (sl == 0) {
+		emit_memop(b, false, false, false, test ? 0xf6 : 0x80, digit, base, disp);
+		emit8(b, (uint8_t)v);
+	} else if (!test && v >= -128 && v <= 127 && (sl != 1 || v >= 0)) {
+		emit_memop(b, sl == 1, sl == 3, false, 0x83, digit, base, disp);
+		emit8(b, (uint8_t)v);
+	} else {
+		emit_memop(b, sl == 1, sl == 3, false, test ? 0xf7 : 0x81, digit, base, disp);
+		if (sl == 1)
+			emit16(b, (uint16_t)v);
+		else
+			emit32(b, (uint32_t)v);
+	}
+}
+
 /* Sets the flags a conditional jump's jmp_cc() condition reads. */
 static void gen_cmp(struct jit_state *st, const struct pluglet_insn *in)
 {
@@ -1107,6 +1161,10 @@ static void gen_cmp(struct jit_state *st, const struct pluglet_insn *in)
 	uint8_t op = OP_CODE(in->code);
 	int dst = REG[in->dst_reg];
 
+	if (st->mcmp.pc && st->mcmp.pc == (uint32_t)(in - st->vm->insns)) {
+		gen_cmp_mem(st, in);
+		return;
+	}
 	if (OP_SRC(in->code) == SRC_X) {
 		if (op == JMP_JSET)
 			emit_rr(b, 0x85, w, dst, REG[in->src_reg]);
@@ -1470,6 +1528,10 @@ static int gen_insn(struct jit_state *st, uint32_t pc)
 
 	if (st->flags[pc] & JF_FOLDED)
 		return 0;
+	if (st->mcmp.pc && st->mcmp.and_ && pc + 1 == st->mcmp.pc) {
+		st->mcmp.mask = in->imm;	/* the AND between: the test's mask */
+		return 0;
+	}
 	if (st->flags[pc] & JF_ZEXT) {
 		emit_mov_rr(&st->b, false, REG[in->dst_reg], REG[in->dst_reg]);
 		return 0;
@@ -2298,26 +2360,17 @@ static uint32_t fold_find(const struct jit_state *st, uint32_t i, const uint16_t
  * before writing it again (liveness, vm/jit_live.c) and rs, rt do not
  * change in between. memcpy's byte loop loses both of its leas.
  */
-static int find_folds(struct jit_state *st)
+static int find_folds(struct jit_state *st, const uint16_t *live)
 {
-	uint16_t *live = NULL;
-	int err = 0;
-
 	for (uint32_t i = 0; i + 2 < st->nr; i++) {
 		uint32_t j;
 
 		if (!(st->flags[i] & JF_LEA) || !st->member[i])
 			continue;
-		if (!live) {
-			live = calloc(st->nr, sizeof(*live));
+		if (!st->fold_from) {
 			st->fold_from = calloc(st->nr, sizeof(*st->fold_from));
-			if (!live || !st->fold_from) {
-				err = -ENOMEM;
-				break;
-			}
-			err = jit_live_out(st->vm->insns, st->nr, st->flags, live);
-			if (err)
-				break;
+			if (!st->fold_from)
+				return -ENOMEM;
 		}
 		j = fold_find(st, i, live);
 		if (!j)
@@ -2328,8 +2381,7 @@ static int find_folds(struct jit_state *st)
 			if (fold_access(&st->vm->insns[k], st->vm->insns[i].dst_reg))
 				st->fold_from[k] = i + 1;
 	}
-	free(live);
-	return err == -E2BIG ? 0 : err;
+	return 0;
 }
 
 /*
@@ -2374,6 +2426,97 @@ static void find_threads(struct jit_state *st)
 	}
 }
 
+/*
+ * Whether load i and the test after it can be one instruction in a copy:
+ * `rX = *(uN *)(rY + off)`, maybe `rX &= imm`, then `if rX op imm` (== or
+ * != or &, against 0 after an AND), nothing jumping in between, forward
+ * unless the copy is counted (a budget stop at a back-edge shows rX),
+ * rX read by nothing after the test (liveness), and the immediate one the
+ * loaded width can hold, so that comparing N bits of memory gives the
+ * flags the 64- or 32-bit test gives (structarray's `e->proto == 6`).
+ * Returns the distance to the test, 0 if not.
+ */
+static uint32_t cmp_mem_find(const struct jit_state *st, uint32_t i, const uint16_t *live)
+{
+	const struct pluglet_insn *p = st->vm->insns, *ld = &p[i], *j;
+	uint32_t jp = i + 1, k, l1 = st->member[i];
+	int sl;
+	uint8_t op;
+
+	if (!l1 || (ld->code & 0xe7) != (CLS_LDX | MODE_MEM) || !st->proven[i] ||
+	    (st->fold_from && st->fold_from[i]) || i + 2 >= st->nr)
+		return 0;
+	sl = size_log_of(ld->code);
+	if ((p[jp].code == (CLS_ALU64 | ALU_AND | SRC_K) || p[jp].code == (CLS_ALU | ALU_AND | SRC_K)) &&
+	    p[jp].dst_reg == ld->dst_reg && sl < 3)
+		jp++;
+	for (k = i + 1; k <= jp; k++)
+		if (st->member[k] != l1 ||
+		    (st->flags[k] & (JF_TARGET | JF_LDDW_HI | JF_FOLDED | JF_THREADED)))
+			return 0;
+	j = &p[jp];
+	op = OP_CODE(j->code);
+	if ((OP_CLASS(j->code) != CLS_JMP && OP_CLASS(j->code) != CLS_JMP32) ||
+	    OP_SRC(j->code) != SRC_K || j->dst_reg != ld->dst_reg ||
+	    (j->off <= 0 && !st->loops[l1 - 1].counted) ||
+	    (live[jp] & (1u << ld->dst_reg)))
+		return 0;
+	if (jp > i + 1)
+		return (op == JMP_JEQ || op == JMP_JNE) && !j->imm ? 2 : 0;
+	if (op == JMP_JSET)
+		return 1;
+	if (op != JMP_JEQ && op != JMP_JNE)
+		return 0;
+	/* Zero-extended N bits equal a 64- (or 32-) bit value only if it fits. */
+	if (sl == 3 || (sl == 2 && OP_CLASS(j->code) == CLS_JMP32))
+		return 1;
+	return j->imm >= 0 && (uint64_t)j->imm < (1ull << (8 << sl)) ? 1 : 0;
+}
+
+static int find_cmp_mems(struct jit_state *st, const uint16_t *live)
+{
+	for (uint32_t i = 0; i < st->nr; i++) {
+		uint32_t d = cmp_mem_find(st, i, live);
+
+		if (!d)
+			continue;
+		if (!st->cmp_mem) {
+			st->cmp_mem = calloc(st->nr, 1);
+			if (!st->cmp_mem)
+				return -ENOMEM;
+		}
+		st->cmp_mem[i] = (uint8_t)d;
+		st->nr_cmp_mems++;
+	}
+	return 0;
+}
+
+/* Lea pairs and loads that copies fuse into the instruction after them;
+ * both need liveness, computed only when a loop has a candidate. */
+static int find_fusions(struct jit_state *st)
+{
+	uint16_t *live;
+	uint32_t i;
+	int err;
+
+	for (i = 0; i < st->nr; i++)
+		if (st->member[i] && ((st->flags[i] & JF_LEA) ||
+				      (OP_CLASS(st->vm->insns[i].code) == CLS_LDX && st->proven[i])))
+			break;
+	if (i == st->nr)
+		return 0;
+	live = calloc(st->nr, sizeof(*live));
+	if (!live)
+		return -ENOMEM;
+	err = jit_live_out(st->vm->insns, st->nr, st->flags, live);
+	if (!err)
+		err = find_folds(st, live);
+	if (!err)
+		err = find_cmp_mems(st, live);
+	free(live);
+	return err == -E2BIG ? 0 : err;
+}
+
 /* Finds the loops to check at entry and the arrays their emission needs. */
 static int loops_prepare(struct jit_state *st)
 {
@@ -2411,7 +2554,7 @@ static int loops_prepare(struct jit_state *st)
 	for (l = 0; l < st->nr_loops; l++)
 		st->head_loop[st->loops[l].head] = l + 1;
 	find_threads(st);
-	return find_folds(st);
+	return find_fusions(st);
 }
 
 static int emit_pass(struct jit_state *st)
@@ -2464,6 +2607,35 @@ static int emit_pass(struct jit_state *st)
 	return st->b.oom ? -ENOMEM : 0;
 }
 
+/*
+ * Pass 1 finds every offset, pass 2 emits with them; same layout. When
+ * pass 2 padded the copies' blocks pass 1 measured, pass 3 emits with
+ * pass 2's offsets (see copy_head_shift()).
+ */
+static int emit_passes(struct jit_state *st)
+{
+	size_t len;
+	int err;
+
+	err = emit_pass(st);
+	if (err)
+		return err;
+	len = st->b.len;
+	err = emit_pass(st);
+	if (!err && st->padded) {
+		len = st->b.len;
+		err = emit_pass(st);
+	}
+	if (err)
+		return err;
+	if (st->b.len != len) {
+		vm_log(st->log, st->log_size, "%s: JIT: internal error: unstable layout",
+		       st->vm->name);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
 static int jit_compile(struct pluglet_vm *vm, bool mem_checks, char *log, size_t log_size)
 {
 	struct jit_state st = {
@@ -2500,28 +2672,14 @@ static int jit_compile(struct pluglet_vm *vm, bool mem_checks, char *log, size_t
 	}
 	vm->nr_folds = st.nr_folds;
 	vm->nr_threads = st.nr_threads;
+	vm->nr_cmp_mems = st.nr_cmp_mems;
 	vm->nr_counted = 0;
 	for (i = 0; i < st.nr_loops; i++)
 		vm->nr_counted += st.loops[i].counted;
-	/* Pass 1 finds every offset, pass 2 emits with them; same layout. When
-	 * pass 2 padded the copies' blocks pass 1 measured, pass 3 emits with
-	 * pass 2's offsets (see copy_head_shift()). */
-	err = emit_pass(&st);
+	err = emit_passes(&st);
 	if (err)
 		goto out;
 	len1 = st.b.len;
-	err = emit_pass(&st);
-	if (!err && st.padded) {
-		len1 = st.b.len;
-		err = emit_pass(&st);
-	}
-	if (err)
-		goto out;
-	if (st.b.len != len1) {
-		vm_log(log, log_size, "%s: JIT: internal error: unstable layout", vm->name);
-		err = -EOPNOTSUPP;
-		goto out;
-	}
 	priv = calloc(1, sizeof(*priv));
 	if (!priv) {
 		err = -ENOMEM;
@@ -2573,6 +2731,7 @@ out:
 	free(st.guard_off);
 	free(st.guard_fail);
 	free(st.fast_off);
+	free(st.cmp_mem);
 	free(st.blk_len);
 	free(st.raw_off);
 	free(st.exit_off);
