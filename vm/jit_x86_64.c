@@ -240,7 +240,7 @@ struct jit_state {
 		int64_t mask;
 		bool and_;
 	} mcmp;
-	uint32_t copy_start, copy_pad;
+	uint32_t copy_start, copy_pad, nr_pads;
 	bool padded;
 	char *log;
 	size_t log_size;
@@ -1856,6 +1856,7 @@ static uint32_t pad_target(struct jit_state *st, uint32_t i, uint32_t at, uint32
 	*padded += pad;
 	if (emit) {
 		st->padded = true;
+		st->nr_pads++;
 		if (live)
 			emit_nops(&st->b, pad);
 		else
@@ -1937,7 +1938,10 @@ static void gen_loop_copy(struct jit_state *st, uint32_t l)
 	st->copy_pad = copy_head_shift(st, lp, l);
 	for (i = 0; i < st->copy_pad; i++)
 		emit8(&st->b, 0xcc);
-	st->padded |= st->copy_pad != 0;
+	if (st->copy_pad) {
+		st->padded = true;
+		st->nr_pads++;
+	}
 	for (i = lp->first; i <= lp->last && !st->b.oom; i++) {
 		const struct pluglet_insn *in = &st->vm->insns[i];
 		uint8_t cls = OP_CLASS(in->code);
@@ -2429,9 +2433,9 @@ static void find_threads(struct jit_state *st)
 /*
  * Whether load i and the test after it can be one instruction in a copy:
  * `rX = *(uN *)(rY + off)`, maybe `rX &= imm`, then `if rX op imm` (== or
- * != or &, against 0 after an AND), nothing jumping in between, forward
- * unless the copy is counted (a budget stop at a back-edge shows rX),
- * rX read by nothing after the test (liveness), and the immediate one the
+ * != or &, against 0 after an AND), nothing jumping in between, rX read
+ * by nothing after the test (liveness; a budget stop at the test ends the
+ * program, which reads nothing either), and the immediate one the
  * loaded width can hold, so that comparing N bits of memory gives the
  * flags the 64- or 32-bit test gives (structarray's `e->proto == 6`).
  * Returns the distance to the test, 0 if not.
@@ -2458,7 +2462,6 @@ static uint32_t cmp_mem_find(const struct jit_state *st, uint32_t i, const uint1
 	op = OP_CODE(j->code);
 	if ((OP_CLASS(j->code) != CLS_JMP && OP_CLASS(j->code) != CLS_JMP32) ||
 	    OP_SRC(j->code) != SRC_K || j->dst_reg != ld->dst_reg ||
-	    (j->off <= 0 && !st->loops[l1 - 1].counted) ||
 	    (live[jp] & (1u << ld->dst_reg)))
 		return 0;
 	if (jp > i + 1)
@@ -2564,6 +2567,7 @@ static int emit_pass(struct jit_state *st)
 
 	st->b.len = 0;
 	st->padded = false;
+	st->nr_pads = 0;
 	st->nr_stubs = 0;
 	st->sk_known = 0;
 	st->grp = false;
@@ -2680,6 +2684,7 @@ static int jit_compile(struct pluglet_vm *vm, bool mem_checks, char *log, size_t
 	if (err)
 		goto out;
 	len1 = st.b.len;
+	vm->nr_line_pads = st.nr_pads;
 	priv = calloc(1, sizeof(*priv));
 	if (!priv) {
 		err = -ENOMEM;

@@ -1300,6 +1300,133 @@ static void test_loop_threads(void **state)
 	assert_int_equal(o.err, 0);
 }
 
+/*
+ * Loads fused into their test in loop copies (find_cmp_mems() in
+ * vm/jit_x86_64.c) and the copies' line layout (copy_head_shift()). A loop
+ * over 32 records of 8 bytes shaped like structarray (`if (e->proto == 6
+ * && (e->flags & 1)) ... else if (e->port == 53) ...`, the else after the
+ * loop's exit) fuses its three tests; a loop of tests at the edges of what
+ * a narrow compare can say fuses only those that give the register test's
+ * answer: a byte against 257, a word against -1 in 64 bits, a JGT and a
+ * register read again after its test stay as they are. Every variant gives
+ * the interpreter's result, count and stop for every budget; some variant
+ * of the record loop gets a block moved to a new line.
+ */
+#define JSET_K(d, i, o)	INSN(CLS_JMP | JMP_JSET | SRC_K, d, 0, o, i)
+#define JEQ32_K(d, i, o) INSN(CLS_JMP32 | JMP_JEQ | SRC_K, d, 0, o, i)
+
+static void records_init(void)
+{
+	for (int k = 0; k < 32; k++) {
+		uint8_t *e = lbuf_init + 8 * k;
+		uint16_t proto = k % 3 ? 17 : 6, port = k % 4 ? 53 : 80;
+		uint32_t w = k % 5 == 1 ? 0xffffffffu : (uint32_t)(k * 1000);
+
+		e[0] = (uint8_t)(k & 1 ? 0x81 : 0x40);	/* flags */
+		e[1] = (uint8_t)(k * 9);		/* ttl */
+		memcpy(e + 2, k % 7 == 3 ? &(uint16_t){ 1 } : &proto, 2);
+		memcpy(e + 4, &w, 4);
+		memcpy(e + 6, &port, 2);
+		if (k % 8 == 5)
+			memset(e, 0xff, 8);
+		if (k % 8 == 6)
+			memset(e, 0xff, 4);	/* the low half of 64 bits only */
+		if (k == 10)
+			e[0] = 1;		/* 257 as a byte */
+	}
+}
+
+static void test_loop_cmp_mems(void **state)
+{
+	/* r1 walks the records, r4 counts them. */
+	static const struct pluglet_insn head[] = {
+		MOV_K(0, 0), MOV_K(4, 0),
+		/* 2 */ LDX(SZ_H, 5, 1, 2), JNE_K(5, 6, 9),		/* -> 13 */
+		LDX(SZ_B, 5, 1, 0), AND_K(5, 1), JCC_K(JMP_JEQ, 5, 0, 6),	/* -> 13 */
+	}, tail[] = {
+		/* 7 */ LDX(SZ_W, 5, 1, 4), ADD_X(0, 5),
+		/* 9 */ ADD_K(1, 8), ADD_K(4, 1), JLT_K(4, 32, -10), EXIT(),
+		/* 13 */ LDX(SZ_H, 5, 1, 6), JNE_K(5, 53, -6),		/* -> 9 */
+		LDX(SZ_B, 5, 1, 1), ADD_X(0, 5), JA(-9),		/* -> 9 */
+	};
+	static const struct pluglet_insn edges[] = {
+		MOV_K(0, 0), MOV_K(4, 0),
+		/* 2: 257 is no byte: never equal, not fused */
+		LDX(SZ_B, 5, 1, 0), JCC_K(JMP_JEQ, 5, 257, 1), ADD_K(0, 1),
+		/* 5: a word is never -1 in 64 bits: not fused */
+		LDX(SZ_W, 5, 1, 4), JCC_K(JMP_JNE, 5, -1, 1), ADD_K(0, 2),
+		/* 8: but it is in 32: fused */
+		LDX(SZ_W, 5, 1, 4), JEQ32_K(5, -1, 1), ADD_K(0, 4),
+		/* 11: 64 bits against -1: fused */
+		LDX(SZ_DW, 5, 1, 0), JCC_K(JMP_JEQ, 5, -1, 1), ADD_K(0, 8),
+		/* 14: the low 32 bits of 64: fused */
+		LDX(SZ_DW, 5, 1, 0), JEQ32_K(5, -1, 1), ADD_K(0, 16),
+		/* 17: bits above 16 of the mask test nothing: fused */
+		LDX(SZ_H, 5, 1, 2), JSET_K(5, 0x10001, 1), ADD_K(0, 32),
+		/* 20: an AND whose mask has a bit above the byte: fused */
+		LDX(SZ_B, 5, 1, 0), AND_K(5, 0x180), JCC_K(JMP_JNE, 5, 0, 1), ADD_K(0, 64),
+		/* 24: an order test: not fused */
+		LDX(SZ_B, 5, 1, 1), JCC_K(JMP_JGT, 5, 100, 1), ADD_K(0, 128),
+		/* 27: r6 read after its test: not fused */
+		LDX(SZ_B, 6, 1, 1), JCC_K(JMP_JEQ, 6, 9, 1), ADD_X(0, 6),
+		/* 30: a u16 against 0xffff: fused */
+		LDX(SZ_H, 5, 1, 6), JCC_K(JMP_JNE, 5, 0xffff, 1), ADD_K(0, 256),
+		/* 33: an AND, then a test against 9: not fused */
+		LDX(SZ_B, 5, 1, 1), AND_K(5, 0xf), JCC_K(JMP_JEQ, 5, 9, 1), ADD_X(0, 4),
+		/* 37 */ ADD_K(1, 8), ADD_K(4, 1), JLT_K(4, 32, -38), EXIT(),
+	};
+	struct pluglet_region r;
+	struct setup s;
+	struct pluglet_vm *vm;
+	struct outcome o;
+	uint32_t pads = 0;
+
+	NEED_MEM_CHECKS();
+	records_init();
+	vm = load(edges, ARRAY_SIZE(edges), PLUGLET_VM_JIT, 1 << 20, NULL);
+	assert_int_equal(vm->nr_counted, 1);
+	assert_int_equal(vm->nr_cmp_mems, 6);
+	pluglet_vm__free(vm);
+	for (uint64_t b = 1; b < 1400; b += 3) {
+		s = loop_setup(&r, PLUGLET_PERM_RW, 0);
+		records_init();
+		s.budget = b;
+		o = both(edges, ARRAY_SIZE(edges), &s);
+		assert_true(o.err == 0 || o.fault.kind == PLUGLET_FAULT_BUDGET);
+	}
+	assert_int_equal(o.err, 0);
+	assert_int_not_equal(o.r0, 0);
+	/* The record loop with 0 to 15 spare instructions (r7 = j) before its
+	 * first sum: its blocks land at every offset of their lines. */
+	for (int k = 0; k < 16; k++) {
+		struct pluglet_insn p[ARRAY_SIZE(head) + 16 + ARRAY_SIZE(tail)];
+		uint32_t n = ARRAY_SIZE(head);
+
+		memcpy(p, head, sizeof(head));
+		p[3].off += k;
+		p[6].off += k;
+		for (int j = 0; j < k; j++)
+			p[n++] = MOV_K(7, j);
+		memcpy(p + n, tail, sizeof(tail));
+		p[n + 4].off -= k;
+		n += ARRAY_SIZE(tail);
+		vm = load(p, n, PLUGLET_VM_JIT, 1 << 20, NULL);
+		assert_int_equal(vm->nr_counted, 1);
+		assert_int_equal(vm->nr_cmp_mems, 3);
+		pads += vm->nr_line_pads;
+		pluglet_vm__free(vm);
+		for (uint64_t b = 1; b < 500; b += k + 1) {
+			s = loop_setup(&r, PLUGLET_PERM_RW, 0);
+			records_init();
+			s.budget = b;
+			o = both(p, n, &s);
+			assert_true(o.err == 0 || o.fault.kind == PLUGLET_FAULT_BUDGET);
+		}
+		assert_int_equal(o.err, 0);
+	}
+	assert_true(pads > 0);
+}
+
 /* Two exit tests per iteration (strcmp's shape): in the copy their charges
  * wait on the fall-through and are paid out of line on the way out; every
  * exit, the end of the loop and every budget stop must count the same. */
@@ -1796,6 +1923,7 @@ int main(void)
 		cmocka_unit_test(test_loop_folds),
 		cmocka_unit_test(test_loop_counted),
 		cmocka_unit_test(test_loop_threads),
+		cmocka_unit_test(test_loop_cmp_mems),
 		cmocka_unit_test(test_loop_shapes),
 		cmocka_unit_test(test_loop_limits),
 		cmocka_unit_test(test_pairs),
