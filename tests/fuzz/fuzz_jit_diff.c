@@ -133,6 +133,9 @@ static uint32_t make_insn(const uint8_t *b, uint32_t i, uint32_t n, struct plugl
 		in.dst_reg = (b[1] & 0xf) % 11;
 		if (x)
 			in.src_reg = src;
+		else if (b[6] & 1)	/* 16 bits, either way: the edges of u8/u16 */
+			in.imm = (b[6] & 2) ? (int32_t)(uint16_t)(b[5] | b[7] << 8) :
+					      (int32_t)(int16_t)(b[5] | b[7] << 8);
 		else
 			in.imm = (int8_t)b[5];
 		in.off = (int16_t)((int32_t)target - (int32_t)i - 1);
