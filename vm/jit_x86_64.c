@@ -221,7 +221,7 @@ struct jit_state {
 	bool counted;
 	/* fold_from[j] = i + 1: access j addresses with lea pair i (copies). */
 	uint32_t *fold_from;
-	uint32_t nr_folds, nr_threads, nr_cmp_mems;
+	uint32_t nr_folds, nr_threads, nr_cmp_mems, nr_latch_copies;
 	/* Copies' layout (see copy_head_shift()), previous pass: blk_len[i]
 	 * the bytes of the block a jump target i starts (BLK_LIVE: the code
 	 * before it falls into it), raw_off[i] its offset from the copy's
@@ -1915,6 +1915,71 @@ static void copy_block_start(struct jit_state *st, const struct jit_loop *lp, ui
 }
 
 /*
+ * The latch a goto in a counted copy may run in place (tail duplication:
+ * an `else if` that ends with `goto latch`, as structarray's, takes one
+ * taken jump less per iteration, which is what bounds such a loop when
+ * its tests predict well): t starts a block of at most 8 plain ALU members
+ * that ends with the back-edge to the head, nothing jumps into its
+ * middle, and the loop leaves by falling out of that back-edge. Returns
+ * the back-edge, or 0. Counted copies only: their back-edges neither
+ * check nor charge the budget, so a second one is just a second jcc.
+ */
+static uint32_t copy_latch(const struct jit_state *st, const struct jit_loop *lp, uint32_t l,
+			   uint32_t t)
+{
+	const struct pluglet_insn *p = st->vm->insns;
+
+	if (t == lp->head || t > lp->last || st->member[t] != l + 1)
+		return 0;
+	for (uint32_t k = t; k <= lp->last && k < t + 8; k++) {
+		uint8_t cls = OP_CLASS(p[k].code), op = OP_CODE(p[k].code);
+
+		if (st->member[k] != l + 1 || (st->flags[k] & ~JF_TARGET) ||
+		    (k != t && (st->flags[k] & JF_TARGET)))
+			return 0;
+		if (cls == CLS_ALU || cls == CLS_ALU64) {
+			if (op == ALU_DIV || op == ALU_MOD || op == ALU_END ||
+			    ((op == ALU_LSH || op == ALU_RSH || op == ALU_ARSH) && OP_SRC(p[k].code) == SRC_X))
+				return 0;
+			continue;
+		}
+		if ((cls != CLS_JMP && cls != CLS_JMP32) || op == JMP_JA || op == JMP_CALL ||
+		    op == JMP_EXIT || (int64_t)k + 1 + p[k].off != lp->head || k + 1 >= st->nr ||
+		    st->member[k + 1] == l + 1)
+			return 0;
+		return k;
+	}
+	return 0;
+}
+
+/* A goto to the latch in a counted copy: the latch again, in place; its
+ * members charge as they do where they are (the counter, or the back-edge
+ * for what is not on every iteration), the goto charges its own block. */
+static void gen_latch_copy(struct jit_state *st, uint32_t pc, uint32_t t, uint32_t back)
+{
+	uint32_t ft = back + 1, saved_next = st->copy_next;
+
+	if (!st->every[pc])
+		emit_charge(st, st->charge_at[pc]);
+	st->sk_known = 0;
+	st->copy_next = UINT32_MAX;
+	for (uint32_t k = t; k <= back; k++) {
+		uint32_t off = st->fast_off[k];
+
+		st->inverted = false;
+		gen_insn(st, k);
+		sk_track(st, &st->vm->insns[k]);
+		st->fast_off[k] = off;
+	}
+	if (!st->every[back])
+		emit_charge(st, st->charge_before[ft]);
+	gen_count_exit(st, back);
+	emit_jmp(&st->b, jump_to(st, back, ft));
+	st->copy_next = saved_next;
+	st->nr_latch_copies++;
+}
+
+/*
  * The copy of loop l without the checks its entry check made: its
  * instructions in program order; a fall-through that leaves the loop
  * becomes a jump to the normal code.
@@ -1980,7 +2045,11 @@ static void gen_loop_copy(struct jit_state *st, uint32_t l)
 		     st->copy_next++)
 			;
 		st->inverted = false;
-		gen_insn(st, i);	/* cannot fail: compiled once already */
+		if (st->counted && in->code == (CLS_JMP | JMP_JA) &&
+		    (ft = copy_latch(st, lp, l, (uint32_t)((int64_t)i + 1 + in->off))) != 0)
+			gen_latch_copy(st, i, (uint32_t)((int64_t)i + 1 + in->off), ft);
+		else
+			gen_insn(st, i);	/* cannot fail: compiled once already */
 		sk_track(st, in);
 		if ((cls == CLS_JMP || cls == CLS_JMP32) && OP_CODE(in->code) != JMP_CALL)
 			blk_end(st, &blk);
@@ -2568,6 +2637,7 @@ static int emit_pass(struct jit_state *st)
 	st->b.len = 0;
 	st->padded = false;
 	st->nr_pads = 0;
+	st->nr_latch_copies = 0;
 	st->nr_stubs = 0;
 	st->sk_known = 0;
 	st->grp = false;
@@ -2685,6 +2755,7 @@ static int jit_compile(struct pluglet_vm *vm, bool mem_checks, char *log, size_t
 		goto out;
 	len1 = st.b.len;
 	vm->nr_line_pads = st.nr_pads;
+	vm->nr_latch_copies = st.nr_latch_copies;
 	priv = calloc(1, sizeof(*priv));
 	if (!priv) {
 		err = -ENOMEM;

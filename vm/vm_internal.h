@@ -149,6 +149,7 @@ struct pluglet_vm {
 	uint32_t nr_threads;		/* repeated tests those copies leave out */
 	uint32_t nr_cmp_mems;		/* loads those copies fuse into their test */
 	uint32_t nr_line_pads;		/* copies' blocks moved to a new 64-byte line */
+	uint32_t nr_latch_copies;	/* gotos in counted copies that run the latch in place */
 	/*
 	 * Bytes at the bottom of frame 0 that pluglet_vm__run() need not zero:
 	 * the backend proved that no run reads them (0: zero the whole frame).

@@ -1427,6 +1427,80 @@ static void test_loop_cmp_mems(void **state)
 	assert_true(pads > 0);
 }
 
+/*
+ * Latches run in place (copy_latch() in vm/jit_x86_64.c): in a counted
+ * copy a goto to the latch (`r3 += 1; if r3 < 100 goto head`) becomes the
+ * latch itself; two gotos, two copies. A latch with a load, or one with a
+ * test in the middle, stays where it is. Same result, count and stop as
+ * the interpreter for every budget.
+ */
+static void test_loop_latch_copies(void **state)
+{
+	static const struct pluglet_insn two[] = {
+		MOV_K(0, 0), MOV_K(3, 0),
+		/* 2 */ MOV_X(5, 1), ADD_X(5, 3), LDX(SZ_B, 6, 5, 0),
+		/* 5 */ JCC_K(JMP_JGT, 6, 100, 3), ADD_K(0, 1), ADD_X(0, 6), JA(4),	/* -> 13 */
+		/* 9 */ JCC_K(JMP_JLT, 6, 200, 2), ADD_K(0, 2), JA(1),		/* -> 13 */
+		/* 12 */ INSN(CLS_ALU64 | ALU_XOR | SRC_K, 0, 0, 0, 5),
+		/* 13 */ ADD_K(3, 1), INSN(CLS_JMP | JMP_JLT | SRC_X, 3, 2, -13, 0), EXIT(),
+	};
+	static const struct pluglet_insn loads[] = {
+		MOV_K(0, 0), MOV_K(3, 0),
+		/* 2 */ MOV_X(5, 1), ADD_X(5, 3), LDX(SZ_B, 6, 5, 0),
+		/* 5 */ JCC_K(JMP_JGT, 6, 100, 2), ADD_K(0, 1), JA(1),		/* -> 9 */
+		/* 8 */ ADD_K(0, 2),
+		/* 9 */ LDX(SZ_B, 7, 5, 1), ADD_X(0, 7), ADD_K(3, 1), JLT_K(3, 100, -11), EXIT(),
+	};
+	static const struct pluglet_insn mid[] = {
+		MOV_K(0, 0), MOV_K(3, 0),
+		/* 2 */ MOV_X(5, 1), ADD_X(5, 3), LDX(SZ_B, 6, 5, 0),
+		/* 5 */ JCC_K(JMP_JGT, 6, 100, 2), ADD_K(0, 1), JA(1),		/* -> 9 */
+		/* 8 */ ADD_K(0, 2),
+		/* 9 */ ADD_K(3, 1), JCC_K(JMP_JEQ, 6, 57, 1), JLT_K(3, 100, -10), EXIT(),
+	};
+	struct pluglet_region r;
+	struct setup s;
+	struct pluglet_vm *vm;
+	struct outcome o;
+
+	NEED_MEM_CHECKS();
+	vm = load(two, ARRAY_SIZE(two), PLUGLET_VM_JIT, 1 << 20, NULL);
+	assert_int_equal(vm->nr_counted, 1);
+	assert_int_equal(vm->nr_latch_copies, 2);
+	pluglet_vm__free(vm);
+	vm = load(loads, ARRAY_SIZE(loads), PLUGLET_VM_JIT, 1 << 20, NULL);
+	assert_int_equal(vm->nr_counted, 1);
+	assert_int_equal(vm->nr_latch_copies, 0);
+	pluglet_vm__free(vm);
+	vm = load(mid, ARRAY_SIZE(mid), PLUGLET_VM_JIT, 1 << 20, NULL);
+	assert_int_equal(vm->nr_latch_copies, 0);
+	pluglet_vm__free(vm);
+	/* r2 iterations: the last one leaves through each of the latches. */
+	for (uint64_t n = 1; n <= 40; n++) {
+		for (uint64_t b = 1; b < 12 * n; b += 3) {
+			s = loop_setup(&r, PLUGLET_PERM_RW, n);
+			s.budget = b;
+			o = both(two, ARRAY_SIZE(two), &s);
+			assert_true(o.err == 0 || o.fault.kind == PLUGLET_FAULT_BUDGET);
+		}
+		s.budget = 1 << 20;
+		o = both(two, ARRAY_SIZE(two), &s);
+		assert_int_equal(o.err, 0);
+	}
+	for (uint64_t b = 1; b < 1500; b += 2) {
+		s = loop_setup(&r, PLUGLET_PERM_RW, 100);
+		s.budget = b;
+		o = both(loads, ARRAY_SIZE(loads), &s);
+		assert_true(o.err == 0 || o.fault.kind == PLUGLET_FAULT_BUDGET);
+		o = both(mid, ARRAY_SIZE(mid), &s);
+		assert_true(o.err == 0 || o.fault.kind == PLUGLET_FAULT_BUDGET);
+	}
+	s = loop_setup(&r, PLUGLET_PERM_RW, 100);
+	o = both(two, ARRAY_SIZE(two), &s);
+	assert_int_equal(o.err, 0);
+	assert_int_not_equal(o.r0, 0);
+}
+
 /* Two exit tests per iteration (strcmp's shape): in the copy their charges
  * wait on the fall-through and are paid out of line on the way out; every
  * exit, the end of the loop and every budget stop must count the same. */
@@ -1924,6 +1998,7 @@ int main(void)
 		cmocka_unit_test(test_loop_counted),
 		cmocka_unit_test(test_loop_threads),
 		cmocka_unit_test(test_loop_cmp_mems),
+		cmocka_unit_test(test_loop_latch_copies),
 		cmocka_unit_test(test_loop_shapes),
 		cmocka_unit_test(test_loop_limits),
 		cmocka_unit_test(test_pairs),
