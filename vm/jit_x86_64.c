@@ -1918,8 +1918,8 @@ static void copy_block_start(struct jit_state *st, const struct jit_loop *lp, ui
  * The latch a goto in a counted copy may run in place (tail duplication:
  * an `else if` that ends with `goto latch`, as structarray's, takes one
  * taken jump less per iteration, which is what bounds such a loop when
- * its tests predict well): t starts a block of at most 8 plain ALU members
- * that ends with the back-edge to the head, nothing jumps into its
+ * its tests predict well): t starts a block of at most 8 members, plain
+ * ALU instructions and then the back-edge to the head, nothing jumps into its
  * middle, and the loop leaves by falling out of that back-edge. Returns
  * the back-edge, or 0. Counted copies only: their back-edges neither
  * check nor charge the budget, so a second one is just a second jcc.
@@ -1987,7 +1987,7 @@ static void gen_latch_copy(struct jit_state *st, uint32_t pc, uint32_t t, uint32
 static void gen_loop_copy(struct jit_state *st, uint32_t l)
 {
 	const struct jit_loop *lp = &st->loops[l];
-	uint32_t i, ft, blk = UINT32_MAX;
+	uint32_t i, ft, back, blk = UINT32_MAX;
 	bool dead = true;
 
 	st->fast = (int32_t)l;
@@ -2045,9 +2045,10 @@ static void gen_loop_copy(struct jit_state *st, uint32_t l)
 		     st->copy_next++)
 			;
 		st->inverted = false;
-		if (st->counted && in->code == (CLS_JMP | JMP_JA) &&
-		    (ft = copy_latch(st, lp, l, (uint32_t)((int64_t)i + 1 + in->off))) != 0)
-			gen_latch_copy(st, i, (uint32_t)((int64_t)i + 1 + in->off), ft);
+		back = st->counted && in->code == (CLS_JMP | JMP_JA) ?
+		       copy_latch(st, lp, l, (uint32_t)((int64_t)i + 1 + in->off)) : 0;
+		if (back)
+			gen_latch_copy(st, i, (uint32_t)((int64_t)i + 1 + in->off), back);
 		else
 			gen_insn(st, i);	/* cannot fail: compiled once already */
 		sk_track(st, in);
