@@ -2054,10 +2054,10 @@ static void gen_loop_copy(struct jit_state *st, uint32_t l)
 		sk_track(st, in);
 		if ((cls == CLS_JMP || cls == CLS_JMP32) && OP_CODE(in->code) != JMP_CALL)
 			blk_end(st, &blk);
-		dead = ((cls == CLS_JMP || cls == CLS_JMP32) &&
-			(OP_CODE(in->code) == JMP_JA || OP_CODE(in->code) == JMP_EXIT)) ||
-		       st->inverted;
-		if (dead)
+		/* An inverted jump falls into the member after it (its target). */
+		dead = (cls == CLS_JMP || cls == CLS_JMP32) &&
+		       (OP_CODE(in->code) == JMP_JA || OP_CODE(in->code) == JMP_EXIT);
+		if (dead || st->inverted)
 			continue;
 		ft = i + 1 + (in->code == (CLS_LD | MODE_IMM | SZ_DW));
 		if (ft < st->nr && st->member[ft] != l + 1) {

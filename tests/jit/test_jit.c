@@ -1501,6 +1501,58 @@ static void test_loop_latch_copies(void **state)
 	assert_int_not_equal(o.r0, 0);
 }
 
+/*
+ * A rotated loop's copy (the test jumps to the next member, its
+ * fall-through leaves the loop: the copy inverts it and falls into its
+ * target) with 0 to 31 spare instructions before the test, so that the
+ * target lands at every offset of its line: the code falls into it, so
+ * whatever pads it must run (NOPs, never int3). Byte 73 of the memory is
+ * 0: the loop leaves there.
+ */
+static void test_loop_rotated_layout(void **state)
+{
+	struct pluglet_region r;
+	struct setup s;
+	struct outcome o;
+	uint32_t pads = 0;
+
+	NEED_MEM_CHECKS();
+	for (int k = 0; k < 32; k++) {
+		struct pluglet_insn p[12 + 32];
+		struct pluglet_vm *vm;
+		uint32_t n = 0;
+
+		p[n++] = MOV_K(0, 0);
+		p[n++] = MOV_K(3, 0);
+		p[n++] = MOV_X(6, 1);	/* 2: head */
+		p[n++] = ADD_X(6, 3);
+		p[n++] = LDX(SZ_B, 5, 6, 0);
+		for (int j = 0; j < k; j++)
+			p[n++] = MOV_K(7, j);
+		p[n++] = JNE_K(5, 0, 2);			/* -> 8 + k */
+		p[n++] = ADD_X(0, 3);
+		p[n++] = EXIT();
+		p[n++] = ADD_X(0, 5);
+		p[n++] = ADD_K(3, 1);
+		p[n] = JLT_K(3, 100, (int16_t)(2 - (int)n - 1));
+		n++;
+		p[n++] = EXIT();
+		vm = load(p, n, PLUGLET_VM_JIT, 1 << 20, NULL);
+		pads += vm->nr_line_pads;
+		pluglet_vm__free(vm);
+		for (uint64_t b = 1; b < 1000; b += 37) {
+			s = loop_setup(&r, PLUGLET_PERM_RW, 0);
+			s.budget = b;
+			o = both(p, n, &s);
+			assert_true(o.err == 0 || o.fault.kind == PLUGLET_FAULT_BUDGET);
+		}
+		s.budget = 1 << 20;
+		o = both(p, n, &s);
+		assert_int_equal(o.err, 0);
+	}
+	assert_true(pads > 0);
+}
+
 /* Two exit tests per iteration (strcmp's shape): in the copy their charges
  * wait on the fall-through and are paid out of line on the way out; every
  * exit, the end of the loop and every budget stop must count the same. */
@@ -1999,6 +2051,7 @@ int main(void)
 		cmocka_unit_test(test_loop_threads),
 		cmocka_unit_test(test_loop_cmp_mems),
 		cmocka_unit_test(test_loop_latch_copies),
+		cmocka_unit_test(test_loop_rotated_layout),
 		cmocka_unit_test(test_loop_shapes),
 		cmocka_unit_test(test_loop_limits),
 		cmocka_unit_test(test_pairs),
