@@ -15,6 +15,7 @@
 #include "vm_internal.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -317,6 +318,14 @@ static void dump(const char *what, const struct pluglet_insn *p, uint32_t n,
 	abort();
 }
 
+/* JIT code that runs into its int3 padding traps; libFuzzer does not
+ * handle SIGTRAP, so make it an abort, which it reports with the input. */
+static void on_trap(int sig)
+{
+	(void)sig;
+	abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -326,6 +335,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint32_t n, i = 0;
 
 	if (!helpers) {
+		signal(SIGTRAP, on_trap);
 		helpers = pluglet_helpers__new();
 		if (!helpers || pluglet_helpers__add(helpers, 1, "mix", h_mix) ||
 		    pluglet_helpers__add(helpers, 2, "stop", h_stop) ||

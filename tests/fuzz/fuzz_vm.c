@@ -17,6 +17,7 @@
 #include <plugfs/log.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,8 +54,17 @@ static uint64_t h_unwind(struct pluglet_exec *ex, uint64_t a1, uint64_t a2, uint
 
 static struct pluglet_helpers *helpers;
 
+/* JIT code that runs into its int3 padding traps; libFuzzer does not
+ * handle SIGTRAP, so make it an abort, which it reports with the input. */
+static void on_trap(int sig)
+{
+	(void)sig;
+	abort();
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	signal(SIGTRAP, on_trap);
 	plog_set_level(PLOG_WARN);
 	helpers = pluglet_helpers__new();
 	if (!helpers || pluglet_helpers__add(helpers, 1, "sum", h_sum) ||
