@@ -226,7 +226,7 @@ struct jit_state {
 	 * the bytes of the block a jump target i starts (BLK_LIVE: the code
 	 * before it falls into it), raw_off[i] its offset from the copy's
 	 * start without the padding; copy_start, copy_pad: the copy being
-	 * emitted, the padding so far; padded: the pass padded something. */
+	 * emitted, the padding so far; nr_pads: what this pass padded. */
 	uint32_t *blk_len, *raw_off;
 	/* Loads fused into the test after them (find_cmp_mems()): cmp_mem[i]
 	 * is the distance from load i to its test (1, or 2 with an AND
@@ -241,7 +241,6 @@ struct jit_state {
 		bool and_;
 	} mcmp;
 	uint32_t copy_start, copy_pad, nr_pads;
-	bool padded;
 	char *log;
 	size_t log_size;
 };
@@ -1855,7 +1854,6 @@ static uint32_t pad_target(struct jit_state *st, uint32_t i, uint32_t at, uint32
 		return 4;
 	*padded += pad;
 	if (emit) {
-		st->padded = true;
 		st->nr_pads++;
 		if (live)
 			emit_nops(&st->b, pad);
@@ -1988,7 +1986,7 @@ static void gen_loop_copy(struct jit_state *st, uint32_t l)
 {
 	const struct jit_loop *lp = &st->loops[l];
 	uint32_t i, ft, back, blk = UINT32_MAX;
-	bool dead = true;
+	bool dead = true, jmp;
 
 	st->fast = (int32_t)l;
 	st->counted = lp->counted;
@@ -2003,10 +2001,8 @@ static void gen_loop_copy(struct jit_state *st, uint32_t l)
 	st->copy_pad = copy_head_shift(st, lp, l);
 	for (i = 0; i < st->copy_pad; i++)
 		emit8(&st->b, 0xcc);
-	if (st->copy_pad) {
-		st->padded = true;
+	if (st->copy_pad)
 		st->nr_pads++;
-	}
 	for (i = lp->first; i <= lp->last && !st->b.oom; i++) {
 		const struct pluglet_insn *in = &st->vm->insns[i];
 		uint8_t cls = OP_CLASS(in->code);
@@ -2052,11 +2048,11 @@ static void gen_loop_copy(struct jit_state *st, uint32_t l)
 		else
 			gen_insn(st, i);	/* cannot fail: compiled once already */
 		sk_track(st, in);
-		if ((cls == CLS_JMP || cls == CLS_JMP32) && OP_CODE(in->code) != JMP_CALL)
+		jmp = cls == CLS_JMP || cls == CLS_JMP32;
+		if (jmp && OP_CODE(in->code) != JMP_CALL)
 			blk_end(st, &blk);
 		/* An inverted jump falls into the member after it (its target). */
-		dead = (cls == CLS_JMP || cls == CLS_JMP32) &&
-		       (OP_CODE(in->code) == JMP_JA || OP_CODE(in->code) == JMP_EXIT);
+		dead = jmp && (OP_CODE(in->code) == JMP_JA || OP_CODE(in->code) == JMP_EXIT);
 		if (dead || st->inverted)
 			continue;
 		ft = i + 1 + (in->code == (CLS_LD | MODE_IMM | SZ_DW));
@@ -2636,7 +2632,6 @@ static int emit_pass(struct jit_state *st)
 	int err;
 
 	st->b.len = 0;
-	st->padded = false;
 	st->nr_pads = 0;
 	st->nr_latch_copies = 0;
 	st->nr_stubs = 0;
@@ -2697,7 +2692,7 @@ static int emit_passes(struct jit_state *st)
 		return err;
 	len = st->b.len;
 	err = emit_pass(st);
-	if (!err && st->padded) {
+	if (!err && st->nr_pads) {
 		len = st->b.len;
 		err = emit_pass(st);
 	}

@@ -175,6 +175,15 @@ static struct outcome both(const struct pluglet_insn *p, uint32_t n, const struc
 	return j;
 }
 
+/* A budget sweep's run: both modes agree, and it ends or stops on the budget. */
+static struct outcome both_or_stop(const struct pluglet_insn *p, uint32_t n, const struct setup *s)
+{
+	struct outcome o = both(p, n, s);
+
+	assert_true(o.err == 0 || o.fault.kind == PLUGLET_FAULT_BUDGET);
+	return o;
+}
+
 #define BOTH(s, ...)                                                        \
 	({                                                                  \
 		const struct pluglet_insn p_[] = { __VA_ARGS__ };           \
@@ -783,6 +792,26 @@ static struct setup loop_setup(struct pluglet_region *r, uint32_t perm, uint64_t
 #define JGT_X(d, s, o)	INSN(CLS_JMP | JMP_JGT | SRC_X, d, s, o, 0)
 #define JLE_K(d, i, o)	INSN(CLS_JMP | JMP_JLE | SRC_K, d, 0, o, i)
 
+/* What the JIT's loop copies did to a program (the counters of vm_internal.h). */
+struct jit_counts {
+	uint32_t folds, counted, threads, cmp_mems, latch_copies, line_pads;
+};
+
+static struct jit_counts jit_counts(const struct pluglet_insn *p, uint32_t n)
+{
+	struct pluglet_vm *vm = load(p, n, PLUGLET_VM_JIT, 1 << 20, NULL);
+	struct jit_counts c;
+
+	assert_non_null(vm);
+	c = (struct jit_counts){
+		.folds = vm->nr_folds, .counted = vm->nr_counted, .threads = vm->nr_threads,
+		.cmp_mems = vm->nr_cmp_mems, .latch_copies = vm->nr_latch_copies,
+		.line_pads = vm->nr_line_pads,
+	};
+	pluglet_vm__free(vm);
+	return c;
+}
+
 /* Byte copy of r2 bytes from r1 to r1 + 128, as clang writes it. */
 static const struct pluglet_insn loop_copy[] = {
 	MOV_X(3, 2), MOV_K(4, 0), MOV_X(5, 1), ADD_K(5, 128),
@@ -868,14 +897,10 @@ static void test_loop_folds(void **state)
 {
 	struct pluglet_region r;
 	struct setup s = loop_setup(&r, PLUGLET_PERM_RW, 100);
-	struct pluglet_vm *vm;
 	struct outcome o;
 
 	NEED_MEM_CHECKS();
-	vm = load(loop_copy, ARRAY_SIZE(loop_copy), PLUGLET_VM_JIT, 1 << 20, NULL);
-	assert_non_null(vm);
-	assert_int_equal(vm->nr_folds, 2);
-	pluglet_vm__free(vm);
+	assert_int_equal(jit_counts(loop_copy, ARRAY_SIZE(loop_copy)).folds, 2);
 	o = both(loop_copy, ARRAY_SIZE(loop_copy), &s);
 	assert_int_equal(o.r0, 100);
 	assert_memory_equal(lbuf + 128, lbuf_init, 100);
@@ -887,9 +912,7 @@ static void test_loop_folds(void **state)
 		STX(SZ_B, 7, 0, 0), ADD_K(4, 1), JGT_X(3, 4, -8),
 		MOV_X(0, 6), EXIT(),
 	};
-	vm = load(live_after, ARRAY_SIZE(live_after), PLUGLET_VM_JIT, 1 << 20, NULL);
-	assert_int_equal(vm->nr_folds, 1);
-	pluglet_vm__free(vm);
+	assert_int_equal(jit_counts(live_after, ARRAY_SIZE(live_after)).folds, 1);
 	o = both(live_after, ARRAY_SIZE(live_after), &s);
 	assert_int_equal(o.r0, r.start + 99);
 
@@ -899,9 +922,7 @@ static void test_loop_folds(void **state)
 		/* 2 */ MOV_X(6, 1), ADD_X(6, 4), ADD_K(4, 1), LDX(SZ_B, 7, 6, 0), ADD_X(0, 7),
 		JGT_X(2, 4, -6), EXIT(),
 	};
-	vm = load(moved, ARRAY_SIZE(moved), PLUGLET_VM_JIT, 1 << 20, NULL);
-	assert_int_equal(vm->nr_folds, 0);
-	pluglet_vm__free(vm);
+	assert_int_equal(jit_counts(moved, ARRAY_SIZE(moved)).folds, 0);
 	o = both(moved, ARRAY_SIZE(moved), &s);
 	assert_int_equal(o.err, 0);
 
@@ -912,15 +933,11 @@ static void test_loop_folds(void **state)
 		/* 5 */ MOV_X(5, 1), ADD_X(5, 4), LDX(SZ_B, 7, 5, 0), ADD_X(0, 7), ADD_K(4, 1),
 		JGT_X(2, 4, -6), EXIT(),
 	};
-	vm = load(callee, ARRAY_SIZE(callee), PLUGLET_VM_JIT, 1 << 20, NULL);
-	assert_int_equal(vm->nr_folds, 0);
-	pluglet_vm__free(vm);
+	assert_int_equal(jit_counts(callee, ARRAY_SIZE(callee)).folds, 0);
 	o = both(callee, ARRAY_SIZE(callee), &s);
 	assert_int_equal(o.r0, r.start + 99);
 	/* The same loop in the main program folds (an exit there reads r0 only). */
-	vm = load(callee + 3, ARRAY_SIZE(callee) - 3, PLUGLET_VM_JIT, 1 << 20, NULL);
-	assert_int_equal(vm->nr_folds, 1);
-	pluglet_vm__free(vm);
+	assert_int_equal(jit_counts(callee + 3, ARRAY_SIZE(callee) - 3).folds, 1);
 	o = both(callee + 3, ARRAY_SIZE(callee) - 3, &s);
 	assert_int_equal(o.err, 0);
 }
@@ -1136,17 +1153,6 @@ static void test_loop_budget(void **state)
 	}
 }
 
-static uint32_t counted_loops(const struct pluglet_insn *p, uint32_t n)
-{
-	struct pluglet_vm *vm = load(p, n, PLUGLET_VM_JIT, 1 << 20, NULL);
-	uint32_t c;
-
-	assert_non_null(vm);
-	c = vm->nr_counted;
-	pluglet_vm__free(vm);
-	return c;
-}
-
 /*
  * Counted copies (jit_loop.counted in vm/jit_loops_internal.h): no budget
  * update for what every iteration runs, no check at the back-edge, the
@@ -1198,29 +1204,24 @@ static void test_loop_counted(void **state)
 	struct outcome o;
 
 	NEED_MEM_CHECKS();
-	assert_int_equal(counted_loops(spill, ARRAY_SIZE(spill)), 1);
-	assert_int_equal(counted_loops(loop_copy, ARRAY_SIZE(loop_copy)), 1);
-	assert_int_equal(counted_loops(down, ARRAY_SIZE(down)), 1);
-	assert_int_equal(counted_loops(ifs, ARRAY_SIZE(ifs)), 1);
-	assert_int_equal(counted_loops(cmp, ARRAY_SIZE(cmp)), 1);
+	assert_int_equal(jit_counts(spill, ARRAY_SIZE(spill)).counted, 1);
+	assert_int_equal(jit_counts(loop_copy, ARRAY_SIZE(loop_copy)).counted, 1);
+	assert_int_equal(jit_counts(down, ARRAY_SIZE(down)).counted, 1);
+	assert_int_equal(jit_counts(ifs, ARRAY_SIZE(ifs)).counted, 1);
+	assert_int_equal(jit_counts(cmp, ARRAY_SIZE(cmp)).counted, 1);
 	for (uint64_t b = 1; b < 2600; b += 3) {
 		s = loop_setup(&r, PLUGLET_PERM_RW, 100);
 		s.budget = b;
-		o = both(loop_copy, ARRAY_SIZE(loop_copy), &s);
-		assert_true(o.err == 0 || o.fault.kind == PLUGLET_FAULT_BUDGET);
-		o = both(down, ARRAY_SIZE(down), &s);
-		assert_true(o.err == 0 || o.fault.kind == PLUGLET_FAULT_BUDGET);
-		o = both(ifs, ARRAY_SIZE(ifs), &s);
-		assert_true(o.err == 0 || o.fault.kind == PLUGLET_FAULT_BUDGET);
-		o = both(spill, ARRAY_SIZE(spill), &s);
-		assert_true(o.err == 0 || o.fault.kind == PLUGLET_FAULT_BUDGET);
+		o = both_or_stop(loop_copy, ARRAY_SIZE(loop_copy), &s);
+		o = both_or_stop(down, ARRAY_SIZE(down), &s);
+		o = both_or_stop(ifs, ARRAY_SIZE(ifs), &s);
+		o = both_or_stop(spill, ARRAY_SIZE(spill), &s);
 		/* The strings differ at byte 60 (and end at 127). */
 		for (int i = 0; i < 128; i++)
 			lbuf_init[i] = lbuf_init[i + 128] = (uint8_t)(i == 127 ? 0 : 1 + i);
 		lbuf_init[128 + 60]++;
 		s.r2 = 128;
-		o = both(cmp, ARRAY_SIZE(cmp), &s);
-		assert_true(o.err == 0 || o.fault.kind == PLUGLET_FAULT_BUDGET);
+		o = both_or_stop(cmp, ARRAY_SIZE(cmp), &s);
 		if (b > 2000)
 			assert_int_equal(o.r0, r.start + 60);
 	}
@@ -1269,31 +1270,25 @@ static void test_loop_threads(void **state)
 	};
 	struct pluglet_region r;
 	struct setup s = loop_setup(&r, PLUGLET_PERM_RW, 100);
-	struct pluglet_vm *vm;
+	struct jit_counts c;
 	struct outcome o;
 
 	NEED_MEM_CHECKS();
-	vm = load(nested, ARRAY_SIZE(nested), PLUGLET_VM_JIT, 1 << 20, NULL);
-	assert_int_equal(vm->nr_counted, 1);
-	assert_int_equal(vm->nr_threads, 1);
-	pluglet_vm__free(vm);
-	vm = load(halves, ARRAY_SIZE(halves), PLUGLET_VM_JIT, 1 << 20, NULL);
-	assert_int_equal(vm->nr_counted, 1);
-	assert_int_equal(vm->nr_threads, 2);
-	pluglet_vm__free(vm);
-	vm = load(changed, ARRAY_SIZE(changed), PLUGLET_VM_JIT, 1 << 20, NULL);
-	assert_int_equal(vm->nr_counted, 1);
-	assert_int_equal(vm->nr_threads, 0);
-	pluglet_vm__free(vm);
+	c = jit_counts(nested, ARRAY_SIZE(nested));
+	assert_int_equal(c.counted, 1);
+	assert_int_equal(c.threads, 1);
+	c = jit_counts(halves, ARRAY_SIZE(halves));
+	assert_int_equal(c.counted, 1);
+	assert_int_equal(c.threads, 2);
+	c = jit_counts(changed, ARRAY_SIZE(changed));
+	assert_int_equal(c.counted, 1);
+	assert_int_equal(c.threads, 0);
 	for (uint64_t b = 1; b < 2400; b += 5) {
 		s = loop_setup(&r, PLUGLET_PERM_RW, 100);
 		s.budget = b;
-		o = both(halves, ARRAY_SIZE(halves), &s);
-		assert_true(o.err == 0 || o.fault.kind == PLUGLET_FAULT_BUDGET);
-		o = both(changed, ARRAY_SIZE(changed), &s);
-		assert_true(o.err == 0 || o.fault.kind == PLUGLET_FAULT_BUDGET);
-		o = both(nested, ARRAY_SIZE(nested), &s);
-		assert_true(o.err == 0 || o.fault.kind == PLUGLET_FAULT_BUDGET);
+		o = both_or_stop(halves, ARRAY_SIZE(halves), &s);
+		o = both_or_stop(changed, ARRAY_SIZE(changed), &s);
+		o = both_or_stop(nested, ARRAY_SIZE(nested), &s);
 	}
 	s = loop_setup(&r, PLUGLET_PERM_RW, 100);
 	o = both(halves, ARRAY_SIZE(halves), &s);
@@ -1377,22 +1372,20 @@ static void test_loop_cmp_mems(void **state)
 	};
 	struct pluglet_region r;
 	struct setup s;
-	struct pluglet_vm *vm;
+	struct jit_counts c;
 	struct outcome o;
 	uint32_t pads = 0;
 
 	NEED_MEM_CHECKS();
 	records_init();
-	vm = load(edges, ARRAY_SIZE(edges), PLUGLET_VM_JIT, 1 << 20, NULL);
-	assert_int_equal(vm->nr_counted, 1);
-	assert_int_equal(vm->nr_cmp_mems, 6);
-	pluglet_vm__free(vm);
+	c = jit_counts(edges, ARRAY_SIZE(edges));
+	assert_int_equal(c.counted, 1);
+	assert_int_equal(c.cmp_mems, 6);
 	for (uint64_t b = 1; b < 1400; b += 3) {
 		s = loop_setup(&r, PLUGLET_PERM_RW, 0);
 		records_init();
 		s.budget = b;
-		o = both(edges, ARRAY_SIZE(edges), &s);
-		assert_true(o.err == 0 || o.fault.kind == PLUGLET_FAULT_BUDGET);
+		o = both_or_stop(edges, ARRAY_SIZE(edges), &s);
 	}
 	assert_int_equal(o.err, 0);
 	assert_int_not_equal(o.r0, 0);
@@ -1410,17 +1403,15 @@ static void test_loop_cmp_mems(void **state)
 		memcpy(p + n, tail, sizeof(tail));
 		p[n + 4].off -= k;
 		n += ARRAY_SIZE(tail);
-		vm = load(p, n, PLUGLET_VM_JIT, 1 << 20, NULL);
-		assert_int_equal(vm->nr_counted, 1);
-		assert_int_equal(vm->nr_cmp_mems, 3);
-		pads += vm->nr_line_pads;
-		pluglet_vm__free(vm);
+		c = jit_counts(p, n);
+		assert_int_equal(c.counted, 1);
+		assert_int_equal(c.cmp_mems, 3);
+		pads += c.line_pads;
 		for (uint64_t b = 1; b < 500; b += k + 1) {
 			s = loop_setup(&r, PLUGLET_PERM_RW, 0);
 			records_init();
 			s.budget = b;
-			o = both(p, n, &s);
-			assert_true(o.err == 0 || o.fault.kind == PLUGLET_FAULT_BUDGET);
+			o = both_or_stop(p, n, &s);
 		}
 		assert_int_equal(o.err, 0);
 	}
@@ -1460,28 +1451,23 @@ static void test_loop_latch_copies(void **state)
 	};
 	struct pluglet_region r;
 	struct setup s;
-	struct pluglet_vm *vm;
+	struct jit_counts c;
 	struct outcome o;
 
 	NEED_MEM_CHECKS();
-	vm = load(two, ARRAY_SIZE(two), PLUGLET_VM_JIT, 1 << 20, NULL);
-	assert_int_equal(vm->nr_counted, 1);
-	assert_int_equal(vm->nr_latch_copies, 2);
-	pluglet_vm__free(vm);
-	vm = load(loads, ARRAY_SIZE(loads), PLUGLET_VM_JIT, 1 << 20, NULL);
-	assert_int_equal(vm->nr_counted, 1);
-	assert_int_equal(vm->nr_latch_copies, 0);
-	pluglet_vm__free(vm);
-	vm = load(mid, ARRAY_SIZE(mid), PLUGLET_VM_JIT, 1 << 20, NULL);
-	assert_int_equal(vm->nr_latch_copies, 0);
-	pluglet_vm__free(vm);
+	c = jit_counts(two, ARRAY_SIZE(two));
+	assert_int_equal(c.counted, 1);
+	assert_int_equal(c.latch_copies, 2);
+	c = jit_counts(loads, ARRAY_SIZE(loads));
+	assert_int_equal(c.counted, 1);
+	assert_int_equal(c.latch_copies, 0);
+	assert_int_equal(jit_counts(mid, ARRAY_SIZE(mid)).latch_copies, 0);
 	/* r2 iterations: the last one leaves through each of the latches. */
 	for (uint64_t n = 1; n <= 40; n++) {
 		for (uint64_t b = 1; b < 12 * n; b += 3) {
 			s = loop_setup(&r, PLUGLET_PERM_RW, n);
 			s.budget = b;
-			o = both(two, ARRAY_SIZE(two), &s);
-			assert_true(o.err == 0 || o.fault.kind == PLUGLET_FAULT_BUDGET);
+			o = both_or_stop(two, ARRAY_SIZE(two), &s);
 		}
 		s.budget = 1 << 20;
 		o = both(two, ARRAY_SIZE(two), &s);
@@ -1490,10 +1476,8 @@ static void test_loop_latch_copies(void **state)
 	for (uint64_t b = 1; b < 1500; b += 2) {
 		s = loop_setup(&r, PLUGLET_PERM_RW, 100);
 		s.budget = b;
-		o = both(loads, ARRAY_SIZE(loads), &s);
-		assert_true(o.err == 0 || o.fault.kind == PLUGLET_FAULT_BUDGET);
-		o = both(mid, ARRAY_SIZE(mid), &s);
-		assert_true(o.err == 0 || o.fault.kind == PLUGLET_FAULT_BUDGET);
+		o = both_or_stop(loads, ARRAY_SIZE(loads), &s);
+		o = both_or_stop(mid, ARRAY_SIZE(mid), &s);
 	}
 	s = loop_setup(&r, PLUGLET_PERM_RW, 100);
 	o = both(two, ARRAY_SIZE(two), &s);
@@ -1519,7 +1503,6 @@ static void test_loop_rotated_layout(void **state)
 	NEED_MEM_CHECKS();
 	for (int k = 0; k < 32; k++) {
 		struct pluglet_insn p[12 + 32];
-		struct pluglet_vm *vm;
 		uint32_t n = 0;
 
 		p[n++] = MOV_K(0, 0);
@@ -1537,14 +1520,11 @@ static void test_loop_rotated_layout(void **state)
 		p[n] = JLT_K(3, 100, (int16_t)(2 - (int)n - 1));
 		n++;
 		p[n++] = EXIT();
-		vm = load(p, n, PLUGLET_VM_JIT, 1 << 20, NULL);
-		pads += vm->nr_line_pads;
-		pluglet_vm__free(vm);
+		pads += jit_counts(p, n).line_pads;
 		for (uint64_t b = 1; b < 1000; b += 37) {
 			s = loop_setup(&r, PLUGLET_PERM_RW, 0);
 			s.budget = b;
-			o = both(p, n, &s);
-			assert_true(o.err == 0 || o.fault.kind == PLUGLET_FAULT_BUDGET);
+			o = both_or_stop(p, n, &s);
 		}
 		s.budget = 1 << 20;
 		o = both(p, n, &s);
