@@ -21,6 +21,7 @@
 #include "stats.h"
 #include "engine_tracing.h"
 #include "swap.h"
+#include "tp_open.h"
 
 #include <plugfs/log.h>
 #include <plugfs/opts.h>
@@ -125,6 +126,7 @@ void engine__free(struct engine *e)
 		hook_free(h);
 	}
 	tracing_free_all(e);
+	tp_opener__free(e->tp_opener);
 	pthread_mutex_destroy(&e->lock);
 	if (e->ioctl_fd >= 0)
 		close(e->ioctl_fd);

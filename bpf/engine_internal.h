@@ -11,6 +11,7 @@
  *   verifier_log.c  the verifier log with the object's own instruction indexes
  *   names.c       hook, verdict (proceed_on) and priority names (engine.h)
  *   trace_point.c tracing/ attach points as text: SEC() names, manifest keys
+ *   tp_open.c     tracepoints' perf events, opened on a helper thread during a load
  *   introspect.c  every kernel program and map by id, attach points (progs/, maps/)
  *   mapio.c       map entries as text, BTF dumps, ring buffer / perf event streams
  *   dirlock.c     the locks of the bpffs and state directories
@@ -185,6 +186,9 @@ struct engine {
 	struct trace_reap *trace_reap;	/* libbpf objects of tracing/ loads, closed after
 					 * the answer (atomic push and take) */
 	char *log_buf;			/* verifier log of the load under lock */
+	struct tp_opener *tp_opener;	/* tracing/ loads' helper (bpf/tp_open.c), made at
+					 * the first; under lock */
+	struct trace_prep *trace_prep;	/* a tracing/ load begun ahead (bpf/tracing.c); under lock */
 	bool bg_wanted;			/* under lock: wake the thread when the verb is done */
 	unsigned long hook_serial;	/* under lock */
 	/*

@@ -69,6 +69,21 @@ struct engine_trace_opts {
  * old ones go, so an event may be seen by both. */
 int engine__trace_load(struct engine *e, const char *name, const void *obj, size_t obj_len,
 		       const struct engine_trace_opts *opts);
+/*
+ * A load begun ahead: the daemon calls it once a write completed an object
+ * for tracing/<name> (and was answered), before the close that loads it.
+ * The object is opened, its programs picked and its tracepoints' perf
+ * events opened on a helper thread, none of it yet in the kernel's view;
+ * engine__trace_load() of the same name and bytes, with options that do
+ * not change the programs or their attach points, goes on from there. Any
+ * other load drops it, as does engine__trace_unprepare() with the same
+ * owner (the file's release: a release of an earlier writer, which can
+ * come late, does not drop the next one's). Quiet: the load says what
+ * fails.
+ */
+int engine__trace_prepare(struct engine *e, const char *name, const void *obj, size_t len,
+			  const void *owner);
+void engine__trace_unprepare(struct engine *e, const void *owner);
 /* Closes what the last loads left to close once their answer is out
  * (libbpf's objects; the links an overwrite replaced, whose detach waits
  * for the kernel's grace period), then wakes the engine's background work

@@ -16,6 +16,7 @@
 #include "prog_load.h"
 #include "report.h"
 #include "state.h"
+#include "tp_open.h"
 
 #include <plugfs/fileutil.h>
 #include <plugfs/hex.h>
@@ -56,6 +57,9 @@ struct trace_job {
 	struct bpf_program *prog[TRACE_MAX_PROGS];
 	struct engine_trace_point pt[TRACE_MAX_PROGS];
 	struct bpf_link *link[TRACE_MAX_PROGS];
+	struct tp_open_req tpo[TRACE_MAX_PROGS];	/* tracepoints' perf events (bpf/tp_open.c) */
+	size_t ntpo;			/* tpo[] handed to the opener (0: none)... */
+	bool tpo_out;			/* ...and not waited for yet */
 	size_t n;
 	char map_dir[PATH_MAX];
 	struct new_pins np;
@@ -64,7 +68,19 @@ struct trace_job {
 	bool direct;			/* a new entry: pinned in its own dir at once */
 	struct eng_trace *replaced;	/* freed (its links detached) after the lock */
 	bool tramp;			/* fentry / fexit / lsm among the programs */
+	bool prepared;			/* opened and picked by engine__trace_prepare() */
 };
+
+/* A load begun ahead of its close: the job with its own name and bytes. */
+struct trace_prep {
+	struct trace_job j;
+	const void *owner;		/* engine__trace_prepare()'s, for the unprepare */
+	char name[130];
+	size_t len;
+	unsigned char obj[];
+};
+
+static void prep_drop(struct engine *e);
 
 /* ---- the entries in memory ---- */
 
@@ -162,6 +178,7 @@ void tracing_free_all(struct engine *e)
 	struct eng_trace *t, *n;
 
 	reap_now(e);
+	prep_drop(e);
 
 	for (t = e->traces; t; t = n) {
 		n = t->next;
@@ -439,13 +456,79 @@ static int load_object(struct trace_job *j)
 	return load_pin_fresh_maps(j->bo, &lr, &j->res);
 }
 
-static struct bpf_link *attach_one(struct bpf_program *p, const struct engine_trace_point *tp)
+/* The tracepoints' perf events are opened on the engine's opener thread
+ * while this one loads the object (bpf/tp_open.c says why). */
+static void events_start(struct trace_job *j)
+{
+	size_t i;
+
+	for (i = 0; i < j->n; i++) {
+		bool tp = j->pt[i].kind == ENGINE_TRACE_TRACEPOINT;
+
+		j->tpo[i].category = tp ? j->pt[i].where : NULL;
+		j->tpo[i].event = j->pt[i].what;
+	}
+	if (!j->e->tp_opener)
+		j->e->tp_opener = tp_opener__new();
+	/* no thread: the events are opened at the wait, in this one */
+	tp_opener__submit(j->e->tp_opener, j->tpo, j->n);
+	j->ntpo = j->n;
+	j->tpo_out = true;
+}
+
+static void events_wait(struct trace_job *j)
+{
+	if (!j->tpo_out)
+		return;
+	tp_opener__wait(j->e->tp_opener, j->tpo, j->ntpo);
+	j->tpo_out = false;
+}
+
+/* Events no link took (the load failed): closed. */
+static void events_close(struct trace_job *j)
+{
+	size_t i;
+
+	events_wait(j);
+	for (i = 0; i < j->ntpo; i++)
+		if (j->tpo[i].fd >= 0) {
+			close(j->tpo[i].fd);
+			j->tpo[i].fd = -1;
+		}
+	j->ntpo = 0;
+}
+
+/* A tracepoint's perf event, opened while the object loaded, becomes the
+ * link's (which closes it); libbpf's attach_tracepoint does the same with
+ * one it opens then. */
+static struct bpf_link *attach_tracepoint(struct bpf_program *p, struct tp_open_req *r)
+{
+	int fd = r->err ? r->err : r->fd;
+	struct bpf_link *l;
+
+	r->fd = -1;
+	if (fd < 0) {
+		errno = -fd;
+		return NULL;
+	}
+	l = bpf_program__attach_perf_event(p, fd);
+	if (!l) {
+		int err = errno;
+
+		close(fd);
+		errno = err;
+	}
+	return l;
+}
+
+static struct bpf_link *attach_one(struct bpf_program *p, const struct engine_trace_point *tp,
+				   struct tp_open_req *r)
 {
 	int pid = tp->pid ? tp->pid : -1;
 
 	switch (tp->kind) {
 	case ENGINE_TRACE_TRACEPOINT:
-		return bpf_program__attach_tracepoint(p, tp->where, tp->what);
+		return attach_tracepoint(p, r);
 	case ENGINE_TRACE_RAW_TP:
 		return bpf_program__attach_raw_tracepoint(p, tp->what);
 	case ENGINE_TRACE_UPROBE: {
@@ -473,6 +556,7 @@ static int attach_all(struct trace_job *j)
 	size_t i;
 	int err;
 
+	events_wait(j);
 	/* a replace pins beside the old pins; a new entry where it stays */
 	j->direct = !j->old;
 	pin_dir_as(j->e, j->direct ? "" : "new:", j->name, j->stage, sizeof(j->stage));
@@ -489,7 +573,7 @@ static int attach_all(struct trace_job *j)
 	}
 	for (i = 0; i < j->n; i++) {
 		engine_trace_point_format(&j->pt[i], at, sizeof(at));
-		j->link[i] = attach_one(j->prog[i], &j->pt[i]);
+		j->link[i] = attach_one(j->prog[i], &j->pt[i], &j->tpo[i]);
 		if (!j->link[i]) {
 			err = -errno;
 			pr_warn("%s: program '%s': cannot attach to %s: %s", j->what,
@@ -666,6 +750,7 @@ static void job_close(struct trace_job *j, int err)
 {
 	size_t i;
 
+	events_close(j);
 	for (i = 0; i < j->n; i++)
 		if (j->link[i])
 			bpf_link__destroy(j->link[i]);
@@ -719,22 +804,126 @@ placed:
 	return 0;
 }
 
+/* ---- loads begun ahead ---- */
+
+/*
+ * When a write completes an object in tracing/<name>, the daemon answers it
+ * and calls engine__trace_prepare(): the object is opened, its programs
+ * picked and its tracepoints' perf events started while the writer's close
+ * is on its way; the close's load (same name, same bytes, no manifest) then
+ * starts at the kernel load. Nothing of it is in the kernel's view but
+ * perf events no program uses yet. One at a time: any other load drops it.
+ */
+static void prep_free(struct trace_prep *p)
+{
+	if (!p)
+		return;
+	events_close(&p->j);
+	bpf_object__close(p->j.bo);
+	free(p);
+}
+
+/* Under lock. */
+static void prep_drop(struct engine *e)
+{
+	prep_free(e->trace_prep);
+	e->trace_prep = NULL;
+}
+
+/* The options a prepared job was opened without. */
+static bool prep_fits(const struct engine_trace_opts *o)
+{
+	return !o->object_path && !(o->prog_names && *o->prog_names) && !(o->attach && *o->attach) &&
+	       !(o->target && *o->target) && !(o->fn_name && *o->fn_name) && o->offset < 0 &&
+	       o->retprobe < 0 && !o->pid;
+}
+
+/* Under lock: the prepared job for this load, or NULL (and none left). */
+static struct trace_job *prep_take(struct engine *e, const char *name, const void *obj,
+				   size_t len, const struct engine_trace_opts *o)
+{
+	struct trace_prep *p = e->trace_prep;
+
+	if (p && !strcmp(p->name, name) && p->len == len && !memcmp(p->obj, obj, len) &&
+	    prep_fits(o)) {
+		e->trace_prep = NULL;
+		p->j.o = *o;
+		return &p->j;
+	}
+	prep_drop(e);
+	return NULL;
+}
+
+int engine__trace_prepare(struct engine *e, const char *name, const void *obj, size_t len,
+			  const void *owner)
+{
+	struct trace_prep *p;
+	int err;
+
+	if (engine_trace_check_name(name) || len > e->max_object_size)
+		return -EINVAL;
+	p = calloc(1, sizeof(*p) + len);
+	if (!p)
+		return -ENOMEM;
+	memcpy(p->obj, obj, len);
+	p->len = len;
+	p->owner = owner;
+	plugfs_snprintf(p->name, sizeof(p->name), "%s", name);
+	p->j = (struct trace_job){ .e = e, .name = p->name, .obj = p->obj, .obj_len = len,
+				   .prepared = true };
+	p->j.o = (struct engine_trace_opts){ .sz = sizeof(p->j.o), .offset = -1, .retprobe = -1 };
+	plugfs_snprintf(p->j.what, sizeof(p->j.what), "tracing/%s", name);
+	pthread_mutex_lock(&e->lock);
+	prep_drop(e);
+	/* the load at the close says what fails here */
+	plog_mute(true);
+	err = open_object(&p->j);
+	if (!err)
+		err = pick_programs(&p->j);
+	plog_mute(false);
+	if (!err) {
+		/* here rather than before the open: it would take the CPU the
+		 * writer needs to come back from its write and close */
+		events_start(&p->j);
+		e->trace_prep = p;
+	}
+	pthread_mutex_unlock(&e->lock);
+	if (err)
+		prep_free(p);
+	return err;
+}
+
+void engine__trace_unprepare(struct engine *e, const void *owner)
+{
+	pthread_mutex_lock(&e->lock);
+	if (e->trace_prep && e->trace_prep->owner == owner)
+		prep_drop(e);
+	pthread_mutex_unlock(&e->lock);
+}
+
 /* Under lock. */
 static int trace_load(struct trace_job *j)
 {
 	struct eng_trace *t;
-	int err;
+	int err = 0;
 
 	plugfs_snprintf(j->what, sizeof(j->what), "tracing/%s", j->name);
 	j->old = trace_find(j->e, j->name);
 	if (j->obj_len > j->e->max_object_size) {
 		pr_warn("%s: %zu bytes is over the size limit of %zu", j->what, j->obj_len,
 			j->e->max_object_size);
+		job_close(j, -EFBIG);
 		return -EFBIG;
 	}
-	err = open_object(j);
-	if (!err)
-		err = pick_programs(j);
+	if (!j->prepared) {
+		/* one batch at a time on the opener */
+		prep_drop(j->e);
+		err = open_object(j);
+		if (!err)
+			err = pick_programs(j);
+		if (!err)
+			events_start(j);
+	}
 	if (!err)
 		err = load_object(j);
 	if (!err)
@@ -763,7 +952,8 @@ static void verb_end(struct engine *e)
 int engine__trace_load(struct engine *e, const char *name, const void *obj, size_t obj_len,
 		       const struct engine_trace_opts *opts)
 {
-	struct trace_job j = { .e = e, .name = name, .obj = obj, .obj_len = obj_len };
+	struct trace_job j = { .e = e, .name = name, .obj = obj, .obj_len = obj_len }, *jp;
+	struct eng_trace *replaced;
 	int err;
 
 	j.o = (struct engine_trace_opts){ .sz = sizeof(j.o), .offset = -1, .retprobe = -1 };
@@ -776,12 +966,18 @@ int engine__trace_load(struct engine *e, const char *name, const void *obj, size
 		return -EINVAL;
 	reap_now(e);
 	pthread_mutex_lock(&e->lock);
-	err = trace_load(&j);
+	jp = prep_take(e, name, obj, obj_len, &j.o);
+	if (jp)
+		pr_debug("tracing/%s: opened at the write, loaded at the close", name);
+	err = trace_load(jp ? jp : &j);
+	replaced = jp ? jp->replaced : j.replaced;
 	verb_end(e);
+	if (jp)
+		free((struct trace_prep *)jp);	/* its first member */
 	/* a perf link's detach waits for a grace period: not under the lock,
 	 * and after the answer (engine__trace_answered) */
-	if (j.replaced)
-		reap_later(e, NULL, j.replaced);
+	if (replaced)
+		reap_later(e, NULL, replaced);
 	return err;
 }
 

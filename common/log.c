@@ -31,12 +31,19 @@ void plog_set_stderr(int on) { also_stderr = on; }
 
 static const char *const level_names[] = { "warn", "info", "debug" };
 
+static __thread bool muted;
+
+void plog_mute(bool on)
+{
+	muted = on;
+}
+
 void plogv(enum plog_level level, const char *fmt, va_list ap)
 {
 	char msg[4096];
 	size_t n;
 
-	if (level > cur_level)
+	if (level > cur_level || muted)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	/* Callers may or may not end with a newline (libbpf does); store none. */

@@ -96,6 +96,15 @@ struct fs_backend_ops {
 	/* Optional: called once the answer to a commit, unlink or rename has
 	 * been sent, for work the caller need not wait for. */
 	void (*answered)(void *priv);
+	/* Optional: a write made the bytes of a file open for writing a whole
+	 * ELF object (its section headers end where the bytes end) and has been
+	 * answered: what the commit at close will do with them may begin now,
+	 * out of view; the commit checks it has the same bytes. file: the open
+	 * file's token, given again to unprepare. */
+	void (*prepare)(void *priv, const char *group, unsigned int sub, const char *name,
+			const void *buf, size_t len, const void *file);
+	/* Optional: that file was released; drops what it began and no commit took. */
+	void (*unprepare)(void *priv, const void *file);
 
 	/*
 	 * ---- optional streams: entries whose reads wait for data (a map's

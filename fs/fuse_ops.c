@@ -16,6 +16,7 @@
 #include <plugfs/log.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -51,6 +52,8 @@ struct handle {
 	bool writing;
 	bool dirty;		/* written since the last commit (or just created) */
 	int error;		/* sticky write error (-EFBIG), returned at flush */
+	bool prepared;		/* the backend's prepare() saw its bytes */
+	bool preparing;		/* ...and is at it (prep_lock) */
 	char *buf;
 	size_t len, cap;
 	struct fs_report rep;
@@ -1062,6 +1065,63 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, stru
 	handle_put(h);
 }
 
+/* A whole 64-bit ELF object: the section header table, which compilers
+ * write last, ends where the bytes end. */
+static bool elf_whole(const unsigned char *b, size_t len)
+{
+	uint64_t shoff;
+	uint16_t shentsize, shnum;
+
+	if (len < 64 || memcmp(b, "\177ELF", 4) || b[4] != 2)
+		return false;
+	memcpy(&shoff, b + 0x28, sizeof(shoff));
+	memcpy(&shentsize, b + 0x3a, sizeof(shentsize));
+	memcpy(&shnum, b + 0x3c, sizeof(shnum));
+	return shnum && shoff < len && (uint64_t)shentsize * shnum == len - shoff;
+}
+
+/* A flush waits for its file's prepare(): the commit goes on from it. */
+static pthread_mutex_t prep_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t prep_done = PTHREAD_COND_INITIALIZER;
+
+static void prepare_wait(struct handle *h)
+{
+	pthread_mutex_lock(&prep_lock);
+	while (h->preparing)
+		pthread_cond_wait(&prep_done, &prep_lock);
+	pthread_mutex_unlock(&prep_lock);
+}
+
+/* After the answer to the write that made h's bytes a whole object: the
+ * backend begins the commit's work while the writer goes on to close. */
+static void write_prepare(struct plugfs_fs *fs, struct handle *h, const struct fs_domain *d,
+			  char *copy, size_t len)
+{
+	char group[NAME_MAX + 1] = "", name[NAME_MAX + 1];
+	unsigned int sub;
+	struct node *n;
+	bool ok;
+
+	tree__lock(fs->tree);
+	n = tree__get(fs->tree, h->ino);
+	ok = n && n->kind == NODE_ENTRY && !n->orphan;
+	if (ok) {
+		sub = n->sub;
+		plugfs_snprintf(group, sizeof(group), "%s", n->group ? n->group : "");
+		plugfs_snprintf(name, sizeof(name), "%s", n->name);
+	}
+	tree__unlock(fs->tree);
+	if (ok) {
+		h->prepared = true;
+		d->ops->prepare(d->priv, group[0] ? group : NULL, sub, name, copy, len, h);
+	}
+	free(copy);
+	pthread_mutex_lock(&prep_lock);
+	h->preparing = false;
+	pthread_cond_broadcast(&prep_done);
+	pthread_mutex_unlock(&prep_lock);
+}
+
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
@@ -1111,6 +1171,25 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	if (end > h->len)
 		h->len = end;
 	h->dirty = true;
+	if (!h->error && elf_whole((const unsigned char *)h->buf, h->len)) {
+		struct node *n = get_node(fs, h->ino);
+		const struct fs_domain *d = n ? dom(fs, n->domain) : NULL;
+		/* a copy: once answered, another write may move h->buf */
+		char *copy = d && d->ops->prepare ? malloc(h->len) : NULL;
+
+		if (copy) {
+			size_t len = h->len;
+
+			memcpy(copy, h->buf, len);
+			/* before the answer: the close can only come after it */
+			pthread_mutex_lock(&prep_lock);
+			h->preparing = true;
+			pthread_mutex_unlock(&prep_lock);
+			fuse_reply_write(req, size);
+			write_prepare(fs, h, d, copy, len);
+			return;
+		}
+	}
 	fuse_reply_write(req, size);
 }
 
@@ -1140,6 +1219,7 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (!err) {
 		uint64_t t0 = plugfs_now_ns();
 
+		prepare_wait(h);
 		err = d->ops->commit(d->priv, n->group, n->sub, n->name, h->buf ? h->buf : "", h->len);
 		metrics_note_load(&fs->metrics, d->name, err, plugfs_now_ns() - t0);
 		if (err)
@@ -1158,13 +1238,19 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	struct node *n;
 
 	if (h->writing) {
+		const struct fs_domain *d = NULL;
+
 		tree__lock(fs->tree);
 		n = tree__get(fs->tree, h->ino);
+		if (n && h->prepared)
+			d = dom(fs, n->domain);
 		if (n && n->writers) {
 			n->writers--;
 			tree__forget(fs->tree, n, 0);
 		}
 		tree__unlock(fs->tree);
+		if (d && d->ops->unprepare)
+			d->ops->unprepare(d->priv, h);
 	}
 	handle_put(h);
 	fuse_reply_err(req, 0);

@@ -186,6 +186,23 @@ static void answered(void *priv)
 	engine__trace_answered(t->eng);
 }
 
+/* A whole object written, not yet closed: the engine begins its load. */
+static void prepare(void *priv, const char *group, unsigned int sub, const char *name,
+		    const void *buf, size_t len, const void *file)
+{
+	struct tracing *t = priv;
+
+	if (!engine_trace_check_name(name))
+		engine__trace_prepare(t->eng, name, buf, len, file);
+}
+
+static void unprepare(void *priv, const void *file)
+{
+	struct tracing *t = priv;
+
+	engine__trace_unprepare(t->eng, file);
+}
+
 static const struct fs_backend_ops tracing_ops = {
 	.list_entries = list_entries,
 	.entry_exists = entry_exists,
@@ -195,6 +212,8 @@ static const struct fs_backend_ops tracing_ops = {
 	.rename = do_rename,
 	.report = report,
 	.answered = answered,
+	.prepare = prepare,
+	.unprepare = unprepare,
 };
 
 int tracing_domain_init(struct fs_domain *d, const struct plugfs_config *cfg, struct engine *eng)

@@ -8,6 +8,7 @@
 #define PLUGFS_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 enum plog_level {
@@ -26,6 +27,9 @@ void plog_set_prefix(const char *prefix);
 void plog_set_sink(plog_sink_fn fn, void *cookie);
 /* Also print to stderr when a sink is set (daemon in the foreground). */
 void plog_set_stderr(int on);
+/* Drops this thread's messages while on: work done ahead of time whose
+ * failure the real attempt reports again (bpf/tracing.c, prepared loads). */
+void plog_mute(bool on);
 
 void plog(enum plog_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void plogv(enum plog_level level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
