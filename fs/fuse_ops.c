@@ -54,6 +54,8 @@ struct handle {
 	int error;		/* sticky write error (-EFBIG), returned at flush */
 	bool prepared;		/* the backend's prepare() saw its bytes */
 	bool preparing;		/* ...and is at it (prep_lock) */
+	fuse_req_t flush_req;	/* a close that came meanwhile (prep_lock) */
+	fuse_ino_t flush_ino;
 	char *buf;
 	size_t len, cap;
 	struct fs_report rep;
@@ -1080,17 +1082,10 @@ static bool elf_whole(const unsigned char *b, size_t len)
 	return shnum && shoff < len && (uint64_t)shentsize * shnum == len - shoff;
 }
 
-/* A flush waits for its file's prepare(): the commit goes on from it. */
+/* A handle's prepare() and the close that comes during it (flush_req). */
 static pthread_mutex_t prep_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t prep_done = PTHREAD_COND_INITIALIZER;
 
-static void prepare_wait(struct handle *h)
-{
-	pthread_mutex_lock(&prep_lock);
-	while (h->preparing)
-		pthread_cond_wait(&prep_done, &prep_lock);
-	pthread_mutex_unlock(&prep_lock);
-}
+static void flush_commit(fuse_req_t req, fuse_ino_t ino, struct handle *h);
 
 /* After the answer to the write that made h's bytes a whole object: the
  * backend begins the commit's work while the writer goes on to close. */
@@ -1099,6 +1094,8 @@ static void write_prepare(struct plugfs_fs *fs, struct handle *h, const struct f
 {
 	char group[NAME_MAX + 1] = "", name[NAME_MAX + 1];
 	unsigned int sub;
+	fuse_req_t req;
+	fuse_ino_t ino;
 	struct node *n;
 	bool ok;
 
@@ -1118,8 +1115,14 @@ static void write_prepare(struct plugfs_fs *fs, struct handle *h, const struct f
 	free(copy);
 	pthread_mutex_lock(&prep_lock);
 	h->preparing = false;
-	pthread_cond_broadcast(&prep_done);
+	req = h->flush_req;
+	ino = h->flush_ino;
+	h->flush_req = NULL;
 	pthread_mutex_unlock(&prep_lock);
+	/* the close came while this thread prepared: it commits here, where the
+	 * object was just opened, and no other thread is woken for it */
+	if (req)
+		flush_commit(req, ino, h);
 }
 
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
@@ -1196,8 +1199,23 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 /* close(): the one moment a write takes effect. */
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct plugfs_fs *fs = fuse_req_userdata(req);
 	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+
+	pthread_mutex_lock(&prep_lock);
+	if (h->preparing && !h->flush_req) {
+		/* answered by the thread at the write's prepare() when it is done */
+		h->flush_req = req;
+		h->flush_ino = ino;
+		pthread_mutex_unlock(&prep_lock);
+		return;
+	}
+	pthread_mutex_unlock(&prep_lock);
+	flush_commit(req, ino, h);
+}
+
+static void flush_commit(fuse_req_t req, fuse_ino_t ino, struct handle *h)
+{
+	struct plugfs_fs *fs = fuse_req_userdata(req);
 	struct node *n = get_node(fs, ino);
 	char where[ENTRY_PATH_MAX];
 	const struct fs_domain *d;
@@ -1219,7 +1237,6 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (!err) {
 		uint64_t t0 = plugfs_now_ns();
 
-		prepare_wait(h);
 		err = d->ops->commit(d->priv, n->group, n->sub, n->name, h->buf ? h->buf : "", h->len);
 		metrics_note_load(&fs->metrics, d->name, err, plugfs_now_ns() - t0);
 		if (err)
