@@ -16,7 +16,6 @@
 #include <plugfs/log.h>
 
 #include <errno.h>
-#include <pthread.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -53,8 +52,8 @@ struct handle {
 	bool dirty;		/* written since the last commit (or just created) */
 	int error;		/* sticky write error (-EFBIG), returned at flush */
 	bool prepared;		/* the backend's prepare() saw its bytes */
-	bool preparing;		/* ...and is at it (prep_lock) */
-	fuse_req_t flush_req;	/* a close that came meanwhile (prep_lock) */
+	bool preparing;		/* ...and is at it (under the tree's lock) */
+	fuse_req_t flush_req;	/* a close that came meanwhile (the same) */
 	fuse_ino_t flush_ino;
 	char *buf;
 	size_t len, cap;
@@ -1082,9 +1081,9 @@ static bool elf_whole(const unsigned char *b, size_t len)
 	return shnum && shoff < len && (uint64_t)shentsize * shnum == len - shoff;
 }
 
-/* A handle's prepare() and the close that comes during it (flush_req). */
-static pthread_mutex_t prep_lock = PTHREAD_MUTEX_INITIALIZER;
-
+/* A close that comes during its write's prepare() leaves its request in
+ * the handle; the thread that prepared commits it (the tree's lock guards
+ * the hand-over). */
 static void flush_commit(fuse_req_t req, fuse_ino_t ino, struct handle *h);
 
 /* After the answer to the write that made h's bytes a whole object: the
@@ -1113,12 +1112,12 @@ static void write_prepare(struct plugfs_fs *fs, struct handle *h, const struct f
 		d->ops->prepare(d->priv, group[0] ? group : NULL, sub, name, copy, len, h);
 	}
 	free(copy);
-	pthread_mutex_lock(&prep_lock);
+	tree__lock(fs->tree);
 	h->preparing = false;
 	req = h->flush_req;
 	ino = h->flush_ino;
 	h->flush_req = NULL;
-	pthread_mutex_unlock(&prep_lock);
+	tree__unlock(fs->tree);
 	/* the close came while this thread prepared: it commits here, where the
 	 * object was just opened, and no other thread is woken for it */
 	if (req)
@@ -1185,9 +1184,9 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 
 			memcpy(copy, h->buf, len);
 			/* before the answer: the close can only come after it */
-			pthread_mutex_lock(&prep_lock);
+			tree__lock(fs->tree);
 			h->preparing = true;
-			pthread_mutex_unlock(&prep_lock);
+			tree__unlock(fs->tree);
 			fuse_reply_write(req, size);
 			write_prepare(fs, h, d, copy, len);
 			return;
@@ -1199,18 +1198,20 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 /* close(): the one moment a write takes effect. */
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct plugfs_fs *fs = fuse_req_userdata(req);
 	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	bool handed = false;
 
-	pthread_mutex_lock(&prep_lock);
+	tree__lock(fs->tree);
 	if (h->preparing && !h->flush_req) {
 		/* answered by the thread at the write's prepare() when it is done */
 		h->flush_req = req;
 		h->flush_ino = ino;
-		pthread_mutex_unlock(&prep_lock);
-		return;
+		handed = true;
 	}
-	pthread_mutex_unlock(&prep_lock);
-	flush_commit(req, ino, h);
+	tree__unlock(fs->tree);
+	if (!handed)
+		flush_commit(req, ino, h);
 }
 
 static void flush_commit(fuse_req_t req, fuse_ino_t ino, struct handle *h)
