@@ -32,7 +32,9 @@
  *   engine.c      the verbs of engine.h
  *
  * Locks: every verb holds `lock`; `bg_lock` guards the background thread's
- * fields and the spares, taken after `lock`, never before.
+ * fields and the spares, taken after `lock`, never before; so is the
+ * tracepoint opener's own lock (bpf/tp_open.c), which nothing holds while
+ * taking another.
  */
 #ifndef PLUGFS_BPF_ENGINE_INTERNAL_H
 #define PLUGFS_BPF_ENGINE_INTERNAL_H

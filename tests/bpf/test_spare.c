@@ -14,6 +14,7 @@
  * Needs root (exit 77 without it, failure when CI=true).
  *   test_spare build/tests/bpf/drop.bpf.o
  */
+#include "../tap.h"
 #include "engine.h"
 
 #include <plugfs/fileutil.h>
@@ -36,19 +37,6 @@
 #define PLUGFS_TC_HANDLE 0x706c
 #define PLUGFS_TC_PRIO 0x706c
 
-static int failures;
-
-#define CHECK(cond, ...)                                                                   \
-	do {                                                                               \
-		if (cond) {                                                                \
-			printf("ok - ");                                                   \
-		} else {                                                                   \
-			printf("not ok - ");                                               \
-			failures++;                                                        \
-		}                                                                          \
-		printf(__VA_ARGS__);                                                       \
-		printf("\n");                                                              \
-	} while (0)
 
 static uint32_t xdp_prog_id(int ifindex)
 {

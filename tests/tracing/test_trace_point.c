@@ -2,6 +2,7 @@
 /* Unit tests of tracing/'s attach points (bpf/trace_point.c), names and manifest keys. */
 #include "engine_tracing.h"
 #include "manifest.h"
+#include "tp_open.h"
 
 #include <errno.h>
 #include <setjmp.h>
@@ -76,6 +77,19 @@ static void test_names(void **state)
 	assert_int_equal(engine_trace_check_name(""), -EINVAL);
 }
 
+/* Names that would leave tracefs' events/CAT/EVENT: no file is opened. */
+static void test_tracepoint_names(void **state)
+{
+	(void)state;
+	assert_int_equal(tp_open_perf_event("..", "id"), -ENOENT);
+	assert_int_equal(tp_open_perf_event("syscalls/..", "x"), -ENOENT);
+	assert_int_equal(tp_open_perf_event("syscalls", "../../../../etc"), -ENOENT);
+	assert_int_equal(tp_open_perf_event("syscalls", ""), -ENOENT);
+	assert_int_equal(tp_open_perf_event("", "x"), -ENOENT);
+	assert_int_equal(tp_open_perf_event(NULL, "x"), -ENOENT);
+	assert_int_equal(tp_open_perf_event(".", "x"), -ENOENT);
+}
+
 static void test_manifest_keys(void **state)
 {
 	static const char text[] = "object = /x.o\nattach = uprobe:/bin/x:f\ntarget = /bin/y\n"
@@ -108,6 +122,7 @@ int main(void)
 		cmocka_unit_test(test_incomplete_and_bad),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_manifest_keys),
+		cmocka_unit_test(test_tracepoint_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,7 @@
  * Needs root (exit 77 without it, failure when CI=true).
  *   test_trace_prepare build/tests/tracing/tp_getpid.bpf.o
  */
+#include "../tap.h"
 #include "engine.h"
 #include "engine_tracing.h"
 
@@ -26,21 +27,8 @@
 #include <string.h>
 #include <unistd.h>
 
-static int failures;
 /* the files prepare is told of */
 static int owner, other_owner;
-
-#define CHECK(cond, ...)                                                                   \
-	do {                                                                               \
-		if (cond) {                                                                \
-			printf("ok - ");                                                   \
-		} else {                                                                   \
-			printf("not ok - ");                                               \
-			failures++;                                                        \
-		}                                                                          \
-		printf(__VA_ARGS__);                                                       \
-		printf("\n");                                                              \
-	} while (0)
 
 /* The log, as the daemon's sink would keep it. */
 static char logbuf[1 << 16];
