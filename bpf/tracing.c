@@ -8,6 +8,8 @@
  * object are kept in <state>/tracing/<name>.ini and the object store, so
  * the next engine adopts the pins with their ids, or loads again what
  * lost its pins. A replace attaches the new links before the old go.
+ * A load may be begun at the write that completes its object (prepared
+ * loads, below), and tracepoints' perf events are opened beside the load.
  */
 #include "engine_tracing.h"
 #include "background.h"
