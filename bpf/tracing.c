@@ -971,10 +971,12 @@ int engine__trace_load(struct engine *e, const char *name, const void *obj, size
 	jp = prep_take(e, name, obj, obj_len, &j.o);
 	if (jp)
 		pr_debug("tracing/%s: opened at the write, loaded at the close", name);
-	err = trace_load(jp ? jp : &j);
-	replaced = jp ? jp->replaced : j.replaced;
+	else
+		jp = &j;
+	err = trace_load(jp);
+	replaced = jp->replaced;
 	verb_end(e);
-	if (jp)
+	if (jp != &j)
 		free((struct trace_prep *)jp);	/* its first member */
 	/* a perf link's detach waits for a grace period: not under the lock,
 	 * and after the answer (engine__trace_answered) */

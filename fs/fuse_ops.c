@@ -9,6 +9,7 @@
 #include "backend.h"
 #include "cache.h"
 #include "logring.h"
+#include "manifest.h"
 #include "stream.h"
 #include "tree.h"
 
@@ -1073,7 +1074,7 @@ static bool elf_whole(const unsigned char *b, size_t len)
 	uint64_t shoff;
 	uint16_t shentsize, shnum;
 
-	if (len < 64 || memcmp(b, "\177ELF", 4) || b[4] != 2)
+	if (len < 64 || !manifest_is_elf(b, len) || b[4] != 2)
 		return false;
 	memcpy(&shoff, b + 0x28, sizeof(shoff));
 	memcpy(&shentsize, b + 0x3a, sizeof(shentsize));
@@ -1086,32 +1087,55 @@ static bool elf_whole(const unsigned char *b, size_t len)
  * the hand-over). */
 static void flush_commit(fuse_req_t req, fuse_ino_t ino, struct handle *h);
 
-/* After the answer to the write that made h's bytes a whole object: the
- * backend begins the commit's work while the writer goes on to close. */
-static void write_prepare(struct plugfs_fs *fs, struct handle *h, const struct fs_domain *d,
-			  char *copy, size_t len)
-{
-	char group[NAME_MAX + 1] = "", name[NAME_MAX + 1];
+/* What a prepare() is told: the entry's place and a copy of its bytes (once
+ * answered, another write may move h->buf). */
+struct write_prep {
+	const struct fs_domain *d;
+	char group[NAME_MAX + 1], name[NAME_MAX + 1];
 	unsigned int sub;
-	fuse_req_t req;
-	fuse_ino_t ino;
+	char *copy;
+	size_t len;
+};
+
+/* Whether the write that made h's bytes a whole object starts a prepare();
+ * if so h is marked preparing before the answer (the close can only come
+ * after it). */
+static bool write_prepare_begin(struct plugfs_fs *fs, struct handle *h, struct write_prep *wp)
+{
 	struct node *n;
 	bool ok;
 
+	if (h->error || !elf_whole((const unsigned char *)h->buf, h->len))
+		return false;
 	tree__lock(fs->tree);
 	n = tree__get(fs->tree, h->ino);
-	ok = n && n->kind == NODE_ENTRY && !n->orphan;
+	wp->d = n ? dom(fs, n->domain) : NULL;
+	ok = wp->d && wp->d->ops->prepare && n->kind == NODE_ENTRY && !n->orphan;
 	if (ok) {
-		sub = n->sub;
-		plugfs_snprintf(group, sizeof(group), "%s", n->group ? n->group : "");
-		plugfs_snprintf(name, sizeof(name), "%s", n->name);
+		wp->sub = n->sub;
+		plugfs_snprintf(wp->group, sizeof(wp->group), "%s", n->group ? n->group : "");
+		plugfs_snprintf(wp->name, sizeof(wp->name), "%s", n->name);
+		h->preparing = h->prepared = true;
 	}
 	tree__unlock(fs->tree);
-	if (ok) {
-		h->prepared = true;
-		d->ops->prepare(d->priv, group[0] ? group : NULL, sub, name, copy, len, h);
-	}
-	free(copy);
+	wp->len = h->len;
+	wp->copy = ok ? malloc(wp->len) : NULL;
+	if (wp->copy)
+		memcpy(wp->copy, h->buf, wp->len);
+	return ok;
+}
+
+/* After the answer: the backend begins the commit's work while the writer
+ * goes on to close. */
+static void write_prepare(struct plugfs_fs *fs, struct handle *h, struct write_prep *wp)
+{
+	fuse_req_t req;
+	fuse_ino_t ino;
+
+	if (wp->copy)
+		wp->d->ops->prepare(wp->d->priv, wp->group[0] ? wp->group : NULL, wp->sub, wp->name,
+				    wp->copy, wp->len, h);
+	free(wp->copy);
 	tree__lock(fs->tree);
 	h->preparing = false;
 	req = h->flush_req;
@@ -1129,6 +1153,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 {
 	struct plugfs_fs *fs = fuse_req_userdata(req);
 	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	struct write_prep wp;
 	size_t end;
 
 	if (!h->writing) {
@@ -1173,24 +1198,10 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	if (end > h->len)
 		h->len = end;
 	h->dirty = true;
-	if (!h->error && elf_whole((const unsigned char *)h->buf, h->len)) {
-		struct node *n = get_node(fs, h->ino);
-		const struct fs_domain *d = n ? dom(fs, n->domain) : NULL;
-		/* a copy: once answered, another write may move h->buf */
-		char *copy = d && d->ops->prepare ? malloc(h->len) : NULL;
-
-		if (copy) {
-			size_t len = h->len;
-
-			memcpy(copy, h->buf, len);
-			/* before the answer: the close can only come after it */
-			tree__lock(fs->tree);
-			h->preparing = true;
-			tree__unlock(fs->tree);
-			fuse_reply_write(req, size);
-			write_prepare(fs, h, d, copy, len);
-			return;
-		}
+	if (write_prepare_begin(fs, h, &wp)) {
+		fuse_reply_write(req, size);
+		write_prepare(fs, h, &wp);
+		return;
 	}
 	fuse_reply_write(req, size);
 }

@@ -192,8 +192,7 @@ static void prepare(void *priv, const char *group, unsigned int sub, const char 
 {
 	struct tracing *t = priv;
 
-	if (!engine_trace_check_name(name))
-		engine__trace_prepare(t->eng, name, buf, len, file);
+	engine__trace_prepare(t->eng, name, buf, len, file);
 }
 
 static void unprepare(void *priv, const void *file)
