@@ -37,4 +37,10 @@ got=$(count "$TR/load")
 check "overwrite under load: no event lost ($got >= $M)" test "$got" -ge "$M"
 check "overwrite under load: one link left" \
 	test "$(bpftool -j link show | jq "[.[] | select(.prog_id == $(field "$TR/load" ID))] | length")" = 1
+
+# the close waits for its write's prepare: every one of 20 goes on from it
+for i in $(seq 20); do cp "$T_DIR/tp.o" "$TR/many" || fail "many: cp $i"; done
+check_eq "20 cps in a row: each went on from its write" \
+	"$(grep -cF "tracing/many: opened at the write" "$MNT/log")" 20
+rm "$TR/many"
 finish
